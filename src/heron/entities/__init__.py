@@ -1,0 +1,23 @@
+"""Frozen dataclasses of the domain; no I/O."""
+
+from heron.entities.dataset import Dataset, DatasetInput, InputTag
+from heron.entities.experiment import Experiment, LifecycleStage, ViewType
+from heron.entities.page import Page
+from heron.entities.run import Metric, Param, Run, RunData, RunInfo, RunStatus, RunTag
+
+__all__ = [
+    "Dataset",
+    "DatasetInput",
+    "Experiment",
+    "InputTag",
+    "LifecycleStage",
+    "Metric",
+    "Page",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunStatus",
+    "RunTag",
+    "ViewType",
+]

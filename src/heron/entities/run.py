@@ -1,0 +1,69 @@
+"""Runs and what is logged to them: metrics, params and tags."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from heron.entities.dataset import DatasetInput
+from heron.entities.experiment import LifecycleStage
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "RUNNING"
+    SCHEDULED = "SCHEDULED"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+
+    @property
+    def is_terminated(self) -> bool:
+        return self in (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Metric:
+    key: str
+    value: float  # NaN and +-inf are valid values
+    timestamp: int  # ms since epoch
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Param:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunTag:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunInfo:
+    run_id: str
+    run_name: str
+    experiment_id: str
+    user_id: str
+    status: RunStatus
+    start_time: int  # ms since epoch
+    end_time: int | None
+    artifact_uri: str
+    lifecycle_stage: LifecycleStage
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunData:
+    metrics: Sequence[Metric] = ()  # the latest point of each key
+    params: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Run:
+    info: RunInfo
+    data: RunData
+    dataset_inputs: Sequence[DatasetInput] = ()

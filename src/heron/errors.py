@@ -1,0 +1,75 @@
+"""Heron's one exception hierarchy; each class carries its MLflow error code."""
+
+from __future__ import annotations
+
+
+class HeronError(Exception):
+    """Base class. The message is shown to API clients: say what to fix."""
+
+    code = "INTERNAL_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidParameter(HeronError):
+    code = "INVALID_PARAMETER_VALUE"
+
+
+class BadRequest(HeronError):
+    code = "BAD_REQUEST"
+
+
+class NotFound(HeronError):
+    code = "RESOURCE_DOES_NOT_EXIST"
+
+
+class AlreadyExists(HeronError):
+    code = "RESOURCE_ALREADY_EXISTS"
+
+
+class PermissionDenied(HeronError):
+    code = "PERMISSION_DENIED"
+
+
+class Unauthenticated(HeronError):
+    code = "UNAUTHENTICATED"
+
+
+class InvalidState(HeronError):
+    code = "INVALID_STATE"
+
+
+class NotImplementedByServer(HeronError):
+    code = "NOT_IMPLEMENTED"
+
+
+class TemporarilyUnavailable(HeronError):
+    code = "TEMPORARILY_UNAVAILABLE"
+
+
+_BY_CODE: dict[str, type[HeronError]] = {
+    cls.code: cls
+    for cls in (
+        HeronError,
+        InvalidParameter,
+        BadRequest,
+        NotFound,
+        AlreadyExists,
+        PermissionDenied,
+        Unauthenticated,
+        InvalidState,
+        NotImplementedByServer,
+        TemporarilyUnavailable,
+    )
+}
+
+
+def error_for_code(code: str, message: str) -> HeronError:
+    """The exception a client raises for an `error_code` it received over the wire."""
+    cls = _BY_CODE.get(code, HeronError)
+    err = cls(message)
+    if cls is HeronError:
+        err.code = code
+    return err

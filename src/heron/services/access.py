@@ -1,0 +1,63 @@
+"""Who is calling, and the one hook every service call goes through to ask what they may do.
+
+The server's auth middleware sets the identity of each request; in-process SDK calls run as
+the local user. Users, tokens and RBAC plug in as another `Authorizer` without touching any
+endpoint or service method."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import getpass
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+Action = Literal["read", "create", "update", "delete"]
+ResourceType = Literal["experiment", "run"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Identity:
+    name: str
+    authenticated: bool = False
+
+
+ANONYMOUS = Identity(name="anonymous")
+
+_identity: contextvars.ContextVar[Identity | None] = contextvars.ContextVar(
+    "heron_identity", default=None
+)
+
+
+def current_identity() -> Identity:
+    """The caller of the current request, or the local OS user in embedded mode."""
+    identity = _identity.get()
+    if identity is None:
+        try:
+            return Identity(name=getpass.getuser())
+        except (KeyError, OSError):
+            return ANONYMOUS
+    return identity
+
+
+@contextlib.contextmanager
+def identity_scope(identity: Identity) -> Iterator[None]:
+    token = _identity.set(identity)
+    try:
+        yield
+    finally:
+        _identity.reset(token)
+
+
+class Authorizer(Protocol):
+    def check(self, identity: Identity, action: Action, resource: ResourceType, id_: str) -> None:
+        """Returns when allowed; raises PermissionDenied otherwise."""
+        ...
+
+
+class AllowAll:
+    """Single-user mode: everyone may do everything."""
+
+    def check(self, identity: Identity, action: Action, resource: ResourceType, id_: str) -> None:
+        return None

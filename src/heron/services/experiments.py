@@ -1,0 +1,132 @@
+"""Experiment rules: names, tags, artifact locations, lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from heron import search
+from heron.entities import Experiment, LifecycleStage, Page, ViewType
+from heron.errors import InvalidParameter, NotFound
+from heron.services import validation as v
+from heron.services.access import Action, Authorizer, current_identity
+from heron.store.experiments import ExperimentQuery, ExperimentStore
+
+
+class ExperimentService:
+    def __init__(
+        self,
+        store: ExperimentStore,
+        authorizer: Authorizer,
+        *,
+        artifact_roots: Sequence[str],
+    ) -> None:
+        self._store = store
+        self._authorizer = authorizer
+        self._artifact_roots = tuple(r.rstrip("/") for r in artifact_roots)
+
+    def _check(self, action: Action, experiment_id: str) -> None:
+        self._authorizer.check(current_identity(), action, "experiment", experiment_id)
+
+    def create_experiment(
+        self,
+        name: str,
+        *,
+        artifact_location: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        self._check("create", "")
+        v.check_experiment_name(name)
+        tags = dict(tags or {})
+        for key, value in tags.items():
+            v.check_key("Experiment tag", key)
+            v.check_length(f"Experiment tag {key!r} value", v.check_string("value", value),
+                           v.MAX_EXPERIMENT_TAG_VALUE)
+        if artifact_location:
+            artifact_location = self._confined_location(artifact_location)
+        return self._store.create_experiment(
+            name, artifact_location=artifact_location or None, tags=tags
+        )
+
+    def _confined_location(self, location: str) -> str:
+        """Artifact locations are the server's to assign: only inside a configured root."""
+        location = location.rstrip("/")
+        if ".." in location.split("/"):
+            raise InvalidParameter(f"artifact_location {location!r} must not contain '..'")
+        for root in self._artifact_roots:
+            if location == root or location.startswith(root + "/"):
+                return location
+        roots = ", ".join(self._artifact_roots) or "(none)"
+        raise InvalidParameter(
+            f"artifact_location {location!r} is outside the artifact roots this server allows "
+            f"({roots}). Leave it out to let the server assign one."
+        )
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        experiment_id = _experiment_id(experiment_id)
+        self._check("read", experiment_id)
+        return self._store.get_experiment(experiment_id)
+
+    def get_experiment_by_name(self, name: str) -> Experiment:
+        """Raises NotFound when no experiment has that name."""
+        v.check_string("experiment_name", name)
+        experiment = self._store.get_experiment_by_name(name)
+        if experiment is None:
+            raise NotFound(f"Could not find experiment with name '{name}'")
+        self._check("read", experiment.experiment_id)
+        return experiment
+
+    def search_experiments(
+        self,
+        *,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        page_token: str | None = None,
+    ) -> Page[Experiment]:
+        self._check("read", "")
+        query = ExperimentQuery(
+            filter=search.parse_experiment_filter(filter_string),
+            order_by=search.parse_experiment_order_by(list(order_by or [])),
+            view_type=ViewType(view_type),
+            max_results=v.check_max_results(max_results),
+            page_token=page_token or None,
+        )
+        return self._store.search_experiments(query)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        experiment_id = _experiment_id(experiment_id)
+        self._check("update", experiment_id)
+        v.check_experiment_name(new_name)
+        self._store.rename_experiment(experiment_id, new_name)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        experiment_id = _experiment_id(experiment_id)
+        self._check("delete", experiment_id)
+        self._store.set_experiment_lifecycle(experiment_id, LifecycleStage.DELETED)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        experiment_id = _experiment_id(experiment_id)
+        self._check("update", experiment_id)
+        self._store.set_experiment_lifecycle(experiment_id, LifecycleStage.ACTIVE)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        experiment_id = _experiment_id(experiment_id)
+        self._check("update", experiment_id)
+        v.check_key("Experiment tag", key)
+        v.check_length(f"Experiment tag {key!r} value", v.check_string("value", value),
+                       v.MAX_EXPERIMENT_TAG_VALUE)
+        self._store.set_experiment_tag(experiment_id, key, value)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        experiment_id = _experiment_id(experiment_id)
+        self._check("update", experiment_id)
+        v.check_string("key", key)
+        self._store.delete_experiment_tag(experiment_id, key)
+
+
+def _experiment_id(experiment_id: object) -> str:
+    """Experiment ids are decimal strings; anything else cannot exist."""
+    if not isinstance(experiment_id, str) or not experiment_id.isdigit() or len(experiment_id) > 18:
+        raise NotFound(f"No Experiment with id={experiment_id!r} exists")
+    return experiment_id

@@ -1,0 +1,324 @@
+"""Run rules: lifecycle, logging limits, immutable params, search."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+
+from heron import search
+from heron.entities import (
+    DatasetInput,
+    LifecycleStage,
+    Metric,
+    Page,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from heron.errors import InvalidParameter
+from heron.services import validation as v
+from heron.services.access import Action, Authorizer, current_identity
+from heron.services.experiments import _experiment_id
+from heron.store.runs import MetricWithRunId, RunQuery, RunStore
+
+RUN_NAME_TAG = "mlflow.runName"
+USER_TAG = "mlflow.user"
+MAX_SAMPLED_POINTS = 2500
+MAX_BULK_RUNS = 100
+MAX_BULK_POINTS = 25000
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class RunService:
+    def __init__(self, store: RunStore, authorizer: Authorizer) -> None:
+        self._store = store
+        self._authorizer = authorizer
+
+    def _check(self, action: Action, run_id: str) -> None:
+        self._authorizer.check(current_identity(), action, "run", run_id)
+
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        user_id: str | None = None,
+        run_name: str | None = None,
+        start_time: int | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Run:
+        experiment_id = _experiment_id(experiment_id)
+        self._authorizer.check(current_identity(), "create", "experiment", experiment_id)
+        tags = dict(tags or {})
+        for key, value in tags.items():
+            _check_tag(key, value)
+        run_name = run_name or tags.get(RUN_NAME_TAG) or _generated_run_name()
+        v.check_length("Run name", run_name, v.MAX_RUN_NAME)
+        tags[RUN_NAME_TAG] = run_name
+        user_id = user_id or tags.get(USER_TAG) or current_identity().name
+        start_time = now_ms() if start_time is None else v.check_timestamp("start_time", start_time)
+        return self._store.create_run(
+            experiment_id=experiment_id,
+            user_id=user_id,
+            run_name=run_name,
+            start_time=start_time,
+            tags=tags,
+        )
+
+    def get_run(self, run_id: str) -> Run:
+        v.check_run_id(run_id)
+        self._check("read", run_id)
+        return self._store.get_run(run_id)
+
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        v.check_run_id(run_id)
+        self._check("update", run_id)
+        if status is not None:
+            try:
+                status = RunStatus(status)
+            except ValueError:
+                names = ", ".join(s.value for s in RunStatus)
+                raise InvalidParameter(f"Invalid run status {status!r}; use one of {names}") from None
+        if end_time is not None:
+            v.check_timestamp("end_time", end_time)
+        if run_name:
+            v.check_length("Run name", run_name, v.MAX_RUN_NAME)
+        return self._store.update_run(
+            run_id, status=status, end_time=end_time, run_name=run_name or None
+        )
+
+    def delete_run(self, run_id: str) -> None:
+        v.check_run_id(run_id)
+        self._check("delete", run_id)
+        self._store.set_run_lifecycle(run_id, LifecycleStage.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        v.check_run_id(run_id)
+        self._check("update", run_id)
+        self._store.set_run_lifecycle(run_id, LifecycleStage.ACTIVE)
+
+    def log_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int = 0) -> None:
+        self.log_batch(run_id, metrics=[Metric(key=key, value=value, timestamp=timestamp, step=step)])
+
+    def log_param(self, run_id: str, key: str, value: str) -> None:
+        self.log_batch(run_id, params=[Param(key=key, value=value)])
+
+    def set_tag(self, run_id: str, key: str, value: str) -> None:
+        self.log_batch(run_id, tags=[RunTag(key=key, value=value)])
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        v.check_run_id(run_id)
+        self._check("update", run_id)
+        v.check_string("key", key)
+        self._store.delete_tag(run_id, key)
+
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        v.check_run_id(run_id)
+        self._check("update", run_id)
+        _check_batch_size(metrics, params, tags)
+        checked = [_checked_metric(m) for m in metrics]
+        seen: dict[str, str] = {}
+        for p in params:
+            v.check_key("Param", p.key)
+            v.check_length(f"Param {p.key!r} value", v.check_string("Param value", p.value),
+                           v.MAX_PARAM_VALUE)
+            if seen.setdefault(p.key, p.value) != p.value:
+                raise InvalidParameter(
+                    f"Param {p.key!r} appears twice in the batch with different values"
+                )
+        for t in tags:
+            _check_tag(t.key, t.value)
+        self._store.log_batch(run_id, metrics=checked, params=params, tags=tags)
+
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        *,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[Metric]:
+        v.check_run_id(run_id)
+        self._check("read", run_id)
+        v.check_string("metric_key", key)
+        if max_results is not None:
+            v.check_max_results(max_results, v.INT64_MAX)
+        return self._store.get_metric_history(
+            run_id, key, max_results=max_results, page_token=page_token or None
+        )
+
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        key: str,
+        *,
+        max_results: int = 320,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[MetricWithRunId]:
+        """Down-sampled histories for charts: at most `max_results` points per run."""
+        self._check_bulk(run_ids, key)
+        if not 1 <= max_results <= MAX_SAMPLED_POINTS:
+            raise InvalidParameter(
+                f"max_results must be between 1 and {MAX_SAMPLED_POINTS}, got {max_results}"
+            )
+        if (start_step is None) != (end_step is None):
+            raise InvalidParameter("start_step and end_step must be given together")
+        if start_step is not None and end_step is not None and start_step > end_step:
+            raise InvalidParameter(
+                f"start_step ({start_step}) must not be greater than end_step ({end_step})"
+            )
+        return self._store.get_metric_history_sampled(
+            run_ids, key, max_results=max_results, start_step=start_step, end_step=end_step
+        )
+
+    def get_metric_history_bulk(
+        self, run_ids: Sequence[str], key: str, *, max_results: int = MAX_BULK_POINTS
+    ) -> list[MetricWithRunId]:
+        """Full histories of one metric for several runs, at most `max_results` points."""
+        self._check_bulk(run_ids, key)
+        v.check_max_results(max_results, MAX_BULK_POINTS)
+        points: list[MetricWithRunId] = []
+        for run_id in run_ids:
+            page = self._store.get_metric_history(
+                run_id, key, max_results=max_results - len(points), page_token=None
+            )
+            points.extend(MetricWithRunId(run_id=run_id, metric=m) for m in page)
+            if len(points) >= max_results:
+                break
+        return points
+
+    def _check_bulk(self, run_ids: Sequence[str], key: str) -> None:
+        if not run_ids:
+            raise InvalidParameter("GetMetricHistoryBulk needs at least one run_id")
+        if len(run_ids) > MAX_BULK_RUNS:
+            raise InvalidParameter(f"At most {MAX_BULK_RUNS} run ids, got {len(run_ids)}")
+        for run_id in run_ids:
+            v.check_run_id(run_id)
+            self._check("read", run_id)
+        v.check_string("metric_key", key)
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        *,
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page[Run]:
+        ids = [_experiment_id(e) for e in experiment_ids]
+        for experiment_id in ids:
+            self._authorizer.check(current_identity(), "read", "experiment", experiment_id)
+        query = RunQuery(
+            experiment_ids=ids,
+            filter=search.parse_run_filter(filter_string),
+            order_by=search.parse_run_order_by(list(order_by or [])),
+            view_type=ViewType(run_view_type),
+            max_results=v.check_max_results(max_results),
+            page_token=page_token or None,
+        )
+        return self._store.search_runs(query)
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        v.check_run_id(run_id)
+        self._check("update", run_id)
+        if len(datasets) > v.MAX_DATASETS_PER_REQUEST:
+            raise InvalidParameter(
+                f"At most {v.MAX_DATASETS_PER_REQUEST} datasets per request, got {len(datasets)}"
+            )
+        for item in datasets:
+            _check_dataset_input(item)
+        self._store.log_inputs(run_id, datasets)
+
+
+def _check_tag(key: str, value: str) -> None:
+    v.check_key("Tag", key)
+    v.check_length(f"Tag {key!r} value", v.check_string("Tag value", value), v.MAX_RUN_TAG_VALUE)
+
+
+def _checked_metric(m: Metric) -> Metric:
+    v.check_key("Metric", m.key)
+    value = v.check_metric_value(m.key, m.value)
+    v.check_timestamp(f"Metric {m.key!r} timestamp", m.timestamp)
+    v.check_int64(f"Metric {m.key!r} step", m.step)
+    return m if value is m.value else Metric(key=m.key, value=value, timestamp=m.timestamp, step=m.step)
+
+
+def _check_batch_size(
+    metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
+) -> None:
+    if len(metrics) > v.MAX_BATCH_METRICS:
+        raise InvalidParameter(
+            f"A batch logging request can contain at most {v.MAX_BATCH_METRICS} metrics. "
+            f"Got {len(metrics)} metrics."
+        )
+    if len(params) > v.MAX_BATCH_PARAMS:
+        raise InvalidParameter(
+            f"A batch logging request can contain at most {v.MAX_BATCH_PARAMS} params. "
+            f"Got {len(params)} params."
+        )
+    if len(tags) > v.MAX_BATCH_TAGS:
+        raise InvalidParameter(
+            f"A batch logging request can contain at most {v.MAX_BATCH_TAGS} tags. "
+            f"Got {len(tags)} tags."
+        )
+    total = len(metrics) + len(params) + len(tags)
+    if total > v.MAX_BATCH_TOTAL:
+        raise InvalidParameter(
+            f"A batch logging request can contain at most {v.MAX_BATCH_TOTAL} metrics, params "
+            f"and tags in all. Got {total}."
+        )
+
+
+def _check_dataset_input(item: DatasetInput) -> None:
+    d = item.dataset
+    for what, value, limit in (
+        ("Dataset name", d.name, v.MAX_DATASET_NAME),
+        ("Dataset digest", d.digest, v.MAX_DATASET_DIGEST),
+        ("Dataset source", d.source, v.MAX_DATASET_SOURCE),
+        ("Dataset schema", d.schema, v.MAX_DATASET_SCHEMA),
+        ("Dataset profile", d.profile, v.MAX_DATASET_PROFILE),
+    ):
+        v.check_length(what, v.check_string(what, value), limit)
+    for what, value in (("Dataset name", d.name), ("Dataset digest", d.digest),
+                        ("Dataset source_type", d.source_type), ("Dataset source", d.source)):
+        if not value:
+            raise InvalidParameter(f"{what} is required")
+    for tag in item.tags:
+        v.check_length("Input tag key", v.check_string("Input tag key", tag.key),
+                       v.MAX_INPUT_TAG_KEY)
+        v.check_length("Input tag value", v.check_string("Input tag value", tag.value),
+                       v.MAX_INPUT_TAG_VALUE)
+
+
+_ADJECTIVES = ("amber", "bold", "calm", "deft", "eager", "fair", "glad", "keen", "lucid", "mild",
+               "neat", "proud", "quick", "rare", "sly", "tidy", "vast", "warm", "young", "zesty")
+_NOUNS = ("heron", "otter", "lynx", "finch", "crane", "ibis", "moth", "newt", "orca", "puma",
+          "quail", "raven", "seal", "tern", "vole", "wren", "yak", "zebu", "koi", "lark")
+
+
+def _generated_run_name() -> str:
+    n = uuid.uuid4().int
+    return f"{_ADJECTIVES[n % 20]}-{_NOUNS[(n // 20) % 20]}-{(n // 400) % 1000}"

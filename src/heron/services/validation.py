@@ -1,0 +1,111 @@
+"""MLflow's input limits and name rules, checked before anything is stored."""
+
+from __future__ import annotations
+
+import math
+import posixpath
+import re
+
+from heron.errors import InvalidParameter
+
+MAX_EXPERIMENT_NAME = 500
+MAX_ENTITY_KEY = 250
+MAX_PARAM_VALUE = 6000
+MAX_RUN_TAG_VALUE = 8000
+MAX_EXPERIMENT_TAG_VALUE = 20000
+MAX_RUN_NAME = 250
+MAX_BATCH_METRICS = 1000
+MAX_BATCH_PARAMS = 100
+MAX_BATCH_TAGS = 100
+MAX_BATCH_TOTAL = 1000
+MAX_DATASETS_PER_REQUEST = 1000
+MAX_DATASET_NAME = 500
+MAX_DATASET_DIGEST = 36
+MAX_DATASET_SOURCE = 65535
+MAX_DATASET_SCHEMA = 1048575
+MAX_DATASET_PROFILE = 16777215
+MAX_INPUT_TAG_KEY = 255
+MAX_INPUT_TAG_VALUE = 500
+MAX_SEARCH_RESULTS = 50000
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+_KEY_CHARS = re.compile(r"^[/\w.\- :]*$")
+_RUN_ID = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
+
+
+def check_key(kind: str, key: object) -> str:
+    """Metric, param and tag keys: `[/\\w.\\- :]`, at most 250 chars, no path tricks."""
+    if not isinstance(key, str) or key == "":
+        raise InvalidParameter(f"{kind} key must be a non-empty string, got {key!r}")
+    if len(key) > MAX_ENTITY_KEY:
+        raise InvalidParameter(
+            f"{kind} key '{key[:40]}...' is {len(key)} characters long; the limit is "
+            f"{MAX_ENTITY_KEY}"
+        )
+    if not _KEY_CHARS.match(key):
+        raise InvalidParameter(
+            f"Invalid {kind} key {key!r}: names may only contain alphanumerics, underscores (_),"
+            " dashes (-), periods (.), spaces ( ), colons (:) and slashes (/)"
+        )
+    if posixpath.normpath(key) != key or key.startswith("/"):
+        raise InvalidParameter(
+            f"Invalid {kind} key {key!r}: it must not start with '/' or contain '..' or '//'"
+        )
+    return key
+
+
+def check_length(what: str, value: str, limit: int) -> str:
+    if len(value) > limit:
+        raise InvalidParameter(
+            f"{what} is {len(value)} characters long; the limit is {limit}. "
+            "Shorten it (Heron never truncates silently)."
+        )
+    return value
+
+
+def check_string(what: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidParameter(f"{what} must be a string, got {type(value).__name__}")
+    return value
+
+
+def check_int64(what: str, value: object, *, minimum: int = INT64_MIN) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidParameter(f"{what} must be an integer, got {value!r}")
+    if not minimum <= value <= INT64_MAX:
+        raise InvalidParameter(f"{what} must be between {minimum} and {INT64_MAX}, got {value}")
+    return value
+
+
+def check_timestamp(what: str, value: object) -> int:
+    return check_int64(what, value, minimum=0)
+
+
+def check_metric_value(key: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidParameter(f"Metric {key!r} value must be a number, got {value!r}")
+    result = float(value)
+    if isinstance(value, int) and not math.isfinite(result):
+        raise InvalidParameter(f"Metric {key!r} value {value} does not fit in a double")
+    return result
+
+
+def check_run_id(run_id: object) -> str:
+    if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
+        raise InvalidParameter(f"Invalid run id {run_id!r}")
+    return run_id
+
+
+def check_experiment_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidParameter("Experiment name must be a non-empty string")
+    return check_length("Experiment name", name, MAX_EXPERIMENT_NAME)
+
+
+def check_max_results(value: int, limit: int = MAX_SEARCH_RESULTS) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidParameter(f"max_results must be a positive integer, got {value!r}")
+    if value > limit:
+        raise InvalidParameter(f"max_results must be at most {limit}, got {value}")
+    return value

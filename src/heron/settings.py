@@ -1,0 +1,42 @@
+"""One typed Settings object, built once by the CLI (or by a test) and passed down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_HOME = "heron-data"
+PROXIED_ARTIFACT_ROOT = "mlflow-artifacts:"
+
+
+def heron_home() -> Path:
+    """The data directory: `$HERON_HOME`, else `./heron-data`."""
+    return Path(os.environ.get("HERON_HOME") or DEFAULT_HOME).resolve()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    backend_store_uri: str
+    artifacts_destination: str
+    serve_artifacts: bool = True
+    default_artifact_root: str = PROXIED_ARTIFACT_ROOT
+    allowed_artifact_roots: tuple[str, ...] = field(default_factory=tuple)
+    sqlite_synchronous: str = "NORMAL"  # NORMAL keeps acknowledged writes through kill -9
+    max_request_bytes: int = 64 * 1024 * 1024
+
+    @classmethod
+    def for_home(cls, home: Path | None = None, **overrides: object) -> Settings:
+        """Zero-configuration defaults: SQLite and local artifacts under the data directory."""
+        home = home or heron_home()
+        values: dict[str, object] = {
+            "backend_store_uri": f"sqlite:///{home / 'heron.db'}",
+            "artifacts_destination": str(home / "artifacts"),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def artifact_roots(self) -> tuple[str, ...]:
+        """Where experiments may keep artifacts: the default root and any the admin allowed."""
+        return (self.default_artifact_root, *self.allowed_artifact_roots)

@@ -1,0 +1,1 @@
+"""Storage ports (one Protocol per aggregate) and their adapters."""

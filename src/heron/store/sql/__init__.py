@@ -1,0 +1,35 @@
+"""SQL adapters of the store ports (SQLite and PostgreSQL, SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from heron.store.sql.database import Database
+from heron.store.sql.experiments import SqlExperimentStore
+from heron.store.sql.migrate import upgrade_if_needed
+from heron.store.sql.runs import SqlRunStore
+
+
+@dataclass(frozen=True, slots=True)
+class SqlStores:
+    database: Database
+    experiments: SqlExperimentStore
+    runs: SqlRunStore
+
+    def close(self) -> None:
+        self.database.dispose()
+
+
+def open_sql_stores(
+    uri: str, *, default_artifact_root: str, sqlite_synchronous: str = "NORMAL"
+) -> SqlStores:
+    """Connects, brings the schema up to date (creating the Default experiment `0` on a new
+    database) and returns the stores."""
+    database = Database(uri, sqlite_synchronous=sqlite_synchronous)
+    upgrade_if_needed(database)
+    experiments = SqlExperimentStore(database, default_artifact_root=default_artifact_root)
+    experiments.ensure_default_experiment()
+    return SqlStores(database, experiments, SqlRunStore(database))
+
+
+__all__ = ["Database", "SqlExperimentStore", "SqlRunStore", "SqlStores", "open_sql_stores"]
