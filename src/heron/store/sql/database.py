@@ -16,7 +16,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.pool import NullPool
 
 from heron.errors import HeronError
@@ -41,7 +41,8 @@ class Database:
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
         if self.dialect == "sqlite":
             self.engine: Engine = create_engine(
-                url, poolclass=NullPool if ":memory:" in url else None,
+                url,
+                poolclass=NullPool if ":memory:" in url else None,
                 connect_args={"check_same_thread": False, "isolation_level": None},
             )
             _configure_sqlite(self.engine, sqlite_synchronous)
@@ -141,3 +142,14 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
     def _on_begin(conn: Connection) -> None:
         # pysqlite's own transaction handling is off (isolation_level=None): begin here.
         conn.exec_driver_sql("BEGIN")
+
+
+def insert_for(conn: Connection, table: Table) -> Any:
+    """An INSERT that knows ON CONFLICT, in the connection's dialect (SQLite or PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)

@@ -74,7 +74,6 @@ params = Table(
     Column("key", String(250), nullable=False),
     Column("value", Text, nullable=False),
     PrimaryKeyConstraint("run_uuid", "key", name="pk_params"),
-    Index("ix_params_key_value", "key", "value"),
 )
 
 tags = Table(
@@ -84,7 +83,6 @@ tags = Table(
     Column("key", String(250), nullable=False),
     Column("value", Text, nullable=False),
     PrimaryKeyConstraint("run_uuid", "key", name="pk_tags"),
-    Index("ix_tags_key_value", "key", "value"),
 )
 
 # Every point ever logged. NaN is stored as is_nan=true with value 0 (SQLite turns a NaN
@@ -99,7 +97,9 @@ metrics = Table(
     Column("timestamp", BigInteger, nullable=False),
     Column("value", Float(precision=53), nullable=False),
     Column("is_nan", Boolean, nullable=False),
-    PrimaryKeyConstraint("run_uuid", "key", "step", "timestamp", "value", "is_nan", name="pk_metrics"),
+    PrimaryKeyConstraint(
+        "run_uuid", "key", "step", "timestamp", "value", "is_nan", name="pk_metrics"
+    ),
 )
 
 # The point of each (run, key) with the highest (step, timestamp): what runs show and search.
