@@ -39,8 +39,11 @@ class ExperimentService:
         tags = dict(tags or {})
         for key, value in tags.items():
             v.check_key("Experiment tag", key)
-            v.check_length(f"Experiment tag {key!r} value", v.check_string("value", value),
-                           v.MAX_EXPERIMENT_TAG_VALUE)
+            v.check_length(
+                f"Experiment tag {key!r} value",
+                v.check_string("value", value),
+                v.MAX_EXPERIMENT_TAG_VALUE,
+            )
         if artifact_location:
             artifact_location = self._confined_location(artifact_location)
         return self._store.create_experiment(
@@ -114,8 +117,11 @@ class ExperimentService:
         experiment_id = _experiment_id(experiment_id)
         self._check("update", experiment_id)
         v.check_key("Experiment tag", key)
-        v.check_length(f"Experiment tag {key!r} value", v.check_string("value", value),
-                       v.MAX_EXPERIMENT_TAG_VALUE)
+        v.check_length(
+            f"Experiment tag {key!r} value",
+            v.check_string("value", value),
+            v.MAX_EXPERIMENT_TAG_VALUE,
+        )
         self._store.set_experiment_tag(experiment_id, key, value)
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:

@@ -91,7 +91,9 @@ class RunService:
                 status = RunStatus(status)
             except ValueError:
                 names = ", ".join(s.value for s in RunStatus)
-                raise InvalidParameter(f"Invalid run status {status!r}; use one of {names}") from None
+                raise InvalidParameter(
+                    f"Invalid run status {status!r}; use one of {names}"
+                ) from None
         if end_time is not None:
             v.check_timestamp("end_time", end_time)
         if run_name:
@@ -110,8 +112,12 @@ class RunService:
         self._check("update", run_id)
         self._store.set_run_lifecycle(run_id, LifecycleStage.ACTIVE)
 
-    def log_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int = 0) -> None:
-        self.log_batch(run_id, metrics=[Metric(key=key, value=value, timestamp=timestamp, step=step)])
+    def log_metric(
+        self, run_id: str, key: str, value: float, timestamp: int, step: int = 0
+    ) -> None:
+        self.log_batch(
+            run_id, metrics=[Metric(key=key, value=value, timestamp=timestamp, step=step)]
+        )
 
     def log_param(self, run_id: str, key: str, value: str) -> None:
         self.log_batch(run_id, params=[Param(key=key, value=value)])
@@ -140,8 +146,9 @@ class RunService:
         seen: dict[str, str] = {}
         for p in params:
             v.check_key("Param", p.key)
-            v.check_length(f"Param {p.key!r} value", v.check_string("Param value", p.value),
-                           v.MAX_PARAM_VALUE)
+            v.check_length(
+                f"Param {p.key!r} value", v.check_string("Param value", p.value), v.MAX_PARAM_VALUE
+            )
             if seen.setdefault(p.key, p.value) != p.value:
                 raise InvalidParameter(
                     f"Param {p.key!r} appears twice in the batch with different values"
@@ -263,7 +270,11 @@ def _checked_metric(m: Metric) -> Metric:
     value = v.check_metric_value(m.key, m.value)
     v.check_timestamp(f"Metric {m.key!r} timestamp", m.timestamp)
     v.check_int64(f"Metric {m.key!r} step", m.step)
-    return m if value is m.value else Metric(key=m.key, value=value, timestamp=m.timestamp, step=m.step)
+    return (
+        m
+        if value is m.value
+        else Metric(key=m.key, value=value, timestamp=m.timestamp, step=m.step)
+    )
 
 
 def _check_batch_size(
@@ -302,21 +313,67 @@ def _check_dataset_input(item: DatasetInput) -> None:
         ("Dataset profile", d.profile, v.MAX_DATASET_PROFILE),
     ):
         v.check_length(what, v.check_string(what, value), limit)
-    for what, value in (("Dataset name", d.name), ("Dataset digest", d.digest),
-                        ("Dataset source_type", d.source_type), ("Dataset source", d.source)):
+    for what, value in (
+        ("Dataset name", d.name),
+        ("Dataset digest", d.digest),
+        ("Dataset source_type", d.source_type),
+        ("Dataset source", d.source),
+    ):
         if not value:
             raise InvalidParameter(f"{what} is required")
     for tag in item.tags:
-        v.check_length("Input tag key", v.check_string("Input tag key", tag.key),
-                       v.MAX_INPUT_TAG_KEY)
-        v.check_length("Input tag value", v.check_string("Input tag value", tag.value),
-                       v.MAX_INPUT_TAG_VALUE)
+        v.check_length(
+            "Input tag key", v.check_string("Input tag key", tag.key), v.MAX_INPUT_TAG_KEY
+        )
+        v.check_length(
+            "Input tag value", v.check_string("Input tag value", tag.value), v.MAX_INPUT_TAG_VALUE
+        )
 
 
-_ADJECTIVES = ("amber", "bold", "calm", "deft", "eager", "fair", "glad", "keen", "lucid", "mild",
-               "neat", "proud", "quick", "rare", "sly", "tidy", "vast", "warm", "young", "zesty")
-_NOUNS = ("heron", "otter", "lynx", "finch", "crane", "ibis", "moth", "newt", "orca", "puma",
-          "quail", "raven", "seal", "tern", "vole", "wren", "yak", "zebu", "koi", "lark")
+_ADJECTIVES = (
+    "amber",
+    "bold",
+    "calm",
+    "deft",
+    "eager",
+    "fair",
+    "glad",
+    "keen",
+    "lucid",
+    "mild",
+    "neat",
+    "proud",
+    "quick",
+    "rare",
+    "sly",
+    "tidy",
+    "vast",
+    "warm",
+    "young",
+    "zesty",
+)
+_NOUNS = (
+    "heron",
+    "otter",
+    "lynx",
+    "finch",
+    "crane",
+    "ibis",
+    "moth",
+    "newt",
+    "orca",
+    "puma",
+    "quail",
+    "raven",
+    "seal",
+    "tern",
+    "vole",
+    "wren",
+    "yak",
+    "zebu",
+    "koi",
+    "lark",
+)
 
 
 def _generated_run_name() -> str:

@@ -48,7 +48,7 @@ def check_key(kind: str, key: object) -> str:
             f"Invalid {kind} key {key!r}: names may only contain alphanumerics, underscores (_),"
             " dashes (-), periods (.), spaces ( ), colons (:) and slashes (/)"
         )
-    if posixpath.normpath(key) != key or key.startswith("/"):
+    if posixpath.normpath(key) != key or key.startswith("/") or ".." in key.split("/"):
         raise InvalidParameter(
             f"Invalid {kind} key {key!r}: it must not start with '/' or contain '..' or '//'"
         )
