@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import base64
+import functools
 import math
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, delete, or_, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, delete, or_, select, tuple_, update
 
 from heron.entities import (
     Dataset,
@@ -287,11 +289,14 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+_REQUIRE_ACTIVE = select(runs.c.experiment_id, runs.c.lifecycle_stage).where(
+    runs.c.run_uuid == bindparam("run_id")
+)
+
+
 def _require_active(conn: Connection, run_id: str) -> int:
     """The run's experiment id; raises unless the run exists and is active."""
-    row = conn.execute(
-        select(runs.c.experiment_id, runs.c.lifecycle_stage).where(runs.c.run_uuid == run_id)
-    ).first()
+    row = conn.execute(_REQUIRE_ACTIVE, {"run_id": run_id}).first()
     if row is None:
         raise NotFound(f"Run with id={run_id} not found")
     if row.lifecycle_stage != LifecycleStage.ACTIVE.value:
@@ -325,10 +330,7 @@ def _insert_params(conn: Connection, run_id: str, new: Sequence[Param]) -> None:
 
 
 def _tags_table_insert(conn: Connection) -> Any:
-    stmt = insert_for(conn, tags)
-    return stmt.on_conflict_do_update(
-        index_elements=["run_uuid", "key"], set_={"value": stmt.excluded.value}
-    )
+    return _statements(conn.dialect.name).upsert_tag
 
 
 def _upsert_tags(conn: Connection, run_id: str, new: Sequence[RunTag]) -> None:
@@ -345,22 +347,44 @@ def _upsert_tags(conn: Connection, run_id: str, new: Sequence[RunTag]) -> None:
 
 def _insert_metrics(conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
     rows = [_metric_row(run_id, m) for m in points]
-    conn.execute(insert_for(conn, metrics).on_conflict_do_nothing(), rows)
+    statements = _statements(conn.dialect.name)
+    conn.execute(statements.insert_metric, rows)
     newest: dict[str, dict[str, Any]] = {}
     for row in rows:
         best = newest.get(row["key"])
         if best is None or _rank(row) > _rank(best):
             newest[row["key"]] = row
-    stmt = insert_for(conn, latest_metrics)
-    ex = stmt.excluded
-    cur = latest_metrics.c
+    conn.execute(statements.upsert_latest_metric, list(newest.values()))
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """The hot-path writes, built once per dialect: building a statement costs more than
+    running it."""
+
+    insert_metric: Any
+    upsert_latest_metric: Any
+    upsert_tag: Any
+    insert_param: Any
+
+
+@functools.cache
+def _statements(dialect: str) -> _Statements:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    latest = insert(latest_metrics)
+    ex, cur = latest.excluded, latest_metrics.c
     newer = or_(
         ex.step > cur.step,
         and_(ex.step == cur.step, ex.timestamp > cur.timestamp),
         and_(ex.step == cur.step, ex.timestamp == cur.timestamp, ex.value > cur.value),
     )
-    conn.execute(
-        stmt.on_conflict_do_update(
+    tag = insert(tags)
+    return _Statements(
+        insert_metric=insert(metrics).on_conflict_do_nothing(),
+        upsert_latest_metric=latest.on_conflict_do_update(
             index_elements=["run_uuid", "key"],
             set_={
                 "step": ex.step,
@@ -370,7 +394,10 @@ def _insert_metrics(conn: Connection, run_id: str, points: Sequence[Metric]) -> 
             },
             where=newer,
         ),
-        list(newest.values()),
+        upsert_tag=tag.on_conflict_do_update(
+            index_elements=["run_uuid", "key"], set_={"value": tag.excluded.value}
+        ),
+        insert_param=insert(params).on_conflict_do_nothing(),
     )
 
 

@@ -1,0 +1,383 @@
+"""Run and experiment searches compiled to SQLAlchemy Core, paged by opaque keyset tokens.
+
+Filters become correlated EXISTS subqueries (the (run_uuid, key) primary keys serve them); order
+keys on metrics, params and tags become LEFT OUTER JOINs, one alias per key. A row missing an
+order key (or whose latest metric value is NaN) sorts last in both directions. The primary key
+ends every ORDER BY, so the order is total and a page token can name the exact row a page ended
+on: the next page starts strictly after it, whatever ties there are on the other keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Row,
+    Select,
+    Table,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    null,
+    or_,
+    select,
+)
+
+from heron.entities import ViewType
+from heron.errors import InvalidParameter
+from heron.search import Comparison, OrderKey, Value
+from heron.store.experiments import ExperimentQuery
+from heron.store.runs import RunQuery
+from heron.store.sql import tables as t
+
+_MAX_TOKEN_CHARS = 8192
+_DATASET_CONTEXT_TAG = "mlflow.data.context"
+_RUN_COLUMNS = {
+    "run_id": "run_uuid",
+    "run_name": "name",
+    "status": "status",
+    "user_id": "user_id",
+    "artifact_uri": "artifact_uri",
+    "lifecycle_stage": "lifecycle_stage",
+    "start_time": "start_time",
+    "end_time": "end_time",
+}
+_EXPERIMENT_COLUMNS = ("name", "experiment_id", "creation_time", "last_update_time")
+
+
+@dataclass(frozen=True, slots=True)
+class _SortKey:
+    expr: ColumnElement[Any]
+    ascending: bool
+    nullable: bool
+    numeric: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SearchStatement:
+    """A compiled search: run `select`, then build the next page's token from its rows.
+
+    `select` returns every column of the searched table plus the sort keys labelled sk0..skN,
+    at most max_results + 1 rows: when more than max_results come back, the page is full and
+    `next_token(rows[max_results - 1])` is the token of the page after it."""
+
+    select: Select[Any]
+    sort_keys: int
+    primary_key: str
+    fingerprint: str
+
+    def next_token(self, row: Row[Any]) -> str:
+        """The opaque token of the page that starts after `row` (a row of `select`)."""
+        values = row._mapping
+        payload = {
+            "q": self.fingerprint,
+            "k": [values[f"sk{i}"] for i in range(self.sort_keys)],
+            "id": values[self.primary_key],
+        }
+        raw = json.dumps(payload, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def run_search(query: RunQuery) -> SearchStatement:
+    """Compiles a run search: experiments, lifecycle stages, filter, order and page.
+
+    Raises:
+        InvalidParameter: a bad experiment id, filter value or page token.
+    """
+    runs = t.runs
+    source: FromClause = runs
+    keys: list[_SortKey] = []
+    for order in _dedupe(query.order_by or (OrderKey("attribute", "start_time", False),)):
+        source, key = _run_sort_key(source, order)
+        keys.append(key)
+    on_start = any(o.entity == "attribute" and o.key == "start_time" for o in query.order_by)
+    if query.order_by and not on_start:  # MLflow compat: start_time DESC, then run_uuid
+        keys.append(_SortKey(runs.c.start_time, False, False, True))
+    conditions = [
+        runs.c.experiment_id.in_(_experiment_ids(query.experiment_ids)),
+        runs.c.lifecycle_stage.in_(_stages(query.view_type)),
+        *(_run_condition(c) for c in query.filter),
+    ]
+    fingerprint = _fingerprint(
+        "runs", sorted(query.experiment_ids), query.filter, query.order_by, query.view_type
+    )
+    return _statement(runs, source, runs.c.run_uuid, str, keys, conditions, fingerprint, query)
+
+
+def experiment_search(query: ExperimentQuery) -> SearchStatement:
+    """Compiles an experiment search: lifecycle stages, filter, order and page.
+
+    Raises:
+        InvalidParameter: a bad filter value or page token.
+    """
+    experiments = t.experiments
+    keys = []
+    for order in _dedupe(query.order_by or (OrderKey("attribute", "creation_time", False),)):
+        if order.entity != "attribute" or order.key not in _EXPERIMENT_COLUMNS:
+            raise InvalidParameter(f"Cannot order experiments by {order.entity} {order.key!r}")
+        column = experiments.c[order.key]
+        keys.append(_SortKey(column, order.ascending, False, order.key != "name"))
+    conditions = [
+        experiments.c.lifecycle_stage.in_(_stages(query.view_type)),
+        *(_experiment_condition(c) for c in query.filter),
+    ]
+    fingerprint = _fingerprint("experiments", query.filter, query.order_by, query.view_type)
+    pk = experiments.c.experiment_id
+    return _statement(experiments, experiments, pk, int, keys, conditions, fingerprint, query)
+
+
+def _statement(
+    table: Table,
+    source: FromClause,
+    pk: ColumnElement[Any],
+    pk_type: type,
+    keys: list[_SortKey],
+    conditions: list[ColumnElement[bool]],
+    fingerprint: str,
+    query: RunQuery | ExperimentQuery,
+) -> SearchStatement:
+    if query.page_token is not None:
+        values, last_id = _decode_token(query.page_token, fingerprint, keys, pk_type)
+        conditions.append(_after(keys, values, pk, last_id))
+    order_by = []
+    for key in keys:
+        term = key.expr.asc() if key.ascending else key.expr.desc()
+        order_by.append(term.nulls_last() if key.nullable else term)
+    stmt = (
+        select(table, *(key.expr.label(f"sk{i}") for i, key in enumerate(keys)))
+        .select_from(source)
+        .where(*conditions)
+        .order_by(*order_by, pk.asc())
+        .limit(query.max_results + 1)
+    )
+    return SearchStatement(stmt, len(keys), pk.key or "", fingerprint)
+
+
+def _dedupe(order_by: Sequence[OrderKey]) -> list[OrderKey]:
+    """Drops repeated keys: a later clause on the same key can never change the order."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for order in order_by:
+        if (order.entity, order.key) not in seen:
+            seen.add((order.entity, order.key))
+            out.append(order)
+    return out
+
+
+def _run_sort_key(source: FromClause, order: OrderKey) -> tuple[FromClause, _SortKey]:
+    runs = t.runs
+    if order.entity == "attribute":
+        name = _RUN_COLUMNS.get(order.key)
+        if name is None or name == "lifecycle_stage":
+            raise InvalidParameter(f"Cannot order runs by attribute {order.key!r}")
+        numeric = name in ("start_time", "end_time")
+        return source, _SortKey(runs.c[name], order.ascending, name == "end_time", numeric)
+    table = {"metric": t.latest_metrics, "param": t.params, "tag": t.tags}.get(order.entity)
+    if table is None:
+        raise InvalidParameter(f"Cannot order runs by {order.entity} {order.key!r}")
+    alias = table.alias()
+    joined = source.outerjoin(
+        alias, and_(alias.c.run_uuid == runs.c.run_uuid, alias.c.key == order.key)
+    )
+    if order.entity == "metric":  # NaN sorts as missing
+        expr: ColumnElement[Any] = case((alias.c.is_nan, null()), else_=alias.c.value)
+        return joined, _SortKey(expr, order.ascending, True, True)
+    return joined, _SortKey(alias.c.value, order.ascending, True, False)
+
+
+def _run_condition(c: Comparison) -> ColumnElement[bool]:
+    runs = t.runs
+    if c.entity == "attribute":
+        name = _RUN_COLUMNS.get(c.key)
+        if name is None:
+            raise InvalidParameter(f"Unknown run attribute {c.key!r} in the filter")
+        numeric = name in ("start_time", "end_time")
+        return _compare(runs.c[name], c, int if numeric else str)
+    if c.entity == "metric":
+        lm = t.latest_metrics
+        return exists().where(
+            lm.c.run_uuid == runs.c.run_uuid,
+            lm.c.key == c.key,
+            lm.c.is_nan == false(),
+            _compare(lm.c.value, c, float),
+        )
+    if c.entity in ("param", "tag"):
+        table = t.params if c.entity == "param" else t.tags
+        return _key_value_condition(table, table.c.run_uuid == runs.c.run_uuid, c)
+    if c.key == "context":
+        rit = t.run_input_tags
+        return exists().where(
+            rit.c.run_uuid == runs.c.run_uuid,
+            rit.c.key == _DATASET_CONTEXT_TAG,
+            _compare(rit.c.value, c, str),
+        )
+    if c.key not in ("name", "digest"):
+        raise InvalidParameter(f"Unknown dataset field {c.key!r} in the filter")
+    ri, ds = t.run_inputs, t.datasets
+    return (
+        exists()
+        .select_from(ri.join(ds, ds.c.dataset_uuid == ri.c.dataset_uuid))
+        .where(ri.c.run_uuid == runs.c.run_uuid, _compare(ds.c[c.key], c, str))
+    )
+
+
+def _experiment_condition(c: Comparison) -> ColumnElement[bool]:
+    experiments = t.experiments
+    if c.entity == "tag":
+        tags = t.experiment_tags
+        owner = tags.c.experiment_id == experiments.c.experiment_id
+        return _key_value_condition(tags, owner, c)
+    if c.entity != "attribute" or c.key not in ("name", "creation_time", "last_update_time"):
+        raise InvalidParameter(f"Cannot filter experiments on {c.entity} {c.key!r}")
+    return _compare(experiments.c[c.key], c, str if c.key == "name" else int)
+
+
+def _key_value_condition(
+    table: Table, owner: ColumnElement[bool], c: Comparison
+) -> ColumnElement[bool]:
+    """A param or tag clause: IS NULL means the key is absent, anything else needs it present."""
+    has_key = exists().where(owner, table.c.key == c.key)
+    if c.op == "IS NULL":
+        return ~has_key
+    if c.op == "IS NOT NULL":
+        return has_key
+    return has_key.where(_compare(table.c.value, c, str))
+
+
+def _compare(column: ColumnElement[Any], c: Comparison, kind: type) -> ColumnElement[bool]:
+    value = _checked(c, kind)
+    if c.op in ("IN", "NOT IN"):
+        if not isinstance(value, tuple) or not value:
+            raise InvalidParameter(f"{c.op} on {c.entity} {c.key!r} needs a non-empty list")
+        return column.in_(value) if c.op == "IN" else column.not_in(value)
+    if c.op in ("LIKE", "ILIKE"):
+        if kind is not str or not isinstance(value, str):
+            raise InvalidParameter(f"{c.op} on {c.entity} {c.key!r} needs a string pattern")
+        pattern = _like_pattern(value)
+        if c.op == "LIKE":
+            return column.like(pattern, escape="\\")
+        return func.lower(column).like(func.lower(pattern), escape="\\")
+    comparisons = {
+        "=": column.__eq__,
+        "!=": column.__ne__,
+        "<": column.__lt__,
+        ">": column.__gt__,
+        "<=": column.__le__,
+        ">=": column.__ge__,
+    }
+    compare = comparisons.get(c.op)
+    if compare is None or (kind is str and c.op not in ("=", "!=")):
+        raise InvalidParameter(f"{c.op} cannot be used with {c.entity} {c.key!r}")
+    result: ColumnElement[bool] = compare(value)
+    return result
+
+
+def _checked(c: Comparison, kind: type) -> Value:
+    """The clause's value, when its type suits the column (ASTs may be built by hand)."""
+    value = c.value
+    items = value if isinstance(value, tuple) else (value,)
+    if kind is str:
+        ok = all(isinstance(v, str) for v in items)
+    else:
+        ok = not isinstance(value, tuple) and _is_number(value)
+        ok = ok and (kind is float or isinstance(value, int))
+    if not ok:
+        expected = {str: "a string", int: "an integer", float: "a number"}[kind]
+        raise InvalidParameter(f"{c.entity} {c.key!r} must be compared with {expected}")
+    return value
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _like_pattern(pattern: str) -> str:
+    """Backslash escapes % and _ (on SQLite and PostgreSQL alike); it cannot end a pattern."""
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "\\":
+            if i + 1 == len(pattern):
+                raise InvalidParameter(
+                    f"LIKE pattern {pattern!r} ends with a lone backslash; write \\\\ for a "
+                    "literal backslash"
+                )
+            i += 1
+        i += 1
+    return pattern
+
+
+def _experiment_ids(ids: Sequence[str]) -> list[int]:
+    out = []
+    for experiment_id in ids:
+        text = str(experiment_id)
+        if not (text.isascii() and text.isdigit()) or len(text) > 18:
+            raise InvalidParameter(f"Invalid experiment id {experiment_id!r}: expected digits")
+        out.append(int(text))
+    return out
+
+
+def _stages(view_type: ViewType) -> list[str]:
+    return [stage.value for stage in ViewType(view_type).stages()]
+
+
+def _fingerprint(*parts: object) -> str:
+    """Names the query a token belongs to; reprs of the frozen AST are stable."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def _after(
+    keys: list[_SortKey], values: list[Any], pk: ColumnElement[Any], last_id: Any
+) -> ColumnElement[bool]:
+    """Rows strictly after the token's row in ORDER BY (keys..., pk).
+
+    Each key is compared as the pair (key IS NULL, key): nulls after every value, all nulls
+    equal. Built from the last key outwards as `after_i OR (equal_i AND <rest>)`."""
+    rest: ColumnElement[bool] = pk > last_id
+    for key, value in zip(reversed(keys), reversed(values), strict=True):
+        if value is None:  # nothing sorts after a null but other nulls, tied on this key
+            rest = and_(key.expr.is_(None), rest)
+            continue
+        beyond = key.expr > value if key.ascending else key.expr < value
+        if key.nullable:
+            beyond = or_(beyond, key.expr.is_(None))
+        rest = or_(beyond, and_(key.expr == value, rest))
+    return rest
+
+
+def _decode_token(
+    token: str, fingerprint: str, keys: list[_SortKey], pk_type: type
+) -> tuple[list[Any], Any]:
+    bad = InvalidParameter(
+        "Invalid page_token: it is corrupted or was not issued for this search; repeat the "
+        "search without page_token and page with the tokens it returns"
+    )
+    if not isinstance(token, str) or len(token) > _MAX_TOKEN_CHARS:
+        raise bad
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, RecursionError):
+        raise bad from None
+    if not isinstance(payload, dict) or payload.get("q") != fingerprint:
+        raise bad
+    values, last_id = payload.get("k"), payload.get("id")
+    if not isinstance(values, list) or len(values) != len(keys):
+        raise bad
+    if type(last_id) is not pk_type:
+        raise bad
+    for key, value in zip(keys, values, strict=True):
+        if value is None:
+            ok = key.nullable
+        else:
+            ok = _is_number(value) if key.numeric else isinstance(value, str)
+        if not ok:
+            raise bad
+    return values, last_id
