@@ -1,0 +1,418 @@
+"""Shared fixtures: real SQLite and PostgreSQL databases, stores, services and servers.
+
+- `postgres_server` (session): a PostgreSQL cluster. `HERON_TEST_POSTGRES_URI` points at an
+  existing one; otherwise the Debian binaries initdb a throwaway cluster into a temp dir
+  (one per pytest process, so one per xdist worker). `HERON_TEST_SKIP_POSTGRES=1` skips the
+  PostgreSQL cases; without it a missing PostgreSQL is a failure, never a silent skip.
+- `database_uri`: a fresh, empty database per test, once on SQLite and once on PostgreSQL.
+- `stores`, `experiments`, `runs`: the SQL stores and the services on that database.
+- `live_server`: the ASGI app under uvicorn in a thread (SQLite; parametrize it indirectly
+  with "postgresql" for PostgreSQL); yields the base URL.
+- `server_process`: the real `heron server` command in a subprocess, with `.restart()`
+  (kill -9, then start again on the same data) for durability tests.
+
+Heron modules are imported inside the fixtures, so collecting tests never depends on them.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+PROXIED_ARTIFACT_ROOT = "mlflow-artifacts:"
+STARTUP_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_health(url: str, *, timeout_s: float, alive: Any = None) -> None:
+    """Polls `GET {url}/health` until it answers 200; `alive()` False aborts the wait."""
+    deadline = time.monotonic() + timeout_s
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if alive is not None and not alive():
+            raise RuntimeError(f"the server exited before {url}/health answered")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:  # noqa: S310 - http only
+                if resp.status == 200:
+                    return
+                last = f"HTTP {resp.status}"
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}"
+            exc.close()
+        except OSError as exc:
+            last = str(exc)
+        time.sleep(0.05)
+    raise TimeoutError(f"{url}/health did not answer 200 within {timeout_s:.0f} s ({last})")
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def _postgres_bindir() -> Path | None:
+    """The newest /usr/lib/postgresql/<version>/bin that has initdb (Debian's layout)."""
+    found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
+    if not found:
+        return None
+
+    def version(path: str) -> tuple[int, ...]:
+        part = Path(path).parent.parent.name
+        return tuple(int(x) for x in part.split(".") if x.isdigit())
+
+    return Path(max(found, key=version)).parent
+
+
+def _with_database(uri: str, dbname: str) -> str:
+    parts = urllib.parse.urlsplit(uri)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{dbname}"))
+
+
+@dataclass
+class PostgresServer:
+    """A PostgreSQL server the tests may create and drop databases on.
+
+    `uri` is a database on it that always exists (for admin work); `create_database()`
+    returns the URI of a new, empty database."""
+
+    uri: str
+    _cluster: _Cluster | None = None
+
+    def create_database(self) -> str:
+        import psycopg
+
+        name = f"heron_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.uri, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return _with_database(self.uri, name)
+
+    def drop_database(self, uri: str) -> None:
+        import psycopg
+
+        name = urllib.parse.urlsplit(uri).path.lstrip("/")
+        with psycopg.connect(self.uri, autocommit=True) as conn:
+            # FORCE: a connection a test left open must not keep the database alive.
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class _Cluster:
+    """A throwaway cluster: initdb into a temp dir, listen on 127.0.0.1 only.
+
+    PostgreSQL refuses to run as root, so as root its commands run as the `postgres` user
+    (created by the Debian package) through `runuser`, in a directory that user owns."""
+
+    def __init__(self, bindir: Path) -> None:
+        self.bindir = bindir
+        self.as_root = os.geteuid() == 0
+        self.dir = Path(tempfile.mkdtemp(prefix="heron-pg-"))
+        if self.as_root:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        self.data = self.dir / "data"
+        self.log = self.dir / "postgres.log"
+        self.port = 0
+        self.running = False
+
+    def _run(self, *args: str) -> None:
+        cmd = [str(self.bindir / args[0]), *args[1:]]
+        if self.as_root:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            log = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+            raise RuntimeError(
+                f"{' '.join(cmd)} failed ({result.returncode}):\n"
+                f"{result.stdout}{result.stderr}\n{log}"
+            )
+
+    def start(self) -> None:
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
+        # Durability is not what these tests measure: trade it for speed.
+        options = (
+            f"-k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+            " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+        )
+        for attempt in range(3):
+            self.port = free_port()
+            try:
+                self._run(
+                    "pg_ctl",
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.log),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    f"-p {self.port} {options}",
+                    "start",
+                )
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+                continue
+            self.running = True
+            return
+
+    def stop(self) -> None:
+        if self.running:
+            self.running = False
+            with contextlib.suppress(RuntimeError):
+                self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """The session's PostgreSQL server (see the module docstring for how it is chosen)."""
+    if os.environ.get("HERON_TEST_SKIP_POSTGRES") == "1":
+        pytest.skip("HERON_TEST_SKIP_POSTGRES=1")
+    existing = os.environ.get("HERON_TEST_POSTGRES_URI")
+    if existing:
+        yield PostgresServer(uri=existing)
+        return
+    bindir = _postgres_bindir()
+    if bindir is None:
+        pytest.fail(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb). Install it with "
+            "`scripts/dev-setup` as root (apt-get install postgresql), point "
+            "HERON_TEST_POSTGRES_URI at a server, or set HERON_TEST_SKIP_POSTGRES=1 to skip "
+            "the PostgreSQL cases.",
+            pytrace=False,
+        )
+    cluster = _Cluster(bindir)
+    atexit.register(cluster.stop)  # also when the session dies before fixture teardown
+    try:
+        cluster.start()
+    except Exception:
+        cluster.stop()
+        raise
+    try:
+        yield PostgresServer(
+            uri=f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres", _cluster=cluster
+        )
+    finally:
+        cluster.stop()
+
+
+# --------------------------------------------------------------------------- databases
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+
+@contextlib.contextmanager
+def _fresh_database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path}/heron.db"
+        return
+    if backend != "postgresql":
+        raise ValueError(f"unknown backend {backend!r}: use 'sqlite' or 'postgresql'")
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    uri = server.create_database()
+    try:
+        yield uri
+    finally:
+        server.drop_database(uri)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: `sqlite:///...` or `postgresql://...` (run once for each)."""
+    with _fresh_database(request.param, request, tmp_path) as uri:
+        yield uri
+
+
+@pytest.fixture
+def stores(database_uri: str) -> Iterator[Any]:
+    """`heron.store.sql.SqlStores` on the test's database, closed afterwards."""
+    from heron.store.sql import open_sql_stores
+
+    opened = open_sql_stores(database_uri, default_artifact_root=PROXIED_ARTIFACT_ROOT)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def experiments(stores: Any) -> Any:
+    """`ExperimentService` over `stores`, everyone allowed everything."""
+    from heron.services import AllowAll, ExperimentService
+
+    return ExperimentService(
+        stores.experiments, AllowAll(), artifact_roots=(PROXIED_ARTIFACT_ROOT,)
+    )
+
+
+@pytest.fixture
+def runs(stores: Any) -> Any:
+    """`RunService` over `stores`, everyone allowed everything."""
+    from heron.services import AllowAll, RunService
+
+    return RunService(stores.runs, AllowAll())
+
+
+# --------------------------------------------------------------------------- servers
+
+
+@pytest.fixture
+def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Base URL (`http://127.0.0.1:PORT`) of the app served by uvicorn in a thread.
+
+    SQLite by default; `@pytest.mark.parametrize("live_server", ["postgresql"],
+    indirect=True)` serves a fresh PostgreSQL database instead."""
+    import uvicorn
+
+    from heron.server.app import create_app
+    from heron.settings import Settings
+
+    backend = getattr(request, "param", "sqlite")
+    with _fresh_database(backend, request, tmp_path) as uri:
+        settings = Settings(
+            backend_store_uri=uri, artifacts_destination=str(tmp_path / "artifacts")
+        )
+        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+        thread.start()
+        try:
+            deadline = time.monotonic() + STARTUP_TIMEOUT_S
+            while not server.started:
+                if not thread.is_alive():
+                    pytest.fail("uvicorn exited before it started (see the log above)")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"uvicorn did not start within {STARTUP_TIMEOUT_S:.0f} s")
+                time.sleep(0.01)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            thread.join(timeout=STARTUP_TIMEOUT_S)
+
+
+def _heron_command() -> list[str]:
+    """The `heron` console script of this interpreter's environment (as a user runs it)."""
+    script = Path(sys.executable).parent / "heron"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from heron.cli.main import main; sys.exit(main())"]
+
+
+@dataclass
+class ServerProcess:
+    """`heron server` in a subprocess on a SQLite database in `data_dir`."""
+
+    data_dir: Path
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "server.log"
+
+    def command(self) -> list[str]:
+        return [
+            *_heron_command(), "server",
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--backend-store-uri", f"sqlite:///{self.data_dir}/heron.db",
+            "--artifacts-destination", str(self.data_dir / "artifacts"),
+        ]  # fmt: skip
+
+    def start(self) -> None:
+        if self._log is None:
+            self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        env = {**os.environ, "HERON_HOME": str(self.data_dir)}
+        self.proc = subprocess.Popen(
+            self.command(), stdout=self._log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+        )  # fmt: skip
+        proc = self.proc
+        try:
+            wait_for_health(
+                self.url, timeout_s=STARTUP_TIMEOUT_S, alive=lambda: proc.poll() is None
+            )
+        except (RuntimeError, TimeoutError) as exc:
+            problem = str(exc)
+        else:
+            return
+        self.stop()
+        log = self.log_path.read_text(errors="replace")[-3000:]
+        pytest.fail(f"{problem}\n$ {' '.join(self.command())}\n{log}", pytrace=False)
+
+    def kill(self) -> None:
+        """kill -9: no shutdown code runs, as in a crash."""
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def restart(self) -> None:
+        """Kills the server with SIGKILL and starts it again on the same data and port."""
+        self.kill()
+        self.start()
+
+    def stop(self) -> None:
+        self.kill()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+@pytest.fixture
+def server_process(tmp_path: Path) -> Iterator[ServerProcess]:
+    """The real `heron server` command on a fresh SQLite database; see `ServerProcess`."""
+    data_dir = tmp_path / "server"
+    data_dir.mkdir()
+    server = ServerProcess(data_dir=data_dir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
