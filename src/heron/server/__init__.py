@@ -1,0 +1,1 @@
+"""The ASGI server: MLflow's REST API (and later Heron's own) over the services."""

@@ -1,0 +1,58 @@
+"""create_app(settings): builds the stores, the services and the ASGI app that serves them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from heron.errors import HeronError
+from heron.server import errors, mlflow, system
+from heron.server.auth import IdentityMiddleware
+from heron.server.wire import Endpoints
+from heron.services import AllowAll, ExperimentService, RunService
+from heron.settings import Settings
+from heron.store.sql import open_sql_stores
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The whole server for `settings`. The stores close when the app shuts down."""
+    stores = open_sql_stores(
+        settings.backend_store_uri,
+        default_artifact_root=settings.default_artifact_root,
+        sqlite_synchronous=settings.sqlite_synchronous,
+    )
+    authorizer = AllowAll()
+    experiment_service = ExperimentService(
+        stores.experiments, authorizer, artifact_roots=settings.artifact_roots
+    )
+    run_service = RunService(stores.runs, authorizer)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            stores.close()
+
+    app = FastAPI(
+        title="Heron",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        exception_handlers={
+            HeronError: errors.heron_error,
+            RequestValidationError: errors.validation_error,
+            HTTPException: errors.http_error,
+            Exception: errors.unexpected_error,
+        },
+    )
+    api = Endpoints(settings.max_request_bytes)
+    app.router.routes.extend(system.routes())
+    app.router.routes.extend(mlflow.mounts(api, experiment_service, run_service))
+    app.add_middleware(IdentityMiddleware)
+    return app

@@ -1,0 +1,49 @@
+"""Auth middleware: who is calling. What they may do is checked in the services."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from heron.services.access import ANONYMOUS, Identity, identity_scope
+
+TOKEN_IDENTITY = Identity(name="token")
+
+
+def identity_from_authorization(header: bytes | None) -> Identity:
+    """`Basic user:pass` -> user (password not checked yet), `Bearer` -> token, else anonymous."""
+    if not header:
+        return ANONYMOUS
+    scheme, _, credentials = header.partition(b" ")
+    scheme = scheme.lower()
+    if scheme == b"basic":
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return ANONYMOUS
+        user = decoded.partition(":")[0]
+        return Identity(name=user) if user else ANONYMOUS
+    if scheme == b"bearer":
+        return TOKEN_IDENTITY
+    return ANONYMOUS
+
+
+class IdentityMiddleware:
+    """Runs each HTTP request inside `identity_scope` of its caller (pure ASGI, no copies)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        header = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                header = value
+                break
+        with identity_scope(identity_from_authorization(header)):
+            await self.app(scope, receive, send)

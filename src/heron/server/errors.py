@@ -1,0 +1,70 @@
+"""Error code -> HTTP status (MLflow's numbers): the one table, and the handlers that use it."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from heron.errors import HeronError
+from heron.server.wire import json_response
+
+logger = logging.getLogger("heron.server")
+
+HTTP_STATUS: dict[str, int] = {
+    "INVALID_PARAMETER_VALUE": 400,
+    "BAD_REQUEST": 400,
+    "MALFORMED_REQUEST": 400,
+    "RESOURCE_ALREADY_EXISTS": 400,  # MLflow's number, not 409
+    "RESOURCE_DOES_NOT_EXIST": 404,
+    "NOT_FOUND": 404,
+    "ENDPOINT_NOT_FOUND": 404,
+    "PERMISSION_DENIED": 403,
+    "UNAUTHENTICATED": 401,
+    "CUSTOMER_UNAUTHORIZED": 401,
+    "ABORTED": 409,
+    "ALREADY_EXISTS": 409,
+    "RESOURCE_CONFLICT": 409,
+    "REQUEST_LIMIT_EXCEEDED": 429,
+    "RESOURCE_EXHAUSTED": 429,
+    "CANCELLED": 499,
+    "INTERNAL_ERROR": 500,
+    "INVALID_STATE": 500,
+    "DATA_LOSS": 500,
+    "NOT_IMPLEMENTED": 501,
+    "TEMPORARILY_UNAVAILABLE": 503,
+    "DEADLINE_EXCEEDED": 504,
+}
+
+
+def status_for(code: str) -> int:
+    """MLflow answers 500 for any code outside its table."""
+    return HTTP_STATUS.get(code, 500)
+
+
+def error_response(code: str, message: str) -> Response:
+    return json_response({"error_code": code, "message": message}, status_for(code))
+
+
+async def heron_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HeronError)  # noqa: S101 (registered for HeronError only)
+    return error_response(exc.code, exc.message)
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's request validation (typed routes other teams may add): bad input is a 400."""
+    return error_response("INVALID_PARAMETER_VALUE", f"Invalid request: {exc}")
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Routing errors. MLflow compat: an unknown route is a 404 whose body is NOT JSON; the
+    client reads that as ENDPOINT_NOT_FOUND, and several of its fallbacks rely on it."""
+    assert isinstance(exc, HTTPException)  # noqa: S101
+    return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+
+
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    logger.error("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response("INTERNAL_ERROR", "Internal server error; see the server log")

@@ -1,0 +1,58 @@
+"""MLflow REST: /metrics/* (one run's metric history, and several runs' for the UI charts)."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from heron.server.mlflow import messages as m
+from heron.server.mlflow.runs import run_id
+from heron.server.wire import Endpoints, Fields, Json
+from heron.services import RunService
+
+UI_SAMPLED_POINTS = 320
+MAX_BULK_POINTS = 25000
+
+
+def routes(api: Endpoints, service: RunService) -> list[Route]:
+    def get_metric_history(f: Fields) -> Json:
+        page = service.get_metric_history(
+            run_id(f),
+            f.required_string("metric_key"),
+            max_results=f.int64("max_results"),
+            page_token=f.string("page_token"),
+        )
+        body: Json = {}
+        if page.items:
+            body["metrics"] = [m.metric(x) for x in page]
+        return m.with_page_token(body, page.next_page_token)
+
+    def get_metric_history_bulk_interval(f: Fields) -> Json:
+        max_results = f.int64("max_results")
+        points = service.get_metric_history_bulk_interval(
+            f.strings("run_ids"),
+            f.required_string("metric_key"),
+            max_results=UI_SAMPLED_POINTS if max_results is None else max_results,
+            start_step=f.int64("start_step"),
+            end_step=f.int64("end_step"),
+        )
+        return {"metrics": [m.metric_with_run_id(p) for p in points]} if points else {}
+
+    return [
+        api.get("/metrics/get-history", get_metric_history),
+        api.get("/metrics/get-history-bulk-interval", get_metric_history_bulk_interval),
+    ]
+
+
+def ajax_routes(api: Endpoints, service: RunService) -> list[Route]:
+    def get_metric_history_bulk(f: Fields) -> Json:
+        # MLflow compat: UI-only route; run ids come as repeated `run_id` keys, and the answer
+        # always has a `metrics` list (it is plain JSON, not a proto message).
+        max_results = f.int64("max_results")
+        points = service.get_metric_history_bulk(
+            f.strings("run_id"),
+            f.required_string("metric_key"),
+            max_results=MAX_BULK_POINTS if max_results is None else max_results,
+        )
+        return {"metrics": [m.metric_with_run_id(p) for p in points]}
+
+    return [api.get("/metrics/get-history-bulk", get_metric_history_bulk)]

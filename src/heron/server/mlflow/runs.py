@@ -1,0 +1,118 @@
+"""MLflow REST: /runs/* (lifecycle, search, and logging metrics, params, tags and inputs)."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from heron.entities import Param, RunStatus
+from heron.server.mlflow import messages as m
+from heron.server.wire import Endpoints, Fields, Json, missing
+from heron.services import RunService
+
+RUN_STATUSES = {"RUNNING": 1, "SCHEDULED": 2, "FINISHED": 3, "FAILED": 4, "KILLED": 5}
+_STATUS_BY_NUMBER = {n: RunStatus(name) for name, n in RUN_STATUSES.items()}
+
+
+def run_id(f: Fields) -> str:
+    """MLflow compat: runs are named by `run_id` or its deprecated twin `run_uuid`; the client
+    sends both on many calls."""
+    value = f.string("run_id") or f.string("run_uuid")
+    if not value:
+        raise missing("run_id")
+    return value
+
+
+def routes(api: Endpoints, service: RunService) -> list[Route]:
+    def create_run(f: Fields) -> Json:
+        created = service.create_run(
+            f.required_string("experiment_id"),
+            user_id=f.string("user_id"),
+            run_name=f.string("run_name"),
+            start_time=f.int64("start_time"),
+            tags=f.key_values("tags"),
+        )
+        return {"run": m.run(created)}
+
+    def update_run(f: Fields) -> Json:
+        status = f.enum("status", RUN_STATUSES)
+        info = service.update_run(
+            run_id(f),
+            status=None if status is None else _STATUS_BY_NUMBER[status],
+            end_time=f.int64("end_time"),
+            run_name=f.string("run_name"),
+        )
+        return {"run_info": m.run_info(info)}  # MLflow compat: the key is run_info, not run
+
+    def delete_run(f: Fields) -> Json:
+        service.delete_run(f.required_string("run_id"))
+        return {}
+
+    def restore_run(f: Fields) -> Json:
+        service.restore_run(f.required_string("run_id"))
+        return {}
+
+    def get_run(f: Fields) -> Json:
+        return {"run": m.run(service.get_run(run_id(f)))}
+
+    def search_runs(f: Fields) -> Json:
+        max_results = f.int64("max_results")
+        page = service.search_runs(
+            f.strings("experiment_ids"),
+            filter_string=f.string("filter"),
+            run_view_type=m.view_type(f, "run_view_type"),
+            max_results=1000 if max_results is None else max_results,
+            order_by=f.strings("order_by"),
+            page_token=f.string("page_token"),
+        )
+        body: Json = {}
+        if page.items:
+            body["runs"] = [m.run(r) for r in page]
+        return m.with_page_token(body, page.next_page_token)
+
+    def log_metric(f: Fields) -> Json:
+        service.log_batch(run_id(f), metrics=[m.read_metric(f)])
+        return {}
+
+    def log_parameter(f: Fields) -> Json:
+        service.log_param(run_id(f), f.required_string("key"), f.required_string("value"))
+        return {}
+
+    def set_tag(f: Fields) -> Json:
+        service.set_tag(run_id(f), f.required_string("key"), f.required_string("value"))
+        return {}
+
+    def delete_tag(f: Fields) -> Json:
+        service.delete_tag(f.required_string("run_id"), f.required_string("key"))
+        return {}
+
+    def log_batch(f: Fields) -> Json:
+        service.log_batch(
+            run_id(f),
+            metrics=[m.read_metric(x) for x in f.messages("metrics")],
+            params=[
+                Param(key=p.required_string("key"), value=p.required_string("value"))
+                for p in f.messages("params")
+            ],
+            tags=m.read_tags(f.messages("tags")),
+        )
+        return {}
+
+    def log_inputs(f: Fields) -> Json:
+        datasets = [m.read_dataset_input(d) for d in f.messages("datasets")]
+        service.log_inputs(f.required_string("run_id"), datasets)
+        return {}
+
+    return [
+        api.post("/runs/create", create_run),
+        api.post("/runs/update", update_run),
+        api.post("/runs/delete", delete_run),
+        api.post("/runs/restore", restore_run),
+        api.get("/runs/get", get_run),
+        api.post("/runs/search", search_runs),
+        api.post("/runs/log-metric", log_metric),
+        api.post("/runs/log-parameter", log_parameter),
+        api.post("/runs/set-tag", set_tag),
+        api.post("/runs/delete-tag", delete_tag),
+        api.post("/runs/log-batch", log_batch),
+        api.post("/runs/log-inputs", log_inputs),
+    ]

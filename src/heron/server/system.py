@@ -1,0 +1,46 @@
+"""Server meta routes: /health, /version and the capability document server-info."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from heron.server.wire import json_response
+
+# MLflow compat: clients parse /version as an MLflow version and gate features on it (OTLP
+# span export needs >= 3.4), so we report the MLflow release whose wire protocol we speak,
+# not Heron's own version.
+MLFLOW_WIRE_VERSION = "3.17.2"
+
+SERVER_INFO = {
+    "store_type": "SqlStore",
+    "workspaces_enabled": False,
+    "trace_archival_enabled": False,
+    "multipart_uploads_enabled": False,
+    "multipart_downloads_enabled": False,
+    "presigned_upload_run_id_supported": False,
+    "presigned_upload_model_id_supported": False,
+    "features_enabled": {"gateway": False},
+}
+
+
+async def health(request: Request) -> Response:
+    return PlainTextResponse("OK")
+
+
+async def version(request: Request) -> Response:
+    return PlainTextResponse(MLFLOW_WIRE_VERSION)
+
+
+async def server_info(request: Request) -> Response:
+    return json_response(SERVER_INFO)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/health", health, methods=["GET"]),
+        Route("/version", version, methods=["GET"]),
+        Route("/api/3.0/mlflow/server-info", server_info, methods=["GET"]),
+        Route("/ajax-api/3.0/mlflow/server-info", server_info, methods=["GET"]),
+    ]

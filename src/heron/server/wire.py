@@ -1,0 +1,316 @@
+"""MLflow's proto-JSON on the wire: reading request fields strictly, writing responses."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from heron.errors import InvalidParameter
+
+Json = dict[str, Any]
+Handler = Callable[["Fields"], Json]
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+MAX_JSON_DEPTH = 64
+
+_INTEGER = re.compile(r"-?[0-9]+")
+_NUMBER = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_EMPTY = b"{}"
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def missing(name: str) -> InvalidParameter:
+    """MLflow's error for an absent required field."""
+    return InvalidParameter(f"Missing value for required parameter '{name}'")
+
+
+class Fields:
+    """The fields of one request message, read by name with proto3 JSON's types.
+
+    Absent and JSON null fields read as None. Nothing is coerced: a field of the wrong type
+    is INVALID_PARAMETER_VALUE naming the field."""
+
+    __slots__ = ("_data", "_query")
+
+    def __init__(self, data: Mapping[str, Any], query: QueryParams | None = None) -> None:
+        self._data = data
+        self._query = query
+
+    def _raw(self, name: str) -> Any:
+        camel = _camel(name)
+        value = self._data.get(name)
+        if camel != name and camel in self._data:
+            if name in self._data:
+                raise InvalidParameter(
+                    f"Field {name!r} is given twice, as {name!r} and as {camel!r}"
+                )
+            value = self._data[camel]
+        return value
+
+    def string(self, name: str, *, required: bool = False) -> str | None:
+        value = self._raw(name)
+        if value is None:
+            if required:
+                raise missing(name)
+            return None
+        if not isinstance(value, str):
+            raise InvalidParameter(f"Field {name!r} must be a string, got {_show(value)}")
+        return value
+
+    def required_string(self, name: str) -> str:
+        value = self.string(name, required=True)
+        assert value is not None  # noqa: S101 (narrowing: required raised otherwise)
+        return value
+
+    def int64(self, name: str, *, required: bool = False) -> int | None:
+        value = self._raw(name)
+        if value is None:
+            if required:
+                raise missing(name)
+            return None
+        return _int64(name, value)
+
+    def double(self, name: str, *, required: bool = False) -> float | None:
+        value = self._raw(name)
+        if value is None:
+            if required:
+                raise missing(name)
+            return None
+        return _double(name, value)
+
+    def boolean(self, name: str) -> bool | None:
+        value = self._raw(name)
+        if value is None or isinstance(value, bool):
+            return value
+        # MLflow compat: GET booleans are `true`/`false` in any case (the client sends True).
+        if isinstance(value, str) and self._query is not None:
+            lowered = value.lower()
+            if lowered in ("true", "false"):
+                return lowered == "true"
+        raise InvalidParameter(f"Field {name!r} must be true or false, got {_show(value)}")
+
+    def enum(self, name: str, names: Mapping[str, int]) -> int | None:
+        """An enum field, given by its name (proto JSON) or its number."""
+        value = self._raw(name)
+        if value is None:
+            return None
+        if isinstance(value, str) and value in names:
+            return names[value]
+        is_number = isinstance(value, int) and not isinstance(value, bool)
+        if is_number or (isinstance(value, str) and _INTEGER.fullmatch(value)):
+            number = int(value)
+            if number in names.values():
+                return number
+        allowed = ", ".join(names)
+        raise InvalidParameter(f"Field {name!r} must be one of {allowed}, got {_show(value)}")
+
+    def strings(self, name: str) -> list[str]:
+        """A repeated string field (repeated keys in a query string)."""
+        if self._query is not None:
+            values: Any = self._query.getlist(name) or self._query.getlist(_camel(name))
+        else:
+            values = self._raw(name)
+        if values is None:
+            return []
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise InvalidParameter(f"Field {name!r} must be a list of strings")
+        return values
+
+    def messages(self, name: str) -> list[Fields]:
+        """A repeated message field."""
+        values = self._raw(name)
+        if values is None:
+            return []
+        if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
+            raise InvalidParameter(f"Field {name!r} must be a list of objects")
+        return [Fields(v) for v in values]
+
+    def message(self, name: str, *, required: bool = False) -> Fields | None:
+        value = self._raw(name)
+        if value is None:
+            if required:
+                raise missing(name)
+            return None
+        if not isinstance(value, dict):
+            raise InvalidParameter(f"Field {name!r} must be an object, got {_show(value)}")
+        return Fields(value)
+
+    def key_values(self, name: str) -> dict[str, str]:
+        """A repeated {key, value} field (tags) as a dict; both parts required."""
+        result: dict[str, str] = {}
+        for item in self.messages(name):
+            result[item.required_string("key")] = item.required_string("value")
+        return result
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _int64(name: str, value: object) -> int:
+    number: int
+    if isinstance(value, bool):
+        raise InvalidParameter(f"Field {name!r} must be an integer, got {_show(value)}")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _INTEGER.fullmatch(value):
+        number = int(value)  # proto3 JSON writes int64 as a decimal string
+    elif isinstance(value, float) and value.is_integer():
+        # MLflow compat: protobuf's JSON parser takes an integral float (5.0) for an int64.
+        number = int(value)
+    else:
+        raise InvalidParameter(f"Field {name!r} must be an integer, got {_show(value)}")
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise InvalidParameter(f"Field {name!r} must fit in a signed 64-bit integer, got {number}")
+    return number
+
+
+def _double(name: str, value: object) -> float:
+    if isinstance(value, bool):
+        raise InvalidParameter(f"Field {name!r} must be a number, got {_show(value)}")
+    if isinstance(value, int | float):
+        result = float(value)
+        if not math.isfinite(result):
+            raise InvalidParameter(f"Field {name!r} does not fit in a double")
+        return result
+    if isinstance(value, str):
+        if value in _SPECIAL_DOUBLES:
+            return _SPECIAL_DOUBLES[value]
+        if _NUMBER.fullmatch(value):
+            return _double(name, float(value))
+    raise InvalidParameter(
+        f'Field {name!r} must be a number or one of "NaN", "Infinity", "-Infinity",'
+        f" got {_show(value)}"
+    )
+
+
+def wire_double(value: float) -> float | str:
+    """A double as proto JSON writes it: NaN and infinities become strings."""
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading requests
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused as soon as it grows past `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> InvalidParameter:
+    return InvalidParameter(f"Request body is larger than the server's limit of {limit} bytes")
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    """A JSON object body; MLflow compat: a JSON string holding JSON is decoded once more."""
+    if not body.strip():
+        return {}
+    data = _loads(body)
+    if isinstance(data, str):
+        # MLflow compat: old clients double-encode the body as a JSON string.
+        data = _loads(data.encode()) if data.strip() else {}
+    if not isinstance(data, dict):
+        raise InvalidParameter("Request body must be a JSON object")
+    if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH:
+        _check_depth(data)
+    return data
+
+
+def _loads(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidParameter(f"Request body is not valid JSON: {exc}") from None
+
+
+def _check_depth(data: object) -> None:
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise InvalidParameter(f"Request body nests deeper than {MAX_JSON_DEPTH} levels")
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+
+
+def _check_content_type(request: Request) -> None:
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        raise InvalidParameter("Content-Type header is missing; send application/json")
+    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+        raise InvalidParameter(f"Content-Type must be application/json, got {content_type[:100]!r}")
+
+
+async def read_fields(request: Request, limit: int) -> Fields:
+    """GET reads the query string; every other method a JSON object body."""
+    if request.method == "GET":
+        query = request.query_params
+        return Fields(query, query)
+    _check_content_type(request)
+    return Fields(parse_json_object(await read_body(request, limit)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing responses
+
+
+def json_response(content: Json, status_code: int = 200) -> Response:
+    body = orjson.dumps(content) if content else _EMPTY
+    return Response(body, status_code=status_code, media_type="application/json")
+
+
+class Endpoints:
+    """Builds routes whose handlers take the request's Fields and return a response dict.
+
+    Handlers are plain functions run in the threadpool (services block on SQL); the body is
+    read on the event loop first, so its size limit holds while it arrives."""
+
+    def __init__(self, max_request_bytes: int) -> None:
+        self.max_request_bytes = max_request_bytes
+
+    def route(self, method: str, path: str, handler: Handler) -> Route:
+        limit = self.max_request_bytes
+
+        async def endpoint(request: Request) -> Response:
+            fields = await read_fields(request, limit)
+            return json_response(await run_in_threadpool(handler, fields))
+
+        endpoint.__name__ = handler.__name__
+        return Route(path, endpoint, methods=[method], name=handler.__name__)
+
+    def get(self, path: str, handler: Handler) -> Route:
+        return self.route("GET", path, handler)
+
+    def post(self, path: str, handler: Handler) -> Route:
+        return self.route("POST", path, handler)
