@@ -1,0 +1,35 @@
+"""The `heron` command group; a Heron error ends a command with one line and exit code 1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from heron.cli.db import db
+from heron.cli.experiments import experiments
+from heron.cli.runs import runs
+from heron.cli.server import server
+from heron.errors import HeronError
+
+
+class _HeronGroup(click.Group):
+    """Shows a `HeronError` as `Error: <message>` instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HeronError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+@click.group(cls=_HeronGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="heron", prog_name="heron")
+def main() -> None:
+    """Heron: ML experiment tracking, wire-compatible with MLflow."""
+
+
+main.add_command(server)
+main.add_command(db)
+main.add_command(experiments)
+main.add_command(runs)

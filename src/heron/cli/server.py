@@ -1,0 +1,151 @@
+"""`heron server`: builds the Settings and serves `create_app(settings)` with uvicorn."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from heron.cli.options import console, masked
+from heron.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+SETTINGS_ENV = "HERON_SERVER_SETTINGS"
+
+
+def settings_to_env(settings: Settings) -> str:
+    return json.dumps(dataclasses.asdict(settings))
+
+
+def app_from_env() -> FastAPI:
+    """The app for uvicorn's worker processes, from the Settings the parent left in the env.
+
+    `heron server --workers N` runs `uvicorn.run("heron.cli.server:app_from_env",
+    factory=True)`; each worker builds its own app from `$HERON_SERVER_SETTINGS`."""
+    from heron.server.app import create_app
+
+    values: dict[str, Any] = json.loads(os.environ[SETTINGS_ENV])
+    values["allowed_artifact_roots"] = tuple(values.get("allowed_artifact_roots", ()))
+    return create_app(Settings(**values))
+
+
+def build_settings(
+    *,
+    backend_store_uri: str | None,
+    artifacts_destination: str | None,
+    default_artifact_root: str | None,
+    serve_artifacts: bool,
+    sqlite_synchronous: str,
+) -> Settings:
+    """Settings from the command line over the data directory's defaults."""
+    settings = Settings.for_home(
+        backend_store_uri=backend_store_uri,
+        artifacts_destination=artifacts_destination,
+        serve_artifacts=serve_artifacts,
+        sqlite_synchronous=sqlite_synchronous.upper(),
+        default_artifact_root=default_artifact_root,
+    )
+    if not serve_artifacts and default_artifact_root is None:
+        # Without the proxy, clients write artifacts to the destination themselves.
+        settings = dataclasses.replace(
+            settings, default_artifact_root=settings.artifacts_destination
+        )
+    return settings
+
+
+def _prepare_directories(settings: Settings) -> None:
+    from heron.client.uri import sql_uri
+
+    sql_uri(settings.backend_store_uri)  # creates the SQLite file's directory
+    if "://" not in settings.artifacts_destination:
+        Path(settings.artifacts_destination).mkdir(parents=True, exist_ok=True)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Server processes (use PostgreSQL when more than one).",
+)
+@click.option(
+    "--backend-store-uri",
+    default=None,
+    metavar="URI",
+    help="sqlite:///path or postgresql://... Default: SQLite in the data directory.",
+)
+@click.option(
+    "--artifacts-destination",
+    default=None,
+    metavar="PATH|s3://...",
+    help="Where proxied artifacts are stored. Default: <data directory>/artifacts.",
+)
+@click.option(
+    "--default-artifact-root",
+    default=None,
+    metavar="URI",
+    help="Artifact root of new experiments. Default: mlflow-artifacts: (proxied).",
+)
+@click.option(
+    "--serve-artifacts/--no-serve-artifacts",
+    default=True,
+    show_default=True,
+    help="Proxy artifact uploads and downloads through the server.",
+)
+@click.option(
+    "--sqlite-synchronous",
+    type=click.Choice(["NORMAL", "FULL"], case_sensitive=False),
+    default="NORMAL",
+    show_default=True,
+    help="NORMAL survives kill -9; FULL also survives a power cut.",
+)
+def server(
+    host: str,
+    port: int,
+    workers: int,
+    backend_store_uri: str | None,
+    artifacts_destination: str | None,
+    default_artifact_root: str | None,
+    serve_artifacts: bool,
+    sqlite_synchronous: str,
+) -> None:
+    """Runs the tracking server (MLflow's REST API and Heron's own)."""
+    import uvicorn
+
+    settings = build_settings(
+        backend_store_uri=backend_store_uri,
+        artifacts_destination=artifacts_destination,
+        default_artifact_root=default_artifact_root,
+        serve_artifacts=serve_artifacts,
+        sqlite_synchronous=sqlite_synchronous,
+    )
+    _prepare_directories(settings)
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+        "loop": "uvloop" if importlib.util.find_spec("uvloop") else "auto",
+        "http": "httptools" if importlib.util.find_spec("httptools") else "auto",
+    }
+    shown_host = f"[{host}]" if ":" in host else host
+    console.print(f"Heron server at [bold]http://{shown_host}:{port}[/bold]")
+    console.print(f"  backend store: {masked(settings.backend_store_uri)}")
+    console.print(f"  artifacts:     {masked(settings.artifacts_destination)}")
+    if workers == 1:
+        from heron.server.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
+    else:
+        os.environ[SETTINGS_ENV] = settings_to_env(settings)
+        uvicorn.run(f"{__name__}:app_from_env", factory=True, workers=workers, **options)

@@ -1,0 +1,137 @@
+"""The two Protocols every client backend implements: the same methods as the services."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from heron.entities import (
+    DatasetInput,
+    Experiment,
+    Metric,
+    Page,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+
+
+class ExperimentApi(Protocol):
+    """What `heron.services.ExperimentService` offers, in process or over HTTP."""
+
+    def create_experiment(
+        self,
+        name: str,
+        *,
+        artifact_location: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> str: ...
+
+    def get_experiment(self, experiment_id: str) -> Experiment: ...
+
+    def get_experiment_by_name(self, name: str) -> Experiment: ...
+
+    def search_experiments(
+        self,
+        *,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        page_token: str | None = None,
+    ) -> Page[Experiment]: ...
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None: ...
+
+    def delete_experiment(self, experiment_id: str) -> None: ...
+
+    def restore_experiment(self, experiment_id: str) -> None: ...
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None: ...
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None: ...
+
+
+class RunApi(Protocol):
+    """What `heron.services.RunService` offers, in process or over HTTP."""
+
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        user_id: str | None = None,
+        run_name: str | None = None,
+        start_time: int | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Run: ...
+
+    def get_run(self, run_id: str) -> Run: ...
+
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo: ...
+
+    def delete_run(self, run_id: str) -> None: ...
+
+    def restore_run(self, run_id: str) -> None: ...
+
+    def log_metric(
+        self, run_id: str, key: str, value: float, timestamp: int, step: int = 0
+    ) -> None: ...
+
+    def log_param(self, run_id: str, key: str, value: str) -> None: ...
+
+    def set_tag(self, run_id: str, key: str, value: str) -> None: ...
+
+    def delete_tag(self, run_id: str, key: str) -> None: ...
+
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None: ...
+
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        *,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[Metric]: ...
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        *,
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page[Run]: ...
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None: ...
+
+
+class Backend(Protocol):
+    """A place runs are tracked: the SQL stores in process, or a server over HTTP."""
+
+    @property
+    def experiments(self) -> ExperimentApi: ...
+
+    @property
+    def runs(self) -> RunApi: ...
+
+    def close(self) -> None: ...

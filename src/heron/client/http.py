@@ -1,0 +1,353 @@
+"""The HTTP backend: Heron's (or MLflow's) REST API, behind the same methods as the services."""
+
+from __future__ import annotations
+
+import base64
+import os
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+import orjson
+
+from heron.client import wire
+from heron.entities import (
+    DatasetInput,
+    Experiment,
+    Metric,
+    Page,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from heron.errors import TemporarilyUnavailable, error_for_code
+
+API = "/api/2.0/mlflow"
+_RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_MAX_ATTEMPTS = 3
+_FALLBACK_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "ENDPOINT_NOT_FOUND",
+    503: "TEMPORARILY_UNAVAILABLE",
+}
+
+
+class Transport:
+    """One keep-alive connection pool to a tracking server; turns error bodies into errors."""
+
+    def __init__(self, base_url: str, *, timeout_s: float = 120.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._client = httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout_s,
+            headers=_auth_headers(),
+            follow_redirects=False,
+        )
+
+    def get(self, path: str, params: Mapping[str, Any]) -> wire.Json:
+        query = {k: v for k, v in params.items() if v is not None}
+        return self._send("GET", path, params=query)
+
+    def post(self, path: str, body: Mapping[str, Any]) -> wire.Json:
+        payload = orjson.dumps({k: v for k, v in body.items() if v is not None})
+        return self._send(
+            "POST", path, content=payload, headers={"Content-Type": "application/json"}
+        )
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> wire.Json:
+        for attempt in range(1, _MAX_ATTEMPTS + 1):
+            try:
+                response = self._client.request(method, path, **kwargs)
+            except httpx.TransportError as exc:
+                raise TemporarilyUnavailable(
+                    f"Could not reach the tracking server at {self.base_url}: {exc}"
+                ) from None
+            if response.status_code in _RETRY_STATUSES and attempt < _MAX_ATTEMPTS:
+                time.sleep(0.2 * 2**attempt)
+                continue
+            return _body_or_raise(response)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _auth_headers() -> dict[str, str]:
+    """MLflow's environment variables for basic or bearer auth, so the same setup works."""
+    token = os.environ.get("HERON_TRACKING_TOKEN") or os.environ.get("MLFLOW_TRACKING_TOKEN")
+    if token:
+        return {"Authorization": f"Bearer {token}"}
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+    if user:
+        password = os.environ.get("MLFLOW_TRACKING_PASSWORD", "")
+        encoded = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        return {"Authorization": f"Basic {encoded}"}
+    return {}
+
+
+def _body_or_raise(response: httpx.Response) -> wire.Json:
+    try:
+        body = orjson.loads(response.content) if response.content else {}
+    except orjson.JSONDecodeError:
+        body = None
+    if response.is_success and isinstance(body, dict):
+        return body
+    if isinstance(body, dict) and "error_code" in body:
+        raise error_for_code(str(body["error_code"]), str(body.get("message", "")))
+    code = _FALLBACK_CODES.get(response.status_code, "INTERNAL_ERROR")
+    text = response.text.strip()[:200] or response.reason_phrase
+    raise error_for_code(
+        code,
+        f"{response.request.method} {response.request.url.path} answered "
+        f"{response.status_code}: {text}",
+    )
+
+
+class HttpExperiments:
+    """The experiment methods over `/api/2.0/mlflow/experiments/...`."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+
+    def create_experiment(
+        self,
+        name: str,
+        *,
+        artifact_location: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        body = self._t.post(
+            f"{API}/experiments/create",
+            {
+                "name": name,
+                "artifact_location": artifact_location or None,
+                "tags": wire.key_values(tags or {}),
+            },
+        )
+        return str(body["experiment_id"])
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        body = self._t.get(f"{API}/experiments/get", {"experiment_id": experiment_id})
+        return wire.experiment_in(body["experiment"])
+
+    def get_experiment_by_name(self, name: str) -> Experiment:
+        body = self._t.get(f"{API}/experiments/get-by-name", {"experiment_name": name})
+        return wire.experiment_in(body["experiment"])
+
+    def search_experiments(
+        self,
+        *,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        page_token: str | None = None,
+    ) -> Page[Experiment]:
+        body = self._t.post(
+            f"{API}/experiments/search",
+            {
+                "filter": filter_string or None,
+                "order_by": list(order_by or []),
+                "view_type": ViewType(view_type).name,
+                "max_results": max_results,
+                "page_token": page_token or None,
+            },
+        )
+        items = [wire.experiment_in(e) for e in body.get("experiments", ())]
+        return Page(items, body.get("next_page_token") or None)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        self._t.post(
+            f"{API}/experiments/update", {"experiment_id": experiment_id, "new_name": new_name}
+        )
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self._t.post(f"{API}/experiments/delete", {"experiment_id": experiment_id})
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self._t.post(f"{API}/experiments/restore", {"experiment_id": experiment_id})
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        self._t.post(
+            f"{API}/experiments/set-experiment-tag",
+            {"experiment_id": experiment_id, "key": key, "value": value},
+        )
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        self._t.post(
+            f"{API}/experiments/delete-experiment-tag", {"experiment_id": experiment_id, "key": key}
+        )
+
+
+class HttpRuns:
+    """The run methods over `/api/2.0/mlflow/runs/...` and `/metrics/...`."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        user_id: str | None = None,
+        run_name: str | None = None,
+        start_time: int | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Run:
+        body = self._t.post(
+            f"{API}/runs/create",
+            {
+                "experiment_id": experiment_id,
+                "user_id": user_id,
+                "run_name": run_name,
+                "start_time": start_time,
+                "tags": wire.key_values(tags or {}),
+            },
+        )
+        return wire.run_in(body["run"])
+
+    def get_run(self, run_id: str) -> Run:
+        body = self._t.get(f"{API}/runs/get", {"run_id": run_id, "run_uuid": run_id})
+        return wire.run_in(body["run"])
+
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        body = self._t.post(
+            f"{API}/runs/update",
+            {
+                "run_id": run_id,
+                "run_uuid": run_id,
+                "end_time": end_time,
+                "status": None if status is None else str(status),
+                "run_name": run_name or None,
+            },
+        )
+        return wire.run_info_in(body["run_info"])
+
+    def delete_run(self, run_id: str) -> None:
+        self._t.post(f"{API}/runs/delete", {"run_id": run_id})
+
+    def restore_run(self, run_id: str) -> None:
+        self._t.post(f"{API}/runs/restore", {"run_id": run_id})
+
+    def log_metric(
+        self, run_id: str, key: str, value: float, timestamp: int, step: int = 0
+    ) -> None:
+        metric = wire.metric_out(Metric(key=key, value=value, timestamp=timestamp, step=step))
+        self._t.post(f"{API}/runs/log-metric", {"run_id": run_id, "run_uuid": run_id, **metric})
+
+    def log_param(self, run_id: str, key: str, value: str) -> None:
+        self._t.post(
+            f"{API}/runs/log-parameter",
+            {"run_id": run_id, "run_uuid": run_id, "key": key, "value": value},
+        )
+
+    def set_tag(self, run_id: str, key: str, value: str) -> None:
+        self._t.post(
+            f"{API}/runs/set-tag",
+            {"run_id": run_id, "run_uuid": run_id, "key": key, "value": value},
+        )
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self._t.post(f"{API}/runs/delete-tag", {"run_id": run_id, "key": key})
+
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        self._t.post(
+            f"{API}/runs/log-batch",
+            {
+                "run_id": run_id,
+                "metrics": [wire.metric_out(m) for m in metrics],
+                "params": [{"key": p.key, "value": p.value} for p in params],
+                "tags": [{"key": t.key, "value": t.value} for t in tags],
+            },
+        )
+
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        *,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[Metric]:
+        body = self._t.get(
+            f"{API}/metrics/get-history",
+            {
+                "run_id": run_id,
+                "run_uuid": run_id,
+                "metric_key": key,
+                "max_results": max_results,
+                "page_token": page_token or None,
+            },
+        )
+        items = [wire.metric_in(m) for m in body.get("metrics", ())]
+        return Page(items, body.get("next_page_token") or None)
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        *,
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page[Run]:
+        body = self._t.post(
+            f"{API}/runs/search",
+            {
+                "experiment_ids": list(experiment_ids),
+                "filter": filter_string or None,
+                "run_view_type": ViewType(run_view_type).name,
+                "max_results": max_results,
+                "order_by": list(order_by or []),
+                "page_token": page_token or None,
+            },
+        )
+        items = [wire.run_in(r) for r in body.get("runs", ())]
+        return Page(items, body.get("next_page_token") or None)
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        self._t.post(
+            f"{API}/runs/log-inputs",
+            {"run_id": run_id, "datasets": [wire.dataset_input_out(d) for d in datasets]},
+        )
+
+
+class HttpBackend:
+    """A tracking server at an `http(s)://` URI."""
+
+    def __init__(self, uri: str) -> None:
+        self._transport = Transport(uri)
+        self._experiments = HttpExperiments(self._transport)
+        self._runs = HttpRuns(self._transport)
+
+    @property
+    def experiments(self) -> HttpExperiments:
+        return self._experiments
+
+    @property
+    def runs(self) -> HttpRuns:
+        return self._runs
+
+    def close(self) -> None:
+        self._transport.close()

@@ -1,0 +1,46 @@
+"""The in-process backend: the SQL stores and the services, with no server in between."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from heron.client.uri import sql_uri
+from heron.errors import TemporarilyUnavailable
+from heron.services import AllowAll, ExperimentService, RunService
+from heron.settings import PROXIED_ARTIFACT_ROOT
+from heron.store.sql import SqlStores, open_sql_stores
+
+
+class LocalBackend:
+    """Opens the database a tracking URI names and calls the services directly.
+
+    Artifact locations are `mlflow-artifacts:` URIs, as a server on the same data directory
+    hands out, so a server started later serves the same runs and their artifacts."""
+
+    def __init__(self, uri: str) -> None:
+        database_uri = sql_uri(uri)
+        try:
+            self._stores: SqlStores = open_sql_stores(
+                database_uri, default_artifact_root=PROXIED_ARTIFACT_ROOT
+            )
+        except SQLAlchemyError as exc:
+            lines = str(exc).strip().splitlines() or [type(exc).__name__]
+            safe = re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", database_uri)
+            raise TemporarilyUnavailable(f"Could not open {safe}: {lines[0]}") from None
+        self._experiments = ExperimentService(
+            self._stores.experiments, AllowAll(), artifact_roots=(PROXIED_ARTIFACT_ROOT,)
+        )
+        self._runs = RunService(self._stores.runs, AllowAll())
+
+    @property
+    def experiments(self) -> ExperimentService:
+        return self._experiments
+
+    @property
+    def runs(self) -> RunService:
+        return self._runs
+
+    def close(self) -> None:
+        self._stores.close()
