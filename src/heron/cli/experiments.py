@@ -21,8 +21,8 @@ def experiments() -> None:
 @click.option("--max-results", type=click.IntRange(min=1), default=1000, show_default=True)
 def list_experiments(tracking_uri: str | None, view: str, max_results: int) -> None:
     """Shows the experiments in a table."""
-    client = HeronClient(tracking_uri)
-    page = client.search_experiments(ViewType(VIEW_TYPES[view.lower()]), max_results)
+    with HeronClient(tracking_uri) as client:
+        page = client.search_experiments(ViewType(VIEW_TYPES[view.lower()]), max_results)
     table = Table("ID", "Name", "Artifact location", "Stage", "Created", title="Experiments")
     for e in page:
         table.add_row(
@@ -43,7 +43,8 @@ def create_experiment(
     tracking_uri: str | None, experiment_name: str, artifact_location: str | None
 ) -> None:
     """Creates an experiment and prints its id."""
-    experiment_id = HeronClient(tracking_uri).create_experiment(experiment_name, artifact_location)
+    with HeronClient(tracking_uri) as client:
+        experiment_id = client.create_experiment(experiment_name, artifact_location)
     console.print(f"Created experiment {experiment_name!r} with id {experiment_id}")
 
 
@@ -52,5 +53,6 @@ def create_experiment(
 @click.option("-x", "--experiment-id", required=True, help="The experiment to delete.")
 def delete_experiment(tracking_uri: str | None, experiment_id: str) -> None:
     """Soft-deletes an experiment and its runs (restorable)."""
-    HeronClient(tracking_uri).delete_experiment(experiment_id)
+    with HeronClient(tracking_uri) as client:
+        client.delete_experiment(experiment_id)
     console.print(f"Deleted experiment {experiment_id}")

@@ -38,22 +38,15 @@ def list_runs(
     max_results: int,
 ) -> None:
     """Shows the runs of an experiment in a table, newest first."""
-    page = HeronClient(tracking_uri).search_runs(
-        experiment_id,
-        filter_string,
-        ViewType(VIEW_TYPES[view.lower()]),
-        max_results,
-        list(order_by) or None,
-    )
-    table = Table(
-        "Run ID",
-        "Name",
-        "Status",
-        "Started",
-        "Duration",
-        "User",
-        title=f"Runs of experiment {experiment_id}",
-    )
+    view_type = ViewType(VIEW_TYPES[view.lower()])
+    with HeronClient(tracking_uri) as client:
+        page = client.search_runs(
+            experiment_id, filter_string, view_type, max_results, list(order_by) or None
+        )
+    table = Table(title=f"Runs of experiment {experiment_id}")
+    table.add_column("Run ID", no_wrap=True, min_width=32)
+    for header in ("Name", "Status", "Started", "Duration", "User"):
+        table.add_column(header)
     for r in page:
         i = r.info
         table.add_row(
@@ -72,9 +65,12 @@ def list_runs(
 @click.argument("run_id")
 def describe_run(tracking_uri: str | None, run_id: str) -> None:
     """Shows one run: its info, params, latest metrics, tags and dataset inputs."""
-    run = HeronClient(tracking_uri).get_run(run_id)
+    with HeronClient(tracking_uri) as client:
+        run = client.get_run(run_id)
     i = run.info
-    info = Table("Field", "Value", title=f"Run {i.run_id}", show_header=False)
+    info = Table(title=f"Run {i.run_id}", show_header=False)
+    info.add_column("Field", no_wrap=True)
+    info.add_column("Value", overflow="fold")
     for field, value in (
         ("run_id", i.run_id),
         ("run_name", i.run_name),

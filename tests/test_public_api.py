@@ -1,0 +1,56 @@
+"""The public surface of `import heron`, and that importing it stays light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import heron
+
+PUBLIC = [
+    "ActiveRun",
+    "HeronClient",
+    "active_run",
+    "create_experiment",
+    "data",
+    "delete_experiment",
+    "delete_run",
+    "delete_tag",
+    "end_run",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_metric_history",
+    "get_run",
+    "get_tracking_uri",
+    "last_active_run",
+    "log_batch",
+    "log_input",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "restore_experiment",
+    "restore_run",
+    "search_experiments",
+    "search_runs",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]
+
+
+def test_heron_all_is_pinned() -> None:
+    assert heron.__all__ == PUBLIC
+    for name in PUBLIC:
+        assert getattr(heron, name) is not None
+
+
+def test_import_heron_loads_no_heavy_module() -> None:
+    heavy = ["pandas", "numpy", "httpx", "sqlalchemy", "alembic", "uvicorn", "fastapi", "rich"]
+    code = f"import sys, heron; print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == ""
