@@ -25,9 +25,24 @@ from heron.entities import (
 from heron.errors import AlreadyExists, InvalidParameter, NotFound
 
 
-@pytest.fixture(params=["local", "http"])
+@pytest.fixture(
+    params=[
+        pytest.param("local", id="local-sqlite"),
+        pytest.param("local-postgresql", id="local-postgresql", marks=pytest.mark.postgres),
+        pytest.param("http", id="http"),
+    ]
+)
 def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HeronClient]:
-    """The same client API on a local data directory, then on a live server."""
+    """The same client API in process on a data directory and on PostgreSQL, and over HTTP."""
+    if request.param == "local-postgresql":
+        postgres = request.getfixturevalue("postgres_server")
+        uri = postgres.create_database()
+        try:
+            with HeronClient(uri) as c:
+                yield c
+        finally:
+            postgres.drop_database(uri)
+        return
     if request.param == "local":
         uri = str(tmp_path / "data")
     else:

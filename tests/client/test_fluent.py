@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -83,6 +86,9 @@ def test_leaving_the_with_block_finishes_the_run() -> None:
     assert heron.active_run() is None
     assert info.status == RunStatus.FINISHED
     assert info.end_time is not None
+    last = heron.last_active_run()
+    assert last is not None
+    assert last.info.run_id == run.info.run_id
 
 
 def test_an_exception_in_the_with_block_fails_the_run_and_propagates() -> None:
@@ -267,3 +273,16 @@ def test_tracking_uri_comes_from_set_tracking_uri_then_heron_then_mlflow_env(
     with heron.start_run():
         pass
     assert (tmp_path / "explicit" / "heron.db").exists()
+
+
+def test_a_run_left_active_is_finished_when_the_interpreter_exits(home: Path) -> None:
+    code = "import heron; heron.log_metric('m', 1.0); print(heron.active_run().info.run_id)"
+    env = {**os.environ, "HERON_HOME": str(home)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode == 0, done.stderr
+    run = heron.get_run(done.stdout.strip())
+    assert run.info.status == RunStatus.FINISHED
+    assert run.info.end_time is not None
