@@ -147,6 +147,9 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA case_sensitive_like=ON")
+        cur.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages per connection
+        cur.execute("PRAGMA mmap_size=268435456")
+        cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -445,20 +445,40 @@ def _dataset_uuid(conn: Connection, experiment_id: int, d: Dataset) -> str:
 # -- reads ----------------------------------------------------------------------------------
 
 
+_IDS = bindparam("ids", expanding=True)
+_PARAMS_OF = select(params.c.run_uuid, params.c.key, params.c.value).where(
+    params.c.run_uuid.in_(_IDS)
+)
+_TAGS_OF = select(tags.c.run_uuid, tags.c.key, tags.c.value).where(tags.c.run_uuid.in_(_IDS))
+_LATEST_OF = select(
+    latest_metrics.c.run_uuid,
+    latest_metrics.c.key,
+    latest_metrics.c.value,
+    latest_metrics.c.timestamp,
+    latest_metrics.c.step,
+    latest_metrics.c.is_nan,
+).where(latest_metrics.c.run_uuid.in_(_IDS))
+
+
 def _load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
     """Runs with their data and inputs in a constant number of queries."""
     ids = [row.run_uuid for row in rows]
     if not ids:
         return []
     run_params: dict[str, dict[str, str]] = defaultdict(dict)
-    for r in conn.execute(select(params).where(params.c.run_uuid.in_(ids))):
-        run_params[r.run_uuid][r.key] = r.value
+    for run_uuid, key, value in conn.execute(_PARAMS_OF, {"ids": ids}).all():
+        run_params[run_uuid][key] = value
     run_tags: dict[str, dict[str, str]] = defaultdict(dict)
-    for r in conn.execute(select(tags).where(tags.c.run_uuid.in_(ids))):
-        run_tags[r.run_uuid][r.key] = r.value
+    for run_uuid, key, value in conn.execute(_TAGS_OF, {"ids": ids}).all():
+        run_tags[run_uuid][key] = value
     run_metrics: dict[str, list[Metric]] = defaultdict(list)
-    for r in conn.execute(select(latest_metrics).where(latest_metrics.c.run_uuid.in_(ids))):
-        run_metrics[r.run_uuid].append(_metric(r.key, r))
+    nan = math.nan
+    for run_uuid, key, value, timestamp, step, is_nan in conn.execute(
+        _LATEST_OF, {"ids": ids}
+    ).all():
+        run_metrics[run_uuid].append(
+            Metric(key=key, value=nan if is_nan else value, timestamp=timestamp, step=step)
+        )
     inputs = _inputs_of(conn, ids)
     return [
         Run(
