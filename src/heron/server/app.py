@@ -52,7 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
         },
     )
     api = Endpoints(settings.max_request_bytes)
+    app.router.routes.extend(mlflow.routes(api, experiment_service, run_service))
     app.router.routes.extend(system.routes())
-    app.router.routes.extend(mlflow.mounts(api, experiment_service, run_service))
     app.add_middleware(IdentityMiddleware)
     return app

@@ -10,9 +10,10 @@ from typing import Any
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from heron.errors import InvalidParameter
 
@@ -213,19 +214,32 @@ def wire_double(value: float) -> float | str:
 # Reading requests
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     """The request body, refused as soon as it grows past `limit` bytes."""
-    declared = request.headers.get("content-length")
+    declared = header(scope, b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunk: bytes = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise _too_large(limit)
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """One request header (`name` in lower case), decoded as latin-1."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _too_large(limit: int) -> InvalidParameter:
@@ -264,21 +278,21 @@ def _check_depth(data: object) -> None:
         stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
 
 
-def _check_content_type(request: Request) -> None:
-    content_type = request.headers.get("content-type")
+def _check_content_type(scope: Scope) -> None:
+    content_type = header(scope, b"content-type")
     if content_type is None:
         raise InvalidParameter("Content-Type header is missing; send application/json")
     if content_type.split(";", 1)[0].strip().lower() != "application/json":
         raise InvalidParameter(f"Content-Type must be application/json, got {content_type[:100]!r}")
 
 
-async def read_fields(request: Request, limit: int) -> Fields:
+async def read_fields(scope: Scope, receive: Receive, limit: int) -> Fields:
     """GET reads the query string; every other method a JSON object body."""
-    if request.method == "GET":
-        query = request.query_params
+    if scope["method"] in ("GET", "HEAD"):
+        query = QueryParams(scope["query_string"])
         return Fields(query, query)
-    _check_content_type(request)
-    return Fields(parse_json_object(await read_body(request, limit)))
+    _check_content_type(scope)
+    return Fields(parse_json_object(await read_body(scope, receive, limit)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,23 +304,39 @@ def json_response(content: Json, status_code: int = 200) -> Response:
     return Response(body, status_code=status_code, media_type="application/json")
 
 
-class Endpoints:
-    """Builds routes whose handlers take the request's Fields and return a response dict.
+class JsonEndpoint:
+    """An ASGI endpoint: reads the request's Fields, runs `handler` in the threadpool (services
+    block on SQL) and writes its dict as JSON. The body is read on the event loop first, so its
+    size limit holds while it arrives. Errors propagate to the app's exception handlers."""
 
-    Handlers are plain functions run in the threadpool (services block on SQL); the body is
-    read on the event loop first, so its size limit holds while it arrives."""
+    def __init__(self, handler: Handler, max_request_bytes: int) -> None:
+        self.handler = handler
+        self.max_request_bytes = max_request_bytes
+        self.__name__ = handler.__name__
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            fields = await read_fields(scope, receive, self.max_request_bytes)
+        except ClientDisconnect:
+            return  # nobody is left to answer
+        result = await run_in_threadpool(self.handler, fields)
+        body = orjson.dumps(result) if result else _EMPTY
+        await send({"type": "http.response.start", "status": 200, "headers": _json_headers(body)})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _json_headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    return [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+
+
+class Endpoints:
+    """Builds routes whose handlers take the request's Fields and return a response dict."""
 
     def __init__(self, max_request_bytes: int) -> None:
         self.max_request_bytes = max_request_bytes
 
     def route(self, method: str, path: str, handler: Handler) -> Route:
-        limit = self.max_request_bytes
-
-        async def endpoint(request: Request) -> Response:
-            fields = await read_fields(request, limit)
-            return json_response(await run_in_threadpool(handler, fields))
-
-        endpoint.__name__ = handler.__name__
+        endpoint = JsonEndpoint(handler, self.max_request_bytes)
         return Route(path, endpoint, methods=[method], name=handler.__name__)
 
     def get(self, path: str, handler: Handler) -> Route:

@@ -52,7 +52,10 @@ def experiment(e: Experiment) -> Json:
 
 
 def metric(m: Metric) -> Json:
-    return {"key": m.key, "value": wire_double(m.value), "timestamp": m.timestamp, "step": m.step}
+    value = m.value
+    if value - value != 0:  # NaN or an infinity (cheaper than math.isfinite on the hot path)
+        return {"key": m.key, "value": wire_double(value), "timestamp": m.timestamp, "step": m.step}
+    return {"key": m.key, "value": value, "timestamp": m.timestamp, "step": m.step}
 
 
 def metric_with_run_id(m: MetricWithRunId) -> Json:

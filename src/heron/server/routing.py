@@ -1,0 +1,68 @@
+"""Route lookup by one dict access: MLflow's paths are fixed strings, so no regex scan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from starlette.datastructures import URLPath
+from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route
+from starlette.types import Receive, Scope, Send
+
+
+def _route_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if root_path and path.startswith(root_path):
+        return path[len(root_path) :]
+    return path
+
+
+class PathTable(BaseRoute):
+    """Routes without path parameters, found by path and method in a dict."""
+
+    def __init__(self, routes: Iterable[tuple[str, Route]]) -> None:
+        self._by_path: dict[str, dict[str, Route]] = {}
+        self._routes: list[Route] = []
+        for prefix, route in routes:
+            if "{" in route.path:
+                raise ValueError(f"{route.path!r} has path parameters; mount it instead")
+            by_method = self._by_path.setdefault(prefix + route.path, {})
+            for method in route.methods or ("GET", "HEAD"):
+                by_method[method] = route
+            self._routes.append(route)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        by_method = self._by_path.get(_route_path(scope))
+        if by_method is None:
+            return Match.NONE, {}
+        route = by_method.get(scope["method"])
+        if route is None:
+            return Match.PARTIAL, {}
+        return Match.FULL, {"endpoint": route.endpoint}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        by_method = self._by_path.get(_route_path(scope), {})
+        route = by_method.get(scope["method"])
+        if route is None:
+            raise HTTPException(status_code=405, headers={"Allow": ", ".join(sorted(by_method))})
+        await route.app(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        for route in self._routes:
+            try:
+                return route.url_path_for(name, **path_params)
+            except NoMatchFound:
+                continue
+        raise NoMatchFound(name, path_params)
+
+
+def under_prefixes(prefixes: Sequence[str], routes: Sequence[Route]) -> list[BaseRoute]:
+    """`routes` served under each prefix: fixed paths in one PathTable, the rest mounted."""
+    fixed = [r for r in routes if "{" not in r.path]
+    templated = [r for r in routes if "{" in r.path]
+    table: list[BaseRoute] = [PathTable((p, r) for p in prefixes for r in fixed)]
+    return table + [Mount(p, routes=templated) for p in prefixes if templated]
