@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from heron.errors import HeronError
 from heron.server.wire import json_response
-
-logger = logging.getLogger("heron.server")
 
 HTTP_STATUS: dict[str, int] = {
     "INVALID_PARAMETER_VALUE": 400,
@@ -66,5 +62,6 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
-    logger.error("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    """A bug, not bad input: a generic message only. Starlette re-raises the exception after
+    this response, so the ASGI server logs its traceback once."""
     return error_response("INTERNAL_ERROR", "Internal server error; see the server log")

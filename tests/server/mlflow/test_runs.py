@@ -309,3 +309,13 @@ def test_search_runs_view_type_and_bad_filter(
     assert [r["info"]["run_id"] for r in deleted["runs"]] == [run_id]
     bad = http.post(url, json={"experiment_ids": [experiment_id], "filter": "metrics.acc >>> 1"})
     assert _error(bad) == (400, "INVALID_PARAMETER_VALUE")
+
+
+def test_unknown_fields_are_ignored(http: httpx.Client, run_id: str) -> None:
+    body = {"run_id": run_id, "key": "k", "value": "v", "model_id": "m-1", "whatever": [1, {}]}
+    assert http.post(f"{API}/runs/set-tag", json=body).status_code == 200
+
+
+def test_null_fields_are_unset(http: httpx.Client, experiment_id: str) -> None:
+    body = {"experiment_id": experiment_id, "run_name": None, "start_time": None, "tags": None}
+    assert http.post(f"{API}/runs/create", json=body).status_code == 200

@@ -1,0 +1,43 @@
+"""The same wire behaviour with the server on PostgreSQL (one end-to-end pass)."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+API = "/api/2.0/mlflow"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("live_server", ["postgresql"], indirect=True)
+def test_tracking_round_trip_on_postgresql(live_server: str) -> None:
+    with httpx.Client(base_url=live_server) as http:
+        name = f"pg-{uuid.uuid4()}"
+        experiment_id = http.post(f"{API}/experiments/create", json={"name": name}).json()[
+            "experiment_id"
+        ]
+        dup = http.post(f"{API}/experiments/create", json={"name": name})
+        assert (dup.status_code, dup.json()["error_code"]) == (400, "RESOURCE_ALREADY_EXISTS")
+        run = http.post(f"{API}/runs/create", json={"experiment_id": experiment_id}).json()["run"]
+        run_id = run["info"]["run_id"]
+        batch = {
+            "run_id": run_id,
+            "metrics": [{"key": "m", "value": "NaN", "timestamp": 1, "step": 2**62}],
+            "params": [{"key": "p", "value": "1"}],
+        }
+        assert http.post(f"{API}/runs/log-batch", json=batch).json() == {}
+        again = http.post(
+            f"{API}/runs/log-parameter", json={"run_id": run_id, "key": "p", "value": "2"}
+        )
+        assert again.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+        found = http.post(
+            f"{API}/runs/search",
+            json={"experiment_ids": [experiment_id], "filter": "params.p = '1'"},
+        ).json()["runs"]
+        assert found[0]["data"]["metrics"] == [
+            {"key": "m", "value": "NaN", "timestamp": 1, "step": 2**62}
+        ]
+        missing = http.get(f"{API}/runs/get", params={"run_id": uuid.uuid4().hex})
+        assert missing.status_code == 404
