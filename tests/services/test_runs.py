@@ -17,7 +17,7 @@ from heron.entities import (
     RunStatus,
     RunTag,
 )
-from heron.errors import InvalidParameter, InvalidState, NotFound
+from heron.errors import InvalidParameter, NotFound
 from heron.services import ExperimentService, RunService
 
 T0 = 1_700_000_000_000
@@ -58,7 +58,7 @@ def test_create_run_in_missing_or_deleted_experiment_is_refused(
     with pytest.raises(NotFound):
         runs.create_run("99999")
     experiments.delete_experiment(experiment_id)
-    with pytest.raises(InvalidState):
+    with pytest.raises(InvalidParameter, match="active"):
         runs.create_run(experiment_id)
 
 

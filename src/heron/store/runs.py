@@ -47,7 +47,7 @@ class RunStore(Protocol):
         start_time: int,
         tags: Mapping[str, str],
     ) -> Run:
-        """Raises NotFound for a missing experiment, InvalidState for a deleted one."""
+        """Raises NotFound for a missing experiment, InvalidParameter for a deleted one."""
         ...
 
     def get_run(self, run_id: str) -> Run:

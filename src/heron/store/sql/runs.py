@@ -28,7 +28,7 @@ from heron.entities import (
     RunStatus,
     RunTag,
 )
-from heron.errors import InvalidParameter, InvalidState, NotFound
+from heron.errors import InvalidParameter, NotFound
 from heron.store.runs import MetricWithRunId, RunQuery
 from heron.store.sql import search_sql
 from heron.store.sql.database import Database, insert_for
@@ -73,7 +73,8 @@ class SqlRunStore:
             if exp is None:
                 raise NotFound(f"No Experiment with id={experiment_id} exists")
             if exp.lifecycle_stage != LifecycleStage.ACTIVE.value:
-                raise InvalidState(
+                # MLflow compat: a 400 INVALID_PARAMETER_VALUE, not a 500 the client retries
+                raise InvalidParameter(
                     f"The experiment {experiment_id} must be in the 'active' state to create "
                     "runs; restore it first"
                 )
