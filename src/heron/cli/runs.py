@@ -45,7 +45,10 @@ def list_runs(
         )
     table = Table(title=f"Runs of experiment {experiment_id}")
     table.add_column("Run ID", no_wrap=True, min_width=32)
-    for header in ("Name", "Status", "Started", "Duration", "User"):
+    # Name and status never shrink to an ellipsis; the time columns give way first.
+    table.add_column("Name", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    for header in ("Started", "Duration", "User"):
         table.add_column(header)
     for r in page:
         i = r.info

@@ -1,4 +1,4 @@
-"""Search SQL on real SQLite (and PostgreSQL when HERON_TEST_POSTGRES_URI is set): filters,
+"""Search SQL on real SQLite and PostgreSQL: filters,
 orders with NULLS LAST, and keyset pages that never repeat or skip a row."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import math
-import os
 import random
 import urllib.parse
 import uuid
@@ -34,8 +33,6 @@ from heron.store.runs import RunQuery
 from heron.store.sql import tables
 from heron.store.sql.database import engine_url
 from heron.store.sql.search_sql import SearchStatement, experiment_search, run_search
-
-POSTGRES_URI = os.environ.get("HERON_TEST_POSTGRES_URI")
 
 
 @dataclass
@@ -236,15 +233,7 @@ def _postgres_engine(uri: str) -> Iterator[Engine]:
     scope="module",
     params=[
         "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=[
-                pytest.mark.postgres,
-                pytest.mark.skipif(
-                    POSTGRES_URI is None, reason="HERON_TEST_POSTGRES_URI is not set"
-                ),
-            ],
-        ),
+        pytest.param("postgresql", marks=pytest.mark.postgres),
     ],
 )
 def engine(
@@ -258,8 +247,8 @@ def engine(
         yield created
         created.dispose()
         return
-    assert POSTGRES_URI is not None
-    for created in _postgres_engine(POSTGRES_URI):
+    server = request.getfixturevalue("postgres_server")  # the session cluster (conftest.py)
+    for created in _postgres_engine(server.uri):
         tables.metadata.create_all(created)
         _seed(created)
         yield created
