@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, and_, bindparam, delete, or_, select, tuple_, update
+from sqlalchemy.sql.elements import BindParameter
 
 from heron.entities import (
     Dataset,
@@ -446,7 +447,7 @@ def _dataset_uuid(conn: Connection, experiment_id: int, d: Dataset) -> str:
 # -- reads ----------------------------------------------------------------------------------
 
 
-_IDS = bindparam("ids", expanding=True)
+_IDS: BindParameter[str] = bindparam("ids", expanding=True)
 _PARAMS_OF = select(params.c.run_uuid, params.c.key, params.c.value).where(
     params.c.run_uuid.in_(_IDS)
 )
