@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from starlette.datastructures import QueryParams
 
 from heron.errors import InvalidParameter
-from heron.server.wire import Fields, parse_json_object, wire_double
+from heron.mlflow_json import double
+from heron.server.wire import Fields, parse_json_object
 
 INT64_MAX = 2**63 - 1
 
@@ -144,8 +145,8 @@ def test_wide_bodies_are_not_mistaken_for_deep_ones() -> None:
     assert len(parse_json_object(body)["metrics"]) == 500
 
 
-def test_wire_double_renders_non_finite_as_strings() -> None:
-    assert [wire_double(x) for x in (math.nan, math.inf, -math.inf, 1.5)] == [
+def test_double_renders_non_finite_as_strings() -> None:
+    assert [double(x) for x in (math.nan, math.inf, -math.inf, 1.5)] == [
         "NaN",
         "Infinity",
         "-Infinity",

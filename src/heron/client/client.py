@@ -8,6 +8,7 @@ from typing import Any
 
 from heron.client.backend import Backend
 from heron.client.uri import backend_kind, resolve_tracking_uri
+from heron.clock import now_ms
 from heron.entities import (
     DatasetInput,
     Experiment,
@@ -20,7 +21,6 @@ from heron.entities import (
     ViewType,
 )
 from heron.errors import NotFound
-from heron.services.runs import now_ms
 
 _HISTORY_PAGE = 25000
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from heron.client import source
 from heron.client.client import HeronClient
 from heron.client.uri import resolve_tracking_uri
+from heron.clock import now_ms
 from heron.entities import (
     Dataset,
     DatasetInput,
@@ -35,7 +36,6 @@ from heron.entities import (
     ViewType,
 )
 from heron.errors import InvalidParameter, InvalidState
-from heron.services.runs import now_ms
 
 if TYPE_CHECKING:
     import pandas as pd

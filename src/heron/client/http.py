@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import orjson
 
+from heron import mlflow_json
 from heron.client import wire
 from heron.entities import (
     DatasetInput,
@@ -50,17 +51,17 @@ class Transport:
             follow_redirects=False,
         )
 
-    def get(self, path: str, params: Mapping[str, Any]) -> wire.Json:
+    def get(self, path: str, params: Mapping[str, Any]) -> mlflow_json.Json:
         query = {k: v for k, v in params.items() if v is not None}
         return self._send("GET", path, params=query)
 
-    def post(self, path: str, body: Mapping[str, Any]) -> wire.Json:
+    def post(self, path: str, body: Mapping[str, Any]) -> mlflow_json.Json:
         payload = orjson.dumps({k: v for k, v in body.items() if v is not None})
         return self._send(
             "POST", path, content=payload, headers={"Content-Type": "application/json"}
         )
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> wire.Json:
+    def _send(self, method: str, path: str, **kwargs: Any) -> mlflow_json.Json:
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
                 response = self._client.request(method, path, **kwargs)
@@ -91,7 +92,7 @@ def _auth_headers() -> dict[str, str]:
     return {}
 
 
-def _body_or_raise(response: httpx.Response) -> wire.Json:
+def _body_or_raise(response: httpx.Response) -> mlflow_json.Json:
     try:
         body = orjson.loads(response.content) if response.content else {}
     except orjson.JSONDecodeError:
@@ -127,7 +128,7 @@ class HttpExperiments:
             {
                 "name": name,
                 "artifact_location": artifact_location or None,
-                "tags": wire.key_values(tags or {}),
+                "tags": mlflow_json.key_values(tags or {}),
             },
         )
         return str(body["experiment_id"])
@@ -207,7 +208,7 @@ class HttpRuns:
                 "user_id": user_id,
                 "run_name": run_name,
                 "start_time": start_time,
-                "tags": wire.key_values(tags or {}),
+                "tags": mlflow_json.key_values(tags or {}),
             },
         )
         return wire.run_in(body["run"])
@@ -245,7 +246,7 @@ class HttpRuns:
     def log_metric(
         self, run_id: str, key: str, value: float, timestamp: int, step: int = 0
     ) -> None:
-        metric = wire.metric_out(Metric(key=key, value=value, timestamp=timestamp, step=step))
+        metric = mlflow_json.metric(Metric(key=key, value=value, timestamp=timestamp, step=step))
         self._t.post(f"{API}/runs/log-metric", {"run_id": run_id, "run_uuid": run_id, **metric})
 
     def log_param(self, run_id: str, key: str, value: str) -> None:
@@ -275,7 +276,7 @@ class HttpRuns:
             f"{API}/runs/log-batch",
             {
                 "run_id": run_id,
-                "metrics": [wire.metric_out(m) for m in metrics],
+                "metrics": [mlflow_json.metric(m) for m in metrics],
                 "params": [{"key": p.key, "value": p.value} for p in params],
                 "tags": [{"key": t.key, "value": t.value} for t in tags],
             },
@@ -329,7 +330,7 @@ class HttpRuns:
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         self._t.post(
             f"{API}/runs/log-inputs",
-            {"run_id": run_id, "datasets": [wire.dataset_input_out(d) for d in datasets]},
+            {"run_id": run_id, "datasets": [mlflow_json.dataset_input(d) for d in datasets]},
         )
 
 

@@ -1,10 +1,10 @@
-"""MLflow's REST JSON shapes, read into entities and written from them (client side)."""
+"""MLflow's REST JSON answers read back into entities (the client side; writing is
+`heron.mlflow_json`, shared with the server)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from heron.entities import (
     Dataset,
@@ -18,35 +18,17 @@ from heron.entities import (
     RunInfo,
     RunStatus,
 )
-
-Json = dict[str, Any]
-
-
-def key_values(mapping: Mapping[str, str]) -> list[Json]:
-    return [{"key": k, "value": v} for k, v in mapping.items()]
+from heron.mlflow_json import Json
 
 
 def tag_dict(items: Sequence[Json] | None) -> dict[str, str]:
     return {str(t["key"]): str(t.get("value", "")) for t in items or ()}
 
 
-def float_out(value: float) -> float | str:
-    """NaN and the infinities travel as the strings MLflow's parser accepts."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value
-
-
 def float_in(value: object) -> float:
     if isinstance(value, int | float | str):
         return float(value)
     return math.nan  # MLflow compat: a NaN may come back as null from a JSON encoder
-
-
-def metric_out(m: Metric) -> Json:
-    return {"key": m.key, "value": float_out(m.value), "timestamp": m.timestamp, "step": m.step}
 
 
 def metric_in(body: Json) -> Metric:
@@ -97,21 +79,6 @@ def run_in(body: Json) -> Run:
         ),
         dataset_inputs=[dataset_input_in(d) for d in inputs.get("dataset_inputs", ())],
     )
-
-
-def dataset_input_out(item: DatasetInput) -> Json:
-    d = item.dataset
-    dataset: Json = {
-        "name": d.name,
-        "digest": d.digest,
-        "source_type": d.source_type,
-        "source": d.source,
-    }
-    if d.schema:
-        dataset["schema"] = d.schema
-    if d.profile:
-        dataset["profile"] = d.profile
-    return {"tags": [{"key": t.key, "value": t.value} for t in item.tags], "dataset": dataset}
 
 
 def dataset_input_in(body: Json) -> DatasetInput:

@@ -201,15 +201,6 @@ def _double(name: str, value: object) -> float:
     )
 
 
-def wire_double(value: float) -> float | str:
-    """A double as proto JSON writes it: NaN and infinities become strings."""
-    if math.isfinite(value):
-        return value
-    if math.isnan(value):
-        return "NaN"
-    return "Infinity" if value > 0 else "-Infinity"
-
-
 # ---------------------------------------------------------------------------------------------
 # Reading requests
 

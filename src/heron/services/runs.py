@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 
 from heron import search
+from heron.clock import now_ms
 from heron.entities import (
     DatasetInput,
     LifecycleStage,
@@ -30,10 +30,6 @@ USER_TAG = "mlflow.user"
 MAX_SAMPLED_POINTS = 2500
 MAX_BULK_RUNS = 100
 MAX_BULK_POINTS = 25000
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class RunService:

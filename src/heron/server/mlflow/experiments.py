@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from heron import mlflow_json
 from heron.server.mlflow import messages as m
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services import ExperimentService
@@ -20,11 +21,11 @@ def routes(api: Endpoints, service: ExperimentService) -> list[Route]:
 
     def get_experiment(f: Fields) -> Json:
         experiment = service.get_experiment(f.required_string("experiment_id"))
-        return {"experiment": m.experiment(experiment)}
+        return {"experiment": mlflow_json.experiment(experiment)}
 
     def get_experiment_by_name(f: Fields) -> Json:
         experiment = service.get_experiment_by_name(f.required_string("experiment_name"))
-        return {"experiment": m.experiment(experiment)}
+        return {"experiment": mlflow_json.experiment(experiment)}
 
     def search_experiments(f: Fields) -> Json:
         max_results = f.int64("max_results")
@@ -37,7 +38,7 @@ def routes(api: Endpoints, service: ExperimentService) -> list[Route]:
         )
         body: Json = {}
         if page.items:
-            body["experiments"] = [m.experiment(e) for e in page]
+            body["experiments"] = [mlflow_json.experiment(e) for e in page]
         return m.with_page_token(body, page.next_page_token)
 
     def delete_experiment(f: Fields) -> Json:

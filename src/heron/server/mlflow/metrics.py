@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from heron import mlflow_json
 from heron.server.mlflow import messages as m
 from heron.server.mlflow.runs import run_id
 from heron.server.wire import Endpoints, Fields, Json
@@ -23,7 +24,7 @@ def routes(api: Endpoints, service: RunService) -> list[Route]:
         )
         body: Json = {}
         if page.items:
-            body["metrics"] = [m.metric(x) for x in page]
+            body["metrics"] = [mlflow_json.metric(x) for x in page]
         return m.with_page_token(body, page.next_page_token)
 
     def get_metric_history_bulk_interval(f: Fields) -> Json:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from heron import mlflow_json
 from heron.entities import Param, RunStatus
 from heron.server.mlflow import messages as m
 from heron.server.wire import Endpoints, Fields, Json, missing
@@ -31,7 +32,7 @@ def routes(api: Endpoints, service: RunService) -> list[Route]:
             start_time=f.int64("start_time"),
             tags=f.key_values("tags"),
         )
-        return {"run": m.run(created)}
+        return {"run": mlflow_json.run(created)}
 
     def update_run(f: Fields) -> Json:
         status = f.enum("status", RUN_STATUSES)
@@ -41,7 +42,9 @@ def routes(api: Endpoints, service: RunService) -> list[Route]:
             end_time=f.int64("end_time"),
             run_name=f.string("run_name"),
         )
-        return {"run_info": m.run_info(info)}  # MLflow compat: the key is run_info, not run
+        return {
+            "run_info": mlflow_json.run_info(info)
+        }  # MLflow compat: the key is run_info, not run
 
     def delete_run(f: Fields) -> Json:
         service.delete_run(f.required_string("run_id"))
@@ -52,7 +55,7 @@ def routes(api: Endpoints, service: RunService) -> list[Route]:
         return {}
 
     def get_run(f: Fields) -> Json:
-        return {"run": m.run(service.get_run(run_id(f)))}
+        return {"run": mlflow_json.run(service.get_run(run_id(f)))}
 
     def search_runs(f: Fields) -> Json:
         max_results = f.int64("max_results")
@@ -66,7 +69,7 @@ def routes(api: Endpoints, service: RunService) -> list[Route]:
         )
         body: Json = {}
         if page.items:
-            body["runs"] = [m.run(r) for r in page]
+            body["runs"] = [mlflow_json.run(r) for r in page]
         return m.with_page_token(body, page.next_page_token)
 
     def log_metric(f: Fields) -> Json:

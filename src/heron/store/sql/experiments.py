@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from heron.clock import now_ms
 from heron.entities import Experiment, LifecycleStage, Page
 from heron.errors import AlreadyExists, NotFound
 from heron.store.experiments import ExperimentQuery
@@ -19,10 +19,6 @@ from heron.store.sql.tables import experiment_tags, experiments, runs
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class SqlExperimentStore:
@@ -43,7 +39,7 @@ class SqlExperimentStore:
                 select(experiments.c.experiment_id).where(experiments.c.experiment_id == 0)
             ).first():
                 return
-            now = _now_ms()
+            now = now_ms()
             conn.execute(
                 insert(experiments).values(
                     experiment_id=0,
@@ -61,7 +57,7 @@ class SqlExperimentStore:
         self, name: str, *, artifact_location: str | None, tags: Mapping[str, str]
     ) -> str:
         def create(conn: Connection) -> str:
-            now = _now_ms()
+            now = now_ms()
             try:
                 with conn.begin_nested():
                     new_id = conn.execute(
@@ -125,7 +121,7 @@ class SqlExperimentStore:
                     changed = conn.execute(
                         update(experiments)
                         .where(experiments.c.experiment_id == int(experiment_id))
-                        .values(name=new_name, last_update_time=_now_ms())
+                        .values(name=new_name, last_update_time=now_ms())
                     )
             except IntegrityError:
                 raise AlreadyExists(f"Experiment(name={new_name}) already exists.") from None
@@ -142,7 +138,7 @@ class SqlExperimentStore:
             raise InvalidParameter("The Default experiment (id 0) cannot be deleted")
 
         def change(conn: Connection) -> None:
-            now = _now_ms()
+            now = now_ms()
             changed = conn.execute(
                 update(experiments)
                 .where(experiments.c.experiment_id == int(experiment_id))

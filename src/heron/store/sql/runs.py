@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import Connection, and_, bindparam, delete, or_, select, tuple_, update
 from sqlalchemy.sql.elements import BindParameter
 
+from heron.clock import now_ms
 from heron.entities import (
     Dataset,
     DatasetInput,
@@ -105,7 +106,7 @@ class SqlRunStore:
             )
             if tags:
                 conn.execute(
-                    _tags_table_insert(conn),
+                    _statements(conn.dialect.name).upsert_tag,
                     [{"run_uuid": run_id, "key": k, "value": v} for k, v in tags.items()],
                 )
             return Run(info=info, data=RunData(tags=dict(tags)))
@@ -146,7 +147,7 @@ class SqlRunStore:
 
     def set_run_lifecycle(self, run_id: str, stage: LifecycleStage) -> None:
         def change(conn: Connection) -> None:
-            deleted_time = _now_ms() if stage is LifecycleStage.DELETED else None
+            deleted_time = now_ms() if stage is LifecycleStage.DELETED else None
             changed = conn.execute(
                 update(runs)
                 .where(runs.c.run_uuid == run_id)
@@ -285,12 +286,6 @@ class SqlRunStore:
 # -- writes ---------------------------------------------------------------------------------
 
 
-def _now_ms() -> int:
-    import time
-
-    return time.time_ns() // 1_000_000
-
-
 _REQUIRE_ACTIVE = select(runs.c.experiment_id, runs.c.lifecycle_stage).where(
     runs.c.run_uuid == bindparam("run_id")
 )
@@ -331,14 +326,10 @@ def _insert_params(conn: Connection, run_id: str, new: Sequence[Param]) -> None:
         )
 
 
-def _tags_table_insert(conn: Connection) -> Any:
-    return _statements(conn.dialect.name).upsert_tag
-
-
 def _upsert_tags(conn: Connection, run_id: str, new: Sequence[RunTag]) -> None:
     latest = {t.key: t.value for t in new}  # the last value of a key in one batch wins
     conn.execute(
-        _tags_table_insert(conn),
+        _statements(conn.dialect.name).upsert_tag,
         [{"run_uuid": run_id, "key": k, "value": v} for k, v in latest.items()],
     )
     if RUN_NAME_TAG in latest:

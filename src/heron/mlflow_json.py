@@ -1,0 +1,100 @@
+"""Heron entities as MLflow's JSON messages: what the server answers and the client sends.
+
+Proto-JSON conventions: snake_case keys, int64 as numbers, empty fields omitted, and NaN and
+the infinities as the strings MLflow's parser accepts."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from heron.entities import Dataset, DatasetInput, Experiment, Metric, Run, RunInfo
+
+Json = dict[str, Any]
+
+
+def double(value: float) -> float | str:
+    """A double as proto JSON writes it: NaN and infinities become strings."""
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def key_values(mapping: Mapping[str, str]) -> list[Json]:
+    return [{"key": k, "value": v} for k, v in mapping.items()]
+
+
+def experiment(e: Experiment) -> Json:
+    body: Json = {
+        "experiment_id": e.experiment_id,
+        "name": e.name,
+        "artifact_location": e.artifact_location,
+        "lifecycle_stage": str(e.lifecycle_stage),
+        "last_update_time": e.last_update_time,
+        "creation_time": e.creation_time,
+    }
+    if e.tags:
+        body["tags"] = key_values(e.tags)
+    return body
+
+
+def metric(m: Metric) -> Json:
+    value = m.value
+    if value - value != 0:  # NaN or an infinity (cheaper than math.isfinite on the hot path)
+        return {"key": m.key, "value": double(value), "timestamp": m.timestamp, "step": m.step}
+    return {"key": m.key, "value": value, "timestamp": m.timestamp, "step": m.step}
+
+
+def run_info(info: RunInfo) -> Json:
+    body: Json = {
+        "run_id": info.run_id,
+        "run_uuid": info.run_id,  # MLflow compat: the deprecated twin of run_id, still read
+        "run_name": info.run_name,
+        "experiment_id": info.experiment_id,
+        "user_id": info.user_id,
+        "status": str(info.status),
+        "start_time": info.start_time,
+        "artifact_uri": info.artifact_uri,
+        "lifecycle_stage": str(info.lifecycle_stage),
+    }
+    if info.end_time is not None:
+        body["end_time"] = info.end_time
+    return body
+
+
+def dataset(d: Dataset) -> Json:
+    body: Json = {
+        "name": d.name,
+        "digest": d.digest,
+        "source_type": d.source_type,
+        "source": d.source,
+    }
+    if d.schema:
+        body["schema"] = d.schema
+    if d.profile:
+        body["profile"] = d.profile
+    return body
+
+
+def dataset_input(item: DatasetInput) -> Json:
+    body: Json = {"dataset": dataset(item.dataset)}
+    if item.tags:
+        body["tags"] = [{"key": t.key, "value": t.value} for t in item.tags]
+    return body
+
+
+def run(r: Run) -> Json:
+    data: Json = {}
+    if r.data.metrics:
+        data["metrics"] = [metric(m) for m in r.data.metrics]
+    if r.data.params:
+        data["params"] = key_values(r.data.params)
+    if r.data.tags:
+        data["tags"] = key_values(r.data.tags)
+    inputs: Json = {}
+    if r.dataset_inputs:
+        inputs["dataset_inputs"] = [dataset_input(i) for i in r.dataset_inputs]
+    return {"info": run_info(r.info), "data": data, "inputs": inputs}
