@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import getpass
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,12 +34,15 @@ _identity: contextvars.ContextVar[Identity | None] = contextvars.ContextVar(
 def current_identity() -> Identity:
     """The caller of the current request, or the local OS user in embedded mode."""
     identity = _identity.get()
-    if identity is None:
-        try:
-            return Identity(name=getpass.getuser())
-        except (KeyError, OSError):
-            return ANONYMOUS
-    return identity
+    return _local_user() if identity is None else identity
+
+
+@functools.cache
+def _local_user() -> Identity:
+    try:
+        return Identity(name=getpass.getuser())
+    except (KeyError, OSError):
+        return ANONYMOUS
 
 
 @contextlib.contextmanager

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.engine import Dialect
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 
 from heron.errors import HeronError
 
@@ -167,3 +171,94 @@ def insert_for(conn: Connection, table: Table) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table)
+
+
+# -- the hot path: Core statements compiled once, run on the DB-API cursor ---------------------
+#
+# SQLAlchemy's execution machinery costs about 100 us a statement, more than SQLite needs to
+# run one. The statements that every request runs are still written in Core (so SQL stays in
+# one dialect-aware form), but compiled once per dialect and executed on the raw cursor.
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    compiler: SQLCompiler
+    expanding: bool
+    positional: bool
+    defaults: Mapping[str, Any]  # parameters the dialect added itself (SQLite's OFFSET 0)
+
+    def sql_and_params(self, params: Mapping[str, Any]) -> tuple[str, Any]:
+        if self.defaults:
+            params = {**self.defaults, **params}
+        if self.expanding:
+            state = self.compiler.construct_expanded_state(params)
+            if self.positional:
+                return state.statement, tuple(state.parameters[n] for n in state.positiontup or ())
+            return state.statement, state.parameters
+        if self.positional:
+            return self.compiler.string, tuple(params[n] for n in self.compiler.positiontup or ())
+        return self.compiler.string, params
+
+
+_compiled_cache: dict[tuple[int, int], tuple[ClauseElement, _Compiled]] = {}
+
+
+def _compiled(statement: ClauseElement, dialect: Dialect) -> _Compiled:
+    key = (id(statement), id(dialect))
+    hit = _compiled_cache.get(key)
+    if hit is not None and hit[0] is statement:
+        return hit[1]
+    compiler = statement.compile(dialect=dialect)
+    assert isinstance(compiler, SQLCompiler)  # noqa: S101 - Core statements compile to SQL
+    compiled = _Compiled(
+        compiler=compiler,
+        expanding=any(b.expanding for b in compiler.binds.values()),
+        positional=dialect.paramstyle in ("qmark", "numeric", "format"),
+        defaults={
+            name: bind.value
+            for name, bind in compiler.binds.items()
+            if bind.value is not None and not bind.expanding
+        },
+    )
+    _compiled_cache[key] = (statement, compiled)
+    return compiled
+
+
+def fetch(conn: Connection, statement: ClauseElement, params: Mapping[str, Any]) -> list[Any]:
+    """All rows of `statement`, as plain tuples, straight from the DB-API cursor."""
+    sql, bound = _compiled(statement, conn.dialect).sql_and_params(params)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, bound)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def run(conn: Connection, statement: ClauseElement, params: Mapping[str, Any]) -> int:
+    """Runs `statement` once; returns the number of rows it changed."""
+    sql, bound = _compiled(statement, conn.dialect).sql_and_params(params)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, bound)
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def run_many(conn: Connection, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Runs `statement` once per row (executemany): the batched insert path."""
+    if not rows:
+        return
+    compiled = _compiled(statement, conn.dialect)
+    sql = compiled.compiler.string
+    if compiled.positional:
+        names = compiled.compiler.positiontup or ()
+        bound: list[Any] = [tuple(row[n] for n in names) for row in rows]
+    else:
+        bound = list(rows)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, bound)
+    finally:
+        cursor.close()

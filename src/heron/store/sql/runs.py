@@ -33,7 +33,7 @@ from heron.entities import (
 from heron.errors import InvalidParameter, NotFound
 from heron.store.runs import MetricWithRunId, RunQuery
 from heron.store.sql import search_sql
-from heron.store.sql.database import Database, insert_for
+from heron.store.sql.database import Database, fetch, insert_for, run, run_many
 from heron.store.sql.tables import (
     datasets,
     experiments,
@@ -67,14 +67,11 @@ class SqlRunStore:
         run_id = uuid.uuid4().hex
 
         def create(conn: Connection) -> Run:
-            exp = conn.execute(
-                select(experiments.c.artifact_location, experiments.c.lifecycle_stage).where(
-                    experiments.c.experiment_id == int(experiment_id)
-                )
-            ).first()
-            if exp is None:
+            found = fetch(conn, _EXPERIMENT_OF_NEW_RUN, {"experiment_id": int(experiment_id)})
+            if not found:
                 raise NotFound(f"No Experiment with id={experiment_id} exists")
-            if exp.lifecycle_stage != LifecycleStage.ACTIVE.value:
+            artifact_location, lifecycle_stage = found[0]
+            if lifecycle_stage != LifecycleStage.ACTIVE.value:
                 # MLflow compat: a 400 INVALID_PARAMETER_VALUE, not a 500 the client retries
                 raise InvalidParameter(
                     f"The experiment {experiment_id} must be in the 'active' state to create "
@@ -88,37 +85,40 @@ class SqlRunStore:
                 status=RunStatus.RUNNING,
                 start_time=start_time,
                 end_time=None,
-                artifact_uri=f"{exp.artifact_location.rstrip('/')}/{run_id}/artifacts",
+                artifact_uri=f"{artifact_location.rstrip('/')}/{run_id}/artifacts",
                 lifecycle_stage=LifecycleStage.ACTIVE,
             )
-            conn.execute(
-                runs.insert().values(
-                    run_uuid=run_id,
-                    experiment_id=int(experiment_id),
-                    name=run_name,
-                    user_id=user_id,
-                    status=info.status.value,
-                    start_time=start_time,
-                    end_time=None,
-                    artifact_uri=info.artifact_uri,
-                    lifecycle_stage=info.lifecycle_stage.value,
-                )
+            run(
+                conn,
+                _INSERT_RUN,
+                {
+                    "run_uuid": run_id,
+                    "experiment_id": int(experiment_id),
+                    "name": run_name,
+                    "user_id": user_id,
+                    "status": info.status.value,
+                    "start_time": start_time,
+                    "end_time": None,
+                    "artifact_uri": info.artifact_uri,
+                    "lifecycle_stage": info.lifecycle_stage.value,
+                    "deleted_time": None,
+                },
             )
-            if tags:
-                conn.execute(
-                    _statements(conn.dialect.name).upsert_tag,
-                    [{"run_uuid": run_id, "key": k, "value": v} for k, v in tags.items()],
-                )
+            run_many(
+                conn,
+                _statements(conn.dialect.name).upsert_tag,
+                [{"run_uuid": run_id, "key": k, "value": v} for k, v in tags.items()],
+            )
             return Run(info=info, data=RunData(tags=dict(tags)))
 
         return self._db.write(create)
 
     def get_run(self, run_id: str) -> Run:
         with self._db.read() as conn:
-            row = conn.execute(select(runs).where(runs.c.run_uuid == run_id)).first()
-            if row is None:
+            rows = fetch(conn, _RUN_BY_ID, {"run_id": run_id})
+            if not rows:
                 raise NotFound(f"Run with id={run_id} not found")
-            return _load_runs(conn, [row])[0]
+            return _load_runs(conn, rows)[0]
 
     def update_run(
         self,
@@ -223,29 +223,36 @@ class SqlRunStore:
     def get_metric_history(
         self, run_id: str, key: str, *, max_results: int | None, page_token: str | None
     ) -> Page[Metric]:
-        order = (metrics.c.step, metrics.c.timestamp, metrics.c.value, metrics.c.is_nan)
-        stmt = (
-            select(*order)
-            .where(metrics.c.run_uuid == run_id, metrics.c.key == key)
-            .order_by(*order)
-        )
-        if page_token:
-            stmt = stmt.where(tuple_(*order) > tuple_(*_decode_history_token(page_token)))
-        if max_results is not None:
-            stmt = stmt.limit(max_results + 1)
+        after = _decode_history_token(page_token) if page_token else _HISTORY_START
+        limit = _NO_LIMIT if max_results is None else max_results + 1
         with self._db.read() as conn:
-            if (
-                conn.execute(select(runs.c.run_uuid).where(runs.c.run_uuid == run_id)).first()
-                is None
-            ):
+            if not fetch(conn, _RUN_EXISTS, {"run_id": run_id}):
                 raise NotFound(f"Run with id={run_id} not found")
-            rows = conn.execute(stmt).all()
+            rows = fetch(
+                conn,
+                _HISTORY,
+                {
+                    "run_id": run_id,
+                    "key": key,
+                    "s": after[0],
+                    "t": after[1],
+                    "v": after[2],
+                    "n": after[3],
+                    "limit": limit,
+                },
+            )
         token = None
         if max_results is not None and len(rows) > max_results:
             rows = rows[:max_results]
-            last = rows[-1]
-            token = _encode_history_token(last.step, last.timestamp, last.value, last.is_nan)
-        return Page([_metric(key, r) for r in rows], token)
+            token = _encode_history_token(*rows[-1])
+        nan = math.nan
+        return Page(
+            [
+                Metric(key=key, value=nan if is_nan else value, timestamp=timestamp, step=step)
+                for step, timestamp, value, is_nan in rows
+            ],
+            token,
+        )
 
     def get_metric_history_sampled(
         self,
@@ -289,28 +296,35 @@ class SqlRunStore:
 _REQUIRE_ACTIVE = select(runs.c.experiment_id, runs.c.lifecycle_stage).where(
     runs.c.run_uuid == bindparam("run_id")
 )
+_PARAMS_WITH_KEYS = select(params.c.key, params.c.value).where(
+    params.c.run_uuid == bindparam("run_id"), params.c.key.in_(bindparam("keys", expanding=True))
+)
+_RENAME_RUN = (
+    update(runs).where(runs.c.run_uuid == bindparam("run_id")).values(name=bindparam("name"))
+)
+_INSERT_RUN = runs.insert()
+_EXPERIMENT_OF_NEW_RUN = select(
+    experiments.c.artifact_location, experiments.c.lifecycle_stage
+).where(experiments.c.experiment_id == bindparam("experiment_id"))
 
 
 def _require_active(conn: Connection, run_id: str) -> int:
     """The run's experiment id; raises unless the run exists and is active."""
-    row = conn.execute(_REQUIRE_ACTIVE, {"run_id": run_id}).first()
-    if row is None:
+    found = fetch(conn, _REQUIRE_ACTIVE, {"run_id": run_id})
+    if not found:
         raise NotFound(f"Run with id={run_id} not found")
-    if row.lifecycle_stage != LifecycleStage.ACTIVE.value:
+    experiment_id, lifecycle_stage = found[0]
+    if lifecycle_stage != LifecycleStage.ACTIVE.value:
         raise InvalidParameter(
             f"The run {run_id} must be in the 'active' state. Current state is "
-            f"{row.lifecycle_stage}; restore it first."
+            f"{lifecycle_stage}; restore it first."
         )
-    return int(row.experiment_id)
+    return int(experiment_id)
 
 
 def _insert_params(conn: Connection, run_id: str, new: Sequence[Param]) -> None:
     wanted = {p.key: p.value for p in new}
-    existing = conn.execute(
-        select(params.c.key, params.c.value).where(
-            params.c.run_uuid == run_id, params.c.key.in_(list(wanted))
-        )
-    ).all()
+    existing = fetch(conn, _PARAMS_WITH_KEYS, {"run_id": run_id, "keys": list(wanted)})
     for key, value in existing:
         if wanted[key] != value:
             raise InvalidParameter(
@@ -318,36 +332,35 @@ def _insert_params(conn: Connection, run_id: str, new: Sequence[Param]) -> None:
                 f"logged with value={value!r} for run ID={run_id!r}. Attempted logging new "
                 f"value {wanted[key]!r}."
             )
-    fresh = [k for k in wanted if k not in {row.key for row in existing}]
-    if fresh:
-        conn.execute(
-            insert_for(conn, params).on_conflict_do_nothing(),
-            [{"run_uuid": run_id, "key": k, "value": wanted[k]} for k in fresh],
-        )
+    logged = {key for key, _ in existing}
+    run_many(
+        conn,
+        _statements(conn.dialect.name).insert_param,
+        [{"run_uuid": run_id, "key": k, "value": v} for k, v in wanted.items() if k not in logged],
+    )
 
 
 def _upsert_tags(conn: Connection, run_id: str, new: Sequence[RunTag]) -> None:
     latest = {t.key: t.value for t in new}  # the last value of a key in one batch wins
-    conn.execute(
+    run_many(
+        conn,
         _statements(conn.dialect.name).upsert_tag,
         [{"run_uuid": run_id, "key": k, "value": v} for k, v in latest.items()],
     )
     if RUN_NAME_TAG in latest:
-        conn.execute(
-            update(runs).where(runs.c.run_uuid == run_id).values(name=latest[RUN_NAME_TAG])
-        )
+        run(conn, _RENAME_RUN, {"run_id": run_id, "name": latest[RUN_NAME_TAG]})
 
 
 def _insert_metrics(conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
     rows = [_metric_row(run_id, m) for m in points]
     statements = _statements(conn.dialect.name)
-    conn.execute(statements.insert_metric, rows)
+    run_many(conn, statements.insert_metric, rows)
     newest: dict[str, dict[str, Any]] = {}
     for row in rows:
         best = newest.get(row["key"])
         if best is None or _rank(row) > _rank(best):
             newest[row["key"]] = row
-    conn.execute(statements.upsert_latest_metric, list(newest.values()))
+    run_many(conn, statements.upsert_latest_metric, list(newest.values()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,6 +452,24 @@ def _dataset_uuid(conn: Connection, experiment_id: int, d: Dataset) -> str:
 
 
 _IDS: BindParameter[str] = bindparam("ids", expanding=True)
+_RUN_COLUMNS = tuple(runs.c)  # _run_info reads rows of these, in this order
+_RUN_BY_ID = select(*_RUN_COLUMNS).where(runs.c.run_uuid == bindparam("run_id"))
+_RUN_EXISTS = select(runs.c.run_uuid).where(runs.c.run_uuid == bindparam("run_id"))
+_HISTORY_ORDER = (metrics.c.step, metrics.c.timestamp, metrics.c.value, metrics.c.is_nan)
+_HISTORY = (
+    select(*_HISTORY_ORDER)
+    .where(
+        metrics.c.run_uuid == bindparam("run_id"),
+        metrics.c.key == bindparam("key"),
+        tuple_(*_HISTORY_ORDER)
+        > tuple_(bindparam("s"), bindparam("t"), bindparam("v"), bindparam("n")),
+    )
+    .order_by(*_HISTORY_ORDER)
+    .limit(bindparam("limit"))
+)
+# Before every point: steps are int64 and timestamps are never negative.
+_HISTORY_START = (-(2**63), -1, 0.0, False)
+_NO_LIMIT = 2**62
 _PARAMS_OF = select(params.c.run_uuid, params.c.key, params.c.value).where(
     params.c.run_uuid.in_(_IDS)
 )
@@ -455,20 +486,18 @@ _LATEST_OF = select(
 
 def _load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
     """Runs with their data and inputs in a constant number of queries."""
-    ids = [row.run_uuid for row in rows]
+    ids = [row[0] for row in rows]
     if not ids:
         return []
     run_params: dict[str, dict[str, str]] = defaultdict(dict)
-    for run_uuid, key, value in conn.execute(_PARAMS_OF, {"ids": ids}).all():
+    for run_uuid, key, value in fetch(conn, _PARAMS_OF, {"ids": ids}):
         run_params[run_uuid][key] = value
     run_tags: dict[str, dict[str, str]] = defaultdict(dict)
-    for run_uuid, key, value in conn.execute(_TAGS_OF, {"ids": ids}).all():
+    for run_uuid, key, value in fetch(conn, _TAGS_OF, {"ids": ids}):
         run_tags[run_uuid][key] = value
     run_metrics: dict[str, list[Metric]] = defaultdict(list)
     nan = math.nan
-    for run_uuid, key, value, timestamp, step, is_nan in conn.execute(
-        _LATEST_OF, {"ids": ids}
-    ).all():
+    for run_uuid, key, value, timestamp, step, is_nan in fetch(conn, _LATEST_OF, {"ids": ids}):
         run_metrics[run_uuid].append(
             Metric(key=key, value=nan if is_nan else value, timestamp=timestamp, step=step)
         )
@@ -477,54 +506,68 @@ def _load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
         Run(
             info=_run_info(row),
             data=RunData(
-                metrics=run_metrics[row.run_uuid],
-                params=run_params[row.run_uuid],
-                tags=run_tags[row.run_uuid],
+                metrics=run_metrics[row[0]], params=run_params[row[0]], tags=run_tags[row[0]]
             ),
-            dataset_inputs=inputs.get(row.run_uuid, ()),
+            dataset_inputs=inputs.get(row[0], ()),
         )
         for row in rows
     ]
 
 
-def _inputs_of(conn: Connection, ids: Sequence[str]) -> dict[str, list[DatasetInput]]:
-    input_tags: dict[tuple[str, str], list[InputTag]] = defaultdict(list)
-    for r in conn.execute(select(run_input_tags).where(run_input_tags.c.run_uuid.in_(ids))):
-        input_tags[(r.run_uuid, r.dataset_uuid)].append(InputTag(key=r.key, value=r.value))
-    found: dict[str, list[DatasetInput]] = defaultdict(list)
-    joined = (
-        select(run_inputs.c.run_uuid, datasets)
-        .join(datasets, datasets.c.dataset_uuid == run_inputs.c.dataset_uuid)
-        .where(run_inputs.c.run_uuid.in_(ids))
+_INPUT_TAGS_OF = select(
+    run_input_tags.c.run_uuid,
+    run_input_tags.c.dataset_uuid,
+    run_input_tags.c.key,
+    run_input_tags.c.value,
+).where(run_input_tags.c.run_uuid.in_(_IDS))
+_INPUTS_OF = (
+    select(
+        run_inputs.c.run_uuid, datasets.c.dataset_uuid, datasets.c.name, datasets.c.digest,
+        datasets.c.source_type, datasets.c.source, datasets.c.schema, datasets.c.profile,
     )
-    for r in conn.execute(joined):
-        found[r.run_uuid].append(
+    .join(datasets, datasets.c.dataset_uuid == run_inputs.c.dataset_uuid)
+    .where(run_inputs.c.run_uuid.in_(_IDS))
+)  # fmt: skip
+
+
+def _inputs_of(conn: Connection, ids: Sequence[str]) -> dict[str, list[DatasetInput]]:
+    found: dict[str, list[DatasetInput]] = defaultdict(list)
+    inputs = fetch(conn, _INPUTS_OF, {"ids": ids})
+    if not inputs:
+        return found
+    input_tags: dict[tuple[str, str], list[InputTag]] = defaultdict(list)
+    for run_uuid, dataset_uuid, key, value in fetch(conn, _INPUT_TAGS_OF, {"ids": ids}):
+        input_tags[(run_uuid, dataset_uuid)].append(InputTag(key=key, value=value))
+    for run_uuid, dataset_uuid, name, digest, source_type, source, schema, profile in inputs:
+        found[run_uuid].append(
             DatasetInput(
                 dataset=Dataset(
-                    name=r.name,
-                    digest=r.digest,
-                    source_type=r.source_type,
-                    source=r.source,
-                    schema=r.schema or "",
-                    profile=r.profile or "",
+                    name=name,
+                    digest=digest,
+                    source_type=source_type,
+                    source=source,
+                    schema=schema or "",
+                    profile=profile or "",
                 ),
-                tags=input_tags[(r.run_uuid, r.dataset_uuid)],
+                tags=input_tags[(run_uuid, dataset_uuid)],
             )
         )
     return found
 
 
-def _run_info(row: Any) -> RunInfo:
+def _run_info(row: Sequence[Any]) -> RunInfo:
+    """A row whose first columns are those of `runs`, in table order (see _RUN_COLUMNS)."""
+    run_uuid, experiment_id, name, user_id, status, start, end, artifact_uri, stage = row[:9]
     return RunInfo(
-        run_id=row.run_uuid,
-        run_name=row.name,
-        experiment_id=str(row.experiment_id),
-        user_id=row.user_id,
-        status=RunStatus(row.status),
-        start_time=row.start_time,
-        end_time=row.end_time,
-        artifact_uri=row.artifact_uri,
-        lifecycle_stage=LifecycleStage(row.lifecycle_stage),
+        run_id=run_uuid,
+        run_name=name,
+        experiment_id=str(experiment_id),
+        user_id=user_id,
+        status=RunStatus(status),
+        start_time=start,
+        end_time=end,
+        artifact_uri=artifact_uri,
+        lifecycle_stage=LifecycleStage(stage),
     )
 
 
