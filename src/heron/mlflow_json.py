@@ -6,10 +6,18 @@ the infinities as the strings MLflow's parser accepts."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from heron.entities import Dataset, DatasetInput, Experiment, Metric, Run, RunInfo
+from heron.entities import (
+    Dataset,
+    DatasetInput,
+    Experiment,
+    Metric,
+    MetricSeries,
+    Run,
+    RunInfo,
+)
 
 Json = dict[str, Any]
 
@@ -46,6 +54,20 @@ def metric(m: Metric) -> Json:
     if value - value != 0:  # NaN or an infinity (cheaper than math.isfinite on the hot path)
         return {"key": m.key, "value": double(value), "timestamp": m.timestamp, "step": m.step}
     return {"key": m.key, "value": value, "timestamp": m.timestamp, "step": m.step}
+
+
+def metrics(points: Sequence[Metric]) -> list[Json]:
+    """Many points; a MetricSeries is rendered from its columns without Metric objects."""
+    if not isinstance(points, MetricSeries):
+        return [metric(m) for m in points]
+    key = points.key
+    values: Sequence[float | str] = points.values
+    if not all(map(math.isfinite, points.values)):
+        values = [double(v) for v in points.values]
+    return [
+        {"key": key, "value": value, "timestamp": timestamp, "step": step}
+        for step, timestamp, value in zip(points.steps, points.timestamps, values, strict=True)
+    ]
 
 
 def run_info(info: RunInfo) -> Json:

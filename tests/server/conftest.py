@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from heron.settings import Settings
 
@@ -20,7 +20,7 @@ MAX_REQUEST_BYTES = 256 * 1024
 
 
 @contextlib.contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
+def serve(app: Starlette) -> Iterator[str]:
     """Runs `app` under uvicorn in a thread on a free port; yields its base URL."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -43,7 +43,7 @@ def serve(app: FastAPI) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def server_app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+def server_app(tmp_path_factory: pytest.TempPathFactory) -> Starlette:
     from heron.server.app import create_app  # the wire tests need no stores
 
     home = tmp_path_factory.mktemp("server")
@@ -51,13 +51,13 @@ def server_app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
 
 
 @pytest.fixture(scope="session")
-def http(server_app: FastAPI) -> Iterator[httpx.Client]:
+def http(server_app: Starlette) -> Iterator[httpx.Client]:
     with serve(server_app) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield client
 
 
 @pytest.fixture(scope="session")
-def serve_app() -> Callable[[FastAPI], contextlib.AbstractContextManager[str]]:
+def serve_app() -> Callable[[Starlette], contextlib.AbstractContextManager[str]]:
     """Serves another app for the length of a `with` block: `with serve_app(app) as url:`."""
     return serve
 

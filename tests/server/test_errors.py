@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -126,12 +126,12 @@ def test_empty_body_is_empty_message(http: httpx.Client) -> None:
 
 
 def test_unexpected_exception_is_a_generic_500(
-    server_app: FastAPI, serve_app: Callable[[FastAPI], AbstractContextManager[str]]
+    server_app: Starlette, serve_app: Callable[[Starlette], AbstractContextManager[str]]
 ) -> None:
     async def boom(request: Request) -> Response:
         raise RuntimeError("secret detail")
 
-    app = FastAPI(exception_handlers=server_app.exception_handlers)
+    app = Starlette(exception_handlers=server_app.exception_handlers)
     app.router.routes.append(Route("/boom", boom))
     with serve_app(app) as url:
         resp = httpx.get(url + "/boom")

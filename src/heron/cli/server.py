@@ -15,7 +15,7 @@ from heron.cli.options import console, masked
 from heron.settings import Settings
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    from starlette.applications import Starlette
 
 SETTINGS_ENV = "HERON_SERVER_SETTINGS"
 
@@ -24,7 +24,7 @@ def settings_to_env(settings: Settings) -> str:
     return json.dumps(dataclasses.asdict(settings))
 
 
-def app_from_env() -> FastAPI:
+def app_from_env() -> Starlette:
     """The app for uvicorn's worker processes, from the Settings the parent left in the env.
 
     `heron server --workers N` runs `uvicorn.run("heron.cli.server:app_from_env",

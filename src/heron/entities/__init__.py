@@ -3,7 +3,16 @@
 from heron.entities.dataset import Dataset, DatasetInput, InputTag
 from heron.entities.experiment import Experiment, LifecycleStage, ViewType
 from heron.entities.page import Page
-from heron.entities.run import Metric, Param, Run, RunData, RunInfo, RunStatus, RunTag
+from heron.entities.run import (
+    Metric,
+    MetricSeries,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    RunTag,
+)
 
 __all__ = [
     "Dataset",
@@ -12,6 +21,7 @@ __all__ = [
     "InputTag",
     "LifecycleStage",
     "Metric",
+    "MetricSeries",
     "Page",
     "Param",
     "Run",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 
 from heron.errors import HeronError
 from heron.server import errors, mlflow, system
@@ -18,7 +18,7 @@ from heron.settings import Settings
 from heron.store.sql import open_sql_stores
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings) -> Starlette:
     """The whole server for `settings`. The stores close when the app shuts down."""
     stores = open_sql_stores(
         settings.backend_store_uri,
@@ -32,27 +32,20 @@ def create_app(settings: Settings) -> FastAPI:
     run_service = RunService(stores.runs, authorizer)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
             yield
         finally:
             stores.close()
 
-    app = FastAPI(
-        title="Heron",
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
+    api = Endpoints(settings.max_request_bytes, inline=stores.database.answers_at_once)
+    return Starlette(
+        routes=[*mlflow.routes(api, experiment_service, run_service), *system.routes()],
+        middleware=[Middleware(IdentityMiddleware)],
         exception_handlers={
             HeronError: errors.heron_error,
-            RequestValidationError: errors.validation_error,
             HTTPException: errors.http_error,
             Exception: errors.unexpected_error,
         },
+        lifespan=lifespan,
     )
-    api = Endpoints(settings.max_request_bytes)
-    app.router.routes.extend(mlflow.routes(api, experiment_service, run_service))
-    app.router.routes.extend(system.routes())
-    app.add_middleware(IdentityMiddleware)
-    return app

@@ -49,11 +49,6 @@ async def heron_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.code, exc.message)
 
 
-async def validation_error(request: Request, exc: Exception) -> Response:
-    """FastAPI's request validation (typed routes other teams may add): bad input is a 400."""
-    return error_response("INVALID_PARAMETER_VALUE", f"Invalid request: {exc}")
-
-
 async def http_error(request: Request, exc: Exception) -> Response:
     """Routing errors. MLflow compat: an unknown route is a 404 whose body is NOT JSON; the
     client reads that as ENDPOINT_NOT_FOUND, and several of its fallbacks rely on it."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -30,6 +31,7 @@ _SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.in
 _EMPTY = b"{}"
 
 
+@functools.cache
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
@@ -51,6 +53,11 @@ class Fields:
     def __init__(self, data: Mapping[str, Any], query: QueryParams | None = None) -> None:
         self._data = data
         self._query = query
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        """The message as parsed, for readers with a fast path for exactly typed input."""
+        return self._data
 
     def _raw(self, name: str) -> Any:
         camel = _camel(name)
@@ -260,13 +267,19 @@ def _loads(body: bytes) -> Any:
 
 
 def _check_depth(data: object) -> None:
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        node, depth = stack.pop()
+    """Walks the containers level by level (cheap even for 1,000-metric batches)."""
+    level: list[Any] = [data]
+    depth = 0
+    while level:
+        depth += 1
         if depth > MAX_JSON_DEPTH:
             raise InvalidParameter(f"Request body nests deeper than {MAX_JSON_DEPTH} levels")
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+        below: list[Any] = []
+        for node in level:
+            for child in node.values() if type(node) is dict else node:
+                if type(child) is dict or type(child) is list:
+                    below.append(child)
+        level = below
 
 
 def _check_content_type(scope: Scope) -> None:
@@ -296,13 +309,20 @@ def json_response(content: Json, status_code: int = 200) -> Response:
 
 
 class JsonEndpoint:
-    """An ASGI endpoint: reads the request's Fields, runs `handler` in the threadpool (services
-    block on SQL) and writes its dict as JSON. The body is read on the event loop first, so its
-    size limit holds while it arrives. Errors propagate to the app's exception handlers."""
+    """An ASGI endpoint: reads the request's Fields, runs `handler` and writes its dict as JSON.
+    The body is read on the event loop first, so its size limit holds while it arrives. Errors
+    propagate to the app's exception handlers.
 
-    def __init__(self, handler: Handler, max_request_bytes: int) -> None:
+    `inline` runs the handler on the event loop itself. That is right when the store answers in
+    well under a millisecond without waiting on a network or an fsync (SQLite in WAL mode with
+    synchronous=NORMAL): the hop to the threadpool would cost more (about 270 us of CPU a
+    request) than the work. Otherwise (PostgreSQL, synchronous=FULL) handlers run in the
+    threadpool, where concurrent writes also meet in one group commit."""
+
+    def __init__(self, handler: Handler, max_request_bytes: int, *, inline: bool) -> None:
         self.handler = handler
         self.max_request_bytes = max_request_bytes
+        self.inline = inline
         self.__name__ = handler.__name__
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -310,7 +330,10 @@ class JsonEndpoint:
             fields = await read_fields(scope, receive, self.max_request_bytes)
         except ClientDisconnect:
             return  # nobody is left to answer
-        result = await run_in_threadpool(self.handler, fields)
+        if self.inline:
+            result = self.handler(fields)
+        else:
+            result = await run_in_threadpool(self.handler, fields)
         body = orjson.dumps(result) if result else _EMPTY
         await send({"type": "http.response.start", "status": 200, "headers": _json_headers(body)})
         await send({"type": "http.response.body", "body": body})
@@ -323,11 +346,12 @@ def _json_headers(body: bytes) -> list[tuple[bytes, bytes]]:
 class Endpoints:
     """Builds routes whose handlers take the request's Fields and return a response dict."""
 
-    def __init__(self, max_request_bytes: int) -> None:
+    def __init__(self, max_request_bytes: int, *, inline: bool = False) -> None:
         self.max_request_bytes = max_request_bytes
+        self.inline = inline
 
     def route(self, method: str, path: str, handler: Handler) -> Route:
-        endpoint = JsonEndpoint(handler, self.max_request_bytes)
+        endpoint = JsonEndpoint(handler, self.max_request_bytes, inline=self.inline)
         return Route(path, endpoint, methods=[method], name=handler.__name__)
 
     def get(self, path: str, handler: Handler) -> Route:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from heron import search
 from heron.clock import now_ms
@@ -138,7 +139,7 @@ class RunService:
         v.check_run_id(run_id)
         self._check("update", run_id)
         _check_batch_size(metrics, params, tags)
-        checked = [_checked_metric(m) for m in metrics]
+        checked = _checked_metrics(metrics)
         seen: dict[str, str] = {}
         for p in params:
             v.check_key("Param", p.key)
@@ -261,16 +262,22 @@ def _check_tag(key: str, value: str) -> None:
     v.check_length(f"Tag {key!r} value", v.check_string("Tag value", value), v.MAX_RUN_TAG_VALUE)
 
 
-def _checked_metric(m: Metric) -> Metric:
-    v.check_key("Metric", m.key)
-    value = v.check_metric_value(m.key, m.value)
-    v.check_timestamp(f"Metric {m.key!r} timestamp", m.timestamp)
-    v.check_int64(f"Metric {m.key!r} step", m.step)
-    return (
-        m
-        if value is m.value
-        else Metric(key=m.key, value=value, timestamp=m.timestamp, step=m.step)
-    )
+def _checked_metrics(metrics: Sequence[Metric]) -> list[Metric]:
+    """Keys are checked once each (a batch repeats a few keys many times); values, steps
+    and timestamps point by point, without coercion."""
+    for key in {m.key for m in metrics}:
+        v.check_key("Metric", key)
+    checked = []
+    for m in metrics:
+        value, step, timestamp = m.value, m.step, m.timestamp
+        if type(value) is not float:
+            value = v.check_metric_value(m.key, value)
+        if type(timestamp) is not int or not 0 <= timestamp <= v.INT64_MAX:
+            v.check_timestamp(f"Metric {m.key!r} timestamp", timestamp)
+        if type(step) is not int or not v.INT64_MIN <= step <= v.INT64_MAX:
+            v.check_int64(f"Metric {m.key!r} step", step)
+        checked.append(m if value is m.value else replace(m, value=value))
+    return checked
 
 
 def _check_batch_size(

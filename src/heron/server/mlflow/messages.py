@@ -44,12 +44,29 @@ def metric_with_run_id(point: MetricWithRunId) -> Json:
 
 
 def read_metric(f: Fields, timestamp_required: bool = True) -> Metric:
-    value = f.double("value", required=True)
-    timestamp = f.int64("timestamp", required=timestamp_required)
-    assert value is not None  # noqa: S101 (required)
-    assert timestamp is not None  # noqa: S101 (required)
+    data = f.data
+    key, value, timestamp = data.get("key"), data.get("value"), data.get("timestamp")
+    step = data.get("step", 0)
+    # The exact types the mlflow client sends skip the general field reader (about 30 us a
+    # metric in a 1,000-metric batch); anything else (int64 strings, "NaN", nulls, wrong
+    # types) takes it, for its conversions and its errors. The service checks the ranges.
+    if (
+        type(key) is str
+        and type(value) is float
+        and value - value == 0  # finite
+        and type(timestamp) is int
+        and type(step) is int
+    ):
+        return Metric(key=key, value=value, timestamp=timestamp, step=step)
+    checked_value = f.double("value", required=True)
+    checked_timestamp = f.int64("timestamp", required=timestamp_required)
+    assert checked_value is not None  # noqa: S101 (required)
+    assert checked_timestamp is not None  # noqa: S101 (required)
     return Metric(
-        key=f.required_string("key"), value=value, timestamp=timestamp, step=f.int64("step") or 0
+        key=f.required_string("key"),
+        value=checked_value,
+        timestamp=checked_timestamp,
+        step=f.int64("step") or 0,
     )
 
 

@@ -24,7 +24,7 @@ def routes(api: Endpoints, service: RunService) -> list[Route]:
         )
         body: Json = {}
         if page.items:
-            body["metrics"] = [mlflow_json.metric(x) for x in page]
+            body["metrics"] = mlflow_json.metrics(page.items)
         return m.with_page_token(body, page.next_page_token)
 
     def get_metric_history_bulk_interval(f: Fields) -> Json:

@@ -9,6 +9,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -22,6 +23,7 @@ from heron.entities import (
     InputTag,
     LifecycleStage,
     Metric,
+    MetricSeries,
     Page,
     Param,
     Run,
@@ -245,14 +247,7 @@ class SqlRunStore:
         if max_results is not None and len(rows) > max_results:
             rows = rows[:max_results]
             token = _encode_history_token(*rows[-1])
-        nan = math.nan
-        return Page(
-            [
-                Metric(key=key, value=nan if is_nan else value, timestamp=timestamp, step=step)
-                for step, timestamp, value, is_nan in rows
-            ],
-            token,
-        )
+        return Page(_series(key, rows), token)
 
     def get_metric_history_sampled(
         self,
@@ -574,6 +569,16 @@ def _run_info(row: Sequence[Any]) -> RunInfo:
 def _metric(key: str, row: Any) -> Metric:
     value = math.nan if row.is_nan else float(row.value)
     return Metric(key=key, value=value, timestamp=row.timestamp, step=row.step)
+
+
+def _series(key: str, rows: Sequence[Sequence[Any]]) -> MetricSeries:
+    """(step, timestamp, value, is_nan) rows as one column-wise series."""
+    if not rows:
+        return MetricSeries(key, (), (), ())
+    steps, timestamps, values, nans = (list(map(itemgetter(i), rows)) for i in range(4))
+    if any(nans):
+        values = [math.nan if nan else value for value, nan in zip(values, nans, strict=True)]
+    return MetricSeries(key, steps, timestamps, values)
 
 
 def _sample(rows: Sequence[Any], max_results: int) -> list[Any]:

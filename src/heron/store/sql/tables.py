@@ -44,6 +44,7 @@ experiment_tags = Table(
     Column("key", String(250), nullable=False),
     Column("value", Text, nullable=False),
     PrimaryKeyConstraint("experiment_id", "key", name="pk_experiment_tags"),
+    sqlite_with_rowid=False,  # one B-tree, clustered by the key
 )
 
 runs = Table(
@@ -74,6 +75,7 @@ params = Table(
     Column("key", String(250), nullable=False),
     Column("value", Text, nullable=False),
     PrimaryKeyConstraint("run_uuid", "key", name="pk_params"),
+    sqlite_with_rowid=False,  # one B-tree, clustered by the key
 )
 
 tags = Table(
@@ -83,6 +85,7 @@ tags = Table(
     Column("key", String(250), nullable=False),
     Column("value", Text, nullable=False),
     PrimaryKeyConstraint("run_uuid", "key", name="pk_tags"),
+    sqlite_with_rowid=False,  # one B-tree, clustered by the key
 )
 
 # Every point ever logged. NaN is stored as is_nan=true with value 0 (SQLite turns a NaN
@@ -100,6 +103,7 @@ metrics = Table(
     PrimaryKeyConstraint(
         "run_uuid", "key", "step", "timestamp", "value", "is_nan", name="pk_metrics"
     ),
+    sqlite_with_rowid=False,  # one B-tree, clustered by the key
 )
 
 # The point of each (run, key) with the highest (step, timestamp): what runs show and search.
@@ -114,6 +118,7 @@ latest_metrics = Table(
     Column("is_nan", Boolean, nullable=False),
     PrimaryKeyConstraint("run_uuid", "key", name="pk_latest_metrics"),
     Index("ix_latest_metrics_key_value", "key", "value"),
+    sqlite_with_rowid=False,  # one B-tree, clustered by the key
 )
 
 datasets = Table(

@@ -63,6 +63,7 @@ def upgrade() -> None:
             ["experiment_id"], ["experiments.experiment_id"], ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("experiment_id", "key", name="pk_experiment_tags"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "runs",
@@ -96,6 +97,7 @@ def upgrade() -> None:
         sa.Column("is_nan", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["run_uuid"], ["runs.run_uuid"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("run_uuid", "key", name="pk_latest_metrics"),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("latest_metrics", schema=None) as batch_op:
         batch_op.create_index("ix_latest_metrics_key_value", ["key", "value"], unique=False)
@@ -112,6 +114,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "run_uuid", "key", "step", "timestamp", "value", "is_nan", name="pk_metrics"
         ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "params",
@@ -120,6 +123,7 @@ def upgrade() -> None:
         sa.Column("value", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["run_uuid"], ["runs.run_uuid"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("run_uuid", "key", name="pk_params"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "run_inputs",
@@ -136,6 +140,7 @@ def upgrade() -> None:
         sa.Column("value", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["run_uuid"], ["runs.run_uuid"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("run_uuid", "key", name="pk_tags"),
+        sqlite_with_rowid=False,
     )
 
 
