@@ -1,5 +1,6 @@
 """Frozen dataclasses of the domain; no I/O."""
 
+from heron.entities.artifact import FileInfo
 from heron.entities.dataset import Dataset, DatasetInput, InputTag
 from heron.entities.experiment import Experiment, LifecycleStage, ViewType
 from heron.entities.page import Page
@@ -18,6 +19,7 @@ __all__ = [
     "Dataset",
     "DatasetInput",
     "Experiment",
+    "FileInfo",
     "InputTag",
     "LifecycleStage",
     "Metric",
