@@ -1,21 +1,23 @@
-"""MLflow JSON writing: a column-wise MetricSeries renders exactly as its Metric objects do."""
+"""MLflow JSON writing: column-wise MetricColumns renders exactly as its Metric objects do."""
 
 from __future__ import annotations
 
 import math
 
 from heron import mlflow_json
-from heron.entities import Metric, MetricSeries
+from heron.entities import Metric, MetricColumns
 
 
 def test_series_renders_like_its_points_including_nan_and_infinities() -> None:
-    series = MetricSeries("loss", [0, 1, 2, 3], [10, 11, 12, 13], [0.5, math.nan, math.inf, -1.0])
+    series = MetricColumns(
+        ["loss"] * 4, [0.5, math.nan, math.inf, -1.0], [10, 11, 12, 13], [0, 1, 2, 3]
+    )
     assert mlflow_json.metrics(series) == [mlflow_json.metric(m) for m in list(series)]
     assert [p["value"] for p in mlflow_json.metrics(series)] == [0.5, "NaN", "Infinity", -1.0]
 
 
-def test_series_is_a_sequence_of_metrics() -> None:
-    series = MetricSeries("m", [5, 6, 7], [1, 2, 3], [0.1, 0.2, 0.3])
+def test_columns_are_a_sequence_of_metrics() -> None:
+    series = MetricColumns(["m", "m", "n"], [0.1, 0.2, 0.3], [1, 2, 3], [5, 6, 7])
     assert len(series) == 3
     assert series[1] == Metric(key="m", value=0.2, timestamp=2, step=6)
     assert [m.step for m in series[1:]] == [6, 7]

@@ -14,7 +14,7 @@ from heron.entities import (
     DatasetInput,
     Experiment,
     Metric,
-    MetricSeries,
+    MetricColumns,
     Run,
     RunInfo,
 )
@@ -57,16 +57,17 @@ def metric(m: Metric) -> Json:
 
 
 def metrics(points: Sequence[Metric]) -> list[Json]:
-    """Many points; a MetricSeries is rendered from its columns without Metric objects."""
-    if not isinstance(points, MetricSeries):
+    """Many points; MetricColumns are rendered from their columns without Metric objects."""
+    if not isinstance(points, MetricColumns):
         return [metric(m) for m in points]
-    key = points.key
     values: Sequence[float | str] = points.values
     if not all(map(math.isfinite, points.values)):
         values = [double(v) for v in points.values]
     return [
         {"key": key, "value": value, "timestamp": timestamp, "step": step}
-        for step, timestamp, value in zip(points.steps, points.timestamps, values, strict=True)
+        for key, value, timestamp, step in zip(
+            points.keys, values, points.timestamps, points.steps, strict=True
+        )
     ]
 
 

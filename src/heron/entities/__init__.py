@@ -6,7 +6,7 @@ from heron.entities.experiment import Experiment, LifecycleStage, ViewType
 from heron.entities.page import Page
 from heron.entities.run import (
     Metric,
-    MetricSeries,
+    MetricColumns,
     Param,
     Run,
     RunData,
@@ -23,7 +23,7 @@ __all__ = [
     "InputTag",
     "LifecycleStage",
     "Metric",
-    "MetricSeries",
+    "MetricColumns",
     "Page",
     "Param",
     "Run",

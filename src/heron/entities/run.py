@@ -32,32 +32,33 @@ class Metric:
 
 
 @dataclass(frozen=True, slots=True)
-class MetricSeries(Sequence[Metric]):
-    """Points of one metric held column by column: a `Sequence[Metric]` that is cheap to build
-    and to serialise (a 100,000-step history is three lists, not 100,000 objects). Metric
-    objects are made only for the points a caller indexes or iterates."""
+class MetricColumns(Sequence[Metric]):
+    """Metric points held column by column: a `Sequence[Metric]` that is cheap to build, check,
+    store and serialise (a 100,000-step history or a 1,000-point batch is four lists, not
+    thousands of objects). Metric objects are made only for the points a caller indexes or
+    iterates."""
 
-    key: str
-    steps: Sequence[int]
-    timestamps: Sequence[int]
+    keys: Sequence[str]
     values: Sequence[float]
+    timestamps: Sequence[int]
+    steps: Sequence[int]
 
     def __len__(self) -> int:
-        return len(self.steps)
+        return len(self.keys)
 
     @overload
     def __getitem__(self, index: int) -> Metric: ...
 
     @overload
-    def __getitem__(self, index: slice) -> MetricSeries: ...
+    def __getitem__(self, index: slice) -> MetricColumns: ...
 
-    def __getitem__(self, index: int | slice) -> Metric | MetricSeries:
+    def __getitem__(self, index: int | slice) -> Metric | MetricColumns:
         if isinstance(index, slice):
-            return MetricSeries(
-                self.key, self.steps[index], self.timestamps[index], self.values[index]
+            return MetricColumns(
+                self.keys[index], self.values[index], self.timestamps[index], self.steps[index]
             )
         return Metric(
-            key=self.key,
+            key=self.keys[index],
             value=self.values[index],
             timestamp=self.timestamps[index],
             step=self.steps[index],

@@ -274,12 +274,12 @@ def _check_depth(data: object) -> None:
         depth += 1
         if depth > MAX_JSON_DEPTH:
             raise InvalidParameter(f"Request body nests deeper than {MAX_JSON_DEPTH} levels")
-        below: list[Any] = []
-        for node in level:
-            for child in node.values() if type(node) is dict else node:
-                if type(child) is dict or type(child) is list:
-                    below.append(child)
-        level = below
+        level = [
+            child
+            for node in level
+            for child in (node.values() if type(node) is dict else node)
+            if type(child) is dict or type(child) is list
+        ]
 
 
 def _check_content_type(scope: Scope) -> None:

@@ -12,6 +12,7 @@ from heron.entities import (
     DatasetInput,
     LifecycleStage,
     Metric,
+    MetricColumns,
     Page,
     Param,
     Run,
@@ -262,11 +263,15 @@ def _check_tag(key: str, value: str) -> None:
     v.check_length(f"Tag {key!r} value", v.check_string("Tag value", value), v.MAX_RUN_TAG_VALUE)
 
 
-def _checked_metrics(metrics: Sequence[Metric]) -> list[Metric]:
-    """Keys are checked once each (a batch repeats a few keys many times); values, steps
-    and timestamps point by point, without coercion."""
-    for key in {m.key for m in metrics}:
+def _checked_metrics(metrics: Sequence[Metric]) -> Sequence[Metric]:
+    """Keys are checked once each (a batch repeats a few keys many times); values, steps and
+    timestamps without coercion: column by column when they come as MetricColumns, else
+    point by point."""
+    keys = metrics.keys if isinstance(metrics, MetricColumns) else [m.key for m in metrics]
+    for key in set(keys):
         v.check_key("Metric", key)
+    if isinstance(metrics, MetricColumns) and _plain_columns(metrics):
+        return metrics
     checked = []
     for m in metrics:
         value, step, timestamp = m.value, m.step, m.timestamp
@@ -278,6 +283,21 @@ def _checked_metrics(metrics: Sequence[Metric]) -> list[Metric]:
             v.check_int64(f"Metric {m.key!r} step", step)
         checked.append(m if value is m.value else replace(m, value=value))
     return checked
+
+
+def _plain_columns(c: MetricColumns) -> bool:
+    """Floats, and int64 steps and timestamps in range: nothing to convert or refuse."""
+    if not c.keys:
+        return True
+    return (
+        all(type(value) is float for value in c.values)
+        and all(type(t) is int for t in c.timestamps)
+        and all(type(s) is int for s in c.steps)
+        and min(c.timestamps) >= 0
+        and max(c.timestamps) <= v.INT64_MAX
+        and min(c.steps) >= v.INT64_MIN
+        and max(c.steps) <= v.INT64_MAX
+    )
 
 
 def _check_batch_size(

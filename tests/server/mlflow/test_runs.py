@@ -319,3 +319,37 @@ def test_unknown_fields_are_ignored(http: httpx.Client, run_id: str) -> None:
 def test_null_fields_are_unset(http: httpx.Client, experiment_id: str) -> None:
     body = {"experiment_id": experiment_id, "run_name": None, "start_time": None, "tags": None}
     assert http.post(f"{API}/runs/create", json=body).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [
+        ({"step": 1.5}, "float step"),
+        ({"step": 2**63}, "step over int64"),
+        ({"timestamp": -1}, "negative timestamp"),
+        ({"value": "fast"}, "a word for a value"),
+        ({"key": "../m"}, "dotdot key"),
+    ],
+    ids=["float-step", "step-over-int64", "negative-timestamp", "word-value", "dotdot-key"],
+)
+def test_log_batch_with_one_bad_metric_among_many_stores_nothing(
+    http: httpx.Client, run_id: str, bad: dict[str, Any], why: str
+) -> None:
+    points = [{"key": f"k{i % 3}", "value": i / 3, "timestamp": 1_700_000_000_000, "step": i}
+              for i in range(500)]  # fmt: skip
+    points[250] = points[250] | bad
+    resp = http.post(f"{API}/runs/log-batch", json={"run_id": run_id, "metrics": points})
+    assert _error(resp) == (400, "INVALID_PARAMETER_VALUE"), why
+    assert "metrics" not in _get_run(http, run_id)["data"]
+
+
+def test_log_batch_mixing_nan_strings_and_numbers_round_trips(
+    http: httpx.Client, run_id: str
+) -> None:
+    values: list[Any] = [0.5, "NaN", "Infinity", 2, -1.25]
+    points = [{"key": "m", "value": v, "timestamp": 1_700_000_000_000, "step": i}
+              for i, v in enumerate(values)]  # fmt: skip
+    resp = http.post(f"{API}/runs/log-batch", json={"run_id": run_id, "metrics": points})
+    assert resp.status_code == 200, resp.text
+    history = http.get(f"{API}/metrics/get-history", params={"run_id": run_id, "metric_key": "m"})
+    assert [p["value"] for p in history.json()["metrics"]] == [0.5, "NaN", "Infinity", 2.0, -1.25]

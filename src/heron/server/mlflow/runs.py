@@ -91,7 +91,7 @@ def routes(api: Endpoints, service: RunService) -> list[Route]:
     def log_batch(f: Fields) -> Json:
         service.log_batch(
             run_id(f),
-            metrics=[m.read_metric(x) for x in f.messages("metrics")],
+            metrics=m.read_metrics(f),
             params=[
                 Param(key=p.required_string("key"), value=p.required_string("value"))
                 for p in f.messages("params")

@@ -7,7 +7,7 @@ import functools
 import math
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -37,7 +37,7 @@ from heron.entities import (
     InputTag,
     LifecycleStage,
     Metric,
-    MetricSeries,
+    MetricColumns,
     Page,
     Param,
     Run,
@@ -361,15 +361,28 @@ def _upsert_tags(conn: Connection, run_id: str, new: Sequence[RunTag]) -> None:
 
 
 def _insert_metrics(conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
-    rows = [_metric_row(run_id, m) for m in points]
+    rows: list[dict[str, Any]] = [
+        # NaN is the one value not equal to itself; it is stored as is_nan with value 0.
+        {"run_uuid": run_id, "key": key, "step": step, "timestamp": timestamp,
+         "value": value if value == value else 0.0, "is_nan": value != value}
+        for key, value, timestamp, step in _columns(points)
+    ]  # fmt: skip
     statements = _statements(conn.dialect.name)
     run_many(conn, statements.insert_metric, rows)
-    newest: dict[str, dict[str, Any]] = {}
+    newest: dict[str, tuple[int, int, float, dict[str, Any]]] = {}
     for row in rows:
+        rank = (row["step"], row["timestamp"], row["value"], row)
         best = newest.get(row["key"])
-        if best is None or _rank(row) > _rank(best):
-            newest[row["key"]] = row
-    run_many(conn, statements.upsert_latest_metric, list(newest.values()))
+        if best is None or rank[:3] > best[:3]:
+            newest[row["key"]] = rank
+    run_many(conn, statements.upsert_latest_metric, [best[3] for best in newest.values()])
+
+
+def _columns(points: Sequence[Metric]) -> Iterable[tuple[str, float, int, int]]:
+    """(key, value, timestamp, step) of each point, straight from the columns when it can."""
+    if isinstance(points, MetricColumns):
+        return zip(points.keys, points.values, points.timestamps, points.steps, strict=True)
+    return ((m.key, m.value, m.timestamp, m.step) for m in points)
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,22 +427,6 @@ def _statements(dialect: str) -> _Statements:
         ),
         insert_param=insert(params).on_conflict_do_nothing(),
     )
-
-
-def _rank(row: Mapping[str, Any]) -> tuple[int, int, float]:
-    return (row["step"], row["timestamp"], row["value"])
-
-
-def _metric_row(run_id: str, m: Metric) -> dict[str, Any]:
-    is_nan = math.isnan(m.value)
-    return {
-        "run_uuid": run_id,
-        "key": m.key,
-        "step": m.step,
-        "timestamp": m.timestamp,
-        "value": 0.0 if is_nan else m.value,
-        "is_nan": is_nan,
-    }
 
 
 def _dataset_uuid(conn: Connection, experiment_id: int, d: Dataset) -> str:
@@ -601,14 +598,12 @@ def _metric(key: str, row: Any) -> Metric:
     return Metric(key=key, value=value, timestamp=row.timestamp, step=row.step)
 
 
-def _series(key: str, rows: Sequence[Sequence[Any]]) -> MetricSeries:
-    """(step, timestamp, value, is_nan) rows as one column-wise series."""
-    if not rows:
-        return MetricSeries(key, (), (), ())
+def _series(key: str, rows: Sequence[Sequence[Any]]) -> MetricColumns:
+    """(step, timestamp, value, is_nan) rows of one key, column by column."""
     steps, timestamps, values, nans = (list(map(itemgetter(i), rows)) for i in range(4))
     if any(nans):
         values = [math.nan if nan else value for value, nan in zip(values, nans, strict=True)]
-    return MetricSeries(key, steps, timestamps, values)
+    return MetricColumns([key] * len(steps), values, timestamps, steps)
 
 
 def _sample(rows: Sequence[Any], max_results: int) -> list[Any]:
