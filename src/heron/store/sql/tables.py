@@ -66,6 +66,7 @@ runs = Table(
     Column("lifecycle_stage", String(32), nullable=False),
     Column("deleted_time", BigInteger, nullable=True),
     Index("ix_runs_experiment_start", "experiment_id", "start_time", "run_uuid"),
+    sqlite_with_rowid=False,  # one B-tree, clustered by the key
 )
 
 params = Table(
@@ -117,7 +118,6 @@ latest_metrics = Table(
     Column("value", Float(precision=53), nullable=False),
     Column("is_nan", Boolean, nullable=False),
     PrimaryKeyConstraint("run_uuid", "key", name="pk_latest_metrics"),
-    Index("ix_latest_metrics_key_value", "key", "value"),
     sqlite_with_rowid=False,  # one B-tree, clustered by the key
 )
 

@@ -81,6 +81,7 @@ def upgrade() -> None:
             ["experiment_id"], ["experiments.experiment_id"], ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("run_uuid"),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("runs", schema=None) as batch_op:
         batch_op.create_index(
@@ -99,9 +100,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run_uuid", "key", name="pk_latest_metrics"),
         sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("latest_metrics", schema=None) as batch_op:
-        batch_op.create_index("ix_latest_metrics_key_value", ["key", "value"], unique=False)
-
     op.create_table(
         "metrics",
         sa.Column("run_uuid", sa.String(length=32), nullable=False),
@@ -149,9 +147,6 @@ def downgrade() -> None:
     op.drop_table("run_inputs")
     op.drop_table("params")
     op.drop_table("metrics")
-    with op.batch_alter_table("latest_metrics", schema=None) as batch_op:
-        batch_op.drop_index("ix_latest_metrics_key_value")
-
     op.drop_table("latest_metrics")
     with op.batch_alter_table("runs", schema=None) as batch_op:
         batch_op.drop_index("ix_runs_experiment_start")
