@@ -311,3 +311,18 @@ def test_one_failing_writer_in_a_commit_group_does_not_undo_the_others(
         t.join()
     assert len(errors) == 1
     assert {m.key for m in runs.get_run(run_id).data.metrics} == {f"g{n}" for n in range(10)}
+
+
+def test_dataset_summaries_list_each_dataset_and_context_once(
+    runs: RunService, experiment_id: str, run_id: str
+) -> None:
+    train = Dataset(name="train", digest="d1", source_type="local", source="/t.csv")
+    context = [InputTag(key="mlflow.data.context", value="training")]
+    other_run = runs.create_run(experiment_id).info.run_id
+    for rid in (run_id, other_run):
+        runs.log_inputs(rid, [DatasetInput(dataset=train, tags=context)])
+    summaries = runs.search_dataset_summaries([experiment_id])
+    assert [(s.name, s.digest, s.context) for s in summaries] == [("train", "d1", "training")]
+    assert runs.search_dataset_summaries(["0"]) == []
+    with pytest.raises(InvalidParameter):
+        runs.search_dataset_summaries([str(i) for i in range(21)])

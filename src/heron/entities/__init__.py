@@ -1,7 +1,7 @@
 """Frozen dataclasses of the domain; no I/O."""
 
 from heron.entities.artifact import FileInfo
-from heron.entities.dataset import Dataset, DatasetInput, InputTag
+from heron.entities.dataset import Dataset, DatasetInput, DatasetSummary, InputTag
 from heron.entities.experiment import Experiment, LifecycleStage, ViewType
 from heron.entities.page import Page
 from heron.entities.run import (
@@ -18,6 +18,7 @@ from heron.entities.run import (
 __all__ = [
     "Dataset",
     "DatasetInput",
+    "DatasetSummary",
     "Experiment",
     "FileInfo",
     "InputTag",

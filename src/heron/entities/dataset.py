@@ -26,3 +26,13 @@ class InputTag:
 class DatasetInput:
     dataset: Dataset
     tags: Sequence[InputTag] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DatasetSummary:
+    """A dataset some run of an experiment used, and in which context (training, ...)."""
+
+    experiment_id: str
+    name: str
+    digest: str
+    context: str = ""

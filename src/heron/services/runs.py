@@ -10,6 +10,7 @@ from heron import search
 from heron.clock import now_ms
 from heron.entities import (
     DatasetInput,
+    DatasetSummary,
     LifecycleStage,
     Metric,
     MetricColumns,
@@ -32,6 +33,7 @@ USER_TAG = "mlflow.user"
 MAX_SAMPLED_POINTS = 2500
 MAX_BULK_RUNS = 100
 MAX_BULK_POINTS = 25000
+MAX_DATASET_SUMMARY_EXPERIMENTS = 20
 
 
 class RunService:
@@ -245,6 +247,18 @@ class RunService:
             page_token=page_token or None,
         )
         return self._store.search_runs(query)
+
+    def search_dataset_summaries(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        """The datasets the runs of these experiments used (at most 20 experiments)."""
+        if len(experiment_ids) > MAX_DATASET_SUMMARY_EXPERIMENTS:
+            raise InvalidParameter(
+                f"At most {MAX_DATASET_SUMMARY_EXPERIMENTS} experiment ids, "
+                f"got {len(experiment_ids)}"
+            )
+        ids = [_experiment_id(e) for e in experiment_ids]
+        for experiment_id in ids:
+            self._authorizer.check(current_identity(), "read", "experiment", experiment_id)
+        return self._store.search_dataset_summaries(ids)
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         v.check_run_id(run_id)

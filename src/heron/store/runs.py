@@ -8,6 +8,7 @@ from typing import Protocol
 
 from heron.entities import (
     DatasetInput,
+    DatasetSummary,
     LifecycleStage,
     Metric,
     Page,
@@ -109,3 +110,7 @@ class RunStore(Protocol):
         ...
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None: ...
+
+    def search_dataset_summaries(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        """Each (experiment, dataset name, digest, context) that some run used, sorted."""
+        ...

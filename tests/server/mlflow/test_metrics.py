@@ -118,8 +118,30 @@ def test_get_history_bulk_is_ajax_only(http: httpx.Client, run_id: str) -> None:
     assert resp.status_code == 404
 
 
-def test_search_datasets_answers_empty(http: httpx.Client, experiment_id: str) -> None:
-    resp = http.post(
-        f"{AJAX}/experiments/search-datasets", json={"experiment_ids": [experiment_id]}
-    )
-    assert (resp.status_code, resp.json()) == (200, {})
+def test_search_datasets_summarises_the_inputs_of_an_experiments_runs(
+    http: httpx.Client, experiment_id: str, run_id: str
+) -> None:
+    url = f"{AJAX}/experiments/search-datasets"
+    assert http.post(url, json={"experiment_ids": [experiment_id]}).json() == {}
+
+    def dataset(name: str, digest: str) -> dict[str, str]:
+        return {"name": name, "digest": digest, "source_type": "local", "source": "/d.csv"}
+
+    inputs = [
+        {"dataset": dataset("train", "d1"),
+         "tags": [{"key": "mlflow.data.context", "value": "training"}]},
+        {"dataset": dataset("eval", "d2")},
+    ]  # fmt: skip
+    resp = http.post(f"{API}/runs/log-inputs", json={"run_id": run_id, "datasets": inputs})
+    assert resp.status_code == 200, resp.text
+
+    summaries = http.post(url, json={"experiment_ids": [experiment_id]}).json()
+    assert summaries == {
+        "dataset_summaries": [
+            {"experiment_id": experiment_id, "name": "eval", "digest": "d2"},
+            {"experiment_id": experiment_id, "name": "train", "digest": "d1",
+             "context": "training"},
+        ]
+    }  # fmt: skip
+    too_many = http.post(url, json={"experiment_ids": [str(i) for i in range(21)]})
+    assert too_many.status_code == 400

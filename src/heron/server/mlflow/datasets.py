@@ -7,14 +7,18 @@ from starlette.routing import Route
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services import RunService
 
-MAX_EXPERIMENTS = 20
-
 
 def ajax_routes(api: Endpoints, service: RunService) -> list[Route]:
     def search_datasets(f: Fields) -> Json:
-        # Not implemented yet: dataset summaries need a store query (distinct name, digest and
-        # context per experiment). Until then the UI gets an empty answer ("no datasets").
-        f.strings("experiment_ids")
-        return {}
+        summaries = service.search_dataset_summaries(f.strings("experiment_ids"))
+        if not summaries:
+            return {}
+        return {
+            "dataset_summaries": [
+                {"experiment_id": s.experiment_id, "name": s.name, "digest": s.digest}
+                | ({"context": s.context} if s.context else {})
+                for s in summaries
+            ]
+        }
 
     return [api.post("/experiments/search-datasets", search_datasets)]

@@ -34,6 +34,7 @@ from heron.clock import now_ms
 from heron.entities import (
     Dataset,
     DatasetInput,
+    DatasetSummary,
     InputTag,
     LifecycleStage,
     Metric,
@@ -287,6 +288,14 @@ class SqlRunStore:
                 )
         return result
 
+    def search_dataset_summaries(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
+        with self._db.read() as conn:
+            rows = fetch(conn, _DATASET_SUMMARIES, {"ids": [int(e) for e in experiment_ids]})
+        return [
+            DatasetSummary(experiment_id=str(e), name=name, digest=digest, context=context or "")
+            for e, name, digest, context in rows
+        ]
+
     def search_runs(self, query: RunQuery) -> Page[Run]:
         statement = search_sql.run_search(query)
         with self._db.read() as conn:
@@ -536,6 +545,22 @@ def _load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
     ]
 
 
+_CONTEXT_TAG = "mlflow.data.context"
+_DATASET_SUMMARIES = (
+    select(datasets.c.experiment_id, datasets.c.name, datasets.c.digest, run_input_tags.c.value)
+    .distinct()
+    .join(run_inputs, run_inputs.c.dataset_uuid == datasets.c.dataset_uuid)
+    .outerjoin(
+        run_input_tags,
+        and_(
+            run_input_tags.c.run_uuid == run_inputs.c.run_uuid,
+            run_input_tags.c.dataset_uuid == run_inputs.c.dataset_uuid,
+            run_input_tags.c.key == _CONTEXT_TAG,
+        ),
+    )
+    .where(datasets.c.experiment_id.in_(_IDS))
+    .order_by(datasets.c.experiment_id, datasets.c.name, datasets.c.digest, run_input_tags.c.value)
+)
 _INPUT_TAGS_OF = select(
     run_input_tags.c.run_uuid,
     run_input_tags.c.dataset_uuid,
