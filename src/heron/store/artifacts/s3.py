@@ -1,0 +1,217 @@
+"""S3ArtifactRepository: artifacts as objects under one bucket prefix, through boto3."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from heron.entities import FileInfo, Page
+from heron.errors import InvalidParameter, NotFound
+from heron.store.artifacts import paths
+
+# boto3 switches to multipart above this size and sends parts of it.
+PART_SIZE = 16 * 1024 * 1024
+_DELETE_BATCH = 1000  # S3's DeleteObjects limit
+
+
+class S3ArtifactRepository:
+    """Objects `s3://bucket/prefix/<path>`. Credentials come from boto3's usual chain
+    (environment variables, profiles, instance roles); `endpoint_url` points it at any
+    S3-compatible server. boto3 is imported on first use only."""
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+    ) -> None:
+        if not bucket:
+            raise InvalidParameter("An S3 artifact destination needs a bucket name")
+        self.bucket = bucket
+        self.prefix = paths.clean(prefix)
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"S3ArtifactRepository('s3://{self.bucket}/{self.prefix}')"
+
+    @property
+    def client(self) -> Any:
+        """The boto3 S3 client (thread-safe), made on first use."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = _make_client(self.endpoint_url, self.region)
+        return self._client
+
+    def _key(self, rel: str) -> str:
+        return f"{self.prefix}/{rel}" if self.prefix and rel else (self.prefix or rel)
+
+    def _dir_prefix(self, rel: str) -> str:
+        key = self._key(rel)
+        return f"{key}/" if key else ""
+
+    def _has_children(self, rel: str) -> bool:
+        answer = self.client.list_objects_v2(
+            Bucket=self.bucket, Prefix=self._dir_prefix(rel), MaxKeys=1
+        )
+        return bool(answer.get("KeyCount", 0))
+
+    # -- the ArtifactRepository Protocol
+
+    def write(self, path: str, chunks: Iterable[bytes]) -> FileInfo:
+        rel = paths.clean(path)
+        if not rel:
+            raise InvalidParameter("An artifact needs a file name")
+        stream = _ChunkReader(chunks)
+        from boto3.s3.transfer import TransferConfig
+
+        config = TransferConfig(multipart_threshold=PART_SIZE, multipart_chunksize=PART_SIZE)
+        self.client.upload_fileobj(stream, self.bucket, self._key(rel), Config=config)
+        return FileInfo(path=rel, is_dir=False, file_size=stream.size)
+
+    def read(self, path: str, *, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """Starts the GET now (so NotFound is raised by the call), streams the body lazily."""
+        rel = paths.clean(path)
+        errors = self.client.exceptions
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._key(rel))
+        except (errors.NoSuchKey, errors.ClientError) as exc:
+            if not _is_missing(exc):
+                raise
+            if not rel or self._has_children(rel):
+                raise InvalidParameter(f"Artifact {rel!r} is a directory, not a file") from None
+            raise NotFound(f"Artifact {rel!r} does not exist") from None
+        body = answer["Body"]
+        return _BodyChunks(body, chunk_size)
+
+    def list(
+        self, path: str = "", *, max_results: int = 1000, page_token: str | None = None
+    ) -> Page[FileInfo]:
+        rel = paths.clean(path)
+        prefix = self._dir_prefix(rel)
+        request: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Prefix": prefix,
+            "Delimiter": "/",
+            "MaxKeys": max_results,
+        }
+        if page_token:
+            request["ContinuationToken"] = page_token
+        try:
+            answer = self.client.list_objects_v2(**request)
+        except self.client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidArgument":
+                raise InvalidParameter(f"Invalid page_token {page_token!r}") from None
+            raise
+        items: list[FileInfo] = []
+        for common in answer.get("CommonPrefixes", []):
+            name = common["Prefix"][len(prefix) :].rstrip("/")
+            if name:
+                items.append(FileInfo(path=_child(rel, name), is_dir=True))
+        for obj in answer.get("Contents", []):
+            name = obj["Key"][len(prefix) :]
+            if name and "/" not in name:  # skip a "directory marker" object
+                items.append(FileInfo(path=_child(rel, name), is_dir=False, file_size=obj["Size"]))
+        items.sort(key=lambda info: info.path)
+        token = answer.get("NextContinuationToken") if answer.get("IsTruncated") else None
+        return Page(items, token)
+
+    def delete(self, path: str) -> None:
+        rel = paths.clean(path)
+        if not rel:
+            raise InvalidParameter("Refusing to delete the whole artifact root")
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(rel))
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self._dir_prefix(rel)
+        )
+        batch: list[dict[str, str]] = []
+        for page in pages:
+            for obj in page.get("Contents", []):
+                batch.append({"Key": obj["Key"]})
+                if len(batch) == _DELETE_BATCH:
+                    _delete_keys(self.client, self.bucket, batch)
+                    batch = []
+        if batch:
+            _delete_keys(self.client, self.bucket, batch)
+
+
+def _make_client(endpoint_url: str | None, region: str | None) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        # A custom endpoint (MinIO, SeaweedFS, ...) rarely has virtual-host bucket names.
+        s3={"addressing_style": "path"} if endpoint_url else {},
+        retries={"mode": "standard"},
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
+    return boto3.session.Session().client(
+        "s3", endpoint_url=endpoint_url, region_name=region, config=config
+    )
+
+
+def _delete_keys(client: Any, bucket: str, batch: list[dict[str, str]]) -> None:
+    client.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+
+
+def _is_missing(exc: Exception) -> bool:
+    response: dict[str, Any] = getattr(exc, "response", {}) or {}
+    return response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound")
+
+
+def _child(rel: str, name: str) -> str:
+    return f"{rel}/{name}" if rel else name
+
+
+class _ChunkReader(io.RawIOBase):
+    """A read-only, non-seekable file over an iterable of chunks (what upload_fileobj takes)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._pending = memoryview(b"")
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = memoryview(chunk)
+            self.size += len(chunk)
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+class _BodyChunks:
+    """Iterates a botocore StreamingBody in chunks; closes it at the end (or on close())."""
+
+    def __init__(self, body: Any, chunk_size: int) -> None:
+        self._body = body
+        self._chunks = body.iter_chunks(chunk_size)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            chunk: bytes = next(self._chunks)
+        except StopIteration:
+            self._body.close()
+            raise
+        return chunk
+
+    def close(self) -> None:
+        self._body.close()
