@@ -112,7 +112,7 @@ def dataset_input(item: DatasetInput) -> Json:
 def run(r: Run) -> Json:
     data: Json = {}
     if r.data.metrics:
-        data["metrics"] = [metric(m) for m in r.data.metrics]
+        data["metrics"] = metrics(r.data.metrics)
     if r.data.params:
         data["params"] = key_values(r.data.params)
     if r.data.tags:

@@ -526,18 +526,25 @@ def _load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
     run_tags: dict[str, dict[str, str]] = defaultdict(dict)
     for run_uuid, pairs in fetch(conn, _key_values_of(dialect, tags), {"ids": ids}):
         run_tags[run_uuid] = loads(pairs)
-    run_metrics: dict[str, list[Metric]] = defaultdict(list)
+    # Latest metrics column by column: four appends a point instead of an object a point.
+    columns: dict[str, tuple[list[str], list[float], list[int], list[int]]] = {}
     nan = math.nan
     for run_uuid, key, value, timestamp, step, is_nan in fetch(conn, _LATEST_OF, {"ids": ids}):
-        run_metrics[run_uuid].append(
-            Metric(key=key, value=nan if is_nan else value, timestamp=timestamp, step=step)
+        keys, values, timestamps, steps = columns.get(run_uuid) or columns.setdefault(
+            run_uuid, ([], [], [], [])
         )
+        keys.append(key)
+        values.append(nan if is_nan else value)
+        timestamps.append(timestamp)
+        steps.append(step)
     inputs = _inputs_of(conn, ids)
     return [
         Run(
             info=_run_info(row),
             data=RunData(
-                metrics=run_metrics[row[0]], params=run_params[row[0]], tags=run_tags[row[0]]
+                metrics=MetricColumns(*columns[row[0]]) if row[0] in columns else (),
+                params=run_params[row[0]],
+                tags=run_tags[row[0]],
             ),
             dataset_inputs=inputs.get(row[0], ()),
         )
