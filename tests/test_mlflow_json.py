@@ -22,3 +22,11 @@ def test_columns_are_a_sequence_of_metrics() -> None:
     assert series[1] == Metric(key="m", value=0.2, timestamp=2, step=6)
     assert [m.step for m in series[1:]] == [6, 7]
     assert [m.value for m in reversed(series)] == [0.3, 0.2, 0.1]
+
+
+def test_columns_equal_the_list_of_the_same_metrics() -> None:
+    columns = MetricColumns(["a", "b"], [1.0, 2.0], [10, 20], [0, 1])
+    assert columns == [Metric(key="a", value=1.0, timestamp=10), Metric(key="b", value=2.0,
+                       timestamp=20, step=1)]  # fmt: skip
+    assert columns != [Metric(key="a", value=1.0, timestamp=10)]
+    assert MetricColumns([], [], [], []) == []

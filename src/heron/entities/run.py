@@ -31,7 +31,7 @@ class Metric:
     step: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class MetricColumns(Sequence[Metric]):
     """Metric points held column by column: a `Sequence[Metric]` that is cheap to build, check,
     store and serialise (a 100,000-step history or a 1,000-point batch is four lists, not
@@ -45,6 +45,14 @@ class MetricColumns(Sequence[Metric]):
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to any sequence of the same points, as a list of Metric objects would be."""
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # equal to lists, so unhashable like them
 
     @overload
     def __getitem__(self, index: int) -> Metric: ...

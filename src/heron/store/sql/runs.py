@@ -542,7 +542,7 @@ def _load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
         Run(
             info=_run_info(row),
             data=RunData(
-                metrics=MetricColumns(*columns[row[0]]) if row[0] in columns else (),
+                metrics=MetricColumns(*columns[row[0]]) if row[0] in columns else [],
                 params=run_params[row[0]],
                 tags=run_tags[row[0]],
             ),
