@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import BinaryIO, Protocol
 
 from heron.entities import (
     DatasetInput,
     Experiment,
+    FileInfo,
     Metric,
     Page,
     Param,
@@ -125,6 +126,23 @@ class RunApi(Protocol):
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None: ...
 
 
+class ArtifactApi(Protocol):
+    """Files under an artifact URI (a run's `artifact_uri`, an `mlflow-artifacts:` URI, a
+    path or `s3://...`); `path` is relative to that URI, "/"-separated, already checked."""
+
+    def put(self, artifact_uri: str, path: str, content: BinaryIO | Iterable[bytes]) -> None:
+        """Stores a file read from `content` (streamed, never read whole into memory)."""
+        ...
+
+    def list(self, artifact_uri: str, path: str = "") -> list[FileInfo]:
+        """One directory level; paths in the answer are relative to `artifact_uri`."""
+        ...
+
+    def read(self, artifact_uri: str, path: str) -> Iterator[bytes]:
+        """Streams one file. Raises NotFound when there is none (before the first chunk)."""
+        ...
+
+
 class Backend(Protocol):
     """A place runs are tracked: the SQL stores in process, or a server over HTTP."""
 
@@ -133,5 +151,8 @@ class Backend(Protocol):
 
     @property
     def runs(self) -> RunApi: ...
+
+    @property
+    def artifacts(self) -> ArtifactApi: ...
 
     def close(self) -> None: ...

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import io
+import json
+import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from heron.client import artifact_formats, artifacts
 from heron.client.backend import Backend
 from heron.client.uri import backend_kind, resolve_tracking_uri
 from heron.clock import now_ms
 from heron.entities import (
     DatasetInput,
     Experiment,
+    FileInfo,
     Metric,
     Page,
     Param,
@@ -22,7 +27,12 @@ from heron.entities import (
 )
 from heron.errors import NotFound
 
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
 _HISTORY_PAGE = 25000
+_ARTIFACT_URI_CACHE = 4096
+LOGGED_ARTIFACTS_TAG = "mlflow.loggedArtifacts"
 
 
 class HeronClient:
@@ -47,6 +57,7 @@ class HeronClient:
         self.tracking_uri = resolve_tracking_uri(tracking_uri)
         self._backend: Backend | None = None
         self._lock = threading.Lock()
+        self._artifact_uris: dict[str, str] = {}
 
     @property
     def backend(self) -> Backend:
@@ -260,6 +271,144 @@ class HeronClient:
             order_by=order_by,
             page_token=page_token,
         )
+
+    # Artifacts
+
+    def get_artifact_uri(self, run_id: str) -> str:
+        """The run's `artifact_uri` (it never changes, so it is looked up once)."""
+        uri = self._artifact_uris.get(run_id)
+        if uri is None:
+            uri = self.get_run(run_id).info.artifact_uri
+            if len(self._artifact_uris) >= _ARTIFACT_URI_CACHE:
+                self._artifact_uris.clear()
+            self._artifact_uris[run_id] = uri
+        return uri
+
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        """Uploads one local file (streamed) to `<artifact_path>/<its name>` in the run.
+
+        Raises:
+            InvalidParameter: `artifact_path` is absolute or has '..' segments.
+        """
+        folder = artifacts.artifact_dir(artifact_path)
+        name = os.path.basename(os.fspath(local_path))
+        path = f"{folder}/{name}" if folder else name
+        uri = self.get_artifact_uri(run_id)
+        artifacts.upload_file(self.backend.artifacts, uri, local_path, path)
+
+    def log_artifacts(
+        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        """Uploads every file under `local_dir`, keeping the nested layout, to `artifact_path`."""
+        folder = artifacts.artifact_dir(artifact_path)
+        uri = self.get_artifact_uri(run_id)
+        artifacts.upload_tree(self.backend.artifacts, uri, local_dir, folder)
+
+    def _log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> None:
+        uri = self.get_artifact_uri(run_id)
+        self.backend.artifacts.put(uri, artifact_file, io.BytesIO(data))
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        """Writes `text` (UTF-8) to the file `artifact_file` in the run's artifacts."""
+        path = artifacts.artifact_file(artifact_file)
+        self._log_bytes(run_id, text.encode("utf-8"), path)
+
+    def log_dict(self, run_id: str, dictionary: Mapping[str, Any], artifact_file: str) -> None:
+        """Writes a dict as YAML (`.yaml`/`.yml`) or JSON (any other name)."""
+        path = artifacts.artifact_file(artifact_file)
+        self._log_bytes(run_id, artifact_formats.dict_bytes(dictionary, path), path)
+
+    def log_figure(
+        self,
+        run_id: str,
+        figure: Any,
+        artifact_file: str,
+        *,
+        save_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Saves a matplotlib or plotly figure in the format the extension names (`.png`,
+        `.svg`, `.pdf`, ...; `.html` for plotly, other plotly formats need kaleido)."""
+        path = artifacts.artifact_file(artifact_file)
+        data = artifact_formats.figure_bytes(figure, path, save_kwargs)
+        self._log_bytes(run_id, data, path)
+
+    def log_image(self, run_id: str, image: Any, artifact_file: str) -> None:
+        """Saves a PIL image or a NumPy array (floats in [0, 1] or integers in [0, 255]) as
+        PNG, or the format the extension names. Needs the `pillow` package."""
+        path = artifacts.artifact_file(artifact_file)
+        self._log_bytes(run_id, artifact_formats.image_bytes(image, path), path)
+
+    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
+        """Saves a pandas DataFrame or a dict of columns as MLflow's JSON table
+        (`{"columns": [...], "data": [[...], ...]}`), which the UI shows as a table. Rows are
+        appended when the file exists, as in MLflow."""
+        path = artifacts.artifact_file(artifact_file)
+        table = artifact_formats.table(data)
+        uri = self.get_artifact_uri(run_id)
+        try:
+            existing = json.loads(artifacts.read_bytes(self.backend.artifacts, uri, path))
+        except NotFound:
+            existing = None
+        if isinstance(existing, dict):
+            table = artifact_formats.append_rows(existing, table)
+        self._log_bytes(run_id, json.dumps(table).encode("utf-8"), path)
+        self._note_logged_artifact(run_id, path, "table")
+
+    def _note_logged_artifact(self, run_id: str, path: str, kind: str) -> None:
+        # MLflow compat: the UI finds tables through this run tag.
+        tags = self.get_run(run_id).data.tags
+        try:
+            logged = json.loads(tags.get(LOGGED_ARTIFACTS_TAG, "[]"))
+        except ValueError:
+            logged = []
+        entry = {"path": path, "type": kind}
+        if entry not in logged:
+            self.set_tag(run_id, LOGGED_ARTIFACTS_TAG, json.dumps([*logged, entry]))
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        """One directory level of the run's artifacts (the root with no `path`); paths are
+        relative to the run's artifact root."""
+        folder = artifacts.artifact_dir(path)
+        uri = self.get_artifact_uri(run_id)
+        return sorted(artifacts.list_all(self.backend.artifacts, uri, folder), key=_path)
+
+    def download_artifacts(
+        self, run_id: str, path: str = "", dst_path: str | os.PathLike[str] | None = None
+    ) -> str:
+        """Downloads one file or a whole directory of the run's artifacts ("" for all) to
+        `<dst_path>/<path>` (a new temporary directory with no `dst_path`); returns that path.
+
+        Raises:
+            NotFound: there is no artifact at `path`.
+        """
+        folder = artifacts.artifact_dir(path)
+        uri = self.get_artifact_uri(run_id)
+        return artifacts.download(self.backend.artifacts, uri, folder, dst_path)
+
+    def _load(self, artifact_uri: str) -> tuple[bytes, str]:
+        directory, path = artifacts.split_uri(artifact_uri, self.get_artifact_uri)
+        if not path:
+            raise NotFound(f"{artifact_uri!r} names a directory, not a file")
+        return artifacts.read_bytes(self.backend.artifacts, directory, path), path
+
+    def load_text(self, artifact_uri: str) -> str:
+        """The text of an artifact, e.g. `runs:/<run_id>/notes.txt` or `mlflow-artifacts:/...`."""
+        return self._load(artifact_uri)[0].decode("utf-8")
+
+    def load_dict(self, artifact_uri: str) -> dict[str, Any]:
+        """The dict in a JSON (or, by extension, YAML) artifact."""
+        data, name = self._load(artifact_uri)
+        return artifact_formats.load_dict_bytes(data, name)
+
+    def load_image(self, artifact_uri: str) -> Image:
+        """An image artifact as a PIL image. Needs the `pillow` package."""
+        return artifact_formats.load_image_bytes(self._load(artifact_uri)[0])
+
+
+def _path(info: FileInfo) -> str:
+    return info.path
 
 
 def _strings(mapping: Mapping[str, Any] | None) -> dict[str, str]:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import base64
+import io
+import mimetypes
 import os
+import posixpath
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+import urllib.parse
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO
 
 import httpx
 import orjson
@@ -16,6 +20,7 @@ from heron.client import wire
 from heron.entities import (
     DatasetInput,
     Experiment,
+    FileInfo,
     Metric,
     Page,
     Param,
@@ -26,8 +31,10 @@ from heron.entities import (
     ViewType,
 )
 from heron.errors import TemporarilyUnavailable, error_for_code
+from heron.store.artifacts import paths
 
 API = "/api/2.0/mlflow"
+ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _MAX_ATTEMPTS = 3
 _FALLBACK_CODES = {
@@ -75,8 +82,54 @@ class Transport:
             return _body_or_raise(response)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def upload(self, path: str, content: BinaryIO | Iterable[bytes]) -> None:
+        """PUTs a raw body streamed from `content`; a seekable file is retried like a call."""
+        file = content if hasattr(content, "seek") else None
+        seekable = isinstance(file, io.IOBase) and file.seekable()
+        start = file.tell() if isinstance(file, io.IOBase) and seekable else 0
+        content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        for attempt in range(1, _MAX_ATTEMPTS + 1):
+            try:
+                response = self._client.put(
+                    path, content=content, headers={"Content-Type": content_type}
+                )
+            except httpx.TransportError as exc:
+                raise TemporarilyUnavailable(
+                    f"Could not upload to the tracking server at {self.base_url}: {exc}"
+                ) from None
+            retry = response.status_code in _RETRY_STATUSES and attempt < _MAX_ATTEMPTS
+            if retry and isinstance(file, io.IOBase) and seekable:
+                file.seek(start)
+                time.sleep(0.2 * 2**attempt)
+                continue
+            if not response.is_success:
+                _body_or_raise(response)
+            return
+
+    def download(self, path: str) -> Iterator[bytes]:
+        """Streams a GET's body; the request is sent (and errors raised) by this call."""
+        request = self._client.build_request("GET", path)
+        try:
+            response = self._client.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise TemporarilyUnavailable(
+                f"Could not reach the tracking server at {self.base_url}: {exc}"
+            ) from None
+        if not response.is_success:
+            response.read()
+            response.close()
+            _body_or_raise(response)
+        return _stream(response)
+
     def close(self) -> None:
         self._client.close()
+
+
+def _stream(response: httpx.Response) -> Iterator[bytes]:
+    try:
+        yield from response.iter_bytes(1 << 20)
+    finally:
+        response.close()
 
 
 def _auth_headers() -> dict[str, str]:
@@ -334,6 +387,57 @@ class HttpRuns:
         )
 
 
+class HttpArtifacts:
+    """`mlflow-artifacts:` URIs through the server's proxy (`/api/2.0/mlflow-artifacts/...`),
+    streamed both ways. Other artifact URIs (a server run with `--no-serve-artifacts` hands
+    out storage URIs) are written and read directly, as MLflow's client does."""
+
+    def __init__(self, transport: Transport) -> None:
+        from heron.client.artifacts import RepositoryArtifacts
+
+        self._t = transport
+        self._direct = RepositoryArtifacts(None)
+
+    def put(self, artifact_uri: str, path: str, content: BinaryIO | Iterable[bytes]) -> None:
+        if not paths.is_proxied(artifact_uri):
+            return self._direct.put(artifact_uri, path, content)
+        self._t.upload(_artifact_url(artifact_uri, path), content)
+        return None
+
+    def list(self, artifact_uri: str, path: str = "") -> list[FileInfo]:
+        if not paths.is_proxied(artifact_uri):
+            return self._direct.list(artifact_uri, path)
+        full = paths.join(paths.proxied_path(artifact_uri), path)
+        found: list[FileInfo] = []
+        token: str | None = None
+        while True:
+            body = self._t.get(ARTIFACTS_API, {"path": full, "page_token": token})
+            for entry in body.get("files", ()):
+                # MLflow compat: the proxy lists names relative to the listed directory.
+                name = posixpath.basename(str(entry["path"]).rstrip("/"))
+                size = entry.get("file_size")
+                found.append(
+                    FileInfo(
+                        path=f"{path}/{name}" if path else name,
+                        is_dir=bool(entry.get("is_dir", False)),
+                        file_size=None if size is None else int(size),
+                    )
+                )
+            token = body.get("next_page_token") or None
+            if not token:
+                return found
+
+    def read(self, artifact_uri: str, path: str) -> Iterator[bytes]:
+        if not paths.is_proxied(artifact_uri):
+            return self._direct.read(artifact_uri, path)
+        return self._t.download(_artifact_url(artifact_uri, path))
+
+
+def _artifact_url(artifact_uri: str, path: str) -> str:
+    full = paths.join(paths.proxied_path(artifact_uri), path)
+    return f"{ARTIFACTS_API}/{urllib.parse.quote(full, safe='/')}"
+
+
 class HttpBackend:
     """A tracking server at an `http(s)://` URI."""
 
@@ -341,6 +445,7 @@ class HttpBackend:
         self._transport = Transport(uri)
         self._experiments = HttpExperiments(self._transport)
         self._runs = HttpRuns(self._transport)
+        self._artifacts = HttpArtifacts(self._transport)
 
     @property
     def experiments(self) -> HttpExperiments:
@@ -349,6 +454,10 @@ class HttpBackend:
     @property
     def runs(self) -> HttpRuns:
         return self._runs
+
+    @property
+    def artifacts(self) -> HttpArtifacts:
+        return self._artifacts
 
     def close(self) -> None:
         self._transport.close()

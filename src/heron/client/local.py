@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from heron.client.artifacts import RepositoryArtifacts
 from heron.client.uri import sql_uri
 from heron.errors import TemporarilyUnavailable
 from heron.services import AllowAll, ExperimentService, RunService
-from heron.settings import PROXIED_ARTIFACT_ROOT
+from heron.settings import PROXIED_ARTIFACT_ROOT, Settings
 from heron.store.sql import SqlStores, open_sql_stores
 
 
@@ -17,7 +19,8 @@ class LocalBackend:
     """Opens the database a tracking URI names and calls the services directly.
 
     Artifact locations are `mlflow-artifacts:` URIs, as a server on the same data directory
-    hands out, so a server started later serves the same runs and their artifacts."""
+    hands out, so a server started later serves the same runs and their artifacts: files go
+    to `<data directory>/artifacts`, where such a server keeps them."""
 
     def __init__(self, uri: str) -> None:
         database_uri = sql_uri(uri)
@@ -33,6 +36,7 @@ class LocalBackend:
             self._stores.experiments, AllowAll(), artifact_roots=(PROXIED_ARTIFACT_ROOT,)
         )
         self._runs = RunService(self._stores.runs, AllowAll())
+        self._artifacts = RepositoryArtifacts(_artifacts_destination(uri, database_uri))
 
     @property
     def experiments(self) -> ExperimentService:
@@ -42,5 +46,18 @@ class LocalBackend:
     def runs(self) -> RunService:
         return self._runs
 
+    @property
+    def artifacts(self) -> RepositoryArtifacts:
+        return self._artifacts
+
     def close(self) -> None:
         self._stores.close()
+
+
+def _artifacts_destination(uri: str, database_uri: str) -> str:
+    """`<dir>/artifacts` for a data directory; for a database URI given as such, the default
+    data directory's (`$HERON_HOME`), as `heron server --backend-store-uri` uses."""
+    if database_uri == uri:
+        return Settings.for_home().artifacts_destination
+    home = Path(database_uri.removeprefix("sqlite:///")).parent
+    return Settings.for_home(home).artifacts_destination

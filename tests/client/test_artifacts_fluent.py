@@ -1,0 +1,138 @@
+"""The fluent artifact API on the active run, `mlflow.artifacts`-style URIs, embedded mode."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import heron
+from heron.errors import InvalidParameter
+from heron.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """A fresh data directory as $HERON_HOME, no tracking URI set, no run left active."""
+    for prefix in ("HERON", "MLFLOW"):
+        for suffix in ("TRACKING_URI", "EXPERIMENT_NAME", "EXPERIMENT_ID"):
+            monkeypatch.delenv(f"{prefix}_{suffix}", raising=False)
+    monkeypatch.setenv("HERON_HOME", str(tmp_path / "home"))
+    heron.set_tracking_uri(None)
+    yield tmp_path / "home"
+    while heron.active_run() is not None:
+        heron.end_run()
+    heron.set_tracking_uri(None)
+
+
+@contextlib.contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """`create_app(settings)` under uvicorn in a thread; yields its base URL."""
+    import uvicorn
+
+    from heron.server.app import create_app
+
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive(), "uvicorn exited before it started"
+        assert time.monotonic() < deadline, "uvicorn did not start within 30 s"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def test_fluent_logging_goes_to_the_active_run(tmp_path: Path) -> None:
+    (tmp_path / "tree" / "sub").mkdir(parents=True)
+    (tmp_path / "tree" / "sub" / "a.txt").write_text("a")
+    (tmp_path / "single.bin").write_bytes(b"\x00\x01")
+
+    with heron.start_run() as run:
+        heron.log_artifact(tmp_path / "single.bin")
+        heron.log_artifacts(tmp_path / "tree", "tree")
+        heron.log_text("hello", "notes/hello.txt")
+        heron.log_dict({"k": [1, 2]}, "config.yaml")
+        heron.log_table({"x": [1, 2]}, "table.json")
+        artifact_uri = heron.get_artifact_uri()
+        assert heron.get_artifact_uri("notes/hello.txt") == f"{artifact_uri}/notes/hello.txt"
+
+    run_id = run.info.run_id
+    assert artifact_uri == run.info.artifact_uri
+    names = [f.path for f in heron.list_artifacts(run_id=run_id)]
+    assert names == ["config.yaml", "notes", "single.bin", "table.json", "tree"]
+    assert [f.path for f in heron.list_artifacts(f"runs:/{run_id}/tree/sub")] == ["tree/sub/a.txt"]
+    assert heron.load_text(f"runs:/{run_id}/notes/hello.txt") == "hello"
+    assert heron.load_text(f"{artifact_uri}/notes/hello.txt") == "hello"
+    assert heron.load_dict(f"runs:/{run_id}/config.yaml") == {"k": [1, 2]}
+    assert heron.load_dict(f"runs:/{run_id}/table.json") == {"columns": ["x"], "data": [[1], [2]]}
+
+
+def test_fluent_logging_without_an_active_run_starts_one() -> None:
+    heron.log_text("x", "x.txt")
+
+    active = heron.active_run()
+    assert active is not None
+    assert heron.load_text(f"runs:/{active.info.run_id}/x.txt") == "x"
+
+
+def test_fluent_download_artifacts_by_uri_or_by_run_id(tmp_path: Path) -> None:
+    with heron.start_run() as run:
+        heron.log_text("1", "dir/one.txt")
+        heron.log_text("2", "dir/deeper/two.txt")
+    run_id = run.info.run_id
+
+    by_uri = Path(heron.download_artifacts(f"runs:/{run_id}/dir", dst_path=tmp_path / "a"))
+    by_run = Path(
+        heron.download_artifacts(run_id=run_id, artifact_path="dir", dst_path=tmp_path / "b")
+    )
+    one = heron.download_artifacts(f"runs:/{run_id}/dir/one.txt", dst_path=tmp_path / "c")
+
+    assert by_uri == (tmp_path / "a" / "dir").resolve()
+    assert by_run == (tmp_path / "b" / "dir").resolve()
+    for root in (by_uri, by_run):
+        assert (root / "one.txt").read_text() == "1"
+        assert (root / "deeper" / "two.txt").read_text() == "2"
+    assert Path(one).read_text() == "1"
+
+
+def test_fluent_download_needs_a_uri_or_a_run_id() -> None:
+    with pytest.raises(InvalidParameter, match="artifact_uri"):
+        heron.download_artifacts()
+    with pytest.raises(InvalidParameter, match="artifact_uri"):
+        heron.download_artifacts("runs:/x/y", run_id="x")
+
+
+def test_get_artifact_uri_needs_an_active_run() -> None:
+    with pytest.raises(InvalidParameter, match="active run"):
+        heron.get_artifact_uri()
+
+
+def test_a_server_without_the_proxy_hands_out_storage_uris_the_client_writes_to(
+    tmp_path: Path,
+) -> None:
+    storage = tmp_path / "storage"
+    (tmp_path / "server").mkdir()
+    settings = Settings.for_home(
+        tmp_path / "server", serve_artifacts=False, default_artifact_root=str(storage)
+    )
+    with serving(settings) as url, heron.HeronClient(url) as client:
+        experiment_id = client.create_experiment("direct")
+        run = client.create_run(experiment_id)
+        client.log_text(run.info.run_id, "direct", "d/x.txt")
+        loaded = client.load_text(f"runs:/{run.info.run_id}/d/x.txt")
+        listed = [f.path for f in client.list_artifacts(run.info.run_id, "d")]
+
+    assert run.info.artifact_uri.startswith(str(storage))
+    assert loaded == "direct"
+    assert listed == ["d/x.txt"]
+    assert (Path(run.info.artifact_uri) / "d" / "x.txt").read_text() == "direct"
