@@ -15,6 +15,7 @@ from heron.server.auth import IdentityMiddleware
 from heron.server.wire import Endpoints
 from heron.services import AllowAll, ExperimentService, RunService
 from heron.settings import Settings
+from heron.store.artifacts import open_artifact_repository
 from heron.store.sql import open_sql_stores
 
 
@@ -30,6 +31,11 @@ def create_app(settings: Settings) -> Starlette:
         stores.experiments, authorizer, artifact_roots=settings.artifact_roots
     )
     run_service = RunService(stores.runs, authorizer)
+    artifact_repository = (
+        open_artifact_repository(settings.artifacts_destination)
+        if settings.serve_artifacts
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -40,7 +46,10 @@ def create_app(settings: Settings) -> Starlette:
 
     api = Endpoints(settings.max_request_bytes, inline=stores.database.answers_at_once)
     return Starlette(
-        routes=[*mlflow.routes(api, experiment_service, run_service), *system.routes()],
+        routes=[
+            *mlflow.routes(api, experiment_service, run_service, artifact_repository),
+            *system.routes(),
+        ],
         middleware=[Middleware(IdentityMiddleware)],
         exception_handlers={
             HeronError: errors.heron_error,

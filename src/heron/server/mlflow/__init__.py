@@ -4,20 +4,28 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from heron.server.mlflow import datasets, experiments, metrics, runs
+from heron.server.mlflow import artifacts, datasets, experiments, metrics, runs
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints
 from heron.services import ExperimentService, RunService
+from heron.store.artifacts import ArtifactRepository
 
 API = "/api/2.0/mlflow"
 AJAX = "/ajax-api/2.0/mlflow"
 
 
 def routes(
-    api: Endpoints, experiment_service: ExperimentService, run_service: RunService
+    api: Endpoints,
+    experiment_service: ExperimentService,
+    run_service: RunService,
+    artifact_repository: ArtifactRepository | None = None,
 ) -> list[BaseRoute]:
-    """The v2 tracking routes under both prefixes, plus the UI's ajax-only routes."""
+    """The v2 tracking routes under both prefixes, plus the UI's ajax-only routes, and the
+    artifact proxy (`artifact_repository`; None when the server does not serve artifacts)."""
+    # Listing may wait on S3: never on the event loop.
+    threaded = Endpoints(api.max_request_bytes, inline=False)
     shared = [
+        *artifacts.run_routes(threaded, run_service, artifact_repository),
         *experiments.routes(api, experiment_service),
         *runs.routes(api, run_service),
         *metrics.routes(api, run_service),
@@ -26,7 +34,11 @@ def routes(
         *metrics.ajax_routes(api, run_service),
         *datasets.ajax_routes(api, run_service),
     ]
-    return [*under_prefixes((API, AJAX), shared), *under_prefixes((AJAX,), ajax_only)]
+    return [
+        *under_prefixes((API, AJAX), shared),
+        *under_prefixes((AJAX,), ajax_only),
+        *artifacts.proxy_routes(artifact_repository),
+    ]
 
 
 __all__ = ["routes"]

@@ -1,0 +1,182 @@
+"""MLflow's artifact proxy (/api/2.0/mlflow-artifacts/artifacts...) and run artifact listing."""
+
+from __future__ import annotations
+
+import mimetypes
+import urllib.parse
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from typing import Any
+
+import anyio.from_thread
+import anyio.lowlevel
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from heron.entities import FileInfo
+from heron.errors import InvalidParameter
+from heron.server.routing import under_prefixes
+from heron.server.wire import Endpoints, Fields, Json, json_response
+from heron.services import RunService
+from heron.store.artifacts import ArtifactRepository, open_artifact_repository, paths
+
+PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
+UPLOAD_BATCH_BYTES = 1 << 20  # request body handed to the writer thread in pieces this big
+_PAGE = 1000
+
+
+def proxy_routes(repository: ArtifactRepository | None) -> list[BaseRoute]:
+    """The proxy under both prefixes; with `repository` None (--no-serve-artifacts) every
+    route answers 503 as MLflow does."""
+    if repository is None:
+        endpoints: list[Route] = [
+            Route("/artifacts", _disabled, methods=["GET"]),
+            Route("/artifacts/{path:path}", _disabled, methods=["GET", "PUT", "DELETE"]),
+        ]
+        return under_prefixes(PROXY_PREFIXES, endpoints)
+    repo = repository
+
+    async def list_artifacts(request: Request) -> Response:
+        query = request.query_params
+        base = paths.clean(query.get("path", ""))
+        files = await run_in_threadpool(_listing, repo, base, query.get("page_token"))
+        return json_response(_files_json(files[0], base, files[1]))
+
+    async def download_artifact(request: Request) -> Response:
+        path = paths.clean(request.path_params["path"])
+        chunks = await run_in_threadpool(repo.read, path)
+        return _file_response(path, chunks)
+
+    async def upload_artifact(request: Request) -> Response:
+        path = paths.clean(request.path_params["path"])
+        chunks = _pulled_chunks(_body_puller(request), anyio.lowlevel.current_token())
+        try:
+            await run_in_threadpool(repo.write, path, chunks)
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody reads it: the client is gone
+        # MLflow compat: the upload answers 200 with an empty JSON object.
+        return json_response({})
+
+    async def delete_artifact(request: Request) -> Response:
+        await run_in_threadpool(repo.delete, request.path_params["path"])
+        return json_response({})
+
+    return under_prefixes(
+        PROXY_PREFIXES,
+        [
+            Route("/artifacts", list_artifacts, methods=["GET"]),
+            Route("/artifacts/{path:path}", download_artifact, methods=["GET"]),
+            Route("/artifacts/{path:path}", upload_artifact, methods=["PUT"]),
+            Route("/artifacts/{path:path}", delete_artifact, methods=["DELETE"]),
+        ],
+    )
+
+
+def run_routes(
+    api: Endpoints, run_service: RunService, proxied: ArtifactRepository | None
+) -> list[Route]:
+    """GET /artifacts/list: the files of a run, relative to its artifact root."""
+
+    def list_run_artifacts(f: Fields) -> Json:
+        run_id = f.string("run_id") or f.string("run_uuid")
+        if not run_id:
+            raise InvalidParameter("Missing value for required parameter 'run_id'")
+        root_uri = run_service.get_run(run_id).info.artifact_uri
+        repo, root = _repository_for(root_uri, proxied)
+        base = paths.join(root, f.string("path") or "")
+        items, token = _listing(repo, base, f.string("page_token"))
+        answer = _files_json(items, root, token)
+        answer["root_uri"] = root_uri
+        return answer
+
+    return [api.get("/artifacts/list", list_run_artifacts)]
+
+
+def _repository_for(uri: str, proxied: ArtifactRepository | None) -> tuple[ArtifactRepository, str]:
+    """The repository holding `uri` and the path of `uri` inside it."""
+    if paths.is_proxied(uri):
+        if proxied is None:
+            raise InvalidParameter(
+                f"{uri!r} is served by the artifact proxy, which this server has turned off"
+            )
+        return proxied, paths.proxied_path(uri)
+    # Locations outside the proxy were accepted only inside the administrator's roots.
+    return open_artifact_repository(uri), ""
+
+
+def _listing(
+    repo: ArtifactRepository, base: str, page_token: str | None
+) -> tuple[list[FileInfo], str | None]:
+    """One page when the caller pages (`page_token`), else the whole directory level.
+    MLflow compat: MLflow's client never pages artifact listings and expects every file."""
+    if page_token is not None:
+        page = repo.list(base, max_results=_PAGE, page_token=page_token or None)
+        return list(page), page.next_page_token
+    items: list[FileInfo] = []
+    token: str | None = None
+    while True:
+        page = repo.list(base, max_results=_PAGE, page_token=token)
+        items.extend(page)
+        token = page.next_page_token
+        if token is None:
+            return items, None
+
+
+def _files_json(items: list[FileInfo], relative_to: str, token: str | None) -> Json:
+    files: list[Json] = []
+    for info in items:
+        entry: Json = {"path": paths.relative_to(info.path, relative_to), "is_dir": info.is_dir}
+        if info.file_size is not None:
+            entry["file_size"] = info.file_size
+        files.append(entry)
+    answer: Json = {"files": files} if files else {}
+    if token:
+        answer["next_page_token"] = token
+    return answer
+
+
+def _file_response(path: str, chunks: Iterator[bytes]) -> Response:
+    name = path.rsplit("/", 1)[-1]
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    quoted = urllib.parse.quote(name)
+    if quoted == name:
+        disposition = f'attachment; filename="{name}"'
+    else:
+        disposition = f"attachment; filename*=utf-8''{quoted}"
+    headers = {"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"}
+    return StreamingResponse(iterate_in_threadpool(chunks), media_type=media_type, headers=headers)
+
+
+def _body_puller(request: Request) -> Callable[[], Coroutine[Any, Any, bytes]]:
+    """An async function returning the next ~1 MiB of the request body (b"" at the end)."""
+    stream: AsyncIterator[bytes] = request.stream()
+
+    async def pull() -> bytes:
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in stream:
+            parts.append(chunk)
+            size += len(chunk)
+            if size >= UPLOAD_BATCH_BYTES:
+                break
+        return b"".join(parts)
+
+    return pull
+
+
+def _pulled_chunks(
+    pull: Callable[[], Coroutine[Any, Any, bytes]], loop: anyio.lowlevel.EventLoopToken
+) -> Iterator[bytes]:
+    """Runs in the writer's thread (or boto3's): fetches each piece of the body from `loop`."""
+    while chunk := anyio.from_thread.run(pull, token=loop):
+        yield chunk
+
+
+async def _disabled(request: Request) -> Response:
+    # MLflow compat: with --no-serve-artifacts the proxy routes exist and answer 503.
+    return PlainTextResponse(
+        f"Endpoint: {request.url.path} disabled due to the server running with "
+        "`--no-serve-artifacts`. Enable artifact serving to use this endpoint.",
+        status_code=503,
+    )

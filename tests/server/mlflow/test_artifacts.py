@@ -1,0 +1,188 @@
+"""The artifact proxy over real HTTP, on local disk and on S3: round trips and streaming."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from heron.server.app import create_app
+from heron.settings import Settings
+
+PROXY = "/api/2.0/mlflow-artifacts/artifacts"
+API = "/api/2.0/mlflow"
+
+Serve = Callable[[Starlette], contextlib.AbstractContextManager[str]]
+
+
+@dataclass
+class ArtifactServer:
+    http: httpx.Client
+    destination: str
+
+
+@pytest.fixture(scope="module", params=["local", "s3"])
+def artifact_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, serve_app: Serve
+) -> Iterator[ArtifactServer]:
+    """A server whose artifacts go to a local directory, then to an S3 bucket."""
+    home = tmp_path_factory.mktemp("artifact-server")
+    if request.param == "local":
+        destination = str(home / "artifacts")
+    else:
+        s3 = request.getfixturevalue("s3_server")
+        destination = f"s3://{s3.create_bucket()}/heron"
+        os.environ["MLFLOW_S3_ENDPOINT_URL"] = s3.endpoint_url
+    try:
+        app = create_app(Settings.for_home(home, artifacts_destination=destination))
+    finally:
+        os.environ.pop("MLFLOW_S3_ENDPOINT_URL", None)
+    with serve_app(app) as url, httpx.Client(base_url=url, timeout=60) as client:
+        yield ArtifactServer(client, destination)
+
+
+@pytest.fixture
+def base() -> str:
+    """A fresh directory in the proxied store, shaped like a run's."""
+    return f"1/{uuid.uuid4().hex}/artifacts"
+
+
+def _put(http: httpx.Client, path: str, content: Any) -> None:
+    resp = http.put(f"{PROXY}/{path}", content=content)
+    assert resp.status_code == 200, resp.text
+    assert resp.json() == {}
+
+
+def _listing(http: httpx.Client, path: str) -> list[tuple[str, bool, int | None]]:
+    resp = http.get(PROXY, params={"path": path})
+    assert resp.status_code == 200, resp.text
+    files = resp.json().get("files", [])
+    return [(f["path"], f["is_dir"], f.get("file_size")) for f in files]
+
+
+def test_upload_list_download_delete_round_trip(artifact_server: ArtifactServer, base: str) -> None:
+    http = artifact_server.http
+    _put(http, f"{base}/hello.txt", b"hello proxy\n")
+    _put(http, f"{base}/reports/2024/report.csv", b"a,b\n1,2\n")
+    _put(http, f"{base}/reports/top.json", b"{}")
+    assert _listing(http, base) == [("hello.txt", False, 12), ("reports", True, None)]
+    assert _listing(http, f"{base}/reports") == [("2024", True, None), ("top.json", False, 2)]
+    assert _listing(http, f"{base}/reports/2024") == [("report.csv", False, 8)]
+
+    resp = http.get(f"{PROXY}/{base}/reports/2024/report.csv")
+    assert resp.status_code == 200
+    assert resp.content == b"a,b\n1,2\n"
+    assert resp.headers["content-type"].startswith("text/csv")
+    assert resp.headers["content-disposition"] == 'attachment; filename="report.csv"'
+    assert resp.headers["x-content-type-options"] == "nosniff"
+
+    assert http.delete(f"{PROXY}/{base}/reports").status_code == 200
+    assert http.delete(f"{PROXY}/{base}/hello.txt").json() == {}
+    assert http.get(f"{PROXY}/{base}/hello.txt").status_code == 404
+    assert http.get(f"{PROXY}/{base}/reports/2024/report.csv").status_code == 404
+
+
+def test_twenty_megabytes_stream_up_and_down_intact(
+    artifact_server: ArtifactServer, base: str
+) -> None:
+    block = os.urandom(1 << 20)
+    expected = hashlib.sha256(block * 20).hexdigest()
+
+    def body() -> Iterator[bytes]:
+        for _ in range(20):
+            yield block
+
+    _put(artifact_server.http, f"{base}/big.bin", body())
+    digest = hashlib.sha256()
+    with artifact_server.http.stream("GET", f"{PROXY}/{base}/big.bin") as resp:
+        assert resp.status_code == 200
+        assert resp.headers["content-type"] == "application/octet-stream"
+        for chunk in resp.iter_bytes():
+            digest.update(chunk)
+    assert digest.hexdigest() == expected
+    assert _listing(artifact_server.http, base) == [("big.bin", False, 20 << 20)]
+
+
+def test_empty_file_round_trips(artifact_server: ArtifactServer, base: str) -> None:
+    _put(artifact_server.http, f"{base}/empty.txt", b"")
+    resp = artifact_server.http.get(f"{PROXY}/{base}/empty.txt")
+    assert (resp.status_code, resp.content) == (200, b"")
+
+
+def test_missing_file_is_404_json(artifact_server: ArtifactServer, base: str) -> None:
+    resp = artifact_server.http.get(f"{PROXY}/{base}/nope.txt")
+    assert resp.status_code == 404
+    assert resp.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_downloading_a_directory_is_400(artifact_server: ArtifactServer, base: str) -> None:
+    _put(artifact_server.http, f"{base}/dir/file.txt", b"x")
+    resp = artifact_server.http.get(f"{PROXY}/{base}/dir")
+    assert resp.status_code == 400
+    assert resp.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+
+
+def test_listing_an_absent_directory_is_empty(artifact_server: ArtifactServer, base: str) -> None:
+    resp = artifact_server.http.get(PROXY, params={"path": f"{base}/none"})
+    assert (resp.status_code, resp.json()) == (200, {})
+
+
+def test_unicode_file_name_round_trips(artifact_server: ArtifactServer, base: str) -> None:
+    _put(artifact_server.http, f"{base}/résumé ✓.txt", "ü".encode())
+    resp = artifact_server.http.get(f"{PROXY}/{base}/résumé ✓.txt")
+    assert resp.content == "ü".encode()
+    assert resp.headers["content-disposition"].startswith("attachment; filename*=utf-8''")
+    assert _listing(artifact_server.http, base) == [("résumé ✓.txt", False, 2)]
+
+
+def test_run_artifact_list_is_relative_to_the_run_root(artifact_server: ArtifactServer) -> None:
+    http = artifact_server.http
+    exp = http.post(f"{API}/experiments/create", json={"name": f"e-{uuid.uuid4()}"}).json()
+    run = http.post(f"{API}/runs/create", json={"experiment_id": exp["experiment_id"]}).json()
+    info = run["run"]["info"]
+    root_uri = info["artifact_uri"]
+    assert root_uri.startswith("mlflow-artifacts:/")
+    prefix = root_uri.removeprefix("mlflow-artifacts:/").strip("/")
+    _put(http, f"{prefix}/model/MLmodel", b"flavors: {}\n")
+    _put(http, f"{prefix}/notes.txt", b"n")
+
+    resp = http.get(f"{API}/artifacts/list", params={"run_id": info["run_id"]})
+    assert resp.status_code == 200, resp.text
+    assert resp.json() == {
+        "root_uri": root_uri,
+        "files": [
+            {"path": "model", "is_dir": True},
+            {"path": "notes.txt", "is_dir": False, "file_size": 1},
+        ],
+    }
+    resp = http.get(f"{API}/artifacts/list", params={"run_uuid": info["run_id"], "path": "model"})
+    assert resp.json()["files"] == [{"path": "model/MLmodel", "is_dir": False, "file_size": 12}]
+    bad = http.get(f"{API}/artifacts/list", params={"run_id": info["run_id"], "path": "../x"})
+    assert bad.status_code == 400
+    empty = http.get(f"{API}/artifacts/list", params={"run_id": info["run_id"], "path": "no"})
+    assert empty.json() == {"root_uri": root_uri}
+
+
+def test_run_artifact_list_of_missing_run_is_404(artifact_server: ArtifactServer) -> None:
+    resp = artifact_server.http.get(f"{API}/artifacts/list", params={"run_id": "f" * 32})
+    assert resp.status_code == 404
+    assert resp.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_no_serve_artifacts_answers_503(tmp_path: Path, serve_app: Serve) -> None:
+    app = create_app(Settings.for_home(tmp_path, serve_artifacts=False))
+    with serve_app(app) as url, httpx.Client(base_url=url) as http:
+        assert http.get(f"{PROXY}/1/x/artifacts/a.txt").status_code == 503
+        assert http.put(f"{PROXY}/1/x/artifacts/a.txt", content=b"x").status_code == 503
+        assert http.get(PROXY, params={"path": "1"}).status_code == 503
+        assert http.delete(f"{PROXY}/1/x/artifacts/a.txt").status_code == 503
+    assert not (tmp_path / "artifacts").exists()
