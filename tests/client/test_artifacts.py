@@ -22,7 +22,7 @@ BINARY = bytes(range(256)) * 64 + b"\x00\r\n\x1a"
 
 
 @pytest.fixture(
-    params=[pytest.param("local", id="local")],
+    params=[pytest.param("local", id="local"), pytest.param("http", id="http")],
 )
 def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HeronClient]:
     uri = (
@@ -108,6 +108,22 @@ def test_log_artifacts_uploads_a_nested_tree_and_download_brings_it_back(
     local = client.download_artifacts(run_id, "model", tmp_path / "out")
     assert local == str((tmp_path / "out" / "model").resolve())
     assert _tree(Path(local)) == files
+
+
+def test_a_directory_of_thousands_of_files_lists_completely(
+    client: HeronClient, run_id: str, tmp_path: Path
+) -> None:
+    # Written straight into the artifact store: uploading them one by one would be slow.
+    home = tmp_path if client.tracking_uri.startswith("http") else Path(client.tracking_uri)
+    run_root = client.get_artifact_uri(run_id).removeprefix("mlflow-artifacts:/")
+    many = home / "artifacts" / run_root / "many"
+    many.mkdir(parents=True)
+    for i in range(2500):
+        (many / f"f{i:05}").touch()
+
+    listed = client.list_artifacts(run_id, "many")
+
+    assert [f.path for f in listed] == [f"many/f{i:05}" for i in range(2500)]
 
 
 def test_download_everything_with_no_path_into_a_temporary_directory(
@@ -279,6 +295,13 @@ def test_unsafe_artifact_paths_are_refused_before_anything_is_sent(
     with pytest.raises(InvalidParameter, match="Invalid artifact path"):
         client.download_artifacts(run_id, artifact_path, tmp_path / "out")
     assert client.list_artifacts(run_id) == []
+
+
+def test_log_artifact_of_a_directory_points_to_log_artifacts(
+    client: HeronClient, run_id: str, tmp_path: Path
+) -> None:
+    with pytest.raises(InvalidParameter, match="log_artifacts"):
+        client.log_artifact(run_id, tmp_path)
 
 
 def test_an_artifact_file_must_name_a_file(client: HeronClient, run_id: str) -> None:

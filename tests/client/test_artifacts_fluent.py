@@ -117,6 +117,29 @@ def test_get_artifact_uri_needs_an_active_run() -> None:
         heron.get_artifact_uri()
 
 
+def test_embedded_artifacts_are_served_by_a_server_on_the_same_data_directory(
+    home: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "model" / "data").mkdir(parents=True)
+    (tmp_path / "model" / "MLmodel").write_text("flavors: {}\n")
+    (tmp_path / "model" / "data" / "w.bin").write_bytes(bytes(range(256)))
+    with heron.start_run() as run:
+        heron.log_artifacts(tmp_path / "model", "model")
+        heron.log_text("offline", "notes.txt")
+
+    assert (home / "artifacts").is_dir()
+    with serving(Settings.for_home(home)) as url, heron.HeronClient(url) as client:
+        run_id = run.info.run_id
+        assert [f.path for f in client.list_artifacts(run_id)] == ["model", "notes.txt"]
+        assert client.load_text(f"runs:/{run_id}/notes.txt") == "offline"
+        local = Path(client.download_artifacts(run_id, "model", tmp_path / "out"))
+        client.log_text(run_id, "online", "from-server.txt")
+    assert (local / "MLmodel").read_text() == "flavors: {}\n"
+    assert (local / "data" / "w.bin").read_bytes() == bytes(range(256))
+    # ...and what the server stored is there for the in-process client.
+    assert heron.load_text(f"runs:/{run.info.run_id}/from-server.txt") == "online"
+
+
 def test_a_server_without_the_proxy_hands_out_storage_uris_the_client_writes_to(
     tmp_path: Path,
 ) -> None:

@@ -25,7 +25,7 @@ from heron.entities import (
     RunTag,
     ViewType,
 )
-from heron.errors import NotFound
+from heron.errors import InvalidParameter, NotFound
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -293,6 +293,8 @@ class HeronClient:
             InvalidParameter: `artifact_path` is absolute or has '..' segments.
         """
         folder = artifacts.artifact_dir(artifact_path)
+        if os.path.isdir(local_path):
+            raise InvalidParameter(f"{os.fspath(local_path)!r} is a directory: use log_artifacts")
         name = os.path.basename(os.fspath(local_path))
         path = f"{folder}/{name}" if folder else name
         uri = self.get_artifact_uri(run_id)

@@ -411,7 +411,8 @@ class HttpArtifacts:
         found: list[FileInfo] = []
         token: str | None = None
         while True:
-            body = self._t.get(ARTIFACTS_API, {"path": full, "page_token": token})
+            # An empty page_token asks a Heron server for pages (MLflow's answers in one go).
+            body = self._t.get(ARTIFACTS_API, {"path": full, "page_token": token or ""})
             for entry in body.get("files", ()):
                 # MLflow compat: the proxy lists names relative to the listed directory.
                 name = posixpath.basename(str(entry["path"]).rstrip("/"))
