@@ -1,4 +1,4 @@
-"""The fluent artifact API on the active run, `mlflow.artifacts`-style URIs, embedded mode."""
+"""The fluent artifact API, embedded mode, and servers that hand out storage URIs (no proxy)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -159,3 +160,26 @@ def test_a_server_without_the_proxy_hands_out_storage_uris_the_client_writes_to(
     assert loaded == "direct"
     assert listed == ["d/x.txt"]
     assert (Path(run.info.artifact_uri) / "d" / "x.txt").read_text() == "direct"
+
+
+def test_a_server_without_the_proxy_can_hand_out_s3_uris_the_client_writes_to(
+    tmp_path: Path, s3_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = s3_server.create_bucket()
+    monkeypatch.setenv("MLFLOW_S3_ENDPOINT_URL", s3_server.endpoint_url)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", s3_server.region)
+    (tmp_path / "server").mkdir()
+    settings = Settings.for_home(
+        tmp_path / "server", serve_artifacts=False, default_artifact_root=f"s3://{bucket}/runs"
+    )
+    (tmp_path / "tree" / "sub").mkdir(parents=True)
+    (tmp_path / "tree" / "sub" / "w.bin").write_bytes(bytes(range(256)))
+    with serving(settings) as url, heron.HeronClient(url) as client:
+        run = client.create_run(client.create_experiment("on-s3"))
+        client.log_artifacts(run.info.run_id, tmp_path / "tree", "model")
+        local = Path(client.download_artifacts(run.info.run_id, "model", tmp_path / "out"))
+
+    assert run.info.artifact_uri.startswith(f"s3://{bucket}/runs/")
+    assert (local / "sub" / "w.bin").read_bytes() == bytes(range(256))
+    keys = [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == [f"runs/{run.info.experiment_id}/{run.info.run_id}/artifacts/model/sub/w.bin"]
