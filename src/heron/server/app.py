@@ -15,7 +15,7 @@ from heron.server.auth import IdentityMiddleware
 from heron.server.wire import Endpoints
 from heron.services import AllowAll, ExperimentService, RunService
 from heron.settings import Settings
-from heron.store.artifacts import open_artifact_repository
+from heron.store.artifacts import open_artifact_repository, supports_multipart
 from heron.store.sql import open_sql_stores
 
 
@@ -48,7 +48,10 @@ def create_app(settings: Settings) -> Starlette:
     return Starlette(
         routes=[
             *mlflow.routes(api, experiment_service, run_service, artifact_repository),
-            *system.routes(),
+            *system.routes(
+                multipart_uploads=artifact_repository is not None
+                and supports_multipart(artifact_repository)
+            ),
         ],
         middleware=[Middleware(IdentityMiddleware)],
         exception_handlers={

@@ -33,11 +33,13 @@ async def version(request: Request) -> Response:
     return PlainTextResponse(MLFLOW_WIRE_VERSION)
 
 
-async def server_info(request: Request) -> Response:
-    return json_response(SERVER_INFO)
+def routes(*, multipart_uploads: bool = False) -> list[BaseRoute]:
+    """`multipart_uploads`: the artifact store takes presigned multipart uploads (S3)."""
+    info = {**SERVER_INFO, "multipart_uploads_enabled": multipart_uploads}
 
+    async def server_info(request: Request) -> Response:
+        return json_response(info)
 
-def routes() -> list[BaseRoute]:
     return [
         Route("/health", health, methods=["GET"]),
         Route("/version", version, methods=["GET"]),

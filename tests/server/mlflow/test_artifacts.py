@@ -186,3 +186,48 @@ def test_no_serve_artifacts_answers_503(tmp_path: Path, serve_app: Serve) -> Non
         assert http.get(PROXY, params={"path": "1"}).status_code == 503
         assert http.delete(f"{PROXY}/1/x/artifacts/a.txt").status_code == 503
     assert not (tmp_path / "artifacts").exists()
+
+
+def test_multipart_upload_goes_straight_to_s3_or_is_refused_on_local_disk(
+    artifact_server: ArtifactServer, base: str
+) -> None:
+    http = artifact_server.http
+    on_s3 = artifact_server.destination.startswith("s3://")
+    info = http.get("/api/3.0/mlflow/server-info").json()
+    assert info["multipart_uploads_enabled"] is on_s3
+    mpu = "/api/2.0/mlflow-artifacts/mpu"
+    resp = http.post(
+        f"{mpu}/create/{base}/big.bin", json={"path": "/local/big.bin", "num_parts": 2}
+    )
+    if not on_s3:
+        # MLflow compat: this message makes the client fall back to a plain PUT.
+        assert resp.status_code == 501
+        assert resp.json()["message"].startswith("Multipart upload is not supported")
+        return
+    assert resp.status_code == 200, resp.text
+    created = resp.json()
+    assert [c["part_number"] for c in created["credentials"]] == [1, 2]
+    first, second = os.urandom(5 << 20), os.urandom(1000)
+    parts = []
+    for credential, data in zip(created["credentials"], [first, second], strict=True):
+        put = httpx.put(credential["url"], content=data, headers=credential["headers"])
+        assert put.status_code == 200, put.text
+        parts.append({"part_number": credential["part_number"], "etag": put.headers["ETag"]})
+    done = http.post(
+        f"{mpu}/complete/{base}/big.bin",
+        json={"path": "/local/big.bin", "upload_id": created["upload_id"], "parts": parts},
+    )
+    assert (done.status_code, done.json()) == (200, {})
+    assert http.get(f"{PROXY}/{base}/big.bin").content == first + second
+
+    aborted = http.post(f"{mpu}/create/{base}/gone.bin", json={"num_parts": 1}).json()
+    resp = http.post(f"{mpu}/abort/{base}/gone.bin", json={"upload_id": aborted["upload_id"]})
+    assert resp.status_code == 200
+    assert _listing(http, base) == [("big.bin", False, (5 << 20) + 1000)]
+
+
+def test_multipart_paths_are_confined(artifact_server: ArtifactServer) -> None:
+    resp = artifact_server.http.post(
+        "/api/2.0/mlflow-artifacts/mpu/create/%2e%2e/x.bin", json={"num_parts": 1}
+    )
+    assert resp.status_code == 400

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import urllib.parse
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from typing import Any
 
 import anyio.from_thread
@@ -15,15 +15,31 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from heron.entities import FileInfo
-from heron.errors import InvalidParameter
+from heron.errors import InvalidParameter, NotImplementedByServer
 from heron.server.routing import under_prefixes
-from heron.server.wire import Endpoints, Fields, Json, json_response
+from heron.server.wire import (
+    Endpoints,
+    Fields,
+    Json,
+    json_response,
+    missing,
+    parse_json_object,
+    read_body,
+)
 from heron.services import RunService
-from heron.store.artifacts import ArtifactRepository, open_artifact_repository, paths
+from heron.store.artifacts import (
+    ArtifactRepository,
+    open_artifact_repository,
+    paths,
+    supports_multipart,
+)
 
 PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
 UPLOAD_BATCH_BYTES = 1 << 20  # request body handed to the writer thread in pieces this big
 _PAGE = 1000
+# MLflow compat: the client falls back to a plain PUT when the message starts with this.
+MULTIPART_UNSUPPORTED = "Multipart upload is not supported for the current artifact repository"
+_MPU_BODY_LIMIT = 4 * 1024 * 1024
 
 
 def proxy_routes(repository: ArtifactRepository | None) -> list[BaseRoute]:
@@ -33,6 +49,7 @@ def proxy_routes(repository: ArtifactRepository | None) -> list[BaseRoute]:
         endpoints: list[Route] = [
             Route("/artifacts", _disabled, methods=["GET"]),
             Route("/artifacts/{path:path}", _disabled, methods=["GET", "PUT", "DELETE"]),
+            Route("/mpu/{action}/{path:path}", _disabled, methods=["POST"]),
         ]
         return under_prefixes(PROXY_PREFIXES, endpoints)
     repo = repository
@@ -65,12 +82,47 @@ def proxy_routes(repository: ArtifactRepository | None) -> list[BaseRoute]:
     return under_prefixes(
         PROXY_PREFIXES,
         [
+            Route("/mpu/{action}/{path:path}", _multipart_endpoint(repo), methods=["POST"]),
             Route("/artifacts", list_artifacts, methods=["GET"]),
             Route("/artifacts/{path:path}", download_artifact, methods=["GET"]),
             Route("/artifacts/{path:path}", upload_artifact, methods=["PUT"]),
             Route("/artifacts/{path:path}", delete_artifact, methods=["DELETE"]),
         ],
     )
+
+
+def _multipart_endpoint(repo: ArtifactRepository) -> Callable[[Request], Awaitable[Response]]:
+    """POST mpu/{create,complete,abort}/<path>: the client sends the parts straight to S3."""
+
+    async def multipart(request: Request) -> Response:
+        path = paths.clean(request.path_params["path"])
+        action = request.path_params["action"]
+        body = await read_body(request.scope, request.receive, _MPU_BODY_LIMIT)
+        f = Fields(parse_json_object(body))
+        if action not in ("create", "complete", "abort"):
+            return PlainTextResponse("Not Found", status_code=404)
+        if not supports_multipart(repo):
+            raise NotImplementedByServer(MULTIPART_UNSUPPORTED)
+        upload_id = f.string("upload_id")
+        if action == "create":
+            num_parts = f.int64("num_parts") or 1
+            upload = await run_in_threadpool(repo.create_multipart_upload, path, num_parts)
+            credentials = [
+                {"url": c.url, "part_number": c.part_number, "headers": c.headers}
+                for c in upload.credentials
+            ]
+            return json_response({"upload_id": upload.upload_id, "credentials": credentials})
+        if not upload_id:
+            raise missing("upload_id")
+        if action == "complete":
+            parts = [(p.int64("part_number", required=True) or 0, p.required_string("etag"))
+                     for p in f.messages("parts")]  # fmt: skip
+            await run_in_threadpool(repo.complete_multipart_upload, path, upload_id, parts)
+        else:
+            await run_in_threadpool(repo.abort_multipart_upload, path, upload_id)
+        return json_response({})
+
+    return multipart
 
 
 def run_routes(

@@ -2,12 +2,22 @@
 
 from heron.store.artifacts.destination import open_artifact_repository
 from heron.store.artifacts.local import LocalArtifactRepository
-from heron.store.artifacts.repository import ArtifactRepository
+from heron.store.artifacts.repository import (
+    ArtifactRepository,
+    MultipartArtifactRepository,
+    MultipartUpload,
+    PartCredential,
+    supports_multipart,
+)
 from heron.store.artifacts.s3 import S3ArtifactRepository
 
 __all__ = [
     "ArtifactRepository",
     "LocalArtifactRepository",
+    "MultipartArtifactRepository",
+    "MultipartUpload",
+    "PartCredential",
     "S3ArtifactRepository",
     "open_artifact_repository",
+    "supports_multipart",
 ]

@@ -6,8 +6,9 @@ Every `path` is "/"-separated and relative to the repository's root (for the ser
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Protocol
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, TypeGuard
 
 from heron.entities import FileInfo, Page
 
@@ -33,3 +34,39 @@ class ArtifactRepository(Protocol):
     def delete(self, path: str) -> None:
         """Removes a file or a whole directory tree; absent paths are fine."""
         ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartCredential:
+    """Where the client sends one part of a multipart upload (a presigned URL)."""
+
+    part_number: int
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MultipartUpload:
+    upload_id: str
+    credentials: list[PartCredential]
+
+
+class MultipartArtifactRepository(ArtifactRepository, Protocol):
+    """A repository whose clients upload big files in parts, straight to the storage (S3)."""
+
+    def create_multipart_upload(
+        self, path: str, num_parts: int, *, expiration_s: int = 3600
+    ) -> MultipartUpload: ...
+
+    def complete_multipart_upload(
+        self, path: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> None:
+        """`parts` are (part_number, etag) pairs, as the storage answered each part's PUT."""
+        ...
+
+    def abort_multipart_upload(self, path: str, upload_id: str) -> None: ...
+
+
+def supports_multipart(repository: ArtifactRepository) -> TypeGuard[MultipartArtifactRepository]:
+    """Whether `repository` takes multipart uploads (S3 does, local disk does not)."""
+    return callable(getattr(repository, "create_multipart_upload", None))

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from heron.entities import FileInfo, Page
 from heron.errors import InvalidParameter, NotFound
 from heron.store.artifacts import paths
+from heron.store.artifacts.repository import MultipartUpload, PartCredential
 
 # boto3 switches to multipart above this size and sends parts of it.
 PART_SIZE = 16 * 1024 * 1024
 _DELETE_BATCH = 1000  # S3's DeleteObjects limit
+MAX_PARTS = 10_000  # S3's limit on the parts of one upload
 
 
 class S3ArtifactRepository:
@@ -140,6 +142,53 @@ class S3ArtifactRepository:
                     batch = []
         if batch:
             _delete_keys(self.client, self.bucket, batch)
+
+    # -- multipart upload: the client PUTs each part to a presigned URL, straight to S3
+
+    def create_multipart_upload(
+        self, path: str, num_parts: int, *, expiration_s: int = 3600
+    ) -> MultipartUpload:
+        rel = paths.clean(path)
+        if not rel:
+            raise InvalidParameter("An artifact needs a file name")
+        if not 1 <= num_parts <= MAX_PARTS:
+            raise InvalidParameter(f"num_parts must be between 1 and {MAX_PARTS}, got {num_parts}")
+        key = self._key(rel)
+        upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+        credentials = [
+            PartCredential(
+                part_number=number,
+                url=self.client.generate_presigned_url(
+                    "upload_part",
+                    Params={
+                        "Bucket": self.bucket,
+                        "Key": key,
+                        "UploadId": upload_id,
+                        "PartNumber": number,
+                    },
+                    ExpiresIn=expiration_s,
+                ),
+            )
+            for number in range(1, num_parts + 1)
+        ]
+        return MultipartUpload(upload_id=upload_id, credentials=credentials)
+
+    def complete_multipart_upload(
+        self, path: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> None:
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key=self._key(paths.clean(path)),
+            UploadId=upload_id,
+            MultipartUpload={
+                "Parts": [{"PartNumber": number, "ETag": etag} for number, etag in sorted(parts)]
+            },
+        )
+
+    def abort_multipart_upload(self, path: str, upload_id: str) -> None:
+        self.client.abort_multipart_upload(
+            Bucket=self.bucket, Key=self._key(paths.clean(path)), UploadId=upload_id
+        )
 
 
 def _make_client(endpoint_url: str | None, region: str | None) -> Any:
