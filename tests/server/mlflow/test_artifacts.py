@@ -231,3 +231,23 @@ def test_multipart_paths_are_confined(artifact_server: ArtifactServer) -> None:
         "/api/2.0/mlflow-artifacts/mpu/create/%2e%2e/x.bin", json={"num_parts": 1}
     )
     assert resp.status_code == 400
+
+
+def test_run_artifact_list_reads_a_local_root_without_the_proxy(
+    tmp_path: Path, serve_app: Serve
+) -> None:
+    root = tmp_path / "store"
+    settings = Settings.for_home(tmp_path, serve_artifacts=False, default_artifact_root=str(root))
+    with serve_app(create_app(settings)) as url, httpx.Client(base_url=url) as http:
+        exp = http.post(f"{API}/experiments/create", json={"name": "no-proxy"}).json()
+        run = http.post(f"{API}/runs/create", json={"experiment_id": exp["experiment_id"]})
+        info = run.json()["run"]["info"]
+        run_dir = Path(info["artifact_uri"])
+        assert root in run_dir.parents
+        (run_dir / "sub").mkdir(parents=True)
+        (run_dir / "sub" / "f.txt").write_text("abc")
+        resp = http.get(f"{API}/artifacts/list", params={"run_id": info["run_id"], "path": "sub"})
+    assert resp.json() == {
+        "root_uri": info["artifact_uri"],
+        "files": [{"path": "sub/f.txt", "is_dir": False, "file_size": 3}],
+    }
