@@ -103,3 +103,13 @@ def test_join_and_relative_to_are_inverse() -> None:
     assert paths.join("1/abc/artifacts", "") == "1/abc/artifacts"
     with pytest.raises(InvalidParameter):
         paths.join("1/abc/artifacts", "../../other")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["a" * 256, "dir/" + "b" * 300 + "/file", "/".join(["d" * 200] * 21)],
+    ids=["long-name", "long-middle-name", "long-path"],
+)
+def test_overlong_names_and_paths_are_refused_not_a_server_error(path: str) -> None:
+    with pytest.raises(InvalidParameter, match="longer than"):
+        paths.clean(path)

@@ -12,6 +12,10 @@ PROXY_SCHEME = "mlflow-artifacts"
 _ALL_DOTS = re.compile(r"\.{2,}")
 
 
+MAX_NAME_BYTES = 255  # one file or directory name (the usual file-system limit)
+MAX_PATH_BYTES = 4096
+
+
 def clean(path: str) -> str:
     """`path` normalised to "a/b/c" (no leading, trailing or doubled "/", no "." segments),
     or InvalidParameter when it could reach outside its root.
@@ -33,6 +37,16 @@ def clean(path: str) -> str:
 
 
 def _check(candidate: str, original: str) -> None:
+    if len(candidate.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
+        raise InvalidParameter(
+            f"Artifact path is longer than {MAX_PATH_BYTES} bytes: {original[:60]!r}..."
+        )
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES
+           for part in candidate.split("/")):  # fmt: skip
+        raise InvalidParameter(
+            f"Invalid artifact path {original[:60]!r}...: a file or directory name is longer "
+            f"than {MAX_NAME_BYTES} bytes"
+        )
     if "\x00" in candidate:
         raise InvalidParameter(f"Invalid artifact path {original!r}: it contains a NUL byte")
     if "\\" in candidate:
