@@ -16,7 +16,7 @@ import httpx
 import orjson
 
 from heron import mlflow_json
-from heron.client import wire
+from heron.client import multipart, wire
 from heron.entities import (
     DatasetInput,
     Experiment,
@@ -51,6 +51,7 @@ class Transport:
 
     def __init__(self, base_url: str, *, timeout_s: float = 120.0) -> None:
         self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
         self._client = httpx.Client(
             base_url=self.base_url,
             timeout=timeout_s,
@@ -397,10 +398,23 @@ class HttpArtifacts:
 
         self._t = transport
         self._direct = RepositoryArtifacts(None)
+        self.multipart_min_bytes = multipart.MIN_FILE_BYTES
+        self.part_bytes = multipart.PART_BYTES
 
     def put(self, artifact_uri: str, path: str, content: BinaryIO | Iterable[bytes]) -> None:
+        """Big files go up in parts straight to the storage when the server's store takes
+        multipart uploads (S3); otherwise, and for everything else, in one streamed PUT."""
         if not paths.is_proxied(artifact_uri):
             return self._direct.put(artifact_uri, path, content)
+        opened = _file_from_start(content)
+        if opened is not None and opened[1] >= self.multipart_min_bytes:
+            full = paths.join(paths.proxied_path(artifact_uri), path)
+            try:
+                multipart.upload(self._t, full, *opened, self.part_bytes)
+            except multipart.Unsupported:
+                pass
+            else:
+                return None
         self._t.upload(_artifact_url(artifact_uri, path), content)
         return None
 
@@ -432,6 +446,19 @@ class HttpArtifacts:
         if not paths.is_proxied(artifact_uri):
             return self._direct.read(artifact_uri, path)
         return self._t.download(_artifact_url(artifact_uri, path))
+
+
+def _file_from_start(content: object) -> tuple[int, int] | None:
+    """(descriptor, size) of a real file positioned at its start, else None."""
+    if not isinstance(content, io.IOBase):
+        return None
+    try:
+        if content.tell() != 0:
+            return None
+        fd = content.fileno()
+        return fd, os.fstat(fd).st_size
+    except (OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return None
 
 
 def _artifact_url(artifact_uri: str, path: str) -> str:
