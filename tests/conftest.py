@@ -441,11 +441,20 @@ class S3Server:
             "s3", endpoint_url=self.endpoint_url, region_name=self.region
         )
 
+    _shared: str | None = None
+
     def create_bucket(self) -> str:
-        """A new, empty bucket; returns its name."""
+        """A new, empty bucket; returns its name. (SeaweedFS takes seconds to make one:
+        tests that need only an empty place use `shared_bucket()` and a fresh prefix.)"""
         name = f"heron-{uuid.uuid4().hex[:16]}"
         self.client().create_bucket(Bucket=name)
         return name
+
+    def shared_bucket(self) -> str:
+        """One bucket for the whole session, made on first use."""
+        if self._shared is None:
+            self._shared = self.create_bucket()
+        return self._shared
 
 
 @pytest.fixture(scope="session")

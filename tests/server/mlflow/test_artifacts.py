@@ -40,7 +40,7 @@ def artifact_server(
         destination = str(home / "artifacts")
     else:
         s3 = request.getfixturevalue("s3_server")
-        destination = f"s3://{s3.create_bucket()}/heron"
+        destination = f"s3://{s3.shared_bucket()}/server-{uuid.uuid4().hex}"
         os.environ["MLFLOW_S3_ENDPOINT_URL"] = s3.endpoint_url
     try:
         app = create_app(Settings.for_home(home, artifacts_destination=destination))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -12,14 +13,15 @@ from heron.store.artifacts import S3ArtifactRepository, open_artifact_repository
 def test_open_artifact_repository_reads_the_endpoint_from_the_environment(
     s3_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bucket = s3_server.create_bucket()
+    bucket = s3_server.shared_bucket()
+    base = f"env-{uuid.uuid4().hex}"
     monkeypatch.setenv("MLFLOW_S3_ENDPOINT_URL", s3_server.endpoint_url)
-    repo = open_artifact_repository(f"s3://{bucket}/base/dir")
+    repo = open_artifact_repository(f"s3://{bucket}/{base}/dir")
     assert isinstance(repo, S3ArtifactRepository)
-    assert (repo.bucket, repo.prefix) == (bucket, "base/dir")
+    assert (repo.bucket, repo.prefix) == (bucket, f"{base}/dir")
     repo.write("x.txt", [b"x"])
-    keys = [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=bucket)["Contents"]]
-    assert keys == ["base/dir/x.txt"]
+    listed = s3_server.client().list_objects_v2(Bucket=bucket, Prefix=base)
+    assert [o["Key"] for o in listed["Contents"]] == [f"{base}/dir/x.txt"]
 
 
 def test_files_land_under_the_prefix_only(s3_server: Any) -> None:
