@@ -511,6 +511,11 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
             os.killpg(proc.pid, signal.SIGKILL)  # throwaway data: no clean shutdown needed
         proc.wait()
         log.close()
+        # weed keeps a unix socket per service in /tmp, named by port; killed, it leaves them.
+        for used in (port, *ports.values()):
+            for sock in glob.glob(f"/tmp/seaweedfs-*-{used}.sock"):  # noqa: S108
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(sock)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
