@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from heron.server.mlflow import artifacts, datasets, experiments, metrics, runs
+from heron.server.mlflow import artifacts, datasets, experiments, logged_models, metrics, runs
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints
 from heron.services import ExperimentService, RunService
@@ -29,6 +29,7 @@ def routes(
         *experiments.routes(api, experiment_service),
         *runs.routes(api, run_service),
         *metrics.routes(api, run_service),
+        *logged_models.routes(api, experiment_service),
     ]
     ajax_only = [
         *metrics.ajax_routes(api, run_service),
