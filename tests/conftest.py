@@ -296,14 +296,52 @@ def runs(stores: Any) -> Any:
 # --------------------------------------------------------------------------- servers
 
 
+@contextlib.contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Runs an ASGI `app` under uvicorn in a thread on a free port; yields its base URL."""
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not server.started:
+            if not thread.is_alive():
+                pytest.fail("uvicorn exited before it started (see the log above)")
+            if time.monotonic() > deadline:
+                pytest.fail(f"uvicorn did not start within {STARTUP_TIMEOUT_S:.0f} s")
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=STARTUP_TIMEOUT_S)
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+def serve_app() -> Any:
+    """`with serve_app(app) as url:` serves another ASGI app for the length of the block."""
+    return serve
+
+
+@pytest.fixture(scope="session")
+def serve_settings() -> Any:
+    """`with serve_settings(settings) as url:` serves `create_app(settings)` for the block."""
+    from heron.server.app import create_app
+
+    return lambda settings: serve(create_app(settings))
+
+
 @pytest.fixture
 def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Base URL (`http://127.0.0.1:PORT`) of the app served by uvicorn in a thread.
 
     SQLite by default; `@pytest.mark.parametrize("live_server", ["postgresql"],
     indirect=True)` serves a fresh PostgreSQL database instead."""
-    import uvicorn
-
     from heron.server.app import create_app
     from heron.settings import Settings
 
@@ -312,23 +350,8 @@ def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
         settings = Settings(
             backend_store_uri=uri, artifacts_destination=str(tmp_path / "artifacts")
         )
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="live-server", daemon=True)
-        thread.start()
-        try:
-            deadline = time.monotonic() + STARTUP_TIMEOUT_S
-            while not server.started:
-                if not thread.is_alive():
-                    pytest.fail("uvicorn exited before it started (see the log above)")
-                if time.monotonic() > deadline:
-                    pytest.fail(f"uvicorn did not start within {STARTUP_TIMEOUT_S:.0f} s")
-                time.sleep(0.01)
-            port = server.servers[0].sockets[0].getsockname()[1]
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            thread.join(timeout=STARTUP_TIMEOUT_S)
+        with serve(create_app(settings)) as url:
+            yield url
 
 
 def _heron_command() -> list[str]:

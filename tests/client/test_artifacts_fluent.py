@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,42 +11,7 @@ import heron
 from heron.errors import InvalidParameter
 from heron.settings import Settings
 
-
-@pytest.fixture(autouse=True)
-def home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    """A fresh data directory as $HERON_HOME, no tracking URI set, no run left active."""
-    for prefix in ("HERON", "MLFLOW"):
-        for suffix in ("TRACKING_URI", "EXPERIMENT_NAME", "EXPERIMENT_ID"):
-            monkeypatch.delenv(f"{prefix}_{suffix}", raising=False)
-    monkeypatch.setenv("HERON_HOME", str(tmp_path / "home"))
-    heron.set_tracking_uri(None)
-    yield tmp_path / "home"
-    while heron.active_run() is not None:
-        heron.end_run()
-    heron.set_tracking_uri(None)
-
-
-@contextlib.contextmanager
-def serving(settings: Settings) -> Iterator[str]:
-    """`create_app(settings)` under uvicorn in a thread; yields its base URL."""
-    import uvicorn
-
-    from heron.server.app import create_app
-
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive(), "uvicorn exited before it started"
-        assert time.monotonic() < deadline, "uvicorn did not start within 30 s"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+pytestmark = pytest.mark.usefixtures("home")
 
 
 def test_fluent_logging_goes_to_the_active_run(tmp_path: Path) -> None:
@@ -119,7 +80,9 @@ def test_get_artifact_uri_needs_an_active_run() -> None:
 
 
 def test_embedded_artifacts_are_served_by_a_server_on_the_same_data_directory(
-    home: Path, tmp_path: Path
+    home: Path,
+    tmp_path: Path,
+    serve_settings: Any,
 ) -> None:
     (tmp_path / "model" / "data").mkdir(parents=True)
     (tmp_path / "model" / "MLmodel").write_text("flavors: {}\n")
@@ -129,7 +92,7 @@ def test_embedded_artifacts_are_served_by_a_server_on_the_same_data_directory(
         heron.log_text("offline", "notes.txt")
 
     assert (home / "artifacts").is_dir()
-    with serving(Settings.for_home(home)) as url, heron.HeronClient(url) as client:
+    with serve_settings(Settings.for_home(home)) as url, heron.HeronClient(url) as client:
         run_id = run.info.run_id
         assert [f.path for f in client.list_artifacts(run_id)] == ["model", "notes.txt"]
         assert client.load_text(f"runs:/{run_id}/notes.txt") == "offline"
@@ -143,13 +106,14 @@ def test_embedded_artifacts_are_served_by_a_server_on_the_same_data_directory(
 
 def test_a_server_without_the_proxy_hands_out_storage_uris_the_client_writes_to(
     tmp_path: Path,
+    serve_settings: Any,
 ) -> None:
     storage = tmp_path / "storage"
     (tmp_path / "server").mkdir()
     settings = Settings.for_home(
         tmp_path / "server", serve_artifacts=False, default_artifact_root=str(storage)
     )
-    with serving(settings) as url, heron.HeronClient(url) as client:
+    with serve_settings(settings) as url, heron.HeronClient(url) as client:
         experiment_id = client.create_experiment("direct")
         run = client.create_run(experiment_id)
         client.log_text(run.info.run_id, "direct", "d/x.txt")
@@ -163,7 +127,10 @@ def test_a_server_without_the_proxy_hands_out_storage_uris_the_client_writes_to(
 
 
 def test_a_server_without_the_proxy_can_hand_out_s3_uris_the_client_writes_to(
-    tmp_path: Path, s3_server: Any, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    s3_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    serve_settings: Any,
 ) -> None:
     bucket = s3_server.create_bucket()
     monkeypatch.setenv("MLFLOW_S3_ENDPOINT_URL", s3_server.endpoint_url)
@@ -174,7 +141,7 @@ def test_a_server_without_the_proxy_can_hand_out_s3_uris_the_client_writes_to(
     )
     (tmp_path / "tree" / "sub").mkdir(parents=True)
     (tmp_path / "tree" / "sub" / "w.bin").write_bytes(bytes(range(256)))
-    with serving(settings) as url, heron.HeronClient(url) as client:
+    with serve_settings(settings) as url, heron.HeronClient(url) as client:
         run = client.create_run(client.create_experiment("on-s3"))
         client.log_artifacts(run.info.run_id, tmp_path / "tree", "model")
         local = Path(client.download_artifacts(run.info.run_id, "model", tmp_path / "out"))

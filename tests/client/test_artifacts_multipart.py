@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.client.test_artifacts_fluent import serving
 
 from heron import HeronClient
 from heron.client.http import HttpArtifacts
@@ -25,7 +24,10 @@ def _small_parts(client: HeronClient) -> None:
 
 
 def test_a_big_file_goes_up_in_parts_straight_to_s3(
-    tmp_path: Path, s3_server: Any, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    s3_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    serve_settings: Any,
 ) -> None:
     bucket = s3_server.create_bucket()
     monkeypatch.setenv("MLFLOW_S3_ENDPOINT_URL", s3_server.endpoint_url)
@@ -34,7 +36,7 @@ def test_a_big_file_goes_up_in_parts_straight_to_s3(
     settings = Settings.for_home(tmp_path / "server", artifacts_destination=f"s3://{bucket}/art")
     data = os.urandom(12 * MIB + 3)
     (tmp_path / "big.bin").write_bytes(data)
-    with serving(settings) as url, HeronClient(url) as client:
+    with serve_settings(settings) as url, HeronClient(url) as client:
         _small_parts(client)
         run = client.create_run(client.create_experiment("mpu"))
         client.log_artifact(run.info.run_id, tmp_path / "big.bin", "blobs")

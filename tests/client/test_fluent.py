@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -20,46 +17,12 @@ from heron.entities import RunStatus
 from heron.errors import InvalidParameter, InvalidState, NotFound
 from heron.settings import Settings
 
-
-@pytest.fixture(autouse=True)
-def home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    """A fresh data directory as $HERON_HOME, no tracking URI set, no run left active."""
-    for prefix in ("HERON", "MLFLOW"):
-        for suffix in ("TRACKING_URI", "EXPERIMENT_NAME", "EXPERIMENT_ID"):
-            monkeypatch.delenv(f"{prefix}_{suffix}", raising=False)
-    monkeypatch.setenv("HERON_HOME", str(tmp_path / "home"))
-    heron.set_tracking_uri(None)
-    yield tmp_path / "home"
-    while heron.active_run() is not None:
-        heron.end_run()
-    heron.set_tracking_uri(None)
-
-
-@contextlib.contextmanager
-def serving(settings: Settings) -> Iterator[str]:
-    """`create_app(settings)` under uvicorn in a thread; yields its base URL."""
-    import uvicorn
-
-    from heron.server.app import create_app
-
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive(), "uvicorn exited before it started"
-        assert time.monotonic() < deadline, "uvicorn did not start within 30 s"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+pytestmark = pytest.mark.usefixtures("home")
 
 
 def test_embedded_mode_writes_to_heron_home_and_a_server_there_shows_the_runs(
     home: Path,
+    serve_settings: Any,
 ) -> None:
     heron.set_experiment("embedded")
     with heron.start_run(run_name="offline") as run:
@@ -68,7 +31,7 @@ def test_embedded_mode_writes_to_heron_home_and_a_server_there_shows_the_runs(
 
     assert (home / "heron.db").exists()
     assert heron.get_tracking_uri() == str(home)
-    with serving(Settings.for_home(home)) as url, heron.HeronClient(url) as client:
+    with serve_settings(Settings.for_home(home)) as url, heron.HeronClient(url) as client:
         experiment = client.get_experiment_by_name("embedded")
         assert experiment is not None
         (served,) = client.search_runs(experiment.experiment_id)

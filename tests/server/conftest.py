@@ -2,44 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 
 from heron.settings import Settings
 
 MAX_REQUEST_BYTES = 256 * 1024
-
-
-@contextlib.contextmanager
-def serve(app: Starlette) -> Iterator[str]:
-    """Runs `app` under uvicorn in a thread on a free port; yields its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 @pytest.fixture(scope="session")
@@ -51,15 +24,9 @@ def server_app(tmp_path_factory: pytest.TempPathFactory) -> Starlette:
 
 
 @pytest.fixture(scope="session")
-def http(server_app: Starlette) -> Iterator[httpx.Client]:
-    with serve(server_app) as url, httpx.Client(base_url=url, timeout=30) as client:
+def http(server_app: Starlette, serve_app: Any) -> Iterator[httpx.Client]:
+    with serve_app(server_app) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield client
-
-
-@pytest.fixture(scope="session")
-def serve_app() -> Callable[[Starlette], contextlib.AbstractContextManager[str]]:
-    """Serves another app for the length of a `with` block: `with serve_app(app) as url:`."""
-    return serve
 
 
 @pytest.fixture(scope="session")
