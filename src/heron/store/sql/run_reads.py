@@ -1,0 +1,262 @@
+"""SqlRunStore's reads: runs with their data in a constant number of queries, metric
+histories column by column, and history page tokens."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from operator import itemgetter
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    func,
+    select,
+    tuple_,
+)
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+
+from heron.entities import (
+    Dataset,
+    DatasetInput,
+    InputTag,
+    LifecycleStage,
+    Metric,
+    MetricColumns,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+)
+from heron.errors import InvalidParameter
+from heron.store.sql.database import fetch
+from heron.store.sql.tables import (
+    datasets,
+    latest_metrics,
+    metrics,
+    params,
+    run_input_tags,
+    run_inputs,
+    runs,
+    tags,
+)
+
+_IDS: BindParameter[str] = bindparam("ids", expanding=True)
+_RUN_COLUMNS = tuple(runs.c)  # run_info reads rows of these, in this order
+RUN_BY_ID = select(*_RUN_COLUMNS).where(runs.c.run_uuid == bindparam("run_id"))
+RUN_EXISTS = select(runs.c.run_uuid).where(runs.c.run_uuid == bindparam("run_id"))
+_HISTORY_ORDER = (metrics.c.step, metrics.c.timestamp, metrics.c.value, metrics.c.is_nan)
+HISTORY = (
+    select(*_HISTORY_ORDER)
+    .where(
+        metrics.c.run_uuid == bindparam("run_id"),
+        metrics.c.key == bindparam("key"),
+        tuple_(*_HISTORY_ORDER)
+        > tuple_(bindparam("s"), bindparam("t"), bindparam("v"), bindparam("n")),
+    )
+    .order_by(*_HISTORY_ORDER)
+    .limit(bindparam("limit"))
+)
+# Before every point: steps are int64 and timestamps are never negative.
+HISTORY_START = (-(2**63), -1, 0.0, False)
+NO_LIMIT = 2**62
+
+
+@functools.cache
+def _key_values_of(dialect: str, table: Table) -> Select[Any]:
+    """(run_uuid, JSON object of key -> value) per run: one row a run instead of one a pair,
+    decoded by orjson in C."""
+    aggregate: ColumnElement[Any] = (
+        cast(func.json_object_agg(table.c.key, table.c.value), Text)
+        if dialect == "postgresql"
+        else func.json_group_object(table.c.key, table.c.value)
+    )
+    return (
+        select(table.c.run_uuid, aggregate)
+        .where(table.c.run_uuid.in_(_IDS))
+        .group_by(table.c.run_uuid)
+    )
+
+
+_LATEST_OF = select(
+    latest_metrics.c.run_uuid,
+    latest_metrics.c.key,
+    latest_metrics.c.value,
+    latest_metrics.c.timestamp,
+    latest_metrics.c.step,
+    latest_metrics.c.is_nan,
+).where(latest_metrics.c.run_uuid.in_(_IDS))
+
+
+def load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
+    """Runs with their data and inputs in a constant number of queries."""
+    ids = [row[0] for row in rows]
+    if not ids:
+        return []
+    dialect = conn.dialect.name
+    loads = orjson.loads
+    run_params: dict[str, dict[str, str]] = defaultdict(dict)
+    for run_uuid, pairs in fetch(conn, _key_values_of(dialect, params), {"ids": ids}):
+        run_params[run_uuid] = loads(pairs)
+    run_tags: dict[str, dict[str, str]] = defaultdict(dict)
+    for run_uuid, pairs in fetch(conn, _key_values_of(dialect, tags), {"ids": ids}):
+        run_tags[run_uuid] = loads(pairs)
+    # Latest metrics column by column: four appends a point instead of an object a point.
+    columns: dict[str, tuple[list[str], list[float], list[int], list[int]]] = {}
+    nan = math.nan
+    for run_uuid, key, value, timestamp, step, is_nan in fetch(conn, _LATEST_OF, {"ids": ids}):
+        keys, values, timestamps, steps = columns.get(run_uuid) or columns.setdefault(
+            run_uuid, ([], [], [], [])
+        )
+        keys.append(key)
+        values.append(nan if is_nan else value)
+        timestamps.append(timestamp)
+        steps.append(step)
+    inputs = _inputs_of(conn, ids)
+    return [
+        Run(
+            info=run_info(row),
+            data=RunData(
+                metrics=MetricColumns(*columns[row[0]]) if row[0] in columns else [],
+                params=run_params[row[0]],
+                tags=run_tags[row[0]],
+            ),
+            dataset_inputs=inputs.get(row[0], ()),
+        )
+        for row in rows
+    ]
+
+
+_CONTEXT_TAG = "mlflow.data.context"
+DATASET_SUMMARIES = (
+    select(datasets.c.experiment_id, datasets.c.name, datasets.c.digest, run_input_tags.c.value)
+    .distinct()
+    .join(run_inputs, run_inputs.c.dataset_uuid == datasets.c.dataset_uuid)
+    .outerjoin(
+        run_input_tags,
+        and_(
+            run_input_tags.c.run_uuid == run_inputs.c.run_uuid,
+            run_input_tags.c.dataset_uuid == run_inputs.c.dataset_uuid,
+            run_input_tags.c.key == _CONTEXT_TAG,
+        ),
+    )
+    .where(datasets.c.experiment_id.in_(_IDS))
+    .order_by(datasets.c.experiment_id, datasets.c.name, datasets.c.digest, run_input_tags.c.value)
+)
+_INPUT_TAGS_OF = select(
+    run_input_tags.c.run_uuid,
+    run_input_tags.c.dataset_uuid,
+    run_input_tags.c.key,
+    run_input_tags.c.value,
+).where(run_input_tags.c.run_uuid.in_(_IDS))
+_INPUTS_OF = (
+    select(
+        run_inputs.c.run_uuid, datasets.c.dataset_uuid, datasets.c.name, datasets.c.digest,
+        datasets.c.source_type, datasets.c.source, datasets.c.schema, datasets.c.profile,
+    )
+    .join(datasets, datasets.c.dataset_uuid == run_inputs.c.dataset_uuid)
+    .where(run_inputs.c.run_uuid.in_(_IDS))
+)  # fmt: skip
+
+
+def _inputs_of(conn: Connection, ids: Sequence[str]) -> dict[str, list[DatasetInput]]:
+    found: dict[str, list[DatasetInput]] = defaultdict(list)
+    inputs = fetch(conn, _INPUTS_OF, {"ids": ids})
+    if not inputs:
+        return found
+    input_tags: dict[tuple[str, str], list[InputTag]] = defaultdict(list)
+    for run_uuid, dataset_uuid, key, value in fetch(conn, _INPUT_TAGS_OF, {"ids": ids}):
+        input_tags[(run_uuid, dataset_uuid)].append(InputTag(key=key, value=value))
+    for run_uuid, dataset_uuid, name, digest, source_type, source, schema, profile in inputs:
+        found[run_uuid].append(
+            DatasetInput(
+                dataset=Dataset(
+                    name=name,
+                    digest=digest,
+                    source_type=source_type,
+                    source=source,
+                    schema=schema or "",
+                    profile=profile or "",
+                ),
+                tags=input_tags[(run_uuid, dataset_uuid)],
+            )
+        )
+    return found
+
+
+def run_info(row: Sequence[Any]) -> RunInfo:
+    """A row whose first columns are those of `runs`, in table order (see _RUN_COLUMNS)."""
+    run_uuid, experiment_id, name, user_id, status, start, end, artifact_uri, stage = row[:9]
+    return RunInfo(
+        run_id=run_uuid,
+        run_name=name,
+        experiment_id=str(experiment_id),
+        user_id=user_id,
+        status=RunStatus(status),
+        start_time=start,
+        end_time=end,
+        artifact_uri=artifact_uri,
+        lifecycle_stage=LifecycleStage(stage),
+    )
+
+
+def metric_of_row(key: str, row: Any) -> Metric:
+    value = math.nan if row.is_nan else float(row.value)
+    return Metric(key=key, value=value, timestamp=row.timestamp, step=row.step)
+
+
+def history_columns(key: str, rows: Sequence[Sequence[Any]]) -> MetricColumns:
+    """(step, timestamp, value, is_nan) rows of one key, column by column."""
+    steps, timestamps, values, nans = (list(map(itemgetter(i), rows)) for i in range(4))
+    if any(nans):
+        values = [math.nan if nan else value for value, nan in zip(values, nans, strict=True)]
+    return MetricColumns([key] * len(steps), values, timestamps, steps)
+
+
+def sample(rows: Sequence[Any], max_results: int) -> list[Any]:
+    """At most `max_results` steps spread evenly over the range, the first and last always
+    in, plus the points holding the smallest and the largest value."""
+    steps = sorted({r.step for r in rows})
+    if len(steps) <= max_results:
+        return list(rows)
+    if max_results == 1:
+        keep = {steps[-1]}
+    else:
+        keep = {steps[round(i * (len(steps) - 1) / (max_results - 1))] for i in range(max_results)}
+    finite = [r for r in rows if not r.is_nan]
+    extremes = set()
+    if finite:
+        extremes = {id(min(finite, key=lambda r: r.value)), id(max(finite, key=lambda r: r.value))}
+    return [r for r in rows if r.step in keep or id(r) in extremes]
+
+
+def encode_history_token(step: int, timestamp: int, value: float, is_nan: bool) -> str:
+    raw = orjson.dumps([step, timestamp, value, bool(is_nan)])
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_history_token(token: str) -> tuple[int, int, float, bool]:
+    try:
+        step, timestamp, value, is_nan = orjson.loads(base64.urlsafe_b64decode(token))
+        if not (
+            isinstance(step, int)
+            and isinstance(timestamp, int)
+            and isinstance(value, int | float)
+            and isinstance(is_nan, bool)
+        ):
+            raise ValueError(token)
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        raise InvalidParameter(
+            f"Invalid page_token {token!r}: pass back the token you were given"
+        ) from None
+    return step, timestamp, float(value), is_nan

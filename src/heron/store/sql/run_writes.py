@@ -1,0 +1,192 @@
+"""SqlRunStore's writes: the statements every logging request runs, and their helpers."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    or_,
+    select,
+    update,
+)
+
+from heron.entities import (
+    Dataset,
+    LifecycleStage,
+    Metric,
+    MetricColumns,
+    Param,
+    RunTag,
+)
+from heron.errors import InvalidParameter, NotFound
+from heron.store.sql.database import fetch, run, run_many
+from heron.store.sql.tables import (
+    datasets,
+    experiments,
+    latest_metrics,
+    metrics,
+    params,
+    runs,
+    tags,
+)
+
+RUN_NAME_TAG = "mlflow.runName"
+
+
+_REQUIRE_ACTIVE = select(runs.c.experiment_id, runs.c.lifecycle_stage).where(
+    runs.c.run_uuid == bindparam("run_id")
+)
+_PARAMS_WITH_KEYS = select(params.c.key, params.c.value).where(
+    params.c.run_uuid == bindparam("run_id"), params.c.key.in_(bindparam("keys", expanding=True))
+)
+_RENAME_RUN = (
+    update(runs).where(runs.c.run_uuid == bindparam("run_id")).values(name=bindparam("name"))
+)
+INSERT_RUN = runs.insert()
+EXPERIMENT_OF_NEW_RUN = select(
+    experiments.c.artifact_location, experiments.c.lifecycle_stage
+).where(experiments.c.experiment_id == bindparam("experiment_id"))
+
+
+def require_active(conn: Connection, run_id: str) -> int:
+    """The run's experiment id; raises unless the run exists and is active."""
+    found = fetch(conn, _REQUIRE_ACTIVE, {"run_id": run_id})
+    if not found:
+        raise NotFound(f"Run with id={run_id} not found")
+    experiment_id, lifecycle_stage = found[0]
+    if lifecycle_stage != LifecycleStage.ACTIVE.value:
+        raise InvalidParameter(
+            f"The run {run_id} must be in the 'active' state. Current state is "
+            f"{lifecycle_stage}; restore it first."
+        )
+    return int(experiment_id)
+
+
+def insert_params(conn: Connection, run_id: str, new: Sequence[Param]) -> None:
+    wanted = {p.key: p.value for p in new}
+    existing = fetch(conn, _PARAMS_WITH_KEYS, {"run_id": run_id, "keys": list(wanted)})
+    for key, value in existing:
+        if wanted[key] != value:
+            raise InvalidParameter(
+                f"Changing param values is not allowed. Param with key={key!r} was already "
+                f"logged with value={value!r} for run ID={run_id!r}. Attempted logging new "
+                f"value {wanted[key]!r}."
+            )
+    logged = {key for key, _ in existing}
+    run_many(
+        conn,
+        hot_statements(conn.dialect.name).insert_param,
+        [{"run_uuid": run_id, "key": k, "value": v} for k, v in wanted.items() if k not in logged],
+    )
+
+
+def upsert_tags(conn: Connection, run_id: str, new: Sequence[RunTag]) -> None:
+    latest = {t.key: t.value for t in new}  # the last value of a key in one batch wins
+    run_many(
+        conn,
+        hot_statements(conn.dialect.name).upsert_tag,
+        [{"run_uuid": run_id, "key": k, "value": v} for k, v in latest.items()],
+    )
+    if RUN_NAME_TAG in latest:
+        run(conn, _RENAME_RUN, {"run_id": run_id, "name": latest[RUN_NAME_TAG]})
+
+
+def insert_metrics(conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
+    rows: list[dict[str, Any]] = [
+        # NaN is the one value not equal to itself; it is stored as is_nan with value 0.
+        {"run_uuid": run_id, "key": key, "step": step, "timestamp": timestamp,
+         "value": value if value == value else 0.0, "is_nan": value != value}
+        for key, value, timestamp, step in _columns(points)
+    ]  # fmt: skip
+    statements = hot_statements(conn.dialect.name)
+    run_many(conn, statements.insert_metric, rows)
+    newest: dict[str, tuple[int, int, float, dict[str, Any]]] = {}
+    for row in rows:
+        rank = (row["step"], row["timestamp"], row["value"], row)
+        best = newest.get(row["key"])
+        if best is None or rank[:3] > best[:3]:
+            newest[row["key"]] = rank
+    run_many(conn, statements.upsert_latest_metric, [best[3] for best in newest.values()])
+
+
+def _columns(points: Sequence[Metric]) -> Iterable[tuple[str, float, int, int]]:
+    """(key, value, timestamp, step) of each point, straight from the columns when it can."""
+    if isinstance(points, MetricColumns):
+        return zip(points.keys, points.values, points.timestamps, points.steps, strict=True)
+    return ((m.key, m.value, m.timestamp, m.step) for m in points)
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """The hot-path writes, built once per dialect: building a statement costs more than
+    running it."""
+
+    insert_metric: Any
+    upsert_latest_metric: Any
+    upsert_tag: Any
+    insert_param: Any
+
+
+@functools.cache
+def hot_statements(dialect: str) -> _Statements:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    latest = insert(latest_metrics)
+    ex, cur = latest.excluded, latest_metrics.c
+    newer = or_(
+        ex.step > cur.step,
+        and_(ex.step == cur.step, ex.timestamp > cur.timestamp),
+        and_(ex.step == cur.step, ex.timestamp == cur.timestamp, ex.value > cur.value),
+    )
+    tag = insert(tags)
+    return _Statements(
+        insert_metric=insert(metrics).on_conflict_do_nothing(),
+        upsert_latest_metric=latest.on_conflict_do_update(
+            index_elements=["run_uuid", "key"],
+            set_={
+                "step": ex.step,
+                "timestamp": ex.timestamp,
+                "value": ex.value,
+                "is_nan": ex.is_nan,
+            },
+            where=newer,
+        ),
+        upsert_tag=tag.on_conflict_do_update(
+            index_elements=["run_uuid", "key"], set_={"value": tag.excluded.value}
+        ),
+        insert_param=insert(params).on_conflict_do_nothing(),
+    )
+
+
+def dataset_id_of(conn: Connection, experiment_id: int, d: Dataset) -> str:
+    where = (
+        datasets.c.experiment_id == experiment_id,
+        datasets.c.name == d.name,
+        datasets.c.digest == d.digest,
+    )
+    found = conn.execute(select(datasets.c.dataset_uuid).where(*where)).scalar()
+    if found is not None:
+        return str(found)
+    dataset_uuid = uuid.uuid4().hex
+    conn.execute(
+        datasets.insert().values(
+            dataset_uuid=dataset_uuid,
+            experiment_id=experiment_id,
+            name=d.name,
+            digest=d.digest,
+            source_type=d.source_type,
+            source=d.source,
+            schema=d.schema or None,
+            profile=d.profile or None,
+        )
+    )
+    return dataset_uuid
