@@ -66,7 +66,6 @@ runs = Table(
     Column("lifecycle_stage", String(32), nullable=False),
     Column("deleted_time", BigInteger, nullable=True),
     Index("ix_runs_experiment_start", "experiment_id", "start_time", "run_uuid"),
-    sqlite_with_rowid=False,  # one B-tree, clustered by the key
 )
 
 params = Table(

@@ -81,7 +81,6 @@ def upgrade() -> None:
             ["experiment_id"], ["experiments.experiment_id"], ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("run_uuid"),
-        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("runs", schema=None) as batch_op:
         batch_op.create_index(
