@@ -8,6 +8,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -160,4 +161,224 @@ run_input_tags = Table(
     Column("key", String(255), nullable=False),
     Column("value", String(500), nullable=False),
     PrimaryKeyConstraint("run_uuid", "dataset_uuid", "key", name="pk_run_input_tags"),
+)
+
+# --- Logged models (MLflow 3's LoggedModel): a model that lives across runs -----------------
+
+logged_models = Table(
+    "logged_models",
+    metadata,
+    Column("model_id", String(36), primary_key=True),  # "m-" + 32 hex digits
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(500), nullable=False),
+    Column("artifact_location", Text, nullable=False),
+    Column("creation_timestamp_ms", BigInteger, nullable=False),
+    Column("last_updated_timestamp_ms", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False),  # PENDING, READY, UPLOAD_FAILED
+    Column("status_message", Text, nullable=True),
+    Column("lifecycle_stage", String(32), nullable=False),
+    Column("model_type", String(500), nullable=True),
+    Column("source_run_id", String(32), nullable=True),  # no FK: the run may be purged first
+    Index("ix_logged_models_experiment_created", "experiment_id", "creation_timestamp_ms"),
+    Index("ix_logged_models_source_run", "source_run_id"),
+)
+
+logged_model_params = Table(
+    "logged_model_params",
+    metadata,
+    Column(
+        "model_id",
+        String(36),
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(250), nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("model_id", "key", name="pk_logged_model_params"),
+    sqlite_with_rowid=False,
+)
+
+logged_model_tags = Table(
+    "logged_model_tags",
+    metadata,
+    Column(
+        "model_id",
+        String(36),
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(250), nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("model_id", "key", name="pk_logged_model_tags"),
+    sqlite_with_rowid=False,
+)
+
+# A metric logged with model_id=…: it is also an ordinary run metric (in `metrics`); this row
+# ties it to the model, with the dataset it was computed on ("" when none).
+logged_model_metrics = Table(
+    "logged_model_metrics",
+    metadata,
+    Column(
+        "model_id",
+        String(36),
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(250), nullable=False),
+    Column("dataset_name", String(500), nullable=False),
+    Column("dataset_digest", String(36), nullable=False),
+    Column("run_uuid", String(32), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("value", Float(precision=53), nullable=False),
+    Column("is_nan", Boolean, nullable=False),
+    PrimaryKeyConstraint(
+        "model_id",
+        "key",
+        "dataset_name",
+        "dataset_digest",
+        "run_uuid",
+        "step",
+        "timestamp",
+        name="pk_logged_model_metrics",
+    ),
+    sqlite_with_rowid=False,
+)
+
+# runs/outputs: the models a run produced (model_id, step); runs/log-inputs: models it used.
+run_model_outputs = Table(
+    "run_model_outputs",
+    metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column("model_id", String(36), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_uuid", "model_id", name="pk_run_model_outputs"),
+    sqlite_with_rowid=False,
+)
+
+run_model_inputs = Table(
+    "run_model_inputs",
+    metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column("model_id", String(36), nullable=False),
+    PrimaryKeyConstraint("run_uuid", "model_id", name="pk_run_model_inputs"),
+    sqlite_with_rowid=False,
+)
+
+# --- Model registry ----------------------------------------------------------------------------
+# A registered model has a surrogate id, so a rename touches one row. `last_version` hands out
+# version numbers: bumped in the transaction that inserts the version, so concurrent
+# registrations get distinct, gapless numbers, and a deleted version's number is never reused.
+
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("registered_model_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(256), nullable=False),
+    Column("creation_timestamp", BigInteger, nullable=False),
+    Column("last_updated_timestamp", BigInteger, nullable=False),
+    Column("user_id", String(256), nullable=True),
+    Column("description", Text, nullable=True),
+    Column("last_version", Integer, nullable=False),
+    UniqueConstraint("name", name="uq_registered_models_name"),
+)
+
+registered_model_tags = Table(
+    "registered_model_tags",
+    metadata,
+    Column(
+        "registered_model_id",
+        Integer,
+        ForeignKey("registered_models.registered_model_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(250), nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("registered_model_id", "key", name="pk_registered_model_tags"),
+    sqlite_with_rowid=False,
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column(
+        "registered_model_id",
+        Integer,
+        ForeignKey("registered_models.registered_model_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("version", Integer, nullable=False),
+    Column("creation_timestamp", BigInteger, nullable=False),
+    Column("last_updated_timestamp", BigInteger, nullable=False),
+    Column("user_id", String(256), nullable=True),
+    Column("current_stage", String(20), nullable=False),  # legacy stages: None, Staging, ...
+    Column("description", Text, nullable=True),
+    Column("source", Text, nullable=False),  # as the client gave it (runs:/, models:/m-…, s3://)
+    Column("storage_location", Text, nullable=False),  # where the files are: get-download-uri
+    Column("run_id", String(32), nullable=True),
+    Column("run_link", Text, nullable=True),
+    Column("model_id", String(36), nullable=True),  # the LoggedModel, when there is one
+    Column("status", String(32), nullable=False),  # PENDING_REGISTRATION, READY, ...
+    Column("status_message", Text, nullable=True),
+    PrimaryKeyConstraint("registered_model_id", "version", name="pk_model_versions"),
+    Index("ix_model_versions_run_id", "run_id"),
+    Index("ix_model_versions_model_id", "model_id"),
+)
+
+model_version_tags = Table(
+    "model_version_tags",
+    metadata,
+    Column("registered_model_id", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", Text, nullable=False),
+    ForeignKeyConstraint(
+        ["registered_model_id", "version"],
+        ["model_versions.registered_model_id", "model_versions.version"],
+        ondelete="CASCADE",
+        name="fk_model_version_tags_version",
+    ),
+    PrimaryKeyConstraint("registered_model_id", "version", "key", name="pk_model_version_tags"),
+    sqlite_with_rowid=False,
+)
+
+registered_model_aliases = Table(
+    "registered_model_aliases",
+    metadata,
+    Column("registered_model_id", Integer, nullable=False),
+    Column("alias", String(256), nullable=False),
+    Column("version", Integer, nullable=False),
+    ForeignKeyConstraint(
+        ["registered_model_id", "version"],
+        ["model_versions.registered_model_id", "model_versions.version"],
+        ondelete="CASCADE",
+        name="fk_registered_model_aliases_version",
+    ),
+    PrimaryKeyConstraint("registered_model_id", "alias", name="pk_registered_model_aliases"),
+    sqlite_with_rowid=False,
+)
+
+# Everything that happened to a model version, in time order: created, alias moved, tag set,
+# stage changed, comments; later approvals and deployments. Append-only.
+model_version_events = Table(
+    "model_version_events",
+    metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "registered_model_id",
+        Integer,
+        ForeignKey("registered_models.registered_model_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("version", Integer, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("user_id", String(256), nullable=True),
+    Column("kind", String(64), nullable=False),
+    Column("detail", Text, nullable=False),  # JSON object: what changed
+    Index("ix_model_version_events_version", "registered_model_id", "version", "event_id"),
 )
