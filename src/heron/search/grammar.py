@@ -44,7 +44,7 @@ class OrderKey:
     ascending: bool = True
 
 
-_PREFIXES: dict[str, Entity] = {
+PREFIXES: dict[str, Entity] = {
     "metrics": "metric",
     "metric": "metric",
     "params": "param",
@@ -58,28 +58,11 @@ _PREFIXES: dict[str, Entity] = {
     "datasets": "dataset",
     "dataset": "dataset",
 }
-_NUMERIC_OPS: tuple[Op, ...] = ("=", "!=", "<", ">", "<=", ">=")
-_STRING_OPS: tuple[Op, ...] = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
-_KEY_OPS: tuple[Op, ...] = (*_STRING_OPS, "IS NULL", "IS NOT NULL")
+NUMERIC_OPS: tuple[Op, ...] = ("=", "!=", "<", ">", "<=", ">=")
+STRING_OPS: tuple[Op, ...] = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
+KEY_OPS: tuple[Op, ...] = (*STRING_OPS, "IS NULL", "IS NOT NULL")
 _WORD_OPS: dict[str, Op] = {"LIKE": "LIKE", "ILIKE": "ILIKE", "IN": "IN"}
-_EXPERIMENT_TAG_OPS: tuple[Op, ...] = ("=", "!=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL")
-
-_RUN_STRING_ATTRS = ("run_id", "run_name", "status", "user_id", "artifact_uri", "lifecycle_stage")
-_RUN_TIME_ATTRS = ("start_time", "end_time")
-_RUN_ATTR_ALIASES = {"created": "start_time"}
-_RUN_ORDER_ATTRS = (
-    "start_time",
-    "end_time",
-    "run_name",
-    "status",
-    "run_id",
-    "user_id",
-    "artifact_uri",
-)
-_DATASET_KEYS = ("name", "digest", "context")
-_EXPERIMENT_TIME_ATTRS = ("creation_time", "last_update_time")
-_EXPERIMENT_ORDER_ATTRS = ("name", "experiment_id", "creation_time", "last_update_time")
-_INT64 = (-(2**63), 2**63 - 1)
+INT64 = (-(2**63), 2**63 - 1)
 
 _WORD_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _WORD_CHARS = _WORD_START | frozenset("0123456789.-/")
@@ -188,7 +171,7 @@ def _error(what: str, text: str, problem: str) -> InvalidParameter:
     return InvalidParameter(f"Invalid {what} {text!r}: {problem}.")
 
 
-class _Parser:
+class Parser:
     """A cursor over the tokens of one filter or order_by clause."""
 
     def __init__(self, text: str, what: str) -> None:
@@ -248,7 +231,7 @@ class _Parser:
 
     def operator(self) -> Op:
         token = self.take()
-        if token.kind == "symbol" and token.text in _NUMERIC_OPS:
+        if token.kind == "symbol" and token.text in NUMERIC_OPS:
             return token.text
         if token.kind == "word":
             word = token.text.upper()
@@ -273,7 +256,7 @@ class _Parser:
             return self.string_list(op)
         token = self.take()
         if token.kind in ("string", "number"):
-            return token.text if token.kind == "string" else _Number(token.text)
+            return token.text if token.kind == "string" else Number(token.text)
         raise self.fail(f"expected a value after {op}, got {self.describe(token)}")
 
     def string_list(self, op: Op) -> tuple[str, ...]:
@@ -310,17 +293,17 @@ class _Parser:
         raise self.fail(f"expected AND or the end of the filter, got {self.describe(token)}")
 
 
-class _Number(str):
+class Number(str):
     """A numeric literal's lexeme, kept apart from quoted strings until its type is known."""
 
     __slots__ = ()
 
 
-def _clauses(text: str | None, what: str) -> list[tuple[_Parser, str | None, str, Op, Value]]:
+def clauses(text: str | None, what: str) -> list[tuple[Parser, str | None, str, Op, Value]]:
     if text is None or not text.strip():
         return []
-    parser = _Parser(text, what)
-    out: list[tuple[_Parser, str | None, str, Op, Value]] = []
+    parser = Parser(text, what)
+    out: list[tuple[Parser, str | None, str, Op, Value]] = []
     while True:
         prefix, key = parser.identifier()
         op = parser.operator()
@@ -329,164 +312,46 @@ def _clauses(text: str | None, what: str) -> list[tuple[_Parser, str | None, str
             return out
 
 
-def parse_run_filter(text: str | None) -> list[Comparison]:
-    """Parses a runs filter (`metrics.acc > 0.8 AND tags.team = 'x'`) into clauses.
-
-    Raises:
-        InvalidParameter: the text is not a valid filter; the message says where and why.
-    """
-    result = []
-    for parser, prefix, key, op, value in _clauses(text, "filter"):
-        entity = _run_entity(parser, prefix, key)
-        if entity == "attribute":
-            key = _RUN_ATTR_ALIASES.get(key, key)
-        result.append(_typed(parser, entity, key, op, value, _run_ops(entity, key)))
-    return result
-
-
-def parse_experiment_filter(text: str | None) -> list[Comparison]:
-    """Parses an experiments filter (`name LIKE 'a%' AND tags.team = 'x'`) into clauses.
-
-    Raises:
-        InvalidParameter: the text is not a valid filter; the message says where and why.
-    """
-    result = []
-    for parser, prefix, key, op, value in _clauses(text, "filter"):
-        entity = _experiment_entity(parser, prefix, key)
-        if entity == "tag":
-            ops = _EXPERIMENT_TAG_OPS
-        elif key == "name":
-            ops = ("=", "!=", "LIKE", "ILIKE")
-        else:
-            ops = _NUMERIC_OPS
-        result.append(_typed(parser, entity, key, op, value, ops))
-    return result
-
-
-def _run_entity(parser: _Parser, prefix: str | None, key: str) -> Entity:
-    if prefix is None:
-        if _RUN_ATTR_ALIASES.get(key, key) in (*_RUN_STRING_ATTRS, *_RUN_TIME_ATTRS):
-            return "attribute"
-        raise parser.fail(
-            f"{key!r} is not a known identifier; prefix it with metrics., "
-            "params., tags., attributes. or datasets. (e.g. tags.team)"
-        )
-    entity = _PREFIXES.get(prefix.lower())
-    if entity is None:
-        raise parser.fail(
-            f"unknown prefix {prefix!r}; use metrics., params., tags., attributes. or "
-            "datasets. (e.g. tags.team)"
-        )
-    if entity == "attribute":
-        allowed = (*_RUN_STRING_ATTRS, *_RUN_TIME_ATTRS, *_RUN_ATTR_ALIASES)
-        if key not in allowed:
-            raise parser.fail(f"unknown attribute {key!r}; use one of {', '.join(allowed)}")
-    if entity == "dataset" and key not in _DATASET_KEYS:
-        raise parser.fail(f"unknown dataset field {key!r}; use one of {', '.join(_DATASET_KEYS)}")
-    return entity
-
-
-def _run_ops(entity: Entity, key: str) -> tuple[Op, ...]:
-    if entity == "metric" or key in _RUN_TIME_ATTRS:
-        return _NUMERIC_OPS
-    if entity in ("param", "tag"):
-        return _KEY_OPS
-    return _STRING_OPS
-
-
-def _experiment_entity(parser: _Parser, prefix: str | None, key: str) -> Entity:
-    entity = "attribute" if prefix is None else _PREFIXES.get(prefix.lower())
-    if entity == "tag":
-        return "tag"
-    if entity == "attribute" and key in ("name", *_EXPERIMENT_TIME_ATTRS):
-        return "attribute"
-    raise parser.fail(
-        f"unknown identifier {key if prefix is None else prefix + '.' + key!r}; "
-        "use name, creation_time, last_update_time or tags.<key>"
-    )
-
-
-def _typed(
-    parser: _Parser, entity: Entity, key: str, op: Op, value: Value, ops: tuple[Op, ...]
+def typed(
+    parser: Parser, entity: Entity, key: str, op: Op, value: Value, ops: tuple[Op, ...]
 ) -> Comparison:
     """Checks the comparator and gives the value its AST type."""
     shown = f"{entity} {key!r}"
     if op not in ops:
         raise parser.fail(f"{op} cannot be used with {shown}; use one of {', '.join(ops)}")
-    numeric = ops == _NUMERIC_OPS
-    if numeric and not isinstance(value, _Number):
+    numeric = ops == NUMERIC_OPS
+    if numeric and not isinstance(value, Number):
         raise parser.fail(f"{shown} must be compared with an unquoted number, e.g. > 0.5")
-    if not numeric and isinstance(value, _Number):
+    if not numeric and isinstance(value, Number):
         raise parser.fail(f"{shown} must be compared with a quoted string, e.g. = '{value}'")
-    if isinstance(value, _Number):
+    if isinstance(value, Number):
         if entity == "metric":
             return Comparison(entity, key, op, float(value))
         if any(c in value for c in ".eE"):
             raise parser.fail(f"{shown} must be compared with an integer (ms since epoch)")
         number = int(value)
-        if not _INT64[0] <= number <= _INT64[1]:
+        if not INT64[0] <= number <= INT64[1]:
             raise parser.fail(f"{number} is out of range for {shown}")
         return Comparison(entity, key, op, number)
     return Comparison(entity, key, op, value)
 
 
-def parse_run_order_by(clauses: list[str] | tuple[str, ...] | None) -> list[OrderKey]:
-    """Parses run order_by clauses (`metrics.acc DESC`, `start_time`); ASC by default.
-
-    Raises:
-        InvalidParameter: a clause is not `<identifier> [ASC|DESC]` for a sortable field.
-    """
-    result = []
-    for parser, prefix, key in _order_clauses(clauses):
-        entity = "attribute" if prefix is None else _PREFIXES.get(prefix.lower(), "dataset")
-        if entity == "dataset":
-            raise parser.fail(
-                f"cannot order by {prefix!r}; use metrics., params., tags. or attributes. "
-                "(e.g. metrics.acc DESC)"
-            )
-        if entity == "attribute":
-            key = _RUN_ATTR_ALIASES.get(key, key)
-            if key not in _RUN_ORDER_ATTRS:
-                raise parser.fail(
-                    f"cannot order by attribute {key!r}; use one of {', '.join(_RUN_ORDER_ATTRS)}"
-                )
-        result.append(OrderKey(entity, key, _direction(parser)))
-    return result
-
-
-def parse_experiment_order_by(clauses: list[str] | tuple[str, ...] | None) -> list[OrderKey]:
-    """Parses experiment order_by clauses (`name`, `creation_time DESC`); ASC by default.
-
-    Raises:
-        InvalidParameter: a clause is not `<field> [ASC|DESC]` for a sortable field.
-    """
-    result = []
-    for parser, prefix, key in _order_clauses(clauses):
-        entity = "attribute" if prefix is None else _PREFIXES.get(prefix.lower())
-        if entity != "attribute" or key not in _EXPERIMENT_ORDER_ATTRS:
-            raise parser.fail(
-                f"cannot order experiments by it; use one of {', '.join(_EXPERIMENT_ORDER_ATTRS)}"
-            )
-        result.append(OrderKey("attribute", key, _direction(parser)))
-    return result
-
-
-def _order_clauses(
+def order_clauses(
     clauses: list[str] | tuple[str, ...] | None,
-) -> list[tuple[_Parser, str | None, str]]:
+) -> list[tuple[Parser, str | None, str]]:
     if isinstance(clauses, str):
         raise InvalidParameter(f"order_by must be a list of clauses, got the string {clauses!r}")
-    out: list[tuple[_Parser, str | None, str]] = []
+    out: list[tuple[Parser, str | None, str]] = []
     for clause in clauses or ():
         if not isinstance(clause, str) or not clause.strip():
             raise InvalidParameter(f"Invalid order_by clause {clause!r}: it is empty.")
-        parser = _Parser(clause, "order_by clause")
+        parser = Parser(clause, "order_by clause")
         prefix, key = parser.identifier()
         out.append((parser, prefix, key))
     return out
 
 
-def _direction(parser: _Parser) -> bool:
+def direction(parser: Parser) -> bool:
     ascending = True
     if parser.keyword("DESC"):
         ascending = False
