@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from heron.cli.options import console, masked
+from heron.cli.options import backend_store_option, console, masked
 from heron.errors import TemporarilyUnavailable
 
 
@@ -14,12 +14,7 @@ def db() -> None:
 
 
 @db.command()
-@click.option(
-    "--backend-store-uri",
-    default=None,
-    metavar="URI",
-    help="sqlite:///path or postgresql://... Default: SQLite in the data directory.",
-)
+@backend_store_option
 def upgrade(backend_store_uri: str | None) -> None:
     """Runs every schema migration not yet applied (safe to run again)."""
     from sqlalchemy.exc import SQLAlchemyError

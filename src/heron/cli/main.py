@@ -8,6 +8,7 @@ import click
 
 from heron.cli.db import db
 from heron.cli.experiments import experiments
+from heron.cli.gc import gc
 from heron.cli.runs import runs
 from heron.cli.server import server
 from heron.errors import HeronError
@@ -33,3 +34,4 @@ main.add_command(server)
 main.add_command(db)
 main.add_command(experiments)
 main.add_command(runs)
+main.add_command(gc)

@@ -60,3 +60,30 @@ def format_duration(start_ms: int, end_ms: int | None) -> str:
 def masked(uri: str) -> str:
     """The URI with any password replaced by `***`, safe to print."""
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", uri)
+
+
+def backend_store_option(func: F) -> F:
+    return click.option(
+        "--backend-store-uri",
+        default=None,
+        metavar="URI",
+        help="sqlite:///path or postgresql://... Default: SQLite in the data directory.",
+    )(func)
+
+
+def artifacts_destination_option(func: F) -> F:
+    return click.option(
+        "--artifacts-destination",
+        default=None,
+        metavar="PATH|s3://...",
+        help="Where proxied artifacts are stored. Default: <data directory>/artifacts.",
+    )(func)
+
+
+def default_artifact_root_option(func: F) -> F:
+    return click.option(
+        "--default-artifact-root",
+        default=None,
+        metavar="URI",
+        help="Artifact root of new experiments. Default: mlflow-artifacts: (proxied).",
+    )(func)

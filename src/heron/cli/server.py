@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from heron.cli.options import console, masked
+from heron.cli.options import (
+    artifacts_destination_option,
+    backend_store_option,
+    console,
+    default_artifact_root_option,
+    masked,
+)
 from heron.settings import Settings
 
 if TYPE_CHECKING:
@@ -91,24 +97,9 @@ def _prepare_directories(settings: Settings) -> None:
     show_default=True,
     help="Server processes (use PostgreSQL when more than one).",
 )
-@click.option(
-    "--backend-store-uri",
-    default=None,
-    metavar="URI",
-    help="sqlite:///path or postgresql://... Default: SQLite in the data directory.",
-)
-@click.option(
-    "--artifacts-destination",
-    default=None,
-    metavar="PATH|s3://...",
-    help="Where proxied artifacts are stored. Default: <data directory>/artifacts.",
-)
-@click.option(
-    "--default-artifact-root",
-    default=None,
-    metavar="URI",
-    help="Artifact root of new experiments. Default: mlflow-artifacts: (proxied).",
-)
+@backend_store_option
+@artifacts_destination_option
+@default_artifact_root_option
 @click.option(
     "--serve-artifacts/--no-serve-artifacts",
     default=True,

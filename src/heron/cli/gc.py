@@ -1,0 +1,95 @@
+"""`heron gc`: removes deleted runs, logged models and experiments for good, files and rows."""
+
+from __future__ import annotations
+
+import re
+
+import click
+
+from heron.cli.options import (
+    artifacts_destination_option,
+    backend_store_option,
+    console,
+    default_artifact_root_option,
+    format_time,
+)
+
+_UNITS_S = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
+_DURATION = re.compile(r"(\d+)([dhms])")
+
+
+def parse_duration_ms(text: str) -> int:
+    """`1d2h3m4s` (any subset, in that order) as milliseconds."""
+    compact = text.replace(" ", "").lower()
+    parts = _DURATION.findall(compact)
+    if not parts or "".join(n + u for n, u in parts) != compact:
+        raise click.BadParameter(f"{text!r} is not a duration like 30d, 12h or 1d2h30m")
+    return sum(int(n) * _UNITS_S[u] for n, u in parts) * 1000
+
+
+def _ids(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+@click.command()
+@backend_store_option
+@artifacts_destination_option
+@default_artifact_root_option
+@click.option(
+    "--older-than",
+    default=None,
+    metavar="DURATION",
+    help="Only what was deleted at least this long ago, e.g. 30d, 12h, 1d2h30m.",
+)
+@click.option("--experiment-ids", default=None, metavar="ID,...", help="Only these experiments.")
+@click.option("--run-ids", default=None, metavar="ID,...", help="Only these runs.")
+@click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+def gc(
+    backend_store_uri: str | None,
+    artifacts_destination: str | None,
+    default_artifact_root: str | None,
+    older_than: str | None,
+    experiment_ids: str | None,
+    run_ids: str | None,
+    dry_run: bool,
+) -> None:
+    """Removes deleted runs, logged models and experiments for good: their artifacts, then
+    their rows. Without --experiment-ids or --run-ids, everything deleted goes."""
+    from heron.client.uri import sql_uri
+    from heron.clock import now_ms
+    from heron.services.gc import collect_garbage
+    from heron.settings import Settings
+    from heron.store.artifacts.locations import ArtifactLocations
+    from heron.store.sql import Database
+    from heron.store.sql.migrate import upgrade_if_needed
+    from heron.store.sql.purge import SqlPurgeStore
+
+    cutoff = now_ms() - parse_duration_ms(older_than) if older_than else None
+    settings = Settings.for_home(
+        backend_store_uri=backend_store_uri,
+        artifacts_destination=artifacts_destination,
+        default_artifact_root=default_artifact_root,
+    )
+    database = Database(sql_uri(settings.backend_store_uri))
+    try:
+        upgrade_if_needed(database)
+        report = collect_garbage(
+            SqlPurgeStore(database),
+            ArtifactLocations(settings.artifacts_destination, settings.artifact_roots),
+            deleted_before=cutoff,
+            experiment_ids=_ids(experiment_ids),
+            run_ids=_ids(run_ids),
+            dry_run=dry_run,
+        )
+    finally:
+        database.dispose()
+    verb = "Would remove" if dry_run else "Removed"
+    for item in report.removed:
+        kind = item.kind.value.replace("_", " ")
+        console.print(f"{verb} {kind} {item.id} (deleted {format_time(item.deleted_time)})")
+    for item, reason in report.kept:
+        console.print(f"Kept {item.kind.value.replace('_', ' ')} {item.id}: {reason}")
+    if not report.removed and not report.kept:
+        console.print("Nothing to remove")
+    if report.kept:
+        raise SystemExit(1)
