@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import mimetypes
 import os
@@ -15,7 +16,7 @@ from typing import Any, BinaryIO
 import httpx
 import orjson
 
-from heron import mlflow_json
+from heron import integrity, mlflow_json
 from heron.client import multipart, wire
 from heron.entities import (
     DatasetInput,
@@ -37,6 +38,7 @@ API = "/api/2.0/mlflow"
 ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _MAX_ATTEMPTS = 3
+_HASH_CHUNK = 1 << 20
 _FALLBACK_CODES = {
     400: "BAD_REQUEST",
     401: "UNAUTHENTICATED",
@@ -88,12 +90,13 @@ class Transport:
         file = content if hasattr(content, "seek") else None
         seekable = isinstance(file, io.IOBase) and file.seekable()
         start = file.tell() if isinstance(file, io.IOBase) and seekable else 0
-        content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        headers = {"Content-Type": mimetypes.guess_type(path)[0] or "application/octet-stream"}
+        digest = _sha256_of(content, start if seekable else None)
+        if digest is not None:  # the server checks it before it keeps the file
+            headers["Content-Digest"] = integrity.sha256_header(digest)
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
-                response = self._client.put(
-                    path, content=content, headers={"Content-Type": content_type}
-                )
+                response = self._client.put(path, content=content, headers=headers)
             except httpx.TransportError as exc:
                 raise TemporarilyUnavailable(
                     f"Could not upload to the tracking server at {self.base_url}: {exc}"
@@ -124,6 +127,20 @@ class Transport:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _sha256_of(content: BinaryIO | Iterable[bytes], start: int | None) -> bytes | None:
+    """The digest of what an upload will send: bytes, or a seekable file read from `start`
+    (and put back there); None for a stream that can be read only once."""
+    if isinstance(content, bytes | bytearray | memoryview):
+        return hashlib.sha256(content).digest()
+    if start is None or not isinstance(content, io.IOBase):
+        return None
+    digest = hashlib.sha256()
+    while chunk := content.read(_HASH_CHUNK):
+        digest.update(chunk)
+    content.seek(start)
+    return digest.digest()
 
 
 def _stream(response: httpx.Response) -> Iterator[bytes]:

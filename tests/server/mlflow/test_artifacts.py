@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import os
@@ -110,6 +111,52 @@ def test_twenty_megabytes_stream_up_and_down_intact(
             digest.update(chunk)
     assert digest.hexdigest() == expected
     assert _listing(artifact_server.http, base) == [("big.bin", False, 20 << 20)]
+
+
+def test_an_upload_with_the_announced_digest_is_kept(
+    artifact_server: ArtifactServer, base: str
+) -> None:
+    body = os.urandom(300_000)
+    sha256 = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    md5 = base64.b64encode(hashlib.md5(body).digest()).decode()  # noqa: S324 - S3's header
+    headers = {"Content-Digest": f"sha-256=:{sha256}:", "Content-MD5": md5}
+
+    resp = artifact_server.http.put(f"{PROXY}/{base}/ok.bin", content=body, headers=headers)
+
+    assert resp.status_code == 200, resp.text
+    assert artifact_server.http.get(f"{PROXY}/{base}/ok.bin").content == body
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"Content-Digest": "sha-256=:" + base64.b64encode(b"\0" * 32).decode() + ":"},
+        {"Content-MD5": base64.b64encode(b"\0" * 16).decode()},
+    ],
+)
+def test_a_corrupted_upload_is_refused_and_leaves_nothing(
+    artifact_server: ArtifactServer, base: str, header: dict[str, str]
+) -> None:
+    def body() -> Iterator[bytes]:
+        for _ in range(3):
+            yield os.urandom(1 << 20)
+
+    resp = artifact_server.http.put(f"{PROXY}/{base}/bad.bin", content=body(), headers=header)
+
+    assert resp.status_code == 400
+    assert resp.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert "corrupted on the way" in resp.json()["message"]
+    assert artifact_server.http.get(f"{PROXY}/{base}/bad.bin").status_code == 404
+    assert _listing(artifact_server.http, base) == []
+
+
+def test_an_unreadable_digest_header_is_400(artifact_server: ArtifactServer, base: str) -> None:
+    resp = artifact_server.http.put(
+        f"{PROXY}/{base}/x.bin", content=b"x", headers={"Content-Digest": "sha-256=nope"}
+    )
+
+    assert resp.status_code == 400
+    assert "Cannot read Content-Digest" in resp.json()["message"]
 
 
 def test_empty_file_round_trips(artifact_server: ArtifactServer, base: str) -> None:

@@ -14,6 +14,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from heron import integrity
 from heron.entities import FileInfo
 from heron.errors import InvalidParameter, NotImplementedByServer
 from heron.server.routing import under_prefixes
@@ -67,7 +68,11 @@ def proxy_routes(repository: ArtifactRepository | None) -> list[BaseRoute]:
 
     async def upload_artifact(request: Request) -> Response:
         path = paths.clean(request.path_params["path"])
-        chunks = _pulled_chunks(_body_puller(request), anyio.lowlevel.current_token())
+        chunks = integrity.verified(
+            _pulled_chunks(_body_puller(request), anyio.lowlevel.current_token()),
+            length=_content_length(request),
+            digests=integrity.expected_digests(request.headers),
+        )
         try:
             await run_in_threadpool(repo.write, path, chunks)
         except ClientDisconnect:
@@ -223,6 +228,11 @@ def _pulled_chunks(
     """Runs in the writer's thread (or boto3's): fetches each piece of the body from `loop`."""
     while chunk := anyio.from_thread.run(pull, token=loop):
         yield chunk
+
+
+def _content_length(request: Request) -> int | None:
+    value = request.headers.get("content-length")
+    return int(value) if value and value.isdigit() else None
 
 
 async def _disabled(request: Request) -> Response:
