@@ -18,6 +18,7 @@ from heron.entities import (
     Run,
     RunInfo,
 )
+from heron.entities.registry import ModelVersion, RegisteredModel
 
 Json = dict[str, Any]
 
@@ -121,3 +122,50 @@ def run(r: Run) -> Json:
     if r.dataset_inputs:
         inputs["dataset_inputs"] = [dataset_input(i) for i in r.dataset_inputs]
     return {"info": run_info(r.info), "data": data, "inputs": inputs}
+
+# --- Model registry ---------------------------------------------------------------------------
+
+
+def model_version(v: ModelVersion) -> Json:
+    body: Json = {
+        "name": v.name,
+        "version": v.version,
+        "creation_timestamp": v.creation_timestamp,
+        "last_updated_timestamp": v.last_updated_timestamp,
+        "current_stage": str(v.current_stage),
+        "source": v.source,
+        "status": str(v.status),
+    }
+    optional = {
+        "user_id": v.user_id,
+        "description": v.description,
+        "run_id": v.run_id,
+        "run_link": v.run_link,
+        "status_message": v.status_message,
+        "model_id": v.model_id,
+    }
+    body.update({k: value for k, value in optional.items() if value})
+    if v.tags:
+        body["tags"] = key_values(v.tags)
+    if v.aliases:
+        body["aliases"] = list(v.aliases)
+    return body
+
+
+def registered_model(m: RegisteredModel) -> Json:
+    body: Json = {
+        "name": m.name,
+        "creation_timestamp": m.creation_timestamp,
+        "last_updated_timestamp": m.last_updated_timestamp,
+    }
+    if m.user_id:
+        body["user_id"] = m.user_id
+    if m.description:
+        body["description"] = m.description
+    if m.latest_versions:
+        body["latest_versions"] = [model_version(v) for v in m.latest_versions]
+    if m.tags:
+        body["tags"] = key_values(m.tags)
+    if m.aliases:
+        body["aliases"] = [{"alias": a, "version": v} for a, v in m.aliases.items()]
+    return body

@@ -14,6 +14,7 @@ from heron.server import errors, mlflow, system
 from heron.server.auth import IdentityMiddleware
 from heron.server.wire import Endpoints
 from heron.services import AllowAll, ExperimentService, RunService
+from heron.services.registry import RegistryService
 from heron.settings import Settings
 from heron.store.artifacts import open_artifact_repository, supports_multipart
 from heron.store.sql import open_sql_stores
@@ -31,6 +32,13 @@ def create_app(settings: Settings) -> Starlette:
         stores.experiments, authorizer, artifact_roots=settings.artifact_roots
     )
     run_service = RunService(stores.runs, authorizer)
+    registry_service = RegistryService(
+        stores.registered_models,
+        stores.model_versions,
+        stores.model_sources,
+        authorizer,
+        artifact_roots=settings.artifact_roots,
+    )
     artifact_repository = (
         open_artifact_repository(settings.artifacts_destination)
         if settings.serve_artifacts
@@ -47,7 +55,13 @@ def create_app(settings: Settings) -> Starlette:
     api = Endpoints(settings.max_request_bytes, inline=stores.database.answers_at_once)
     return Starlette(
         routes=[
-            *mlflow.routes(api, experiment_service, run_service, artifact_repository),
+            *mlflow.routes(
+                api,
+                experiment_service,
+                run_service,
+                artifact_repository,
+                registry_service=registry_service,
+            ),
             *system.routes(
                 multipart_uploads=artifact_repository is not None
                 and supports_multipart(artifact_repository)

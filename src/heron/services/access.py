@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 Action = Literal["read", "create", "update", "delete"]
-ResourceType = Literal["experiment", "run"]
+ResourceType = Literal["experiment", "run", "registered_model"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from heron.server.mlflow import artifacts, datasets, experiments, logged_models, metrics, runs
+from heron.server.mlflow import registry, registry_versions
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints
 from heron.services import ExperimentService, RunService
+from heron.services.registry import RegistryService
 from heron.store.artifacts import ArtifactRepository
 
 API = "/api/2.0/mlflow"
@@ -19,6 +21,7 @@ def routes(
     experiment_service: ExperimentService,
     run_service: RunService,
     artifact_repository: ArtifactRepository | None = None,
+    registry_service: RegistryService | None = None,
 ) -> list[BaseRoute]:
     """The v2 tracking routes under both prefixes, plus the UI's ajax-only routes, and the
     artifact proxy (`artifact_repository`; None when the server does not serve artifacts)."""
@@ -31,6 +34,9 @@ def routes(
         *metrics.routes(api, run_service),
         *logged_models.routes(api, experiment_service),
     ]
+    if registry_service is not None:
+        shared += registry.routes(api, registry_service)
+        shared += registry_versions.routes(api, registry_service)
     ajax_only = [
         *metrics.ajax_routes(api, run_service),
         *datasets.ajax_routes(api, run_service),

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from heron.store.sql.database import Database
 from heron.store.sql.experiments import SqlExperimentStore
 from heron.store.sql.migrate import upgrade_if_needed
+from heron.store.sql.registry import SqlRegisteredModelStore
+from heron.store.sql.registry_sources import SqlModelSourceStore
+from heron.store.sql.registry_versions import SqlModelVersionStore
 from heron.store.sql.runs import SqlRunStore
 
 
@@ -15,6 +18,9 @@ class SqlStores:
     database: Database
     experiments: SqlExperimentStore
     runs: SqlRunStore
+    registered_models: SqlRegisteredModelStore
+    model_versions: SqlModelVersionStore
+    model_sources: SqlModelSourceStore
 
     def close(self) -> None:
         self.database.dispose()
@@ -29,7 +35,14 @@ def open_sql_stores(
     upgrade_if_needed(database)
     experiments = SqlExperimentStore(database, default_artifact_root=default_artifact_root)
     experiments.ensure_default_experiment()
-    return SqlStores(database, experiments, SqlRunStore(database))
+    return SqlStores(
+        database,
+        experiments,
+        SqlRunStore(database),
+        SqlRegisteredModelStore(database),
+        SqlModelVersionStore(database),
+        SqlModelSourceStore(database),
+    )
 
 
 __all__ = ["Database", "SqlExperimentStore", "SqlRunStore", "SqlStores", "open_sql_stores"]

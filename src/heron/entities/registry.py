@@ -1,0 +1,74 @@
+"""The model registry: registered models, their versions, aliases and activity."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ModelVersionStatus(enum.StrEnum):
+    PENDING_REGISTRATION = "PENDING_REGISTRATION"
+    FAILED_REGISTRATION = "FAILED_REGISTRATION"
+    READY = "READY"
+
+
+class ModelVersionStage(enum.StrEnum):
+    """MLflow's legacy stages, kept for older clients; aliases replace them."""
+
+    NONE = "None"
+    STAGING = "Staging"
+    PRODUCTION = "Production"
+    ARCHIVED = "Archived"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegisteredModelAlias:
+    alias: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelVersion:
+    name: str
+    version: str  # decimal, as MLflow's wire has it
+    creation_timestamp: int  # ms since epoch
+    last_updated_timestamp: int  # ms since epoch
+    current_stage: ModelVersionStage = ModelVersionStage.NONE
+    source: str = ""  # as the client gave it: runs:/..., models:/m-..., a storage URI
+    storage_location: str = ""  # where the files are (get-download-uri)
+    user_id: str | None = None
+    description: str | None = None
+    run_id: str | None = None
+    run_link: str | None = None
+    model_id: str | None = None
+    status: ModelVersionStatus = ModelVersionStatus.READY
+    status_message: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    aliases: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegisteredModel:
+    name: str
+    creation_timestamp: int  # ms since epoch
+    last_updated_timestamp: int  # ms since epoch
+    user_id: str | None = None
+    description: str | None = None
+    latest_versions: Sequence[ModelVersion] = ()  # the newest version in each stage
+    tags: Mapping[str, str] = field(default_factory=dict)
+    aliases: Mapping[str, str] = field(default_factory=dict)  # alias -> version
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelVersionEvent:
+    """One entry of a model version's activity log: who did what, when."""
+
+    event_id: int
+    name: str
+    version: str
+    timestamp: int  # ms since epoch
+    user_id: str | None
+    kind: str  # created, alias_set, alias_deleted, tag_set, tag_deleted, stage_changed, ...
+    detail: Mapping[str, Any] = field(default_factory=dict)

@@ -1,0 +1,385 @@
+"""Model registry rules: registered models, versions, aliases, legacy stages, activity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from heron.entities import Page
+from heron.entities.registry import (
+    ModelVersion,
+    ModelVersionEvent,
+    ModelVersionStage,
+    RegisteredModel,
+)
+from heron.errors import InvalidParameter, NotFound
+from heron.search import registry as registry_search
+from heron.services import validation as v
+from heron.services.access import Action, Authorizer, current_identity
+from heron.services.registry_rules import (
+    SourceResolver,
+    check_alias,
+    check_description,
+    check_model_name,
+    check_tag,
+    check_tags,
+    check_version,
+)
+from heron.store.registry import (
+    ModelSourceStore,
+    ModelVersionStore,
+    NewModelVersion,
+    RegisteredModelStore,
+    RegistryQuery,
+)
+
+MAX_MODEL_SEARCH = 1000
+MAX_VERSION_SEARCH = 200_000
+MAX_COMMENT = 10_000
+PROMPT_TAG = "mlflow.prompt.is_prompt"
+
+# (entity, action, payload): a committed change, for webhooks (MLflow's event names).
+RegistryListener = Callable[[str, str, Mapping[str, Any]], None]
+
+
+class RegistryService:
+    def __init__(
+        self,
+        models: RegisteredModelStore,
+        versions: ModelVersionStore,
+        sources: ModelSourceStore,
+        authorizer: Authorizer,
+        *,
+        artifact_roots: Sequence[str],
+    ) -> None:
+        self._models = models
+        self._versions = versions
+        self._authorizer = authorizer
+        self._resolver = SourceResolver(sources, artifact_roots, self._version_or_alias)
+        self._listeners: list[RegistryListener] = []
+
+    def add_listener(self, listener: RegistryListener) -> None:
+        """`listener(entity, action, payload)` runs after each change is committed."""
+        self._listeners.append(listener)
+
+    def _emit(self, entity: str, action: str, payload: Mapping[str, Any]) -> None:
+        for listener in self._listeners:
+            listener(entity, action, payload)
+
+    def _check(self, action: Action, name: str) -> str | None:
+        identity = current_identity()
+        self._authorizer.check(identity, action, "registered_model", name)
+        return identity.name
+
+    # Registered models
+
+    def create_registered_model(
+        self,
+        name: str,
+        *,
+        tags: Mapping[str, str] | None = None,
+        description: str | None = None,
+    ) -> RegisteredModel:
+        check_model_name(name)
+        actor = self._check("create", name)
+        model = self._models.create_registered_model(
+            name,
+            tags=check_tags("Registered model tag", tags),
+            description=check_description(description),
+            actor=actor,
+        )
+        self._emit(
+            "REGISTERED_MODEL",
+            "CREATED",
+            {"name": name, "tags": dict(model.tags), "description": model.description},
+        )
+        return model
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        check_model_name(name)
+        self._check("read", name)
+        return self._models.get_registered_model(name)
+
+    def search_registered_models(
+        self,
+        *,
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page[RegisteredModel]:
+        self._check("read", "")
+        parsed = registry_search.parse_registered_model_filter(filter_string)
+        query = RegistryQuery(
+            filter=parsed,
+            order_by=registry_search.parse_registered_model_order_by(list(order_by or [])),
+            max_results=v.check_max_results(max_results, MAX_MODEL_SEARCH),
+            page_token=page_token or None,
+            include_prompts=_asks_for_prompts(parsed),
+        )
+        return self._models.search_registered_models(query)
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        check_model_name(name)
+        check_model_name(new_name, "new_name")
+        self._check("update", name)
+        return self._models.rename_registered_model(name, new_name)
+
+    def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
+        check_model_name(name)
+        self._check("update", name)
+        return self._models.update_registered_model(
+            name, description=check_description(description)
+        )
+
+    def delete_registered_model(self, name: str) -> None:
+        check_model_name(name)
+        self._check("delete", name)
+        self._models.delete_registered_model(name)
+
+    def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
+        check_model_name(name)
+        check_tag("Registered model tag", key, value)
+        self._check("update", name)
+        self._models.set_registered_model_tag(name, key, value)
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        check_model_name(name)
+        v.check_string("key", key)
+        self._check("update", name)
+        self._models.delete_registered_model_tag(name, key)
+
+    def set_registered_model_alias(self, name: str, alias: str, version: str) -> None:
+        check_model_name(name)
+        check_alias(alias)
+        version = check_version(version)
+        actor = self._check("update", name)
+        self._models.set_registered_model_alias(name, alias, version, actor=actor)
+        self._emit(
+            "MODEL_VERSION_ALIAS", "CREATED", {"name": name, "alias": alias, "version": version}
+        )
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        check_model_name(name)
+        v.check_string("alias", alias)
+        actor = self._check("update", name)
+        self._models.delete_registered_model_alias(name, alias, actor=actor)
+        self._emit("MODEL_VERSION_ALIAS", "DELETED", {"name": name, "alias": alias})
+
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]:
+        check_model_name(name)
+        self._check("read", name)
+        return self._models.get_latest_versions(name, [_stage(s) for s in stages or ()])
+
+    # Model versions
+
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        *,
+        run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        model_id: str | None = None,
+    ) -> ModelVersion:
+        check_model_name(name)
+        actor = self._check("update", name)
+        if run_id:
+            v.check_run_id(run_id)
+        resolved = self._resolver.resolve(source, run_id or None, model_id or None)
+        version = self._versions.create_model_version(
+            name,
+            NewModelVersion(
+                source=source,
+                storage_location=resolved.storage_location,
+                run_id=resolved.run_id,
+                run_link=run_link or None,
+                model_id=resolved.model_id,
+                description=check_description(description),
+                tags=check_tags("Model version tag", tags),
+            ),
+            actor=actor,
+        )
+        self._emit(
+            "MODEL_VERSION",
+            "CREATED",
+            {
+                "name": name,
+                "version": version.version,
+                "source": source,
+                "run_id": version.run_id,
+                "tags": dict(version.tags),
+                "description": version.description,
+            },
+        )
+        return version
+
+    def get_model_version(self, name: str, version: str) -> ModelVersion:
+        check_model_name(name)
+        version = check_version(version)
+        self._check("read", name)
+        return self._versions.get_model_version(name, version)
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        check_model_name(name)
+        v.check_string("alias", alias)
+        self._check("read", name)
+        return self._versions.get_model_version_by_alias(name, alias)
+
+    def get_model_version_download_uri(self, name: str, version: str) -> str:
+        return self.get_model_version(name, version).storage_location
+
+    def search_model_versions(
+        self,
+        *,
+        filter_string: str | None = None,
+        max_results: int = MAX_VERSION_SEARCH,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page[ModelVersion]:
+        self._check("read", "")
+        parsed = registry_search.parse_model_version_filter(filter_string)
+        query = RegistryQuery(
+            filter=parsed,
+            order_by=registry_search.parse_model_version_order_by(list(order_by or [])),
+            max_results=v.check_max_results(max_results, MAX_VERSION_SEARCH),
+            page_token=page_token or None,
+            include_prompts=_asks_for_prompts(parsed),
+        )
+        return self._versions.search_model_versions(query)
+
+    def update_model_version(
+        self, name: str, version: str, description: str | None = None
+    ) -> ModelVersion:
+        check_model_name(name)
+        version = check_version(version)
+        actor = self._check("update", name)
+        return self._versions.update_model_version(
+            name, version, description=check_description(description), actor=actor
+        )
+
+    def transition_model_version_stage(
+        self, name: str, version: str, stage: str, archive_existing_versions: bool = False
+    ) -> ModelVersion:
+        """Legacy stages (None, Staging, Production, Archived); aliases replace them."""
+        check_model_name(name)
+        version = check_version(version)
+        target = _stage(stage)
+        if archive_existing_versions and target not in (
+            ModelVersionStage.STAGING,
+            ModelVersionStage.PRODUCTION,
+        ):
+            raise InvalidParameter(
+                f"Model version transition cannot archive existing model versions because "
+                f"'{target}' is not an Active stage. Valid stages are Staging and Production."
+            )
+        actor = self._check("update", name)
+        changed = self._versions.transition_model_version_stage(
+            name,
+            version,
+            target,
+            archive_existing_versions=archive_existing_versions,
+            actor=actor,
+        )
+        self._emit(
+            "MODEL_VERSION", "UPDATED", {"name": name, "version": version, "stage": str(target)}
+        )
+        return changed
+
+    def delete_model_version(self, name: str, version: str) -> None:
+        check_model_name(name)
+        version = check_version(version)
+        self._check("delete", name)
+        self._versions.delete_model_version(name, version)
+
+    def set_model_version_tag(self, name: str, version: str, key: str, value: str) -> None:
+        check_model_name(name)
+        version = check_version(version)
+        check_tag("Model version tag", key, value)
+        actor = self._check("update", name)
+        self._versions.set_model_version_tag(name, version, key, value, actor=actor)
+        self._emit(
+            "MODEL_VERSION_TAG",
+            "SET",
+            {"name": name, "version": version, "key": key, "value": value},
+        )
+
+    def delete_model_version_tag(self, name: str, version: str, key: str) -> None:
+        check_model_name(name)
+        version = check_version(version)
+        v.check_string("key", key)
+        actor = self._check("update", name)
+        self._versions.delete_model_version_tag(name, version, key, actor=actor)
+        self._emit("MODEL_VERSION_TAG", "DELETED", {"name": name, "version": version, "key": key})
+
+    def copy_model_version(self, src_name: str, src_version: str, dst_name: str) -> ModelVersion:
+        """A new version of `dst_name` (created when missing) with the files, run and tags of
+        `src_name` version `src_version`; its source is `models:/<src_name>/<src_version>`."""
+        source = self.get_model_version(src_name, src_version)
+        check_model_name(dst_name)
+        try:
+            self.get_registered_model(dst_name)
+        except NotFound:
+            self.create_registered_model(dst_name)
+        return self.create_model_version(
+            dst_name,
+            f"models:/{source.name}/{source.version}",
+            run_id=source.run_id,
+            tags=source.tags,
+            run_link=source.run_link,
+            description=source.description,
+            model_id=source.model_id,
+        )
+
+    # Activity
+
+    def list_model_version_activity(self, name: str, version: str) -> list[ModelVersionEvent]:
+        check_model_name(name)
+        version = check_version(version)
+        self._check("read", name)
+        return self._versions.list_model_version_events(name, version)
+
+    def add_model_version_comment(self, name: str, version: str, comment: str) -> ModelVersionEvent:
+        check_model_name(name)
+        version = check_version(version)
+        text = v.check_string("comment", comment)
+        if not text.strip():
+            raise InvalidParameter("Missing value for required parameter 'comment'")
+        v.check_length("Comment", text, MAX_COMMENT)
+        actor = self._check("read", name)
+        return self._versions.add_model_version_event(
+            name, version, "comment", {"comment": text}, actor=actor
+        )
+
+    def _version_or_alias(self, name: str, version: str) -> ModelVersion:
+        """`version` is a number, "latest", or "@alias" (from a models:/ source URI)."""
+        if version.startswith("@"):
+            return self.get_model_version_by_alias(name, version[1:])
+        if version == "latest":
+            latest = max(self.get_latest_versions(name), key=lambda m: int(m.version), default=None)
+            if latest is None:
+                raise InvalidParameter(f"Registered model {name!r} has no versions")
+            return latest
+        return self.get_model_version(name, version)
+
+
+def _stage(stage: str) -> ModelVersionStage:
+    """A legacy stage by name, in any case (MLflow's spelling comes back)."""
+    for known in ModelVersionStage:
+        if isinstance(stage, str) and stage.lower() == known.value.lower():
+            return known
+    names = ", ".join(s.value for s in ModelVersionStage)
+    raise InvalidParameter(f"Invalid Model Version stage: {stage!r}. Value must be one of {names}.")
+
+
+def _asks_for_prompts(filter_: Sequence[Any]) -> bool:
+    """MLflow compat: prompts appear only when the filter asks for them by their tag."""
+    for c in filter_:
+        if c.entity == "tag" and c.key == PROMPT_TAG and isinstance(c.value, str):
+            value = c.value.lower()
+            return (c.op == "=" and value == "true") or (c.op == "!=" and value == "false")
+    return False

@@ -1,0 +1,172 @@
+"""The model registry's store ports: registered models, model versions, where sources live.
+
+Every write takes `actor` (who is asking) so the version's activity log is written in the
+same transaction as the change it records."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from heron.entities import Page
+from heron.entities.registry import (
+    ModelVersion,
+    ModelVersionEvent,
+    ModelVersionStage,
+    RegisteredModel,
+)
+from heron.search import Comparison, OrderKey
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegistryQuery:
+    """A search of registered models or of model versions (the filter names their fields)."""
+
+    filter: Sequence[Comparison] = ()
+    order_by: Sequence[OrderKey] = ()
+    max_results: int = 100
+    page_token: str | None = None
+    include_prompts: bool = False  # MLflow compat: prompts are left out unless asked for
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewModelVersion:
+    source: str
+    storage_location: str
+    run_id: str | None = None
+    run_link: str | None = None
+    model_id: str | None = None
+    description: str | None = None
+    tags: Mapping[str, str] | None = None
+
+
+class RegisteredModelStore(Protocol):
+    def create_registered_model(
+        self,
+        name: str,
+        *,
+        tags: Mapping[str, str],
+        description: str | None,
+        actor: str | None,
+    ) -> RegisteredModel:
+        """Raises AlreadyExists."""
+        ...
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        """Raises NotFound."""
+        ...
+
+    def search_registered_models(self, query: RegistryQuery) -> Page[RegisteredModel]: ...
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        """Raises NotFound, AlreadyExists."""
+        ...
+
+    def update_registered_model(self, name: str, *, description: str | None) -> RegisteredModel: ...
+
+    def delete_registered_model(self, name: str) -> None:
+        """Deletes the model with its versions, tags, aliases and activity."""
+        ...
+
+    def set_registered_model_tag(self, name: str, key: str, value: str) -> None: ...
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        """Raises NotFound when the model or the tag does not exist."""
+        ...
+
+    def set_registered_model_alias(
+        self, name: str, alias: str, version: str, *, actor: str | None
+    ) -> None:
+        """Points `alias` at `version`, moving it when it pointed elsewhere."""
+        ...
+
+    def delete_registered_model_alias(self, name: str, alias: str, *, actor: str | None) -> None:
+        """Raises NotFound when the model or the alias does not exist."""
+        ...
+
+    def get_latest_versions(
+        self, name: str, stages: Sequence[ModelVersionStage]
+    ) -> list[ModelVersion]:
+        """The newest version in each of `stages` (every stage when empty)."""
+        ...
+
+
+class ModelVersionStore(Protocol):
+    def create_model_version(
+        self, name: str, version: NewModelVersion, *, actor: str | None
+    ) -> ModelVersion:
+        """The next version number of `name` (never one used before). Raises NotFound."""
+        ...
+
+    def get_model_version(self, name: str, version: str) -> ModelVersion:
+        """Raises NotFound."""
+        ...
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        """Raises NotFound."""
+        ...
+
+    def search_model_versions(self, query: RegistryQuery) -> Page[ModelVersion]: ...
+
+    def update_model_version(
+        self, name: str, version: str, *, description: str | None, actor: str | None
+    ) -> ModelVersion: ...
+
+    def transition_model_version_stage(
+        self,
+        name: str,
+        version: str,
+        stage: ModelVersionStage,
+        *,
+        archive_existing_versions: bool,
+        actor: str | None,
+    ) -> ModelVersion: ...
+
+    def delete_model_version(self, name: str, version: str) -> None:
+        """Deletes the version with its tags and aliases; its number is never reused."""
+        ...
+
+    def set_model_version_tag(
+        self, name: str, version: str, key: str, value: str, *, actor: str | None
+    ) -> None: ...
+
+    def delete_model_version_tag(
+        self, name: str, version: str, key: str, *, actor: str | None
+    ) -> None: ...
+
+    def add_model_version_event(
+        self,
+        name: str,
+        version: str,
+        kind: str,
+        detail: Mapping[str, Any],
+        *,
+        actor: str | None,
+    ) -> ModelVersionEvent:
+        """Appends to the activity log (comments, approvals, deployments)."""
+        ...
+
+    def list_model_version_events(self, name: str, version: str) -> list[ModelVersionEvent]:
+        """The version's activity, oldest first. Raises NotFound."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoggedModelSource:
+    model_id: str
+    artifact_location: str
+    source_run_id: str | None
+    experiment_id: str
+
+
+class ModelSourceStore(Protocol):
+    """Where a version's files are: the LoggedModels and runs a source URI may name."""
+
+    def find_logged_model(self, model_id: str) -> LoggedModelSource | None: ...
+
+    def find_run_logged_model(self, run_id: str, name: str) -> LoggedModelSource | None:
+        """The newest LoggedModel named `name` that run `run_id` produced."""
+        ...
+
+    def find_run_artifact_uri(self, run_id: str) -> str | None: ...

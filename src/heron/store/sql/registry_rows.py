@@ -1,0 +1,236 @@
+"""The registry's rows read back into entities, a constant number of queries for any page,
+and the lookups and activity-log writes both registry stores share."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Select, Table, and_, func, insert, select
+
+from heron.clock import now_ms
+from heron.entities.registry import (
+    ModelVersion,
+    ModelVersionStage,
+    ModelVersionStatus,
+    RegisteredModel,
+)
+from heron.errors import NotFound
+from heron.store.sql.database import insert_for
+from heron.store.sql.tables import (
+    model_version_events,
+    model_version_tags,
+    model_versions,
+    registered_model_aliases,
+    registered_model_tags,
+    registered_models,
+)
+
+rm = registered_models
+mv = model_versions
+
+
+def model_not_found(name: str) -> NotFound:
+    return NotFound(f"Registered Model with name={name} not found")
+
+
+def version_not_found(name: str, version: int | str) -> NotFound:
+    return NotFound(f"Model Version (name={name}, version={version}) not found")
+
+
+def model_row_id(conn: Connection, name: str) -> int:
+    """The surrogate id of the model called `name`. Raises NotFound."""
+    found = conn.execute(
+        select(rm.c.registered_model_id).where(rm.c.name == name)
+    ).scalar_one_or_none()
+    if found is None:
+        raise model_not_found(name)
+    return int(found)
+
+
+def require_version(conn: Connection, name: str, version: int) -> int:
+    """The model's id when it has `version`. Raises NotFound."""
+    model_id = model_row_id(conn, name)
+    found = conn.execute(
+        select(mv.c.version).where(mv.c.registered_model_id == model_id, mv.c.version == version)
+    ).first()
+    if found is None:
+        raise version_not_found(name, version)
+    return model_id
+
+
+def upsert(
+    conn: Connection, table: Table, keys: Mapping[str, Any], values: Mapping[str, Any]
+) -> None:
+    """INSERT, or UPDATE `values` of the row with the same primary key `keys`."""
+    stmt = insert_for(conn, table).values(**keys, **values)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={k: stmt.excluded[k] for k in values}
+        )
+    )
+
+
+def touch_version(conn: Connection, model_id: int, version: int) -> None:
+    now = now_ms()
+    conn.execute(
+        mv.update()
+        .where(mv.c.registered_model_id == model_id, mv.c.version == version)
+        .values(last_updated_timestamp=now)
+    )
+
+
+def record_event(
+    conn: Connection,
+    model_id: int,
+    version: int,
+    kind: str,
+    detail: Mapping[str, Any],
+    actor: str | None,
+) -> int:
+    """Appends one entry to a version's activity log, in the caller's transaction."""
+    return int(
+        conn.execute(
+            insert(model_version_events)
+            .values(
+                registered_model_id=model_id,
+                version=version,
+                timestamp=now_ms(),
+                user_id=actor,
+                kind=kind,
+                detail=orjson.dumps(dict(detail)).decode(),
+            )
+            .returning(model_version_events.c.event_id)
+        ).scalar_one()
+    )
+
+
+def version_select() -> Select[Any]:
+    """Every version column and its model's name, for `load_versions`."""
+    return select(mv, rm.c.name).join(rm, rm.c.registered_model_id == mv.c.registered_model_id)
+
+
+def load_versions(conn: Connection, rows: Sequence[Any]) -> list[ModelVersion]:
+    """Versions from rows of `version_select()`, with their tags and aliases (two queries)."""
+    if not rows:
+        return []
+    model_ids = sorted({row.registered_model_id for row in rows})
+    wanted = {(row.registered_model_id, row.version) for row in rows}
+    tags: dict[tuple[int, int], dict[str, str]] = defaultdict(dict)
+    for tag in _rows_of(
+        conn, model_version_tags, model_version_tags.c.registered_model_id, model_ids
+    ):
+        key = (tag.registered_model_id, tag.version)
+        if key in wanted:
+            tags[key][tag.key] = tag.value
+    aliases: dict[tuple[int, int], list[str]] = defaultdict(list)
+    alias_rows = _rows_of(
+        conn, registered_model_aliases, registered_model_aliases.c.registered_model_id, model_ids
+    )
+    for alias in sorted(alias_rows, key=lambda a: a.alias):
+        aliases[(alias.registered_model_id, alias.version)].append(alias.alias)
+    return [
+        version_entity(
+            row,
+            tags[(row.registered_model_id, row.version)],
+            aliases[(row.registered_model_id, row.version)],
+        )
+        for row in rows
+    ]
+
+
+def version_entity(row: Any, tags: Mapping[str, str], aliases: Sequence[str]) -> ModelVersion:
+    return ModelVersion(
+        name=row.name,
+        version=str(row.version),
+        creation_timestamp=row.creation_timestamp,
+        last_updated_timestamp=row.last_updated_timestamp,
+        user_id=row.user_id,
+        current_stage=ModelVersionStage(row.current_stage),
+        description=row.description,
+        source=row.source,
+        storage_location=row.storage_location,
+        run_id=row.run_id,
+        run_link=row.run_link,
+        model_id=row.model_id,
+        status=ModelVersionStatus(row.status),
+        status_message=row.status_message,
+        tags=dict(tags),
+        aliases=tuple(aliases),
+    )
+
+
+def load_models(conn: Connection, rows: Sequence[Any]) -> list[RegisteredModel]:
+    """Models from `registered_models` rows, with tags, aliases and the latest version of
+    each stage (four queries for any number of models)."""
+    if not rows:
+        return []
+    ids = [row.registered_model_id for row in rows]
+    tags: dict[int, dict[str, str]] = defaultdict(dict)
+    for tag in _rows_of(
+        conn, registered_model_tags, registered_model_tags.c.registered_model_id, ids
+    ):
+        tags[tag.registered_model_id][tag.key] = tag.value
+    aliases: dict[int, dict[str, str]] = defaultdict(dict)
+    alias_rows = _rows_of(
+        conn, registered_model_aliases, registered_model_aliases.c.registered_model_id, ids
+    )
+    for alias in sorted(alias_rows, key=lambda a: a.alias):
+        aliases[alias.registered_model_id][alias.alias] = str(alias.version)
+    latest: dict[int, list[ModelVersion]] = defaultdict(list)
+    latest_rows = _latest_rows(conn, ids, ())
+    for row, version in zip(latest_rows, load_versions(conn, latest_rows), strict=True):
+        latest[row.registered_model_id].append(version)
+    return [
+        RegisteredModel(
+            name=row.name,
+            creation_timestamp=row.creation_timestamp,
+            last_updated_timestamp=row.last_updated_timestamp,
+            user_id=row.user_id,
+            description=row.description,
+            latest_versions=tuple(latest[row.registered_model_id]),
+            tags=tags[row.registered_model_id],
+            aliases=aliases[row.registered_model_id],
+        )
+        for row in rows
+    ]
+
+
+def latest_per_stage(
+    conn: Connection, model_ids: Sequence[int], stages: Iterable[ModelVersionStage]
+) -> list[ModelVersion]:
+    """The newest version in each stage of each model, ordered by model then version."""
+    return load_versions(conn, _latest_rows(conn, model_ids, stages))
+
+
+def _latest_rows(
+    conn: Connection, model_ids: Sequence[int], stages: Iterable[ModelVersionStage]
+) -> list[Any]:
+    wanted = [str(s) for s in stages]
+    newest = select(
+        mv.c.registered_model_id, mv.c.current_stage, func.max(mv.c.version).label("version")
+    ).where(mv.c.registered_model_id.in_(model_ids))
+    if wanted:
+        newest = newest.where(mv.c.current_stage.in_(wanted))
+    newest_q = newest.group_by(mv.c.registered_model_id, mv.c.current_stage).subquery()
+    rows = conn.execute(
+        version_select()
+        .join(
+            newest_q,
+            and_(
+                newest_q.c.registered_model_id == mv.c.registered_model_id,
+                newest_q.c.version == mv.c.version,
+            ),
+        )
+        .order_by(mv.c.registered_model_id, mv.c.version)
+    ).all()
+    return list(rows)
+
+
+def _rows_of(conn: Connection, table: Any, column: Any, ids: Sequence[int]) -> list[Any]:
+    out: list[Any] = []
+    for start in range(0, len(ids), 5000):  # under every driver's bound-parameter limit
+        out.extend(conn.execute(select(table).where(column.in_(ids[start : start + 5000]))).all())
+    return out

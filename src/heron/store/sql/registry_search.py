@@ -1,0 +1,202 @@
+"""Registry searches compiled to SQL and paged by keyset tokens.
+
+A filter clause on a field is a comparison on its column; one on a tag is a correlated EXISTS
+served by the tag table's primary key. Every ORDER BY ends with the row's unique key, so a
+page token (the sort values of a page's last row and a fingerprint of the query) names the
+exact row the next page starts after."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, select
+
+from heron.errors import InvalidParameter
+from heron.search import Comparison, OrderKey
+from heron.store.registry import RegistryQuery
+from heron.store.sql.registry_rows import mv, rm, version_select
+from heron.store.sql.tables import model_version_tags, registered_model_tags
+
+PROMPT_TAG = "mlflow.prompt.is_prompt"
+_MAX_TOKEN_CHARS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Keyset:
+    """A compiled search: `select` (max_results + 1 rows, sort values labelled k0..kN)."""
+
+    select: Select[Any]
+    width: int
+    fingerprint: str
+
+    def token_after(self, row: Any) -> str:
+        values = row._mapping
+        payload = [self.fingerprint, [values[f"k{i}"] for i in range(self.width)]]
+        return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
+
+
+def registered_models(query: RegistryQuery) -> Keyset:
+    conditions = [_model_condition(c) for c in query.filter]
+    if not query.include_prompts:
+        conditions.append(not_(_has_tag(registered_model_tags, _model_owner(), PROMPT_TAG, "true")))
+    columns = {
+        "name": rm.c.name,
+        "creation_timestamp": rm.c.creation_timestamp,
+        "last_updated_timestamp": rm.c.last_updated_timestamp,
+    }
+    keys = [(columns[o.key], o.ascending) for o in query.order_by]
+    if not any(o.key == "name" for o in query.order_by):
+        keys.append((rm.c.name, True))  # names are unique: the order is total
+    return _keyset(select(rm), keys, conditions, query, "models")
+
+
+def model_versions(query: RegistryQuery) -> Keyset:
+    conditions = [_version_condition(c) for c in query.filter]
+    if not query.include_prompts:
+        conditions.append(not_(_has_tag(model_version_tags, _version_owner(), PROMPT_TAG, "true")))
+    columns = {
+        "name": rm.c.name,
+        "version_number": mv.c.version,
+        "creation_timestamp": mv.c.creation_timestamp,
+        "last_updated_timestamp": mv.c.last_updated_timestamp,
+    }
+    order = list(query.order_by) or [
+        OrderKey("attribute", "last_updated_timestamp", False),
+        OrderKey("attribute", "name", True),
+        OrderKey("attribute", "version_number", False),
+    ]
+    keys = [(columns[o.key], o.ascending) for o in order]
+    named = {o.key for o in order}
+    if "name" not in named:
+        keys.append((rm.c.name, True))
+    if "version_number" not in named:
+        keys.append((mv.c.version, True))
+    return _keyset(version_select(), keys, conditions, query, "versions")
+
+
+def _keyset(
+    base: Select[Any],
+    keys: list[tuple[Any, bool]],
+    conditions: list[ColumnElement[bool]],
+    query: RegistryQuery,
+    what: str,
+) -> Keyset:
+    fingerprint = hashlib.sha256(
+        repr((what, tuple(query.filter), tuple(query.order_by), query.include_prompts)).encode()
+    ).hexdigest()[:16]
+    if query.page_token is not None:
+        conditions.append(_after(keys, _decode(query.page_token, fingerprint, len(keys))))
+    stmt = (
+        base.add_columns(*(column.label(f"k{i}") for i, (column, _) in enumerate(keys)))
+        .where(*conditions)
+        .order_by(*(column.asc() if up else column.desc() for column, up in keys))
+        .limit(query.max_results + 1)
+    )
+    return Keyset(stmt, len(keys), fingerprint)
+
+
+def _after(keys: list[tuple[Any, bool]], values: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly after `values` in the order of `keys` (no key is ever NULL)."""
+    later: ColumnElement[bool] | None = None
+    for (column, up), value in zip(reversed(keys), reversed(values), strict=True):
+        beyond = column > value if up else column < value
+        later = beyond if later is None else or_(beyond, and_(column == value, later))
+    assert later is not None  # noqa: S101 - every search has a key
+    return later
+
+
+def _decode(token: str, fingerprint: str, width: int) -> list[Any]:
+    bad = InvalidParameter(
+        "Invalid page_token: it is corrupted or was not issued for this search; repeat the "
+        "search without page_token and page with the tokens it returns"
+    )
+    if len(token) > _MAX_TOKEN_CHARS:
+        raise bad
+    try:
+        payload = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except ValueError:
+        raise bad from None
+    if not (isinstance(payload, list) and len(payload) == 2 and payload[0] == fingerprint):
+        raise bad
+    values = payload[1]
+    if not isinstance(values, list) or len(values) != width:
+        raise bad
+    if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
+        raise bad
+    return values
+
+
+def _model_owner() -> ColumnElement[bool]:
+    return registered_model_tags.c.registered_model_id == rm.c.registered_model_id
+
+
+def _version_owner() -> ColumnElement[bool]:
+    t = model_version_tags
+    return and_(t.c.registered_model_id == mv.c.registered_model_id, t.c.version == mv.c.version)
+
+
+def _has_tag(table: Any, owner: ColumnElement[bool], key: str, value: str) -> Any:
+    return exists().where(owner, table.c.key == key, table.c.value == value)
+
+
+def _model_condition(c: Comparison) -> ColumnElement[bool]:
+    if c.entity == "tag":
+        t = registered_model_tags
+        return exists().where(_model_owner(), t.c.key == c.key, compare(t.c.value, c))
+    return compare(rm.c.name, c)
+
+
+def _version_condition(c: Comparison) -> ColumnElement[bool]:
+    if c.entity == "tag":
+        t = model_version_tags
+        return exists().where(_version_owner(), t.c.key == c.key, compare(t.c.value, c))
+    column = {
+        "name": rm.c.name,
+        "run_id": mv.c.run_id,
+        "source_path": mv.c.source,
+        "version_number": mv.c.version,
+    }[c.key]
+    return compare(column, c)
+
+
+def compare(column: ColumnElement[Any], c: Comparison) -> ColumnElement[bool]:
+    """`column <op> value` for one parsed clause (the parser checked op and value types)."""
+    value = c.value
+    if c.op == "IN":
+        return column.in_(list(value)) if isinstance(value, tuple) else _never()
+    if c.op == "NOT IN":
+        return column.not_in(list(value)) if isinstance(value, tuple) else _never()
+    if c.op == "LIKE":
+        like: ColumnElement[bool] = column.like(_pattern(value), escape="\\")
+        return like
+    if c.op == "ILIKE":
+        return func.lower(column).like(func.lower(_pattern(value)), escape="\\")
+    operators = {
+        "=": column.__eq__,
+        "!=": column.__ne__,
+        "<": column.__lt__,
+        ">": column.__gt__,
+        "<=": column.__le__,
+        ">=": column.__ge__,
+    }
+    result: ColumnElement[bool] = operators[c.op](value)
+    return result
+
+
+def _never() -> ColumnElement[bool]:
+    raise InvalidParameter("IN and NOT IN take a parenthesised list of strings")
+
+
+def _pattern(value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidParameter(f"LIKE needs a quoted pattern, got {value!r}")
+    if value.endswith("\\") and (len(value) - len(value.rstrip("\\"))) % 2 == 1:
+        raise InvalidParameter(
+            f"LIKE pattern {value!r} ends with a lone backslash; write \\\\ for a backslash"
+        )
+    return value

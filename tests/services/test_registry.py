@@ -1,0 +1,306 @@
+"""Registry rules, run against SQLite and PostgreSQL through the real stores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from heron.entities.registry import ModelVersionStage
+from heron.errors import AlreadyExists, InvalidParameter, NotFound
+from heron.services import RunService
+from heron.services.registry import RegistryService
+
+ROOT = "mlflow-artifacts:"
+
+
+@pytest.fixture
+def registry(stores: Any) -> RegistryService:
+    from heron.services import AllowAll
+
+    return RegistryService(
+        stores.registered_models,
+        stores.model_versions,
+        stores.model_sources,
+        AllowAll(),
+        artifact_roots=(ROOT,),
+    )
+
+
+def _version(registry: RegistryService, name: str, path: str = "m") -> str:
+    return registry.create_model_version(name, f"{ROOT}/0/files/{path}").version
+
+
+def test_create_get_and_duplicate(registry: RegistryService) -> None:
+    created = registry.create_registered_model("fraud", tags={"team": "risk"}, description="d")
+    assert (created.name, created.tags, created.description) == ("fraud", {"team": "risk"}, "d")
+    assert registry.get_registered_model("fraud").creation_timestamp == created.creation_timestamp
+    with pytest.raises(AlreadyExists):
+        registry.create_registered_model("fraud")
+    with pytest.raises(NotFound):
+        registry.get_registered_model("nope")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", " ", "a/b", "a:b", "x" * 257, "..", "m-0123456789abcdef0123456789abcdef", "a\x00b", "a@b"],
+    ids=["empty", "blank", "slash", "colon", "too-long", "dots", "model-id", "nul", "at"],
+)
+def test_bad_model_names_are_invalid(registry: RegistryService, name: str) -> None:
+    with pytest.raises(InvalidParameter):
+        registry.create_registered_model(name)
+
+
+def test_versions_count_up_and_are_never_reused(registry: RegistryService) -> None:
+    registry.create_registered_model("m")
+    assert [_version(registry, "m") for _ in range(3)] == ["1", "2", "3"]
+    registry.delete_model_version("m", "3")
+    with pytest.raises(NotFound):
+        registry.get_model_version("m", "3")
+    assert _version(registry, "m") == "4"
+
+
+def test_create_version_of_missing_model_is_not_found(registry: RegistryService) -> None:
+    with pytest.raises(NotFound):
+        registry.create_model_version("ghost", f"{ROOT}/0/x")
+
+
+def test_runs_source_resolves_to_the_runs_artifacts(
+    registry: RegistryService, runs: RunService
+) -> None:
+    run = runs.create_run("0")
+    registry.create_registered_model("m")
+    version = registry.create_model_version("m", f"runs:/{run.info.run_id}/model")
+    assert version.run_id == run.info.run_id
+    assert version.source == f"runs:/{run.info.run_id}/model"
+    assert registry.get_model_version_download_uri("m", "1") == f"{run.info.artifact_uri}/model"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "/etc/passwd",
+        "file:///etc",
+        f"{ROOT}/0/../../etc",
+        "runs:/abc/../../x",
+        "s3://other/x",
+        "models:/m-0123456789abcdef0123456789abcdef",
+        "runs:/nosuchrun/m",
+        "http://169.254.169.254/",
+    ],
+    ids=[
+        "path",
+        "file",
+        "dotdot",
+        "runs-dotdot",
+        "foreign-s3",
+        "missing-model",
+        "missing-run",
+        "http",
+    ],
+)
+def test_sources_outside_the_roots_are_refused(registry: RegistryService, source: str) -> None:
+    registry.create_registered_model("m")
+    with pytest.raises(InvalidParameter):
+        registry.create_model_version("m", source)
+
+
+def test_aliases_move_and_resolve_at_once(registry: RegistryService) -> None:
+    registry.create_registered_model("m")
+    _version(registry, "m", "a")
+    _version(registry, "m", "b")
+    registry.set_registered_model_alias("m", "champion", "1")
+    registry.set_registered_model_alias("m", "stable", "1")
+    assert registry.get_model_version("m", "1").aliases == ("champion", "stable")
+    registry.set_registered_model_alias("m", "champion", "2")
+    assert registry.get_model_version_by_alias("m", "champion").version == "2"
+    assert registry.get_registered_model("m").aliases == {"champion": "2", "stable": "1"}
+    registry.delete_registered_model_alias("m", "champion")
+    with pytest.raises(NotFound):
+        registry.get_model_version_by_alias("m", "champion")
+    with pytest.raises(NotFound):
+        registry.set_registered_model_alias("m", "x", "9")
+
+
+@pytest.mark.parametrize(
+    "alias",
+    ["", "latest", "LATEST", "v1", "V12", "a b", "a/b", "x" * 256],
+    ids=["empty", "latest", "latest-upper", "v1", "V12", "space", "slash", "too-long"],
+)
+def test_bad_aliases_are_invalid(registry: RegistryService, alias: str) -> None:
+    registry.create_registered_model("m")
+    _version(registry, "m")
+    with pytest.raises(InvalidParameter):
+        registry.set_registered_model_alias("m", alias, "1")
+
+
+def test_deleting_a_version_drops_its_aliases(registry: RegistryService) -> None:
+    registry.create_registered_model("m")
+    _version(registry, "m")
+    registry.set_registered_model_alias("m", "champion", "1")
+    registry.delete_model_version("m", "1")
+    assert registry.get_registered_model("m").aliases == {}
+
+
+def test_delete_model_takes_versions_tags_and_aliases(registry: RegistryService) -> None:
+    registry.create_registered_model("m", tags={"a": "b"})
+    _version(registry, "m")
+    registry.set_registered_model_alias("m", "champion", "1")
+    registry.delete_registered_model("m")
+    with pytest.raises(NotFound):
+        registry.get_registered_model("m")
+    registry.create_registered_model("m")
+    assert registry.get_registered_model("m").tags == {}
+    assert _version(registry, "m") == "1"
+
+
+def test_rename_moves_versions(registry: RegistryService) -> None:
+    registry.create_registered_model("old")
+    registry.create_registered_model("taken")
+    _version(registry, "old")
+    with pytest.raises(AlreadyExists):
+        registry.rename_registered_model("old", "taken")
+    registry.rename_registered_model("old", "new")
+    assert registry.get_model_version("new", "1").name == "new"
+    with pytest.raises(NotFound):
+        registry.get_registered_model("old")
+
+
+def test_tags_set_and_delete(registry: RegistryService) -> None:
+    registry.create_registered_model("m")
+    _version(registry, "m")
+    registry.set_registered_model_tag("m", "k", "v")
+    registry.set_registered_model_tag("m", "k", "w")
+    registry.set_model_version_tag("m", "1", "ok", "yes")
+    assert registry.get_registered_model("m").tags == {"k": "w"}
+    assert registry.get_model_version("m", "1").tags == {"ok": "yes"}
+    registry.delete_registered_model_tag("m", "k")
+    registry.delete_model_version_tag("m", "1", "ok")
+    assert registry.get_model_version("m", "1").tags == {}
+    with pytest.raises(NotFound):
+        registry.delete_model_version_tag("m", "1", "ok")
+    with pytest.raises(InvalidParameter):
+        registry.set_model_version_tag("m", "1", "k", "x" * 100_001)
+
+
+def test_legacy_stages_and_latest_versions(registry: RegistryService) -> None:
+    registry.create_registered_model("m")
+    for _ in range(3):
+        _version(registry, "m")
+    assert [v.version for v in registry.get_latest_versions("m")] == ["3"]
+    registry.transition_model_version_stage("m", "1", "production")
+    registry.transition_model_version_stage("m", "2", "Production", archive_existing_versions=True)
+    assert registry.get_model_version("m", "1").current_stage is ModelVersionStage.ARCHIVED
+    latest = registry.get_latest_versions("m", ["Production"])
+    assert [(v.version, v.current_stage) for v in latest] == [("2", ModelVersionStage.PRODUCTION)]
+    stages = {
+        v.current_stage: v.version for v in registry.get_registered_model("m").latest_versions
+    }
+    assert stages == {
+        ModelVersionStage.ARCHIVED: "1",
+        ModelVersionStage.PRODUCTION: "2",
+        ModelVersionStage.NONE: "3",
+    }
+    with pytest.raises(InvalidParameter):
+        registry.transition_model_version_stage("m", "1", "Shipping")
+
+
+def test_search_models_filter_order_and_pages(registry: RegistryService) -> None:
+    for name in ("b-2", "a-1", "c-3", "other"):
+        registry.create_registered_model(name, tags={"kind": "even" if "2" in name else "odd"})
+    found = registry.search_registered_models(filter_string="name LIKE '%-%'")
+    assert [m.name for m in found] == ["a-1", "b-2", "c-3"]
+    found = registry.search_registered_models(filter_string="tags.kind = 'even'")
+    assert [m.name for m in found] == ["b-2"]
+    found = registry.search_registered_models(order_by=["name DESC"])
+    assert [m.name for m in found] == ["other", "c-3", "b-2", "a-1"]
+    names, token = [], None
+    while True:
+        page = registry.search_registered_models(max_results=3, page_token=token)
+        names += [m.name for m in page]
+        token = page.next_page_token
+        if not token:
+            break
+    assert names == ["a-1", "b-2", "c-3", "other"]
+    with pytest.raises(InvalidParameter):
+        registry.search_registered_models(
+            filter_string="name LIKE 'x%'", page_token=page.next_page_token or "garbage"
+        )
+    with pytest.raises(InvalidParameter):
+        registry.search_registered_models(filter_string="metrics.x > 1")
+    with pytest.raises(InvalidParameter):
+        registry.search_registered_models(max_results=1001)
+
+
+def test_search_leaves_prompts_out_unless_asked(registry: RegistryService) -> None:
+    registry.create_registered_model("model")
+    registry.create_registered_model("prompt", tags={"mlflow.prompt.is_prompt": "true"})
+    assert [m.name for m in registry.search_registered_models()] == ["model"]
+    asked = registry.search_registered_models(
+        filter_string="tags.`mlflow.prompt.is_prompt` = 'true'"
+    )
+    assert [m.name for m in asked] == ["prompt"]
+
+
+def test_search_versions(registry: RegistryService, runs: RunService) -> None:
+    run = runs.create_run("0")
+    registry.create_registered_model("a")
+    registry.create_registered_model("b")
+    _version(registry, "a")
+    registry.create_model_version("a", f"runs:/{run.info.run_id}/m")
+    registry.create_model_version("b", f"{ROOT}/0/b", tags={"t": "1"})
+    found = registry.search_model_versions(filter_string=f"run_id = '{run.info.run_id}'")
+    assert [(v.name, v.version) for v in found] == [("a", "2")]
+    found = registry.search_model_versions(
+        filter_string="name = 'a' AND version_number >= 1", order_by=["version_number ASC"]
+    )
+    assert [v.version for v in found] == ["1", "2"]
+    found = registry.search_model_versions(filter_string="tags.t = '1'")
+    assert [(v.name, v.version) for v in found] == [("b", "1")]
+    found = registry.search_model_versions(filter_string="source_path LIKE '%/0/b'")
+    assert [v.name for v in found] == ["b"]
+    seen, token = [], None
+    while True:
+        page = registry.search_model_versions(max_results=2, page_token=token)
+        seen += [(v.name, v.version) for v in page]
+        token = page.next_page_token
+        if not token:
+            break
+    assert sorted(seen) == [("a", "1"), ("a", "2"), ("b", "1")]
+
+
+def test_copy_model_version(registry: RegistryService) -> None:
+    registry.create_registered_model("dev")
+    registry.create_model_version("dev", f"{ROOT}/0/dev", tags={"k": "v"})
+    copied = registry.copy_model_version("dev", "1", "prod")
+    assert (copied.name, copied.version, copied.source) == ("prod", "1", "models:/dev/1")
+    assert registry.get_model_version_download_uri("prod", "1") == f"{ROOT}/0/dev"
+    assert copied.tags == {"k": "v"}
+
+
+def test_activity_log_in_time_order(registry: RegistryService) -> None:
+    registry.create_registered_model("m")
+    _version(registry, "m")
+    _version(registry, "m")
+    registry.set_registered_model_alias("m", "champion", "1")
+    registry.set_model_version_tag("m", "1", "k", "v")
+    registry.set_registered_model_alias("m", "champion", "2")
+    registry.add_model_version_comment("m", "1", "looks good")
+    registry.update_model_version("m", "1", description="first")
+    kinds = [e.kind for e in registry.list_model_version_activity("m", "1")]
+    assert kinds == [
+        "created",
+        "alias_set",
+        "tag_set",
+        "alias_moved_away",
+        "comment",
+        "description_updated",
+    ]
+    events = registry.list_model_version_activity("m", "1")
+    assert events[4].detail == {"comment": "looks good"}
+    assert all(e.user_id for e in events)
+    assert [e.timestamp for e in events] == sorted(e.timestamp for e in events)
+    with pytest.raises(InvalidParameter):
+        registry.add_model_version_comment("m", "1", " ")
+    with pytest.raises(NotFound):
+        registry.list_model_version_activity("m", "9")
