@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -304,3 +306,18 @@ def test_activity_log_in_time_order(registry: RegistryService) -> None:
         registry.add_model_version_comment("m", "1", " ")
     with pytest.raises(NotFound):
         registry.list_model_version_activity("m", "9")
+
+
+def test_concurrent_registrations_get_distinct_gapless_versions(registry: RegistryService) -> None:
+    registry.create_registered_model("busy")
+    barrier = threading.Barrier(20)
+
+    def register(i: int) -> str:
+        barrier.wait()
+        return registry.create_model_version("busy", f"{ROOT}/0/files/{i}").version
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        versions = list(pool.map(register, range(20)))
+    assert sorted(int(v) for v in versions) == list(range(1, 21))
+    found = registry.search_model_versions(filter_string="name = 'busy'")
+    assert sorted(int(v.version) for v in found) == list(range(1, 21))
