@@ -13,6 +13,8 @@ from heron.entities import (
     Dataset,
     DatasetInput,
     Experiment,
+    LoggedModel,
+    LoggedModelMetric,
     Metric,
     MetricColumns,
     Run,
@@ -121,7 +123,67 @@ def run(r: Run) -> Json:
     inputs: Json = {}
     if r.dataset_inputs:
         inputs["dataset_inputs"] = [dataset_input(i) for i in r.dataset_inputs]
-    return {"info": run_info(r.info), "data": data, "inputs": inputs}
+    if r.model_inputs:
+        inputs["model_inputs"] = [{"model_id": m.model_id} for m in r.model_inputs]
+    body: Json = {"info": run_info(r.info), "data": data, "inputs": inputs}
+    if r.model_outputs:
+        body["outputs"] = {
+            "model_outputs": [{"model_id": m.model_id, "step": m.step} for m in r.model_outputs]
+        }
+    return body
+
+
+# -- LoggedModels (MLflow 3) -------------------------------------------------------------------
+
+LOGGED_MODEL_STATUS_PREFIX = "LOGGED_MODEL_"  # on the wire: LOGGED_MODEL_READY, ...
+
+
+def logged_model_metric(m: LoggedModelMetric) -> Json:
+    body: Json = {
+        "key": m.key,
+        "value": double(m.value),
+        "timestamp": m.timestamp,
+        "step": m.step,
+        "model_id": m.model_id,
+    }
+    if m.run_id:
+        body["run_id"] = m.run_id
+    if m.dataset_name:
+        body["dataset_name"] = m.dataset_name
+    if m.dataset_digest:
+        body["dataset_digest"] = m.dataset_digest
+    return body
+
+
+def logged_model(model: LoggedModel) -> Json:
+    info: Json = {
+        "model_id": model.model_id,
+        "experiment_id": model.experiment_id,
+        "name": model.name,
+        "creation_timestamp_ms": model.creation_timestamp,
+        "last_updated_timestamp_ms": model.last_updated_timestamp,
+        "artifact_uri": model.artifact_location,
+        "status": LOGGED_MODEL_STATUS_PREFIX + str(model.status),
+    }
+    if model.model_type:
+        info["model_type"] = model.model_type
+    if model.source_run_id:
+        info["source_run_id"] = model.source_run_id
+    if model.status_message:
+        info["status_message"] = model.status_message
+    if model.tags:
+        info["tags"] = key_values(model.tags)
+    if model.registrations:
+        info["registrations"] = [
+            {"name": r.name, "version": r.version} for r in model.registrations
+        ]
+    data: Json = {}
+    if model.params:
+        data["params"] = key_values(model.params)
+    if model.metrics:
+        data["metrics"] = [logged_model_metric(m) for m in model.metrics]
+    return {"info": info, "data": data}
+
 
 # --- Model registry ---------------------------------------------------------------------------
 

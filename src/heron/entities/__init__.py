@@ -3,6 +3,14 @@
 from heron.entities.artifact import FileInfo
 from heron.entities.dataset import Dataset, DatasetInput, DatasetSummary, InputTag
 from heron.entities.experiment import Experiment, LifecycleStage, ViewType
+from heron.entities.logged_model import (
+    LoggedModel,
+    LoggedModelInput,
+    LoggedModelMetric,
+    LoggedModelOutput,
+    LoggedModelRegistration,
+    LoggedModelStatus,
+)
 from heron.entities.page import Page
 from heron.entities.run import (
     Metric,
@@ -23,6 +31,12 @@ __all__ = [
     "FileInfo",
     "InputTag",
     "LifecycleStage",
+    "LoggedModel",
+    "LoggedModelInput",
+    "LoggedModelMetric",
+    "LoggedModelOutput",
+    "LoggedModelRegistration",
+    "LoggedModelStatus",
     "Metric",
     "MetricColumns",
     "Page",

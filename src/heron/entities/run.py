@@ -9,6 +9,7 @@ from typing import overload
 
 from heron.entities.dataset import DatasetInput
 from heron.entities.experiment import LifecycleStage
+from heron.entities.logged_model import LoggedModelInput, LoggedModelOutput
 
 
 class RunStatus(enum.StrEnum):
@@ -110,3 +111,5 @@ class Run:
     info: RunInfo
     data: RunData
     dataset_inputs: Sequence[DatasetInput] = ()
+    model_inputs: Sequence[LoggedModelInput] = ()
+    model_outputs: Sequence[LoggedModelOutput] = ()

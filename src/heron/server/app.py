@@ -10,10 +10,12 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
 from heron.errors import HeronError
+from heron.server import api as heron_api
 from heron.server import errors, mlflow, system
 from heron.server.auth import IdentityMiddleware
 from heron.server.wire import Endpoints
 from heron.services import AllowAll, ExperimentService, RunService
+from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
 from heron.settings import Settings
 from heron.store.artifacts import open_artifact_repository, supports_multipart
@@ -32,6 +34,7 @@ def create_app(settings: Settings) -> Starlette:
         stores.experiments, authorizer, artifact_roots=settings.artifact_roots
     )
     run_service = RunService(stores.runs, authorizer)
+    logged_model_service = LoggedModelService(stores.logged_models, stores.experiments, authorizer)
     registry_service = RegistryService(
         stores.registered_models,
         stores.model_versions,
@@ -60,8 +63,10 @@ def create_app(settings: Settings) -> Starlette:
                 experiment_service,
                 run_service,
                 artifact_repository,
+                logged_model_service=logged_model_service,
                 registry_service=registry_service,
             ),
+            *heron_api.routes(api, registry_service),
             *system.routes(
                 multipart_uploads=artifact_repository is not None
                 and supports_multipart(artifact_repository)

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.datastructures import URLPath
 from starlette.exceptions import HTTPException
-from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route
+from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
 
@@ -61,8 +61,14 @@ class PathTable(BaseRoute):
 
 
 def under_prefixes(prefixes: Sequence[str], routes: Sequence[Route]) -> list[BaseRoute]:
-    """`routes` served under each prefix: fixed paths in one PathTable, the rest mounted."""
+    """`routes` served under each prefix: fixed paths in one PathTable, the rest as routes of
+    their own (not a Mount: a Mount would take every path under the prefix, so a fixed path
+    asked with the wrong method would answer 404 instead of 405)."""
     fixed = [r for r in routes if "{" not in r.path]
     templated = [r for r in routes if "{" in r.path]
     table: list[BaseRoute] = [PathTable((p, r) for p in prefixes for r in fixed)]
-    return table + [Mount(p, routes=templated) for p in prefixes if templated]
+    return table + [
+        Route(p + r.path, r.endpoint, methods=list(r.methods or ()), name=r.name)
+        for p in prefixes
+        for r in templated
+    ]

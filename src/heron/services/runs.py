@@ -12,6 +12,9 @@ from heron.entities import (
     DatasetInput,
     DatasetSummary,
     LifecycleStage,
+    LoggedModelInput,
+    LoggedModelMetric,
+    LoggedModelOutput,
     Metric,
     MetricColumns,
     Page,
@@ -138,11 +141,17 @@ class RunService:
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        model_metrics: Sequence[LoggedModelMetric] = (),
     ) -> None:
+        """Logs metrics, params and tags in one transaction. `model_metrics` are the points of
+        `metrics` that name a logged model (and maybe the dataset they were computed on): they
+        are run metrics as well, and are also linked to their models."""
         v.check_run_id(run_id)
         self._check("update", run_id)
         _check_batch_size(metrics, params, tags)
         checked = _checked_metrics(metrics)
+        if model_metrics:
+            _check_model_metrics(model_metrics)
         seen: dict[str, str] = {}
         for p in params:
             v.check_key("Param", p.key)
@@ -155,7 +164,9 @@ class RunService:
                 )
         for t in tags:
             _check_tag(t.key, t.value)
-        self._store.log_batch(run_id, metrics=checked, params=params, tags=tags)
+        self._store.log_batch(
+            run_id, metrics=checked, params=params, tags=tags, model_metrics=model_metrics
+        )
 
     def get_metric_history(
         self,
@@ -260,7 +271,13 @@ class RunService:
             self._authorizer.check(current_identity(), "read", "experiment", experiment_id)
         return self._store.search_dataset_summaries(ids)
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] = (),
+        models: Sequence[LoggedModelInput] = (),
+    ) -> None:
+        """Records the datasets and the logged models a run used."""
         v.check_run_id(run_id)
         self._check("update", run_id)
         if len(datasets) > v.MAX_DATASETS_PER_REQUEST:
@@ -269,7 +286,17 @@ class RunService:
             )
         for item in datasets:
             _check_dataset_input(item)
-        self._store.log_inputs(run_id, datasets)
+        _check_model_refs(models)
+        self._store.log_inputs(run_id, datasets, models)
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        """Records the logged models a run produced (model_id and the step it was at)."""
+        v.check_run_id(run_id)
+        self._check("update", run_id)
+        _check_model_refs(models)
+        for output in models:
+            v.check_int64(f"Step of model output {output.model_id!r}", output.step)
+        self._store.log_outputs(run_id, models)
 
 
 def _check_tag(key: str, value: str) -> None:
@@ -312,6 +339,36 @@ def _plain_columns(c: MetricColumns) -> bool:
         and min(c.steps) >= v.INT64_MIN
         and max(c.steps) <= v.INT64_MAX
     )
+
+
+def _check_model_refs(models: Sequence[LoggedModelInput | LoggedModelOutput]) -> None:
+    if len(models) > v.MAX_DATASETS_PER_REQUEST:
+        raise InvalidParameter(
+            f"At most {v.MAX_DATASETS_PER_REQUEST} models per request, got {len(models)}"
+        )
+    for model in models:
+        if not isinstance(model.model_id, str) or not model.model_id:
+            raise InvalidParameter(f"model_id must be a non-empty string, got {model.model_id!r}")
+
+
+def _check_model_metrics(points: Sequence[LoggedModelMetric]) -> None:
+    """The link of each point to its model and dataset; the point itself is a checked metric."""
+    for p in points:
+        if not isinstance(p.model_id, str) or not p.model_id or len(p.model_id) > 36:
+            raise InvalidParameter(f"Metric {p.key!r}: invalid model_id {p.model_id!r}")
+        v.check_key("Metric", p.key)
+        v.check_metric_value(p.key, p.value)
+        v.check_timestamp(f"Metric {p.key!r} timestamp", p.timestamp)
+        v.check_int64(f"Metric {p.key!r} step", p.step)
+        if bool(p.dataset_name) != bool(p.dataset_digest):
+            raise InvalidParameter(
+                f"Metric {p.key!r}: dataset_name and dataset_digest must be given together"
+            )
+        if p.dataset_name and p.dataset_digest:
+            v.check_length("Dataset name", v.check_string("dataset_name", p.dataset_name),
+                           v.MAX_DATASET_NAME)  # fmt: skip
+            v.check_length("Dataset digest", v.check_string("dataset_digest", p.dataset_digest),
+                           v.MAX_DATASET_DIGEST)  # fmt: skip
 
 
 def _check_batch_size(

@@ -10,6 +10,9 @@ from heron.entities import (
     DatasetInput,
     DatasetSummary,
     LifecycleStage,
+    LoggedModelInput,
+    LoggedModelMetric,
+    LoggedModelOutput,
     Metric,
     Page,
     Param,
@@ -75,11 +78,15 @@ class RunStore(Protocol):
         metrics: Sequence[Metric],
         params: Sequence[Param],
         tags: Sequence[RunTag],
+        model_metrics: Sequence[LoggedModelMetric] = (),
     ) -> None:
         """The one write path for metrics, params and tags, all in one transaction.
+        `model_metrics` (points of `metrics` that name a logged model) are also linked to
+        their models.
 
-        Raises NotFound, InvalidState (run not active), InvalidParameter (a param
-        already logged with another value). Nothing is written when it raises."""
+        Raises NotFound (also for a missing model), InvalidState (run not active),
+        InvalidParameter (a param already logged with another value). Nothing is written
+        when it raises."""
         ...
 
     def delete_tag(self, run_id: str, key: str) -> None:
@@ -109,7 +116,19 @@ class RunStore(Protocol):
         """A page of runs loaded with a constant number of queries."""
         ...
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None: ...
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput],
+        models: Sequence[LoggedModelInput] = (),
+    ) -> None:
+        """Raises NotFound for a missing run or logged model."""
+        ...
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        """Records the logged models a run produced. Raises NotFound for a missing run or
+        model, InvalidParameter when the run is not active."""
+        ...
 
     def search_dataset_summaries(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
         """Each (experiment, dataset name, digest, context) that some run used, sorted."""

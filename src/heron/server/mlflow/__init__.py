@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from heron.server.mlflow import artifacts, datasets, experiments, logged_models, metrics, runs
-from heron.server.mlflow import registry, registry_versions
+from heron.server.mlflow import (
+    artifacts,
+    datasets,
+    experiments,
+    logged_models,
+    metrics,
+    registry,
+    registry_versions,
+    runs,
+)
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints
 from heron.services import ExperimentService, RunService
+from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
 from heron.store.artifacts import ArtifactRepository
 
@@ -21,6 +30,7 @@ def routes(
     experiment_service: ExperimentService,
     run_service: RunService,
     artifact_repository: ArtifactRepository | None = None,
+    logged_model_service: LoggedModelService | None = None,
     registry_service: RegistryService | None = None,
 ) -> list[BaseRoute]:
     """The v2 tracking routes under both prefixes, plus the UI's ajax-only routes, and the
@@ -32,8 +42,9 @@ def routes(
         *experiments.routes(api, experiment_service),
         *runs.routes(api, run_service),
         *metrics.routes(api, run_service),
-        *logged_models.routes(api, experiment_service),
     ]
+    if logged_model_service is not None:
+        shared += logged_models.routes(api, logged_model_service, artifact_repository)
     if registry_service is not None:
         shared += registry.routes(api, registry_service)
         shared += registry_versions.routes(api, registry_service)
@@ -41,6 +52,8 @@ def routes(
         *metrics.ajax_routes(api, run_service),
         *datasets.ajax_routes(api, run_service),
     ]
+    if logged_model_service is not None:
+        ajax_only += logged_models.ajax_routes(logged_model_service, artifact_repository)
     return [
         *under_prefixes((API, AJAX), shared),
         *under_prefixes((AJAX,), ajax_only),

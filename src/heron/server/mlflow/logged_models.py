@@ -1,24 +1,202 @@
-"""MLflow REST: /logged-models/search, the part of MLflow 3's LoggedModel API clients need now.
+"""MLflow REST: /logged-models (MLflow 3's LoggedModel API) and a model's artifact listings.
 
-Heron stores no LoggedModels yet (that is issue #3), so a search finds none: the answer is
-true, not a placeholder. The MLflow client searches logged models before it resolves or lists
-a run's artifacts (`runs:/<run_id>/<name>` may name a model), so this route lets those paths
-fall through to the run's own artifacts as they do on a server with no models."""
+Most of these routes name the model in the path (`/logged-models/{model_id}`); like every
+proto field, the path parameter is read together with the body or the query string."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
-from heron.server.wire import Endpoints, Fields, Json
-from heron.services import ExperimentService
+from heron import mlflow_json
+from heron.errors import BadRequest
+from heron.server.mlflow.artifacts import _file_response, _files_json, _listing, _repository_for
+from heron.server.wire import (
+    Endpoints,
+    Fields,
+    Json,
+    json_response,
+    missing,
+    parse_json_object,
+    read_body,
+)
+from heron.server.wire import read_fields as read_request_fields
+from heron.services.logged_models import LoggedModelService
+from heron.store.artifacts import ArtifactRepository, paths
+
+# MLflow compat: the proto leaves max_results unset at 50 on the wire (the store's own is 100).
+DEFAULT_WIRE_PAGE = 50
+STATUSES = {"LOGGED_MODEL_PENDING": 1, "LOGGED_MODEL_READY": 2, "LOGGED_MODEL_UPLOAD_FAILED": 3}
+_STATUS_BY_NUMBER = {n: name for name, n in STATUSES.items()}
+MODEL_PATH = "/logged-models/{model_id}"
 
 
-def routes(api: Endpoints, experiments: ExperimentService) -> list[Route]:
-    def search_logged_models(f: Fields) -> Json:
-        for experiment_id in f.strings("experiment_ids"):
-            experiments.get_experiment(experiment_id)  # NotFound, as in MLflow
-        f.string("filter")
-        f.string("page_token")
+def routes(
+    api: Endpoints, service: LoggedModelService, proxied: ArtifactRepository | None
+) -> list[Route]:
+    """The logged-model routes (under both prefixes); `proxied` is the artifact proxy's
+    repository (None with --no-serve-artifacts)."""
+
+    def create_logged_model(f: Fields) -> Json:
+        model = service.create_logged_model(
+            f.required_string("experiment_id"),
+            name=f.string("name") or None,
+            source_run_id=f.string("source_run_id") or None,
+            model_type=f.string("model_type") or None,
+            tags=f.key_values("tags"),
+            params=f.key_values("params"),
+        )
+        return {"model": mlflow_json.logged_model(model)}
+
+    def get_logged_model(f: Fields) -> Json:
+        model = service.get_logged_model(
+            f.required_string("model_id"), allow_deleted=bool(f.boolean("allow_deleted"))
+        )
+        return {"model": mlflow_json.logged_model(model)}
+
+    def finalize_logged_model(f: Fields) -> Json:
+        status = f.enum("status", STATUSES)
+        if status is None:
+            raise missing("status")
+        model = service.finalize_logged_model(
+            f.required_string("model_id"), _STATUS_BY_NUMBER[status]
+        )
+        return {"model": mlflow_json.logged_model(model)}
+
+    def delete_logged_model(f: Fields) -> Json:
+        service.delete_logged_model(f.required_string("model_id"))
         return {}
 
-    return [api.post("/logged-models/search", search_logged_models)]
+    def set_logged_model_tags(f: Fields) -> Json:
+        model_id = f.required_string("model_id")
+        service.set_logged_model_tags(model_id, f.key_values("tags"))
+        return {"model": mlflow_json.logged_model(service.get_logged_model(model_id))}
+
+    def delete_logged_model_tag(f: Fields) -> Json:
+        service.delete_logged_model_tag(f.required_string("model_id"), f.required_string("tag_key"))
+        return {}
+
+    def log_logged_model_params(f: Fields) -> Json:
+        service.log_logged_model_params(f.required_string("model_id"), f.key_values("params"))
+        return {}
+
+    def search_logged_models(f: Fields) -> Json:
+        max_results = f.int64("max_results")
+        page = service.search_logged_models(
+            f.strings("experiment_ids"),
+            filter_string=f.string("filter"),
+            datasets=[
+                {
+                    "dataset_name": d.string("dataset_name"),
+                    "dataset_digest": d.string("dataset_digest"),
+                }
+                for d in f.messages("datasets")
+            ],
+            max_results=DEFAULT_WIRE_PAGE if max_results is None else max_results or 100,
+            order_by=[
+                {
+                    "field_name": o.required_string("field_name"),
+                    "ascending": o.boolean("ascending"),
+                    "dataset_name": o.string("dataset_name"),
+                    "dataset_digest": o.string("dataset_digest"),
+                }
+                for o in f.messages("order_by")
+            ],
+            page_token=f.string("page_token"),
+        )
+        body: Json = {}
+        if page.items:
+            body["models"] = [mlflow_json.logged_model(model) for model in page]
+        if page.next_page_token:
+            body["next_page_token"] = page.next_page_token
+        return body
+
+    def list_logged_model_artifacts(f: Fields) -> Json:
+        root_uri = service.get_logged_model(f.required_string("model_id")).artifact_location
+        repo, root = _repository_for(root_uri, proxied)
+        base = paths.join(root, f.string("artifact_directory_path") or "")
+        items, token = _listing(repo, base, f.string("page_token"))
+        answer = _files_json(items, root, token)
+        answer["root_uri"] = root_uri
+        return answer
+
+    # Listing may wait on S3: never on the event loop.
+    threaded = Endpoints(api.max_request_bytes, inline=False)
+    model = MODEL_PATH
+    return [
+        api.post("/logged-models", create_logged_model),
+        api.post("/logged-models/search", search_logged_models),
+        _route(api, "GET", model, get_logged_model),
+        _route(api, "PATCH", model, finalize_logged_model),
+        _route(api, "DELETE", model, delete_logged_model),
+        _route(api, "PATCH", f"{model}/tags", set_logged_model_tags),
+        _route(api, "DELETE", model + "/tags/{tag_key:path}", delete_logged_model_tag),
+        _route(api, "POST", f"{model}/params", log_logged_model_params),
+        _route(threaded, "GET", f"{model}/artifacts/directories", list_logged_model_artifacts),
+    ]
+
+
+def ajax_routes(service: LoggedModelService, proxied: ArtifactRepository | None) -> list[Route]:
+    """The UI's GET /logged-models/{model_id}/artifacts/files?artifact_file_path=<path>."""
+
+    async def get_logged_model_artifact(request: Request) -> Response:
+        file_path = request.query_params.get("artifact_file_path")
+        if not file_path:
+            # MLflow compat: BAD_REQUEST, not INVALID_PARAMETER_VALUE, for this one parameter.
+            raise BadRequest('Request must include the "artifact_file_path" query parameter.')
+        model_id = request.path_params["model_id"]
+        model = await run_in_threadpool(service.get_logged_model, model_id)
+        repo, root = _repository_for(model.artifact_location, proxied)
+        path = paths.join(root, file_path)
+        chunks = await run_in_threadpool(repo.read, path)
+        return _file_response(path, chunks)
+
+    return [Route(f"{MODEL_PATH}/artifacts/files", get_logged_model_artifact, methods=["GET"])]
+
+
+def _route(api: Endpoints, method: str, path: str, handler: Callable[[Fields], Json]) -> Route:
+    endpoint = _PathEndpoint(handler, api.max_request_bytes, inline=api.inline)
+    return Route(path, endpoint, methods=[method], name=handler.__name__)
+
+
+class _PathEndpoint:
+    """Like wire's JSON endpoints, with the path parameters read as fields too.
+
+    MLflow compat: PATCH and DELETE may come without a body or a Content-Type (the client sends
+    none to delete a tag); an empty body is the empty message. POST bodies are checked as
+    everywhere else."""
+
+    def __init__(self, handler: Callable[[Fields], Json], limit: int, *, inline: bool) -> None:
+        self.handler = handler
+        self.limit = limit
+        self.inline = inline
+        self.__name__ = handler.__name__
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            fields = await self._fields(scope, receive)
+        except ClientDisconnect:
+            return
+        if self.inline:
+            result = self.handler(fields)
+        else:
+            result = await run_in_threadpool(self.handler, fields)
+        await json_response(result)(scope, receive, send)
+
+    async def _fields(self, scope: Scope, receive: Receive) -> Fields:
+        path_params: dict[str, Any] = scope.get("path_params", {})
+        if scope["method"] == "GET":
+            query = QueryParams(scope["query_string"])
+            return Fields({**query, **path_params}, query)
+        if scope["method"] in ("PATCH", "DELETE"):
+            data = parse_json_object(await read_body(scope, receive, self.limit))
+        else:
+            data = dict((await read_request_fields(scope, receive, self.limit)).data)
+        return Fields({**data, **path_params})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from heron import mlflow_json
-from heron.entities import Param, RunStatus
+from heron.entities import LoggedModelInput, LoggedModelOutput, Param, RunStatus
 from heron.server.mlflow import messages as m
 from heron.server.wire import Endpoints, Fields, Json, missing
 from heron.services import RunService
@@ -73,7 +73,9 @@ def routes(api: Endpoints, service: RunService) -> list[Route]:
         return m.with_page_token(body, page.next_page_token)
 
     def log_metric(f: Fields) -> Json:
-        service.log_batch(run_id(f), metrics=[m.read_metric(f)])
+        point = m.read_metric(f)
+        link = m.read_model_metric(f, point)
+        service.log_batch(run_id(f), metrics=[point], model_metrics=[link] if link else ())
         return {}
 
     def log_parameter(f: Fields) -> Json:
@@ -89,9 +91,11 @@ def routes(api: Endpoints, service: RunService) -> list[Route]:
         return {}
 
     def log_batch(f: Fields) -> Json:
+        metrics = m.read_metrics(f)
         service.log_batch(
             run_id(f),
-            metrics=m.read_metrics(f),
+            metrics=metrics,
+            model_metrics=m.read_model_metrics(f),
             params=[
                 Param(key=p.required_string("key"), value=p.required_string("value"))
                 for p in f.messages("params")
@@ -102,7 +106,20 @@ def routes(api: Endpoints, service: RunService) -> list[Route]:
 
     def log_inputs(f: Fields) -> Json:
         datasets = [m.read_dataset_input(d) for d in f.messages("datasets")]
-        service.log_inputs(f.required_string("run_id"), datasets)
+        models = [
+            LoggedModelInput(model_id=i.required_string("model_id")) for i in f.messages("models")
+        ]
+        service.log_inputs(f.required_string("run_id"), datasets, models)
+        return {}
+
+    def log_outputs(f: Fields) -> Json:
+        if f.data.get("models") is None:
+            raise missing("models")
+        models = [
+            LoggedModelOutput(model_id=o.required_string("model_id"), step=o.int64("step") or 0)
+            for o in f.messages("models")
+        ]
+        service.log_outputs(f.required_string("run_id"), models)
         return {}
 
     return [
@@ -118,4 +135,5 @@ def routes(api: Endpoints, service: RunService) -> list[Route]:
         api.post("/runs/delete-tag", delete_tag),
         api.post("/runs/log-batch", log_batch),
         api.post("/runs/log-inputs", log_inputs),
+        api.post("/runs/outputs", log_outputs),  # MLflow compat: no "log-" in this path
     ]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from heron.store.sql.database import Database
 from heron.store.sql.experiments import SqlExperimentStore
+from heron.store.sql.logged_models import SqlLoggedModelStore
 from heron.store.sql.migrate import upgrade_if_needed
 from heron.store.sql.registry import SqlRegisteredModelStore
 from heron.store.sql.registry_sources import SqlModelSourceStore
@@ -18,6 +19,7 @@ class SqlStores:
     database: Database
     experiments: SqlExperimentStore
     runs: SqlRunStore
+    logged_models: SqlLoggedModelStore
     registered_models: SqlRegisteredModelStore
     model_versions: SqlModelVersionStore
     model_sources: SqlModelSourceStore
@@ -39,10 +41,18 @@ def open_sql_stores(
         database,
         experiments,
         SqlRunStore(database),
+        SqlLoggedModelStore(database),
         SqlRegisteredModelStore(database),
         SqlModelVersionStore(database),
         SqlModelSourceStore(database),
     )
 
 
-__all__ = ["Database", "SqlExperimentStore", "SqlRunStore", "SqlStores", "open_sql_stores"]
+__all__ = [
+    "Database",
+    "SqlExperimentStore",
+    "SqlLoggedModelStore",
+    "SqlRunStore",
+    "SqlStores",
+    "open_sql_stores",
+]

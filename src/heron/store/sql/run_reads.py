@@ -21,8 +21,11 @@ from sqlalchemy import (
     bindparam,
     cast,
     func,
+    literal,
+    null,
     select,
     tuple_,
+    union_all,
 )
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
@@ -31,6 +34,8 @@ from heron.entities import (
     DatasetInput,
     InputTag,
     LifecycleStage,
+    LoggedModelInput,
+    LoggedModelOutput,
     Metric,
     MetricColumns,
     Run,
@@ -47,6 +52,8 @@ from heron.store.sql.tables import (
     params,
     run_input_tags,
     run_inputs,
+    run_model_inputs,
+    run_model_outputs,
     runs,
     tags,
 )
@@ -123,6 +130,7 @@ def load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
         timestamps.append(timestamp)
         steps.append(step)
     inputs = _inputs_of(conn, ids)
+    model_inputs, model_outputs = _models_of(conn, ids)
     return [
         Run(
             info=run_info(row),
@@ -132,9 +140,35 @@ def load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
                 tags=run_tags[row[0]],
             ),
             dataset_inputs=inputs.get(row[0], ()),
+            model_inputs=model_inputs.get(row[0], ()),
+            model_outputs=model_outputs.get(row[0], ()),
         )
         for row in rows
     ]
+
+
+# The logged models runs used and produced, in one query: step is NULL for an input.
+_MODELS_OF = union_all(
+    select(run_model_inputs.c.run_uuid, run_model_inputs.c.model_id, null(), literal(False))
+    .where(run_model_inputs.c.run_uuid.in_(_IDS)),
+    select(run_model_outputs.c.run_uuid, run_model_outputs.c.model_id, run_model_outputs.c.step,
+           literal(True))
+    .where(run_model_outputs.c.run_uuid.in_(_IDS)),
+)  # fmt: skip
+
+
+def _models_of(
+    conn: Connection, ids: Sequence[str]
+) -> tuple[dict[str, list[LoggedModelInput]], dict[str, list[LoggedModelOutput]]]:
+    used: dict[str, list[LoggedModelInput]] = defaultdict(list)
+    produced: dict[str, list[LoggedModelOutput]] = defaultdict(list)
+    rows = sorted(fetch(conn, _MODELS_OF, {"ids": ids}), key=lambda r: (r[0], r[1]))
+    for run_uuid, model_id, step, is_output in rows:
+        if is_output:
+            produced[run_uuid].append(LoggedModelOutput(model_id=model_id, step=step))
+        else:
+            used[run_uuid].append(LoggedModelInput(model_id=model_id))
+    return used, produced
 
 
 _CONTEXT_TAG = "mlflow.data.context"

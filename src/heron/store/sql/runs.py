@@ -18,6 +18,9 @@ from heron.entities import (
     DatasetInput,
     DatasetSummary,
     LifecycleStage,
+    LoggedModelInput,
+    LoggedModelMetric,
+    LoggedModelOutput,
     Metric,
     Page,
     Param,
@@ -29,12 +32,14 @@ from heron.entities import (
 )
 from heron.errors import InvalidParameter, NotFound
 from heron.store.runs import MetricWithRunId, RunQuery
-from heron.store.sql import run_reads, run_writes, search_sql
+from heron.store.sql import logged_models, run_reads, run_writes, search_sql
 from heron.store.sql.database import Database, fetch, insert_for, run, run_many
 from heron.store.sql.tables import (
     metrics,
     run_input_tags,
     run_inputs,
+    run_model_inputs,
+    run_model_outputs,
     runs,
     tags,
 )
@@ -162,6 +167,7 @@ class SqlRunStore:
         metrics: Sequence[Metric],
         params: Sequence[Param],
         tags: Sequence[RunTag],
+        model_metrics: Sequence[LoggedModelMetric] = (),
     ) -> None:
         def log(conn: Connection) -> None:
             run_writes.require_active(conn, run_id)
@@ -171,6 +177,8 @@ class SqlRunStore:
                 run_writes.upsert_tags(conn, run_id, tags)
             if metrics:
                 run_writes.insert_metrics(conn, run_id, metrics)
+            if model_metrics:
+                logged_models.insert_model_metrics(conn, run_id, model_metrics)
 
         self._db.write(log)
 
@@ -183,9 +191,20 @@ class SqlRunStore:
 
         self._db.write(remove)
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput],
+        models: Sequence[LoggedModelInput] = (),
+    ) -> None:
         def log(conn: Connection) -> None:
             experiment_id = run_writes.require_active(conn, run_id)
+            if models:
+                logged_models.require_models(conn, (m.model_id for m in models))
+                conn.execute(
+                    insert_for(conn, run_model_inputs).on_conflict_do_nothing(),
+                    [{"run_uuid": run_id, "model_id": m.model_id} for m in models],
+                )
             for item in datasets:
                 dataset_uuid = run_writes.dataset_id_of(conn, experiment_id, item.dataset)
                 conn.execute(
@@ -212,6 +231,24 @@ class SqlRunStore:
                     )
 
         self._db.write(log)
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        def log(conn: Connection) -> None:
+            run_writes.require_active(conn, run_id)
+            logged_models.require_models(conn, (m.model_id for m in models))
+            latest = {m.model_id: m.step for m in models}  # the last step of a model wins
+            stmt = insert_for(conn, run_model_outputs)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["run_uuid", "model_id"], set_={"step": stmt.excluded.step}
+                ),
+                [{"run_uuid": run_id, "model_id": k, "step": v} for k, v in latest.items()],
+            )
+
+        if models:
+            self._db.write(log)
+        else:
+            self.get_run(run_id)  # nothing to record; still NotFound for a missing run
 
     # -- reading ----------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     ColumnElement,
@@ -52,6 +52,16 @@ _RUN_COLUMNS = {
     "end_time": "end_time",
 }
 _EXPERIMENT_COLUMNS = ("name", "experiment_id", "creation_time", "last_update_time")
+
+
+class PagedQuery(Protocol):
+    """What `_statement` reads of a query besides its compiled parts."""
+
+    @property
+    def max_results(self) -> int: ...
+
+    @property
+    def page_token(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +153,7 @@ def _statement(
     keys: list[_SortKey],
     conditions: list[ColumnElement[bool]],
     fingerprint: str,
-    query: RunQuery | ExperimentQuery,
+    query: PagedQuery,
 ) -> SearchStatement:
     if query.page_token is not None:
         values, last_id = _decode_token(query.page_token, fingerprint, keys, pk_type)
