@@ -42,6 +42,7 @@ PUBLIC = [
     "log_params",
     "log_table",
     "log_text",
+    "register_model",
     "restore_experiment",
     "restore_run",
     "search_experiments",

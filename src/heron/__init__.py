@@ -47,6 +47,7 @@ from heron.client.fluent_artifacts import (
     log_table,
     log_text,
 )
+from heron.client.fluent_registry import register_model
 
 __all__ = [
     "ActiveRun",
@@ -83,6 +84,7 @@ __all__ = [
     "log_params",
     "log_table",
     "log_text",
+    "register_model",
     "restore_experiment",
     "restore_run",
     "search_experiments",

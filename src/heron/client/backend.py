@@ -18,6 +18,7 @@ from heron.entities import (
     RunTag,
     ViewType,
 )
+from heron.entities.registry import ModelVersion, ModelVersionEvent, RegisteredModel
 
 
 class ExperimentApi(Protocol):
@@ -155,4 +156,97 @@ class Backend(Protocol):
     @property
     def artifacts(self) -> ArtifactApi: ...
 
+    @property
+    def registry(self) -> RegistryApi: ...
+
     def close(self) -> None: ...
+
+
+class RegistryApi(Protocol):
+    """What `heron.services.registry.RegistryService` offers, in process or over HTTP."""
+
+    def create_registered_model(
+        self,
+        name: str,
+        *,
+        tags: Mapping[str, str] | None = None,
+        description: str | None = None,
+    ) -> RegisteredModel: ...
+
+    def get_registered_model(self, name: str) -> RegisteredModel: ...
+
+    def search_registered_models(
+        self,
+        *,
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page[RegisteredModel]: ...
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel: ...
+
+    def update_registered_model(
+        self, name: str, description: str | None = None
+    ) -> RegisteredModel: ...
+
+    def delete_registered_model(self, name: str) -> None: ...
+
+    def set_registered_model_tag(self, name: str, key: str, value: str) -> None: ...
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None: ...
+
+    def set_registered_model_alias(self, name: str, alias: str, version: str) -> None: ...
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None: ...
+
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]: ...
+
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        *,
+        run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        model_id: str | None = None,
+    ) -> ModelVersion: ...
+
+    def get_model_version(self, name: str, version: str) -> ModelVersion: ...
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion: ...
+
+    def get_model_version_download_uri(self, name: str, version: str) -> str: ...
+
+    def search_model_versions(
+        self,
+        *,
+        filter_string: str | None = None,
+        max_results: int = 200_000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page[ModelVersion]: ...
+
+    def update_model_version(
+        self, name: str, version: str, description: str | None = None
+    ) -> ModelVersion: ...
+
+    def transition_model_version_stage(
+        self, name: str, version: str, stage: str, archive_existing_versions: bool = False
+    ) -> ModelVersion: ...
+
+    def delete_model_version(self, name: str, version: str) -> None: ...
+
+    def set_model_version_tag(self, name: str, version: str, key: str, value: str) -> None: ...
+
+    def delete_model_version_tag(self, name: str, version: str, key: str) -> None: ...
+
+    def list_model_version_activity(self, name: str, version: str) -> list[ModelVersionEvent]: ...
+
+    def add_model_version_comment(
+        self, name: str, version: str, comment: str
+    ) -> ModelVersionEvent: ...

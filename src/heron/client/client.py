@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from heron.client import artifact_formats, artifacts
 from heron.client.backend import Backend
+from heron.client.registry_methods import RegistryMethods
 from heron.client.uri import backend_kind, resolve_tracking_uri
 from heron.clock import now_ms
 from heron.entities import (
@@ -35,7 +36,7 @@ _ARTIFACT_URI_CACHE = 4096
 LOGGED_ARTIFACTS_TAG = "mlflow.loggedArtifacts"
 
 
-class HeronClient:
+class HeronClient(RegistryMethods):
     """Talks to one tracking backend, chosen by the scheme of the tracking URI.
 
     `http://` and `https://` URIs reach a Heron (or MLflow) server over its REST API.

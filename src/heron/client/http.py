@@ -18,6 +18,7 @@ import orjson
 
 from heron import integrity, mlflow_json
 from heron.client import multipart, wire
+from heron.client.http_registry import HttpRegistry
 from heron.entities import (
     DatasetInput,
     Experiment,
@@ -66,9 +67,13 @@ class Transport:
         return self._send("GET", path, params=query)
 
     def post(self, path: str, body: Mapping[str, Any]) -> mlflow_json.Json:
+        return self.send_json("POST", path, body)
+
+    def send_json(self, method: str, path: str, body: Mapping[str, Any]) -> mlflow_json.Json:
+        """A JSON body with any method (MLflow's PATCH and DELETE routes take one too)."""
         payload = orjson.dumps({k: v for k, v in body.items() if v is not None})
         return self._send(
-            "POST", path, content=payload, headers={"Content-Type": "application/json"}
+            method, path, content=payload, headers={"Content-Type": "application/json"}
         )
 
     def _send(self, method: str, path: str, **kwargs: Any) -> mlflow_json.Json:
@@ -491,6 +496,7 @@ class HttpBackend:
         self._experiments = HttpExperiments(self._transport)
         self._runs = HttpRuns(self._transport)
         self._artifacts = HttpArtifacts(self._transport)
+        self._registry = HttpRegistry(self._transport)
 
     @property
     def experiments(self) -> HttpExperiments:
@@ -503,6 +509,10 @@ class HttpBackend:
     @property
     def artifacts(self) -> HttpArtifacts:
         return self._artifacts
+
+    @property
+    def registry(self) -> HttpRegistry:
+        return self._registry
 
     def close(self) -> None:
         self._transport.close()

@@ -11,6 +11,7 @@ from heron.client.artifacts import RepositoryArtifacts
 from heron.client.uri import sql_uri
 from heron.errors import TemporarilyUnavailable
 from heron.services import AllowAll, ExperimentService, RunService
+from heron.services.registry import RegistryService
 from heron.settings import PROXIED_ARTIFACT_ROOT, Settings
 from heron.store.sql import SqlStores, open_sql_stores
 
@@ -36,6 +37,13 @@ class LocalBackend:
             self._stores.experiments, AllowAll(), artifact_roots=(PROXIED_ARTIFACT_ROOT,)
         )
         self._runs = RunService(self._stores.runs, AllowAll())
+        self._registry = RegistryService(
+            self._stores.registered_models,
+            self._stores.model_versions,
+            self._stores.model_sources,
+            AllowAll(),
+            artifact_roots=(PROXIED_ARTIFACT_ROOT,),
+        )
         self._artifacts = RepositoryArtifacts(_artifacts_destination(uri, database_uri))
 
     @property
@@ -49,6 +57,10 @@ class LocalBackend:
     @property
     def artifacts(self) -> RepositoryArtifacts:
         return self._artifacts
+
+    @property
+    def registry(self) -> RegistryService:
+        return self._registry
 
     def close(self) -> None:
         self._stores.close()
