@@ -1,0 +1,16 @@
+"""The MLmodel format, signatures, environments, python_function and the flavors."""
+
+from heron.models.info import ModelInfo, get_model_info
+from heron.models.mlmodel import Model
+from heron.models.python_model import model_config, set_model
+from heron.models.signature import ModelSignature, infer_signature
+
+__all__ = [
+    "Model",
+    "ModelInfo",
+    "ModelSignature",
+    "get_model_info",
+    "infer_signature",
+    "model_config",
+    "set_model",
+]

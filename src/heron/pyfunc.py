@@ -1,0 +1,18 @@
+"""`heron.pyfunc`: custom Python models and loading any model behind one `predict`."""
+
+from heron.models.info import ModelInfo, get_model_info
+from heron.models.pyfunc import load_model, save_model
+from heron.models.pyfunc_model import PyFuncModel
+from heron.models.python_model import PythonModel, PythonModelContext, model_config, set_model
+
+__all__ = [
+    "ModelInfo",
+    "PyFuncModel",
+    "PythonModel",
+    "PythonModelContext",
+    "get_model_info",
+    "load_model",
+    "model_config",
+    "save_model",
+    "set_model",
+]
