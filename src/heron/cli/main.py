@@ -9,6 +9,7 @@ import click
 from heron.cli.db import db
 from heron.cli.experiments import experiments
 from heron.cli.gc import gc
+from heron.cli.models import models
 from heron.cli.runs import runs
 from heron.cli.server import server
 from heron.errors import HeronError
@@ -35,3 +36,4 @@ main.add_command(db)
 main.add_command(experiments)
 main.add_command(runs)
 main.add_command(gc)
+main.add_command(models)
