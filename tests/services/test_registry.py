@@ -242,6 +242,11 @@ def test_search_leaves_prompts_out_unless_asked(registry: RegistryService) -> No
         filter_string="tags.`mlflow.prompt.is_prompt` = 'true'"
     )
     assert [m.name for m in asked] == ["prompt"]
+    # MLflow compat: the mlflow client adds this clause to every search
+    models = registry.search_registered_models(
+        filter_string="name LIKE '%' AND tag.`mlflow.prompt.is_prompt` != 'true'"
+    )
+    assert [m.name for m in models] == ["model"]
 
 
 def test_search_versions(registry: RegistryService, runs: RunService) -> None:

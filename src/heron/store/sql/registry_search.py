@@ -41,7 +41,7 @@ class Keyset:
 
 
 def registered_models(query: RegistryQuery) -> Keyset:
-    conditions = [_model_condition(c) for c in query.filter]
+    conditions = [_model_condition(c) for c in _without_prompt_clause(query)]
     if not query.include_prompts:
         conditions.append(not_(_has_tag(registered_model_tags, _model_owner(), PROMPT_TAG, "true")))
     columns = {
@@ -56,7 +56,7 @@ def registered_models(query: RegistryQuery) -> Keyset:
 
 
 def model_versions(query: RegistryQuery) -> Keyset:
-    conditions = [_version_condition(c) for c in query.filter]
+    conditions = [_version_condition(c) for c in _without_prompt_clause(query)]
     if not query.include_prompts:
         conditions.append(not_(_has_tag(model_version_tags, _version_owner(), PROMPT_TAG, "true")))
     columns = {
@@ -77,6 +77,15 @@ def model_versions(query: RegistryQuery) -> Keyset:
     if "version_number" not in named:
         keys.append((mv.c.version, True))
     return _keyset(version_select(), keys, conditions, query, "versions")
+
+
+def _without_prompt_clause(query: RegistryQuery) -> list[Comparison]:
+    """MLflow compat: the client adds `tags.mlflow.prompt.is_prompt != 'true'` to every
+    search, which must match models without that tag: when the search leaves prompts out,
+    that clause is the exclusion itself."""
+    if query.include_prompts:
+        return list(query.filter)
+    return [c for c in query.filter if not (c.entity == "tag" and c.key == PROMPT_TAG)]
 
 
 def _keyset(
