@@ -140,3 +140,36 @@ def test_fluent_register_model(monkeypatch: pytest.MonkeyPatch, home: Path, tmp_
     assert (first.version, second.version) == ("1", "2")
     assert dict(first.tags) == {"t": "1"}
     assert first.run_id == run.info.run_id
+
+
+def test_lineage_over_both_backends(client: HeronClient) -> None:
+    name = _name()
+    run_id, source = _run_source(client)
+    client.create_registered_model(name)
+    client.create_model_version(name, source)
+    chain = client.get_model_version_lineage(name, 1)
+    assert chain.run is not None
+    assert chain.run.run_id == run_id
+    assert chain.experiment is not None
+    assert chain.experiment.experiment_id == chain.run.experiment_id
+    assert chain.logged_model is None
+
+
+def test_cli_models_lineage_prints_the_chain(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from heron.cli.main import main
+
+    data = str(tmp_path / "data")
+    with HeronClient(data) as client:
+        run_id, source = _run_source(client)
+        client.create_registered_model("fraud")
+        client.create_model_version("fraud", source)
+    result = CliRunner().invoke(main, ["models", "lineage", "fraud", "1", "--tracking-uri", data])
+    assert result.exit_code == 0, result.output
+    assert "fraud v1" in result.output
+    assert run_id in result.output
+    assert "experiment" in result.output
+    missing = CliRunner().invoke(main, ["models", "lineage", "fraud", "9", "--tracking-uri", data])
+    assert missing.exit_code == 1
+    assert "not found" in missing.output

@@ -276,15 +276,6 @@ def test_search_versions(registry: RegistryService, runs: RunService) -> None:
     assert sorted(seen) == [("a", "1"), ("a", "2"), ("b", "1")]
 
 
-def test_copy_model_version(registry: RegistryService) -> None:
-    registry.create_registered_model("dev")
-    registry.create_model_version("dev", f"{ROOT}/0/dev", tags={"k": "v"})
-    copied = registry.copy_model_version("dev", "1", "prod")
-    assert (copied.name, copied.version, copied.source) == ("prod", "1", "models:/dev/1")
-    assert registry.get_model_version_download_uri("prod", "1") == f"{ROOT}/0/dev"
-    assert copied.tags == {"k": "v"}
-
-
 def test_activity_log_in_time_order(registry: RegistryService) -> None:
     registry.create_registered_model("m")
     _version(registry, "m")
@@ -326,3 +317,53 @@ def test_concurrent_registrations_get_distinct_gapless_versions(registry: Regist
     assert sorted(int(v) for v in versions) == list(range(1, 21))
     found = registry.search_model_versions(filter_string="name = 'busy'")
     assert sorted(int(v.version) for v in found) == list(range(1, 21))
+
+
+def test_lineage_follows_model_run_datasets_and_experiment(
+    stores: Any, runs: RunService, experiments: Any
+) -> None:
+    from heron.entities import Dataset, DatasetInput, InputTag
+    from heron.services import AllowAll
+    from heron.services.logged_models import LoggedModelService
+
+    registry = RegistryService(
+        stores.registered_models,
+        stores.model_versions,
+        stores.model_sources,
+        AllowAll(),
+        artifact_roots=(ROOT,),
+        runs=stores.runs,
+        experiments=stores.experiments,
+    )
+    experiment_id = experiments.create_experiment("lineage")
+    run = runs.create_run(experiment_id)
+    train = Dataset(name="train", digest="abc", source_type="local", source="{}")
+    runs.log_inputs(
+        run.info.run_id,
+        [DatasetInput(dataset=train, tags=[InputTag(key="mlflow.data.context", value="training")])],
+    )
+    logged = LoggedModelService(stores.logged_models, stores.experiments, AllowAll())
+    model = logged.create_logged_model(experiment_id, name="clf", source_run_id=run.info.run_id)
+    registry.create_registered_model("fraud")
+    version = registry.create_model_version("fraud", f"models:/{model.model_id}")
+    assert (version.run_id, version.model_id) == (run.info.run_id, model.model_id)
+
+    chain = registry.get_model_version_lineage("fraud", "1")
+    assert chain.model_version.version == "1"
+    assert chain.logged_model is not None
+    assert (chain.logged_model.model_id, chain.logged_model.name) == (model.model_id, "clf")
+    assert chain.run is not None
+    assert chain.run.run_id == run.info.run_id
+    assert [d.dataset.name for d in chain.dataset_inputs] == ["train"]
+    assert chain.experiment is not None
+    assert chain.experiment.name == "lineage"
+    # the LoggedModel lists the versions registered from it
+    tags = logged.get_logged_model(model.model_id).tags
+    assert tags["mlflow.modelVersions"] == '[{"name": "fraud", "version": "1"}]'
+
+
+def test_lineage_of_a_plain_uri_version_has_no_links(registry: RegistryService) -> None:
+    registry.create_registered_model("m")
+    _version(registry, "m")
+    chain = registry.get_model_version_lineage("m", "1")
+    assert (chain.logged_model, chain.run, chain.experiment) == (None, None, None)

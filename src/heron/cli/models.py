@@ -11,7 +11,8 @@ from heron.cli.options import tracking_uri_option
 
 @click.group()
 def models() -> None:
-    """Use models: predict with a model from a path or a model URI."""
+    """Use models: predict with a model from a path or a model URI, or show where a
+    registered model version came from (lineage)."""
 
 
 @models.command("predict")
@@ -64,3 +65,38 @@ def predict(
         click.echo(out)
     else:
         output_path.write_text(out, encoding="utf-8")
+
+
+@models.command("lineage")
+@click.argument("name")
+@click.argument("version")
+@tracking_uri_option
+def lineage(name: str, version: str, tracking_uri: str | None) -> None:
+    """Shows where model version VERSION of NAME came from: its LoggedModel, the run that
+    produced it, the datasets that run used, and the experiment."""
+    from heron.client import HeronClient
+
+    with HeronClient(tracking_uri) as client:
+        chain = client.get_model_version_lineage(name, version)
+    v = chain.model_version
+    click.echo(f"model version  {v.name} v{v.version}  ({v.status}, stage {v.current_stage})")
+    click.echo(f"  source       {v.source}")
+    click.echo(f"  files        {v.storage_location}")
+    if chain.logged_model is not None:
+        m = chain.logged_model
+        click.echo(f"logged model   {m.model_id}  {m.name!r}  {m.artifact_location}")
+    else:
+        click.echo("logged model   (none)")
+    if chain.run is not None:
+        r = chain.run
+        click.echo(f"run            {r.run_id}  {r.run_name!r}  {r.status}")
+    else:
+        click.echo(f"run            {v.run_id or '(none)'}")
+    for item in chain.dataset_inputs:
+        d = item.dataset
+        context = next((t.value for t in item.tags if t.key == "mlflow.data.context"), "")
+        shown = f" ({context})" if context else ""
+        click.echo(f"  dataset      {d.name}@{d.digest}{shown}  {d.source_type}")
+    if chain.experiment is not None:
+        e = chain.experiment
+        click.echo(f"experiment     {e.experiment_id}  {e.name!r}")

@@ -18,7 +18,12 @@ from heron.entities import (
     RunTag,
     ViewType,
 )
-from heron.entities.registry import ModelVersion, ModelVersionEvent, RegisteredModel
+from heron.entities.registry import (
+    ModelLineage,
+    ModelVersion,
+    ModelVersionEvent,
+    RegisteredModel,
+)
 
 
 class ExperimentApi(Protocol):
@@ -250,3 +255,5 @@ class RegistryApi(Protocol):
     def add_model_version_comment(
         self, name: str, version: str, comment: str
     ) -> ModelVersionEvent: ...
+
+    def get_model_version_lineage(self, name: str, version: str) -> ModelLineage: ...

@@ -7,9 +7,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from heron import mlflow_json
+from heron.client import wire
 from heron.client.wire import tag_dict
 from heron.entities import Page
 from heron.entities.registry import (
+    LineageModel,
+    ModelLineage,
     ModelVersion,
     ModelVersionEvent,
     ModelVersionStage,
@@ -175,6 +178,10 @@ class HttpRegistry:
         body = self._t.post(f"{HERON_API}/model-versions/comments", payload)
         return event_in(body["event"])
 
+    def get_model_version_lineage(self, name: str, version: str) -> ModelLineage:
+        query = {"name": name, "version": str(version)}
+        return lineage_in(self._t.get(f"{HERON_API}/model-versions/lineage", query))
+
     def _get(self, path: str, query: Mapping[str, Any]) -> Json:
         body: Json = self._t.get(f"{API}/{path}", query)
         return body
@@ -234,6 +241,27 @@ def registered_model_in(body: Json) -> RegisteredModel:
         latest_versions=tuple(model_version_in(v) for v in body.get("latest_versions", ())),
         tags=tag_dict(body.get("tags")),
         aliases={str(a["alias"]): str(a["version"]) for a in body.get("aliases", ())},
+    )
+
+
+def lineage_in(body: Json) -> ModelLineage:
+    model = body.get("logged_model")
+    run = body.get("run")
+    experiment = body.get("experiment")
+    return ModelLineage(
+        model_version=model_version_in(body["model_version"]),
+        logged_model=None
+        if model is None
+        else LineageModel(
+            model_id=str(model["model_id"]),
+            name=str(model.get("name", "")),
+            artifact_location=str(model.get("artifact_location", "")),
+            experiment_id=str(model.get("experiment_id", "")),
+            source_run_id=model.get("source_run_id") or None,
+        ),
+        run=None if run is None else wire.run_info_in(run),
+        dataset_inputs=tuple(wire.dataset_input_in(d) for d in body.get("dataset_inputs", ())),
+        experiment=None if experiment is None else wire.experiment_in(experiment),
     )
 
 

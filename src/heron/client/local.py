@@ -43,6 +43,8 @@ class LocalBackend:
             self._stores.model_sources,
             AllowAll(),
             artifact_roots=(PROXIED_ARTIFACT_ROOT,),
+            runs=self._stores.runs,
+            experiments=self._stores.experiments,
         )
         self._artifacts = RepositoryArtifacts(_artifacts_destination(uri, database_uri))
 

@@ -7,7 +7,12 @@ from typing import Any
 
 from heron.client.backend import Backend
 from heron.entities import Page
-from heron.entities.registry import ModelVersion, ModelVersionEvent, RegisteredModel
+from heron.entities.registry import (
+    ModelLineage,
+    ModelVersion,
+    ModelVersionEvent,
+    RegisteredModel,
+)
 from heron.errors import InvalidParameter, NotFound
 
 
@@ -195,6 +200,12 @@ class RegistryMethods:
         self, name: str, version: str | int, comment: str
     ) -> ModelVersionEvent:
         return self.backend.registry.add_model_version_comment(name, str(version), comment)
+
+    # Lineage
+
+    def get_model_version_lineage(self, name: str, version: str | int) -> ModelLineage:
+        """Version -> LoggedModel -> source run -> its datasets -> experiment."""
+        return self.backend.registry.get_model_version_lineage(name, str(version))
 
 
 def _strings(mapping: Mapping[str, Any] | None) -> dict[str, str]:

@@ -7,6 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from heron.entities.dataset import DatasetInput
+from heron.entities.experiment import Experiment
+from heron.entities.run import RunInfo
+
 
 class ModelVersionStatus(enum.StrEnum):
     PENDING_REGISTRATION = "PENDING_REGISTRATION"
@@ -72,3 +76,26 @@ class ModelVersionEvent:
     user_id: str | None
     kind: str  # created, alias_set, alias_deleted, tag_set, tag_deleted, stage_changed, ...
     detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LineageModel:
+    """The LoggedModel a version was registered from, as far as lineage needs it."""
+
+    model_id: str
+    name: str
+    artifact_location: str
+    experiment_id: str
+    source_run_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelLineage:
+    """Where a model version came from: version -> LoggedModel -> run -> datasets ->
+    experiment. A link is None (or empty) when the version does not have it or it is gone."""
+
+    model_version: ModelVersion
+    logged_model: LineageModel | None = None
+    run: RunInfo | None = None
+    dataset_inputs: Sequence[DatasetInput] = ()
+    experiment: Experiment | None = None

@@ -41,6 +41,8 @@ def create_app(settings: Settings) -> Starlette:
         stores.model_sources,
         authorizer,
         artifact_roots=settings.artifact_roots,
+        runs=stores.runs,
+        experiments=stores.experiments,
     )
     artifact_repository = (
         open_artifact_repository(settings.artifacts_destination)

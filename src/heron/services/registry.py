@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from heron.entities import Page
 from heron.entities.registry import (
+    LineageModel,
+    ModelLineage,
     ModelVersion,
     ModelVersionEvent,
     ModelVersionStage,
@@ -25,6 +28,7 @@ from heron.services.registry_rules import (
     check_tags,
     check_version,
 )
+from heron.store.experiments import ExperimentStore
 from heron.store.registry import (
     ModelSourceStore,
     ModelVersionStore,
@@ -32,6 +36,7 @@ from heron.store.registry import (
     RegisteredModelStore,
     RegistryQuery,
 )
+from heron.store.runs import RunStore
 
 MAX_MODEL_SEARCH = 1000
 MAX_VERSION_SEARCH = 200_000
@@ -51,9 +56,14 @@ class RegistryService:
         authorizer: Authorizer,
         *,
         artifact_roots: Sequence[str],
+        runs: RunStore | None = None,
+        experiments: ExperimentStore | None = None,
     ) -> None:
         self._models = models
         self._versions = versions
+        self._sources = sources
+        self._runs = runs
+        self._experiments = experiments
         self._authorizer = authorizer
         self._resolver = SourceResolver(sources, artifact_roots, self._version_or_alias)
         self._listeners: list[RegistryListener] = []
@@ -316,25 +326,6 @@ class RegistryService:
         self._versions.delete_model_version_tag(name, version, key, actor=actor)
         self._emit("MODEL_VERSION_TAG", "DELETED", {"name": name, "version": version, "key": key})
 
-    def copy_model_version(self, src_name: str, src_version: str, dst_name: str) -> ModelVersion:
-        """A new version of `dst_name` (created when missing) with the files, run and tags of
-        `src_name` version `src_version`; its source is `models:/<src_name>/<src_version>`."""
-        source = self.get_model_version(src_name, src_version)
-        check_model_name(dst_name)
-        try:
-            self.get_registered_model(dst_name)
-        except NotFound:
-            self.create_registered_model(dst_name)
-        return self.create_model_version(
-            dst_name,
-            f"models:/{source.name}/{source.version}",
-            run_id=source.run_id,
-            tags=source.tags,
-            run_link=source.run_link,
-            description=source.description,
-            model_id=source.model_id,
-        )
-
     # Activity
 
     def list_model_version_activity(self, name: str, version: str) -> list[ModelVersionEvent]:
@@ -353,6 +344,44 @@ class RegistryService:
         actor = self._check("read", name)
         return self._versions.add_model_version_event(
             name, version, "comment", {"comment": text}, actor=actor
+        )
+
+    # Lineage
+
+    def get_model_version_lineage(self, name: str, version: str) -> ModelLineage:
+        """The chain behind a version: its LoggedModel, the run that produced it, the
+        datasets that run used, and the experiment. Links that are gone are left out."""
+        model_version = self.get_model_version(name, version)
+        found = (
+            self._sources.find_logged_model(model_version.model_id)
+            if model_version.model_id
+            else None
+        )
+        logged_model = None
+        if found is not None:
+            logged_model = LineageModel(
+                model_id=found.model_id,
+                name=found.name,
+                artifact_location=found.artifact_location,
+                experiment_id=found.experiment_id,
+                source_run_id=found.source_run_id,
+            )
+        run_id = model_version.run_id or (found.source_run_id if found else None)
+        run = None
+        if run_id and self._runs is not None:
+            with contextlib.suppress(NotFound):
+                run = self._runs.get_run(run_id)
+        experiment_id = run.info.experiment_id if run else (found.experiment_id if found else None)
+        experiment = None
+        if experiment_id and self._experiments is not None:
+            with contextlib.suppress(NotFound):
+                experiment = self._experiments.get_experiment(experiment_id)
+        return ModelLineage(
+            model_version=model_version,
+            logged_model=logged_model,
+            run=run.info if run else None,
+            dataset_inputs=tuple(run.dataset_inputs) if run else (),
+            experiment=experiment,
         )
 
     def _version_or_alias(self, name: str, version: str) -> ModelVersion:

@@ -155,6 +155,7 @@ class ModelVersionStore(Protocol):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LoggedModelSource:
     model_id: str
+    name: str
     artifact_location: str
     source_run_id: str | None
     experiment_id: str

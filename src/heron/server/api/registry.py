@@ -1,10 +1,11 @@
-"""Heron's registry routes: a model version's activity log and comments."""
+"""Heron's registry routes: a model version's activity log, comments and lineage."""
 
 from __future__ import annotations
 
 from starlette.routing import Route
 
-from heron.entities.registry import ModelVersionEvent
+from heron import mlflow_json
+from heron.entities.registry import ModelLineage, ModelVersionEvent
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.registry import RegistryService
 
@@ -21,6 +22,26 @@ def event(e: ModelVersionEvent) -> Json:
     }
 
 
+def lineage(chain: ModelLineage) -> Json:
+    body: Json = {"model_version": mlflow_json.model_version(chain.model_version)}
+    if chain.logged_model is not None:
+        m = chain.logged_model
+        body["logged_model"] = {
+            "model_id": m.model_id,
+            "name": m.name,
+            "artifact_location": m.artifact_location,
+            "experiment_id": m.experiment_id,
+            "source_run_id": m.source_run_id,
+        }
+    if chain.run is not None:
+        body["run"] = mlflow_json.run_info(chain.run)
+    if chain.dataset_inputs:
+        body["dataset_inputs"] = [mlflow_json.dataset_input(d) for d in chain.dataset_inputs]
+    if chain.experiment is not None:
+        body["experiment"] = mlflow_json.experiment(chain.experiment)
+    return body
+
+
 def routes(api: Endpoints, service: RegistryService) -> list[Route]:
     def activity(f: Fields) -> Json:
         events = service.list_model_version_activity(
@@ -34,7 +55,14 @@ def routes(api: Endpoints, service: RegistryService) -> list[Route]:
         )
         return {"event": event(added)}
 
+    def get_lineage(f: Fields) -> Json:
+        chain = service.get_model_version_lineage(
+            f.required_string("name"), f.required_string("version")
+        )
+        return lineage(chain)
+
     return [
+        api.get("/model-versions/lineage", get_lineage),
         api.get("/model-versions/activity", activity),
         api.post("/model-versions/comments", comment),
     ]

@@ -48,6 +48,7 @@ class SqlModelSourceStore:
 def _source(row: Any) -> LoggedModelSource:
     return LoggedModelSource(
         model_id=row.model_id,
+        name=row.name,
         artifact_location=row.artifact_location,
         source_run_id=row.source_run_id,
         experiment_id=str(row.experiment_id),

@@ -7,6 +7,7 @@ again."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -276,7 +277,7 @@ def _record_registration(conn: Connection, model_id: str, name: str, number: int
     entry = {"name": name, "version": str(number)}
     if not isinstance(listed, list) or entry in listed:
         return
-    value = orjson.dumps([*listed, entry]).decode()
+    value = json.dumps([*listed, entry])  # MLflow's spelling: json.dumps defaults
     upsert(conn, t, {"model_id": model_id, "key": MODEL_VERSIONS_TAG}, {"value": value})
 
 
