@@ -82,9 +82,8 @@ def save_model(
         "sklearn_version": sklearn_version,
         "serialization_format": serialization_format,
         "code": code,
+        "skops_trusted_types": list(skops_trusted_types) if skops_trusted_types else None,
     }
-    if serialization_format == "skops":
-        flavor["skops_trusted_types"] = list(skops_trusted_types) if skops_trusted_types else None
     model.add_flavor(FLAVOR_NAME, **flavor)
     options = saving.SaveOptions(
         signature=signature,
