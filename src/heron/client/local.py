@@ -45,6 +45,7 @@ class LocalBackend:
             artifact_roots=(PROXIED_ARTIFACT_ROOT,),
             runs=self._stores.runs,
             experiments=self._stores.experiments,
+            namespaces=self._stores.namespaces,
         )
         self._artifacts = RepositoryArtifacts(_artifacts_destination(uri, database_uri))
 

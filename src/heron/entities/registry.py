@@ -99,3 +99,30 @@ class ModelLineage:
     run: RunInfo | None = None
     dataset_inputs: Sequence[DatasetInput] = ()
     experiment: Experiment | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Catalog:
+    """The top level of a `catalog.schema.model` name."""
+
+    name: str
+    creation_timestamp: int  # ms since epoch
+    last_updated_timestamp: int  # ms since epoch
+    owner: str | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Schema:
+    """A schema of a catalog; registered models named `catalog.schema.model` live in it."""
+
+    catalog_name: str
+    name: str
+    creation_timestamp: int  # ms since epoch
+    last_updated_timestamp: int  # ms since epoch
+    owner: str | None = None
+    comment: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.catalog_name}.{self.name}"

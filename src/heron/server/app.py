@@ -17,6 +17,7 @@ from heron.server.wire import Endpoints
 from heron.services import AllowAll, ExperimentService, RunService
 from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
+from heron.services.registry_namespaces import NamespaceService
 from heron.settings import Settings
 from heron.store.artifacts import open_artifact_repository, supports_multipart
 from heron.store.sql import open_sql_stores
@@ -43,7 +44,9 @@ def create_app(settings: Settings) -> Starlette:
         artifact_roots=settings.artifact_roots,
         runs=stores.runs,
         experiments=stores.experiments,
+        namespaces=stores.namespaces,
     )
+    namespace_service = NamespaceService(stores.namespaces, authorizer)
     artifact_repository = (
         open_artifact_repository(settings.artifacts_destination)
         if settings.serve_artifacts
@@ -68,7 +71,7 @@ def create_app(settings: Settings) -> Starlette:
                 logged_model_service=logged_model_service,
                 registry_service=registry_service,
             ),
-            *heron_api.routes(api, registry_service),
+            *heron_api.routes(api, registry_service, namespace_service),
             *system.routes(
                 multipart_uploads=artifact_repository is not None
                 and supports_multipart(artifact_repository)

@@ -19,6 +19,7 @@ from heron.errors import InvalidParameter, NotFound
 from heron.search import registry as registry_search
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, current_identity
+from heron.services.registry_namespaces import split_three_level
 from heron.services.registry_rules import (
     SourceResolver,
     check_alias,
@@ -32,6 +33,7 @@ from heron.store.experiments import ExperimentStore
 from heron.store.registry import (
     ModelSourceStore,
     ModelVersionStore,
+    NamespaceStore,
     NewModelVersion,
     RegisteredModelStore,
     RegistryQuery,
@@ -58,12 +60,14 @@ class RegistryService:
         artifact_roots: Sequence[str],
         runs: RunStore | None = None,
         experiments: ExperimentStore | None = None,
+        namespaces: NamespaceStore | None = None,
     ) -> None:
         self._models = models
         self._versions = versions
         self._sources = sources
         self._runs = runs
         self._experiments = experiments
+        self._namespaces = namespaces
         self._authorizer = authorizer
         self._resolver = SourceResolver(sources, artifact_roots, self._version_or_alias)
         self._listeners: list[RegistryListener] = []
@@ -91,6 +95,7 @@ class RegistryService:
         description: str | None = None,
     ) -> RegisteredModel:
         check_model_name(name)
+        self._require_namespace(name)
         actor = self._check("create", name)
         model = self._models.create_registered_model(
             name,
@@ -132,6 +137,7 @@ class RegistryService:
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         check_model_name(name)
         check_model_name(new_name, "new_name")
+        self._require_namespace(new_name)
         self._check("update", name)
         return self._models.rename_registered_model(name, new_name)
 
@@ -345,6 +351,12 @@ class RegistryService:
         return self._versions.add_model_version_event(
             name, version, "comment", {"comment": text}, actor=actor
         )
+
+    def _require_namespace(self, name: str) -> None:
+        """A `catalog.schema.model` name needs its schema to exist."""
+        parts = split_three_level(name)
+        if parts is not None and self._namespaces is not None:
+            self._namespaces.get_schema(parts[0], parts[1])
 
     # Lineage
 

@@ -11,10 +11,12 @@ from typing import Any, Protocol
 
 from heron.entities import Page
 from heron.entities.registry import (
+    Catalog,
     ModelVersion,
     ModelVersionEvent,
     ModelVersionStage,
     RegisteredModel,
+    Schema,
 )
 from heron.search import Comparison, OrderKey
 
@@ -171,3 +173,39 @@ class ModelSourceStore(Protocol):
         ...
 
     def find_run_artifact_uri(self, run_id: str) -> str | None: ...
+
+
+class NamespaceStore(Protocol):
+    """Catalogs and schemas of three-level model names (`catalog.schema.model`)."""
+
+    def create_catalog(self, name: str, *, comment: str | None, owner: str | None) -> Catalog:
+        """Raises AlreadyExists."""
+        ...
+
+    def get_catalog(self, name: str) -> Catalog:
+        """Raises NotFound."""
+        ...
+
+    def list_catalogs(self) -> list[Catalog]: ...
+
+    def delete_catalog(self, name: str) -> None:
+        """Raises NotFound, or InvalidParameter while the catalog has schemas."""
+        ...
+
+    def create_schema(
+        self, catalog_name: str, name: str, *, comment: str | None, owner: str | None
+    ) -> Schema:
+        """Raises NotFound (no such catalog), AlreadyExists."""
+        ...
+
+    def get_schema(self, catalog_name: str, name: str) -> Schema:
+        """Raises NotFound."""
+        ...
+
+    def list_schemas(self, catalog_name: str) -> list[Schema]:
+        """Raises NotFound when the catalog does not exist."""
+        ...
+
+    def delete_schema(self, catalog_name: str, name: str) -> None:
+        """Raises NotFound, or InvalidParameter while registered models live in the schema."""
+        ...

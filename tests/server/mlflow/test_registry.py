@@ -211,3 +211,23 @@ def test_source_outside_roots_is_400(http: httpx.Client) -> None:
     for source in ("/etc/passwd", "file:///etc/passwd", "mlflow-artifacts:/0/../../x"):
         resp = http.post(f"{API}/model-versions/create", json={"name": name, "source": source})
         assert _error(resp) == (400, "INVALID_PARAMETER_VALUE"), source
+
+
+def test_namespaces_over_heron_routes(http: httpx.Client) -> None:
+    heron_api = "/api/2.0/heron"
+    catalog = f"c{uuid.uuid4().hex[:8]}"
+    _ok(http.post(f"{heron_api}/catalogs/create", json={"name": catalog, "comment": "x"}))
+    _ok(http.post(f"{heron_api}/schemas/create", json={"catalog_name": catalog, "name": "s"}))
+    got = _ok(http.get(f"{heron_api}/schemas/get", params={"full_name": f"{catalog}.s"}))
+    assert got["schema"]["full_name"] == f"{catalog}.s"
+    listed = _ok(http.get(f"{heron_api}/catalogs/list"))
+    assert catalog in [c["name"] for c in listed["catalogs"]]
+    model = f"{catalog}.s.model"
+    _ok(http.post(f"{API}/registered-models/create", json={"name": model}))
+    resp = http.post(f"{API}/registered-models/create", json={"name": f"{catalog}.nope.m"})
+    assert _error(resp) == (404, "RESOURCE_DOES_NOT_EXIST")
+    resp = http.request("DELETE", f"{heron_api}/schemas/delete", json={"full_name": f"{catalog}.s"})
+    assert _error(resp) == (400, "INVALID_PARAMETER_VALUE")
+    _ok(http.request("DELETE", f"{API}/registered-models/delete", json={"name": model}))
+    _ok(http.request("DELETE", f"{heron_api}/schemas/delete", json={"full_name": f"{catalog}.s"}))
+    _ok(http.request("DELETE", f"{heron_api}/catalogs/delete", json={"name": catalog}))

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from heron.server.api import registry
+from heron.server.api import namespaces, registry
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints
 from heron.services.registry import RegistryService
+from heron.services.registry_namespaces import NamespaceService
 
 API = "/api/2.0/heron"
 AJAX = "/ajax-api/2.0/heron"
 
 
-def routes(api: Endpoints, registry_service: RegistryService) -> list[BaseRoute]:
-    return under_prefixes((API, AJAX), registry.routes(api, registry_service))
+def routes(
+    api: Endpoints, registry_service: RegistryService, namespace_service: NamespaceService
+) -> list[BaseRoute]:
+    own = [
+        *registry.routes(api, registry_service),
+        *namespaces.routes(api, namespace_service),
+    ]
+    return under_prefixes((API, AJAX), own)
 
 
 __all__ = ["routes"]

@@ -9,6 +9,7 @@ from heron.store.sql.experiments import SqlExperimentStore
 from heron.store.sql.logged_models import SqlLoggedModelStore
 from heron.store.sql.migrate import upgrade_if_needed
 from heron.store.sql.registry import SqlRegisteredModelStore
+from heron.store.sql.registry_namespaces import SqlNamespaceStore
 from heron.store.sql.registry_sources import SqlModelSourceStore
 from heron.store.sql.registry_versions import SqlModelVersionStore
 from heron.store.sql.runs import SqlRunStore
@@ -23,6 +24,7 @@ class SqlStores:
     registered_models: SqlRegisteredModelStore
     model_versions: SqlModelVersionStore
     model_sources: SqlModelSourceStore
+    namespaces: SqlNamespaceStore
 
     def close(self) -> None:
         self.database.dispose()
@@ -45,6 +47,7 @@ def open_sql_stores(
         SqlRegisteredModelStore(database),
         SqlModelVersionStore(database),
         SqlModelSourceStore(database),
+        SqlNamespaceStore(database),
     )
 
 

@@ -382,3 +382,33 @@ model_version_events = Table(
     Column("detail", Text, nullable=False),  # JSON object: what changed
     Index("ix_model_version_events_version", "registered_model_id", "version", "event_id"),
 )
+
+# Namespaces in the Unity Catalog style: a registered model named `catalog.schema.model` lives
+# in that schema, which must exist; plain names live in the default namespace (main.default).
+# A catalog or schema is deleted only when it is empty. Owners are kept for the security work.
+registry_catalogs = Table(
+    "registry_catalogs",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("owner", String(256), nullable=True),
+    Column("comment", Text, nullable=True),
+    Column("creation_timestamp", BigInteger, nullable=False),
+    Column("last_updated_timestamp", BigInteger, nullable=False),
+)
+
+registry_schemas = Table(
+    "registry_schemas",
+    metadata,
+    Column(
+        "catalog_name",
+        String(255),
+        ForeignKey("registry_catalogs.name", ondelete="RESTRICT"),
+        nullable=False,
+    ),
+    Column("name", String(255), nullable=False),
+    Column("owner", String(256), nullable=True),
+    Column("comment", Text, nullable=True),
+    Column("creation_timestamp", BigInteger, nullable=False),
+    Column("last_updated_timestamp", BigInteger, nullable=False),
+    PrimaryKeyConstraint("catalog_name", "name", name="pk_registry_schemas"),
+)

@@ -17,6 +17,50 @@ depends_on = None
 
 
 def upgrade() -> None:
+    catalogs = op.create_table(
+        "registry_catalogs",
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("owner", sa.String(length=256), nullable=True),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("creation_timestamp", sa.BigInteger(), nullable=False),
+        sa.Column("last_updated_timestamp", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+    schemas = op.create_table(
+        "registry_schemas",
+        sa.Column("catalog_name", sa.String(length=255), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("owner", sa.String(length=256), nullable=True),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("creation_timestamp", sa.BigInteger(), nullable=False),
+        sa.Column("last_updated_timestamp", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["catalog_name"], ["registry_catalogs.name"], ondelete="RESTRICT"),
+        sa.PrimaryKeyConstraint("catalog_name", "name", name="pk_registry_schemas"),
+    )
+    # The default namespace plain model names live in.
+    op.bulk_insert(
+        catalogs,
+        [
+            {
+                "name": "main",
+                "comment": "Default catalog",
+                "creation_timestamp": 0,
+                "last_updated_timestamp": 0,
+            }
+        ],
+    )
+    op.bulk_insert(
+        schemas,
+        [
+            {
+                "catalog_name": "main",
+                "name": "default",
+                "comment": "Default schema",
+                "creation_timestamp": 0,
+                "last_updated_timestamp": 0,
+            }
+        ],
+    )
     op.create_table(
         "registered_models",
         sa.Column("registered_model_id", sa.Integer(), autoincrement=True, nullable=False),
@@ -205,6 +249,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("registry_schemas")
+    op.drop_table("registry_catalogs")
     op.drop_table("run_model_outputs")
     op.drop_table("run_model_inputs")
     op.drop_table("registered_model_aliases")
