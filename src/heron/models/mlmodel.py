@@ -25,6 +25,10 @@ PYFUNC_FLAVOR = "python_function"
 # The MLflow version whose format Heron writes: MLflow reads the file as one of its own.
 MLFLOW_FORMAT_VERSION = "3.17.2"
 
+# libyaml's C loader when PyYAML has it: parsing is most of a model's load time otherwise.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 _KNOWN = {
     "artifact_path",
     "flavors",
@@ -101,7 +105,7 @@ class Model:
         return out
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), default_flow_style=False, sort_keys=True)
+        return yaml.dump(self.to_dict(), Dumper=_DUMPER, default_flow_style=False, sort_keys=True)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Writes `path` (the MLmodel file itself)."""
@@ -143,7 +147,7 @@ class Model:
         if not path.is_file():
             raise NotFound(f"No {MLMODEL_FILE} file at {str(path)!r}: is this a model directory?")
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 (a safe loader)
         except yaml.YAMLError as exc:
             raise InvalidParameter(f"{str(path)!r} is not valid YAML: {exc}") from None
         if not isinstance(data, dict):

@@ -1,0 +1,128 @@
+"""Model loading and pyfunc predict overhead, Heron beside MLflow on the same model (issue #3).
+
+    .venv/bin/python bench/models.py [--calls 3000] [--loads 30]
+
+Trains the iris LogisticRegression, saves it once with `heron.sklearn.save_model` (cloudpickle,
+with an input example, so the signature is enforced at predict), then in each project's own
+interpreter (.venv for Heron, .venv-conformance for MLflow 3.17.2), on that same directory:
+
+- load: `pyfunc.load_model(path)`, the first one in a fresh process (imports included) and the
+  median of `--loads` more (warm);
+- predict: a 1-row DataFrame, `pyfunc_model.predict(row)` beside `estimator.predict(row)` on
+  the estimator itself, interleaved; the overhead is the difference of the medians per call.
+
+Prints a table and writes bench-results/models.json. Targets: Heron's overhead under 0.2 ms
+per predict, Heron's load no slower than MLflow's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HERON_PY = ROOT / ".venv/bin/python"
+MLFLOW_PY = ROOT / ".venv-conformance/bin/python"
+
+# Runs in each interpreter: argv = kind, model path, calls, loads. Prints one JSON line.
+MEASURE = """
+import json, statistics, sys, time, warnings
+warnings.filterwarnings("ignore")
+kind, path, calls, loads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+start = time.perf_counter()
+if kind == "heron":
+    import heron.pyfunc as pyfunc
+else:
+    import mlflow.pyfunc as pyfunc
+model = pyfunc.load_model(path)
+first_load = time.perf_counter() - start
+warm = []
+for _ in range(loads):
+    start = time.perf_counter()
+    pyfunc.load_model(path)
+    warm.append(time.perf_counter() - start)
+estimator = model.get_raw_model()
+import pandas as pd
+from sklearn.datasets import load_iris
+row = load_iris(as_frame=True).data.head(1)
+assert (model.predict(row) == estimator.predict(row)).all()
+direct, wrapped = [], []
+for _ in range(200):  # warm up both paths
+    estimator.predict(row); model.predict(row)
+for _ in range(calls):
+    start = time.perf_counter(); estimator.predict(row); direct.append(time.perf_counter() - start)
+    start = time.perf_counter(); model.predict(row); wrapped.append(time.perf_counter() - start)
+ms = 1000.0
+print(json.dumps({
+    "first_load_ms": first_load * ms,
+    "warm_load_ms": statistics.median(warm) * ms,
+    "sklearn_predict_ms": statistics.median(direct) * ms,
+    "pyfunc_predict_ms": statistics.median(wrapped) * ms,
+    "overhead_ms": (statistics.median(wrapped) - statistics.median(direct)) * ms,
+}))
+"""
+
+
+def save_model(directory: Path) -> Path:
+    code = f"""
+import heron.sklearn
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+X, y = load_iris(return_X_y=True, as_frame=True)
+heron.sklearn.save_model(LogisticRegression(max_iter=300).fit(X, y), {str(directory)!r},
+                         input_example=X.head(2))
+"""
+    subprocess.run([str(HERON_PY), "-c", code], check=True)
+    return directory
+
+
+def measure(python: Path, kind: str, path: Path, calls: int, loads: int) -> dict[str, float]:
+    env = {**os.environ, "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true", "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(
+        [str(python), "-c", MEASURE, kind, str(path), str(calls), str(loads)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--loads", type=int, default=30)
+    args = parser.parse_args()
+    if not MLFLOW_PY.exists():
+        sys.exit("bench/models.py: run scripts/dev-setup --conformance first")
+    with tempfile.TemporaryDirectory() as temp:
+        path = save_model(Path(temp) / "iris")
+        results = {
+            "heron": measure(HERON_PY, "heron", path, args.calls, args.loads),
+            "mlflow": measure(MLFLOW_PY, "mlflow", path, args.calls, args.loads),
+        }
+    rows = [
+        ("first load_model, fresh process (ms)", "first_load_ms"),
+        ("load_model, warm, median (ms)", "warm_load_ms"),
+        ("estimator.predict, 1 row (ms)", "sklearn_predict_ms"),
+        ("pyfunc predict, 1 row (ms)", "pyfunc_predict_ms"),
+        ("pyfunc overhead per predict (ms)", "overhead_ms"),
+    ]
+    print(f"{'':40} {'heron':>10} {'mlflow':>10}")
+    for label, key in rows:
+        print(f"{label:40} {results['heron'][key]:10.3f} {results['mlflow'][key]:10.3f}")
+    overhead = results["heron"]["overhead_ms"]
+    print(f"\nHeron pyfunc overhead {overhead:.3f} ms per predict (target < 0.2 ms)")
+    out = ROOT / "bench-results"
+    out.mkdir(exist_ok=True)
+    (out / "models.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
