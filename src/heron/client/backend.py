@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from heron.entities import (
     DatasetInput,
     Experiment,
     FileInfo,
+    LoggedModel,
+    LoggedModelInput,
+    LoggedModelMetric,
+    LoggedModelOutput,
+    LoggedModelStatus,
     Metric,
     Page,
     Param,
@@ -107,6 +112,7 @@ class RunApi(Protocol):
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        model_metrics: Sequence[LoggedModelMetric] = (),
     ) -> None: ...
 
     def get_metric_history(
@@ -129,7 +135,54 @@ class RunApi(Protocol):
         page_token: str | None = None,
     ) -> Page[Run]: ...
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None: ...
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] = (),
+        models: Sequence[LoggedModelInput] = (),
+    ) -> None: ...
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None: ...
+
+
+class LoggedModelApi(Protocol):
+    """What `heron.services.logged_models.LoggedModelService` offers, in process or over HTTP."""
+
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        model_type: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> LoggedModel: ...
+
+    def get_logged_model(self, model_id: str, *, allow_deleted: bool = False) -> LoggedModel: ...
+
+    def finalize_logged_model(
+        self, model_id: str, status: LoggedModelStatus | str
+    ) -> LoggedModel: ...
+
+    def set_logged_model_tags(self, model_id: str, tags: Mapping[str, str]) -> None: ...
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None: ...
+
+    def log_logged_model_params(self, model_id: str, params: Mapping[str, str]) -> None: ...
+
+    def delete_logged_model(self, model_id: str) -> None: ...
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        *,
+        filter_string: str | None = None,
+        datasets: Sequence[Mapping[str, Any]] | None = None,
+        max_results: int = 100,
+        order_by: Sequence[Mapping[str, Any]] | None = None,
+        page_token: str | None = None,
+    ) -> Page[LoggedModel]: ...
 
 
 class ArtifactApi(Protocol):
@@ -163,6 +216,9 @@ class Backend(Protocol):
 
     @property
     def registry(self) -> RegistryApi: ...
+
+    @property
+    def logged_models(self) -> LoggedModelApi: ...
 
     def close(self) -> None: ...
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from heron.client import artifact_formats, artifacts
 from heron.client.backend import Backend
+from heron.client.logged_model_methods import LoggedModelMethods
 from heron.client.registry_methods import RegistryMethods
 from heron.client.uri import backend_kind, resolve_tracking_uri
 from heron.clock import now_ms
@@ -18,6 +19,8 @@ from heron.entities import (
     DatasetInput,
     Experiment,
     FileInfo,
+    LoggedModelInput,
+    LoggedModelMetric,
     Metric,
     Page,
     Param,
@@ -36,7 +39,7 @@ _ARTIFACT_URI_CACHE = 4096
 LOGGED_ARTIFACTS_TAG = "mlflow.loggedArtifacts"
 
 
-class HeronClient(RegistryMethods):
+class HeronClient(RegistryMethods, LoggedModelMethods):
     """Talks to one tracking backend, chosen by the scheme of the tracking URI.
 
     `http://` and `https://` URIs reach a Heron (or MLflow) server over its REST API.
@@ -202,11 +205,33 @@ class HeronClient(RegistryMethods):
         value: float,
         timestamp: int | None = None,
         step: int | None = None,
+        model_id: str | None = None,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
+        dataset: Any = None,
     ) -> None:
-        """Appends one point; timestamp defaults to now (ms), step to 0."""
-        self.backend.runs.log_metric(
-            run_id, key, value, now_ms() if timestamp is None else timestamp, step or 0
+        """Appends one point; timestamp defaults to now (ms), step to 0.
+
+        With `model_id` the point is also a metric of that logged model, computed on the
+        dataset named by `dataset_name` and `dataset_digest` (or by `dataset`, anything with
+        `.name` and `.digest`)."""
+        timestamp = now_ms() if timestamp is None else timestamp
+        if model_id is None:
+            self.backend.runs.log_metric(run_id, key, value, timestamp, step or 0)
+            return
+        if dataset is not None:
+            dataset_name, dataset_digest = dataset.name, dataset.digest
+        point = Metric(key=key, value=value, timestamp=timestamp, step=step or 0)
+        link = LoggedModelMetric(
+            key=key,
+            value=value,
+            timestamp=timestamp,
+            step=step or 0,
+            model_id=model_id,
+            dataset_name=dataset_name,
+            dataset_digest=dataset_digest,
         )
+        self.backend.runs.log_batch(run_id, metrics=[point], model_metrics=[link])
 
     def log_param(self, run_id: str, key: str, value: Any) -> Any:
         """Logs `str(value)`. Params are immutable: another value raises InvalidParameter."""
@@ -231,10 +256,15 @@ class HeronClient(RegistryMethods):
             run_id, metrics=list(metrics), params=list(params), tags=list(tags)
         )
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] | None = None) -> None:
-        """Records datasets the run used (see `heron.data.from_pandas`)."""
-        if datasets:
-            self.backend.runs.log_inputs(run_id, list(datasets))
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] | None = None,
+        models: Sequence[LoggedModelInput] | None = None,
+    ) -> None:
+        """Records datasets (see `heron.data.from_pandas`) and logged models the run used."""
+        if datasets or models:
+            self.backend.runs.log_inputs(run_id, list(datasets or ()), list(models or ()))
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point of one metric, ordered by step then timestamp."""

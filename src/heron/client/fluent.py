@@ -343,10 +343,23 @@ def log_params(params: Mapping[str, Any]) -> None:
 
 
 def log_metric(
-    key: str, value: float, step: int | None = None, timestamp: int | None = None
+    key: str,
+    value: float,
+    step: int | None = None,
+    timestamp: int | None = None,
+    *,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> None:
-    """Appends a point to a metric of the active run (timestamp: now in ms; step: 0)."""
-    _client().log_metric(_run_id(), key, value, timestamp, step)
+    """Appends a point to a metric of the active run (timestamp: now in ms; step: 0).
+
+    The point is also a metric of the logged model `model_id` (by default the active model,
+    see `heron.set_active_model`), computed on `dataset` (anything with `.name` and
+    `.digest`, such as `heron.data.from_pandas(...)`) when one is given."""
+    from heron.client.fluent_logged_models import get_active_model_id
+
+    model_id = model_id or get_active_model_id()
+    _client().log_metric(_run_id(), key, value, timestamp, step, model_id=model_id, dataset=dataset)
 
 
 def log_metrics(

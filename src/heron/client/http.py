@@ -18,11 +18,20 @@ import orjson
 
 from heron import integrity, mlflow_json
 from heron.client import multipart, wire
+from heron.client.http_logged_models import (
+    HttpLoggedModels,
+    batch_metrics,
+    model_inputs_json,
+    model_outputs_json,
+)
 from heron.client.http_registry import HttpRegistry
 from heron.entities import (
     DatasetInput,
     Experiment,
     FileInfo,
+    LoggedModelInput,
+    LoggedModelMetric,
+    LoggedModelOutput,
     Metric,
     Page,
     Param,
@@ -347,12 +356,13 @@ class HttpRuns:
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        model_metrics: Sequence[LoggedModelMetric] = (),
     ) -> None:
         self._t.post(
             f"{API}/runs/log-batch",
             {
                 "run_id": run_id,
-                "metrics": [mlflow_json.metric(m) for m in metrics],
+                "metrics": batch_metrics(metrics, model_metrics),
                 "params": [{"key": p.key, "value": p.value} for p in params],
                 "tags": [{"key": t.key, "value": t.value} for t in tags],
             },
@@ -403,10 +413,20 @@ class HttpRuns:
         items = [wire.run_in(r) for r in body.get("runs", ())]
         return Page(items, body.get("next_page_token") or None)
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] = (),
+        models: Sequence[LoggedModelInput] = (),
+    ) -> None:
+        body = {"run_id": run_id, "datasets": [mlflow_json.dataset_input(d) for d in datasets]}
+        if models:
+            body["models"] = model_inputs_json(models)
+        self._t.post(f"{API}/runs/log-inputs", body)
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
         self._t.post(
-            f"{API}/runs/log-inputs",
-            {"run_id": run_id, "datasets": [mlflow_json.dataset_input(d) for d in datasets]},
+            f"{API}/runs/outputs", {"run_id": run_id, "models": model_outputs_json(models)}
         )
 
 
@@ -497,6 +517,7 @@ class HttpBackend:
         self._runs = HttpRuns(self._transport)
         self._artifacts = HttpArtifacts(self._transport)
         self._registry = HttpRegistry(self._transport)
+        self._logged_models = HttpLoggedModels(self._transport)
 
     @property
     def experiments(self) -> HttpExperiments:
@@ -513,6 +534,10 @@ class HttpBackend:
     @property
     def registry(self) -> HttpRegistry:
         return self._registry
+
+    @property
+    def logged_models(self) -> HttpLoggedModels:
+        return self._logged_models
 
     def close(self) -> None:
         self._transport.close()

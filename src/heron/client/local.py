@@ -11,6 +11,7 @@ from heron.client.artifacts import RepositoryArtifacts
 from heron.client.uri import sql_uri
 from heron.errors import TemporarilyUnavailable
 from heron.services import AllowAll, ExperimentService, RunService
+from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
 from heron.settings import PROXIED_ARTIFACT_ROOT, Settings
 from heron.store.sql import SqlStores, open_sql_stores
@@ -37,6 +38,9 @@ class LocalBackend:
             self._stores.experiments, AllowAll(), artifact_roots=(PROXIED_ARTIFACT_ROOT,)
         )
         self._runs = RunService(self._stores.runs, AllowAll())
+        self._logged_models = LoggedModelService(
+            self._stores.logged_models, self._stores.experiments, AllowAll()
+        )
         self._registry = RegistryService(
             self._stores.registered_models,
             self._stores.model_versions,
@@ -56,6 +60,10 @@ class LocalBackend:
     @property
     def runs(self) -> RunService:
         return self._runs
+
+    @property
+    def logged_models(self) -> LoggedModelService:
+        return self._logged_models
 
     @property
     def artifacts(self) -> RepositoryArtifacts:

@@ -12,6 +12,8 @@ from heron.entities import (
     Experiment,
     InputTag,
     LifecycleStage,
+    LoggedModelInput,
+    LoggedModelOutput,
     Metric,
     Run,
     RunData,
@@ -78,6 +80,13 @@ def run_in(body: Json) -> Run:
             tags=tag_dict(data.get("tags")),
         ),
         dataset_inputs=[dataset_input_in(d) for d in inputs.get("dataset_inputs", ())],
+        model_inputs=[
+            LoggedModelInput(model_id=str(m["model_id"])) for m in inputs.get("model_inputs", ())
+        ],
+        model_outputs=[
+            LoggedModelOutput(model_id=str(m["model_id"]), step=int(m.get("step", 0)))
+            for m in (body.get("outputs") or {}).get("model_outputs", ())
+        ],
     )
 
 
