@@ -271,6 +271,23 @@ def test_log_figure_saves_a_matplotlib_figure_by_extension(
     assert "<svg" in client.load_text(f"runs:/{run_id}/plots/curve.svg")
 
 
+def test_log_figure_saves_a_plotly_figure_as_html_and_says_what_images_need(
+    client: HeronClient, run_id: str
+) -> None:
+    import plotly.graph_objects as go
+
+    figure = go.Figure(go.Scatter(x=[1, 2, 3], y=[30, 10, 20], name="loss-curve"))
+
+    client.log_figure(run_id, figure, "plots/curve.html")
+
+    html = client.load_text(f"runs:/{run_id}/plots/curve.html")
+    assert html.lower().startswith("<!doctype html>")
+    assert "loss-curve" in html
+    assert '"y":[30,10,20]' in html
+    with pytest.raises(InvalidParameter, match=r"Cannot save a plotly figure as \.png"):
+        client.log_figure(run_id, figure, "plots/curve.png")
+
+
 def test_log_figure_refuses_something_that_is_not_a_figure(
     client: HeronClient, run_id: str
 ) -> None:

@@ -102,7 +102,14 @@ def figure_bytes(figure: Any, artifact_file: str, save_kwargs: Mapping[str, Any]
         if extension in ("html", "htm"):
             html: str = figure.to_html(**kwargs)
             return html.encode("utf-8")
-        image: bytes = figure.to_image(format=extension, **kwargs)
+        try:
+            image: bytes = figure.to_image(format=extension, **kwargs)
+        except (RuntimeError, ValueError) as exc:  # no kaleido, or a format plotly lacks
+            first_line = str(exc).strip().splitlines()[0]
+            raise InvalidParameter(
+                f"Cannot save a plotly figure as .{extension}: {first_line} "
+                "(.html needs nothing more)"
+            ) from None
         return image
     raise InvalidParameter(
         f"log_figure takes a matplotlib or plotly figure, not {module}.{type(figure).__name__}"
