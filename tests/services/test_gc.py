@@ -90,6 +90,32 @@ def test_a_deleted_experiment_goes_with_all_its_runs(
     assert experiments.create_experiment("gone") != gone
 
 
+def test_a_deleted_logged_model_loses_its_files_and_row(
+    stores: Any, experiments: ExperimentService, runs: RunService, destination: str
+) -> None:
+    from heron.services import AllowAll
+    from heron.services.logged_models import LoggedModelService
+
+    models = LoggedModelService(stores.logged_models, stores.experiments, AllowAll())
+    repo = LocalArtifactRepository(destination)
+    experiment_id = experiments.create_experiment("models")
+    doomed = models.create_logged_model(experiment_id, name="doomed")
+    kept = models.create_logged_model(experiment_id, name="kept")
+    for model in (doomed, kept):
+        repo.write(f"{proxied_path(model.artifact_location)}/MLmodel", [b"flavors: {}"])
+    models.delete_logged_model(doomed.model_id)
+
+    report = _collect(stores, destination)
+
+    assert [(i.kind, i.id) for i in report.removed] == [(DeletedKind.LOGGED_MODEL, doomed.model_id)]
+    model_dirs = Path(destination) / experiment_id / "models"
+    assert not (model_dirs / doomed.model_id).exists()
+    assert (model_dirs / kept.model_id / "artifacts/MLmodel").exists()
+    assert models.get_logged_model(kept.model_id).name == "kept"
+    with pytest.raises(NotFound):
+        models.get_logged_model(doomed.model_id)
+
+
 def test_older_than_keeps_what_was_deleted_recently(
     stores: Any, experiments: ExperimentService, runs: RunService, destination: str
 ) -> None:
