@@ -480,6 +480,21 @@ class S3Server:
         return self._shared
 
 
+def _wait_for_s3(server: S3Server, proc: subprocess.Popen[bytes], data: Path) -> bool:
+    """True once the S3 endpoint answers; False if weed exited first."""
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            return False
+        try:
+            server.client().list_buckets()
+            return True
+        except Exception:
+            if time.monotonic() > deadline:
+                pytest.fail(f"SeaweedFS S3 did not answer within 60 s; see {data}/weed.log")
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     """`weed server -s3` in a temp dir on free ports (one per pytest process); the
@@ -492,51 +507,51 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
             pytrace=False,
         )
     data = tmp_path_factory.mktemp("seaweedfs")
-    port = free_port()
-    ports = {
-        name: free_port()
-        for name in (
-            "s3.port.grpc", "master.port", "master.port.grpc", "volume.port",
-            "volume.port.grpc", "filer.port", "filer.port.grpc",
-        )
-    }  # fmt: skip
-    command = [
-        weed, "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        "-s3", f"-s3.port={port}", "-s3.port.iceberg=0", "-s3.port.lance=0", "-iam=false",
-        "-master.volumeSizeLimitMB=64", "-volume.max=0",
-        *(f"-{name}={value}" for name, value in ports.items()),
-    ]  # fmt: skip
-    log = open(data / "weed.log", "ab")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        command, cwd=data, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
-    atexit.register(lambda: proc.poll() is None and os.killpg(proc.pid, signal.SIGKILL))
     saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
     os.environ["AWS_ACCESS_KEY_ID"] = "heron-test"
     os.environ["AWS_SECRET_ACCESS_KEY"] = "heron-test-secret"  # noqa: S105 - a test server
-    server = S3Server(endpoint_url=f"http://127.0.0.1:{port}")
+    log = open(data / "weed.log", "ab")  # noqa: SIM115 - closed below
+    used: list[int] = []
+    proc: subprocess.Popen[bytes] | None = None
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"weed exited ({proc.returncode}); see {data / 'weed.log'}")
-            try:
-                server.client().list_buckets()
+        # A free port can be taken by another process before weed binds it (parallel test
+        # workers start servers too): weed then exits at once, and a fresh set of ports is tried.
+        for attempt in range(1, 4):
+            port = free_port()
+            ports = {
+                name: free_port()
+                for name in (
+                    "s3.port.grpc", "master.port", "master.port.grpc", "volume.port",
+                    "volume.port.grpc", "filer.port", "filer.port.grpc",
+                )
+            }  # fmt: skip
+            used += [port, *ports.values()]
+            command = [
+                weed, "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+                "-s3", f"-s3.port={port}", "-s3.port.iceberg=0", "-s3.port.lance=0",
+                "-iam=false", "-master.volumeSizeLimitMB=64", "-volume.max=0",
+                *(f"-{name}={value}" for name, value in ports.items()),
+            ]  # fmt: skip
+            proc = subprocess.Popen(
+                command, cwd=data, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
+            atexit.register(lambda p=proc: p.poll() is None and os.killpg(p.pid, signal.SIGKILL))
+            server = S3Server(endpoint_url=f"http://127.0.0.1:{port}")
+            if _wait_for_s3(server, proc, data):
                 break
-            except Exception:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"SeaweedFS S3 did not answer within 60 s; see {data}/weed.log")
-                time.sleep(0.2)
+            if attempt == 3:
+                pytest.fail(f"weed exited ({proc.returncode}) three times; see {data}/weed.log")
         yield server
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # throwaway data: no clean shutdown needed
-        proc.wait()
+        if proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # throwaway data: no clean shutdown needed
+            proc.wait()
         log.close()
         # weed keeps a unix socket per service in /tmp, named by port; killed, it leaves them.
-        for used in (port, *ports.values()):
-            for sock in glob.glob(f"/tmp/seaweedfs-*-{used}.sock"):  # noqa: S108
+        for number in used:
+            for sock in glob.glob(f"/tmp/seaweedfs-*-{number}.sock"):  # noqa: S108
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(sock)
         for key, value in saved.items():

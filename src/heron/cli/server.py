@@ -40,6 +40,7 @@ def app_from_env() -> Starlette:
 
     values: dict[str, Any] = json.loads(os.environ[SETTINGS_ENV])
     values["allowed_artifact_roots"] = tuple(values.get("allowed_artifact_roots", ()))
+    values["webhook_allowed_hosts"] = tuple(values.get("webhook_allowed_hosts", ()))
     app = create_app(Settings(**values))
     tune_garbage_collector()
     return app
@@ -62,9 +63,11 @@ def build_settings(
     default_artifact_root: str | None,
     serve_artifacts: bool,
     sqlite_synchronous: str,
+    webhook_allowed_hosts: tuple[str, ...] = (),
 ) -> Settings:
     """Settings from the command line over the data directory's defaults."""
     settings = Settings.for_home(
+        webhook_allowed_hosts=tuple(webhook_allowed_hosts),
         backend_store_uri=backend_store_uri,
         artifacts_destination=artifacts_destination,
         serve_artifacts=serve_artifacts,
@@ -113,6 +116,13 @@ def _prepare_directories(settings: Settings) -> None:
     show_default=True,
     help="NORMAL survives kill -9; FULL also survives a power cut.",
 )
+@click.option(
+    "--webhook-allowed-host",
+    "webhook_allowed_hosts",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="A host registry webhooks may call (repeatable). None by default: no webhooks.",
+)
 def server(
     host: str,
     port: int,
@@ -122,6 +132,7 @@ def server(
     default_artifact_root: str | None,
     serve_artifacts: bool,
     sqlite_synchronous: str,
+    webhook_allowed_hosts: tuple[str, ...],
 ) -> None:
     """Runs the tracking server (MLflow's REST API and Heron's own)."""
     import uvicorn
@@ -132,6 +143,7 @@ def server(
         default_artifact_root=default_artifact_root,
         serve_artifacts=serve_artifacts,
         sqlite_synchronous=sqlite_synchronous,
+        webhook_allowed_hosts=webhook_allowed_hosts,
     )
     _prepare_directories(settings)
     options: dict[str, Any] = {

@@ -126,3 +126,44 @@ class Schema:
     @property
     def full_name(self) -> str:
         return f"{self.catalog_name}.{self.name}"
+
+
+class WebhookStatus(enum.StrEnum):
+    ACTIVE = "ACTIVE"
+    DISABLED = "DISABLED"
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """What a webhook listens to, in MLflow's names: entity MODEL_VERSION, action CREATED."""
+
+    entity: str
+    action: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Webhook:
+    webhook_id: str
+    name: str
+    url: str
+    events: Sequence[WebhookEvent]
+    status: WebhookStatus
+    creation_timestamp: int  # ms since epoch
+    last_updated_timestamp: int  # ms since epoch
+    description: str | None = None
+    secret: str | None = None  # never sent back over the wire
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookDelivery:
+    """One attempt to deliver one event to one webhook."""
+
+    delivery_id: str
+    attempt: int
+    webhook_id: str
+    entity: str
+    action: str
+    timestamp: int  # ms since epoch
+    success: bool
+    status_code: int | None = None
+    error: str | None = None

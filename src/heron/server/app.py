@@ -18,6 +18,7 @@ from heron.services import AllowAll, ExperimentService, RunService
 from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
 from heron.services.registry_namespaces import NamespaceService
+from heron.services.registry_webhooks import WebhookDispatcher, WebhookService
 from heron.settings import Settings
 from heron.store.artifacts import open_artifact_repository, supports_multipart
 from heron.store.sql import open_sql_stores
@@ -47,6 +48,9 @@ def create_app(settings: Settings) -> Starlette:
         namespaces=stores.namespaces,
     )
     namespace_service = NamespaceService(stores.namespaces, authorizer)
+    dispatcher = WebhookDispatcher(stores.webhooks, settings.webhook_allowed_hosts)
+    registry_service.add_listener(dispatcher.publish)
+    webhook_service = WebhookService(stores.webhooks, dispatcher, authorizer)
     artifact_repository = (
         open_artifact_repository(settings.artifacts_destination)
         if settings.serve_artifacts
@@ -58,6 +62,7 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
+            dispatcher.close()
             stores.close()
 
     api = Endpoints(settings.max_request_bytes, inline=stores.database.answers_at_once)
@@ -70,8 +75,9 @@ def create_app(settings: Settings) -> Starlette:
                 artifact_repository,
                 logged_model_service=logged_model_service,
                 registry_service=registry_service,
+                webhook_service=webhook_service,
             ),
-            *heron_api.routes(api, registry_service, namespace_service),
+            *heron_api.routes(api, registry_service, namespace_service, webhook_service),
             *system.routes(
                 multipart_uploads=artifact_repository is not None
                 and supports_multipart(artifact_repository)

@@ -17,6 +17,8 @@ from heron.entities.registry import (
     ModelVersionStage,
     RegisteredModel,
     Schema,
+    Webhook,
+    WebhookDelivery,
 )
 from heron.search import Comparison, OrderKey
 
@@ -208,4 +210,28 @@ class NamespaceStore(Protocol):
 
     def delete_schema(self, catalog_name: str, name: str) -> None:
         """Raises NotFound, or InvalidParameter while registered models live in the schema."""
+        ...
+
+
+class WebhookStore(Protocol):
+    def create_webhook(self, webhook: Webhook) -> Webhook: ...
+
+    def get_webhook(self, webhook_id: str) -> Webhook:
+        """Raises NotFound."""
+        ...
+
+    def list_webhooks(self, *, max_results: int, page_token: str | None) -> Page[Webhook]: ...
+
+    def update_webhook(self, webhook: Webhook) -> Webhook:
+        """Replaces every field but the id and creation time. Raises NotFound."""
+        ...
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        """Deletes it with its delivery log. Raises NotFound."""
+        ...
+
+    def record_delivery(self, delivery: WebhookDelivery) -> None: ...
+
+    def list_deliveries(self, webhook_id: str) -> list[WebhookDelivery]:
+        """Newest first."""
         ...

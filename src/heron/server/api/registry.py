@@ -1,13 +1,15 @@
-"""Heron's registry routes: a model version's activity log, comments and lineage."""
+"""Heron's registry routes: a model version's activity log, comments and lineage; the
+delivery log of a webhook."""
 
 from __future__ import annotations
 
 from starlette.routing import Route
 
 from heron import mlflow_json
-from heron.entities.registry import ModelLineage, ModelVersionEvent
+from heron.entities.registry import ModelLineage, ModelVersionEvent, WebhookDelivery
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.registry import RegistryService
+from heron.services.registry_webhooks import WebhookService
 
 
 def event(e: ModelVersionEvent) -> Json:
@@ -42,7 +44,21 @@ def lineage(chain: ModelLineage) -> Json:
     return body
 
 
-def routes(api: Endpoints, service: RegistryService) -> list[Route]:
+def delivery(d: WebhookDelivery) -> Json:
+    return {
+        "delivery_id": d.delivery_id,
+        "attempt": d.attempt,
+        "webhook_id": d.webhook_id,
+        "entity": d.entity,
+        "action": d.action,
+        "timestamp": d.timestamp,
+        "success": d.success,
+        "status_code": d.status_code,
+        "error": d.error,
+    }
+
+
+def routes(api: Endpoints, service: RegistryService, webhooks: WebhookService) -> list[Route]:
     def activity(f: Fields) -> Json:
         events = service.list_model_version_activity(
             f.required_string("name"), f.required_string("version")
@@ -61,7 +77,12 @@ def routes(api: Endpoints, service: RegistryService) -> list[Route]:
         )
         return lineage(chain)
 
+    def deliveries(f: Fields) -> Json:
+        found = webhooks.list_deliveries(f.required_string("webhook_id"))
+        return {"deliveries": [delivery(d) for d in found]}
+
     return [
+        api.get("/webhooks/deliveries", deliveries),
         api.get("/model-versions/lineage", get_lineage),
         api.get("/model-versions/activity", activity),
         api.post("/model-versions/comments", comment),

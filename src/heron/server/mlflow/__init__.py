@@ -12,6 +12,7 @@ from heron.server.mlflow import (
     metrics,
     registry,
     registry_versions,
+    registry_webhooks,
     runs,
 )
 from heron.server.routing import under_prefixes
@@ -19,6 +20,7 @@ from heron.server.wire import Endpoints
 from heron.services import ExperimentService, RunService
 from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
+from heron.services.registry_webhooks import WebhookService
 from heron.store.artifacts import ArtifactRepository
 
 API = "/api/2.0/mlflow"
@@ -32,6 +34,7 @@ def routes(
     artifact_repository: ArtifactRepository | None = None,
     logged_model_service: LoggedModelService | None = None,
     registry_service: RegistryService | None = None,
+    webhook_service: WebhookService | None = None,
 ) -> list[BaseRoute]:
     """The v2 tracking routes under both prefixes, plus the UI's ajax-only routes, and the
     artifact proxy (`artifact_repository`; None when the server does not serve artifacts)."""
@@ -48,6 +51,8 @@ def routes(
     if registry_service is not None:
         shared += registry.routes(api, registry_service)
         shared += registry_versions.routes(api, registry_service)
+    if webhook_service is not None:
+        shared += registry_webhooks.routes(webhook_service, api.max_request_bytes)
     ajax_only = [
         *metrics.ajax_routes(api, run_service),
         *datasets.ajax_routes(api, run_service),

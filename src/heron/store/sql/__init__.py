@@ -12,6 +12,7 @@ from heron.store.sql.registry import SqlRegisteredModelStore
 from heron.store.sql.registry_namespaces import SqlNamespaceStore
 from heron.store.sql.registry_sources import SqlModelSourceStore
 from heron.store.sql.registry_versions import SqlModelVersionStore
+from heron.store.sql.registry_webhooks import SqlWebhookStore
 from heron.store.sql.runs import SqlRunStore
 
 
@@ -25,6 +26,7 @@ class SqlStores:
     model_versions: SqlModelVersionStore
     model_sources: SqlModelSourceStore
     namespaces: SqlNamespaceStore
+    webhooks: SqlWebhookStore
 
     def close(self) -> None:
         self.database.dispose()
@@ -48,6 +50,7 @@ def open_sql_stores(
         SqlModelVersionStore(database),
         SqlModelSourceStore(database),
         SqlNamespaceStore(database),
+        SqlWebhookStore(database),
     )
 
 

@@ -412,3 +412,40 @@ registry_schemas = Table(
     Column("last_updated_timestamp", BigInteger, nullable=False),
     PrimaryKeyConstraint("catalog_name", "name", name="pk_registry_schemas"),
 )
+
+# Webhooks on registry events (MLflow's API): deliveries are signed JSON POSTs, retried with
+# backoff, each attempt logged in webhook_deliveries.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("webhook_id", String(36), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("url", Text, nullable=False),
+    Column("events", Text, nullable=False),  # JSON list of [entity, action]
+    Column("secret", Text, nullable=True),
+    Column("status", String(20), nullable=False),  # ACTIVE, DISABLED
+    Column("creation_timestamp", BigInteger, nullable=False),
+    Column("last_updated_timestamp", BigInteger, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("delivery_id", String(36), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column(
+        "webhook_id",
+        String(36),
+        ForeignKey("webhooks.webhook_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("entity", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("success", Boolean, nullable=False),
+    PrimaryKeyConstraint("delivery_id", "attempt", name="pk_webhook_deliveries"),
+    Index("ix_webhook_deliveries_webhook", "webhook_id", "timestamp"),
+)

@@ -37,6 +37,37 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["catalog_name"], ["registry_catalogs.name"], ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("catalog_name", "name", name="pk_registry_schemas"),
     )
+    op.create_table(
+        "webhooks",
+        sa.Column("webhook_id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=256), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("events", sa.Text(), nullable=False),
+        sa.Column("secret", sa.Text(), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("creation_timestamp", sa.BigInteger(), nullable=False),
+        sa.Column("last_updated_timestamp", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("webhook_id"),
+    )
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("delivery_id", sa.String(length=36), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("webhook_id", sa.String(length=36), nullable=False),
+        sa.Column("entity", sa.String(length=64), nullable=False),
+        sa.Column("action", sa.String(length=32), nullable=False),
+        sa.Column("timestamp", sa.BigInteger(), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("success", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(["webhook_id"], ["webhooks.webhook_id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("delivery_id", "attempt", name="pk_webhook_deliveries"),
+    )
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_webhook_deliveries_webhook", ["webhook_id", "timestamp"], unique=False
+        )
     # The default namespace plain model names live in.
     op.bulk_insert(
         catalogs,
@@ -249,6 +280,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("webhook_deliveries")
+    op.drop_table("webhooks")
     op.drop_table("registry_schemas")
     op.drop_table("registry_catalogs")
     op.drop_table("run_model_outputs")

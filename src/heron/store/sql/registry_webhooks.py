@@ -1,0 +1,143 @@
+"""SqlWebhookStore: webhooks and their delivery log in SQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, delete, insert, select, update
+
+from heron.entities import Page
+from heron.entities.registry import Webhook, WebhookDelivery, WebhookEvent, WebhookStatus
+from heron.errors import InvalidParameter, NotFound
+from heron.store.sql.database import Database
+from heron.store.sql.tables import webhook_deliveries, webhooks
+
+_DELIVERY_LOG = 1000  # attempts kept per listing
+
+
+class SqlWebhookStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def create_webhook(self, webhook: Webhook) -> Webhook:
+        def create(conn: Connection) -> Webhook:
+            conn.execute(insert(webhooks).values(**_row(webhook)))
+            return webhook
+
+        return self._db.write(create)
+
+    def get_webhook(self, webhook_id: str) -> Webhook:
+        with self._db.read() as conn:
+            row = conn.execute(select(webhooks).where(webhooks.c.webhook_id == webhook_id)).first()
+        if row is None:
+            raise NotFound(f"Webhook with ID {webhook_id} not found")
+        return _webhook(row)
+
+    def list_webhooks(self, *, max_results: int, page_token: str | None) -> Page[Webhook]:
+        stmt = select(webhooks).order_by(webhooks.c.webhook_id).limit(max_results + 1)
+        if page_token:
+            if len(page_token) > 64:
+                raise InvalidParameter("Invalid page_token for listing webhooks")
+            stmt = stmt.where(webhooks.c.webhook_id > page_token)
+        with self._db.read() as conn:
+            rows = conn.execute(stmt).all()
+        items = [_webhook(row) for row in rows[:max_results]]
+        more = len(rows) > max_results
+        return Page(items, items[-1].webhook_id if more else None)
+
+    def update_webhook(self, webhook: Webhook) -> Webhook:
+        def change(conn: Connection) -> Webhook:
+            values = _row(webhook)
+            del values["webhook_id"], values["creation_timestamp"]
+            done = conn.execute(
+                update(webhooks).where(webhooks.c.webhook_id == webhook.webhook_id).values(**values)
+            )
+            if done.rowcount == 0:
+                raise NotFound(f"Webhook with ID {webhook.webhook_id} not found")
+            return webhook
+
+        return self._db.write(change)
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        def remove(conn: Connection) -> None:
+            gone = conn.execute(delete(webhooks).where(webhooks.c.webhook_id == webhook_id))
+            if gone.rowcount == 0:
+                raise NotFound(f"Webhook with ID {webhook_id} not found")
+
+        self._db.write(remove)
+
+    def record_delivery(self, delivery: WebhookDelivery) -> None:
+        def record(conn: Connection) -> None:
+            exists = conn.execute(
+                select(webhooks.c.webhook_id).where(webhooks.c.webhook_id == delivery.webhook_id)
+            ).first()
+            if exists is None:  # deleted while delivering: nothing to log against
+                return
+            conn.execute(
+                insert(webhook_deliveries).values(
+                    delivery_id=delivery.delivery_id,
+                    attempt=delivery.attempt,
+                    webhook_id=delivery.webhook_id,
+                    entity=delivery.entity,
+                    action=delivery.action,
+                    timestamp=delivery.timestamp,
+                    status_code=delivery.status_code,
+                    error=delivery.error,
+                    success=delivery.success,
+                )
+            )
+
+        self._db.write(record)
+
+    def list_deliveries(self, webhook_id: str) -> list[WebhookDelivery]:
+        d = webhook_deliveries
+        with self._db.read() as conn:
+            rows = conn.execute(
+                select(d)
+                .where(d.c.webhook_id == webhook_id)
+                .order_by(d.c.timestamp.desc(), d.c.attempt.desc())
+                .limit(_DELIVERY_LOG)
+            ).all()
+        return [
+            WebhookDelivery(
+                delivery_id=row.delivery_id,
+                attempt=row.attempt,
+                webhook_id=row.webhook_id,
+                entity=row.entity,
+                action=row.action,
+                timestamp=row.timestamp,
+                success=bool(row.success),
+                status_code=row.status_code,
+                error=row.error,
+            )
+            for row in rows
+        ]
+
+
+def _row(webhook: Webhook) -> dict[str, Any]:
+    return {
+        "webhook_id": webhook.webhook_id,
+        "name": webhook.name,
+        "description": webhook.description,
+        "url": webhook.url,
+        "events": orjson.dumps([[e.entity, e.action] for e in webhook.events]).decode(),
+        "secret": webhook.secret,
+        "status": webhook.status.value,
+        "creation_timestamp": webhook.creation_timestamp,
+        "last_updated_timestamp": webhook.last_updated_timestamp,
+    }
+
+
+def _webhook(row: Any) -> Webhook:
+    return Webhook(
+        webhook_id=row.webhook_id,
+        name=row.name,
+        description=row.description,
+        url=row.url,
+        events=[WebhookEvent(entity, action) for entity, action in orjson.loads(row.events)],
+        secret=row.secret,
+        status=WebhookStatus(row.status),
+        creation_timestamp=row.creation_timestamp,
+        last_updated_timestamp=row.last_updated_timestamp,
+    )
