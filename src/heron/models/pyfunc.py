@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from heron.errors import NotFound
-from heron.models import saving, uri
+from heron.errors import InvalidParameter, NotFound
+from heron.models import logged, saving, uri
+from heron.models.info import ModelInfo
 from heron.models.mlmodel import PYFUNC_FLAVOR, Model
 from heron.models.pyfunc_model import PyFuncModel, load_pyfunc
 from heron.models.python_model import PythonModel, save_python_model
@@ -74,6 +75,43 @@ def save_model(
         inferred_requirements=requirements,
     )
     return saving.finish(directory, model, options, loaded.predict)
+
+
+def log_model(
+    name: str | None = None,
+    python_model: PythonModel | str | os.PathLike[str] | None = None,
+    *,
+    artifact_path: str | None = None,
+    registered_model_name: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
+    **save_options: Any,
+) -> ModelInfo:
+    """Logs a custom model (a PythonModel, or a model-from-code file) as a LoggedModel of
+    the active run. `save_options` are `save_model`'s (`artifacts`, `code_paths`,
+    `input_example`, `signature`, `model_config`, `pip_requirements`, ...).
+
+    Example:
+        >>> info = heron.pyfunc.log_model(name="agent", python_model="agent.py",
+        ...                               input_example={"question": "hi"})
+    """
+    if python_model is None:
+        raise InvalidParameter("log_model needs a python_model (a PythonModel or a .py file)")
+    model = python_model
+    return logged.log_model(
+        lambda path, mlmodel: save_model(path, model, mlflow_model=mlmodel, **save_options),
+        name=name,
+        artifact_path=artifact_path,
+        registered_model_name=registered_model_name,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        model_id=model_id,
+    )
 
 
 def _resolve_artifact(artifact_uri: str) -> Path:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from heron.errors import InvalidParameter, NotFound
@@ -108,19 +109,17 @@ def artifact_location(model_uri: str, client: HeronClient) -> tuple[str, str]:
     if model_uri.startswith("models:"):
         parsed = parse_models_uri(model_uri)
         if parsed.model_id is not None:
-            return _call(client, "get_logged_model", parsed.model_id).artifact_location, ""
-        version = parsed.version
+            return client.get_logged_model(parsed.model_id).artifact_location, ""
+        name = str(parsed.name)
+        version = str(parsed.version)
         if parsed.alias is not None:
-            version = str(
-                _call(client, "get_model_version_by_alias", parsed.name, parsed.alias).version
-            )
+            version = str(client.get_model_version_by_alias(name, parsed.alias).version)
         elif version == "latest":
-            versions = _call(client, "get_latest_versions", parsed.name)
+            versions = client.get_latest_versions(name)
             if not versions:
-                raise NotFound(f"Registered model {parsed.name!r} has no versions")
+                raise NotFound(f"Registered model {name!r} has no versions")
             version = str(max(int(v.version) for v in versions))
-        uri = _call(client, "get_model_version_download_uri", parsed.name, version)
-        return str(uri), parsed.sub_path
+        return client.get_model_version_download_uri(name, version), parsed.sub_path
     scheme = model_uri.split(":", 1)[0].lower()
     if scheme in _REMOTE_SCHEMES:
         return model_uri, ""
@@ -143,16 +142,15 @@ def _run_location(model_uri: str, client: HeronClient) -> tuple[str, str]:
     names = {info.path.rsplit("/", 1)[-1] for info in client.list_artifacts(run_id, path or None)}
     if MLMODEL_FILE in names or not path:
         return run_uri, path
-    search = getattr(client, "search_logged_models", None)
-    if search is not None:
+    if "'" not in path:  # a name with a quote cannot be a LoggedModel's name
         experiment_id = client.get_run(run_id).info.experiment_id
-        page = search(
-            experiment_ids=[experiment_id],
+        page = client.search_logged_models(
+            [experiment_id],
             filter_string=f"source_run_id = '{run_id}' AND name = '{path}'",
             max_results=1,
         )
         for logged in page:
-            return str(logged.artifact_location), ""
+            return logged.artifact_location, ""
     raise NotFound(f"Run {run_id!r} has no model at {path!r}")
 
 
@@ -169,16 +167,19 @@ def fetch(client: HeronClient, location: str, sub_path: str, destination: Path) 
     return Path(artifacts.download(client.backend.artifacts, location, folder, destination))
 
 
-def _call(client: HeronClient, method: str, *args: Any) -> Any:
-    function = getattr(client, method, None)
-    if function is None:
-        raise InvalidParameter(f"This Heron client cannot resolve the URI yet (no {method})")
-    return function(*args)
+_clients: dict[str, HeronClient] = {}
+_clients_lock = threading.Lock()
 
 
 def default_client() -> HeronClient:
-    """A client on the tracking URI in effect (`heron.set_tracking_uri`, the environment)."""
+    """A client on the tracking URI in effect (`heron.set_tracking_uri`, the environment),
+    one per URI for the process, as the fluent API keeps."""
     from heron.client.client import HeronClient
     from heron.client.fluent import get_tracking_uri
 
-    return HeronClient(get_tracking_uri())
+    uri = get_tracking_uri()
+    with _clients_lock:
+        client = _clients.get(uri)
+        if client is None:
+            client = _clients[uri] = HeronClient(uri)
+    return client

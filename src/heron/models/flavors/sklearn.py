@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from heron.errors import InvalidParameter
-from heron.models import environment, model_dir, pickles, saving
+from heron.models import environment, logged, model_dir, pickles, saving
 from heron.models import uri as model_uri_module
+from heron.models.info import ModelInfo
 from heron.models.mlmodel import PYFUNC_FLAVOR, Model
 from heron.models.pyfunc_model import warn_on_version_mismatch
 from heron.models.signature import ModelSignature
@@ -99,6 +100,46 @@ def save_model(
     )
     predict = getattr(sk_model, pyfunc_predict_fn)
     return saving.finish(directory, model, options, lambda data, _params: predict(data))
+
+
+def log_model(
+    sk_model: Any,
+    name: str | None = None,
+    *,
+    artifact_path: str | None = None,
+    registered_model_name: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
+    **save_options: Any,
+) -> ModelInfo:
+    """Logs a scikit-learn model as a LoggedModel of the active run (MLflow 3 semantics).
+
+    `save_options` are `save_model`'s (`input_example`, `signature`, `pip_requirements`,
+    `extra_pip_requirements`, `code_paths`, `serialization_format`, ...).
+
+    Returns:
+        The ModelInfo; `model_uri` is `models:/<model_id>`, and `registered_model_version`
+        is set when `registered_model_name` is given.
+
+    Example:
+        >>> with heron.start_run():
+        ...     info = heron.sklearn.log_model(clf, name="clf", input_example=X.head(3))
+        >>> heron.pyfunc.load_model(info.model_uri).predict(X)
+    """
+    return logged.log_model(
+        lambda path, mlmodel: save_model(sk_model, path, mlflow_model=mlmodel, **save_options),
+        name=name,
+        artifact_path=artifact_path,
+        registered_model_name=registered_model_name,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        model_id=model_id,
+    )
 
 
 def load_from_directory(directory: Path, model: Model | None = None) -> Any:
