@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
+from heron import ui
 from heron.errors import HeronError
 from heron.server import api as heron_api
 from heron.server import errors, mlflow, system
@@ -81,6 +82,15 @@ def create_app(settings: Settings) -> Starlette:
             *system.routes(
                 multipart_uploads=artifact_repository is not None
                 and supports_multipart(artifact_repository)
+            ),
+            *ui.routes(
+                ui.UIServices(
+                    experiments=experiment_service,
+                    runs=run_service,
+                    logged_models=logged_model_service,
+                    registry=registry_service,
+                    artifacts=artifact_repository,
+                )
             ),
         ],
         middleware=[Middleware(IdentityMiddleware)],

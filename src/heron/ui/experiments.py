@@ -1,0 +1,123 @@
+"""Experiment pages: the list (search, create, rename, delete, restore) and one experiment's
+runs table (columns, sort, filter, pages, nested runs, compare, bulk delete and restore)."""
+
+from __future__ import annotations
+
+import urllib.parse
+
+from starlette.requests import Request
+from starlette.routing import BaseRoute, Route
+
+from heron.entities import ViewType
+from heron.errors import InvalidParameter
+from heron.services import ExperimentService, RunService
+from heron.ui import runs_table
+from heron.ui.rendering import Form, PageResult, Renderer, field, safe_next
+
+EXPERIMENTS_PER_PAGE = 100
+_VIEWS = {"active": ViewType.ACTIVE_ONLY, "deleted": ViewType.DELETED_ONLY}
+
+
+def routes(renderer: Renderer, experiments: ExperimentService, runs: RunService) -> list[BaseRoute]:
+    def experiment_list(request: Request) -> PageResult:
+        query = request.query_params
+        search = query.get("q", "").strip()
+        view = query.get("view", "active")
+        if view not in _VIEWS:
+            raise InvalidParameter(f"Unknown view {view!r}; use active or deleted")
+        page = experiments.search_experiments(
+            filter_string=_name_filter(search),
+            view_type=_VIEWS[view],
+            max_results=EXPERIMENTS_PER_PAGE,
+            order_by=["last_update_time DESC"],
+            page_token=query.get("page") or None,
+        )
+        return "experiments.html", {"page": page, "search": search, "view": view}
+
+    def experiment_page(request: Request) -> PageResult:
+        experiment = experiments.get_experiment(request.path_params["experiment_id"])
+        table_request = _table_request(request, experiment.experiment_id)
+        table = runs_table.load(runs, table_request)
+        return "experiment.html", {
+            "experiment": experiment,
+            "table": table,
+            "table_request": table_request,
+            "page_sizes": runs_table.PAGE_SIZES,
+            "attribute_labels": {k: v[0] for k, v in runs_table.ATTRIBUTES.items()},
+        }
+
+    def create(request: Request, form: Form) -> str:
+        experiment_id = experiments.create_experiment(field(form, "name").strip())
+        return f"/experiments/{experiment_id}"
+
+    def rename(request: Request, form: Form) -> str:
+        experiment_id = request.path_params["experiment_id"]
+        experiments.rename_experiment(experiment_id, field(form, "name").strip())
+        return safe_next(field(form, "next"))
+
+    def delete(request: Request, form: Form) -> str:
+        experiments.delete_experiment(request.path_params["experiment_id"])
+        return "/"
+
+    def restore(request: Request, form: Form) -> str:
+        experiments.restore_experiment(request.path_params["experiment_id"])
+        return safe_next(field(form, "next"))
+
+    def delete_runs(request: Request, form: Form) -> str:
+        for run_id in form.get("run_id", []):
+            runs.delete_run(run_id)
+        return safe_next(field(form, "next"))
+
+    def restore_runs(request: Request, form: Form) -> str:
+        for run_id in form.get("run_id", []):
+            runs.restore_run(run_id)
+        return safe_next(field(form, "next"))
+
+    return [
+        Route("/", renderer.page(experiment_list), methods=["GET"]),
+        Route("/experiments/{experiment_id}", renderer.page(experiment_page), methods=["GET"]),
+        Route("/ui/experiments/create", renderer.action(create), methods=["POST"]),
+        Route("/ui/experiments/{experiment_id}/rename", renderer.action(rename), methods=["POST"]),
+        Route("/ui/experiments/{experiment_id}/delete", renderer.action(delete), methods=["POST"]),
+        Route(
+            "/ui/experiments/{experiment_id}/restore", renderer.action(restore), methods=["POST"]
+        ),
+        Route("/ui/runs/delete", renderer.action(delete_runs), methods=["POST"]),
+        Route("/ui/runs/restore", renderer.action(restore_runs), methods=["POST"]),
+    ]
+
+
+def _name_filter(search: str) -> str | None:
+    """The search box: experiments whose name contains the text, any case."""
+    if not search:
+        return None
+    escaped = search.replace("\\", "\\\\").replace("'", "\\'")
+    return f"name ILIKE '%{escaped}%'"
+
+
+def _table_request(request: Request, experiment_id: str) -> runs_table.TableRequest:
+    query = request.query_params
+    size_text = query.get("size", "")
+    size = int(size_text) if size_text.isdigit() else runs_table.DEFAULT_PAGE_SIZE
+    if size not in runs_table.PAGE_SIZES:
+        size = runs_table.DEFAULT_PAGE_SIZE
+    columns = [c for c in query.getlist("col") if c]
+    for extra in query.get("add", "").split(","):
+        extra = extra.strip()
+        if extra and extra not in columns:
+            runs_table.column(extra)  # a bad id is an error on the page
+            columns.append(extra)
+    return runs_table.TableRequest(
+        experiment_id=experiment_id,
+        filter=query.get("filter", "").strip(),
+        sort=query.get("sort", "attributes.start_time"),
+        descending=query.get("dir", "desc") != "asc",
+        columns=columns,
+        page_token=query.get("page") or None,
+        view=query.get("view", "active"),
+        page_size=size,
+    )
+
+
+def compare_url(run_ids: list[str]) -> str:
+    return "/compare?" + urllib.parse.urlencode([("runs", r) for r in run_ids])

@@ -1,0 +1,25 @@
+"""The web UI's routes: server-rendered pages over the same services as the REST API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from heron.ui import experiments, models, runs
+from heron.ui.rendering import Renderer, environment
+from heron.ui.services import UIServices
+
+STATIC = Path(__file__).parent / "static"
+
+
+def routes(services: UIServices) -> list[BaseRoute]:
+    """Every UI page and form action, and /static. Mount them after the API routes."""
+    renderer = Renderer(environment())
+    return [
+        *experiments.routes(renderer, services.experiments, services.runs),
+        *runs.routes(renderer, services),
+        *models.routes(renderer, services),
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+    ]
