@@ -7,7 +7,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from heron.ui import experiments, models, runs
+from heron.ui import compare, experiments, models, runs
 from heron.ui.rendering import Renderer, environment
 from heron.ui.services import UIServices
 
@@ -20,6 +20,7 @@ def routes(services: UIServices) -> list[BaseRoute]:
     return [
         *experiments.routes(renderer, services.experiments, services.runs),
         *runs.routes(renderer, services),
+        *compare.routes(renderer, services),
         *models.routes(renderer, services),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
