@@ -24,6 +24,8 @@ class Settings:
     allowed_artifact_roots: tuple[str, ...] = field(default_factory=tuple)
     sqlite_synchronous: str = "NORMAL"  # NORMAL keeps acknowledged writes through kill -9
     max_request_bytes: int = 64 * 1024 * 1024
+    # A span's inputs or outputs longer than this (as JSON) are stored cut, with a marker.
+    trace_max_payload_bytes: int = 1024 * 1024
     # Hosts (name or address, optionally :port) webhooks may deliver to. None by default: a
     # webhook can only call what the administrator listed, never an arbitrary address.
     webhook_allowed_hosts: tuple[str, ...] = ()

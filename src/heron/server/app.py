@@ -12,14 +12,16 @@ from starlette.middleware import Middleware
 from heron import ui
 from heron.errors import HeronError
 from heron.server import api as heron_api
-from heron.server import errors, mlflow, system
+from heron.server import errors, mlflow, otlp, system
 from heron.server.auth import IdentityMiddleware
+from heron.server.mlflow import traces as mlflow_traces
 from heron.server.wire import Endpoints
 from heron.services import AllowAll, ExperimentService, RunService
 from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
 from heron.services.registry_namespaces import NamespaceService
 from heron.services.registry_webhooks import WebhookDispatcher, WebhookService
+from heron.services.traces import TraceService
 from heron.settings import Settings
 from heron.store.artifacts import open_artifact_repository, supports_multipart
 from heron.store.sql import open_sql_stores
@@ -67,6 +69,16 @@ def create_app(settings: Settings) -> Starlette:
             stores.close()
 
     api = Endpoints(settings.max_request_bytes, inline=stores.database.answers_at_once)
+    trace_service = TraceService(
+        stores.traces,
+        stores.assessments,
+        authorizer,
+        max_payload_bytes=settings.trace_max_payload_bytes,
+    )
+    trace_routes = [
+        *mlflow_traces.routes(api, trace_service),
+        *otlp.routes(trace_service, max_request_bytes=api.max_request_bytes, inline=api.inline),
+    ]
     return Starlette(
         routes=[
             *mlflow.routes(
@@ -78,6 +90,7 @@ def create_app(settings: Settings) -> Starlette:
                 registry_service=registry_service,
                 webhook_service=webhook_service,
             ),
+            *trace_routes,
             *heron_api.routes(api, registry_service, namespace_service, webhook_service),
             *system.routes(
                 multipart_uploads=artifact_repository is not None

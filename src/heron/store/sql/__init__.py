@@ -14,6 +14,8 @@ from heron.store.sql.registry_sources import SqlModelSourceStore
 from heron.store.sql.registry_versions import SqlModelVersionStore
 from heron.store.sql.registry_webhooks import SqlWebhookStore
 from heron.store.sql.runs import SqlRunStore
+from heron.store.sql.traces import SqlTraceStore
+from heron.store.sql.traces_assessments import SqlAssessmentStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,8 @@ class SqlStores:
     model_sources: SqlModelSourceStore
     namespaces: SqlNamespaceStore
     webhooks: SqlWebhookStore
+    traces: SqlTraceStore
+    assessments: SqlAssessmentStore
 
     def close(self) -> None:
         self.database.dispose()
@@ -51,6 +55,8 @@ def open_sql_stores(
         SqlModelSourceStore(database),
         SqlNamespaceStore(database),
         SqlWebhookStore(database),
+        traces=SqlTraceStore(database),
+        assessments=SqlAssessmentStore(database),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -448,4 +449,98 @@ webhook_deliveries = Table(
     Column("success", Boolean, nullable=False),
     PrimaryKeyConstraint("delivery_id", "attempt", name="pk_webhook_deliveries"),
     Index("ix_webhook_deliveries_webhook", "webhook_id", "timestamp"),
+)
+
+# GenAI tracing: one row per trace (its info, previews and token totals), its tags and metadata,
+# one row per span (attributes and events as JSON; inputs and outputs as JSON text, cut past a
+# configurable size with a marker in the span's attributes), and assessments of traces.
+traces = Table(
+    "traces",
+    metadata,
+    Column("trace_id", String(50), primary_key=True),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("client_request_id", String(250), nullable=True),
+    Column("request_time", BigInteger, nullable=False),
+    Column("execution_duration", BigInteger, nullable=True),
+    Column("state", String(20), nullable=False),
+    Column("request_preview", Text, nullable=True),
+    Column("response_preview", Text, nullable=True),
+    Column("input_tokens", BigInteger, nullable=True),
+    Column("output_tokens", BigInteger, nullable=True),
+    Column("total_tokens", BigInteger, nullable=True),
+    Index("ix_traces_experiment_time", "experiment_id", "request_time", "trace_id"),
+)
+
+trace_tags = Table(
+    "trace_tags",
+    metadata,
+    Column(
+        "trace_id", String(50), ForeignKey("traces.trace_id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("key", String(250), nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("trace_id", "key", name="pk_trace_tags"),
+    sqlite_with_rowid=False,
+)
+
+trace_metadata = Table(
+    "trace_metadata",
+    metadata,
+    Column(
+        "trace_id", String(50), ForeignKey("traces.trace_id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("key", String(250), nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("trace_id", "key", name="pk_trace_metadata"),
+    sqlite_with_rowid=False,
+)
+
+spans = Table(
+    "spans",
+    metadata,
+    Column(
+        "trace_id", String(50), ForeignKey("traces.trace_id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("span_id", String(16), nullable=False),
+    Column("parent_span_id", String(16), nullable=True),
+    Column("name", Text, nullable=False),
+    Column("span_type", String(100), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("status_message", Text, nullable=True),
+    Column("start_time_ns", BigInteger, nullable=False),
+    Column("end_time_ns", BigInteger, nullable=True),
+    Column("attributes", JSON, nullable=False),
+    Column("events", Text, nullable=True),
+    Column("inputs", Text, nullable=True),
+    Column("outputs", Text, nullable=True),
+    PrimaryKeyConstraint("trace_id", "span_id", name="pk_spans"),
+)
+
+assessments = Table(
+    "assessments",
+    metadata,
+    Column("assessment_id", String(50), primary_key=True),
+    Column(
+        "trace_id", String(50), ForeignKey("traces.trace_id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("name", String(250), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("span_id", String(16), nullable=True),
+    Column("source_type", String(20), nullable=False),
+    Column("source_id", String(250), nullable=False),
+    Column("value", Text, nullable=True),  # JSON
+    Column("value_text", Text, nullable=True),  # the value as filters compare it
+    Column("rationale", Text, nullable=True),
+    Column("error", Text, nullable=True),  # JSON
+    Column("assessment_metadata", Text, nullable=True),  # JSON object
+    Column("create_time", BigInteger, nullable=False),
+    Column("last_update_time", BigInteger, nullable=False),
+    Column("overrides", String(50), nullable=True),
+    Column("valid", Boolean, nullable=False),
+    Index("ix_assessments_trace", "trace_id", "create_time"),
 )

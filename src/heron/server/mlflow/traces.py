@@ -1,0 +1,224 @@
+"""MLflow REST: traces (v3 under /api/3.0/mlflow, the legacy v2 paths the client still uses
+under /api/2.0/mlflow) and assessments.
+
+MLflow compat: StartTraceV3 is sent when a trace ENDS; its answer tags the trace with
+mlflow.trace.spansLocation=TRACKING_STORE, so the client neither uploads traces.json nor reads
+it back: spans come over OTLP and are read with traces/get and traces/batchGet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.routing import BaseRoute
+
+from heron import mlflow_trace_json as tj
+from heron.entities.trace import TraceInfo
+from heron.errors import InvalidParameter
+from heron.server.mlflow.logged_models import _route as path_route
+from heron.server.routing import under_prefixes
+from heron.server.wire import Endpoints, Fields, Json, missing
+from heron.services.traces import DEFAULT_SEARCH_TRACES, TraceService
+
+V3 = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
+V2 = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
+_UPDATE_MASK_FIELDS = {
+    "assessment_name": "name",
+    "feedback": "value",
+    "expectation": "value",
+    "rationale": "rationale",
+    "metadata": "metadata",
+    "valid": "valid",
+}
+
+
+def _page(items: list[Json], key: str, token: str | None) -> Json:
+    body: Json = {}
+    if items:
+        body[key] = items
+    if token:
+        body["next_page_token"] = token
+    return body
+
+
+def _trace_v2(info: TraceInfo) -> Json:
+    """The legacy TraceInfo message."""
+    body: Json = {
+        "request_id": info.trace_id,
+        "experiment_id": info.experiment_id,
+        "timestamp_ms": info.request_time,
+        "status": info.state.value
+        if info.state.value != "STATE_UNSPECIFIED"
+        else "TRACE_STATUS_UNSPECIFIED",
+    }
+    if info.execution_duration is not None:
+        body["execution_time_ms"] = info.execution_duration
+    if info.trace_metadata:
+        body["request_metadata"] = [{"key": k, "value": v} for k, v in info.trace_metadata.items()]
+    if info.tags:
+        body["tags"] = [{"key": k, "value": v} for k, v in info.tags.items()]
+    return body
+
+
+def routes(api: Endpoints, service: TraceService) -> list[BaseRoute]:
+    """Every trace and assessment route under both prefixes of its version."""
+
+    def start_trace(f: Fields) -> Json:
+        trace = f.message("trace", required=True)
+        assert trace is not None  # noqa: S101 (required)
+        info = trace.data.get("trace_info")
+        if not isinstance(info, dict):
+            raise missing("trace.trace_info")
+        stored = service.start_trace(tj.parse_trace_info(info))
+        return {"trace": {"trace_info": tj.trace_info(stored)}}
+
+    def get_trace_info(f: Fields) -> Json:
+        info = service.get_trace_info(f.required_string("trace_id"))
+        return {"trace": {"trace_info": tj.trace_info(info)}}
+
+    def get_trace(f: Fields) -> Json:
+        return {"trace": tj.trace(service.get_trace(f.required_string("trace_id")))}
+
+    def batch_get_traces(f: Fields) -> Json:
+        traces = service.get_traces(f.strings("trace_ids"))
+        allowed = set(f.strings("experiment_ids"))
+        if allowed:
+            traces = [t for t in traces if t.info.experiment_id in allowed]
+        return _page([tj.trace(t) for t in traces], "traces", None)
+
+    def batch_get_trace_infos(f: Fields) -> Json:
+        traces = service.get_traces(f.strings("trace_ids"), with_spans=False)
+        allowed = set(f.strings("experiment_ids"))
+        infos = [
+            tj.trace_info(t.info) for t in traces if not allowed or t.info.experiment_id in allowed
+        ]
+        return _page(infos, "trace_infos", None)
+
+    def _search(f: Fields, experiment_ids: list[str]) -> Any:
+        max_results = f.int64("max_results")
+        return service.search_traces(
+            experiment_ids,
+            filter_string=f.string("filter"),
+            order_by=f.strings("order_by"),
+            max_results=DEFAULT_SEARCH_TRACES if max_results is None else max_results,
+            page_token=f.string("page_token"),
+        )
+
+    def search_traces_v3(f: Fields) -> Json:
+        experiment_ids = []
+        for location in f.messages("locations"):
+            experiment = location.message("mlflow_experiment")
+            if experiment is None:
+                raise InvalidParameter("Only MLFLOW_EXPERIMENT trace locations can be searched")
+            experiment_ids.append(experiment.required_string("experiment_id"))
+        page = _search(f, experiment_ids)
+        return _page([tj.trace_info(i) for i in page], "traces", page.next_page_token)
+
+    def search_traces_v2(f: Fields) -> Json:
+        page = _search(f, f.strings("experiment_ids"))
+        return _page([_trace_v2(i) for i in page], "traces", page.next_page_token)
+
+    def get_trace_info_v2(f: Fields) -> Json:
+        return {"trace_info": _trace_v2(service.get_trace_info(f.required_string("request_id")))}
+
+    def set_trace_tag(f: Fields) -> Json:
+        trace_id = f.string("trace_id") or f.required_string("request_id")
+        service.set_trace_tag(trace_id, f.required_string("key"), f.required_string("value"))
+        return {}
+
+    def delete_trace_tag(f: Fields) -> Json:
+        trace_id = f.string("trace_id") or f.required_string("request_id")
+        service.delete_trace_tag(trace_id, f.required_string("key"))
+        return {}
+
+    def delete_traces(f: Fields) -> Json:
+        max_traces = f.int64("max_traces")
+        deleted = service.delete_traces(
+            f.required_string("experiment_id"),
+            trace_ids=f.strings("request_ids"),
+            max_timestamp_millis=f.int64("max_timestamp_millis"),
+            max_traces=max_traces,
+        )
+        return {"traces_deleted": deleted}
+
+    def create_assessment(f: Fields) -> Json:
+        raw = f.message("assessment", required=True)
+        assert raw is not None  # noqa: S101 (required)
+        trace_id = f.required_string("trace_id")
+        created = service.create_assessment(tj.parse_assessment(raw.data, trace_id=trace_id))
+        return {"assessment": tj.assessment(created)}
+
+    def get_assessment(f: Fields) -> Json:
+        found = service.get_assessment(
+            f.required_string("trace_id"), f.required_string("assessment_id")
+        )
+        return {"assessment": tj.assessment(found)}
+
+    def update_assessment(f: Fields) -> Json:
+        raw = f.message("assessment", required=True)
+        mask = f.message("update_mask")
+        assert raw is not None  # noqa: S101 (required)
+        paths = mask.strings("paths") if mask is not None else []
+        if isinstance(f.data.get("update_mask"), str):
+            paths = [p.strip() for p in str(f.data["update_mask"]).split(",") if p.strip()]
+        changes = _changes(dict(raw.data), paths)
+        updated = service.update_assessment(
+            f.required_string("trace_id"), f.required_string("assessment_id"), changes
+        )
+        return {"assessment": tj.assessment(updated)}
+
+    def delete_assessment(f: Fields) -> Json:
+        service.delete_assessment(f.required_string("trace_id"), f.required_string("assessment_id"))
+        return {}
+
+    trace = "/traces/{trace_id}"
+    one = trace + "/assessments/{assessment_id}"
+    v3 = [
+        api.post("/traces", start_trace),
+        api.get("/traces/get", get_trace),
+        api.get("/traces/batchGet", batch_get_traces),
+        api.post("/traces/batchGetInfos", batch_get_trace_infos),
+        api.post("/traces/search", search_traces_v3),
+        api.post("/traces/delete-traces", delete_traces),
+        path_route(api, "GET", trace, get_trace_info),
+        path_route(api, "PATCH", trace + "/tags", set_trace_tag),
+        path_route(api, "DELETE", trace + "/tags", delete_trace_tag),
+        path_route(api, "POST", trace + "/assessments", create_assessment),
+        path_route(api, "GET", one, get_assessment),
+        path_route(api, "PATCH", one, update_assessment),
+        path_route(api, "DELETE", one, delete_assessment),
+    ]
+    legacy = "/traces/{request_id}"
+    v2 = [
+        api.get("/traces", search_traces_v2),
+        api.post("/traces/delete-traces", delete_traces),
+        path_route(api, "GET", legacy + "/info", get_trace_info_v2),
+        path_route(api, "PATCH", legacy + "/tags", set_trace_tag),
+        path_route(api, "DELETE", legacy + "/tags", delete_trace_tag),
+    ]
+    return [*under_prefixes(V3, v3), *under_prefixes(V2, v2)]
+
+
+def _changes(data: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    """The fields an UpdateAssessment names in its update_mask, as service changes."""
+    if not paths:
+        raise missing("update_mask")
+    changes: dict[str, Any] = {}
+    for path in paths:
+        field = _UPDATE_MASK_FIELDS.get(path)
+        if field is None:
+            raise InvalidParameter(
+                f"Cannot update {path!r} of an assessment; use {', '.join(_UPDATE_MASK_FIELDS)}"
+            )
+        if path in ("feedback", "expectation"):
+            payload = data.get(path)
+            if not isinstance(payload, dict):
+                raise InvalidParameter(f"update_mask names {path!r} but the assessment has none")
+            parsed = tj.parse_assessment({"assessment_name": "x", path: payload})
+            changes["value"] = parsed.value
+            if parsed.error is not None:
+                changes["error"] = parsed.error
+        elif path == "assessment_name":
+            changes["name"] = data.get("assessment_name")
+        else:
+            changes[field] = data.get(path)
+    return changes

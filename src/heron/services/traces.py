@@ -1,0 +1,295 @@
+"""Trace rules: ids, limits, payload sizes, permissions; assessments of traces.
+
+A trace belongs to an experiment and permissions follow it: reading needs read access to the
+experiment, logging and tagging need update access, deleting needs delete access."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+
+from heron.clock import now_ms
+from heron.entities import Page
+from heron.entities.assessment import Assessment, AssessmentKind
+from heron.entities.trace import TRACE_ID_PREFIX, Span, Trace, TraceInfo
+from heron.errors import InvalidParameter, NotFound
+from heron.search.traces import parse_trace_filter, parse_trace_order_by
+from heron.services import validation as v
+from heron.services.access import Action, Authorizer, current_identity
+from heron.services.experiments import _experiment_id
+from heron.store.traces import AssessmentStore, TraceQuery, TraceStore
+
+MAX_SEARCH_TRACES = 500
+DEFAULT_SEARCH_TRACES = 100
+MAX_TRACE_TAG_KEY = 250
+MAX_TRACE_TAG_VALUE = 8000
+MAX_ASSESSMENT_NAME = 250
+DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024
+RETENTION_TAG = "heron.trace.retentionDays"
+TRUNCATED = "heron.truncated"  # span attribute: {"inputs": original size in bytes, ...}
+_TRACE_ID = re.compile(r"^[A-Za-z0-9][\w.:/-]{0,249}$")
+_SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+def check_trace_id(trace_id: object) -> str:
+    if not isinstance(trace_id, str) or not _TRACE_ID.match(trace_id):
+        raise InvalidParameter(
+            f"Invalid trace id {trace_id!r}: expected {TRACE_ID_PREFIX}<32 hex digits>"
+        )
+    return trace_id
+
+
+def cut_payload(span: Span, limit: int) -> Span:
+    """The span with inputs and outputs longer than `limit` bytes (as JSON) cut to a string
+    of their first `limit` characters, and `heron.truncated` saying how big they were."""
+    cut: dict[str, int] = {}
+    changes: dict[str, Any] = {}
+    for name in ("inputs", "outputs"):
+        value = getattr(span, name)
+        if value is None or isinstance(value, int | float | bool):
+            continue
+        text = value if isinstance(value, str) else orjson.dumps(value).decode()
+        size = len(text.encode())
+        if size > limit:
+            cut[name] = size
+            changes[name] = text[:limit] + f"... [truncated by Heron: {size} bytes in all]"
+    if not cut:
+        return span
+    return dataclasses.replace(span, **changes, attributes={**span.attributes, TRUNCATED: cut})
+
+
+class TraceService:
+    def __init__(
+        self,
+        store: TraceStore,
+        assessments: AssessmentStore,
+        authorizer: Authorizer,
+        *,
+        max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
+    ) -> None:
+        self._store = store
+        self._assessments = assessments
+        self._authorizer = authorizer
+        self.max_payload_bytes = max_payload_bytes
+
+    def _check(self, action: Action, experiment_id: str) -> None:
+        self._authorizer.check(current_identity(), action, "experiment", experiment_id)
+
+    def _trace_for(self, action: Action, trace_id: str) -> str:
+        experiment_id = self._store.experiment_of(check_trace_id(trace_id))
+        self._check(action, experiment_id)
+        return experiment_id
+
+    # -- traces ------------------------------------------------------------------------------
+
+    def start_trace(self, info: TraceInfo) -> TraceInfo:
+        """Stores a trace's info (the MLflow client sends it when the trace ends).
+
+        Raises:
+            NotFound: the experiment does not exist.
+            InvalidParameter: a bad id, tag or time.
+        """
+        experiment_id = _experiment_id(info.experiment_id)
+        check_trace_id(info.trace_id)
+        v.check_timestamp("request_time", info.request_time)
+        for key, value in info.tags.items():
+            _check_tag(key, value)
+        self._check("update", experiment_id)
+        return self._store.start_trace(info)
+
+    def log_spans(self, experiment_id: str, spans: Sequence[Span]) -> int:
+        """Stores spans (OTLP ingestion and the SDK), creating their traces as needed.
+
+        Raises:
+            NotFound: the experiment does not exist.
+            InvalidParameter: no spans, or a span with bad ids or times.
+        """
+        experiment_id = _experiment_id(experiment_id)
+        if not spans:
+            raise InvalidParameter("No spans to log: the request holds none")
+        for span in spans:
+            check_trace_id(span.trace_id)
+            if not _SPAN_ID.match(span.span_id):
+                raise InvalidParameter(f"Invalid span id {span.span_id!r}: expected 16 hex digits")
+            if span.end_time_ns is not None and span.end_time_ns < span.start_time_ns:
+                raise InvalidParameter(f"Span {span.name!r} ends before it starts")
+        self._check("update", experiment_id)
+        limit = self.max_payload_bytes
+        return self._store.log_spans(experiment_id, [cut_payload(s, limit) for s in spans])
+
+    def get_trace_info(self, trace_id: str) -> TraceInfo:
+        info = self._store.get_trace_info(check_trace_id(trace_id))
+        self._check("read", info.experiment_id)
+        return info
+
+    def get_trace(self, trace_id: str) -> Trace:
+        """The trace with all its spans. Raises NotFound."""
+        found = self.get_traces([trace_id])
+        if not found:
+            raise NotFound(f"Trace with ID {trace_id!r} not found")
+        return found[0]
+
+    def get_traces(self, trace_ids: Sequence[str], *, with_spans: bool = True) -> list[Trace]:
+        """The traces among `trace_ids` that exist and the caller may read, in that order."""
+        found = self._store.get_traces(
+            [check_trace_id(t) for t in trace_ids], with_spans=with_spans
+        )
+        for experiment_id in {t.info.experiment_id for t in found}:
+            self._check("read", experiment_id)
+        return found
+
+    def search_traces(
+        self,
+        experiment_ids: Sequence[str],
+        *,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        max_results: int = DEFAULT_SEARCH_TRACES,
+        page_token: str | None = None,
+    ) -> Page[TraceInfo]:
+        """A page of traces of the experiments, newest first unless `order_by` says otherwise.
+
+        Raises:
+            InvalidParameter: a bad filter, order_by, page token or max_results.
+        """
+        if not experiment_ids:
+            raise InvalidParameter("Give at least one experiment id to search traces in")
+        for experiment_id in experiment_ids:
+            self._check("read", _experiment_id(experiment_id))
+        query = TraceQuery(
+            experiment_ids=list(experiment_ids),
+            filter=parse_trace_filter(filter_string),
+            order_by=parse_trace_order_by(list(order_by or ())),
+            max_results=v.check_max_results(max_results, MAX_SEARCH_TRACES),
+            page_token=page_token or None,
+        )
+        return self._store.search_traces(query)
+
+    def set_trace_tag(self, trace_id: str, key: str, value: str) -> None:
+        _check_tag(key, value)
+        self._trace_for("update", trace_id)
+        self._store.set_trace_tag(trace_id, key, value)
+
+    def delete_trace_tag(self, trace_id: str, key: str) -> None:
+        v.check_string("key", key)
+        self._trace_for("update", trace_id)
+        self._store.delete_trace_tag(trace_id, key)
+
+    def delete_traces(
+        self,
+        experiment_id: str,
+        *,
+        trace_ids: Sequence[str] = (),
+        max_timestamp_millis: int | None = None,
+        max_traces: int | None = None,
+    ) -> int:
+        """Deletes the given traces, or those started at or before `max_timestamp_millis`
+        (the oldest first, at most `max_traces`). Exactly one of the two ways must be given.
+
+        Raises:
+            InvalidParameter: both ways or neither, or a bad number.
+        """
+        experiment_id = _experiment_id(experiment_id)
+        if bool(trace_ids) == (max_timestamp_millis is not None):
+            raise InvalidParameter(
+                "Give either trace ids (request_ids) or max_timestamp_millis to delete traces, "
+                "not both and not neither"
+            )
+        if trace_ids and max_traces is not None:
+            raise InvalidParameter("max_traces applies only with max_timestamp_millis")
+        if max_timestamp_millis is not None:
+            v.check_timestamp("max_timestamp_millis", max_timestamp_millis)
+        if max_traces is not None and max_traces <= 0:
+            raise InvalidParameter(f"max_traces must be a positive integer, got {max_traces}")
+        self._check("delete", experiment_id)
+        return self._store.delete_traces(
+            experiment_id,
+            trace_ids=[check_trace_id(t) for t in trace_ids],
+            max_timestamp_millis=max_timestamp_millis,
+            max_traces=max_traces,
+        )
+
+    def apply_retention(self, experiment_id: str, retention_days: float) -> int:
+        """Deletes the experiment's traces older than `retention_days` (the retention setting
+        kept in the experiment tag `heron.trace.retentionDays`)."""
+        if retention_days <= 0:
+            raise InvalidParameter(
+                f"Trace retention must be a positive number of days, got {retention_days}"
+            )
+        cutoff = now_ms() - int(retention_days * 86_400_000)
+        return self.delete_traces(experiment_id, max_timestamp_millis=max(cutoff, 0))
+
+    # -- assessments -------------------------------------------------------------------------
+
+    def create_assessment(self, assessment: Assessment) -> Assessment:
+        """Logs feedback or an expectation on a trace (or one of its spans).
+
+        Raises:
+            NotFound: the trace, or the assessment it overrides, does not exist.
+            InvalidParameter: a missing name or a bad source.
+        """
+        _check_assessment(assessment)
+        self._trace_for("update", assessment.trace_id)
+        return self._assessments.create_assessment(assessment)
+
+    def get_assessment(self, trace_id: str, assessment_id: str) -> Assessment:
+        self._trace_for("read", trace_id)
+        return self._assessments.get_assessment(trace_id, assessment_id)
+
+    def update_assessment(
+        self, trace_id: str, assessment_id: str, changes: Mapping[str, Any]
+    ) -> Assessment:
+        """Changes name, value, rationale, metadata or error in place (an override, which keeps
+        the old one, is `create_assessment` with `overrides`)."""
+        if "name" in changes:
+            _check_name(changes["name"])
+        self._trace_for("update", trace_id)
+        return self._assessments.update_assessment(trace_id, assessment_id, changes)
+
+    def override_assessment(
+        self, trace_id: str, assessment_id: str, replacement: Assessment
+    ) -> Assessment:
+        """A new assessment that replaces `assessment_id`; the old one stays, marked invalid."""
+        old = self.get_assessment(trace_id, assessment_id)
+        return self.create_assessment(
+            dataclasses.replace(
+                replacement,
+                trace_id=trace_id,
+                name=old.name,
+                kind=old.kind,
+                overrides=assessment_id,
+            )
+        )
+
+    def delete_assessment(self, trace_id: str, assessment_id: str) -> None:
+        self._trace_for("update", trace_id)
+        self._assessments.delete_assessment(trace_id, assessment_id)
+
+
+def _check_tag(key: object, value: object) -> None:
+    key = v.check_string("Trace tag key", key)
+    if not key:
+        raise InvalidParameter("Trace tag key must be a non-empty string")
+    v.check_length("Trace tag key", key, MAX_TRACE_TAG_KEY)
+    v.check_length(
+        f"Trace tag {key!r} value", v.check_string("Trace tag value", value), MAX_TRACE_TAG_VALUE
+    )
+
+
+def _check_name(name: object) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidParameter("An assessment needs a non-empty name")
+    v.check_length("Assessment name", name, MAX_ASSESSMENT_NAME)
+
+
+def _check_assessment(a: Assessment) -> None:
+    check_trace_id(a.trace_id)
+    _check_name(a.name)
+    if a.kind == AssessmentKind.EXPECTATION and a.value is None:
+        raise InvalidParameter(f"Expectation {a.name!r} needs a value")
+    if a.span_id is not None and not _SPAN_ID.match(a.span_id):
+        raise InvalidParameter(f"Invalid span id {a.span_id!r}: expected 16 hex digits")

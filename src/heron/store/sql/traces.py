@@ -1,0 +1,388 @@
+"""SqlTraceStore: traces, their spans, tags and metadata in SQL rows."""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, select, update
+
+from heron.entities import LifecycleStage, Page
+from heron.entities.assessment import Assessment
+from heron.entities.trace import Span, SpanStatusCode, Trace, TraceInfo, TraceState
+from heron.errors import InvalidParameter, NotFound
+from heron.store.sql.database import Database, fetch, insert_for, run, run_many
+from heron.store.sql.tables import experiments, spans, trace_metadata, trace_tags, traces
+from heron.store.sql.traces_rows import (
+    ASSESSMENTS_OF,
+    IDS,
+    METADATA_OF,
+    SPANS_OF,
+    TAGS_OF,
+    TRACE_COLUMNS,
+    assessment_from_row,
+    info_from_row,
+    span_from_row,
+    span_row,
+)
+from heron.store.sql.traces_search import trace_search
+from heron.store.traces import TraceQuery
+
+SPANS_LOCATION = "mlflow.trace.spansLocation"
+ARTIFACT_LOCATION = "mlflow.artifactLocation"
+TRACE_NAME = "mlflow.traceName"
+PREVIEW_CHARS = 1000
+_EXPERIMENT = select(experiments.c.artifact_location, experiments.c.lifecycle_stage).where(
+    experiments.c.experiment_id == bindparam("experiment_id")
+)
+_EXISTING = select(traces.c.trace_id, traces.c.experiment_id).where(traces.c.trace_id.in_(IDS))
+_INFOS = select(*TRACE_COLUMNS).where(traces.c.trace_id.in_(IDS))
+_FROM_ROOT = (
+    update(traces)
+    .where(traces.c.trace_id == bindparam("tid"), traces.c.state == bindparam("in_progress"))
+    .values(
+        state=bindparam("state"),
+        request_time=bindparam("request_time"),
+        execution_duration=bindparam("execution_duration"),
+        request_preview=bindparam("request_preview"),
+        response_preview=bindparam("response_preview"),
+    )
+)
+_ADD_TOKENS = (
+    update(traces)
+    .where(traces.c.trace_id == bindparam("tid"))
+    .values(
+        input_tokens=bindparam("input_tokens"),
+        output_tokens=bindparam("output_tokens"),
+        total_tokens=bindparam("total_tokens"),
+    )
+)
+
+
+@functools.cache
+def _upsert(dialect: str, table_name: str) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE for spans, tags and metadata (built once per dialect)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    table = {"spans": spans, "trace_tags": trace_tags, "trace_metadata": trace_metadata}[table_name]
+    stmt = insert(table)
+    keys = [c.name for c in table.primary_key.columns]
+    return stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
+    )
+
+
+@functools.cache
+def _insert_trace(dialect: str) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    return insert(traces).on_conflict_do_nothing(index_elements=["trace_id"])
+
+
+def _not_found(trace_id: str) -> NotFound:
+    return NotFound(f"Trace with ID {trace_id!r} not found")
+
+
+class SqlTraceStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def start_trace(self, info: TraceInfo) -> TraceInfo:
+        values = {
+            "trace_id": info.trace_id,
+            "experiment_id": int(info.experiment_id),
+            "client_request_id": info.client_request_id,
+            "request_time": info.request_time,
+            "execution_duration": info.execution_duration,
+            "state": info.state.value,
+            "request_preview": info.request_preview,
+            "response_preview": info.response_preview,
+        }
+        new_row = {**values, "input_tokens": None, "output_tokens": None, "total_tokens": None}
+        usage = info.token_usage
+
+        def write(conn: Connection) -> None:
+            location = _experiment_location(conn, info.experiment_id)
+            _create_traces(conn, location, [new_row])
+            changes = {k: v for k, v in values.items() if k != "trace_id"}
+            if usage is not None:
+                changes.update(
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                    total_tokens=usage.total_tokens,
+                )
+            conn.execute(update(traces).where(traces.c.trace_id == info.trace_id).values(changes))
+            _upsert_pairs(conn, "trace_tags", info.trace_id, info.tags)
+            _upsert_pairs(conn, "trace_metadata", info.trace_id, info.trace_metadata)
+
+        self._db.write(write)
+        return self.get_trace_info(info.trace_id)
+
+    def log_spans(self, experiment_id: str, spans_: Sequence[Span]) -> int:
+        by_trace: dict[str, list[Span]] = defaultdict(list)
+        for span in spans_:
+            by_trace[span.trace_id].append(span)
+        new_rows = [_placeholder(tid, experiment_id, group) for tid, group in by_trace.items()]
+        root_updates = []
+        names: dict[str, str] = {}
+        tokens = []
+        for tid, group in by_trace.items():
+            ids = {s.span_id for s in group}
+            root = next((s for s in group if s.parent_span_id is None), None)
+            if root is not None:
+                root_updates.append(_from_root(root))
+                names[tid] = root.name
+                usage = _token_sum(group)
+                if usage is not None:
+                    tokens.append({"tid": tid, **usage})
+            del ids
+        rows = [span_row(s) for s in spans_]
+
+        def write(conn: Connection) -> int:
+            location = _experiment_location(conn, experiment_id)
+            _create_traces(conn, location, new_rows)
+            run_many(conn, _upsert(conn.dialect.name, "spans"), rows)
+            run_many(conn, _FROM_ROOT, root_updates)
+            run_many(conn, _ADD_TOKENS, tokens)
+            for tid, name in names.items():
+                _insert_missing_tag(conn, tid, TRACE_NAME, name)
+            return len(by_trace)
+
+        return self._db.write(write)
+
+    def set_trace_tag(self, trace_id: str, key: str, value: str) -> None:
+        def write(conn: Connection) -> None:
+            _require(conn, trace_id)
+            _upsert_pairs(conn, "trace_tags", trace_id, {key: value})
+
+        self._db.write(write)
+
+    def delete_trace_tag(self, trace_id: str, key: str) -> None:
+        def write(conn: Connection) -> None:
+            _require(conn, trace_id)
+            gone = conn.execute(
+                delete(trace_tags).where(trace_tags.c.trace_id == trace_id, trace_tags.c.key == key)
+            )
+            if gone.rowcount == 0:
+                raise NotFound(f"No tag with key {key!r} on trace {trace_id!r}")
+
+        self._db.write(write)
+
+    def delete_traces(
+        self,
+        experiment_id: str,
+        *,
+        trace_ids: Sequence[str] = (),
+        max_timestamp_millis: int | None = None,
+        max_traces: int | None = None,
+    ) -> int:
+        exp = int(experiment_id)
+
+        def write(conn: Connection) -> int:
+            if trace_ids:
+                doomed = [
+                    row[0]
+                    for row in fetch(conn, _EXISTING, {"ids": list(trace_ids)})
+                    if row[1] == exp
+                ]
+            else:
+                query = (
+                    select(traces.c.trace_id)
+                    .where(
+                        traces.c.experiment_id == exp,
+                        traces.c.request_time <= (max_timestamp_millis or 0),
+                    )
+                    .order_by(traces.c.request_time, traces.c.trace_id)
+                )
+                if max_traces is not None:
+                    query = query.limit(max_traces)
+                doomed = [row[0] for row in conn.execute(query)]
+            for start in range(0, len(doomed), 500):
+                chunk = doomed[start : start + 500]
+                run(conn, delete(traces).where(traces.c.trace_id.in_(IDS)), {"ids": chunk})
+            return len(doomed)
+
+        return self._db.write(write)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get_trace_info(self, trace_id: str) -> TraceInfo:
+        with self._db.read() as conn:
+            rows = fetch(conn, _INFOS, {"ids": [trace_id]})
+            if not rows:
+                raise _not_found(trace_id)
+            return load_infos(conn, rows)[0]
+
+    def experiment_of(self, trace_id: str) -> str:
+        with self._db.read() as conn:
+            rows = fetch(conn, _EXISTING, {"ids": [trace_id]})
+        if not rows:
+            raise _not_found(trace_id)
+        return str(rows[0][1])
+
+    def get_traces(self, trace_ids: Sequence[str], *, with_spans: bool = True) -> list[Trace]:
+        if not trace_ids:
+            return []
+        with self._db.read() as conn:
+            infos = {
+                i.trace_id: i
+                for i in load_infos(conn, fetch(conn, _INFOS, {"ids": list(trace_ids)}))
+            }
+            by_trace: dict[str, list[Span]] = defaultdict(list)
+            if with_spans and infos:
+                for row in fetch(conn, SPANS_OF, {"ids": list(infos)}):
+                    by_trace[row[0]].append(span_from_row(row))
+        return [
+            Trace(info=infos[t], spans=by_trace[t]) for t in dict.fromkeys(trace_ids) if t in infos
+        ]
+
+    def search_traces(self, query: TraceQuery) -> Page[TraceInfo]:
+        statement = trace_search(query)
+        with self._db.read() as conn:
+            rows = conn.execute(statement.select).all()
+            page_rows = rows[: query.max_results]
+            found = load_infos(conn, [tuple(row[: len(TRACE_COLUMNS)]) for row in page_rows])
+        token = None
+        if len(rows) > query.max_results:
+            token = statement.next_token(rows[query.max_results - 1])
+        return Page(found, token)
+
+
+def load_infos(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[TraceInfo]:
+    """Trace infos with their tags, metadata and assessments in a constant number of queries."""
+    ids = [row[0] for row in rows]
+    if not ids:
+        return []
+    tags: dict[str, dict[str, str]] = defaultdict(dict)
+    for tid, key, value in fetch(conn, TAGS_OF, {"ids": ids}):
+        tags[tid][key] = value
+    metadata: dict[str, dict[str, str]] = defaultdict(dict)
+    for tid, key, value in fetch(conn, METADATA_OF, {"ids": ids}):
+        metadata[tid][key] = value
+    found: dict[str, list[Assessment]] = defaultdict(list)
+    for row in fetch(conn, ASSESSMENTS_OF, {"ids": ids}):
+        found[row[1]].append(assessment_from_row(row))
+    return [info_from_row(row, tags[row[0]], metadata[row[0]], found[row[0]]) for row in rows]
+
+
+def _experiment_location(conn: Connection, experiment_id: str) -> str:
+    found = fetch(conn, _EXPERIMENT, {"experiment_id": int(experiment_id)})
+    if not found:
+        raise NotFound(f"No Experiment with id={experiment_id} exists")
+    location, stage = found[0]
+    if stage != LifecycleStage.ACTIVE.value:
+        raise InvalidParameter(
+            f"The experiment {experiment_id} is deleted; restore it before logging traces to it"
+        )
+    return str(location)
+
+
+def _create_traces(conn: Connection, location: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Inserts the traces that do not exist yet, with the tags every stored trace carries."""
+    if not rows:
+        return
+    existing = {r[0] for r in fetch(conn, _EXISTING, {"ids": [r["trace_id"] for r in rows]})}
+    new = [r for r in rows if r["trace_id"] not in existing]
+    if not new:
+        return
+    run_many(conn, _insert_trace(conn.dialect.name), new)
+    base = location.rstrip("/")
+    tag_rows = []
+    for r in new:
+        tid = r["trace_id"]
+        tag_rows.append({"trace_id": tid, "key": SPANS_LOCATION, "value": "TRACKING_STORE"})
+        tag_rows.append(
+            {"trace_id": tid, "key": ARTIFACT_LOCATION, "value": f"{base}/traces/{tid}/artifacts"}
+        )
+    run_many(conn, _upsert(conn.dialect.name, "trace_tags"), tag_rows)
+
+
+def _upsert_pairs(conn: Connection, table: str, trace_id: str, pairs: Mapping[str, str]) -> None:
+    if pairs:
+        run_many(
+            conn,
+            _upsert(conn.dialect.name, table),
+            [{"trace_id": trace_id, "key": k, "value": v} for k, v in pairs.items()],
+        )
+
+
+def _insert_missing_tag(conn: Connection, trace_id: str, key: str, value: str) -> None:
+    stmt = insert_for(conn, trace_tags).on_conflict_do_nothing(index_elements=["trace_id", "key"])
+    conn.execute(stmt, [{"trace_id": trace_id, "key": key, "value": value}])
+
+
+def _require(conn: Connection, trace_id: str) -> None:
+    if not fetch(conn, _EXISTING, {"ids": [trace_id]}):
+        raise _not_found(trace_id)
+
+
+def _placeholder(trace_id: str, experiment_id: str, group: Iterable[Span]) -> dict[str, Any]:
+    """The row of a trace whose spans arrive before its info."""
+    start = min(s.start_time_ns for s in group)
+    return {
+        "trace_id": trace_id,
+        "experiment_id": int(experiment_id),
+        "client_request_id": None,
+        "request_time": start // 1_000_000,
+        "execution_duration": None,
+        "state": TraceState.IN_PROGRESS.value,
+        "request_preview": None,
+        "response_preview": None,
+        "input_tokens": None,
+        "output_tokens": None,
+        "total_tokens": None,
+    }
+
+
+def _preview(value: Any) -> str | None:
+    if value is None:
+        return None
+    from heron.store.sql.traces_rows import dumps
+
+    text = value if isinstance(value, str) else dumps(value)
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 3] + "..."
+
+
+def _from_root(root: Span) -> dict[str, Any]:
+    state = TraceState.ERROR if root.status == SpanStatusCode.ERROR else TraceState.OK
+    end = root.end_time_ns
+    return {
+        "tid": root.trace_id,
+        "in_progress": TraceState.IN_PROGRESS.value,
+        "state": state.value if end is not None else TraceState.IN_PROGRESS.value,
+        "request_time": root.start_time_ns // 1_000_000,
+        "execution_duration": None if end is None else (end - root.start_time_ns) // 1_000_000,
+        "request_preview": _preview(root.inputs),
+        "response_preview": _preview(root.outputs),
+    }
+
+
+TOKEN_USAGE = "mlflow.chat.tokenUsage"  # noqa: S105 (not a secret)
+
+
+def _token_sum(group: Iterable[Span]) -> dict[str, int] | None:
+    totals = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+    seen = False
+    for span in group:
+        usage = span.attributes.get(TOKEN_USAGE)
+        if not isinstance(usage, Mapping):
+            continue
+        seen = True
+        for key in totals:
+            value = usage.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                totals[key] += value
+        if not usage.get("total_tokens"):
+            totals["total_tokens"] += sum(
+                v for k in ("input_tokens", "output_tokens") if isinstance(v := usage.get(k), int)
+            )
+    return totals if seen else None

@@ -1,0 +1,198 @@
+"""Rows of the trace tables to entities and back: spans, infos and assessments."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import bindparam, select
+from sqlalchemy.sql.elements import BindParameter
+
+from heron.entities.assessment import (
+    Assessment,
+    AssessmentError,
+    AssessmentKind,
+    AssessmentSource,
+    AssessmentSourceType,
+)
+from heron.entities.trace import (
+    Span,
+    SpanEvent,
+    SpanStatusCode,
+    TokenUsage,
+    TraceInfo,
+    TraceState,
+)
+from heron.store.sql.tables import assessments, spans, trace_metadata, trace_tags, traces
+
+IDS: BindParameter[str] = bindparam("ids", expanding=True)
+TRACE_COLUMNS = tuple(traces.c)
+SPAN_COLUMNS = tuple(spans.c)
+ASSESSMENT_COLUMNS = tuple(assessments.c)
+TAGS_OF = select(trace_tags.c.trace_id, trace_tags.c.key, trace_tags.c.value).where(
+    trace_tags.c.trace_id.in_(IDS)
+)
+METADATA_OF = select(trace_metadata.c.trace_id, trace_metadata.c.key, trace_metadata.c.value).where(
+    trace_metadata.c.trace_id.in_(IDS)
+)
+ASSESSMENTS_OF = (
+    select(*ASSESSMENT_COLUMNS)
+    .where(assessments.c.trace_id.in_(IDS))
+    .order_by(assessments.c.trace_id, assessments.c.create_time, assessments.c.assessment_id)
+)
+SPANS_OF = (
+    select(*SPAN_COLUMNS)
+    .where(spans.c.trace_id.in_(IDS))
+    .order_by(spans.c.trace_id, spans.c.start_time_ns, spans.c.span_id)
+)
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _loads(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str | bytes):
+        return orjson.loads(value)
+    return value  # psycopg decodes json columns itself
+
+
+def span_row(span: Span) -> dict[str, Any]:
+    return {
+        "trace_id": span.trace_id,
+        "span_id": span.span_id,
+        "parent_span_id": span.parent_span_id,
+        "name": span.name,
+        "span_type": span.span_type,
+        "status": span.status.value,
+        "status_message": span.status_message or None,
+        "start_time_ns": span.start_time_ns,
+        "end_time_ns": span.end_time_ns,
+        "attributes": dumps(dict(span.attributes)),
+        "events": dumps(
+            [
+                {"name": e.name, "time_unix_nano": e.time_unix_nano, "attributes": e.attributes}
+                for e in span.events
+            ]
+        )
+        if span.events
+        else None,
+        "inputs": None if span.inputs is None else dumps(span.inputs),
+        "outputs": None if span.outputs is None else dumps(span.outputs),
+    }
+
+
+def span_from_row(row: Sequence[Any]) -> Span:
+    (trace_id, span_id, parent, name, span_type, status, message, start, end, attributes,
+     events, inputs, outputs) = row  # fmt: skip
+    return Span(
+        trace_id=trace_id,
+        span_id=span_id,
+        parent_span_id=parent,
+        name=name,
+        span_type=span_type,
+        status=SpanStatusCode(status),
+        status_message=message or "",
+        start_time_ns=start,
+        end_time_ns=end,
+        attributes=_loads(attributes) or {},
+        events=[
+            SpanEvent(
+                name=e["name"],
+                time_unix_nano=e["time_unix_nano"],
+                attributes=e.get("attributes") or {},
+            )
+            for e in (_loads(events) or ())
+        ],
+        inputs=_loads(inputs),
+        outputs=_loads(outputs),
+    )
+
+
+def info_from_row(
+    row: Sequence[Any],
+    tags: Mapping[str, str],
+    metadata: Mapping[str, str],
+    found: Sequence[Assessment],
+) -> TraceInfo:
+    (trace_id, experiment_id, client_request_id, request_time, duration, state, request_preview,
+     response_preview, input_tokens, output_tokens, total_tokens) = row[:11]  # fmt: skip
+    usage = None
+    if total_tokens is not None:
+        usage = TokenUsage(
+            input_tokens=input_tokens or 0,
+            output_tokens=output_tokens or 0,
+            total_tokens=total_tokens,
+        )
+    return TraceInfo(
+        trace_id=trace_id,
+        experiment_id=str(experiment_id),
+        request_time=request_time,
+        execution_duration=duration,
+        state=TraceState(state),
+        request_preview=request_preview,
+        response_preview=response_preview,
+        client_request_id=client_request_id,
+        trace_metadata=dict(metadata),
+        tags=dict(tags),
+        assessments=found,
+        token_usage=usage,
+    )
+
+
+def assessment_row(a: Assessment) -> dict[str, Any]:
+    return {
+        "assessment_id": a.assessment_id,
+        "trace_id": a.trace_id,
+        "name": a.name,
+        "kind": a.kind.value,
+        "span_id": a.span_id,
+        "source_type": a.source.source_type.value,
+        "source_id": a.source.source_id,
+        "value": None if a.value is None else dumps(a.value),
+        "value_text": value_text(a.value),
+        "rationale": a.rationale,
+        "error": None if a.error is None else dumps(_error_dict(a.error)),
+        "assessment_metadata": dumps(dict(a.metadata)) if a.metadata else None,
+        "create_time": a.create_time,
+        "last_update_time": a.last_update_time,
+        "overrides": a.overrides,
+        "valid": a.valid,
+    }
+
+
+def value_text(value: Any) -> str | None:
+    """How filters see a value: strings as they are, anything else as JSON (true, 0.5)."""
+    if value is None:
+        return None
+    return value if isinstance(value, str) else dumps(value)
+
+
+def _error_dict(error: AssessmentError) -> dict[str, str]:
+    return {k: v for k, v in dataclasses.asdict(error).items() if v is not None}
+
+
+def assessment_from_row(row: Sequence[Any]) -> Assessment:
+    (assessment_id, trace_id, name, kind, span_id, source_type, source_id, value, _text,
+     rationale, error, metadata, created, updated, overrides, valid) = row  # fmt: skip
+    error_fields = _loads(error)
+    return Assessment(
+        assessment_id=assessment_id,
+        trace_id=trace_id,
+        name=name,
+        kind=AssessmentKind(kind),
+        value=_loads(value),
+        source=AssessmentSource(source_type=AssessmentSourceType(source_type), source_id=source_id),
+        span_id=span_id,
+        rationale=rationale,
+        error=AssessmentError(**error_fields) if error_fields else None,
+        metadata=_loads(metadata) or {},
+        create_time=created,
+        last_update_time=updated,
+        overrides=overrides,
+        valid=bool(valid),
+    )

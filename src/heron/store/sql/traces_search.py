@@ -1,0 +1,160 @@
+"""The trace search compiled to SQLAlchemy Core, paged by the same keyset tokens as runs.
+
+Tag, metadata, span and assessment clauses are correlated EXISTS served by the (trace_id, ...)
+primary keys; a span attribute clause reads the span's JSON attributes (json_extract on SQLite,
+->> on PostgreSQL). MLflow's default order is request time DESC; trace_id ends every ORDER BY."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, exists, select, type_coerce
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
+
+from heron.entities.assessment import AssessmentKind
+from heron.errors import InvalidParameter
+from heron.search import Comparison
+from heron.search.traces import TraceClause, TraceOrderKey
+from heron.store.sql.search_sql import (
+    SearchStatement,
+    _compare,
+    _experiment_ids,
+    _fingerprint,
+    _SortKey,
+    _statement,
+)
+from heron.store.sql.tables import assessments, spans, trace_metadata, trace_tags, traces
+from heron.store.traces import TraceQuery
+
+_NUMERIC = {"timestamp_ms": "request_time", "execution_time_ms": "execution_duration"}
+_STRING = {"status": "state", "client_request_id": "client_request_id", "trace_id": "trace_id"}
+_SPAN_COLUMNS = {"name": "name", "type": "span_type", "status": "status"}
+_STATUS_ALIASES = {
+    "STATUS_CODE_OK": "OK",
+    "STATUS_CODE_ERROR": "ERROR",
+    "STATUS_CODE_UNSET": "UNSET",
+}
+
+
+class _JsonText(FunctionElement[str]):
+    """The text of one key of a JSON column, in the connection's dialect."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_JsonText, "sqlite")
+def _json_text_sqlite(element: _JsonText, compiler: Any, **kw: Any) -> str:
+    column, key = list(element.clauses)
+    path = f"'$.' || json_quote({compiler.process(key, **kw)})"
+    return f"json_extract({compiler.process(column, **kw)}, {path})"
+
+
+@compiles(_JsonText, "postgresql")
+def _json_text_postgresql(element: _JsonText, compiler: Any, **kw: Any) -> str:
+    column, key = list(element.clauses)
+    return f"(CAST({compiler.process(column, **kw)} AS JSONB) ->> {compiler.process(key, **kw)})"
+
+
+def trace_search(query: TraceQuery) -> SearchStatement:
+    """Compiles a trace search: experiments, filter, order and page.
+
+    Raises:
+        InvalidParameter: a bad experiment id, filter value or page token.
+    """
+    keys: list[_SortKey] = []
+    seen: set[str] = set()
+    for order in query.order_by:
+        if order.key not in seen:
+            seen.add(order.key)
+            keys.append(_sort_key(order))
+    if "timestamp_ms" not in seen:
+        keys.append(_SortKey(traces.c.request_time, False, False, True))
+    conditions = [
+        traces.c.experiment_id.in_(_experiment_ids(query.experiment_ids)),
+        *(_condition(c) for c in query.filter),
+    ]
+    fingerprint = _fingerprint("traces", sorted(query.experiment_ids), query.filter, query.order_by)
+    return _statement(traces, traces, traces.c.trace_id, str, keys, conditions, fingerprint, query)
+
+
+def _sort_key(order: TraceOrderKey) -> _SortKey:
+    if order.key in _NUMERIC:
+        name = _NUMERIC[order.key]
+        return _SortKey(traces.c[name], order.ascending, name == "execution_duration", True)
+    if order.key == "name":
+        name_tag = (
+            select(trace_tags.c.value)
+            .where(
+                trace_tags.c.trace_id == traces.c.trace_id, trace_tags.c.key == "mlflow.traceName"
+            )
+            .scalar_subquery()
+        )
+        return _SortKey(name_tag, order.ascending, True, False)
+    column = traces.c[_STRING[order.key]]
+    return _SortKey(column, order.ascending, False, False)
+
+
+def _as_comparison(c: TraceClause, value: Any = None) -> Comparison:
+    return Comparison("tag", c.key, c.op, c.value if value is None else value)
+
+
+def _condition(c: TraceClause) -> ColumnElement[bool]:
+    owner_tags = trace_tags.c.trace_id == traces.c.trace_id
+    if c.field == "attribute":
+        if c.key in _NUMERIC:
+            return _compare(
+                traces.c[_NUMERIC[c.key]], Comparison("attribute", c.key, c.op, c.value), int
+            )
+        if c.key == "name":
+            return _pair(trace_tags, owner_tags, "mlflow.traceName", c)
+        if c.key == "run_id":
+            owner = trace_metadata.c.trace_id == traces.c.trace_id
+            return _pair(trace_metadata, owner, "mlflow.sourceRun", c)
+        value = _upper(c.value) if c.key == "status" else c.value
+        return _compare(traces.c[_STRING[c.key]], _as_comparison(c, value), str)
+    if c.field == "tag":
+        return _pair(trace_tags, owner_tags, c.key, c)
+    if c.field == "metadata":
+        return _pair(trace_metadata, trace_metadata.c.trace_id == traces.c.trace_id, c.key, c)
+    if c.field == "span":
+        value = c.value
+        if c.key == "status":
+            value = _upper(value, _STATUS_ALIASES)
+        column = spans.c[_SPAN_COLUMNS[c.key]]
+        return exists().where(
+            spans.c.trace_id == traces.c.trace_id, _compare(column, _as_comparison(c, value), str)
+        )
+    if c.field == "span_attribute":
+        text = _JsonText(spans.c.attributes, type_coerce(c.key, String()))
+        return exists().where(
+            spans.c.trace_id == traces.c.trace_id, _compare(text, _as_comparison(c), str)
+        )
+    if c.field in ("feedback", "expectation"):
+        kind = AssessmentKind.FEEDBACK if c.field == "feedback" else AssessmentKind.EXPECTATION
+        a = assessments.c
+        return exists().where(
+            a.trace_id == traces.c.trace_id,
+            a.kind == kind.value,
+            a.name == c.key,
+            a.valid.is_(True),
+            _compare(a.value_text, _as_comparison(c), str),
+        )
+    raise InvalidParameter(f"Cannot filter traces on {c.field} {c.key!r}")
+
+
+def _pair(table: Any, owner: ColumnElement[bool], key: str, c: TraceClause) -> ColumnElement[bool]:
+    return exists().where(
+        owner, table.c.key == key, _compare(table.c.value, _as_comparison(c), str)
+    )
+
+
+def _upper(value: Any, aliases: dict[str, str] | None = None) -> Any:
+    def one(v: str) -> str:
+        v = v.upper()
+        return (aliases or {}).get(v, v)
+
+    if isinstance(value, tuple):
+        return tuple(one(v) for v in value)
+    return one(value) if isinstance(value, str) else value

@@ -1,0 +1,95 @@
+"""The trace store ports: traces with their spans, tags and metadata; assessments of them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from heron.entities import Page
+from heron.entities.assessment import Assessment
+from heron.entities.trace import Span, Trace, TraceInfo
+from heron.search.traces import TraceClause, TraceOrderKey
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TraceQuery:
+    experiment_ids: Sequence[str]
+    filter: Sequence[TraceClause] = ()
+    order_by: Sequence[TraceOrderKey] = ()
+    max_results: int = 100
+    page_token: str | None = None
+
+
+class TraceStore(Protocol):
+    def start_trace(self, info: TraceInfo) -> TraceInfo:
+        """Creates the trace or overwrites its info (tags and metadata are merged), whichever
+        of the info and the spans arrives first. Raises NotFound for a missing experiment."""
+        ...
+
+    def log_spans(self, experiment_id: str, spans: Sequence[Span]) -> int:
+        """Stores spans (a span logged again replaces the old one), creating their traces as
+        needed; a trace whose root span arrives gets its state, times and previews from it.
+        All or nothing. Returns the number of traces touched. Raises NotFound for a missing
+        experiment."""
+        ...
+
+    def get_trace_info(self, trace_id: str) -> TraceInfo:
+        """With its tags, metadata and assessments. Raises NotFound."""
+        ...
+
+    def get_traces(self, trace_ids: Sequence[str], *, with_spans: bool = True) -> list[Trace]:
+        """The traces that exist among `trace_ids`, in that order, loaded with a constant
+        number of queries."""
+        ...
+
+    def search_traces(self, query: TraceQuery) -> Page[TraceInfo]:
+        """A page of trace infos (tags, metadata, assessments), keyset-paged."""
+        ...
+
+    def set_trace_tag(self, trace_id: str, key: str, value: str) -> None:
+        """Raises NotFound."""
+        ...
+
+    def delete_trace_tag(self, trace_id: str, key: str) -> None:
+        """Raises NotFound when the trace or the tag does not exist."""
+        ...
+
+    def delete_traces(
+        self,
+        experiment_id: str,
+        *,
+        trace_ids: Sequence[str] = (),
+        max_timestamp_millis: int | None = None,
+        max_traces: int | None = None,
+    ) -> int:
+        """Deletes for good the given traces of the experiment, or its oldest traces started
+        before `max_timestamp_millis` (at most `max_traces`). Returns how many went."""
+        ...
+
+    def experiment_of(self, trace_id: str) -> str:
+        """The experiment id of a trace. Raises NotFound."""
+        ...
+
+
+class AssessmentStore(Protocol):
+    def create_assessment(self, assessment: Assessment) -> Assessment:
+        """Stores it with a new id; when it overrides another, that one becomes invalid.
+        Raises NotFound for a missing trace or overridden assessment."""
+        ...
+
+    def get_assessment(self, trace_id: str, assessment_id: str) -> Assessment:
+        """Raises NotFound."""
+        ...
+
+    def update_assessment(
+        self, trace_id: str, assessment_id: str, changes: Mapping[str, Any]
+    ) -> Assessment:
+        """Changes the named fields (name, value, rationale, metadata, error, valid).
+        Raises NotFound."""
+        ...
+
+    def delete_assessment(self, trace_id: str, assessment_id: str) -> None:
+        """Deleting an override makes the assessment it replaced valid again. Deleting one
+        that does not exist is not an error (MLflow compat)."""
+        ...

@@ -1,0 +1,332 @@
+"""TraceService on SQLite and PostgreSQL: spans and infos in either order, search, paging,
+tags, deletion, payload limits and assessments."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import Any
+
+import pytest
+
+from heron.entities.assessment import (
+    Assessment,
+    AssessmentKind,
+    AssessmentSource,
+    AssessmentSourceType,
+)
+from heron.entities.trace import Span, SpanEvent, SpanStatusCode, TraceInfo, TraceState
+from heron.errors import InvalidParameter, NotFound
+from heron.services import AllowAll
+from heron.services.traces import TRUNCATED, TraceService
+
+T0 = 1_700_000_000_000_000_000  # ns
+
+
+@pytest.fixture
+def traces(stores: Any) -> TraceService:
+    return TraceService(stores.traces, stores.assessments, AllowAll(), max_payload_bytes=200)
+
+
+@pytest.fixture
+def exp(stores: Any) -> str:
+    return str(
+        stores.experiments.create_experiment(
+            f"traces-{uuid.uuid4().hex[:6]}", artifact_location=None, tags={}
+        )
+    )
+
+
+def new_trace_id() -> str:
+    return "tr-" + uuid.uuid4().hex
+
+
+def spans_of(
+    trace_id: str,
+    *,
+    start: int = T0,
+    error: bool = False,
+    children: int = 2,
+    child_type: str = "TOOL",
+    **root: Any,
+) -> list[Span]:
+    root_id = uuid.uuid4().hex[:16]
+    out = [
+        Span(
+            trace_id=trace_id,
+            span_id=root_id,
+            parent_span_id=None,
+            name=root.pop("name", "root"),
+            span_type="CHAIN",
+            status=SpanStatusCode.ERROR if error else SpanStatusCode.OK,
+            start_time_ns=start,
+            end_time_ns=start + 50_000_000,
+            inputs=root.pop("inputs", {"q": "hi"}),
+            outputs=root.pop("outputs", "answer"),
+            attributes=root,
+            events=[SpanEvent(name="exception", time_unix_nano=start + 1, attributes={"m": "x"})]
+            if error
+            else [],
+        )
+    ]
+    for i in range(children):
+        out.append(
+            Span(
+                trace_id=trace_id,
+                span_id=uuid.uuid4().hex[:16],
+                parent_span_id=root_id,
+                name=f"step-{i}",
+                span_type=child_type,
+                status=SpanStatusCode.OK,
+                start_time_ns=start + 1_000_000 * (i + 1),
+                end_time_ns=start + 2_000_000 * (i + 1),
+                attributes={
+                    "model": f"m{i}",
+                    "temperature": 0.5,
+                    "mlflow.chat.tokenUsage": {
+                        "input_tokens": 3,
+                        "output_tokens": 4,
+                        "total_tokens": 7,
+                    },
+                },
+            )
+        )
+    return out
+
+
+def test_spans_alone_make_a_complete_trace(traces: TraceService, exp: str) -> None:
+    tid = new_trace_id()
+    traces.log_spans(exp, spans_of(tid))
+    trace = traces.get_trace(tid)
+    assert trace.info.state == TraceState.OK
+    assert trace.info.experiment_id == exp
+    assert trace.info.request_time == T0 // 1_000_000
+    assert trace.info.execution_duration == 50
+    assert trace.info.request_preview == '{"q":"hi"}'
+    assert trace.info.response_preview == "answer"
+    assert trace.info.tags["mlflow.traceName"] == "root"
+    assert trace.info.tags["mlflow.trace.spansLocation"] == "TRACKING_STORE"
+    assert trace.info.token_usage is not None
+    assert trace.info.token_usage.total_tokens == 14
+    assert [s.name for s in trace.spans] == ["root", "step-0", "step-1"]
+    root = trace.root_span
+    assert root is not None
+    assert root.inputs == {"q": "hi"}
+    assert root.outputs == "answer"
+    assert trace.spans[1].attributes["temperature"] == 0.5
+
+
+def test_info_before_or_after_spans_keeps_the_clients_info(traces: TraceService, exp: str) -> None:
+    first, second = new_trace_id(), new_trace_id()
+    info = TraceInfo(
+        trace_id=first,
+        experiment_id=exp,
+        request_time=123,
+        execution_duration=7,
+        state=TraceState.ERROR,
+        request_preview="req",
+        response_preview="resp",
+        tags={"color": "red"},
+        trace_metadata={"mlflow.user": "alice"},
+    )
+    traces.start_trace(info)
+    traces.log_spans(exp, spans_of(first))
+    traces.log_spans(exp, spans_of(second))
+    traces.start_trace(dataclasses.replace(info, trace_id=second))
+    for tid in (first, second):
+        got = traces.get_trace_info(tid)
+        assert (got.state, got.request_time, got.execution_duration) == (TraceState.ERROR, 123, 7)
+        assert got.request_preview == "req"
+        assert got.tags["color"] == "red"
+        assert got.trace_metadata == {"mlflow.user": "alice"}
+        assert len(traces.get_trace(tid).spans) == 3
+
+
+def test_logging_a_span_again_replaces_it(traces: TraceService, exp: str) -> None:
+    tid = new_trace_id()
+    spans = spans_of(tid, children=0)
+    traces.log_spans(exp, spans)
+    traces.log_spans(exp, [dataclasses.replace(spans[0], name="renamed")])
+    assert [s.name for s in traces.get_trace(tid).spans] == ["renamed"]
+
+
+def test_missing_experiment_and_bad_spans_are_refused(traces: TraceService, exp: str) -> None:
+    with pytest.raises(NotFound):
+        traces.log_spans("987654", spans_of(new_trace_id()))
+    with pytest.raises(InvalidParameter, match="No spans"):
+        traces.log_spans(exp, [])
+    bad = dataclasses.replace(spans_of(new_trace_id())[0], span_id="xyz")
+    with pytest.raises(InvalidParameter, match="span id"):
+        traces.log_spans(exp, [bad])
+    with pytest.raises(NotFound):
+        traces.get_trace_info(new_trace_id())
+
+
+def test_big_inputs_are_cut_with_a_marker(traces: TraceService, exp: str) -> None:
+    tid = new_trace_id()
+    traces.log_spans(exp, spans_of(tid, inputs={"doc": "x" * 1000}, children=0))
+    (span,) = traces.get_trace(tid).spans
+    assert isinstance(span.inputs, str)
+    assert span.inputs.startswith('{"doc":"xxx')
+    assert "truncated by Heron" in span.inputs
+    assert span.attributes[TRUNCATED] == {"inputs": 1010}
+    assert span.outputs == "answer"  # small: kept whole
+
+
+def _seed(traces: TraceService, exp: str) -> list[str]:
+    ids = []
+    for i, (color, error) in enumerate([("red", False), ("blue", True), ("red", False)]):
+        tid = new_trace_id()
+        traces.log_spans(
+            exp,
+            spans_of(
+                tid,
+                start=T0 + i * 1_000_000_000,
+                error=error,
+                name=f"op-{i}",
+                child_type="RETRIEVER" if i == 2 else "TOOL",
+            ),
+        )
+        traces.set_trace_tag(tid, "color", color)
+        ids.append(tid)
+    return ids
+
+
+@pytest.mark.parametrize(
+    ("filter_string", "expected"),
+    [
+        ("tags.color = 'red'", [0, 2]),
+        ("trace.status = 'ERROR'", [1]),
+        ("status != 'ERROR'", [0, 2]),
+        (f"timestamp_ms > {T0 // 1_000_000}", [1, 2]),
+        ("execution_time_ms >= 50", [0, 1, 2]),
+        ("name = 'op-1'", [1]),
+        ("name LIKE 'op-%'", [0, 1, 2]),
+        ("span.type = 'RETRIEVER'", [2]),
+        ("span.name = 'step-1'", [0, 1, 2]),
+        ("span.status = 'ERROR'", [1]),
+        ("span.attributes.model = 'm1'", [0, 1, 2]),
+        ("span.attributes.model = 'nope'", []),
+        ("tags.color IN ('blue')", [1]),
+        ("tags.color = 'red' AND span.type = 'RETRIEVER'", [2]),
+    ],
+    ids=lambda x: x if isinstance(x, str) else None,
+)
+def test_search_filters(
+    traces: TraceService, exp: str, filter_string: str, expected: list[int]
+) -> None:
+    ids = _seed(traces, exp)
+    page = traces.search_traces([exp], filter_string=filter_string, order_by=["timestamp_ms ASC"])
+    assert [t.trace_id for t in page] == [ids[i] for i in expected]
+
+
+def test_search_orders_and_pages_by_keyset(traces: TraceService, exp: str) -> None:
+    ids = _seed(traces, exp)
+    newest = traces.search_traces([exp])
+    assert [t.trace_id for t in newest] == ids[::-1]
+    seen, token = [], None
+    while True:
+        page = traces.search_traces(
+            [exp], max_results=2, page_token=token, order_by=["timestamp_ms"]
+        )
+        seen += [t.trace_id for t in page]
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == ids
+    with pytest.raises(InvalidParameter, match="page_token"):
+        traces.search_traces([exp], page_token="garbage")  # noqa: S106
+    with pytest.raises(InvalidParameter):
+        traces.search_traces([exp], max_results=501)
+    with pytest.raises(InvalidParameter, match="unknown prefix"):
+        traces.search_traces([exp], filter_string="params.x = '1'")
+    with pytest.raises(InvalidParameter, match="Cannot order"):
+        traces.search_traces([exp], order_by=["tags.x"])
+
+
+def test_tags_set_and_delete(traces: TraceService, exp: str) -> None:
+    tid = new_trace_id()
+    traces.log_spans(exp, spans_of(tid))
+    traces.set_trace_tag(tid, "k", "v")
+    traces.delete_trace_tag(tid, "k")
+    assert "k" not in traces.get_trace_info(tid).tags
+    with pytest.raises(NotFound):
+        traces.delete_trace_tag(tid, "k")
+    with pytest.raises(InvalidParameter):
+        traces.set_trace_tag(tid, "k", "v" * 8001)
+
+
+def test_delete_by_ids_and_by_age(traces: TraceService, exp: str) -> None:
+    ids = _seed(traces, exp)
+    assert traces.delete_traces(exp, trace_ids=[ids[0], new_trace_id()]) == 1
+    assert traces.get_traces(ids)
+    assert [t.info.trace_id for t in traces.get_traces(ids)] == ids[1:]
+    cutoff = (T0 + 2_000_000_000) // 1_000_000
+    assert traces.delete_traces(exp, max_timestamp_millis=cutoff, max_traces=1) == 1
+    assert [t.trace_id for t in traces.search_traces([exp])] == [ids[2]]
+    assert traces.apply_retention(exp, 1) == 1  # everything is from 2023
+    with pytest.raises(InvalidParameter):
+        traces.delete_traces(exp)
+
+
+def test_assessments_feedback_expectation_override_history(traces: TraceService, exp: str) -> None:
+    tid = new_trace_id()
+    spans = spans_of(tid)
+    traces.log_spans(exp, spans)
+    human = AssessmentSource(source_type=AssessmentSourceType.HUMAN, source_id="alice")
+    fb = traces.create_assessment(
+        Assessment(
+            assessment_id="",
+            trace_id=tid,
+            name="correct",
+            kind=AssessmentKind.FEEDBACK,
+            value=True,
+            source=human,
+            rationale="checked",
+            span_id=spans[1].span_id,
+        )
+    )
+    ex = traces.create_assessment(
+        Assessment(
+            assessment_id="",
+            trace_id=tid,
+            name="answer",
+            kind=AssessmentKind.EXPECTATION,
+            value={"text": "42"},
+        )
+    )
+    assert fb.assessment_id.startswith("a-")
+    assert fb.assessment_id != ex.assessment_id
+    got = traces.get_assessment(tid, fb.assessment_id)
+    assert (got.value, got.rationale, got.source, got.span_id) == (
+        True,
+        "checked",
+        human,
+        spans[1].span_id,
+    )
+    updated = traces.update_assessment(tid, ex.assessment_id, {"value": {"text": "43"}})
+    assert updated.value == {"text": "43"}
+    new = traces.override_assessment(
+        tid,
+        fb.assessment_id,
+        Assessment(
+            assessment_id="",
+            trace_id=tid,
+            name="",
+            kind=AssessmentKind.FEEDBACK,
+            value=False,
+            source=human,
+        ),
+    )
+    by_id = {a.assessment_id: a for a in traces.get_trace_info(tid).assessments}
+    assert by_id[fb.assessment_id].valid is False
+    assert by_id[new.assessment_id].overrides == fb.assessment_id
+    assert by_id[new.assessment_id].valid
+    found = traces.search_traces([exp], filter_string="feedback.correct = 'false'")
+    assert [t.trace_id for t in found] == [tid]
+    traces.delete_assessment(tid, new.assessment_id)
+    assert traces.get_assessment(tid, fb.assessment_id).valid is True
+    with pytest.raises(NotFound):
+        traces.get_assessment(tid, new.assessment_id)
+    with pytest.raises(NotFound):
+        traces.create_assessment(dataclasses.replace(ex, trace_id=new_trace_id()))
