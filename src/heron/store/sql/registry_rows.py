@@ -107,56 +107,79 @@ def record_event(
     )
 
 
+# The columns of `version_select()`, in order: rows are read by position (a page may hold
+# 200,000 versions; attribute access by name cost more than the query).
+VERSION_COLUMNS = (
+    mv.c.registered_model_id,
+    mv.c.version,
+    mv.c.creation_timestamp,
+    mv.c.last_updated_timestamp,
+    mv.c.user_id,
+    mv.c.current_stage,
+    mv.c.description,
+    mv.c.source,
+    mv.c.storage_location,
+    mv.c.run_id,
+    mv.c.run_link,
+    mv.c.model_id,
+    mv.c.status,
+    mv.c.status_message,
+    rm.c.name,
+)
+_STAGES = {s.value: s for s in ModelVersionStage}
+_STATUSES = {s.value: s for s in ModelVersionStatus}
+
+
 def version_select() -> Select[Any]:
-    """Every version column and its model's name, for `load_versions`."""
-    return select(mv, rm.c.name).join(rm, rm.c.registered_model_id == mv.c.registered_model_id)
+    """Every version column and its model's name (VERSION_COLUMNS), for `load_versions`."""
+    return select(*VERSION_COLUMNS).join(rm, rm.c.registered_model_id == mv.c.registered_model_id)
 
 
 def load_versions(conn: Connection, rows: Sequence[Any]) -> list[ModelVersion]:
     """Versions from rows of `version_select()`, with their tags and aliases (two queries)."""
     if not rows:
         return []
-    model_ids = sorted({row.registered_model_id for row in rows})
-    wanted = {(row.registered_model_id, row.version) for row in rows}
+    wanted = {(row[0], row[1]) for row in rows}
+    model_ids = sorted({model_id for model_id, _ in wanted})
     tags: dict[tuple[int, int], dict[str, str]] = defaultdict(dict)
-    for tag in _rows_of(
-        conn, model_version_tags, model_version_tags.c.registered_model_id, model_ids
+    t = model_version_tags
+    tag_columns = (t.c.registered_model_id, t.c.version, t.c.key, t.c.value)
+    for model_id, number, key, value in _rows_of(
+        conn, tag_columns, t.c.registered_model_id, model_ids
     ):
-        key = (tag.registered_model_id, tag.version)
-        if key in wanted:
-            tags[key][tag.key] = tag.value
+        if (model_id, number) in wanted:
+            tags[(model_id, number)][key] = value
     aliases: dict[tuple[int, int], list[str]] = defaultdict(list)
-    alias_rows = _rows_of(
-        conn, registered_model_aliases, registered_model_aliases.c.registered_model_id, model_ids
-    )
-    for alias in sorted(alias_rows, key=lambda a: a.alias):
-        aliases[(alias.registered_model_id, alias.version)].append(alias.alias)
+    a = registered_model_aliases
+    alias_columns = (a.c.registered_model_id, a.c.version, a.c.alias)
+    for model_id, number, alias in sorted(
+        _rows_of(conn, alias_columns, a.c.registered_model_id, model_ids), key=lambda r: r[2]
+    ):
+        aliases[(model_id, number)].append(alias)
+    empty: dict[str, str] = {}
     return [
-        version_entity(
-            row,
-            tags[(row.registered_model_id, row.version)],
-            aliases[(row.registered_model_id, row.version)],
-        )
+        version_entity(row, tags.get((row[0], row[1]), empty), aliases.get((row[0], row[1]), ()))
         for row in rows
     ]
 
 
 def version_entity(row: Any, tags: Mapping[str, str], aliases: Sequence[str]) -> ModelVersion:
+    """A version from a row of `version_select()` (read by position)."""
     return ModelVersion(
-        name=row.name,
-        version=str(row.version),
-        creation_timestamp=row.creation_timestamp,
-        last_updated_timestamp=row.last_updated_timestamp,
-        user_id=row.user_id,
-        current_stage=ModelVersionStage(row.current_stage),
-        description=row.description,
-        source=row.source,
-        storage_location=row.storage_location,
-        run_id=row.run_id,
-        run_link=row.run_link,
-        model_id=row.model_id,
-        status=ModelVersionStatus(row.status),
-        status_message=row.status_message,
+        name=row[14],
+        version=str(row[1]),
+        creation_timestamp=row[2],
+        last_updated_timestamp=row[3],
+        user_id=row[4],
+        current_stage=_STAGES[row[5]],
+        description=row[6],
+        source=row[7],
+        storage_location=row[8],
+        run_id=row[9],
+        run_link=row[10],
+        model_id=row[11],
+        status=_STATUSES[row[12]],
+        status_message=row[13],
         tags=dict(tags),
         aliases=tuple(aliases),
     )
@@ -182,7 +205,7 @@ def load_models(conn: Connection, rows: Sequence[Any]) -> list[RegisteredModel]:
     latest: dict[int, list[ModelVersion]] = defaultdict(list)
     latest_rows = _latest_rows(conn, ids, ())
     for row, version in zip(latest_rows, load_versions(conn, latest_rows), strict=True):
-        latest[row.registered_model_id].append(version)
+        latest[row[0]].append(version)
     return [
         RegisteredModel(
             name=row.name,
@@ -229,8 +252,11 @@ def _latest_rows(
     return list(rows)
 
 
-def _rows_of(conn: Connection, table: Any, column: Any, ids: Sequence[int]) -> list[Any]:
+def _rows_of(conn: Connection, columns: Any, column: Any, ids: Sequence[int]) -> list[Any]:
+    """Rows of `columns` (a table or a tuple of columns) whose `column` is in `ids`."""
+    what = [columns] if isinstance(columns, Table) else list(columns)
     out: list[Any] = []
     for start in range(0, len(ids), 5000):  # under every driver's bound-parameter limit
-        out.extend(conn.execute(select(table).where(column.in_(ids[start : start + 5000]))).all())
+        chunk = ids[start : start + 5000]
+        out.extend(conn.execute(select(*what).where(column.in_(chunk))).all())
     return out

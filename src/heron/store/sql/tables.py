@@ -287,6 +287,7 @@ registered_models = Table(
     Column("description", Text, nullable=True),
     Column("last_version", Integer, nullable=False),
     UniqueConstraint("name", name="uq_registered_models_name"),
+    Index("ix_registered_models_last_updated", "last_updated_timestamp"),
 )
 
 registered_model_tags = Table(
@@ -329,6 +330,8 @@ model_versions = Table(
     PrimaryKeyConstraint("registered_model_id", "version", name="pk_model_versions"),
     Index("ix_model_versions_run_id", "run_id"),
     Index("ix_model_versions_model_id", "model_id"),
+    # version searches order by it first (MLflow's default order): a page stops early
+    Index("ix_model_versions_last_updated", "last_updated_timestamp"),
 )
 
 model_version_tags = Table(

@@ -104,6 +104,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("registered_model_id"),
         sa.UniqueConstraint("name", name="uq_registered_models_name"),
     )
+    with op.batch_alter_table("registered_models", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_registered_models_last_updated", ["last_updated_timestamp"], unique=False
+        )
     op.create_table(
         "logged_models",
         sa.Column("model_id", sa.String(length=36), nullable=False),
@@ -175,6 +179,9 @@ def upgrade() -> None:
     with op.batch_alter_table("model_versions", schema=None) as batch_op:
         batch_op.create_index("ix_model_versions_model_id", ["model_id"], unique=False)
         batch_op.create_index("ix_model_versions_run_id", ["run_id"], unique=False)
+        batch_op.create_index(
+            "ix_model_versions_last_updated", ["last_updated_timestamp"], unique=False
+        )
 
     op.create_table(
         "registered_model_tags",
