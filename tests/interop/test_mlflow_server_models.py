@@ -12,6 +12,7 @@ import pytest
 import heron
 import heron.pyfunc
 import heron.sklearn
+from heron.models.uri import close_clients
 
 pytestmark = pytest.mark.slow
 
@@ -27,6 +28,7 @@ def server(live_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     while heron.active_run() is not None:
         heron.end_run()
     heron.set_tracking_uri(None)
+    close_clients()
 
 
 def test_model_logged_by_mlflow_loads_in_heron(

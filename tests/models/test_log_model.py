@@ -14,6 +14,7 @@ import heron
 import heron.pyfunc
 import heron.sklearn
 from heron.errors import InvalidParameter, NotFound
+from heron.models.uri import close_clients
 
 
 @pytest.fixture(params=["local", "server"])
@@ -33,6 +34,7 @@ def tracking(
     while heron.active_run() is not None:
         heron.end_run()
     heron.set_tracking_uri(None)
+    close_clients()
 
 
 def test_logged_model_loads_by_every_uri(tracking: str, iris: Any, iris_model: Any) -> None:

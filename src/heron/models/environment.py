@@ -15,6 +15,7 @@ import pickletools
 import platform
 import re
 import sys
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,10 @@ _IGNORED_MODULES = {"__main__", "builtins", "copyreg", "_codecs"}
 
 
 def pinned(distribution: str) -> str:
-    """`name==version` of an installed distribution; the bare name when it is not installed."""
+    """`name==version` of an installed distribution; the bare name when it is not installed.
+    A local version label (`2.13.0+cpu`) is left out: indexes serve the public version."""
     try:
-        return f"{distribution}=={metadata.version(distribution)}"
+        return f"{distribution}=={metadata.version(distribution).split('+', 1)[0]}"
     except metadata.PackageNotFoundError:
         return distribution
 
@@ -176,3 +178,20 @@ def write_environment(directory: Path, requirements: Sequence[str]) -> dict[str,
 def read_requirements(directory: Path) -> list[str]:
     path = directory / REQUIREMENTS_FILE
     return _lines(path) if path.is_file() else []
+
+
+def warn_on_version_mismatch(what: str, recorded: Any, running: str | None) -> None:
+    """A warning when the model was saved with another major.minor version of `what`."""
+    if not recorded or not running:
+        return
+    if _minor(str(recorded)) != _minor(running):
+        warnings.warn(
+            f"This model was saved with {what} {recorded} and {running} is running here: "
+            "it may fail to load or predict differently",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _minor(version: str) -> tuple[str, ...]:
+    return tuple(version.split(".")[:2])

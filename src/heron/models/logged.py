@@ -94,3 +94,27 @@ def log_model(
         tags=dict(logged.tags),
         registered_model_version=version,
     )
+
+
+_LOG_OPTIONS = {
+    "artifact_path",
+    "registered_model_name",
+    "params",
+    "tags",
+    "model_type",
+    "step",
+    "model_id",
+}
+
+
+def log_flavor(
+    save_model: Callable[..., Model], model: Any, name: str | None, options: dict[str, Any]
+) -> ModelInfo:
+    """`log_model` for a flavor whose `save_model(model, path, mlflow_model=..., **rest)`
+    takes the options that are not log_model's own."""
+    log_options = {k: options.pop(k) for k in list(options) if k in _LOG_OPTIONS}
+    return log_model(
+        lambda path, mlmodel: save_model(model, path, mlflow_model=mlmodel, **options),
+        name=name,
+        **log_options,
+    )

@@ -7,6 +7,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from heron.errors import AlreadyExists, InvalidParameter
 
@@ -79,3 +80,19 @@ def copy_artifact(source: Path, target: Path) -> None:
         shutil.copytree(source, target)
     else:
         shutil.copy2(source, target)
+
+
+def flavor_conf(directory: Path, model: Any, flavor: str) -> dict[str, Any]:
+    """The model's entry for `flavor`, its code directory put on `sys.path`.
+
+    Raises:
+        InvalidParameter: the model has no such flavor.
+    """
+    conf = model.flavors.get(flavor)
+    if conf is None:
+        raise InvalidParameter(
+            f"This model has no {flavor} flavor (it has {sorted(model.flavors)}): load it with "
+            "heron.pyfunc.load_model or its own flavor"
+        )
+    add_code_to_path(directory, conf.get("code"))
+    return dict(conf)

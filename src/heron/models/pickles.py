@@ -46,6 +46,10 @@ class _Unpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+# `pickle_module` for torch.load: its pickles load through the same mapping.
+Unpickler = _Unpickler
+
+
 def load(path: Path) -> Any:
     """The object pickled at `path` (cloudpickle or plain pickle)."""
     with path.open("rb") as file:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import importlib
 import platform
-import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
 from heron.errors import InvalidParameter
 from heron.models.enforcement import enforce_input, enforce_params
+from heron.models.environment import warn_on_version_mismatch
 from heron.models.mlmodel import Model
 from heron.models.python_model import LoadedPythonModel, PythonModel
 
@@ -23,6 +23,11 @@ class Predictor(Protocol):
 LOADERS = {
     "mlflow.sklearn": "heron.models.flavors.sklearn:load_pyfunc",
     "heron.models.flavors.sklearn": "heron.models.flavors.sklearn:load_pyfunc",
+    "mlflow.xgboost": "heron.models.flavors.xgboost:load_pyfunc",
+    "mlflow.lightgbm": "heron.models.flavors.lightgbm:load_pyfunc",
+    "mlflow.statsmodels": "heron.models.flavors.statsmodels:load_pyfunc",
+    "mlflow.onnx": "heron.models.flavors.onnx:load_pyfunc",
+    "mlflow.pytorch": "heron.models.flavors.pytorch:load_pyfunc",
     "mlflow.pyfunc.model": "heron.models.python_model:load_python_model",
     "mlflow.pyfunc.loaders.code_model": "heron.models.python_model:load_python_model",
 }
@@ -99,20 +104,3 @@ def load_pyfunc(directory: Path) -> PyFuncModel:
     module, _, function = target.partition(":")
     load: Callable[[Path, Model], Predictor] = getattr(importlib.import_module(module), function)
     return PyFuncModel(model, load(directory, model), directory)
-
-
-def warn_on_version_mismatch(what: str, recorded: Any, running: str | None) -> None:
-    """A warning when the model was saved with another major.minor version of `what`."""
-    if not recorded or not running:
-        return
-    if _minor(str(recorded)) != _minor(running):
-        warnings.warn(
-            f"This model was saved with {what} {recorded} and {running} is running here: "
-            "it may fail to load or predict differently",
-            UserWarning,
-            stacklevel=3,
-        )
-
-
-def _minor(version: str) -> tuple[str, ...]:
-    return tuple(version.split(".")[:2])

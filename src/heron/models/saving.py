@@ -6,6 +6,7 @@ it), the input example files, the environment files and the MLmodel file itself.
 
 from __future__ import annotations
 
+import importlib
 import os
 import platform
 import warnings
@@ -14,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from heron.errors import InvalidParameter
 from heron.models import environment, input_example
 from heron.models.enforcement import enforce_input
-from heron.models.mlmodel import MLMODEL_FILE, Model, directory_size
+from heron.models.mlmodel import MLMODEL_FILE, PYFUNC_FLAVOR, Model, directory_size
 from heron.models.schema import Schema
 from heron.models.signature import ModelSignature, infer_param_schema, infer_schema
 
@@ -126,3 +128,86 @@ def output_schema(prediction: Any, inputs: Schema) -> Schema | None:
 def model_for_save(mlflow_model: Model | None) -> Model:
     """The Model to fill in: the one given (e.g. with run and model ids set), or a new one."""
     return mlflow_model if mlflow_model is not None else Model()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flavor:
+    """What a simple flavor module declares: its name, MLflow's loader module for it, and
+    the framework's module, whose version it records (under `version_key`) and pins."""
+
+    name: str
+    loader_module: str
+    module: str
+    version_key: str
+
+    def version(self) -> str:
+        return str(importlib.import_module(self.module).__version__)
+
+    def conf(self, directory: Path, model: Model | None = None) -> dict[str, Any]:
+        """The model's entry for this flavor (code put on sys.path), with a warning when it
+        was saved with another version of the framework than the one installed."""
+        from heron.models import model_dir
+
+        model = model or Model.load(directory)
+        conf = model_dir.flavor_conf(directory, model, self.name)
+        environment.warn_on_version_mismatch(
+            self.module, conf.get(self.version_key), self.version()
+        )
+        return conf
+
+
+def save_flavor(
+    flavor: Flavor,
+    path: str | os.PathLike[str],
+    write: Callable[[Path], tuple[dict[str, Any], dict[str, Any]]],
+    predict: Callable[[Any, dict[str, Any] | None], Any] | None,
+    *,
+    code_paths: Sequence[str | os.PathLike[str]] | None,
+    mlflow_model: Model | None,
+    extra_requirements: Sequence[str] = (),
+    options: Mapping[str, Any],
+) -> Model:
+    """Saves a model of `flavor` to a new directory: `write(directory)` writes the model's
+    files and returns (the flavor's entries, the python_function entries); the rest (code
+    paths, signature, example, environment, MLmodel) is done here.
+
+    `options` are SaveOptions' fields (`signature`, `input_example`, `pip_requirements`,
+    `extra_pip_requirements`, `metadata`)."""
+    from heron.models import model_dir
+
+    unknown = set(options) - _OPTION_NAMES
+    if unknown:
+        raise InvalidParameter(f"Unknown save_model options {sorted(unknown)}")
+    directory = model_dir.new_directory(path)
+    code = model_dir.copy_code_paths(directory, code_paths)
+    flavor_conf, pyfunc_entries = write(directory)
+    model = model_for_save(mlflow_model)
+    model.add_flavor(PYFUNC_FLAVOR, **pyfunc_conf(flavor.loader_module, code, **pyfunc_entries))
+    model.add_flavor(
+        flavor.name,
+        **{flavor.version_key: flavor.version()},
+        **flavor_conf,
+        code=code,
+    )
+    save_options = SaveOptions(
+        **options,
+        inferred_requirements=[
+            *environment.requirements_for_modules({flavor.module}),
+            *extra_requirements,
+        ],
+    )
+    return finish(directory, model, save_options, predict)
+
+
+def requirements_of(*modules: str) -> list[str]:
+    """Pinned requirements for the distributions that provide `modules`."""
+    return environment.requirements_for_modules(modules)
+
+
+_OPTION_NAMES = {
+    "signature",
+    "input_example",
+    "pip_requirements",
+    "extra_pip_requirements",
+    "metadata",
+}

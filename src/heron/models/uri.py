@@ -183,3 +183,11 @@ def default_client() -> HeronClient:
         if client is None:
             client = _clients[uri] = HeronClient(uri)
     return client
+
+
+def close_clients() -> None:
+    """Closes the clients `default_client` opened (they reconnect if used again)."""
+    with _clients_lock:
+        for client in _clients.values():
+            client.close()
+        _clients.clear()

@@ -17,7 +17,6 @@ from heron.models import environment, logged, model_dir, pickles, saving
 from heron.models import uri as model_uri_module
 from heron.models.info import ModelInfo
 from heron.models.mlmodel import PYFUNC_FLAVOR, Model
-from heron.models.pyfunc_model import warn_on_version_mismatch
 from heron.models.signature import ModelSignature
 
 FLAVOR_NAME = "sklearn"
@@ -150,7 +149,7 @@ def load_from_directory(directory: Path, model: Model | None = None) -> Any:
         raise InvalidParameter(
             f"This model has no {FLAVOR_NAME} flavor (it has {sorted(model.flavors)})"
         )
-    warn_on_version_mismatch(
+    environment.warn_on_version_mismatch(
         "scikit-learn", conf.get("sklearn_version"), environment.installed_version("scikit-learn")
     )
     model_dir.add_code_to_path(directory, conf.get("code"))
