@@ -79,3 +79,28 @@ def test_import_heron_loads_no_heavy_module() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == ""
+
+
+FLAVOR_MODULES = ["sklearn", "xgboost", "lightgbm", "statsmodels", "onnx", "pytorch"]
+
+
+def test_model_modules_are_pinned() -> None:
+    import importlib
+
+    import heron.pyfunc
+
+    assert heron.pyfunc.__all__ == [
+        "ModelInfo",
+        "PyFuncModel",
+        "PythonModel",
+        "PythonModelContext",
+        "get_model_info",
+        "load_model",
+        "log_model",
+        "model_config",
+        "save_model",
+        "set_model",
+    ]
+    for name in FLAVOR_MODULES:
+        module = importlib.import_module(f"heron.{name}")
+        assert {"load_model", "log_model", "save_model"} <= set(module.__all__), name
