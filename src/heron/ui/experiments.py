@@ -91,8 +91,7 @@ def _name_filter(search: str) -> str | None:
     """The search box: experiments whose name contains the text, any case."""
     if not search:
         return None
-    escaped = search.replace("\\", "\\\\").replace("'", "\\'")
-    return f"name ILIKE '%{escaped}%'"
+    return f"name ILIKE {runs_table.literal('%' + search + '%')}"
 
 
 def _table_request(request: Request, experiment_id: str) -> runs_table.TableRequest:

@@ -101,6 +101,11 @@ def quoted(key: str) -> str:
     return '"' + key.replace('"', '""') + '"'
 
 
+def literal(text: str) -> str:
+    """`text` as a quoted string of the filter grammar."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def load(service: RunService, request: TableRequest) -> Table:
     """One page of the table. A bad filter or sort comes back as `error` (shown above the
     table, the search box keeping what the user typed), never as an exception."""
