@@ -62,6 +62,30 @@ from heron.client.fluent_logged_models import (
 )
 from heron.client.fluent_registry import register_model
 
+# Tracing loads the OpenTelemetry SDK: imported on first use, so `import heron` stays light.
+_TRACING = frozenset(
+    {
+        "flush_trace_async_logging",
+        "get_last_active_trace_id",
+        "get_trace",
+        "log_expectation",
+        "log_feedback",
+        "search_traces",
+        "start_span",
+        "trace",
+        "update_current_trace",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    if name in _TRACING:
+        from heron import tracing
+
+        return getattr(tracing, name)
+    raise AttributeError(f"module 'heron' has no attribute {name!r}")
+
+
 __all__ = [
     "ActiveRun",
     "HeronClient",
@@ -77,13 +101,16 @@ __all__ = [
     "download_artifacts",
     "end_run",
     "finalize_logged_model",
+    "flush_trace_async_logging",
     "get_active_model_id",
     "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
+    "get_last_active_trace_id",
     "get_logged_model",
     "get_metric_history",
     "get_run",
+    "get_trace",
     "get_tracking_uri",
     "initialize_logged_model",
     "last_active_run",
@@ -95,6 +122,8 @@ __all__ = [
     "log_artifacts",
     "log_batch",
     "log_dict",
+    "log_expectation",
+    "log_feedback",
     "log_figure",
     "log_image",
     "log_input",
@@ -111,6 +140,7 @@ __all__ = [
     "search_experiments",
     "search_logged_models",
     "search_runs",
+    "search_traces",
     "set_active_model",
     "set_experiment",
     "set_logged_model_tags",
@@ -118,4 +148,7 @@ __all__ = [
     "set_tags",
     "set_tracking_uri",
     "start_run",
+    "start_span",
+    "trace",
+    "update_current_trace",
 ]

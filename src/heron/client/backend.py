@@ -23,12 +23,14 @@ from heron.entities import (
     RunTag,
     ViewType,
 )
+from heron.entities.assessment import Assessment
 from heron.entities.registry import (
     ModelLineage,
     ModelVersion,
     ModelVersionEvent,
     RegisteredModel,
 )
+from heron.entities.trace import Span, Trace, TraceInfo
 
 
 class ExperimentApi(Protocol):
@@ -202,6 +204,53 @@ class ArtifactApi(Protocol):
         ...
 
 
+class TraceApi(Protocol):
+    """What `heron.services.traces.TraceService` offers, in process or over HTTP."""
+
+    def log_spans(self, experiment_id: str, spans: Sequence[Span]) -> int: ...
+
+    def start_trace(self, info: TraceInfo) -> TraceInfo: ...
+
+    def get_trace_info(self, trace_id: str) -> TraceInfo: ...
+
+    def get_trace(self, trace_id: str) -> Trace: ...
+
+    def get_traces(self, trace_ids: Sequence[str], *, with_spans: bool = True) -> list[Trace]: ...
+
+    def search_traces(
+        self,
+        experiment_ids: Sequence[str],
+        *,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> Page[TraceInfo]: ...
+
+    def set_trace_tag(self, trace_id: str, key: str, value: str) -> None: ...
+
+    def delete_trace_tag(self, trace_id: str, key: str) -> None: ...
+
+    def delete_traces(
+        self,
+        experiment_id: str,
+        *,
+        trace_ids: Sequence[str] = (),
+        max_timestamp_millis: int | None = None,
+        max_traces: int | None = None,
+    ) -> int: ...
+
+    def create_assessment(self, assessment: Assessment) -> Assessment: ...
+
+    def get_assessment(self, trace_id: str, assessment_id: str) -> Assessment: ...
+
+    def update_assessment(
+        self, trace_id: str, assessment_id: str, changes: Mapping[str, Any]
+    ) -> Assessment: ...
+
+    def delete_assessment(self, trace_id: str, assessment_id: str) -> None: ...
+
+
 class Backend(Protocol):
     """A place runs are tracked: the SQL stores in process, or a server over HTTP."""
 
@@ -219,6 +268,9 @@ class Backend(Protocol):
 
     @property
     def logged_models(self) -> LoggedModelApi: ...
+
+    @property
+    def traces(self) -> TraceApi: ...
 
     def close(self) -> None: ...
 

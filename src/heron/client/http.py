@@ -25,6 +25,7 @@ from heron.client.http_logged_models import (
     model_outputs_json,
 )
 from heron.client.http_registry import HttpRegistry
+from heron.client.http_traces import HttpTraces
 from heron.entities import (
     DatasetInput,
     Experiment,
@@ -84,6 +85,10 @@ class Transport:
         return self._send(
             method, path, content=payload, headers={"Content-Type": "application/json"}
         )
+
+    def send_bytes(self, path: str, content: bytes, headers: Mapping[str, str]) -> mlflow_json.Json:
+        """POSTs a raw body (an OTLP export) with its own headers; errors as for JSON calls."""
+        return self._send("POST", path, content=content, headers=dict(headers))
 
     def _send(self, method: str, path: str, **kwargs: Any) -> mlflow_json.Json:
         for attempt in range(1, _MAX_ATTEMPTS + 1):
@@ -518,6 +523,7 @@ class HttpBackend:
         self._artifacts = HttpArtifacts(self._transport)
         self._registry = HttpRegistry(self._transport)
         self._logged_models = HttpLoggedModels(self._transport)
+        self._traces = HttpTraces(self._transport)
 
     @property
     def experiments(self) -> HttpExperiments:
@@ -538,6 +544,10 @@ class HttpBackend:
     @property
     def logged_models(self) -> HttpLoggedModels:
         return self._logged_models
+
+    @property
+    def traces(self) -> HttpTraces:
+        return self._traces
 
     def close(self) -> None:
         self._transport.close()

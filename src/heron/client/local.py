@@ -13,6 +13,7 @@ from heron.errors import TemporarilyUnavailable
 from heron.services import AllowAll, ExperimentService, RunService
 from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
+from heron.services.traces import TraceService
 from heron.settings import PROXIED_ARTIFACT_ROOT, Settings
 from heron.store.sql import SqlStores, open_sql_stores
 
@@ -52,6 +53,7 @@ class LocalBackend:
             namespaces=self._stores.namespaces,
         )
         self._artifacts = RepositoryArtifacts(_artifacts_destination(uri, database_uri))
+        self._traces = TraceService(self._stores.traces, self._stores.assessments, AllowAll())
 
     @property
     def experiments(self) -> ExperimentService:
@@ -72,6 +74,10 @@ class LocalBackend:
     @property
     def registry(self) -> RegistryService:
         return self._registry
+
+    @property
+    def traces(self) -> TraceService:
+        return self._traces
 
     def close(self) -> None:
         self._stores.close()

@@ -31,6 +31,10 @@ MAX_ASSESSMENT_NAME = 250
 DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024
 RETENTION_TAG = "heron.trace.retentionDays"
 TRUNCATED = "heron.truncated"  # span attribute: {"inputs": original size in bytes, ...}
+# Root span attributes that carry the trace's own tags and metadata (objects of strings), so
+# one OTLP request holds whole traces; they are moved to the trace, not kept on the span.
+TRACE_TAGS_ATTRIBUTE = "heron.traceTags"
+TRACE_METADATA_ATTRIBUTE = "heron.traceMetadata"
 _TRACE_ID = re.compile(r"^[A-Za-z0-9][\w.:/-]{0,249}$")
 _SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
 
@@ -119,7 +123,22 @@ class TraceService:
                 raise InvalidParameter(f"Span {span.name!r} ends before it starts")
         self._check("update", experiment_id)
         limit = self.max_payload_bytes
-        return self._store.log_spans(experiment_id, [cut_payload(s, limit) for s in spans])
+        tags: dict[str, dict[str, str]] = {}
+        metadata: dict[str, dict[str, str]] = {}
+        kept = []
+        for span in spans:
+            if (
+                TRACE_TAGS_ATTRIBUTE in span.attributes
+                or TRACE_METADATA_ATTRIBUTE in span.attributes
+            ):
+                attributes = dict(span.attributes)
+                tags[span.trace_id] = _pairs(attributes.pop(TRACE_TAGS_ATTRIBUTE, None))
+                metadata[span.trace_id] = _pairs(attributes.pop(TRACE_METADATA_ATTRIBUTE, None))
+                for key, value in tags[span.trace_id].items():
+                    _check_tag(key, value)
+                span = dataclasses.replace(span, attributes=attributes)
+            kept.append(cut_payload(span, limit))
+        return self._store.log_spans(experiment_id, kept, tags=tags, metadata=metadata)
 
     def get_trace_info(self, trace_id: str) -> TraceInfo:
         info = self._store.get_trace_info(check_trace_id(trace_id))
@@ -278,6 +297,16 @@ def _check_tag(key: object, value: object) -> None:
     v.check_length(
         f"Trace tag {key!r} value", v.check_string("Trace tag value", value), MAX_TRACE_TAG_VALUE
     )
+
+
+def _pairs(value: object) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidParameter(
+            f"{TRACE_TAGS_ATTRIBUTE} and {TRACE_METADATA_ATTRIBUTE} must be objects of strings"
+        )
+    return {str(k): v if isinstance(v, str) else orjson.dumps(v).decode() for k, v in value.items()}
 
 
 def _check_name(name: object) -> None:

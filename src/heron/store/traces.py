@@ -27,11 +27,18 @@ class TraceStore(Protocol):
         of the info and the spans arrives first. Raises NotFound for a missing experiment."""
         ...
 
-    def log_spans(self, experiment_id: str, spans: Sequence[Span]) -> int:
+    def log_spans(
+        self,
+        experiment_id: str,
+        spans: Sequence[Span],
+        *,
+        tags: Mapping[str, Mapping[str, str]] | None = None,
+        metadata: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> int:
         """Stores spans (a span logged again replaces the old one), creating their traces as
         needed; a trace whose root span arrives gets its state, times and previews from it.
-        All or nothing. Returns the number of traces touched. Raises NotFound for a missing
-        experiment."""
+        `tags` and `metadata` (by trace id) are merged into the traces'. All or nothing.
+        Returns the number of traces touched. Raises NotFound for a missing experiment."""
         ...
 
     def get_trace_info(self, trace_id: str) -> TraceInfo:

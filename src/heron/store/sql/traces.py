@@ -127,7 +127,14 @@ class SqlTraceStore:
         self._db.write(write)
         return self.get_trace_info(info.trace_id)
 
-    def log_spans(self, experiment_id: str, spans_: Sequence[Span]) -> int:
+    def log_spans(
+        self,
+        experiment_id: str,
+        spans_: Sequence[Span],
+        *,
+        tags: Mapping[str, Mapping[str, str]] | None = None,
+        metadata: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> int:
         by_trace: dict[str, list[Span]] = defaultdict(list)
         for span in spans_:
             by_trace[span.trace_id].append(span)
@@ -155,6 +162,10 @@ class SqlTraceStore:
             run_many(conn, _ADD_TOKENS, tokens)
             for tid, name in names.items():
                 _insert_missing_tag(conn, tid, TRACE_NAME, name)
+            for tid, pairs in (tags or {}).items():
+                _upsert_pairs(conn, "trace_tags", tid, pairs)
+            for tid, pairs in (metadata or {}).items():
+                _upsert_pairs(conn, "trace_metadata", tid, pairs)
             return len(by_trace)
 
         return self._db.write(write)
