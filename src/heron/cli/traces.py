@@ -1,0 +1,103 @@
+"""`heron traces list|show`: traces of an experiment, and one trace's span tree with timings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.table import Table
+from rich.tree import Tree
+
+from heron.cli.options import console, format_time, tracking_uri_option
+from heron.client import HeronClient
+from heron.entities.trace import Span, Trace
+
+
+@click.group()
+def traces() -> None:
+    """List traces and show one as a tree of spans."""
+
+
+@traces.command("list")
+@tracking_uri_option
+@click.option("-x", "--experiment-id", required=True, help="The experiment whose traces to list.")
+@click.option("--filter", "filter_string", default="", help="e.g. \"trace.status = 'ERROR'\"")
+@click.option("--order-by", multiple=True, help='e.g. "execution_time_ms DESC" (repeatable)')
+@click.option("--max-results", type=click.IntRange(1, 500), default=100, show_default=True)
+def list_traces(
+    tracking_uri: str | None,
+    experiment_id: str,
+    filter_string: str,
+    order_by: tuple[str, ...],
+    max_results: int,
+) -> None:
+    """Shows the traces of an experiment, newest first."""
+    with HeronClient(tracking_uri) as client:
+        page = client.backend.traces.search_traces(
+            [experiment_id],
+            filter_string=filter_string or None,
+            order_by=list(order_by),
+            max_results=max_results,
+        )
+    table = Table(title=f"Traces of experiment {experiment_id}")
+    table.add_column("Trace ID", no_wrap=True, min_width=35)
+    table.add_column("Name", no_wrap=True)
+    table.add_column("State", no_wrap=True)
+    for header in ("Started", "Duration", "Request"):
+        table.add_column(header)
+    for info in page:
+        duration = "" if info.execution_duration is None else f"{info.execution_duration} ms"
+        table.add_row(
+            info.trace_id,
+            info.name or "",
+            str(info.state),
+            format_time(info.request_time),
+            duration,
+            (info.request_preview or "")[:60],
+        )
+    console.print(table)
+
+
+@traces.command("show")
+@tracking_uri_option
+@click.argument("trace_id")
+def show_trace(tracking_uri: str | None, trace_id: str) -> None:
+    """Prints a trace's spans as a tree: name, type, status, start offset and duration."""
+    with HeronClient(tracking_uri) as client:
+        found = client.backend.traces.get_trace(trace_id)
+    console.print(span_tree(found))
+
+
+def _ms(ns: int) -> str:
+    return f"{ns / 1_000_000:.1f} ms"
+
+
+def _label(span: Span, start_ns: int) -> str:
+    status = {"OK": "green", "ERROR": "red"}.get(str(span.status), "dim")
+    took = "running" if span.duration_ns is None else _ms(span.duration_ns)
+    return (
+        f"[bold]{span.name}[/] [dim]{span.span_type}[/] [{status}]{span.status}[/] "
+        f"+{_ms(span.start_time_ns - start_ns)} {took}"
+    )
+
+
+def span_tree(trace: Trace) -> Tree:
+    """The spans nested under their parents, children in start order."""
+    info = trace.info
+    duration = "" if info.execution_duration is None else f" {info.execution_duration} ms"
+    tree = Tree(f"[bold]{info.trace_id}[/] {info.name or ''} {info.state}{duration}")
+    if not trace.spans:
+        return tree
+    start = min(s.start_time_ns for s in trace.spans)
+    ids = {s.span_id for s in trace.spans}
+    children: dict[str | None, list[Span]] = {}
+    for s in sorted(trace.spans, key=lambda s: s.start_time_ns):
+        parent = s.parent_span_id if s.parent_span_id in ids else None
+        children.setdefault(parent, []).append(s)
+
+    def add(node: Any, parent: str | None) -> None:
+        for s in children.get(parent, []):
+            add(node.add(_label(s, start)), s.span_id)
+
+    add(tree, None)
+    return tree
