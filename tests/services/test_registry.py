@@ -360,6 +360,10 @@ def test_lineage_follows_model_run_datasets_and_experiment(
     # the LoggedModel lists the versions registered from it
     tags = logged.get_logged_model(model.model_id).tags
     assert tags["mlflow.modelVersions"] == '[{"name": "fraud", "version": "1"}]'
+    registry.create_registered_model("churn")
+    registry.create_model_version("churn", f"models:/{model.model_id}")
+    registrations = logged.get_logged_model(model.model_id).registrations
+    assert [(r.name, r.version) for r in registrations] == [("churn", "1"), ("fraud", "1")]
 
 
 def test_lineage_of_a_plain_uri_version_has_no_links(registry: RegistryService) -> None:

@@ -16,6 +16,7 @@ from heron.entities import (
     LifecycleStage,
     LoggedModel,
     LoggedModelMetric,
+    LoggedModelRegistration,
     LoggedModelStatus,
     Page,
 )
@@ -29,6 +30,8 @@ from heron.store.sql.tables import (
     logged_model_params,
     logged_model_tags,
     logged_models,
+    model_versions,
+    registered_models,
 )
 
 _ACTIVE = LifecycleStage.ACTIVE.value
@@ -46,6 +49,16 @@ _PARAMS_OF = select(
 _TAGS_OF = select(
     logged_model_tags.c.model_id, logged_model_tags.c.key, logged_model_tags.c.value
 ).where(logged_model_tags.c.model_id.in_(_IDS))
+# The registry versions made from each model (MLflow's LoggedModelInfo.registrations).
+_REGISTRATIONS_OF = (
+    select(model_versions.c.model_id, registered_models.c.name, model_versions.c.version)
+    .join(
+        registered_models,
+        registered_models.c.registered_model_id == model_versions.c.registered_model_id,
+    )
+    .where(model_versions.c.model_id.in_(_IDS))
+    .order_by(registered_models.c.name, model_versions.c.version)
+)
 _m = logged_model_metrics.c
 _METRICS_OF = (
     select(_m.model_id, _m.key, _m.value, _m.is_nan, _m.timestamp, _m.step, _m.run_uuid,
@@ -302,7 +315,13 @@ def load_models(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[LoggedM
                 dataset_digest=digest or None,
             )
         )
-    return [_model(row, tags[row[0]], params[row[0]], metrics[row[0]]) for row in rows]
+    registrations: dict[str, list[LoggedModelRegistration]] = defaultdict(list)
+    for model_id, name, version in fetch(conn, _REGISTRATIONS_OF, {"ids": ids}):
+        registrations[model_id].append(LoggedModelRegistration(name=name, version=str(version)))
+    return [
+        _model(row, tags[row[0]], params[row[0]], metrics[row[0]], registrations[row[0]])
+        for row in rows
+    ]
 
 
 def _model(
@@ -310,6 +329,7 @@ def _model(
     tags: Mapping[str, str],
     params: Mapping[str, str],
     metrics: Sequence[LoggedModelMetric],
+    registrations: Sequence[LoggedModelRegistration],
 ) -> LoggedModel:
     (model_id, experiment_id, name, artifact_location, created, updated, status, message,
      stage, model_type, source_run_id) = row[: len(_MODEL_COLUMNS)]  # fmt: skip
@@ -328,4 +348,5 @@ def _model(
         tags=dict(tags),
         params=dict(params),
         metrics=metrics,
+        registrations=registrations,
     )
