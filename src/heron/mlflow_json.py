@@ -194,21 +194,25 @@ def model_version(v: ModelVersion) -> Json:
         "version": v.version,
         "creation_timestamp": v.creation_timestamp,
         "last_updated_timestamp": v.last_updated_timestamp,
-        "current_stage": str(v.current_stage),
+        "current_stage": v.current_stage,  # StrEnums: orjson writes their value
         "source": v.source,
-        "status": str(v.status),
+        "status": v.status,
     }
-    optional = {
-        "user_id": v.user_id,
-        "description": v.description,
-        "run_id": v.run_id,
-        "run_link": v.run_link,
-        "status_message": v.status_message,
-        "model_id": v.model_id,
-    }
-    body.update({k: value for k, value in optional.items() if value})
+    # Empty fields are left out (proto JSON); a page may hold 200,000 versions, so plainly.
+    if v.user_id:
+        body["user_id"] = v.user_id
+    if v.description:
+        body["description"] = v.description
+    if v.run_id:
+        body["run_id"] = v.run_id
+    if v.run_link:
+        body["run_link"] = v.run_link
+    if v.status_message:
+        body["status_message"] = v.status_message
+    if v.model_id:
+        body["model_id"] = v.model_id
     if v.tags:
-        body["tags"] = key_values(v.tags)
+        body["tags"] = [{"key": k, "value": value} for k, value in v.tags.items()]
     if v.aliases:
         body["aliases"] = list(v.aliases)
     return body

@@ -8,7 +8,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Select, Table, and_, func, insert, select
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+)
 
 from heron.clock import now_ms
 from heron.entities.registry import (
@@ -18,7 +28,7 @@ from heron.entities.registry import (
     RegisteredModel,
 )
 from heron.errors import NotFound
-from heron.store.sql.database import insert_for
+from heron.store.sql.database import fetch, insert_for
 from heron.store.sql.tables import (
     model_version_events,
     model_version_tags,
@@ -129,6 +139,29 @@ VERSION_COLUMNS = (
 _STAGES = {s.value: s for s in ModelVersionStage}
 _STATUSES = {s.value: s for s in ModelVersionStatus}
 
+# Statements every page runs, compiled once and run on the driver (database.fetch).
+_IDS: BindParameter[int] = bindparam("ids", expanding=True)
+_VERSION_TAGS = select(
+    model_version_tags.c.registered_model_id,
+    model_version_tags.c.version,
+    model_version_tags.c.key,
+    model_version_tags.c.value,
+).where(model_version_tags.c.registered_model_id.in_(_IDS))
+_ALIASES = (
+    select(
+        registered_model_aliases.c.registered_model_id,
+        registered_model_aliases.c.version,
+        registered_model_aliases.c.alias,
+    )
+    .where(registered_model_aliases.c.registered_model_id.in_(_IDS))
+    .order_by(registered_model_aliases.c.alias)
+)
+_MODEL_TAGS = select(
+    registered_model_tags.c.registered_model_id,
+    registered_model_tags.c.key,
+    registered_model_tags.c.value,
+).where(registered_model_tags.c.registered_model_id.in_(_IDS))
+
 
 def version_select() -> Select[Any]:
     """Every version column and its model's name (VERSION_COLUMNS), for `load_versions`."""
@@ -142,23 +175,14 @@ def load_versions(conn: Connection, rows: Sequence[Any]) -> list[ModelVersion]:
     wanted = {(row[0], row[1]) for row in rows}
     model_ids = sorted({model_id for model_id, _ in wanted})
     tags: dict[tuple[int, int], dict[str, str]] = defaultdict(dict)
-    t = model_version_tags
-    tag_columns = (t.c.registered_model_id, t.c.version, t.c.key, t.c.value)
-    for model_id, number, key, value in _rows_of(
-        conn, tag_columns, t.c.registered_model_id, model_ids
-    ):
+    for model_id, number, key, value in _fetch_in(conn, _VERSION_TAGS, model_ids):
         if (model_id, number) in wanted:
             tags[(model_id, number)][key] = value
     aliases: dict[tuple[int, int], list[str]] = defaultdict(list)
-    a = registered_model_aliases
-    alias_columns = (a.c.registered_model_id, a.c.version, a.c.alias)
-    for model_id, number, alias in sorted(
-        _rows_of(conn, alias_columns, a.c.registered_model_id, model_ids), key=lambda r: r[2]
-    ):
+    for model_id, number, alias in _fetch_in(conn, _ALIASES, model_ids):
         aliases[(model_id, number)].append(alias)
-    empty: dict[str, str] = {}
     return [
-        version_entity(row, tags.get((row[0], row[1]), empty), aliases.get((row[0], row[1]), ()))
+        version_entity(row, tags.get((row[0], row[1])) or {}, aliases.get((row[0], row[1]), ()))
         for row in rows
     ]
 
@@ -180,7 +204,7 @@ def version_entity(row: Any, tags: Mapping[str, str], aliases: Sequence[str]) ->
         model_id=row[11],
         status=_STATUSES[row[12]],
         status_message=row[13],
-        tags=dict(tags),
+        tags=tags,
         aliases=tuple(aliases),
     )
 
@@ -192,16 +216,11 @@ def load_models(conn: Connection, rows: Sequence[Any]) -> list[RegisteredModel]:
         return []
     ids = [row.registered_model_id for row in rows]
     tags: dict[int, dict[str, str]] = defaultdict(dict)
-    for tag in _rows_of(
-        conn, registered_model_tags, registered_model_tags.c.registered_model_id, ids
-    ):
-        tags[tag.registered_model_id][tag.key] = tag.value
+    for model_id, key, value in _fetch_in(conn, _MODEL_TAGS, ids):
+        tags[model_id][key] = value
     aliases: dict[int, dict[str, str]] = defaultdict(dict)
-    alias_rows = _rows_of(
-        conn, registered_model_aliases, registered_model_aliases.c.registered_model_id, ids
-    )
-    for alias in sorted(alias_rows, key=lambda a: a.alias):
-        aliases[alias.registered_model_id][alias.alias] = str(alias.version)
+    for model_id, number, alias in _fetch_in(conn, _ALIASES, ids):
+        aliases[model_id][alias] = str(number)
     latest: dict[int, list[ModelVersion]] = defaultdict(list)
     latest_rows = _latest_rows(conn, ids, ())
     for row, version in zip(latest_rows, load_versions(conn, latest_rows), strict=True):
@@ -252,11 +271,10 @@ def _latest_rows(
     return list(rows)
 
 
-def _rows_of(conn: Connection, columns: Any, column: Any, ids: Sequence[int]) -> list[Any]:
-    """Rows of `columns` (a table or a tuple of columns) whose `column` is in `ids`."""
-    what = [columns] if isinstance(columns, Table) else list(columns)
+def _fetch_in(conn: Connection, statement: Select[Any], ids: Sequence[int]) -> list[Any]:
+    """Rows of a static `statement` filtered on `_IDS`, as plain tuples, in chunks under every
+    driver's bound-parameter limit."""
     out: list[Any] = []
-    for start in range(0, len(ids), 5000):  # under every driver's bound-parameter limit
-        chunk = ids[start : start + 5000]
-        out.extend(conn.execute(select(*what).where(column.in_(chunk))).all())
+    for start in range(0, len(ids), 5000):
+        out.extend(fetch(conn, statement, {"ids": list(ids[start : start + 5000])}))
     return out
