@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import heron
@@ -37,16 +38,24 @@ def test_model_logged_by_mlflow_loads_in_heron(
     result = run_mlflow(
         """
 import json
-import mlflow, mlflow.sklearn
+import mlflow, mlflow.pyfunc, mlflow.sklearn
+import pandas as pd
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 X, y = load_iris(return_X_y=True, as_frame=True)
 model = LogisticRegression(max_iter=300).fit(X, y)
+
+class Shift(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        return model_input + params["by"]
+
 with mlflow.start_run() as run:
     info = mlflow.sklearn.log_model(model, name="clf", input_example=X.head(2),
                                     registered_model_name="iris-from-mlflow")
+    shift = mlflow.pyfunc.log_model(name="shift", python_model=Shift(),
+                                    input_example=(pd.DataFrame({"x": [1.0]}), {"by": 1.0}))
 print(json.dumps({"model_id": info.model_id, "run_id": run.info.run_id,
-                  "proba": model.predict_proba(X).tolist()}))
+                  "proba": model.predict_proba(X).tolist(), "shift": shift.model_uri}))
 """,
         MLFLOW_TRACKING_URI=server,
     )
@@ -61,6 +70,11 @@ print(json.dumps({"model_id": info.model_id, "run_id": run.info.run_id,
         np.testing.assert_array_equal(model.predict(features), expected, err_msg=uri)
     raw = heron.sklearn.load_model(f"models:/{result['model_id']}")
     np.testing.assert_allclose(raw.predict_proba(features), result["proba"])
+    shift = heron.pyfunc.load_model(result["shift"])
+    assert shift.predict(pd.DataFrame({"x": [1.0, 2.0]}), params={"by": 10.0})["x"].tolist() == [
+        11.0,
+        12.0,
+    ]
 
 
 def test_model_logged_by_heron_loads_in_mlflow(

@@ -67,6 +67,7 @@ def test_input_example_round_trips(tmp_path: Path, factor_file: Path) -> None:
     model = Model.load(tmp_path / "m")
     example = load_example(tmp_path / "m", model.saved_input_example_info)
     np.testing.assert_array_equal(example, np.ones((2, 3)))
+    np.testing.assert_array_equal(model.load_input_example(tmp_path / "m"), np.ones((2, 3)))
     assert model.signature is not None
     assert model.signature.inputs is not None
     assert model.signature.inputs.to_dict() == [

@@ -78,6 +78,13 @@ class Model:
             )
         return conf
 
+    def load_input_example(self, path: str | os.PathLike[str]) -> Any:
+        """The input example saved in the model directory `path` (a DataFrame, an array or
+        JSON data; `(input, params)` when saved with params), or None."""
+        from heron.models.input_example import load_example
+
+        return load_example(Path(path), self.saved_input_example_info)
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = dict(self.extra)
         out.update(
