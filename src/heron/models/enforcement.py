@@ -36,7 +36,7 @@ _EXACT: dict[DataType, str] = {
     DataType.integer: "int32",
     DataType.boolean: "bool",
 }
-_EXACT_DTYPES: dict[DataType, np.dtype[Any]] = {t: np.dtype(d) for t, d in _EXACT.items()}
+_EXACT_DTYPES: dict[ValueType, np.dtype[Any]] = {t: np.dtype(d) for t, d in _EXACT.items()}
 _SAFE: dict[DataType, frozenset[str]] = {
     # MLflow compat: integer columns go to double (a column of ints is the common case of
     # a feature the model was trained on as floats).
@@ -125,7 +125,7 @@ def enforce_columns(frame: Any, schema: Schema) -> Any:
         )
     converted: dict[Any, Any] = {}
     for position, (spec, dtype) in enumerate(zip(specs, _dtypes(frame), strict=False)):
-        if dtype == _EXACT_DTYPES.get(spec.type):  # type: ignore[call-overload]
+        if dtype == _EXACT_DTYPES.get(spec.type):
             continue  # the common case: already the right type
         column = frame.iloc[:, position]
         new = _convert_column(column, spec, spec.name or f"#{position}")
