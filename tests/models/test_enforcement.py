@@ -167,3 +167,8 @@ def test_unknown_params_are_ignored_with_a_warning() -> None:
     with pytest.warns(UserWarning, match="no params schema"):
         assert enforce_params({"k": 1}, None, True) is None
     assert enforce_params({"k": 1}, None, False) == {"k": 1}
+
+
+def test_ragged_columns_are_a_clear_error() -> None:
+    with pytest.raises(InvalidParameter, match="cannot be read as a table"):
+        enforce_input({"x": [1.0, 2.0], "n": [1], "s": ["a"]}, COLUMNS)

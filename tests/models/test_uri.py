@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from heron.errors import InvalidParameter, NotFound
 from heron.models.uri import ParsedModelUri, download_model, local_path, parse_models_uri
@@ -48,3 +50,14 @@ def test_local_paths_and_file_uris(tmp_path: Path) -> None:
         download_model(str(tmp_path / "missing"))
     with pytest.raises(InvalidParameter, match="Unsupported model URI"):
         download_model("ftp://host/model")
+
+
+names = st.text(st.sampled_from("abcXYZ019_-."), min_size=1, max_size=20)
+
+
+@given(names, st.integers(1, 10**6) | st.just("latest"), names)
+def test_version_and_alias_uris_round_trip(name: str, version: int | str, alias: str) -> None:
+    assert parse_models_uri(f"models:/{name}/{version}") == ParsedModelUri(
+        name=name, version=str(version)
+    )
+    assert parse_models_uri(f"models:/{name}@{alias}") == ParsedModelUri(name=name, alias=alias)

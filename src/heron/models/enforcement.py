@@ -65,7 +65,11 @@ def enforce_input(data: Any, schema: Schema) -> Any:
     """
     if schema.is_tensor_spec():
         return _enforce_tensors(data, schema)
-    return enforce_columns(to_frame(data, schema), schema)
+    try:
+        frame = to_frame(data, schema)
+    except (ValueError, TypeError) as exc:  # e.g. columns of different lengths
+        raise InvalidParameter(f"The input cannot be read as a table: {exc}") from None
+    return enforce_columns(frame, schema)
 
 
 def to_frame(data: Any, schema: Schema) -> Any:
