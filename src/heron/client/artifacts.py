@@ -157,13 +157,6 @@ def upload_tree(
         )
     _in_parallel(upload_file, [(api, artifact_uri, local, path) for local, path in jobs])
     return len(jobs)
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(min(TRANSFER_THREADS, len(jobs))) as pool:
-        futures = [pool.submit(upload_file, api, artifact_uri, *job) for job in jobs]
-        for future in futures:
-            future.result()  # the first failure is raised
-    return len(jobs)
 
 
 # Downloads

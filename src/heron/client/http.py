@@ -50,6 +50,7 @@ ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _MAX_ATTEMPTS = 3
 _HASH_CHUNK = 1 << 20
+_SMALL_FILE = 1 << 20  # bytes: sent from memory in one piece
 _FALLBACK_CODES = {
     400: "BAD_REQUEST",
     401: "UNAUTHENTICATED",
@@ -109,6 +110,8 @@ class Transport:
         file = content if hasattr(content, "seek") else None
         seekable = isinstance(file, io.IOBase) and file.seekable()
         start = file.tell() if isinstance(file, io.IOBase) and seekable else 0
+        if isinstance(file, io.IOBase) and seekable and _size_from(file, start) <= _SMALL_FILE:
+            content = file.read()  # one read and one send, not a stream of pieces
         headers = {"Content-Type": mimetypes.guess_type(path)[0] or "application/octet-stream"}
         digest = _sha256_of(content, start if seekable else None)
         if digest is not None:  # the server checks it before it keeps the file
@@ -146,6 +149,13 @@ class Transport:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _size_from(file: io.IOBase, start: int) -> int:
+    """How many bytes `file` holds from `start` on; leaves it at `start`."""
+    end = file.seek(0, io.SEEK_END)
+    file.seek(start)
+    return end - start
 
 
 def _sha256_of(content: BinaryIO | Iterable[bytes], start: int | None) -> bytes | None:

@@ -68,12 +68,17 @@ def proxy_routes(repository: ArtifactRepository | None) -> list[BaseRoute]:
 
     async def upload_artifact(request: Request) -> Response:
         path = paths.clean(request.path_params["path"])
-        chunks = integrity.verified(
-            _pulled_chunks(_body_puller(request), anyio.lowlevel.current_token()),
-            length=_content_length(request),
-            digests=integrity.expected_digests(request.headers),
-        )
+        length = _content_length(request)
+        body: Iterator[bytes]
         try:
+            if length is not None and length <= UPLOAD_BATCH_BYTES:
+                # A small file is read here at once: one hand-off to the writer, not one a piece.
+                body = iter((await request.body(),))
+            else:
+                body = _pulled_chunks(_body_puller(request), anyio.lowlevel.current_token())
+            chunks = integrity.verified(
+                body, length=length, digests=integrity.expected_digests(request.headers)
+            )
             await run_in_threadpool(repo.write, path, chunks)
         except ClientDisconnect:
             return Response(status_code=400)  # nobody reads it: the client is gone
