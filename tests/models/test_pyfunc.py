@@ -212,3 +212,10 @@ def test_get_model_info_reads_the_mlmodel(tmp_path: Path, factor_file: Path) -> 
     assert info.flavors["python_function"]["loader_module"] == "mlflow.pyfunc.model"
     assert info.signature_dict is not None
     assert info.signature_dict["inputs"] == '[{"type": "double", "name": "a", "required": true}]'
+
+
+def test_mlflow_model_code_gets_a_clear_error(tmp_path: Path) -> None:
+    code = tmp_path / "mlflow_agent.py"
+    code.write_text("import mlflow\nmlflow.models.set_model(lambda x: x)\n")
+    with pytest.raises(InvalidParameter, match=r"heron\.models\.set_model"):
+        heron.pyfunc.save_model(tmp_path / "m", python_model=str(code))

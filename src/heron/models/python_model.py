@@ -75,6 +75,13 @@ def run_model_code(path: Path, config: Mapping[str, Any] | None) -> Any:
     try:
         runpy.run_path(str(path), run_name="__heron_model__")
         model = _model_from_code.value
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] == "mlflow":
+            raise InvalidParameter(
+                f"The model code {path.name!r} imports mlflow (for mlflow.models.set_model): "
+                "Heron runs model code that calls heron.models.set_model instead"
+            ) from None
+        raise
     finally:
         _model_from_code.value = None
     if model is None:
