@@ -83,6 +83,10 @@ def __getattr__(name: str) -> object:
         from heron import tracing
 
         return getattr(tracing, name)
+    if name == "openai":  # `heron.openai.autolog()` after a plain `import heron`
+        import importlib
+
+        return importlib.import_module("heron.openai")
     raise AttributeError(f"module 'heron' has no attribute {name!r}")
 
 

@@ -150,6 +150,27 @@ def start_span(
         _finish(otel_span, token)
 
 
+def begin_span(
+    name: str, span_type: str = SpanType.UNKNOWN, attributes: Mapping[str, Any] | None = None
+) -> LiveSpan:
+    """Starts a span under the current one without making it current (for work that ends
+    later, such as a stream the caller reads); `LiveSpan.finish()` ends it. Never raises."""
+    try:
+        otel_span = _tracing.tracer.start_span(
+            name, record_exception=False, set_status_on_exception=False
+        )
+        live = LiveSpan(otel_span)
+        live.set_span_type(span_type)
+        if attributes:
+            live.set_attributes(attributes)
+        return live
+    except Exception as exc:  # tracing never breaks the traced code
+        import logging
+
+        logging.getLogger("heron.tracing").warning("Heron tracing: span not started: %s", exc)
+        return _NoopSpan()
+
+
 def _finish(otel_span: otel_trace.Span, token: object) -> None:
     try:
         status = getattr(otel_span, "status", None)

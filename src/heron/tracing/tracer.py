@@ -196,3 +196,15 @@ class LiveSpan:
 
     def end(self) -> None:
         self._span.end()
+
+    def finish(self) -> None:
+        """Ends the span, OK unless an error was recorded; safe to call twice."""
+        try:
+            if getattr(self._span, "end_time", None) is not None:
+                return
+            status = getattr(self._span, "status", None)
+            if status is not None and status.status_code == StatusCode.UNSET:
+                self._span.set_status(Status(StatusCode.OK))
+            self._span.end()
+        except Exception as exc:
+            log.debug("Heron tracing: span not ended: %s", exc)
