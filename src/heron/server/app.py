@@ -102,6 +102,7 @@ def create_app(settings: Settings) -> Starlette:
                     runs=run_service,
                     logged_models=logged_model_service,
                     registry=registry_service,
+                    traces=trace_service,
                     artifacts=artifact_repository,
                 )
             ),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from heron.services import ExperimentService, RunService
 from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
+from heron.services.traces import TraceService
 from heron.store.artifacts import ArtifactRepository
 
 
@@ -16,4 +17,5 @@ class UIServices:
     runs: RunService
     logged_models: LoggedModelService
     registry: RegistryService
+    traces: TraceService
     artifacts: ArtifactRepository | None  # the proxy's repository; None when it is off

@@ -7,7 +7,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from heron.ui import compare, experiments, models, runs
+from heron.ui import compare, experiments, models, runs, trace_pages
 from heron.ui.rendering import Renderer, environment
 from heron.ui.services import UIServices
 
@@ -22,5 +22,6 @@ def routes(services: UIServices) -> list[BaseRoute]:
         *runs.routes(renderer, services),
         *compare.routes(renderer, services),
         *models.routes(renderer, services),
+        *trace_pages.routes(renderer, services),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
