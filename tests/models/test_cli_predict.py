@@ -109,3 +109,29 @@ def test_missing_model_is_an_error(tmp_path: Path) -> None:
     result = heron_cli("models", "predict", "-m", str(tmp_path / "nope"), "-i", str(request))
     assert result.exit_code == 1
     assert "No model at" in result.output
+
+
+def test_predicts_a_logged_model_by_uri(tmp_path: Path, iris: Any, iris_model: Any) -> None:
+    import heron
+    from heron.models.uri import close_clients
+
+    features, _ = iris
+    home = str(tmp_path / "home")
+    heron.set_tracking_uri(home)
+    try:
+        info = heron.sklearn.log_model(
+            iris_model, name="clf", input_example=features.head(2), registered_model_name="cli"
+        )
+        request = tmp_path / "in.json"
+        request.write_text(json.dumps({"dataframe_split": features.head(2).to_dict("split")}))
+        for uri in (info.model_uri, "models:/cli/1"):
+            result = heron_cli(
+                "models", "predict", "-m", uri, "-i", str(request), "--tracking-uri", home
+            )
+            assert result.exit_code == 0, result.output
+            assert json.loads(result.output) == {
+                "predictions": iris_model.predict(features.head(2)).tolist()
+            }
+    finally:
+        heron.set_tracking_uri(None)
+        close_clients()
