@@ -151,17 +151,29 @@ def queries(versions: list[Any]) -> dict[str, tuple[str, dict[str, Any]]]:
     }
 
 
+def _get(client: httpx.Client, path: str, params: dict[str, Any]) -> httpx.Response:
+    """One search; a server may drop a connection under load, so up to three tries."""
+    for attempt in range(3):
+        try:
+            response = client.get(API + path, params=params)
+            response.raise_for_status()
+            return response
+        except httpx.TransportError:
+            if attempt == 2:
+                raise
+            time.sleep(5)
+    raise AssertionError("unreachable")
+
+
 def measure(url: str, path: str, params: dict[str, Any], repeats: int) -> tuple[float, int]:
     """Median seconds of `repeats` searches (after one warm-up) and the result count."""
     with httpx.Client(base_url=url, timeout=600) as client:
-        first = client.get(API + path, params=params)
-        first.raise_for_status()
-        body = first.json()
+        body = _get(client, path, params).json()
         count = len(body.get("registered_models", body.get("model_versions", [])))
         seconds = []
         for _ in range(repeats):
             start = time.perf_counter()
-            client.get(API + path, params=params).raise_for_status()
+            _get(client, path, params)
             seconds.append(time.perf_counter() - start)
     return statistics.median(seconds), count
 

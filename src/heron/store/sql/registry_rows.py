@@ -147,6 +147,10 @@ _VERSION_TAGS = select(
     model_version_tags.c.key,
     model_version_tags.c.value,
 ).where(model_version_tags.c.registered_model_id.in_(_IDS))
+# The same, narrowed to the versions on the page (served by the (model, version) key prefix).
+_SOME_VERSION_TAGS = _VERSION_TAGS.where(
+    model_version_tags.c.version.in_(bindparam("versions", expanding=True))
+)
 _ALIASES = (
     select(
         registered_model_aliases.c.registered_model_id,
@@ -175,7 +179,12 @@ def load_versions(conn: Connection, rows: Sequence[Any]) -> list[ModelVersion]:
     wanted = {(row[0], row[1]) for row in rows}
     model_ids = sorted({model_id for model_id, _ in wanted})
     tags: dict[tuple[int, int], dict[str, str]] = defaultdict(dict)
-    for model_id, number, key, value in _fetch_in(conn, _VERSION_TAGS, model_ids):
+    numbers = sorted({number for _, number in wanted})
+    if len(numbers) <= 1000:
+        tag_rows = _fetch_in(conn, _SOME_VERSION_TAGS, model_ids, versions=numbers)
+    else:
+        tag_rows = _fetch_in(conn, _VERSION_TAGS, model_ids)
+    for model_id, number, key, value in tag_rows:
         if (model_id, number) in wanted:
             tags[(model_id, number)][key] = value
     aliases: dict[tuple[int, int], list[str]] = defaultdict(list)
@@ -271,10 +280,12 @@ def _latest_rows(
     return list(rows)
 
 
-def _fetch_in(conn: Connection, statement: Select[Any], ids: Sequence[int]) -> list[Any]:
-    """Rows of a static `statement` filtered on `_IDS`, as plain tuples, in chunks under every
-    driver's bound-parameter limit."""
+def _fetch_in(
+    conn: Connection, statement: Select[Any], ids: Sequence[int], **params: Any
+) -> list[Any]:
+    """Rows of a static `statement` filtered on `_IDS` (and `params`), as plain tuples, in
+    chunks under every driver's bound-parameter limit."""
     out: list[Any] = []
     for start in range(0, len(ids), 5000):
-        out.extend(fetch(conn, statement, {"ids": list(ids[start : start + 5000])}))
+        out.extend(fetch(conn, statement, {**params, "ids": list(ids[start : start + 5000])}))
     return out
