@@ -80,19 +80,15 @@ def save_model(
 def log_model(
     name: str | None = None,
     python_model: PythonModel | str | os.PathLike[str] | None = None,
-    *,
-    artifact_path: str | None = None,
-    registered_model_name: str | None = None,
-    params: Mapping[str, Any] | None = None,
-    tags: Mapping[str, Any] | None = None,
-    model_type: str | None = None,
-    step: int = 0,
-    model_id: str | None = None,
-    **save_options: Any,
+    **options: Any,
 ) -> ModelInfo:
     """Logs a custom model (a PythonModel, or a model-from-code file) as a LoggedModel of
-    the active run. `save_options` are `save_model`'s (`artifacts`, `code_paths`,
-    `input_example`, `signature`, `model_config`, `pip_requirements`, ...).
+    the active run.
+
+    Args:
+        options: log_model's own (`registered_model_name`, `params`, `tags`, `model_type`,
+            `step`, `model_id`, `artifact_path`) and save_model's (`artifacts`, `code_paths`,
+            `input_example`, `signature`, `model_config`, `pip_requirements`, ...).
 
     Example:
         >>> info = heron.pyfunc.log_model(name="agent", python_model="agent.py",
@@ -100,18 +96,11 @@ def log_model(
     """
     if python_model is None:
         raise InvalidParameter("log_model needs a python_model (a PythonModel or a .py file)")
-    model = python_model
-    return logged.log_model(
-        lambda path, mlmodel: save_model(path, model, mlflow_model=mlmodel, **save_options),
-        name=name,
-        artifact_path=artifact_path,
-        registered_model_name=registered_model_name,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        model_id=model_id,
-    )
+    return logged.log_flavor(_save_custom, python_model, name, options)
+
+
+def _save_custom(python_model: Any, path: Path, **options: Any) -> Model:
+    return save_model(path, python_model, **options)
 
 
 def _resolve_artifact(artifact_uri: str) -> Path:

@@ -101,23 +101,14 @@ def save_model(
     return saving.finish(directory, model, options, lambda data, _params: predict(data))
 
 
-def log_model(
-    sk_model: Any,
-    name: str | None = None,
-    *,
-    artifact_path: str | None = None,
-    registered_model_name: str | None = None,
-    params: Mapping[str, Any] | None = None,
-    tags: Mapping[str, Any] | None = None,
-    model_type: str | None = None,
-    step: int = 0,
-    model_id: str | None = None,
-    **save_options: Any,
-) -> ModelInfo:
+def log_model(sk_model: Any, name: str | None = None, **options: Any) -> ModelInfo:
     """Logs a scikit-learn model as a LoggedModel of the active run (MLflow 3 semantics).
 
-    `save_options` are `save_model`'s (`input_example`, `signature`, `pip_requirements`,
-    `extra_pip_requirements`, `code_paths`, `serialization_format`, ...).
+    Args:
+        options: log_model's own (`registered_model_name`, `params`, `tags`, `model_type`,
+            `step`, `model_id`, `artifact_path`; see `heron.models.logged.log_model`) and
+            save_model's (`input_example`, `signature`, `pip_requirements`,
+            `extra_pip_requirements`, `code_paths`, `serialization_format`, ...).
 
     Returns:
         The ModelInfo; `model_uri` is `models:/<model_id>`, and `registered_model_version`
@@ -128,17 +119,7 @@ def log_model(
         ...     info = heron.sklearn.log_model(clf, name="clf", input_example=X.head(3))
         >>> heron.pyfunc.load_model(info.model_uri).predict(X)
     """
-    return logged.log_model(
-        lambda path, mlmodel: save_model(sk_model, path, mlflow_model=mlmodel, **save_options),
-        name=name,
-        artifact_path=artifact_path,
-        registered_model_name=registered_model_name,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        model_id=model_id,
-    )
+    return logged.log_flavor(save_model, sk_model, name, options)
 
 
 def load_from_directory(directory: Path, model: Model | None = None) -> Any:
