@@ -256,6 +256,26 @@ def test_sampled_history_keeps_ends_and_extremes(runs: RunService, run_id: str) 
         runs.get_metric_history_bulk_interval([run_id], "m", max_results=2501)
 
 
+def test_sampled_history_keeps_every_point_of_a_kept_step_and_skips_nan_extremes(
+    runs: RunService, run_id: str
+) -> None:
+    points = [Metric(key="m", value=float(i), timestamp=T0 + i, step=i) for i in range(300)]
+    points.append(Metric(key="m", value=7.5, timestamp=T0 + 10_000, step=0))  # step 0 again
+    points[151] = Metric(key="m", value=-5.0, timestamp=T0 + 151, step=151)
+    points[152] = Metric(key="m", value=math.nan, timestamp=T0 + 152, step=152)
+    runs.log_batch(run_id, metrics=points)
+
+    sampled = [
+        p.metric for p in runs.get_metric_history_bulk_interval([run_id], "m", max_results=10)
+    ]
+
+    assert [(m.step, m.value) for m in sampled if m.step == 0] == [(0, 0.0), (0, 7.5)]
+    assert (151, -5.0) in [(m.step, m.value) for m in sampled]  # the smallest value
+    assert sampled[-1].step == 299  # the largest value and the last step
+    assert 152 not in [m.step for m in sampled]
+    assert [m.step for m in sampled] == sorted(m.step for m in sampled)
+
+
 def test_log_inputs_links_datasets_with_context(runs: RunService, run_id: str) -> None:
     dataset = Dataset(
         name="train",

@@ -257,21 +257,44 @@ def history_columns(key: str, rows: Sequence[Sequence[Any]]) -> MetricColumns:
     return MetricColumns([key] * len(steps), values, timestamps, steps)
 
 
-def sample(rows: Sequence[Any], max_results: int) -> list[Any]:
+# Sampled histories (the charts' bulk-interval call). Measured on 100,000 points: reading
+# them as plain tuples from the cursor and choosing in Python beat both a distinct-steps query
+# plus `step IN (...)` and numbering the steps with window functions in SQL (slower still).
+_m = metrics.c
+STEP_MIN, STEP_MAX = -(2**63), 2**63 - 1  # the whole range of a BIGINT step
+HISTORY_POINTS = (
+    select(_m.step, _m.timestamp, _m.value, _m.is_nan)
+    .where(
+        _m.run_uuid == bindparam("run"),
+        _m.key == bindparam("key"),
+        _m.step.between(bindparam("lo"), bindparam("hi")),
+    )
+    .order_by(_m.step, _m.timestamp)
+)
+
+
+def sampled_history(
+    conn: Connection, run_id: str, key: str, max_results: int, lo: int, hi: int
+) -> list[Metric]:
     """At most `max_results` steps spread evenly over the range, the first and last always
     in, plus the points holding the smallest and the largest value."""
-    steps = sorted({r.step for r in rows})
-    if len(steps) <= max_results:
-        return list(rows)
-    if max_results == 1:
-        keep = {steps[-1]}
-    else:
-        keep = {steps[round(i * (len(steps) - 1) / (max_results - 1))] for i in range(max_results)}
-    finite = [r for r in rows if not r.is_nan]
-    extremes = set()
-    if finite:
-        extremes = {id(min(finite, key=lambda r: r.value)), id(max(finite, key=lambda r: r.value))}
-    return [r for r in rows if r.step in keep or id(r) in extremes]
+    rows = fetch(conn, HISTORY_POINTS, {"run": run_id, "key": key, "lo": lo, "hi": hi})
+    steps = sorted({row[0] for row in rows})
+    if len(steps) > max_results:
+        if max_results == 1:
+            keep = {steps[-1]}
+        else:
+            last = len(steps) - 1
+            keep = {steps[round(i * last / (max_results - 1))] for i in range(max_results)}
+        finite = [row for row in rows if not row[3]]
+        extremes = (
+            {min(finite, key=itemgetter(2)), max(finite, key=itemgetter(2))} if finite else set()
+        )
+        rows = [row for row in rows if row[0] in keep or row in extremes]
+    return [
+        Metric(key=key, value=math.nan if nan else float(value), timestamp=ts, step=step)
+        for step, ts, value, nan in rows
+    ]
 
 
 def encode_history_token(step: int, timestamp: int, value: float, is_nan: bool) -> str:

@@ -35,7 +35,6 @@ from heron.store.runs import MetricWithRunId, RunQuery
 from heron.store.sql import logged_models, run_reads, run_writes, search_sql
 from heron.store.sql.database import Database, fetch, insert_for, run, run_many
 from heron.store.sql.tables import (
-    metrics,
     run_input_tags,
     run_inputs,
     run_model_inputs,
@@ -290,20 +289,14 @@ class SqlRunStore:
         start_step: int | None,
         end_step: int | None,
     ) -> list[MetricWithRunId]:
-        result: list[MetricWithRunId] = []
+        lo = run_reads.STEP_MIN if start_step is None else start_step
+        hi = run_reads.STEP_MAX if end_step is None else end_step
         with self._db.read() as conn:
-            for run_id in run_ids:
-                stmt = select(
-                    metrics.c.step, metrics.c.timestamp, metrics.c.value, metrics.c.is_nan
-                ).where(metrics.c.run_uuid == run_id, metrics.c.key == key)
-                if start_step is not None and end_step is not None:
-                    stmt = stmt.where(metrics.c.step.between(start_step, end_step))
-                rows = conn.execute(stmt.order_by(metrics.c.step, metrics.c.timestamp)).all()
-                result.extend(
-                    MetricWithRunId(run_id=run_id, metric=run_reads.metric_of_row(key, r))
-                    for r in run_reads.sample(rows, max_results)
-                )
-        return result
+            return [
+                MetricWithRunId(run_id=run_id, metric=metric)
+                for run_id in run_ids
+                for metric in run_reads.sampled_history(conn, run_id, key, max_results, lo, hi)
+            ]
 
     def search_dataset_summaries(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
         with self._db.read() as conn:
