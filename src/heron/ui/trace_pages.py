@@ -86,7 +86,8 @@ def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
                 rationale=rationale or None,
             )
         )
-        query = f"?span={urllib.parse.quote(span_id)}" if span_id else ""
+        shown = field(form, "selected") or span_id  # the span the page had selected
+        query = f"?span={urllib.parse.quote(shown, safe='')}" if shown else ""
         return f"/traces/{urllib.parse.quote(trace_id, safe='')}{query}#assessments"
 
     return [

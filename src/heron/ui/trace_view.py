@@ -131,7 +131,7 @@ def assessments(trace: Trace, all_of: Sequence[Assessment]) -> Assessments:
 
 def value_text(value: Any) -> str:
     if value is True:
-        return "👍 yes"
+        return "✓ good"
     if value is False:
-        return "👎 no"
+        return "✗ bad"
     return attribute_text(value)
