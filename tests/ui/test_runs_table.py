@@ -10,7 +10,9 @@ from tests.ui.conftest import Demo
 
 
 def _names(page: Any) -> list[str]:
-    return [n.strip() for n in page.locator("#runs-table tbody td.name a").all_inner_texts()]
+    return [
+        n.strip() for n in page.locator("#runs-table tbody td.name a.run-link").all_inner_texts()
+    ]
 
 
 def test_runs_table_shows_runs_with_metrics_params_and_children(
@@ -90,7 +92,10 @@ def test_keyset_pages_and_bulk_delete_and_restore(page: Any, demo: Demo) -> None
     page.locator("#next-page").click()
     expect(page.locator("#runs-table tbody tr")).to_have_count(5)
     assert not set(_names(page)) & set(first_page)
-    page.locator("#first-page").click()
+    page.locator("#previous-page").click()
+    expect(page.locator("#runs-table tbody tr")).to_have_count(25)
+    assert _names(page) == first_page
+    expect(page.locator("#previous-page")).to_have_count(0)
 
     page.locator("tr:has-text('p-29') input[name='run_id']").check()
     page.locator("tr:has-text('p-28') input[name='run_id']").check()
@@ -103,3 +108,27 @@ def test_keyset_pages_and_bulk_delete_and_restore(page: Any, demo: Demo) -> None
     page.locator("#select-all").check()
     page.locator("#restore-button").click()
     expect(page.locator(".empty")).to_be_visible()
+
+
+def test_runs_are_hidden_and_shown_again_from_the_url(page: Any, demo: Demo) -> None:
+    page.goto(f"{demo.url}/experiments/{demo.experiment_id}?size=25")
+    page.get_by_role("link", name="Hide run run-6").click()
+    expect(page).to_have_url(re.compile(f"hide={demo.runs['run-6']}"))
+    assert "run-6" not in _names(page)
+    page.locator("tr:has-text('run-5') input[name='run_id']").check()
+    page.locator("tr:has-text('run-4') input[name='run_id']").check()
+    page.locator("#hide-button").click()
+    expect(page.locator("#hidden-runs")).to_have_text("3 hidden runs (3 on this page)")
+    assert not {"run-4", "run-5", "run-6"} & set(_names(page))
+    page.locator("th[data-column='metrics.loss'] a").click()  # sorting keeps them hidden
+    expect(page.locator("th[data-column='metrics.loss']")).to_have_attribute(
+        "aria-sort", "descending"
+    )
+    assert not {"run-4", "run-5", "run-6"} & set(_names(page))
+    page.get_by_label("Filter runs").fill("params.depth = '0'")  # so does filtering
+    page.get_by_label("Filter runs").press("Enter")
+    expect(page.locator("#hidden-runs")).to_contain_text("3 hidden runs")
+    assert sorted(_names(page)) == ["run-0", "run-3"]  # run-6 has depth 0 too
+    page.locator("#show-hidden").click()
+    assert sorted(_names(page)) == ["run-0", "run-3", "run-6"]
+    expect(page.locator("#hidden-runs")).to_have_count(0)

@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Route
 from heron.entities import ViewType
 from heron.errors import InvalidParameter
 from heron.services import ExperimentService, RunService
-from heron.ui import runs_table
+from heron.ui import paging, runs_table
 from heron.ui.rendering import Form, PageResult, Renderer, field, safe_next
 
 EXPERIMENTS_PER_PAGE = 100
@@ -42,6 +42,7 @@ def routes(renderer: Renderer, experiments: ExperimentService, runs: RunService)
             "experiment": experiment,
             "table": table,
             "table_request": table_request,
+            "pager": paging.pager(request, table.next_page_token, col=table.column_ids),
             "page_sizes": runs_table.PAGE_SIZES,
             "attribute_labels": {k: v[0] for k, v in runs_table.ATTRIBUTES.items()},
         }
@@ -115,6 +116,7 @@ def _table_request(request: Request, experiment_id: str) -> runs_table.TableRequ
         page_token=query.get("page") or None,
         view=query.get("view", "active"),
         page_size=size,
+        hidden=frozenset(h for h in query.getlist("hide") if h),
     )
 
 

@@ -62,6 +62,7 @@ class TableRequest:
     page_token: str | None = None
     view: str = "active"
     page_size: int = DEFAULT_PAGE_SIZE
+    hidden: frozenset[str] = frozenset()  # run ids the user hid from the table (?hide=)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,6 +75,7 @@ class Table:
     sort: str = ""
     descending: bool = True
     column_ids: list[str] = field(default_factory=list)
+    hidden_on_page: int = 0
 
 
 def column(column_id: str) -> Column:
@@ -126,7 +128,7 @@ def load(service: RunService, request: TableRequest) -> Table:
         )
     except InvalidParameter as exc:
         return Table(columns=[], rows=[], next_page_token=None, available={}, error=exc.message)
-    runs = list(page.items)
+    runs = [r for r in page.items if r.info.run_id not in request.hidden]
     available = _keys_on_page(runs)
     ids = list(request.columns) or _default_columns(available)
     columns = [column(c) for c in ids]
@@ -138,6 +140,7 @@ def load(service: RunService, request: TableRequest) -> Table:
         sort=sort_column.id,
         descending=request.descending,
         column_ids=[c.id for c in columns],
+        hidden_on_page=len(page.items) - len(runs),
     )
 
 

@@ -23,7 +23,7 @@ document.addEventListener("submit", (event) => {
   if (message && !confirm(message)) event.preventDefault();
 });
 
-// Runs table: selection drives the Compare / Delete / Restore buttons.
+// Runs table: selection drives the Compare / Delete / Restore / Hide buttons.
 const runsForm = document.getElementById("runs-form");
 if (runsForm) {
   const boxes = () => [...runsForm.querySelectorAll('input[name="run_id"]')];
@@ -36,6 +36,8 @@ if (runsForm) {
       if (b) b.disabled = n === 0;
     }
     if (compare) compare.disabled = n < 2;
+    const hideButton = document.getElementById("hide-button");
+    if (hideButton) hideButton.disabled = n === 0;
   };
   runsForm.addEventListener("change", (event) => {
     if (event.target.id === "select-all") {
@@ -46,6 +48,15 @@ if (runsForm) {
   compare?.addEventListener("click", () => {
     const params = new URLSearchParams(selected().map((id) => ["runs", id]));
     location.href = "/compare?" + params.toString();
+  });
+  // Hide the selected runs: their ids join ?hide= in the URL, so the view can be shared.
+  document.getElementById("hide-button")?.addEventListener("click", () => {
+    const url = new URL(location.href);
+    const hidden = new Set(url.searchParams.getAll("hide"));
+    for (const id of selected()) hidden.add(id);
+    url.searchParams.delete("hide");
+    for (const id of [...hidden].sort()) url.searchParams.append("hide", id);
+    location.href = url.pathname + url.search;
   });
   // Collapse / expand the children of a parent run (and their children).
   runsForm.addEventListener("click", (event) => {
