@@ -1,5 +1,5 @@
-"""Traces and assessments as MLflow's JSON messages (TraceInfoV3, otel.Span, Assessment), both
-ways: what the server answers and the client reads, and what the client sends.
+"""Traces as MLflow's JSON messages (TraceInfoV3, otel.Span), both ways: what the server
+answers and the client reads, and what the client sends.
 
 Proto-JSON conventions: Timestamps are RFC 3339 strings, Durations "1.5s", span and trace ids
 inside spans are base64 bytes, attribute values are OTel AnyValues."""
@@ -7,22 +7,12 @@ inside spans are base64 bytes, attribute values are OTel AnyValues."""
 from __future__ import annotations
 
 import base64
-import dataclasses
-import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from heron.entities.assessment import (
-    Assessment,
-    AssessmentError,
-    AssessmentKind,
-    AssessmentSource,
-    AssessmentSourceType,
-)
 from heron.entities.trace import (
     TRACE_ID_PREFIX,
     Span,
@@ -34,8 +24,18 @@ from heron.entities.trace import (
     TraceState,
 )
 from heron.errors import InvalidParameter
+from heron.mlflow_assessment_json import assessment, parse_assessment
+from heron.proto_json import (
+    Json,
+    duration,
+    from_any_value,
+    key_values,
+    parse_duration,
+    parse_timestamp,
+    string_map,
+    timestamp,
+)
 
-Json = dict[str, Any]
 SPAN_TYPE = "mlflow.spanType"
 SPAN_INPUTS = "mlflow.spanInputs"
 SPAN_OUTPUTS = "mlflow.spanOutputs"
@@ -55,121 +55,6 @@ _STATUS_BY_NAME: dict[str | int, SpanStatusCode] = {
     1: SpanStatusCode.OK,
     2: SpanStatusCode.ERROR,
 }
-_TIMESTAMP = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$"
-)
-_DURATION = re.compile(r"^(-?)(\d+)(?:\.(\d{1,9}))?s$")
-_INT64 = (-(2**63), 2**63 - 1)
-
-
-# -- times -----------------------------------------------------------------------------------
-
-
-def timestamp(ms: int) -> str:
-    """Milliseconds since the epoch as an RFC 3339 string (what pb.Timestamp is in JSON)."""
-    moment = datetime.fromtimestamp(ms // 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
-
-
-def duration(ms: int) -> str:
-    return f"{ms // 1000}.{ms % 1000:03d}s"
-
-
-def parse_timestamp(value: object, what: str) -> int:
-    """An RFC 3339 string (or an integer of ms) as ms since the epoch."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    match = _TIMESTAMP.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise InvalidParameter(
-            f"{what} must be an RFC 3339 timestamp such as 2025-01-31T12:00:00.5Z, got {value!r}"
-        )
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    try:
-        moment = datetime.fromisoformat(
-            f"{year}-{month}-{day}T{hour}:{minute}:{second}{'+00:00' if zone in 'Zz' else zone}"
-        )
-    except ValueError:
-        raise InvalidParameter(f"{what} is not a valid date and time: {value!r}") from None
-    millis = int((fraction or "0").ljust(9, "0")[:3])
-    return int(moment.timestamp()) * 1000 + millis
-
-
-def parse_duration(value: object, what: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise InvalidParameter(f"{what} must be a duration such as '1.5s', got {value!r}")
-    sign, seconds, fraction = match.groups()
-    ms = int(seconds) * 1000 + int((fraction or "0").ljust(9, "0")[:3])
-    return -ms if sign else ms
-
-
-# -- OTel AnyValue ---------------------------------------------------------------------------
-
-
-def any_value(value: Any) -> Json:
-    """A Python JSON value as an OTel AnyValue in proto JSON."""
-    if value is None:
-        return {}
-    if isinstance(value, bool):
-        return {"bool_value": value}
-    if isinstance(value, int):
-        if _INT64[0] <= value <= _INT64[1]:
-            return {"int_value": value}
-        return {"string_value": str(value)}
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return {"double_value": value}
-        return {
-            "double_value": "NaN"
-            if math.isnan(value)
-            else ("Infinity" if value > 0 else "-Infinity")
-        }
-    if isinstance(value, str):
-        return {"string_value": value}
-    if isinstance(value, Mapping):
-        return {
-            "kvlist_value": {
-                "values": [{"key": str(k), "value": any_value(v)} for k, v in value.items()]
-            }
-        }
-    if isinstance(value, list | tuple):
-        return {"array_value": {"values": [any_value(v) for v in value]}}
-    return {"string_value": str(value)}
-
-
-def from_any_value(value: Any) -> Any:
-    """An OTel AnyValue in proto JSON as a Python JSON value."""
-    if not isinstance(value, Mapping) or not value:
-        return None
-    for key, item in value.items():
-        name = _snake(key)
-        if name == "string_value" or name == "bool_value":
-            return item
-        if name == "int_value":
-            return int(item)
-        if name == "double_value":
-            return float(item)
-        if name == "bytes_value":
-            return item  # already base64 text in JSON
-        if name == "array_value":
-            return [from_any_value(v) for v in (item or {}).get("values", [])]
-        if name == "kvlist_value":
-            return {
-                kv.get("key", ""): from_any_value(kv.get("value"))
-                for kv in (item or {}).get("values", [])
-            }
-    return None
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
-
-
-def key_values(attributes: Mapping[str, Any]) -> list[Json]:
-    return [{"key": k, "value": any_value(v)} for k, v in attributes.items()]
 
 
 # -- spans -----------------------------------------------------------------------------------
@@ -307,16 +192,6 @@ def trace(t: Trace) -> Json:
     return {"trace_info": trace_info(t.info), "spans": [span(s) for s in t.spans]}
 
 
-def _string_map(value: object, what: str) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise InvalidParameter(f"{what} must be an object of string values")
-    return dict(value)
-
-
 def parse_trace_info(data: Mapping[str, Any]) -> TraceInfo:
     """A TraceInfoV3 in proto JSON (StartTraceV3's body, or a server's answer).
 
@@ -342,7 +217,7 @@ def parse_trace_info(data: Mapping[str, Any]) -> TraceInfo:
     for name in ("request_preview", "response_preview", "client_request_id"):
         if data.get(name) is not None and not isinstance(data[name], str):
             raise InvalidParameter(f"trace_info.{name} must be a string")
-    metadata = _string_map(data.get("trace_metadata"), "trace_info.trace_metadata")
+    metadata = string_map(data.get("trace_metadata"), "trace_info.trace_metadata")
     raw_time = data.get("request_time")
     raw_duration = data.get("execution_duration")
     return TraceInfo(
@@ -359,7 +234,7 @@ def parse_trace_info(data: Mapping[str, Any]) -> TraceInfo:
         response_preview=data.get("response_preview"),
         client_request_id=data.get("client_request_id"),
         trace_metadata=metadata,
-        tags=_string_map(data.get("tags"), "trace_info.tags"),
+        tags=string_map(data.get("tags"), "trace_info.tags"),
         assessments=[parse_assessment(a) for a in data.get("assessments") or ()],
         token_usage=_token_usage(metadata.get(TOKEN_USAGE_METADATA)),
     )
@@ -378,122 +253,3 @@ def _token_usage(text: str | None) -> TokenUsage | None:
     if not all(isinstance(n, int) for n in numbers.values() if n is not None):
         return None
     return TokenUsage(**{k: n or 0 for k, n in numbers.items()})
-
-
-# -- assessments -----------------------------------------------------------------------------
-
-_PRIMITIVE = (str, int, float, bool)
-
-
-def assessment(a: Assessment) -> Json:
-    body: Json = {
-        "assessment_id": a.assessment_id,
-        "assessment_name": a.name,
-        "trace_id": a.trace_id,
-        "source": {"source_type": a.source.source_type.value, "source_id": a.source.source_id},
-        "create_time": timestamp(a.create_time),
-        "last_update_time": timestamp(a.last_update_time),
-        "valid": a.valid,
-    }
-    if a.span_id:
-        body["span_id"] = a.span_id
-    if a.kind == AssessmentKind.FEEDBACK:
-        feedback: Json = {"value": a.value}
-        if a.error is not None:
-            feedback["error"] = _error(a.error)
-        body["feedback"] = feedback
-    elif a.value is None or isinstance(a.value, _PRIMITIVE):
-        body["expectation"] = {"value": a.value}
-    else:
-        # MLflow compat: lists and objects travel as JSON text in serialized_value.
-        body["expectation"] = {
-            "serialized_value": {
-                "serialization_format": "JSON_FORMAT",
-                "value": orjson.dumps(a.value).decode(),
-            }
-        }
-    if a.rationale:
-        body["rationale"] = a.rationale
-    if a.metadata:
-        body["metadata"] = dict(a.metadata)
-    if a.overrides:
-        body["overrides"] = a.overrides
-    return body
-
-
-def _error(e: AssessmentError) -> Json:
-    return {k: v for k, v in dataclasses.asdict(e).items() if v}
-
-
-def parse_assessment(data: Mapping[str, Any], *, trace_id: str | None = None) -> Assessment:
-    """An assessments.Assessment in proto JSON.
-
-    Raises:
-        InvalidParameter: no name, neither or both of feedback and expectation, a bad source.
-    """
-    if not isinstance(data, Mapping):
-        raise InvalidParameter("assessment must be an object")
-    name = data.get("assessment_name")
-    if not isinstance(name, str) or not name:
-        raise InvalidParameter("Missing value for required parameter 'assessment.assessment_name'")
-    feedback, expectation = data.get("feedback"), data.get("expectation")
-    if (feedback is None) == (expectation is None):
-        raise InvalidParameter("An assessment needs exactly one of 'feedback' or 'expectation'")
-    kind, value, error = _payload(feedback, expectation)
-    source = data.get("source") or {}
-    source_type = source.get("source_type", "CODE") if isinstance(source, Mapping) else None
-    if source_type not in AssessmentSourceType.__members__:
-        raise InvalidParameter(
-            "assessment.source.source_type must be one of HUMAN, LLM_JUDGE, CODE, got "
-            f"{source_type!r}"
-        )
-    source_id = source.get("source_id") or "default"
-    created = data.get("create_time")
-    updated = data.get("last_update_time")
-    return Assessment(
-        assessment_id=str(data.get("assessment_id") or ""),
-        trace_id=trace_id or str(data.get("trace_id") or ""),
-        name=name,
-        kind=kind,
-        value=value,
-        source=AssessmentSource(
-            source_type=AssessmentSourceType(str(source_type)), source_id=str(source_id)
-        ),
-        span_id=data.get("span_id") or None,
-        rationale=data.get("rationale") or None,
-        error=error,
-        metadata=_string_map(data.get("metadata"), "assessment.metadata"),
-        create_time=0 if created is None else parse_timestamp(created, "assessment.create_time"),
-        last_update_time=0
-        if updated is None
-        else parse_timestamp(updated, "assessment.last_update_time"),
-        overrides=data.get("overrides") or None,
-        valid=data.get("valid", True) is not False,
-    )
-
-
-def _payload(feedback: Any, expectation: Any) -> tuple[AssessmentKind, Any, AssessmentError | None]:
-    if feedback is not None:
-        if not isinstance(feedback, Mapping):
-            raise InvalidParameter("assessment.feedback must be an object")
-        raw_error = feedback.get("error")
-        error = None
-        if isinstance(raw_error, Mapping) and raw_error:
-            error = AssessmentError(
-                error_code=raw_error.get("error_code"),
-                error_message=raw_error.get("error_message"),
-                stack_trace=raw_error.get("stack_trace"),
-            )
-        return AssessmentKind.FEEDBACK, feedback.get("value"), error
-    if not isinstance(expectation, Mapping):
-        raise InvalidParameter("assessment.expectation must be an object")
-    serialized = expectation.get("serialized_value")
-    if isinstance(serialized, Mapping):
-        try:
-            value = orjson.loads(serialized.get("value") or "null")
-        except orjson.JSONDecodeError:
-            raise InvalidParameter(
-                "assessment.expectation.serialized_value is not valid JSON"
-            ) from None
-        return AssessmentKind.EXPECTATION, value, None
-    return AssessmentKind.EXPECTATION, expectation.get("value"), None

@@ -13,6 +13,7 @@ from heron.client import artifact_formats, artifacts
 from heron.client.backend import Backend
 from heron.client.logged_model_methods import LoggedModelMethods
 from heron.client.registry_methods import RegistryMethods
+from heron.client.trace_methods import TraceMethods
 from heron.client.uri import backend_kind, resolve_tracking_uri
 from heron.clock import now_ms
 from heron.entities import (
@@ -39,7 +40,7 @@ _ARTIFACT_URI_CACHE = 4096
 LOGGED_ARTIFACTS_TAG = "mlflow.loggedArtifacts"
 
 
-class HeronClient(RegistryMethods, LoggedModelMethods):
+class HeronClient(RegistryMethods, LoggedModelMethods, TraceMethods):
     """Talks to one tracking backend, chosen by the scheme of the tracking URI.
 
     `http://` and `https://` URIs reach a Heron (or MLflow) server over its REST API.

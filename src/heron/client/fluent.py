@@ -160,6 +160,17 @@ def set_experiment(
     return experiment
 
 
+def tracking_client() -> HeronClient:
+    """The client the fluent API uses for the tracking URI in effect (one per URI)."""
+    return _client()
+
+
+def active_experiment_id() -> str:
+    """The experiment the fluent API logs to outside a run: `set_experiment`'s, else
+    `$HERON_EXPERIMENT_ID` / `$HERON_EXPERIMENT_NAME` (or MLflow's), else the default "0"."""
+    return _active_experiment_id(_client())
+
+
 def _active_experiment_id(client: HeronClient) -> str:
     if _state.experiment is not None and _state.experiment[0] == client.tracking_uri:
         return _state.experiment[1]

@@ -12,6 +12,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
+from heron import mlflow_assessment_json as aj
 from heron import mlflow_trace_json as tj
 from heron.entities import Page
 from heron.entities.assessment import Assessment
@@ -174,14 +175,14 @@ class HttpTraces:
         return int(self._t.post(f"{V2}/delete-traces", body).get("traces_deleted", 0))
 
     def create_assessment(self, assessment: Assessment) -> Assessment:
-        body = tj.assessment(assessment)
+        body = aj.assessment(assessment)
         body.pop("assessment_id", None)
         answer = self._t.post(f"{V3}/{_q(assessment.trace_id)}/assessments", {"assessment": body})
-        return tj.parse_assessment(answer["assessment"])
+        return aj.parse_assessment(answer["assessment"])
 
     def get_assessment(self, trace_id: str, assessment_id: str) -> Assessment:
         path = f"{V3}/{_q(trace_id)}/assessments/{_q(assessment_id)}"
-        return tj.parse_assessment(self._t.get(path, {})["assessment"])
+        return aj.parse_assessment(self._t.get(path, {})["assessment"])
 
     def update_assessment(
         self, trace_id: str, assessment_id: str, changes: Mapping[str, Any]
@@ -204,7 +205,7 @@ class HttpTraces:
         answer = self._t.send_json(
             "PATCH", path, {"assessment": body, "update_mask": {"paths": paths}}
         )
-        return tj.parse_assessment(answer["assessment"])
+        return aj.parse_assessment(answer["assessment"])
 
     def delete_assessment(self, trace_id: str, assessment_id: str) -> None:
         path = f"{V3}/{_q(trace_id)}/assessments/{_q(assessment_id)}"

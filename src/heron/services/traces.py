@@ -35,6 +35,7 @@ TRUNCATED = "heron.truncated"  # span attribute: {"inputs": original size in byt
 # one OTLP request holds whole traces; they are moved to the trace, not kept on the span.
 TRACE_TAGS_ATTRIBUTE = "heron.traceTags"
 TRACE_METADATA_ATTRIBUTE = "heron.traceMetadata"
+CLIENT_REQUEST_ID_ATTRIBUTE = "heron.clientRequestId"  # on a root span: the trace's
 _TRACE_ID = re.compile(r"^[A-Za-z0-9][\w.:/-]{0,249}$")
 _SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
 
@@ -125,20 +126,27 @@ class TraceService:
         limit = self.max_payload_bytes
         tags: dict[str, dict[str, str]] = {}
         metadata: dict[str, dict[str, str]] = {}
+        request_ids: dict[str, str] = {}
         kept = []
         for span in spans:
             if (
                 TRACE_TAGS_ATTRIBUTE in span.attributes
                 or TRACE_METADATA_ATTRIBUTE in span.attributes
+                or CLIENT_REQUEST_ID_ATTRIBUTE in span.attributes
             ):
                 attributes = dict(span.attributes)
+                request_id = attributes.pop(CLIENT_REQUEST_ID_ATTRIBUTE, None)
+                if request_id is not None:
+                    request_ids[span.trace_id] = _client_request_id(request_id)
                 tags[span.trace_id] = _pairs(attributes.pop(TRACE_TAGS_ATTRIBUTE, None))
                 metadata[span.trace_id] = _pairs(attributes.pop(TRACE_METADATA_ATTRIBUTE, None))
                 for key, value in tags[span.trace_id].items():
                     _check_tag(key, value)
                 span = dataclasses.replace(span, attributes=attributes)
             kept.append(cut_payload(span, limit))
-        return self._store.log_spans(experiment_id, kept, tags=tags, metadata=metadata)
+        return self._store.log_spans(
+            experiment_id, kept, tags=tags, metadata=metadata, client_request_ids=request_ids
+        )
 
     def get_trace_info(self, trace_id: str) -> TraceInfo:
         info = self._store.get_trace_info(check_trace_id(trace_id))
@@ -307,6 +315,13 @@ def _pairs(value: object) -> dict[str, str]:
             f"{TRACE_TAGS_ATTRIBUTE} and {TRACE_METADATA_ATTRIBUTE} must be objects of strings"
         )
     return {str(k): v if isinstance(v, str) else orjson.dumps(v).decode() for k, v in value.items()}
+
+
+def _client_request_id(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidParameter(f"{CLIENT_REQUEST_ID_ATTRIBUTE} must be a non-empty string")
+    v.check_length("client_request_id", value, 250)
+    return value
 
 
 def _check_name(name: object) -> None:

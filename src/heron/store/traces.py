@@ -34,10 +34,12 @@ class TraceStore(Protocol):
         *,
         tags: Mapping[str, Mapping[str, str]] | None = None,
         metadata: Mapping[str, Mapping[str, str]] | None = None,
+        client_request_ids: Mapping[str, str] | None = None,
     ) -> int:
         """Stores spans (a span logged again replaces the old one), creating their traces as
         needed; a trace whose root span arrives gets its state, times and previews from it.
-        `tags` and `metadata` (by trace id) are merged into the traces'. All or nothing.
+        `tags` and `metadata` (by trace id) are merged into the traces', and
+        `client_request_ids` (by trace id) set. All or nothing.
         Returns the number of traces touched. Raises NotFound for a missing experiment."""
         ...
 

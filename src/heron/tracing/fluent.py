@@ -72,16 +72,12 @@ def configure(
         exporter.block_timeout_s = block_timeout_s
 
 
-def _client() -> HeronClient:
-    return fluent._client()
-
-
 def _sender(client: HeronClient) -> Sender:
     sender = _tracing.senders.get(client.tracking_uri)
     if sender is None:
 
         def send(experiment_id: str, spans: Sequence[Any]) -> object:
-            return client.backend.traces.log_spans(experiment_id, spans)
+            return client.log_spans(experiment_id, spans)
 
         with _tracing.lock:
             sender = _tracing.senders.setdefault(client.tracking_uri, send)
@@ -89,14 +85,14 @@ def _sender(client: HeronClient) -> Sender:
 
 
 def _destination() -> Destination:
-    client = _client()
+    client = fluent.tracking_client()
     metadata = dict(_tracing.metadata)
     run = fluent.active_run()
     if run is not None:
         experiment_id = run.info.experiment_id
         metadata["mlflow.sourceRun"] = run.info.run_id
     else:
-        experiment_id = fluent._active_experiment_id(client)
+        experiment_id = fluent.active_experiment_id()
     model_id = get_active_model_id()
     if model_id:
         metadata["mlflow.modelId"] = model_id
@@ -343,9 +339,11 @@ def update_current_trace(
     user: str | None = None,
     session: str | None = None,
     request_id: str | None = None,
+    client_request_id: str | None = None,
 ) -> None:
     """Adds tags and metadata to the trace being recorded (user, session and request id are
-    metadata under MLflow's keys). Does nothing outside a trace."""
+    metadata under MLflow's keys) and sets its `client_request_id` (the caller's own id for
+    the request, searchable as `client_request_id = '...'`). Does nothing outside a trace."""
     span = otel_trace.get_current_span()
     open_trace = _tracing.processor.open_trace(span.get_span_context().trace_id)
     if open_trace is None:
@@ -356,6 +354,8 @@ def update_current_trace(
                        ("mlflow.trace.requestId", request_id)):  # fmt: skip
         if value is not None:
             open_trace.metadata[key] = str(value)
+    if client_request_id is not None:
+        open_trace.client_request_id = str(client_request_id)
 
 
 def get_last_active_trace_id() -> str | None:

@@ -23,7 +23,11 @@ from opentelemetry.trace import Status, StatusCode
 
 from heron.entities.trace import Span
 from heron.mlflow_trace_json import SPAN_INPUTS, SPAN_OUTPUTS, SPAN_TYPE
-from heron.services.traces import TRACE_METADATA_ATTRIBUTE, TRACE_TAGS_ATTRIBUTE
+from heron.services.traces import (
+    CLIENT_REQUEST_ID_ATTRIBUTE,
+    TRACE_METADATA_ATTRIBUTE,
+    TRACE_TAGS_ATTRIBUTE,
+)
 from heron.tracing.convert import encode, heron_span, trace_id_of
 from heron.tracing.exporter import Sender, TraceExporter
 
@@ -39,6 +43,7 @@ class _OpenTrace:
     experiment_id: str
     metadata: dict[str, str]
     tags: dict[str, str] = field(default_factory=dict)
+    client_request_id: str | None = None
     spans: list[ReadableSpan] = field(default_factory=list)
 
 
@@ -99,6 +104,8 @@ class HeronSpanProcessor(SpanProcessor):
         extra: dict[str, Any] = {TRACE_METADATA_ATTRIBUTE: open_trace.metadata}
         if open_trace.tags:
             extra[TRACE_TAGS_ATTRIBUTE] = open_trace.tags
+        if open_trace.client_request_id is not None:
+            extra[CLIENT_REQUEST_ID_ATTRIBUTE] = open_trace.client_request_id
         self.last_trace_id = trace_id_of(context.trace_id)
         pending = PendingTrace(open_trace.spans, open_trace.root_span_id, extra)
         self._exporter.submit(open_trace.sender, open_trace.experiment_id, pending)

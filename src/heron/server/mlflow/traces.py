@@ -11,6 +11,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
+from heron import mlflow_assessment_json as aj
 from heron import mlflow_trace_json as tj
 from heron.entities.trace import TraceInfo
 from heron.errors import InvalidParameter
@@ -144,14 +145,14 @@ def routes(api: Endpoints, service: TraceService) -> list[BaseRoute]:
         raw = f.message("assessment", required=True)
         assert raw is not None  # noqa: S101 (required)
         trace_id = f.required_string("trace_id")
-        created = service.create_assessment(tj.parse_assessment(raw.data, trace_id=trace_id))
-        return {"assessment": tj.assessment(created)}
+        created = service.create_assessment(aj.parse_assessment(raw.data, trace_id=trace_id))
+        return {"assessment": aj.assessment(created)}
 
     def get_assessment(f: Fields) -> Json:
         found = service.get_assessment(
             f.required_string("trace_id"), f.required_string("assessment_id")
         )
-        return {"assessment": tj.assessment(found)}
+        return {"assessment": aj.assessment(found)}
 
     def update_assessment(f: Fields) -> Json:
         raw = f.message("assessment", required=True)
@@ -164,7 +165,7 @@ def routes(api: Endpoints, service: TraceService) -> list[BaseRoute]:
         updated = service.update_assessment(
             f.required_string("trace_id"), f.required_string("assessment_id"), changes
         )
-        return {"assessment": tj.assessment(updated)}
+        return {"assessment": aj.assessment(updated)}
 
     def delete_assessment(f: Fields) -> Json:
         service.delete_assessment(f.required_string("trace_id"), f.required_string("assessment_id"))
@@ -213,7 +214,7 @@ def _changes(data: dict[str, Any], paths: list[str]) -> dict[str, Any]:
             payload = data.get(path)
             if not isinstance(payload, dict):
                 raise InvalidParameter(f"update_mask names {path!r} but the assessment has none")
-            parsed = tj.parse_assessment({"assessment_name": "x", path: payload})
+            parsed = aj.parse_assessment({"assessment_name": "x", path: payload})
             changes["value"] = parsed.value
             if parsed.error is not None:
                 changes["error"] = parsed.error

@@ -59,6 +59,11 @@ _ADD_TOKENS = (
         total_tokens=bindparam("total_tokens"),
     )
 )
+_SET_CLIENT_REQUEST_ID = (
+    update(traces)
+    .where(traces.c.trace_id == bindparam("tid"))
+    .values(client_request_id=bindparam("crid"))
+)
 
 
 @functools.cache
@@ -134,6 +139,7 @@ class SqlTraceStore:
         *,
         tags: Mapping[str, Mapping[str, str]] | None = None,
         metadata: Mapping[str, Mapping[str, str]] | None = None,
+        client_request_ids: Mapping[str, str] | None = None,
     ) -> int:
         by_trace: dict[str, list[Span]] = defaultdict(list)
         for span in spans_:
@@ -160,6 +166,11 @@ class SqlTraceStore:
             run_many(conn, _upsert(conn.dialect.name, "spans"), rows)
             run_many(conn, _FROM_ROOT, root_updates)
             run_many(conn, _ADD_TOKENS, tokens)
+            run_many(
+                conn,
+                _SET_CLIENT_REQUEST_ID,
+                [{"tid": t, "crid": c} for t, c in (client_request_ids or {}).items()],
+            )
             for tid, name in names.items():
                 _insert_missing_tag(conn, tid, TRACE_NAME, name)
             for tid, pairs in (tags or {}).items():
