@@ -1,4 +1,5 @@
-"""`heron traces list|show`: traces of an experiment, and one trace's span tree with timings."""
+"""`heron traces list|show|prune`: traces of an experiment, one trace's span tree with timings,
+and deleting traces past their experiment's retention."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from rich.tree import Tree
 
 from heron.cli.options import console, format_time, tracking_uri_option
 from heron.client import HeronClient
+from heron.clock import now_ms
+from heron.entities import Experiment
 from heron.entities.trace import Span, Trace
+from heron.services.traces import RETENTION_TAG, retention_days
 
 
 @click.group()
@@ -33,12 +37,14 @@ def list_traces(
 ) -> None:
     """Shows the traces of an experiment, newest first."""
     with HeronClient(tracking_uri) as client:
-        page = client.backend.traces.search_traces(
+        found = client.search_traces(
             [experiment_id],
             filter_string=filter_string or None,
             order_by=list(order_by),
             max_results=max_results,
+            include_spans=False,
         )
+    page = [t.info for t in found]
     table = Table(title=f"Traces of experiment {experiment_id}")
     table.add_column("Trace ID", no_wrap=True, min_width=35)
     table.add_column("Name", no_wrap=True)
@@ -64,8 +70,53 @@ def list_traces(
 def show_trace(tracking_uri: str | None, trace_id: str) -> None:
     """Prints a trace's spans as a tree: name, type, status, start offset and duration."""
     with HeronClient(tracking_uri) as client:
-        found = client.backend.traces.get_trace(trace_id)
+        found = client.get_trace(trace_id)
     console.print(span_tree(found))
+
+
+@traces.command("prune")
+@tracking_uri_option
+@click.option(
+    "-x", "--experiment-id", "experiment_ids", multiple=True,
+    help="Prune only these experiments (repeatable). Default: every active experiment.",
+)  # fmt: skip
+@click.option(
+    "--default-days", type=click.FloatRange(min=0, min_open=True), default=None,
+    help=f"Retention for experiments without a {RETENTION_TAG} tag (default: keep theirs).",
+)  # fmt: skip
+def prune_traces(
+    tracking_uri: str | None, experiment_ids: tuple[str, ...], default_days: float | None
+) -> None:
+    """Deletes traces older than their experiment's retention: the experiment tag
+    heron.trace.retentionDays (a number of days), else --default-days."""
+    deleted: dict[str, int] = {}
+    with HeronClient(tracking_uri) as client:
+        chosen = [client.get_experiment(e) for e in experiment_ids] or _all_experiments(client)
+        for experiment in chosen:
+            raw = experiment.tags.get(RETENTION_TAG)
+            days = default_days if raw is None else retention_days(raw)
+            if days is None:
+                if raw is not None:
+                    bad = f"{RETENTION_TAG}={raw!r} is not a positive number of days"
+                    console.print(f"[yellow]Experiment {experiment.experiment_id}: {bad}; kept[/]")
+                continue
+            cutoff = max(now_ms() - int(days * 86_400_000), 0)
+            n = client.delete_traces(experiment.experiment_id, max_timestamp_millis=cutoff)
+            deleted[experiment.experiment_id] = n
+    for experiment_id, n in deleted.items():
+        console.print(f"Experiment {experiment_id}: {n} trace(s) deleted")
+    console.print(f"{sum(deleted.values())} trace(s) deleted in all")
+
+
+def _all_experiments(client: HeronClient) -> list[Experiment]:
+    found: list[Experiment] = []
+    token = None
+    while True:
+        page = client.search_experiments(max_results=1000, page_token=token)
+        found += page.items
+        token = page.next_page_token
+        if not token:
+            return found
 
 
 def _ms(ns: int) -> str:

@@ -6,7 +6,11 @@ experiment, logging and tagging need update access, deleting needs delete access
 from __future__ import annotations
 
 import dataclasses
+import logging
+import math
 import re
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,13 +27,17 @@ from heron.services.access import Action, Authorizer, current_identity
 from heron.services.experiments import _experiment_id
 from heron.store.traces import AssessmentStore, TraceQuery, TraceStore
 
+log = logging.getLogger("heron.traces")
+
 MAX_SEARCH_TRACES = 500
 DEFAULT_SEARCH_TRACES = 100
 MAX_TRACE_TAG_KEY = 250
 MAX_TRACE_TAG_VALUE = 8000
 MAX_ASSESSMENT_NAME = 250
 DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024
-RETENTION_TAG = "heron.trace.retentionDays"
+RETENTION_TAG = "heron.trace.retentionDays"  # experiment tag: keep traces this many days
+PRUNE_INTERVAL_S = 3600.0
+_PRUNE_BATCH = 5000
 TRUNCATED = "heron.truncated"  # span attribute: {"inputs": original size in bytes, ...}
 # Root span attributes that carry the trace's own tags and metadata (objects of strings), so
 # one OTLP request holds whole traces; they are moved to the trace, not kept on the span.
@@ -38,6 +46,15 @@ TRACE_METADATA_ATTRIBUTE = "heron.traceMetadata"
 CLIENT_REQUEST_ID_ATTRIBUTE = "heron.clientRequestId"  # on a root span: the trace's
 _TRACE_ID = re.compile(r"^[A-Za-z0-9][\w.:/-]{0,249}$")
 _SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+def retention_days(value: str) -> float | None:
+    """A retention tag's value as a positive number of days, or None when it is not one."""
+    try:
+        days = float(value)
+    except ValueError:
+        return None
+    return days if math.isfinite(days) and days > 0 else None
 
 
 def check_trace_id(trace_id: object) -> str:
@@ -75,11 +92,17 @@ class TraceService:
         authorizer: Authorizer,
         *,
         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
+        prune_interval_s: float | None = PRUNE_INTERVAL_S,
     ) -> None:
         self._store = store
         self._assessments = assessments
         self._authorizer = authorizer
         self.max_payload_bytes = max_payload_bytes
+        # Retention runs on ingest, in a background thread, at most once per interval
+        # (None: never; `heron traces prune` still applies it).
+        self.prune_interval_s: float | None = prune_interval_s
+        self._next_prune = 0.0
+        self._prune_lock = threading.Lock()
 
     def _check(self, action: Action, experiment_id: str) -> None:
         self._authorizer.check(current_identity(), action, "experiment", experiment_id)
@@ -104,7 +127,9 @@ class TraceService:
         for key, value in info.tags.items():
             _check_tag(key, value)
         self._check("update", experiment_id)
-        return self._store.start_trace(info)
+        started = self._store.start_trace(info)
+        self._maybe_prune()
+        return started
 
     def log_spans(self, experiment_id: str, spans: Sequence[Span]) -> int:
         """Stores spans (OTLP ingestion and the SDK), creating their traces as needed.
@@ -144,9 +169,11 @@ class TraceService:
                     _check_tag(key, value)
                 span = dataclasses.replace(span, attributes=attributes)
             kept.append(cut_payload(span, limit))
-        return self._store.log_spans(
+        logged = self._store.log_spans(
             experiment_id, kept, tags=tags, metadata=metadata, client_request_ids=request_ids
         )
+        self._maybe_prune()
+        return logged
 
     def get_trace_info(self, trace_id: str) -> TraceInfo:
         info = self._store.get_trace_info(check_trace_id(trace_id))
@@ -249,6 +276,54 @@ class TraceService:
             )
         cutoff = now_ms() - int(retention_days * 86_400_000)
         return self.delete_traces(experiment_id, max_timestamp_millis=max(cutoff, 0))
+
+    def prune_traces(self) -> dict[str, int]:
+        """Applies every experiment's retention tag (`heron.trace.retentionDays`): deletes
+        its traces that started longer ago, in bounded transactions. Runs as the server (the
+        experiment's tag is the permission); a tag that is not a positive number is skipped
+        with a warning. Returns the number deleted by experiment id."""
+        deleted: dict[str, int] = {}
+        for experiment_id, raw in self._store.retention_tags(RETENTION_TAG).items():
+            days = retention_days(raw)
+            if days is None:
+                log.warning(
+                    "Experiment %s: trace retention %s=%r is not a positive number of days; "
+                    "its traces are kept", experiment_id, RETENTION_TAG, raw,
+                )  # fmt: skip
+                continue
+            cutoff = max(now_ms() - int(days * 86_400_000), 0)
+            total = 0
+            while True:  # one transaction per batch: pruning never holds the database long
+                n = self._store.delete_traces(
+                    experiment_id, max_timestamp_millis=cutoff, max_traces=_PRUNE_BATCH
+                )
+                total += n
+                if n < _PRUNE_BATCH:
+                    break
+            if total:
+                deleted[experiment_id] = total
+        return deleted
+
+    def _maybe_prune(self) -> None:
+        """Starts a background retention pass when the last one is `prune_interval_s` old."""
+        if self.prune_interval_s is None or time.monotonic() < self._next_prune:
+            return
+        with self._prune_lock:
+            if time.monotonic() < self._next_prune:
+                return
+            self._next_prune = time.monotonic() + self.prune_interval_s
+        threading.Thread(
+            target=self._prune_quietly, name="heron-trace-retention", daemon=True
+        ).start()
+
+    def _prune_quietly(self) -> None:
+        try:
+            deleted = self.prune_traces()
+        except Exception:  # a failed pass is retried at the next interval
+            log.exception("Trace retention pass failed")
+            return
+        if deleted:
+            log.info("Trace retention deleted %s", deleted)
 
     # -- assessments -------------------------------------------------------------------------
 

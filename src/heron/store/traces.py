@@ -64,6 +64,11 @@ class TraceStore(Protocol):
         """Raises NotFound when the trace or the tag does not exist."""
         ...
 
+    def retention_tags(self, key: str) -> dict[str, str]:
+        """Experiment id -> the value of its experiment tag `key`, for the experiments that
+        have one (the trace retention setting)."""
+        ...
+
     def delete_traces(
         self,
         experiment_id: str,

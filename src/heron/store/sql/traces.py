@@ -14,7 +14,14 @@ from heron.entities.assessment import Assessment
 from heron.entities.trace import Span, SpanStatusCode, Trace, TraceInfo, TraceState
 from heron.errors import InvalidParameter, NotFound
 from heron.store.sql.database import Database, fetch, insert_for, run, run_many
-from heron.store.sql.tables import experiments, spans, trace_metadata, trace_tags, traces
+from heron.store.sql.tables import (
+    experiment_tags,
+    experiments,
+    spans,
+    trace_metadata,
+    trace_tags,
+    traces,
+)
 from heron.store.sql.traces_rows import (
     ASSESSMENTS_OF,
     IDS,
@@ -236,6 +243,13 @@ class SqlTraceStore:
         return self._db.write(write)
 
     # -- reads -------------------------------------------------------------------------------
+
+    def retention_tags(self, key: str) -> dict[str, str]:
+        query = select(experiment_tags.c.experiment_id, experiment_tags.c.value).where(
+            experiment_tags.c.key == key
+        )
+        with self._db.read() as conn:
+            return {str(row[0]): row[1] for row in conn.execute(query)}
 
     def get_trace_info(self, trace_id: str) -> TraceInfo:
         with self._db.read() as conn:
