@@ -371,3 +371,22 @@ def test_lineage_of_a_plain_uri_version_has_no_links(registry: RegistryService) 
     _version(registry, "m")
     chain = registry.get_model_version_lineage("m", "1")
     assert (chain.logged_model, chain.run, chain.experiment) == (None, None, None)
+
+
+def test_tampered_page_tokens_are_invalid_not_errors(registry: RegistryService) -> None:
+    import base64
+
+    import orjson
+
+    for name in ("a", "b", "c"):
+        registry.create_registered_model(name)
+        _version(registry, name)
+    page = registry.search_model_versions(max_results=1)
+    assert page.next_page_token
+    padded = page.next_page_token + "=" * (-len(page.next_page_token) % 4)
+    fingerprint, values = orjson.loads(base64.urlsafe_b64decode(padded))
+    for swapped in ([str(v) for v in values], [*values[:-1], "x"], values[:-1], None):
+        raw = orjson.dumps([fingerprint, swapped])
+        token = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        with pytest.raises(InvalidParameter, match="page_token"):
+            registry.search_model_versions(max_results=1, page_token=token)

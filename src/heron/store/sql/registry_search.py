@@ -14,7 +14,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    exists,
+    func,
+    not_,
+    or_,
+    select,
+)
 
 from heron.errors import InvalidParameter
 from heron.search import Comparison, OrderKey
@@ -99,7 +110,8 @@ def _keyset(
         repr((what, tuple(query.filter), tuple(query.order_by), query.include_prompts)).encode()
     ).hexdigest()[:16]
     if query.page_token is not None:
-        conditions.append(_after(keys, _decode(query.page_token, fingerprint, len(keys))))
+        kinds = [_kind(column) for column, _ in keys]
+        conditions.append(_after(keys, _decode(query.page_token, fingerprint, kinds)))
     stmt = (
         base.add_columns(*(column.label(f"k{i}") for i, (column, _) in enumerate(keys)))
         .where(*conditions)
@@ -119,7 +131,13 @@ def _after(keys: list[tuple[Any, bool]], values: Sequence[Any]) -> ColumnElement
     return later
 
 
-def _decode(token: str, fingerprint: str, width: int) -> list[Any]:
+def _kind(column: Any) -> type:
+    """The Python type a sort key's values have (a token's values must match it: PostgreSQL
+    refuses to compare an integer column with a string)."""
+    return int if isinstance(column.type, Integer | BigInteger) else str
+
+
+def _decode(token: str, fingerprint: str, kinds: list[type]) -> list[Any]:
     bad = InvalidParameter(
         "Invalid page_token: it is corrupted or was not issued for this search; repeat the "
         "search without page_token and page with the tokens it returns"
@@ -133,9 +151,9 @@ def _decode(token: str, fingerprint: str, width: int) -> list[Any]:
     if not (isinstance(payload, list) and len(payload) == 2 and payload[0] == fingerprint):
         raise bad
     values = payload[1]
-    if not isinstance(values, list) or len(values) != width:
+    if not isinstance(values, list) or len(values) != len(kinds):
         raise bad
-    if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
+    if not all(type(v) is kind for v, kind in zip(values, kinds, strict=True)):
         raise bad
     return values
 
