@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -213,6 +214,7 @@ def main() -> None:
             os.killpg(heron_proc.pid, signal.SIGTERM)
         if mlflow_pid is not None:
             os.killpg(mlflow_pid, signal.SIGTERM)
+        shutil.rmtree(scratch, ignore_errors=True)
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
     summary = {"models": args.models, "versions": len(versions), "searches": results}
