@@ -98,27 +98,36 @@ def any_value(value: Any) -> Json:
 
 
 def from_any_value(value: Any) -> Any:
-    """An OTel AnyValue in proto JSON as a Python JSON value."""
-    if not isinstance(value, Mapping) or not value:
+    """An OTel AnyValue in proto JSON (snake_case or camelCase keys) as a Python JSON value."""
+    if not isinstance(value, dict) or not value:
         return None
     for key, item in value.items():
-        name = _snake(key)
+        name = _NAMES.get(key) or _snake(key)
         if name == "string_value" or name == "bool_value":
             return item
         if name == "int_value":
-            return int(item)
+            return item if type(item) is int else int(item)
         if name == "double_value":
             return float(item)
         if name == "bytes_value":
             return item  # already base64 text in JSON
         if name == "array_value":
-            return [from_any_value(v) for v in (item or {}).get("values", [])]
+            return [from_any_value(v) for v in (item or {}).get("values", ())]
         if name == "kvlist_value":
             return {
                 kv.get("key", ""): from_any_value(kv.get("value"))
-                for kv in (item or {}).get("values", [])
+                for kv in (item or {}).get("values", ())
             }
     return None
+
+
+_KINDS = ("string_value", "bool_value", "int_value", "double_value", "bytes_value",
+          "array_value", "kvlist_value")  # fmt: skip
+# Both spellings looked up at once: a regex per key cost most of reading a trace's spans.
+_NAMES = {
+    **{k: k for k in _KINDS},
+    **{k.split("_")[0] + k.split("_")[1].title(): k for k in _KINDS},
+}
 
 
 def _snake(name: str) -> str:
