@@ -12,11 +12,11 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
-from heron import mlflow_assessment_json as aj
-from heron import mlflow_trace_json as tj
 from heron.entities import Page
 from heron.entities.assessment import Assessment
 from heron.entities.trace import Span, SpanStatusCode, Trace, TraceInfo
+from heron.mlflow_json import assessments as aj
+from heron.mlflow_json import traces as tj
 
 V3 = "/api/3.0/mlflow/traces"
 V2 = "/api/2.0/mlflow/traces"

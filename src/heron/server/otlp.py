@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from heron.entities.trace import TRACE_ID_PREFIX, Span, SpanEvent, SpanStatusCode
 from heron.errors import InvalidParameter
-from heron.mlflow_trace_json import split_attributes
+from heron.mlflow_json.traces import split_attributes
 from heron.server.wire import parse_json_object, read_body
 from heron.services.traces import TraceService
 

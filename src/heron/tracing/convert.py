@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
 from heron.entities.trace import TRACE_ID_PREFIX, Span, SpanEvent, SpanStatusCode
-from heron.mlflow_trace_json import split_attributes
+from heron.mlflow_json.traces import split_attributes
 
 _STATUS = {
     StatusCode.UNSET: SpanStatusCode.UNSET,

@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import Status, StatusCode
 
 from heron.entities.trace import Span
-from heron.mlflow_trace_json import SPAN_INPUTS, SPAN_OUTPUTS, SPAN_TYPE
+from heron.mlflow_json.traces import SPAN_INPUTS, SPAN_OUTPUTS, SPAN_TYPE
 from heron.services.traces import (
     CLIENT_REQUEST_ID_ATTRIBUTE,
     TRACE_METADATA_ATTRIBUTE,

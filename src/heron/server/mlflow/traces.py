@@ -11,10 +11,10 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
-from heron import mlflow_assessment_json as aj
-from heron import mlflow_trace_json as tj
 from heron.entities.trace import TraceInfo
 from heron.errors import InvalidParameter
+from heron.mlflow_json import assessments as aj
+from heron.mlflow_json import traces as tj
 from heron.server.mlflow.logged_models import _route as path_route
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints, Fields, Json, missing

@@ -24,8 +24,8 @@ from heron.entities.trace import (
     TraceState,
 )
 from heron.errors import InvalidParameter
-from heron.mlflow_assessment_json import assessment, parse_assessment
-from heron.proto_json import (
+from heron.mlflow_json.assessments import assessment, parse_assessment
+from heron.mlflow_json.proto import (
     Json,
     duration,
     from_any_value,

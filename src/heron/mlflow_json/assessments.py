@@ -17,7 +17,7 @@ from heron.entities.assessment import (
     AssessmentSourceType,
 )
 from heron.errors import InvalidParameter
-from heron.proto_json import Json, parse_timestamp, string_map, timestamp
+from heron.mlflow_json.proto import Json, parse_timestamp, string_map, timestamp
 
 _PRIMITIVE = (str, int, float, bool)
 
