@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,8 +25,10 @@ T0 = 1_700_000_000_000_000_000  # ns
 
 
 @pytest.fixture
-def traces(stores: Any) -> TraceService:
-    return TraceService(stores.traces, stores.assessments, AllowAll(), max_payload_bytes=200)
+def traces(stores: Any) -> Iterator[TraceService]:
+    service = TraceService(stores.traces, stores.assessments, AllowAll(), max_payload_bytes=200)
+    yield service
+    service.close()  # before the stores close: a retention pass may still hold a connection
 
 
 @pytest.fixture

@@ -64,6 +64,7 @@ def test_ingest_prunes_in_the_background_at_most_once_per_interval(stores: Any) 
     again = _log(service, exp, T0)  # within the interval: no second pass
     time.sleep(0.3)
     assert len(service.get_traces([again])) == 1
+    service.close()
 
 
 def test_cli_prune(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -80,6 +80,7 @@ class LocalBackend:
         return self._traces
 
     def close(self) -> None:
+        self._traces.close()
         self._stores.close()
 
 

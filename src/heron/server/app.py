@@ -66,6 +66,7 @@ def create_app(settings: Settings) -> Starlette:
             yield
         finally:
             dispatcher.close()
+            trace_service.close()
             stores.close()
 
     api = Endpoints(settings.max_request_bytes, inline=stores.database.answers_at_once)

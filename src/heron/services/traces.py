@@ -103,6 +103,7 @@ class TraceService:
         self.prune_interval_s: float | None = prune_interval_s
         self._next_prune = 0.0
         self._prune_lock = threading.Lock()
+        self._pruning: threading.Thread | None = None
 
     def _check(self, action: Action, experiment_id: str) -> None:
         self._authorizer.check(current_identity(), action, "experiment", experiment_id)
@@ -312,9 +313,16 @@ class TraceService:
             if time.monotonic() < self._next_prune:
                 return
             self._next_prune = time.monotonic() + self.prune_interval_s
-        threading.Thread(
-            target=self._prune_quietly, name="heron-trace-retention", daemon=True
-        ).start()
+            self._pruning = threading.Thread(
+                target=self._prune_quietly, name="heron-trace-retention", daemon=True
+            )
+            self._pruning.start()
+
+    def close(self, timeout_s: float = 30.0) -> None:
+        """Waits for a running retention pass, so the stores can close under no one."""
+        pruning = self._pruning
+        if pruning is not None:
+            pruning.join(timeout_s)
 
     def _prune_quietly(self) -> None:
         try:
