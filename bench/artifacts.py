@@ -11,6 +11,9 @@ Starts `heron server` (.venv) and `mlflow server` (../shared/bench/start_mlflow.
 - each project's own SDK: `log_artifact` of the big file and `log_artifacts` of a directory of
   small files (1-8 KiB), each client against its own server.
 
+Every measure starts after `sync`, so none pays for the writeback of the one before (on this
+machine the page cache takes about 1 GB before the disk's own ~300 MiB/s sets the pace).
+
 Prints a table of medians and the ratios, and writes bench-results/artifacts.json.
 """
 
@@ -106,6 +109,7 @@ def start_mlflow(directory: Path) -> tuple[str, int]:
 
 
 def timed(action: Callable[[], object]) -> float:
+    os.sync()  # each measure starts with no dirty pages left by the one before
     start = time.perf_counter()
     action()
     return time.perf_counter() - start
@@ -117,6 +121,7 @@ def curl(*args: str) -> None:
 
 def sdk_seconds(kind: str, url: str, target: Path, what: str) -> float:
     python = HERON_PY if kind == "heron" else MLFLOW_PY
+    os.sync()
     out = subprocess.run(
         [str(python), "-c", SDK_SCRIPT, kind, url, str(target), what],
         check=True, capture_output=True, text=True,
