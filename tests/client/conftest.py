@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import heron
+from heron import HeronClient
 
 
 @pytest.fixture
@@ -22,3 +23,15 @@ def home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     while heron.active_run() is not None:
         heron.end_run()
     heron.set_tracking_uri(None)
+
+
+@pytest.fixture(params=["local", "http"])
+def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HeronClient]:
+    """The same client API in process on a data directory and over HTTP (a live server)."""
+    uri = (
+        str(tmp_path / "data")
+        if request.param == "local"
+        else request.getfixturevalue("live_server")
+    )
+    with HeronClient(uri) as c:
+        yield c

@@ -6,7 +6,6 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,19 +18,6 @@ from heron.entities import FileInfo
 from heron.errors import InvalidParameter, NotFound
 
 BINARY = bytes(range(256)) * 64 + b"\x00\r\n\x1a"
-
-
-@pytest.fixture(
-    params=[pytest.param("local", id="local"), pytest.param("http", id="http")],
-)
-def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HeronClient]:
-    uri = (
-        str(tmp_path / "data")
-        if request.param == "local"
-        else request.getfixturevalue("live_server")
-    )
-    with HeronClient(uri) as c:
-        yield c
 
 
 @pytest.fixture

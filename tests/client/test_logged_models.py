@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 import heron
 from heron import HeronClient
 from heron.entities import LoggedModelInput, LoggedModelOutput, LoggedModelStatus
 from heron.errors import InvalidParameter, NotFound
-
-
-@pytest.fixture(params=["local", "http"])
-def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HeronClient]:
-    """The same client API in process on a data directory and over HTTP."""
-    uri = (
-        str(tmp_path / "data")
-        if request.param == "local"
-        else request.getfixturevalue("live_server")
-    )
-    with HeronClient(uri) as c:
-        yield c
 
 
 def test_lifecycle_tags_params_and_delete(client: HeronClient) -> None:

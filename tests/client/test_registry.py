@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,22 +11,6 @@ import heron
 from heron import HeronClient
 from heron.entities.registry import ModelVersionStage
 from heron.errors import AlreadyExists, InvalidParameter, NotFound
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("local", id="local-sqlite"),
-        pytest.param("http", id="http"),
-    ]
-)
-def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HeronClient]:
-    uri = (
-        str(tmp_path / "data")
-        if request.param == "local"
-        else request.getfixturevalue("live_server")
-    )
-    with HeronClient(uri) as c:
-        yield c
 
 
 def _name() -> str:
