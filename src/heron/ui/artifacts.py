@@ -13,8 +13,9 @@ from typing import Any
 
 import yaml
 
-from heron.errors import InvalidParameter, NotFound
-from heron.store.artifacts import ArtifactRepository, open_artifact_repository, paths
+from heron.errors import NotFound
+from heron.store.artifacts import ArtifactRepository, paths
+from heron.store.artifacts.locations import repository_for
 
 PREVIEW_BYTES = 1 << 20  # text previews show at most the first MiB
 TABLE_ROWS = 500
@@ -91,14 +92,7 @@ class Location:
 
 def location(artifact_uri: str, proxied: ArtifactRepository | None) -> Location:
     """The location of a run's (or a logged model's) artifacts from its artifact URI."""
-    if paths.is_proxied(artifact_uri):
-        if proxied is None:
-            raise InvalidParameter(
-                f"{artifact_uri!r} is served by the artifact proxy, which this server has off"
-            )
-        return Location(proxied, paths.proxied_path(artifact_uri))
-    # Locations outside the proxy were accepted only inside the administrator's roots.
-    return Location(open_artifact_repository(artifact_uri), "")
+    return Location(*repository_for(artifact_uri, proxied))
 
 
 def kind_of(path: str) -> str:

@@ -30,10 +30,10 @@ from heron.server.wire import (
 from heron.services import RunService
 from heron.store.artifacts import (
     ArtifactRepository,
-    open_artifact_repository,
     paths,
     supports_multipart,
 )
+from heron.store.artifacts.locations import repository_for
 
 PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
 UPLOAD_BATCH_BYTES = 1 << 20  # request body handed to the writer thread in pieces this big
@@ -145,7 +145,7 @@ def run_routes(
         if not run_id:
             raise InvalidParameter("Missing value for required parameter 'run_id'")
         root_uri = run_service.get_run(run_id).info.artifact_uri
-        repo, root = _repository_for(root_uri, proxied)
+        repo, root = repository_for(root_uri, proxied)
         base = paths.join(root, f.string("path") or "")
         items, token = _listing(repo, base, f.string("page_token"))
         answer = _files_json(items, root, token)
@@ -153,18 +153,6 @@ def run_routes(
         return answer
 
     return [api.get("/artifacts/list", list_run_artifacts)]
-
-
-def _repository_for(uri: str, proxied: ArtifactRepository | None) -> tuple[ArtifactRepository, str]:
-    """The repository holding `uri` and the path of `uri` inside it."""
-    if paths.is_proxied(uri):
-        if proxied is None:
-            raise InvalidParameter(
-                f"{uri!r} is served by the artifact proxy, which this server has turned off"
-            )
-        return proxied, paths.proxied_path(uri)
-    # Locations outside the proxy were accepted only inside the administrator's roots.
-    return open_artifact_repository(uri), ""
 
 
 def _listing(

@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from heron import mlflow_json
 from heron.errors import BadRequest
-from heron.server.mlflow.artifacts import _file_response, _files_json, _listing, _repository_for
+from heron.server.mlflow.artifacts import _file_response, _files_json, _listing
 from heron.server.wire import (
     Endpoints,
     Fields,
@@ -30,6 +30,7 @@ from heron.server.wire import (
 from heron.server.wire import read_fields as read_request_fields
 from heron.services.logged_models import LoggedModelService
 from heron.store.artifacts import ArtifactRepository, paths
+from heron.store.artifacts.locations import repository_for
 
 # MLflow compat: the proto leaves max_results unset at 50 on the wire (the store's own is 100).
 DEFAULT_WIRE_PAGE = 50
@@ -120,7 +121,7 @@ def routes(
 
     def list_logged_model_artifacts(f: Fields) -> Json:
         root_uri = service.get_logged_model(f.required_string("model_id")).artifact_location
-        repo, root = _repository_for(root_uri, proxied)
+        repo, root = repository_for(root_uri, proxied)
         base = paths.join(root, f.string("artifact_directory_path") or "")
         items, token = _listing(repo, base, f.string("page_token"))
         answer = _files_json(items, root, token)
@@ -153,7 +154,7 @@ def ajax_routes(service: LoggedModelService, proxied: ArtifactRepository | None)
             raise BadRequest('Request must include the "artifact_file_path" query parameter.')
         model_id = request.path_params["model_id"]
         model = await run_in_threadpool(service.get_logged_model, model_id)
-        repo, root = _repository_for(model.artifact_location, proxied)
+        repo, root = repository_for(model.artifact_location, proxied)
         path = paths.join(root, file_path)
         chunks = await run_in_threadpool(repo.read, path)
         return _file_response(path, chunks)
