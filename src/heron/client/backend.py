@@ -25,10 +25,16 @@ from heron.entities import (
 )
 from heron.entities.assessment import Assessment
 from heron.entities.registry import (
+    Catalog,
     ModelLineage,
     ModelVersion,
     ModelVersionEvent,
     RegisteredModel,
+    Schema,
+    Webhook,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookTestResult,
 )
 from heron.entities.trace import Span, Trace, TraceInfo
 
@@ -272,6 +278,12 @@ class Backend(Protocol):
     @property
     def traces(self) -> TraceApi: ...
 
+    @property
+    def namespaces(self) -> NamespaceApi: ...
+
+    @property
+    def webhooks(self) -> WebhookApi: ...
+
     def close(self) -> None: ...
 
 
@@ -365,3 +377,64 @@ class RegistryApi(Protocol):
     ) -> ModelVersionEvent: ...
 
     def get_model_version_lineage(self, name: str, version: str) -> ModelLineage: ...
+
+
+class NamespaceApi(Protocol):
+    """What `heron.services.registry_namespaces.NamespaceService` offers."""
+
+    def create_catalog(self, name: str, comment: str | None = None) -> Catalog: ...
+
+    def get_catalog(self, name: str) -> Catalog: ...
+
+    def list_catalogs(self) -> list[Catalog]: ...
+
+    def delete_catalog(self, name: str) -> None: ...
+
+    def create_schema(self, catalog_name: str, name: str, comment: str | None = None) -> Schema: ...
+
+    def get_schema(self, catalog_name: str, name: str) -> Schema: ...
+
+    def list_schemas(self, catalog_name: str) -> list[Schema]: ...
+
+    def delete_schema(self, catalog_name: str, name: str) -> None: ...
+
+
+class WebhookApi(Protocol):
+    """What `heron.services.registry_webhooks.WebhookService` offers."""
+
+    def create_webhook(
+        self,
+        name: str,
+        url: str,
+        events: Sequence[WebhookEvent],
+        *,
+        description: str | None = None,
+        secret: str | None = None,
+        status: str | None = None,
+    ) -> Webhook: ...
+
+    def get_webhook(self, webhook_id: str) -> Webhook: ...
+
+    def list_webhooks(
+        self, *, max_results: int = 100, page_token: str | None = None
+    ) -> Page[Webhook]: ...
+
+    def update_webhook(
+        self,
+        webhook_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        url: str | None = None,
+        events: Sequence[WebhookEvent] | None = None,
+        secret: str | None = None,
+        status: str | None = None,
+    ) -> Webhook: ...
+
+    def delete_webhook(self, webhook_id: str) -> None: ...
+
+    def test_webhook(
+        self, webhook_id: str, event: WebhookEvent | None = None
+    ) -> WebhookTestResult: ...
+
+    def list_deliveries(self, webhook_id: str) -> list[WebhookDelivery]: ...

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 from heron.client import artifact_formats, artifacts
 from heron.client.backend import Backend
 from heron.client.logged_model_methods import LoggedModelMethods
+from heron.client.namespace_methods import NamespaceMethods
 from heron.client.registry_methods import RegistryMethods
 from heron.client.trace_methods import TraceMethods
 from heron.client.uri import backend_kind, resolve_tracking_uri
+from heron.client.webhook_methods import WebhookMethods
 from heron.clock import now_ms
 from heron.entities import (
     DatasetInput,
@@ -40,7 +42,9 @@ _ARTIFACT_URI_CACHE = 4096
 LOGGED_ARTIFACTS_TAG = "mlflow.loggedArtifacts"
 
 
-class HeronClient(RegistryMethods, LoggedModelMethods, TraceMethods):
+class HeronClient(
+    RegistryMethods, NamespaceMethods, WebhookMethods, LoggedModelMethods, TraceMethods
+):
     """Talks to one tracking backend, chosen by the scheme of the tracking URI.
 
     `http://` and `https://` URIs reach a Heron (or MLflow) server over its REST API.

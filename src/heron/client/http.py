@@ -24,8 +24,10 @@ from heron.client.http_logged_models import (
     model_inputs_json,
     model_outputs_json,
 )
+from heron.client.http_namespaces import HttpNamespaces
 from heron.client.http_registry import HttpRegistry
 from heron.client.http_traces import HttpTraces
+from heron.client.http_webhooks import HttpWebhooks
 from heron.entities import (
     DatasetInput,
     Experiment,
@@ -534,6 +536,8 @@ class HttpBackend:
         self._registry = HttpRegistry(self._transport)
         self._logged_models = HttpLoggedModels(self._transport)
         self._traces = HttpTraces(self._transport)
+        self._namespaces = HttpNamespaces(self._transport)
+        self._webhooks = HttpWebhooks(self._transport)
 
     @property
     def experiments(self) -> HttpExperiments:
@@ -558,6 +562,14 @@ class HttpBackend:
     @property
     def traces(self) -> HttpTraces:
         return self._traces
+
+    @property
+    def namespaces(self) -> HttpNamespaces:
+        return self._namespaces
+
+    @property
+    def webhooks(self) -> HttpWebhooks:
+        return self._webhooks
 
     def close(self) -> None:
         self._transport.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -13,9 +14,13 @@ from heron.errors import TemporarilyUnavailable
 from heron.services import AllowAll, ExperimentService, RunService
 from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
+from heron.services.registry_namespaces import NamespaceService
+from heron.services.registry_webhooks import WebhookDispatcher, WebhookService
 from heron.services.traces import TraceService
 from heron.settings import PROXIED_ARTIFACT_ROOT, Settings
 from heron.store.sql import SqlStores, open_sql_stores
+
+WEBHOOK_HOSTS_ENV = "HERON_WEBHOOK_ALLOWED_HOSTS"
 
 
 class LocalBackend:
@@ -52,6 +57,10 @@ class LocalBackend:
             experiments=self._stores.experiments,
             namespaces=self._stores.namespaces,
         )
+        self._namespaces = NamespaceService(self._stores.namespaces, AllowAll())
+        self._dispatcher = WebhookDispatcher(self._stores.webhooks, webhook_allowed_hosts())
+        self._registry.add_listener(self._dispatcher.publish)
+        self._webhooks = WebhookService(self._stores.webhooks, self._dispatcher, AllowAll())
         self._artifacts = RepositoryArtifacts(_artifacts_destination(uri, database_uri))
         self._traces = TraceService(self._stores.traces, self._stores.assessments, AllowAll())
 
@@ -79,9 +88,25 @@ class LocalBackend:
     def traces(self) -> TraceService:
         return self._traces
 
+    @property
+    def namespaces(self) -> NamespaceService:
+        return self._namespaces
+
+    @property
+    def webhooks(self) -> WebhookService:
+        return self._webhooks
+
     def close(self) -> None:
+        self._dispatcher.close()
         self._traces.close()
         self._stores.close()
+
+
+def webhook_allowed_hosts() -> tuple[str, ...]:
+    """Hosts webhooks may call from this process: `$HERON_WEBHOOK_ALLOWED_HOSTS`, a comma-
+    separated list like the server's `--webhook-allowed-host` flags. None when unset."""
+    listed = os.environ.get(WEBHOOK_HOSTS_ENV, "")
+    return tuple(h.strip() for h in listed.split(",") if h.strip())
 
 
 def _artifacts_destination(uri: str, database_uri: str) -> str:

@@ -167,3 +167,13 @@ class WebhookDelivery:
     success: bool
     status_code: int | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookTestResult:
+    """How a receiver answered one test delivery."""
+
+    success: bool
+    response_status: int | None = None
+    response_body: str | None = None
+    error_message: str | None = None

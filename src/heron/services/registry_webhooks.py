@@ -19,7 +19,7 @@ import urllib.parse
 import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +27,13 @@ import httpx
 
 from heron.clock import now_ms
 from heron.entities import Page
-from heron.entities.registry import Webhook, WebhookDelivery, WebhookEvent, WebhookStatus
+from heron.entities.registry import (
+    Webhook,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookStatus,
+    WebhookTestResult,
+)
 from heron.errors import InvalidParameter
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, current_identity
@@ -50,14 +56,6 @@ MAX_SECRET = 1000
 MAX_LIST = 1000
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _BODY_PREVIEW = 1000
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WebhookTestResult:
-    success: bool
-    response_status: int | None = None
-    response_body: str | None = None
-    error_message: str | None = None
 
 
 def check_url(url: object, allowed_hosts: Sequence[str]) -> str:

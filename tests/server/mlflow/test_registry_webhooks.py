@@ -3,20 +3,15 @@ receiver, retries, the delivery log, and the host allow-list."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from tests.webhook_receiver import Receiver, receiving, signature_ok
 
 from heron.settings import Settings
 
@@ -24,46 +19,10 @@ API = "/api/2.0/mlflow"
 HERON = "/api/2.0/heron"
 
 
-@dataclass
-class Receiver:
-    """A local HTTP server that records each POST; `statuses` are answered in turn."""
-
-    url: str
-    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    statuses: list[int] = field(default_factory=list)
-
-    def wait_for(self, count: int, timeout_s: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while len(self.requests) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(self.requests) >= count, self.requests
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    state = Receiver(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.requests.append((dict(self.headers), body))
-            status = state.statuses.pop(0) if state.statuses else 200
-            self.send_response(status)
-            if status == 302:
-                self.send_header("Location", "http://169.254.169.254/latest/meta-data")
-            self.end_headers()
-            self.wfile.write(b"received")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with receiving() as state:
+        yield state
 
 
 @pytest.fixture
@@ -107,9 +66,7 @@ def test_signed_delivery_on_model_version_created(http: httpx.Client, receiver: 
     payload = json.loads(body)
     assert (payload["entity"], payload["action"]) == ("model_version", "created")
     assert (payload["data"]["name"], payload["data"]["version"]) == ("fraud", "1")
-    signed = f"{headers['X-MLflow-Delivery-Id']}.{headers['X-MLflow-Timestamp']}.{body.decode()}"
-    digest = hmac.new(b"s3cret", signed.encode(), hashlib.sha256).digest()
-    assert headers["X-MLflow-Signature"] == "v1," + base64.b64encode(digest).decode()
+    assert signature_ok("s3cret", headers, body)
     time.sleep(0.2)
     log = _deliveries(http, webhook_id)
     assert [(d["success"], d["status_code"]) for d in log] == [(True, 200)]
