@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from heron.client.backend import ArtifactApi
 from heron.entities import FileInfo
@@ -60,6 +61,9 @@ class RepositoryArtifacts:
     def put(self, artifact_uri: str, path: str, content: BinaryIO | Iterable[bytes]) -> None:
         repository, _, full = self._locate(artifact_uri, path)
         repository.write(full, chunks_of(content))
+
+    def put_many(self, artifact_uri: str, files: Sequence[tuple[Path, str]]) -> None:
+        put_each(self, artifact_uri, files)
 
     def list(self, artifact_uri: str, path: str = "") -> list[FileInfo]:
         repository, base, full = self._locate(artifact_uri, path)
@@ -147,16 +151,45 @@ def upload_tree(
     root = Path(local_dir)
     if not root.is_dir():
         raise InvalidParameter(f"{str(local_dir)!r} is not a directory")
-    jobs: list[tuple[Path, str]] = []
-    for directory, _, files in os.walk(root):
+    files: list[tuple[Path, str]] = []
+    for directory, _, names in os.walk(root):
         relative = Path(directory).relative_to(root).as_posix()
         prefix = paths.join(artifact_path, "" if relative == "." else relative)
-        jobs.extend(
+        files.extend(
             (Path(directory) / name, f"{prefix}/{name}" if prefix else name)
-            for name in sorted(files)
+            for name in sorted(names)
         )
-    _in_parallel(upload_file, [(api, artifact_uri, local, path) for local, path in jobs])
-    return len(jobs)
+    api.put_many(artifact_uri, files)
+    return len(files)
+
+
+def put_each(api: ArtifactApi, artifact_uri: str, files: Sequence[tuple[Path, str]]) -> None:
+    """Each (local file, artifact path) in a call of its own, several at once."""
+    in_parallel([functools.partial(upload_file, api, artifact_uri, *file) for file in files])
+
+
+def batches(
+    files: Sequence[tuple[Path, str]], file_bytes: int, body_bytes: int
+) -> tuple[list[list[tuple[Path, str]]], list[tuple[Path, str]]]:
+    """(groups of the files up to `file_bytes` each, holding up to about `body_bytes` a group;
+    the bigger files)."""
+    groups: list[list[tuple[Path, str]]] = []
+    big: list[tuple[Path, str]] = []
+    group: list[tuple[Path, str]] = []
+    group_bytes = 0
+    for file in files:
+        size = file[0].stat().st_size
+        if size > file_bytes:
+            big.append(file)
+            continue
+        if group and group_bytes + size > body_bytes:
+            groups.append(group)
+            group, group_bytes = [], 0
+        group.append(file)
+        group_bytes += size
+    if group:
+        groups.append(group)
+    return groups, big
 
 
 # Downloads
@@ -199,20 +232,22 @@ def download(
         else:
             files.append(child)
     # ...then the files, several at once.
-    _in_parallel(_download_file, [(api, artifact_uri, f, destination / f) for f in files])
+    in_parallel(
+        [functools.partial(_download_file, api, artifact_uri, f, destination / f) for f in files]
+    )
     return str(local)
 
 
-def _in_parallel(function: Callable[..., None], jobs: list[tuple[Any, ...]]) -> None:
-    """`function(*job)` for every job, on up to TRANSFER_THREADS threads; raises the first error."""
-    if len(jobs) <= 1:
-        for job in jobs:
-            function(*job)
+def in_parallel(calls: Sequence[Callable[[], None]]) -> None:
+    """Every call, on up to TRANSFER_THREADS threads; raises the first error."""
+    if len(calls) <= 1:
+        for call in calls:
+            call()
         return
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(min(TRANSFER_THREADS, len(jobs))) as pool:
-        futures = [pool.submit(function, *job) for job in jobs]
+    with ThreadPoolExecutor(min(TRANSFER_THREADS, len(calls))) as pool:
+        futures = [pool.submit(call) for call in calls]
         for future in futures:
             future.result()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from heron.entities import (
@@ -199,6 +200,10 @@ class ArtifactApi(Protocol):
 
     def put(self, artifact_uri: str, path: str, content: BinaryIO | Iterable[bytes]) -> None:
         """Stores a file read from `content` (streamed, never read whole into memory)."""
+        ...
+
+    def put_many(self, artifact_uri: str, files: Sequence[tuple[Path, str]]) -> None:
+        """Stores many local files, each (local file, path), several at once."""
         ...
 
     def list(self, artifact_uri: str, path: str = "") -> list[FileInfo]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import mimetypes
@@ -11,6 +12,7 @@ import posixpath
 import time
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import httpx
@@ -44,11 +46,12 @@ from heron.entities import (
     RunTag,
     ViewType,
 )
-from heron.errors import TemporarilyUnavailable, error_for_code
-from heron.store.artifacts import paths
+from heron.errors import HeronError, TemporarilyUnavailable, error_for_code
+from heron.store.artifacts import batch, paths
 
 API = "/api/2.0/mlflow"
 ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
+BATCH_API = "/api/2.0/heron/artifacts/batch"  # heron.server.mlflow.artifacts.BATCH_PREFIXES
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _MAX_ATTEMPTS = 3
 _HASH_CHUNK = 1 << 20
@@ -459,6 +462,7 @@ class HttpArtifacts:
         self._direct = RepositoryArtifacts(None)
         self.multipart_min_bytes = multipart.MIN_FILE_BYTES
         self.part_bytes = multipart.PART_BYTES
+        self._batches = True  # until the server shows it has no batch upload
 
     def put(self, artifact_uri: str, path: str, content: BinaryIO | Iterable[bytes]) -> None:
         """Big files go up in parts straight to the storage when the server's store takes
@@ -476,6 +480,39 @@ class HttpArtifacts:
                 return None
         self._t.upload(_artifact_url(artifact_uri, path), content)
         return None
+
+    def put_many(self, artifact_uri: str, files: Sequence[tuple[Path, str]]) -> None:
+        """Small files go up in batches (Heron's batch upload, heron.store.artifacts.batch),
+        the others one PUT each, several at once. A server with no batch upload (MLflow's)
+        gets one PUT a file."""
+        from heron.client import artifacts
+
+        if not paths.is_proxied(artifact_uri):
+            return self._direct.put_many(artifact_uri, files)
+        groups, big = artifacts.batches(files, batch.FILE_BYTES, batch.BODY_BYTES)
+        calls = [functools.partial(self._put_batch, artifact_uri, group) for group in groups]
+        calls += [functools.partial(artifacts.upload_file, self, artifact_uri, *f) for f in big]
+        artifacts.in_parallel(calls)
+        return None
+
+    def _put_batch(self, artifact_uri: str, files: Sequence[tuple[Path, str]]) -> None:
+        from heron.client import artifacts
+
+        if self._batches:
+            body = bytearray()
+            for local, path in files:
+                content = local.read_bytes()
+                body += batch.record_header(path, content)
+                body += content
+            base = paths.proxied_path(artifact_uri)
+            try:
+                self._t.upload(f"{BATCH_API}/{urllib.parse.quote(base, safe='/')}", io.BytesIO(body))
+                return
+            except HeronError as exc:
+                if exc.code != "ENDPOINT_NOT_FOUND":
+                    raise
+                self._batches = False
+        artifacts.put_each(self, artifact_uri, files)
 
     def list(self, artifact_uri: str, path: str = "") -> list[FileInfo]:
         if not paths.is_proxied(artifact_uri):

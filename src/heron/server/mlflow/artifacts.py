@@ -1,4 +1,5 @@
-"""MLflow's artifact proxy (/api/2.0/mlflow-artifacts/artifacts...) and run artifact listing."""
+"""MLflow's artifact proxy (/api/2.0/mlflow-artifacts/artifacts...), Heron's batch upload beside
+it, and run artifact listing."""
 
 from __future__ import annotations
 
@@ -30,12 +31,15 @@ from heron.server.wire import (
 from heron.services import RunService
 from heron.store.artifacts import (
     ArtifactRepository,
+    batch,
     paths,
     supports_multipart,
 )
 from heron.store.artifacts.locations import repository_for
 
 PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
+# Heron's own: many small files in one PUT (the body format is heron.store.artifacts.batch).
+BATCH_PREFIXES = ("/api/2.0/heron/artifacts/batch", "/ajax-api/2.0/heron/artifacts/batch")
 UPLOAD_BATCH_BYTES = 1 << 20  # request body handed to the writer thread in pieces this big
 _PAGE = 1000
 # MLflow compat: the client falls back to a plain PUT when the message starts with this.
@@ -52,7 +56,11 @@ def proxy_routes(repository: ArtifactRepository | None) -> list[BaseRoute]:
             Route("/artifacts/{path:path}", _disabled, methods=["GET", "PUT", "DELETE"]),
             Route("/mpu/{action}/{path:path}", _disabled, methods=["POST"]),
         ]
-        return under_prefixes(PROXY_PREFIXES, endpoints)
+        batches = [Route("/{path:path}", _disabled, methods=["PUT"])]
+        return [
+            *under_prefixes(PROXY_PREFIXES, endpoints),
+            *under_prefixes(BATCH_PREFIXES, batches),
+        ]
     repo = repository
 
     async def list_artifacts(request: Request) -> Response:
@@ -68,37 +76,47 @@ def proxy_routes(repository: ArtifactRepository | None) -> list[BaseRoute]:
 
     async def upload_artifact(request: Request) -> Response:
         path = paths.clean(request.path_params["path"])
-        length = _content_length(request)
-        body: Iterator[bytes]
         try:
-            if length is not None and length <= UPLOAD_BATCH_BYTES:
-                # A small file is read here at once: one hand-off to the writer, not one a piece.
-                body = iter((await request.body(),))
-            else:
-                body = _pulled_chunks(_body_puller(request), anyio.lowlevel.current_token())
-            chunks = integrity.verified(
-                body, length=length, digests=integrity.expected_digests(request.headers)
-            )
-            await run_in_threadpool(repo.write, path, chunks)
+            await run_in_threadpool(repo.write, path, await _checked_body(request))
         except ClientDisconnect:
             return Response(status_code=400)  # nobody reads it: the client is gone
         # MLflow compat: the upload answers 200 with an empty JSON object.
         return json_response({})
 
+    async def upload_batch(request: Request) -> Response:
+        base = paths.clean(request.path_params["path"])
+        try:
+            count = await run_in_threadpool(_write_batch, repo, base, await _checked_body(request))
+        except ClientDisconnect:
+            return Response(status_code=400)
+        return json_response({"files": count})
+
     async def delete_artifact(request: Request) -> Response:
         await run_in_threadpool(repo.delete, request.path_params["path"])
         return json_response({})
 
-    return under_prefixes(
-        PROXY_PREFIXES,
-        [
-            Route("/mpu/{action}/{path:path}", _multipart_endpoint(repo), methods=["POST"]),
-            Route("/artifacts", list_artifacts, methods=["GET"]),
-            Route("/artifacts/{path:path}", download_artifact, methods=["GET"]),
-            Route("/artifacts/{path:path}", upload_artifact, methods=["PUT"]),
-            Route("/artifacts/{path:path}", delete_artifact, methods=["DELETE"]),
-        ],
-    )
+    return [
+        *under_prefixes(
+            PROXY_PREFIXES,
+            [
+                Route("/mpu/{action}/{path:path}", _multipart_endpoint(repo), methods=["POST"]),
+                Route("/artifacts", list_artifacts, methods=["GET"]),
+                Route("/artifacts/{path:path}", download_artifact, methods=["GET"]),
+                Route("/artifacts/{path:path}", upload_artifact, methods=["PUT"]),
+                Route("/artifacts/{path:path}", delete_artifact, methods=["DELETE"]),
+            ],
+        ),
+        *under_prefixes(BATCH_PREFIXES, [Route("/{path:path}", upload_batch, methods=["PUT"])]),
+    ]
+
+
+def _write_batch(repo: ArtifactRepository, base: str, body: Iterator[bytes]) -> int:
+    """Writes each file of a batch body (heron.store.artifacts.batch) under `base`."""
+    count = 0
+    for path, content in batch.records(body):
+        repo.write(paths.join(base, paths.clean(path)), content)
+        count += 1
+    return count
 
 
 def _multipart_endpoint(repo: ArtifactRepository) -> Callable[[Request], Awaitable[Response]]:
@@ -196,6 +214,21 @@ def _file_response(path: str, chunks: Iterator[bytes]) -> Response:
         disposition = f"attachment; filename*=utf-8''{quoted}"
     headers = {"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"}
     return StreamingResponse(iterate_in_threadpool(chunks), media_type=media_type, headers=headers)
+
+
+async def _checked_body(request: Request) -> Iterator[bytes]:
+    """The request's body for a writer thread, checked against its Content-Length and digest
+    headers as it streams (integrity.verified)."""
+    length = _content_length(request)
+    body: Iterator[bytes]
+    if length is not None and length <= UPLOAD_BATCH_BYTES:
+        # A small body is read here at once: one hand-off to the writer, not one a piece.
+        body = iter((await request.body(),))
+    else:
+        body = _pulled_chunks(_body_puller(request), anyio.lowlevel.current_token())
+    return integrity.verified(
+        body, length=length, digests=integrity.expected_digests(request.headers)
+    )
 
 
 def _body_puller(request: Request) -> Callable[[], Coroutine[Any, Any, bytes]]:
