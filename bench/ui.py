@@ -60,7 +60,7 @@ def fill(directory: Path, runs: int, history: int) -> tuple[str, str]:
         long_run = ids[-1]
         points = [
             {"run_uuid": long_run, "key": "curve", "step": s, "timestamp": now + s,
-             "value": 1.0 / (1 + s / 1000), "is_nan": False}
+             "value": 1.0 / (1 + s / 1000), "is_nan": False, "experiment_id": int(experiment_id)}
             for s in range(history)
         ]  # fmt: skip
         stores.database.write(lambda conn: run_many(conn, tables.metrics.insert(), points))
@@ -94,7 +94,7 @@ def _insert(conn: Any, experiment_id: str, now: int, chunk: list[tuple[int, str]
     ])  # fmt: skip
     rows = [
         {"run_uuid": rid, "key": key, "step": 0, "timestamp": now + i * 1000, "value": value,
-         "is_nan": False}
+         "is_nan": False, "experiment_id": int(experiment_id)}
         for i, rid in chunk
         for key, value in (("acc", (i * 7919 % 100_003) / 100_003), ("loss", 1 / (1 + i)))
     ]  # fmt: skip

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from heron.store.sql import migrate, tables
 from heron.store.sql.database import Database
@@ -35,3 +35,58 @@ def test_migrated_database_has_every_table_and_column(database_uri: str) -> None
 def test_migration_files_are_all_in_the_package() -> None:
     versions = sorted(p.name for p in (Path(migrate.MIGRATIONS) / "versions").glob("*.py"))
     assert versions[-1].startswith(migrate.HEAD_REVISION)
+
+
+def test_upgrade_to_0004_gives_existing_latest_metrics_their_experiment(
+    database_uri: str, tmp_path: Path
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from heron.search import parse_run_filter, parse_run_order_by
+    from heron.store.runs import RunQuery
+    from heron.store.sql import open_sql_stores
+
+    database = Database(database_uri)
+    config = Config()
+    config.set_main_option("script_location", str(migrate.MIGRATIONS))
+    try:
+        with database.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0003")
+            conn.execute(
+                text(
+                    "INSERT INTO experiments (experiment_id, name, artifact_location, "
+                    "lifecycle_stage, creation_time, last_update_time) "
+                    "VALUES (7, 'old', '/a', 'active', 0, 0)"
+                )
+            )
+            for i, value in enumerate([0.2, 0.9, 0.5]):
+                conn.execute(
+                    text(
+                        "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, "
+                        "start_time, artifact_uri, lifecycle_stage) "
+                        f"VALUES ('r{i}', 7, 'run{i}', 'u', 'FINISHED', {i}, '/a', 'active')"
+                    )
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, "
+                        f"is_nan) VALUES ('r{i}', 'acc', 0, 0, {value}, false)"
+                    )
+                )
+    finally:
+        database.dispose()
+
+    stores = open_sql_stores(database_uri, default_artifact_root=str(tmp_path))  # upgrades
+    try:
+        by_acc = stores.runs.search_runs(
+            RunQuery(experiment_ids=["7"], order_by=parse_run_order_by(["metrics.acc DESC"]))
+        )
+        assert [r.info.run_id for r in by_acc.items] == ["r1", "r2", "r0"]
+        passing = stores.runs.search_runs(
+            RunQuery(experiment_ids=["7"], filter=parse_run_filter("metrics.acc > 0.4"))
+        )
+        assert [r.info.run_id for r in passing.items] == ["r2", "r1"]
+    finally:
+        stores.close()

@@ -82,7 +82,7 @@ HAND_RUNS = [
         "r3", 1, "gamma", 3000, 3500, status="FAILED", metrics={"loss": 0.3}, tags={"my key": "x_y"}
     ),
     FakeRun("r4", 1, "delta", 4000, 4100, lifecycle_stage="deleted", metrics={"acc": 0.95}),
-    FakeRun("r5", 3, "omega", 500, 600),
+    FakeRun("r5", 3, "omega", 500, 600, metrics={"acc": 0.99}),
 ]
 
 
@@ -174,6 +174,7 @@ def _insert_run(conn: Any, run: FakeRun) -> None:
                 timestamp=0,
                 value=0.0 if nan else value,
                 is_nan=nan,
+                experiment_id=run.experiment_id,
             )
         )
     for table, values in ((tables.params, run.params), (tables.tags, run.tags)):
@@ -258,7 +259,7 @@ def _page(
     engine: Engine, statement: SearchStatement, max_results: int, pk: str = "run_uuid"
 ) -> tuple[list[Any], str | None]:
     with engine.connect() as conn:
-        rows = conn.execute(statement.select).all()
+        rows = statement.rows(conn, max_results)
     token = statement.next_token(rows[max_results - 1]) if len(rows) > max_results else None
     return [getattr(row, pk) for row in rows[:max_results]], token
 
@@ -346,6 +347,17 @@ def test_run_search_is_limited_to_the_given_experiments(engine: Engine) -> None:
         "alpha",
         "omega",
     }
+    # Another experiment's runs with the same metric never show up in a metric sort or filter.
+    assert _run_names(engine, "metrics.acc > 0.95") == []
+    assert _run_names(engine, order_by=["metrics.acc DESC"]) == ["alpha", "beta", "gamma"]
+    both = ("1", "3")
+    assert _run_names(engine, "metrics.acc > 0.95", experiment_ids=both) == ["omega"]
+    assert _run_names(engine, order_by=["metrics.acc DESC"], experiment_ids=both) == [
+        "omega",
+        "alpha",
+        "beta",
+        "gamma",
+    ]
 
 
 RUN_ORDER_CASES = [
@@ -379,7 +391,7 @@ def test_run_order_puts_missing_values_last(
 def test_run_search_selects_labelled_sort_keys(engine: Engine) -> None:
     query = RunQuery(experiment_ids=["1"], order_by=parse_run_order_by(["metrics.loss"]))
     with engine.connect() as conn:
-        rows = conn.execute(run_search(query).select).all()
+        rows = run_search(query).rows(conn, query.max_results)
     assert [(row.name, row.sk0, row.sk1) for row in rows] == [
         ("gamma", 0.3, 3000),
         ("beta", None, 2000),

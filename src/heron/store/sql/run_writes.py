@@ -98,11 +98,16 @@ def upsert_tags(conn: Connection, run_id: str, new: Sequence[RunTag]) -> None:
         run(conn, _RENAME_RUN, {"run_id": run_id, "name": latest[RUN_NAME_TAG]})
 
 
-def insert_metrics(conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
+def insert_metrics(
+    conn: Connection, run_id: str, experiment_id: int, points: Sequence[Metric]
+) -> None:
+    """Adds points to the history; the newest point of each key becomes its latest value
+    (kept with the run's experiment, which the metric search index starts with)."""
     rows: list[dict[str, Any]] = [
         # NaN is the one value not equal to itself; it is stored as is_nan with value 0.
         {"run_uuid": run_id, "key": key, "step": step, "timestamp": timestamp,
-         "value": value if value == value else 0.0, "is_nan": value != value}
+         "value": value if value == value else 0.0, "is_nan": value != value,
+         "experiment_id": experiment_id}
         for key, value, timestamp, step in _columns(points)
     ]  # fmt: skip
     statements = hot_statements(conn.dialect.name)

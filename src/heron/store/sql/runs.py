@@ -169,13 +169,13 @@ class SqlRunStore:
         model_metrics: Sequence[LoggedModelMetric] = (),
     ) -> None:
         def log(conn: Connection) -> None:
-            run_writes.require_active(conn, run_id)
+            experiment_id = run_writes.require_active(conn, run_id)
             if params:
                 run_writes.insert_params(conn, run_id, params)
             if tags:
                 run_writes.upsert_tags(conn, run_id, tags)
             if metrics:
-                run_writes.insert_metrics(conn, run_id, metrics)
+                run_writes.insert_metrics(conn, run_id, experiment_id, metrics)
             if model_metrics:
                 logged_models.insert_model_metrics(conn, run_id, model_metrics)
 
@@ -311,7 +311,7 @@ class SqlRunStore:
     def search_runs(self, query: RunQuery) -> Page[Run]:
         statement = search_sql.run_search(query)
         with self._db.read() as conn:
-            rows = conn.execute(statement.select).all()
+            rows = statement.rows(conn, query.max_results)
             page_rows = rows[: query.max_results]
             found = run_reads.load_runs(conn, page_rows)
         token = None

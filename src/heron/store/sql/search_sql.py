@@ -1,10 +1,18 @@
 """Run and experiment searches compiled to SQLAlchemy Core, paged by opaque keyset tokens.
 
-Filters become correlated EXISTS subqueries (the (run_uuid, key) primary keys serve them); order
-keys on metrics, params and tags become LEFT OUTER JOINs, one alias per key. A row missing an
-order key (or whose latest metric value is NaN) sorts last in both directions. The primary key
-ends every ORDER BY, so the order is total and a page token can name the exact row a page ended
-on: the next page starts strictly after it, whatever ties there are on the other keys.
+Filters on params, tags and datasets become correlated EXISTS subqueries (the (run_uuid, key)
+primary keys serve them); a metric filter becomes `run_uuid IN (the runs of these experiments
+whose latest value passes)`, read from the (experiment_id, key, is_nan, value) index of
+latest_metrics. Order keys on params, tags and later metrics become LEFT OUTER JOINs, one alias
+per key. A row missing an order key (or whose latest metric value is NaN) sorts last in both
+directions. The primary key ends every ORDER BY, so the order is total and a page token can
+name the exact row a page ended on: the next page starts strictly after it, whatever ties there
+are on the other keys.
+
+When the first order key is a metric, the search is two statements run one after the other:
+the runs with a value for it, joined in the order of that index (so a page reads about as many
+index entries as it shows, even with 100,000 runs in the experiment), then, only when those run
+out, the runs without one. A single LEFT JOIN would have to read and sort every run first.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     FromClause,
     Row,
     Select,
@@ -31,6 +40,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.sql.elements import Null
 
 from heron.entities import ViewType
 from heron.errors import InvalidParameter
@@ -78,12 +88,22 @@ class SearchStatement:
 
     `select` returns every column of the searched table plus the sort keys labelled sk0..skN,
     at most max_results + 1 rows: when more than max_results come back, the page is full and
-    `next_token(rows[max_results - 1])` is the token of the page after it."""
+    `next_token(rows[max_results - 1])` is the token of the page after it. `then`, when set,
+    returns the rows that sort after every row of `select` (runs without the leading metric):
+    `rows` runs it only when `select` did not fill the page."""
 
     select: Select[Any]
     sort_keys: int
     primary_key: str
     fingerprint: str
+    then: Select[Any] | None = None
+
+    def rows(self, conn: Connection, max_results: int) -> list[Row[Any]]:
+        """The page's rows (at most max_results + 1), from `select` and then `then`."""
+        rows = list(conn.execute(self.select).all())
+        if self.then is not None and len(rows) <= max_results:
+            rows += conn.execute(self.then).all()[: max_results + 1 - len(rows)]
+        return rows
 
     def next_token(self, row: Row[Any]) -> str:
         """The opaque token of the page that starts after `row` (a row of `select`)."""
@@ -104,23 +124,69 @@ def run_search(query: RunQuery) -> SearchStatement:
         InvalidParameter: a bad experiment id, filter value or page token.
     """
     runs = t.runs
-    source: FromClause = runs
-    keys: list[_SortKey] = []
-    for order in _dedupe(query.order_by or (OrderKey("attribute", "start_time", False),)):
-        source, key = _run_sort_key(source, order)
-        keys.append(key)
-    on_start = any(o.entity == "attribute" and o.key == "start_time" for o in query.order_by)
-    if query.order_by and not on_start:  # MLflow compat: start_time DESC, then run_uuid
-        keys.append(_SortKey(runs.c.start_time, False, False, True))
+    ids = _experiment_ids(query.experiment_ids)
+    orders = _dedupe(query.order_by or (OrderKey("attribute", "start_time", False),))
+    on_start = any(o.entity == "attribute" and o.key == "start_time" for o in orders)
+    if not on_start:  # MLflow compat: start_time DESC, then run_uuid
+        orders.append(OrderKey("attribute", "start_time", False))
     conditions = [
-        runs.c.experiment_id.in_(_experiment_ids(query.experiment_ids)),
+        runs.c.experiment_id.in_(ids),
         runs.c.lifecycle_stage.in_(_stages(query.view_type)),
-        *(_run_condition(c) for c in query.filter),
+        *(_run_condition(c, ids) for c in query.filter),
     ]
     fingerprint = _fingerprint(
         "runs", sorted(query.experiment_ids), query.filter, query.order_by, query.view_type
     )
+    if orders[0].entity == "metric":
+        return _metric_first(query, ids, orders, conditions, fingerprint)
+    source, keys = _run_sort_keys(runs, orders)
     return _statement(runs, source, runs.c.run_uuid, str, keys, conditions, fingerprint, query)
+
+
+def _metric_first(
+    query: RunQuery,
+    ids: list[int],
+    orders: list[OrderKey],
+    conditions: list[ColumnElement[bool]],
+    fingerprint: str,
+) -> SearchStatement:
+    """Runs with a value for the leading metric, in the index's order, then the others."""
+    runs, pk = t.runs, t.runs.c.run_uuid
+    lead, rest = orders[0], orders[1:]
+    lm = t.latest_metrics.alias()
+    has_value = and_(
+        lm.c.run_uuid == pk,
+        lm.c.experiment_id.in_(ids),
+        lm.c.key == lead.key,
+        lm.c.is_nan == false(),
+    )
+    valued_source, valued_rest = _run_sort_keys(runs.join(lm, has_value), rest)
+    valued = [_SortKey(lm.c.value, lead.ascending, False, True), *valued_rest]
+    plain_source, plain_rest = _run_sort_keys(runs, rest)
+    missing = [_SortKey(null(), lead.ascending, True, True), *plain_rest]
+    without = [*conditions, pk.not_in(_metric_runs(ids, lead.key))]
+    limit = query.max_results + 1
+    if query.page_token is None:
+        first = _select(runs, valued_source, pk, valued, conditions, limit)
+        then = _select(runs, plain_source, pk, missing, without, limit)
+        return SearchStatement(first, len(valued), "run_uuid", fingerprint, then)
+    values, last_id = _decode_token(query.page_token, fingerprint, missing, str)
+    if values[0] is None:  # the last page ended among the runs without the metric
+        after = _after(plain_rest, values[1:], pk, last_id)
+        only = _select(runs, plain_source, pk, missing, [*without, *after], limit)
+        return SearchStatement(only, len(missing), "run_uuid", fingerprint)
+    after = _after(valued, values, pk, last_id)
+    first = _select(runs, valued_source, pk, valued, [*conditions, *after], limit)
+    then = _select(runs, plain_source, pk, missing, without, limit)
+    return SearchStatement(first, len(valued), "run_uuid", fingerprint, then)
+
+
+def _metric_runs(ids: list[int], key: str, *passing: ColumnElement[bool]) -> Select[Any]:
+    """The runs of these experiments with a (non-NaN) latest value of `key` that passes."""
+    lm = t.latest_metrics
+    return select(lm.c.run_uuid).where(
+        lm.c.experiment_id.in_(ids), lm.c.key == key, lm.c.is_nan == false(), *passing
+    )
 
 
 def experiment_search(query: ExperimentQuery) -> SearchStatement:
@@ -157,19 +223,32 @@ def _statement(
 ) -> SearchStatement:
     if query.page_token is not None:
         values, last_id = _decode_token(query.page_token, fingerprint, keys, pk_type)
-        conditions.append(_after(keys, values, pk, last_id))
+        conditions = [*conditions, *_after(keys, values, pk, last_id)]
+    stmt = _select(table, source, pk, keys, conditions, query.max_results + 1)
+    return SearchStatement(stmt, len(keys), pk.key or "", fingerprint)
+
+
+def _select(
+    table: Table,
+    source: FromClause,
+    pk: ColumnElement[Any],
+    keys: list[_SortKey],
+    conditions: list[ColumnElement[bool]],
+    limit: int,
+) -> Select[Any]:
     order_by = []
     for key in keys:
+        if isinstance(key.expr, Null):  # the same for every row (PostgreSQL refuses it)
+            continue
         term = key.expr.asc() if key.ascending else key.expr.desc()
         order_by.append(term.nulls_last() if key.nullable else term)
-    stmt = (
+    return (
         select(table, *(key.expr.label(f"sk{i}") for i, key in enumerate(keys)))
         .select_from(source)
         .where(*conditions)
         .order_by(*order_by, pk.asc())
-        .limit(query.max_results + 1)
+        .limit(limit)
     )
-    return SearchStatement(stmt, len(keys), pk.key or "", fingerprint)
 
 
 def _dedupe(order_by: Sequence[OrderKey]) -> list[OrderKey]:
@@ -181,6 +260,16 @@ def _dedupe(order_by: Sequence[OrderKey]) -> list[OrderKey]:
             seen.add((order.entity, order.key))
             out.append(order)
     return out
+
+
+def _run_sort_keys(
+    source: FromClause, orders: Sequence[OrderKey]
+) -> tuple[FromClause, list[_SortKey]]:
+    keys = []
+    for order in orders:
+        source, key = _run_sort_key(source, order)
+        keys.append(key)
+    return source, keys
 
 
 def _run_sort_key(source: FromClause, order: OrderKey) -> tuple[FromClause, _SortKey]:
@@ -204,7 +293,7 @@ def _run_sort_key(source: FromClause, order: OrderKey) -> tuple[FromClause, _Sor
     return joined, _SortKey(alias.c.value, order.ascending, True, False)
 
 
-def _run_condition(c: Comparison) -> ColumnElement[bool]:
+def _run_condition(c: Comparison, ids: list[int]) -> ColumnElement[bool]:
     runs = t.runs
     if c.entity == "attribute":
         name = _RUN_COLUMNS.get(c.key)
@@ -213,12 +302,8 @@ def _run_condition(c: Comparison) -> ColumnElement[bool]:
         numeric = name in ("start_time", "end_time")
         return _compare(runs.c[name], c, int if numeric else str)
     if c.entity == "metric":
-        lm = t.latest_metrics
-        return exists().where(
-            lm.c.run_uuid == runs.c.run_uuid,
-            lm.c.key == c.key,
-            lm.c.is_nan == false(),
-            _compare(lm.c.value, c, float),
+        return runs.c.run_uuid.in_(
+            _metric_runs(ids, c.key, _compare(t.latest_metrics.c.value, c, float))
         )
     if c.entity in ("param", "tag"):
         table = t.params if c.entity == "param" else t.tags
@@ -346,11 +431,13 @@ def _fingerprint(*parts: object) -> str:
 
 def _after(
     keys: list[_SortKey], values: list[Any], pk: ColumnElement[Any], last_id: Any
-) -> ColumnElement[bool]:
+) -> list[ColumnElement[bool]]:
     """Rows strictly after the token's row in ORDER BY (keys..., pk).
 
     Each key is compared as the pair (key IS NULL, key): nulls after every value, all nulls
-    equal. Built from the last key outwards as `after_i OR (equal_i AND <rest>)`."""
+    equal. Built from the last key outwards as `after_i OR (equal_i AND <rest>)`. When the
+    first key is never null, a plain bound on it comes too: the same rows, but one an index
+    can seek to, so a deep page does not read every row before it."""
     rest: ColumnElement[bool] = pk > last_id
     for key, value in zip(reversed(keys), reversed(values), strict=True):
         if value is None:  # nothing sorts after a null but other nulls, tied on this key
@@ -360,7 +447,10 @@ def _after(
         if key.nullable:
             beyond = or_(beyond, key.expr.is_(None))
         rest = or_(beyond, and_(key.expr == value, rest))
-    return rest
+    if not keys or keys[0].nullable or values[0] is None:
+        return [rest]
+    first, value = keys[0].expr, values[0]
+    return [first >= value if keys[0].ascending else first <= value, rest]
 
 
 def _decode_token(
