@@ -8,11 +8,12 @@ Starts `heron server` (.venv) and `mlflow server` (../shared/bench/start_mlflow.
 - the proxy alone: PUT and GET of one big file with curl (the same client for both servers);
 - the disk's own copy speed as the physical anchor (`cp` of the same file, and `dd` with
   conv=fsync);
-- each project's own SDK: `log_artifact` of the big file and `log_artifacts` of a directory of
-  small files (1-8 KiB), each client against its own server.
+- each project's own SDK: `log_artifact` and `download_artifacts` of the big file, and
+  `log_artifacts` of a directory of small files (1-8 KiB), each client against its own server.
 
 Every measure starts after `sync`, so none pays for the writeback of the one before (on this
-machine the page cache takes about 1 GB before the disk's own ~300 MiB/s sets the pace).
+machine the page cache takes about 1 GB before the disk's own ~300 MiB/s sets the pace), and
+every copy or download writes a new file (overwriting one makes ext4 flush it at close).
 
 Prints a table of medians and the ratios, and writes bench-results/artifacts.json.
 """
@@ -42,19 +43,30 @@ PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 
 # Each SDK logs in its own interpreter; only the logging call is timed.
 SDK_SCRIPT = """
-import sys, time
-kind, uri, target = sys.argv[1:4]
+import os, shutil, sys, time
+kind, uri, target, what = sys.argv[1:5]
 if kind == "heron":
     import heron as sdk
+    from heron import download_artifacts
 else:
     import mlflow as sdk
+    from mlflow.artifacts import download_artifacts
 sdk.set_tracking_uri(uri)
-with sdk.start_run():
-    start = time.perf_counter()
-    if sys.argv[4] == "dir":
-        sdk.log_artifacts(target, "files")
-    else:
+with sdk.start_run() as run:
+    if what == "download":
         sdk.log_artifact(target)
+        destination = os.path.join(os.path.dirname(target), "downloaded")
+        shutil.rmtree(destination, ignore_errors=True)
+        os.sync()
+    start = time.perf_counter()
+    if what == "dir":
+        sdk.log_artifacts(target, "files")
+    elif what == "file":
+        sdk.log_artifact(target)
+    else:
+        download_artifacts(
+            run_id=run.info.run_id, artifact_path=os.path.basename(target), dst_path=destination
+        )
     seconds = time.perf_counter() - start
 print("SECONDS", seconds)
 """
@@ -108,8 +120,13 @@ def start_mlflow(directory: Path) -> tuple[str, int]:
     return f"http://127.0.0.1:{port}", int((directory / "server.pid").read_text())
 
 
-def timed(action: Callable[[], object]) -> float:
-    os.sync()  # each measure starts with no dirty pages left by the one before
+def timed(action: Callable[[], object], fresh: Path | None = None) -> float:
+    """Seconds `action` takes, after `fresh` (the file it writes) is deleted, as a download
+    or copy makes a new file (ext4 flushes a file truncated and written again at its close),
+    and after `sync`, so no measure pays for the writeback of the one before."""
+    if fresh is not None:
+        fresh.unlink(missing_ok=True)
+    os.sync()
     start = time.perf_counter()
     action()
     return time.perf_counter() - start
@@ -160,7 +177,9 @@ def main() -> None:
 
         copy = scratch / "copy.bin"
         results["disk"] = {
-            "cp_s": median_of(args.repeats, lambda _: timed(lambda: shutil.copyfile(big, copy))),
+            "cp_s": median_of(
+                args.repeats, lambda _: timed(lambda: shutil.copyfile(big, copy), fresh=copy)
+            ),
             "dd_fsync_s": median_of(
                 args.repeats,
                 lambda _: timed(
@@ -168,7 +187,8 @@ def main() -> None:
                         ["dd", f"if={big}", f"of={copy}", "bs=4M", "conv=fsync"],
                         check=True,
                         capture_output=True,
-                    )
+                    ),
+                    fresh=copy,
                 ),
             ),
         }
@@ -186,7 +206,8 @@ def main() -> None:
             def get(i: int, url: str = url, down: Path = down) -> float:
                 target = f"{url}{PROXY}/bench/{i}/big.bin"
                 return timed(
-                    lambda: subprocess.run(["curl", "-sSf", "-o", str(down), target], check=True)
+                    lambda: subprocess.run(["curl", "-sSf", "-o", str(down), target], check=True),
+                    fresh=down,
                 )
 
             results[name] = {
@@ -197,6 +218,9 @@ def main() -> None:
                 ),
                 "sdk_log_artifacts_small_s": median_of(
                     args.repeats, lambda _, n=name, u=url: sdk_seconds(n, u, small, "dir")
+                ),
+                "sdk_download_artifacts_s": median_of(
+                    args.repeats, lambda _, n=name, u=url: sdk_seconds(n, u, big, "download")
                 ),
             }
             down.unlink(missing_ok=True)
@@ -214,6 +238,7 @@ def main() -> None:
         ("proxy GET (curl)", "proxy_get_s"),
         ("SDK log_artifact (big file)", "sdk_log_artifact_s"),
         (f"SDK log_artifacts ({args.files} small files)", "sdk_log_artifacts_small_s"),
+        ("SDK download_artifacts (big file)", "sdk_download_artifacts_s"),
     ]
     print(f"\n{mb} MiB file; disk cp {d['cp_s']:.2f} s ({mb / d['cp_s']:.0f} MiB/s), "
           f"dd+fsync {d['dd_fsync_s']:.2f} s ({mb / d['dd_fsync_s']:.0f} MiB/s)")  # fmt: skip

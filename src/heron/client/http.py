@@ -179,7 +179,7 @@ def _sha256_of(content: BinaryIO | Iterable[bytes], start: int | None) -> bytes 
 
 def _stream(response: httpx.Response) -> Iterator[bytes]:
     try:
-        yield from response.iter_bytes(1 << 20)
+        yield from response.iter_bytes()
     finally:
         response.close()
 
