@@ -59,7 +59,7 @@ class LocalBackend:
         )
         self._namespaces = NamespaceService(self._stores.namespaces, AllowAll())
         self._dispatcher = WebhookDispatcher(self._stores.webhooks, webhook_allowed_hosts())
-        self._registry.add_listener(self._dispatcher.publish)
+        self._dispatcher.start()  # works off queued deliveries, when hosts are allowed
         self._webhooks = WebhookService(self._stores.webhooks, self._dispatcher, AllowAll())
         self._artifacts = RepositoryArtifacts(_artifacts_destination(uri, database_uri))
         self._traces = TraceService(self._stores.traces, self._stores.assessments, AllowAll())

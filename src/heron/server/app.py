@@ -52,7 +52,6 @@ def create_app(settings: Settings) -> Starlette:
     )
     namespace_service = NamespaceService(stores.namespaces, authorizer)
     dispatcher = WebhookDispatcher(stores.webhooks, settings.webhook_allowed_hosts)
-    registry_service.add_listener(dispatcher.publish)
     webhook_service = WebhookService(stores.webhooks, dispatcher, authorizer)
     artifact_repository = (
         open_artifact_repository(settings.artifacts_destination)
@@ -62,6 +61,7 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        dispatcher.start()  # works off the queued webhook deliveries
         try:
             yield
         finally:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from heron.entities import Page
@@ -45,9 +45,6 @@ MAX_VERSION_SEARCH = 200_000
 MAX_COMMENT = 10_000
 PROMPT_TAG = "mlflow.prompt.is_prompt"
 
-# (entity, action, payload): a committed change, for webhooks (MLflow's event names).
-RegistryListener = Callable[[str, str, Mapping[str, Any]], None]
-
 
 class RegistryService:
     def __init__(
@@ -70,15 +67,6 @@ class RegistryService:
         self._namespaces = namespaces
         self._authorizer = authorizer
         self._resolver = SourceResolver(sources, artifact_roots, self._version_or_alias)
-        self._listeners: list[RegistryListener] = []
-
-    def add_listener(self, listener: RegistryListener) -> None:
-        """`listener(entity, action, payload)` runs after each change is committed."""
-        self._listeners.append(listener)
-
-    def _emit(self, entity: str, action: str, payload: Mapping[str, Any]) -> None:
-        for listener in self._listeners:
-            listener(entity, action, payload)
 
     def _check(self, action: Action, name: str) -> str | None:
         identity = current_identity()
@@ -97,18 +85,12 @@ class RegistryService:
         check_model_name(name)
         self._require_namespace(name)
         actor = self._check("create", name)
-        model = self._models.create_registered_model(
+        return self._models.create_registered_model(
             name,
             tags=check_tags("Registered model tag", tags),
             description=check_description(description),
             actor=actor,
         )
-        self._emit(
-            "REGISTERED_MODEL",
-            "CREATED",
-            {"name": name, "tags": dict(model.tags), "description": model.description},
-        )
-        return model
 
     def get_registered_model(self, name: str) -> RegisteredModel:
         check_model_name(name)
@@ -171,16 +153,12 @@ class RegistryService:
         version = check_version(version)
         actor = self._check("update", name)
         self._models.set_registered_model_alias(name, alias, version, actor=actor)
-        self._emit(
-            "MODEL_VERSION_ALIAS", "CREATED", {"name": name, "alias": alias, "version": version}
-        )
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         check_model_name(name)
         v.check_string("alias", alias)
         actor = self._check("update", name)
         self._models.delete_registered_model_alias(name, alias, actor=actor)
-        self._emit("MODEL_VERSION_ALIAS", "DELETED", {"name": name, "alias": alias})
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
@@ -207,7 +185,7 @@ class RegistryService:
         if run_id:
             v.check_run_id(run_id)
         resolved = self._resolver.resolve(source, run_id or None, model_id or None)
-        version = self._versions.create_model_version(
+        return self._versions.create_model_version(
             name,
             NewModelVersion(
                 source=source,
@@ -220,19 +198,6 @@ class RegistryService:
             ),
             actor=actor,
         )
-        self._emit(
-            "MODEL_VERSION",
-            "CREATED",
-            {
-                "name": name,
-                "version": version.version,
-                "source": source,
-                "run_id": version.run_id,
-                "tags": dict(version.tags),
-                "description": version.description,
-            },
-        )
-        return version
 
     def get_model_version(self, name: str, version: str) -> ModelVersion:
         check_model_name(name)
@@ -294,17 +259,13 @@ class RegistryService:
                 f"'{target}' is not an Active stage. Valid stages are Staging and Production."
             )
         actor = self._check("update", name)
-        changed = self._versions.transition_model_version_stage(
+        return self._versions.transition_model_version_stage(
             name,
             version,
             target,
             archive_existing_versions=archive_existing_versions,
             actor=actor,
         )
-        self._emit(
-            "MODEL_VERSION", "UPDATED", {"name": name, "version": version, "stage": str(target)}
-        )
-        return changed
 
     def delete_model_version(self, name: str, version: str) -> None:
         check_model_name(name)
@@ -318,11 +279,6 @@ class RegistryService:
         check_tag("Model version tag", key, value)
         actor = self._check("update", name)
         self._versions.set_model_version_tag(name, version, key, value, actor=actor)
-        self._emit(
-            "MODEL_VERSION_TAG",
-            "SET",
-            {"name": name, "version": version, "key": key, "value": value},
-        )
 
     def delete_model_version_tag(self, name: str, version: str, key: str) -> None:
         check_model_name(name)
@@ -330,7 +286,6 @@ class RegistryService:
         v.check_string("key", key)
         actor = self._check("update", name)
         self._versions.delete_model_version_tag(name, version, key, actor=actor)
-        self._emit("MODEL_VERSION_TAG", "DELETED", {"name": name, "version": version, "key": key})
 
     # Activity
 

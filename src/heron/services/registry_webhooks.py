@@ -3,24 +3,25 @@
 A delivery is a JSON POST `{"entity", "action", "timestamp", "data"}` with MLflow's headers:
 `X-MLflow-Delivery-Id`, `X-MLflow-Timestamp` (Unix seconds) and, when the webhook has a
 secret, `X-MLflow-Signature: v1,<base64 HMAC-SHA256 of "<delivery id>.<timestamp>.<body>">`.
-Failed attempts (no answer, 408, 429, 5xx) are retried with exponential backoff; every attempt
-is logged. Only http(s) URLs whose host the administrator listed in
-`Settings.webhook_allowed_hosts` are accepted or called (none by default), and redirects are
-never followed, so a webhook cannot make the server reach anything else."""
+Deliveries wait in a durable queue (the store writes them in the transaction of the registry
+change); failed attempts (no answer, 408, 429, 5xx) are retried with exponential backoff, by
+whichever dispatcher on the database claims them; every attempt is logged. Only http(s) URLs
+whose host the administrator listed in `Settings.webhook_allowed_hosts` are accepted or called
+(none by default), and redirects are never followed, so a webhook cannot make the server reach
+anything else."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-import json
+import logging
+import threading
 import time
 import urllib.parse
 import uuid
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -37,7 +38,7 @@ from heron.entities.registry import (
 from heron.errors import InvalidParameter
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, current_identity
-from heron.store.registry import WebhookStore
+from heron.store.registry import QueuedDelivery, WebhookStore, delivery_body
 
 EVENTS: dict[str, tuple[str, ...]] = {
     "REGISTERED_MODEL": ("CREATED",),
@@ -56,6 +57,7 @@ MAX_SECRET = 1000
 MAX_LIST = 1000
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _BODY_PREVIEW = 1000
+_log = logging.getLogger(__name__)
 
 
 def check_url(url: object, allowed_hosts: Sequence[str]) -> str:
@@ -102,7 +104,14 @@ def signature(secret: str, delivery_id: str, timestamp: str, body: str) -> str:
 
 
 class WebhookDispatcher:
-    """Delivers events to the webhooks that listen to them, on background threads."""
+    """Works off the durable queue of deliveries on background threads; sends test
+    deliveries at once.
+
+    Registry changes queue their deliveries in their own transaction (the store does it), so
+    a delivery waiting, or waiting for a retry, when the server stops is made by the next
+    dispatcher on the same database. Each worker claims one due delivery at a time with a
+    lease longer than any attempt can take, so with several servers (or workers) each attempt
+    is made by one of them."""
 
     def __init__(
         self,
@@ -112,48 +121,79 @@ class WebhookDispatcher:
         attempts: int = 3,
         backoff_s: float = 0.5,
         timeout_s: float = 10.0,
+        poll_interval_s: float = 0.5,
+        workers: int = 2,
     ) -> None:
         self._store = store
         self.allowed_hosts = tuple(allowed_hosts)
         self._attempts = attempts
         self._backoff_s = backoff_s
+        self._poll_interval_s = poll_interval_s
+        self._workers = workers
+        self._lease_ms = int((2 * timeout_s + 5) * 1000)
         self._http = httpx.Client(timeout=timeout_s, follow_redirects=False)
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="heron-webhooks")
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
 
-    def publish(self, entity: str, action: str, data: Mapping[str, Any]) -> None:
-        """Queues a delivery to each active webhook listening to (entity, action)."""
-        if not self.allowed_hosts:
-            return  # no webhook can exist: skip the lookup on every registry write
-        event = WebhookEvent(entity, action)
-        for webhook in _all_webhooks(self._store):
-            if webhook.status is WebhookStatus.ACTIVE and event in webhook.events:
-                self._pool.submit(self.deliver, webhook, event, dict(data), self._attempts)
+    def start(self) -> None:
+        """Starts the workers; none when no host is allowed, since nothing could be sent."""
+        if not self.allowed_hosts or self._threads:
+            return
+        for n in range(self._workers):
+            thread = threading.Thread(target=self._work, name=f"heron-webhooks-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
-    def deliver(
-        self, webhook: Webhook, event: WebhookEvent, data: Mapping[str, Any], attempts: int
-    ) -> tuple[WebhookDelivery, httpx.Response | None]:
-        """Sends one event, retrying up to `attempts` times; logs and returns the last try."""
-        body = json.dumps(
-            {
-                "entity": event.entity.lower(),
-                "action": event.action.lower(),
-                "timestamp": datetime.now(UTC).isoformat(),
-                "data": dict(data),
-            }
+    def close(self) -> None:
+        """Stops the workers once their attempt in flight is done (at most the timeout);
+        what is still queued stays queued for the next dispatcher."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+        self._threads.clear()
+        self._http.close()
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            try:
+                job = self._store.claim_delivery(now_ms(), self._lease_ms)
+            except Exception:  # the database is away for a moment: try again later
+                _log.exception("Could not read the webhook delivery queue")
+                job = None
+            if job is None:
+                self._stop.wait(self._poll_interval_s)
+                continue
+            self._deliver(job)
+
+    def _deliver(self, job: QueuedDelivery) -> None:
+        delivery, response = self.attempt(
+            job.webhook,
+            WebhookEvent(job.entity, job.action),
+            job.body,
+            job.delivery_id,
+            job.attempt,
         )
-        delivery_id = str(uuid.uuid4())
-        for attempt in range(1, attempts + 1):
-            delivery, response = self._attempt(webhook, event, body, delivery_id, attempt)
-            self._store.record_delivery(delivery)
-            retry = response is None or response.status_code in _RETRY_STATUSES
-            if delivery.success or not retry or attempt == attempts:
-                return delivery, response
-            time.sleep(self._backoff_s * 2 ** (attempt - 1))
-        raise AssertionError("unreachable")  # pragma: no cover
+        retry_at = None
+        if not delivery.success and job.attempt < self._attempts and _retryable(delivery, response):
+            retry_at = now_ms() + int(self._backoff_s * 2 ** (job.attempt - 1) * 1000)
+        try:
+            self._store.finish_delivery(delivery, retry_at)
+        except Exception:  # the lease runs out and the attempt is made again
+            _log.exception("Could not record webhook delivery %s", job.delivery_id)
 
-    def _attempt(
+    def send_test(
+        self, webhook: Webhook, event: WebhookEvent
+    ) -> tuple[WebhookDelivery, httpx.Response | None]:
+        """One example delivery now, logged, with no retries."""
+        body = delivery_body(event.entity, event.action, _example(event), now_ms())
+        delivery, response = self.attempt(webhook, event, body, str(uuid.uuid4()), 1)
+        self._store.record_delivery(delivery)
+        return delivery, response
+
+    def attempt(
         self, webhook: Webhook, event: WebhookEvent, body: str, delivery_id: str, attempt: int
     ) -> tuple[WebhookDelivery, httpx.Response | None]:
+        """POSTs `body`, signed now; the delivery log entry and the answer (None if none)."""
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json",
@@ -173,16 +213,23 @@ class WebhookDispatcher:
         )
         try:
             check_url(webhook.url, self.allowed_hosts)  # the allowed hosts may have changed
-            response = self._http.post(webhook.url, content=body.encode(), headers=headers)
-        except (InvalidParameter, httpx.HTTPError) as exc:
+        except InvalidParameter as exc:
             return replace(logged, error=str(exc)[:_BODY_PREVIEW]), None
+        try:
+            response = self._http.post(webhook.url, content=body.encode(), headers=headers)
+        except httpx.HTTPError as exc:
+            failure = f"{type(exc).__name__}: {exc}"[:_BODY_PREVIEW]
+            return replace(logged, error=failure), None
         ok = 200 <= response.status_code < 300
         error = None if ok else f"HTTP {response.status_code}"
         return replace(logged, status_code=response.status_code, success=ok, error=error), response
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        self._http.close()
+
+def _retryable(delivery: WebhookDelivery, response: httpx.Response | None) -> bool:
+    """No answer, 408, 429 and 5xx are worth another try; a refused host is not."""
+    if response is None:
+        return not (delivery.error or "").startswith("Webhook host")
+    return response.status_code in _RETRY_STATUSES
 
 
 class WebhookService:
@@ -268,7 +315,7 @@ class WebhookService:
         webhook = self._store.get_webhook(webhook_id)
         event = event or webhook.events[0]
         check_events([event])
-        delivery, response = self._dispatcher.deliver(webhook, event, _example(event), 1)
+        delivery, response = self._dispatcher.send_test(webhook, event)
         return WebhookTestResult(
             success=delivery.success,
             response_status=delivery.status_code,
@@ -281,17 +328,6 @@ class WebhookService:
         self._check("read")
         self._store.get_webhook(webhook_id)
         return self._store.list_deliveries(webhook_id)
-
-
-def _all_webhooks(store: WebhookStore) -> list[Webhook]:
-    found: list[Webhook] = []
-    token: str | None = None
-    while True:
-        page = store.list_webhooks(max_results=MAX_LIST, page_token=token)
-        found.extend(page)
-        token = page.next_page_token
-        if not token:
-            return found
 
 
 def _name(name: object) -> str:

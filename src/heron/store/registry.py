@@ -1,13 +1,18 @@
 """The model registry's store ports: registered models, model versions, where sources live.
 
 Every write takes `actor` (who is asking) so the version's activity log is written in the
-same transaction as the change it records."""
+same transaction as the change it records. A write that is a webhook event (a model or a
+version created, a version tag set or deleted, an alias set or deleted, a stage changed) also
+queues one delivery per active webhook listening to it, in that same transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
+
+import orjson
 
 from heron.entities import Page
 from heron.entities.registry import (
@@ -213,6 +218,27 @@ class NamespaceStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueuedDelivery:
+    """A delivery a dispatcher has claimed: it owns attempt number `attempt` until it
+    finishes it (or the lease runs out)."""
+
+    delivery_id: str
+    webhook: Webhook
+    entity: str
+    action: str
+    body: str  # the JSON POSTed, the same on every attempt
+    attempt: int
+
+
+def delivery_body(entity: str, action: str, data: Mapping[str, Any], timestamp_ms: int) -> str:
+    """The JSON a delivery POSTs (and signs): `{"entity", "action", "timestamp", "data"}` in
+    MLflow's form (lower-case names, an ISO 8601 time), fixed when the event happens."""
+    moment = datetime.fromtimestamp(timestamp_ms / 1000, UTC).isoformat()
+    body = {"entity": entity.lower(), "action": action.lower(), "timestamp": moment}
+    return orjson.dumps({**body, "data": dict(data)}).decode()
+
+
 class WebhookStore(Protocol):
     def create_webhook(self, webhook: Webhook) -> Webhook: ...
 
@@ -231,6 +257,21 @@ class WebhookStore(Protocol):
         ...
 
     def record_delivery(self, delivery: WebhookDelivery) -> None: ...
+
+    def claim_delivery(self, now: int, lease_ms: int) -> QueuedDelivery | None:
+        """Takes one due delivery of an active webhook whose lease ran out, counting a new
+        attempt and leasing it until `now + lease_ms`; None when nothing is due. Two workers
+        never claim the same attempt."""
+        ...
+
+    def finish_delivery(self, attempt: WebhookDelivery, retry_at: int | None) -> None:
+        """Logs the attempt; then the delivery is retried at `retry_at` (ms) or, when None,
+        leaves the queue."""
+        ...
+
+    def next_due(self) -> int | None:
+        """When the earliest queued delivery is due (ms since epoch), if any."""
+        ...
 
     def list_deliveries(self, webhook_id: str) -> list[WebhookDelivery]:
         """Newest first."""

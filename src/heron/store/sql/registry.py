@@ -14,6 +14,7 @@ from heron.errors import AlreadyExists, NotFound
 from heron.store.registry import RegistryQuery
 from heron.store.sql import registry_search
 from heron.store.sql.database import Database
+from heron.store.sql.registry_queue import queue_event
 from heron.store.sql.registry_rows import (
     latest_per_stage,
     load_models,
@@ -67,6 +68,8 @@ class SqlRegisteredModelStore:
                         for k, v in tags.items()
                     ],
                 )
+            data = {"name": name, "tags": dict(tags), "description": description}
+            queue_event(conn, "REGISTERED_MODEL", "CREATED", data)
             return _load(conn, name)
 
         return self._db.write(create)
@@ -148,6 +151,8 @@ class SqlRegisteredModelStore:
 
         def set_alias(conn: Connection) -> None:
             model_id = require_version(conn, name, number)
+            data = {"name": name, "alias": alias, "version": str(number)}
+            queue_event(conn, "MODEL_VERSION_ALIAS", "CREATED", data)
             before = conn.execute(
                 select(aliases.c.version).where(
                     aliases.c.registered_model_id == model_id, aliases.c.alias == alias
@@ -175,6 +180,7 @@ class SqlRegisteredModelStore:
                 raise NotFound(f"Registered model alias {alias} not found.")
             conn.execute(delete(aliases).where(*where))
             record_event(conn, model_id, version, "alias_deleted", {"alias": alias}, actor)
+            queue_event(conn, "MODEL_VERSION_ALIAS", "DELETED", {"name": name, "alias": alias})
             _touch(conn, model_id)
 
         self._db.write(delete_alias)

@@ -26,6 +26,7 @@ from heron.errors import NotFound
 from heron.store.registry import NewModelVersion, RegistryQuery
 from heron.store.sql import registry_search
 from heron.store.sql.database import Database
+from heron.store.sql.registry_queue import queue_event
 from heron.store.sql.registry_rows import (
     load_versions,
     model_not_found,
@@ -101,6 +102,15 @@ class SqlModelVersionStore:
                 "model_id": version.model_id,
             }
             record_event(conn, model_id, number, "created", detail, actor)
+            data = {
+                "name": name,
+                "version": str(number),
+                "source": version.source,
+                "run_id": version.run_id,
+                "tags": dict(version.tags or {}),
+                "description": version.description,
+            }
+            queue_event(conn, "MODEL_VERSION", "CREATED", data)
             return _load(conn, name, number)
 
         return self._db.write(create)
@@ -174,6 +184,8 @@ class SqlModelVersionStore:
             )
             detail = {"from": before, "to": stage.value}
             record_event(conn, model_id, number, "stage_changed", detail, actor)
+            data = {"name": name, "version": str(number), "stage": stage.value}
+            queue_event(conn, "MODEL_VERSION", "UPDATED", data)
             return _load(conn, name, number)
 
         return self._db.write(transition)
@@ -210,6 +222,8 @@ class SqlModelVersionStore:
             upsert(conn, model_version_tags, keys, {"value": value})
             touch_version(conn, model_id, number)
             record_event(conn, model_id, number, "tag_set", {"key": key, "value": value}, actor)
+            data = {"name": name, "version": str(number), "key": key, "value": value}
+            queue_event(conn, "MODEL_VERSION_TAG", "SET", data)
 
         self._db.write(set_tag)
 
@@ -230,6 +244,8 @@ class SqlModelVersionStore:
                 raise NotFound(f"No tag with name {key!r} on model {name!r} version {version}")
             touch_version(conn, model_id, number)
             record_event(conn, model_id, number, "tag_deleted", {"key": key}, actor)
+            data = {"name": name, "version": str(number), "key": key}
+            queue_event(conn, "MODEL_VERSION_TAG", "DELETED", data)
 
         self._db.write(delete_tag)
 

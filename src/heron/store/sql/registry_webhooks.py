@@ -1,4 +1,4 @@
-"""SqlWebhookStore: webhooks and their delivery log in SQL."""
+"""SqlWebhookStore: webhooks, their queue of deliveries and their delivery log in SQL."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ import orjson
 from sqlalchemy import Connection, delete, insert, select, update
 
 from heron.entities import Page
-from heron.entities.registry import Webhook, WebhookDelivery, WebhookEvent, WebhookStatus
+from heron.entities.registry import Webhook, WebhookDelivery, WebhookStatus
 from heron.errors import InvalidParameter, NotFound
+from heron.store.registry import QueuedDelivery
+from heron.store.sql import registry_queue
 from heron.store.sql.database import Database
+from heron.store.sql.registry_queue import webhook_of
 from heron.store.sql.tables import webhook_deliveries, webhooks
 
 _DELIVERY_LOG = 1000  # attempts kept per listing
@@ -32,7 +35,7 @@ class SqlWebhookStore:
             row = conn.execute(select(webhooks).where(webhooks.c.webhook_id == webhook_id)).first()
         if row is None:
             raise NotFound(f"Webhook with ID {webhook_id} not found")
-        return _webhook(row)
+        return webhook_of(row)
 
     def list_webhooks(self, *, max_results: int, page_token: str | None) -> Page[Webhook]:
         stmt = select(webhooks).order_by(webhooks.c.webhook_id).limit(max_results + 1)
@@ -42,7 +45,7 @@ class SqlWebhookStore:
             stmt = stmt.where(webhooks.c.webhook_id > page_token)
         with self._db.read() as conn:
             rows = conn.execute(stmt).all()
-        items = [_webhook(row) for row in rows[:max_results]]
+        items = [webhook_of(row) for row in rows[:max_results]]
         more = len(rows) > max_results
         return Page(items, items[-1].webhook_id if more else None)
 
@@ -55,6 +58,8 @@ class SqlWebhookStore:
             )
             if done.rowcount == 0:
                 raise NotFound(f"Webhook with ID {webhook.webhook_id} not found")
+            if webhook.status is not WebhookStatus.ACTIVE:
+                registry_queue.drop_pending(conn, webhook.webhook_id)
             return webhook
 
         return self._db.write(change)
@@ -68,27 +73,20 @@ class SqlWebhookStore:
         self._db.write(remove)
 
     def record_delivery(self, delivery: WebhookDelivery) -> None:
-        def record(conn: Connection) -> None:
-            exists = conn.execute(
-                select(webhooks.c.webhook_id).where(webhooks.c.webhook_id == delivery.webhook_id)
-            ).first()
-            if exists is None:  # deleted while delivering: nothing to log against
-                return
-            conn.execute(
-                insert(webhook_deliveries).values(
-                    delivery_id=delivery.delivery_id,
-                    attempt=delivery.attempt,
-                    webhook_id=delivery.webhook_id,
-                    entity=delivery.entity,
-                    action=delivery.action,
-                    timestamp=delivery.timestamp,
-                    status_code=delivery.status_code,
-                    error=delivery.error,
-                    success=delivery.success,
-                )
-            )
+        self._db.write(lambda conn: registry_queue.log(conn, delivery))
 
-        self._db.write(record)
+    def claim_delivery(self, now: int, lease_ms: int) -> QueuedDelivery | None:
+        with self._db.read() as conn:  # most polls find nothing: no write for them
+            if not registry_queue.anything_due(conn, now):
+                return None
+        return self._db.write(lambda conn: registry_queue.claim(conn, now, lease_ms))
+
+    def finish_delivery(self, attempt: WebhookDelivery, retry_at: int | None) -> None:
+        self._db.write(lambda conn: registry_queue.finish(conn, attempt, retry_at))
+
+    def next_due(self) -> int | None:
+        with self._db.read() as conn:
+            return registry_queue.next_due(conn)
 
     def list_deliveries(self, webhook_id: str) -> list[WebhookDelivery]:
         d = webhook_deliveries
@@ -127,17 +125,3 @@ def _row(webhook: Webhook) -> dict[str, Any]:
         "creation_timestamp": webhook.creation_timestamp,
         "last_updated_timestamp": webhook.last_updated_timestamp,
     }
-
-
-def _webhook(row: Any) -> Webhook:
-    return Webhook(
-        webhook_id=row.webhook_id,
-        name=row.name,
-        description=row.description,
-        url=row.url,
-        events=[WebhookEvent(entity, action) for entity, action in orjson.loads(row.events)],
-        secret=row.secret,
-        status=WebhookStatus(row.status),
-        creation_timestamp=row.creation_timestamp,
-        last_updated_timestamp=row.last_updated_timestamp,
-    )

@@ -466,6 +466,31 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_webhook", "webhook_id", "timestamp"),
 )
 
+# The durable queue of deliveries not made yet (migration 0006): a registry change inserts one
+# row per listening webhook in its own transaction; a dispatcher claims a due row by moving
+# lease_until past now (only if it was before now, so one worker per attempt), POSTs it, then
+# deletes the row or sets the next attempt's time. The body is fixed when the row is queued.
+webhook_queue = Table(
+    "webhook_queue",
+    metadata,
+    Column("delivery_id", String(36), primary_key=True),
+    Column(
+        "webhook_id",
+        String(36),
+        ForeignKey("webhooks.webhook_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("entity", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("body", Text, nullable=False),  # the JSON POSTed (and signed) on every attempt
+    Column("attempts", Integer, nullable=False),  # attempts started so far
+    Column("next_attempt_at", BigInteger, nullable=False),  # ms since epoch
+    Column("lease_until", BigInteger, nullable=False),  # ms since epoch; 0 when not claimed
+    Column("created_at", BigInteger, nullable=False),  # ms since epoch
+    Index("ix_webhook_queue_due", "next_attempt_at"),
+    Index("ix_webhook_queue_webhook", "webhook_id"),
+)
+
 # GenAI tracing: one row per trace (its info, previews and token totals), its tags and metadata,
 # one row per span (attributes and events as JSON; inputs and outputs as JSON text, cut past a
 # configurable size with a marker in the span's attributes), and assessments of traces.
