@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import http.server
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from heron import HeronClient
+from heron.client import multipart
 from heron.client.http import HttpArtifacts
+from heron.errors import TemporarilyUnavailable
 from heron.settings import Settings
+from heron.store.artifacts import open_artifact_repository
 
 MIB = 1024 * 1024
 
@@ -61,3 +69,55 @@ def test_a_big_file_falls_back_to_one_put_when_the_store_is_local(
         local = client.download_artifacts(run_id, "big.bin", tmp_path / "out")
 
     assert Path(local).read_bytes() == data
+
+
+def _md5(data: bytes) -> Any:
+    return hashlib.md5(data, usedforsecurity=False)
+
+
+def test_the_storage_refuses_a_part_whose_content_md5_differs(
+    s3_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_S3_ENDPOINT_URL", s3_server.endpoint_url)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", s3_server.region)
+    repository = open_artifact_repository(f"s3://{s3_server.shared_bucket()}/md5-{os.getpid()}")
+    upload = repository.create_multipart_upload("big.bin", 1)
+    url = upload.credentials[0].url
+    wrong = base64.b64encode(_md5(b"other bytes").digest()).decode()
+    assert httpx.put(url, content=b"the part", headers={"Content-MD5": wrong}).status_code == 400
+    right = base64.b64encode(_md5(b"the part").digest()).decode()
+    answer = httpx.put(url, content=b"the part", headers={"Content-MD5": right})
+    assert answer.status_code == 200
+    assert answer.headers["ETag"].strip('"') == _md5(b"the part").hexdigest()
+    repository.abort_multipart_upload("big.bin", upload.upload_id)
+
+
+class _Storage(http.server.BaseHTTPRequestHandler):
+    """Takes parts and answers with an ETag that is not their MD5 (a store that changed them)."""
+
+    def do_PUT(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("ETag", f'"{_md5(b"something else").hexdigest()}"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_part_whose_etag_is_not_its_md5_fails_the_upload(tmp_path: Path) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Storage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    (tmp_path / "part").write_bytes(b"x" * 100)
+    url = f"http://127.0.0.1:{server.server_address[1]}/bucket/key?partNumber=1"
+    try:
+        with (
+            open(tmp_path / "part", "rb") as file,
+            httpx.Client() as storage,
+            pytest.raises(TemporarilyUnavailable, match="arrived changed"),
+        ):
+            multipart.send_parts(storage, [{"part_number": 1, "url": url}], file.fileno(), 100, 100)
+    finally:
+        server.shutdown()
+        server.server_close()

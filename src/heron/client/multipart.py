@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import os
+import re
 import urllib.parse
 from typing import Any
 
@@ -17,6 +20,7 @@ MIN_FILE_BYTES = 500 * 1024 * 1024
 PART_BYTES = 10 * 1024 * 1024
 PART_THREADS = 4
 _UNSUPPORTED = "Multipart upload is not supported"
+_MD5_ETAG = re.compile(r"[0-9a-fA-F]{32}")
 
 
 class Unsupported(Exception):
@@ -28,7 +32,8 @@ def upload(transport: Any, path: str, fd: int, size: int, part_bytes: int = PART
 
     `transport` is `heron.client.http.Transport`. Each part is read with `os.pread` (so parts
     go up on several threads with at most PART_THREADS parts in memory) and PUT to its
-    presigned URL without the tracking server's credentials. A failure aborts the upload.
+    presigned URL without the tracking server's credentials, with its MD5 for the storage to
+    check. A failure aborts the upload.
 
     Raises:
         Unsupported: the server answered MLflow's "not supported" (local stores).
@@ -47,7 +52,7 @@ def upload(transport: Any, path: str, fd: int, size: int, part_bytes: int = PART
     credentials = sorted(created.get("credentials", []), key=lambda c: int(c["part_number"]))
     try:
         with httpx.Client(timeout=transport.timeout_s) as storage:
-            etags = _send_parts(storage, credentials, fd, size, part_bytes)
+            etags = send_parts(storage, credentials, fd, size, part_bytes)
         parts = [{"part_number": n, "etag": etag} for n, etag in etags]
         transport.post(
             f"{MPU_API}/complete/{quoted}", {"path": path, "upload_id": upload_id, "parts": parts}
@@ -59,24 +64,35 @@ def upload(transport: Any, path: str, fd: int, size: int, part_bytes: int = PART
         raise
 
 
-def _send_parts(
+def send_parts(
     storage: httpx.Client, credentials: list[Any], fd: int, size: int, part_bytes: int
 ) -> list[tuple[int, str]]:
     def send(credential: Any) -> tuple[int, str]:
         number = int(credential["part_number"])
         offset = (number - 1) * part_bytes
         data = os.pread(fd, min(part_bytes, size - offset), offset)
+        md5 = hashlib.md5(data, usedforsecurity=False).digest()
+        # The storage checks the part against its Content-MD5 (S3 answers BadDigest)...
+        headers = {
+            **(credential.get("headers") or {}),
+            "Content-MD5": base64.b64encode(md5).decode(),
+        }
         try:
-            response = storage.put(
-                str(credential["url"]), content=data, headers=credential.get("headers") or {}
-            )
+            response = storage.put(str(credential["url"]), content=data, headers=headers)
         except httpx.TransportError as exc:
             raise TemporarilyUnavailable(f"Could not upload part {number}: {exc}") from None
         if not response.is_success:
             raise TemporarilyUnavailable(
                 f"The storage refused part {number}: {response.status_code} {response.text[:200]}"
             )
-        return number, response.headers.get("ETag", "")
+        etag = response.headers.get("ETag", "")
+        # ...and a plain part's ETag is its MD5: a store that ignored the header is caught here.
+        if _MD5_ETAG.fullmatch(etag.strip('"')) and etag.strip('"').lower() != md5.hex():
+            raise TemporarilyUnavailable(
+                f"Part {number} arrived changed (the storage's ETag {etag} is not its MD5): "
+                "upload the file again"
+            )
+        return number, etag
 
     from concurrent.futures import ThreadPoolExecutor
 

@@ -199,6 +199,9 @@ def _make_client(endpoint_url: str | None, region: str | None) -> Any:
         # A custom endpoint (MinIO, SeaweedFS, ...) rarely has virtual-host bucket names.
         s3={"addressing_style": "path"} if endpoint_url else {},
         retries={"mode": "standard"},
+        # SigV4: a presigned part URL then signs only the host, so a client may add the part's
+        # Content-MD5 for the store to check (SigV2 would sign that header too).
+        signature_version="s3v4",
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
