@@ -83,3 +83,44 @@ def test_client_assessments_keep_history_on_override(
 
     with pytest.raises(InvalidParameter, match="HUMAN, LLM_JUDGE, CODE"):
         client.log_feedback(trace_id, "x", 1, source="robot")
+
+
+def _failing_tool() -> None:
+    with tracing.start_span("tool", span_type="TOOL") as tool:
+        tool.set_attributes({"retries": 2, "ratio": 0.5, "nested": {"a": [True, None]}})
+        tool.add_event("chunk", {"i": 1})
+        raise ValueError("kaput")
+
+
+def test_search_returns_whole_traces_as_get_trace_does(
+    destination: str, request: pytest.FixtureRequest
+) -> None:
+    exp = heron.set_experiment(f"cw-{uuid.uuid4().hex[:8]}").experiment_id
+    with tracing.start_span("agent", span_type="AGENT") as root:
+        root.set_inputs({"question": "why?", "k": [1, 2]})
+        tracing.update_current_trace(tags={"team": "search"}, user="alice", session="s-1")
+        with pytest.raises(ValueError, match="kaput"):
+            _failing_tool()
+        root.set_outputs("because")
+    trace_id = tracing.get_last_active_trace_id()
+    assert trace_id is not None
+    assert tracing.flush(timeout_s=30)
+    client = HeronClient(heron.get_tracking_uri())
+    request.addfinalizer(client.close)
+    client.log_feedback(trace_id, "helpful", 0.5, source="llm_judge", rationale="partly")
+
+    (found,) = client.search_traces([exp], filter_string="span.status = 'ERROR'")
+    whole = client.get_trace(trace_id)
+    assert sorted(found.spans, key=lambda s: s.name) == sorted(whole.spans, key=lambda s: s.name)
+    tool_span = next(s for s in found.spans if s.name == "tool")
+    assert tool_span.attributes["nested"] == {"a": [True, None]}
+    assert [e.name for e in tool_span.events] == ["chunk", "exception"]
+    assert tool_span.status.value == "ERROR"
+    assert found.info.tags == whole.info.tags
+    assert found.info.tags["team"] == "search"
+    assert found.info.trace_metadata["mlflow.trace.user"] == "alice"
+    assert found.info.assessments == whole.info.assessments
+    assert found.info.assessments[0].value == 0.5
+    assert (found.info.request_time, found.info.execution_duration, found.info.state) == (
+        whole.info.request_time, whole.info.execution_duration, whole.info.state,
+    )  # fmt: skip

@@ -228,7 +228,7 @@ class TraceApi(Protocol):
 
     def get_traces(self, trace_ids: Sequence[str], *, with_spans: bool = True) -> list[Trace]: ...
 
-    def search_traces(
+    def search_full_traces(
         self,
         experiment_ids: Sequence[str],
         *,
@@ -236,7 +236,8 @@ class TraceApi(Protocol):
         order_by: Sequence[str] | None = None,
         max_results: int = 100,
         page_token: str | None = None,
-    ) -> Page[TraceInfo]: ...
+        include_spans: bool = True,
+    ) -> Page[Trace]: ...
 
     def set_trace_tag(self, trace_id: str, key: str, value: str) -> None: ...
 

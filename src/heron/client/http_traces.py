@@ -1,4 +1,5 @@
 """Traces over HTTP: spans go to /v1/traces as OTLP protobuf (many traces in one request),
+searches to Heron's /api/2.0/heron/traces/search (a page with its spans in one request),
 everything else through MLflow's trace and assessment routes."""
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from heron.entities.assessment import Assessment
 from heron.entities.trace import Span, SpanStatusCode, Trace, TraceInfo
 from heron.mlflow_json import assessments as aj
 from heron.mlflow_json import traces as tj
+from heron.mlflow_json import traces_compact as tc
 
 V3 = "/api/3.0/mlflow/traces"
 V2 = "/api/2.0/mlflow/traces"
+HERON_API = "/api/2.0/heron"
 _STATUS = {
     SpanStatusCode.UNSET: Status.STATUS_CODE_UNSET,
     SpanStatusCode.OK: Status.STATUS_CODE_OK,
@@ -129,7 +132,7 @@ class HttpTraces:
                 found += [Trace(info=tj.parse_trace_info(i)) for i in body.get("trace_infos", [])]
         return found
 
-    def search_traces(
+    def search_full_traces(
         self,
         experiment_ids: Sequence[str],
         *,
@@ -137,20 +140,19 @@ class HttpTraces:
         order_by: Sequence[str] | None = None,
         max_results: int = 100,
         page_token: str | None = None,
-    ) -> Page[TraceInfo]:
+        include_spans: bool = True,
+    ) -> Page[Trace]:
         body = {
-            "locations": [
-                {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": e}}
-                for e in experiment_ids
-            ],
+            "experiment_ids": list(experiment_ids),
             "filter": filter_string,
             "order_by": list(order_by or ()),
             "max_results": max_results,
             "page_token": page_token,
+            "include_spans": include_spans,
         }
-        answer = self._t.post(f"{V3}/search", body)
-        infos = [tj.parse_trace_info(i) for i in answer.get("traces", [])]
-        return Page(infos, answer.get("next_page_token"))
+        answer = self._t.post(f"{HERON_API}/traces/search", body)
+        traces = [tc.parse_trace(t) for t in answer.get("traces", ())]
+        return Page(traces, answer.get("next_page_token"))
 
     def set_trace_tag(self, trace_id: str, key: str, value: str) -> None:
         self._t.send_json("PATCH", f"{V2}/{_q(trace_id)}/tags", {"key": key, "value": value})

@@ -58,15 +58,10 @@ class TraceMethods:
         if run_id is not None:
             clause = f"run_id = '{run_id.replace(chr(39), chr(39) * 2)}'"
             filter_string = f"{filter_string} AND {clause}" if filter_string else clause
-        traces = self.backend.traces
-        infos = traces.search_traces(
+        return self.backend.traces.search_full_traces(
             [str(e) for e in experiment_ids], filter_string=filter_string, order_by=order_by,
-            max_results=max_results, page_token=page_token,
+            max_results=max_results, page_token=page_token, include_spans=include_spans,
         )  # fmt: skip
-        if not include_spans:
-            return Page([Trace(info=i) for i in infos], infos.next_page_token)
-        by_id = {t.info.trace_id: t for t in traces.get_traces([i.trace_id for i in infos])}
-        return Page([by_id.get(i.trace_id, Trace(info=i)) for i in infos], infos.next_page_token)
 
     def delete_traces(
         self,

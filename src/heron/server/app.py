@@ -13,8 +13,10 @@ from heron import ui
 from heron.errors import HeronError
 from heron.server import api as heron_api
 from heron.server import errors, mlflow, otlp, system
+from heron.server.api import traces as heron_traces
 from heron.server.auth import IdentityMiddleware
 from heron.server.mlflow import traces as mlflow_traces
+from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints
 from heron.services import AllowAll, ExperimentService, RunService
 from heron.services.logged_models import LoggedModelService
@@ -79,6 +81,7 @@ def create_app(settings: Settings) -> Starlette:
     trace_routes = [
         *mlflow_traces.routes(api, trace_service),
         *otlp.routes(trace_service, max_request_bytes=api.max_request_bytes, inline=api.inline),
+        *under_prefixes((heron_api.API, heron_api.AJAX), heron_traces.routes(api, trace_service)),
     ]
     return Starlette(
         routes=[

@@ -206,7 +206,30 @@ class TraceService:
         max_results: int = DEFAULT_SEARCH_TRACES,
         page_token: str | None = None,
     ) -> Page[TraceInfo]:
-        """A page of traces of the experiments, newest first unless `order_by` says otherwise.
+        """A page of trace infos of the experiments, newest first unless `order_by` says
+        otherwise (MLflow's SearchTraces).
+
+        Raises:
+            InvalidParameter: a bad filter, order_by, page token or max_results.
+        """
+        page = self.search_full_traces(
+            experiment_ids, filter_string=filter_string, order_by=order_by,
+            max_results=max_results, page_token=page_token, include_spans=False,
+        )  # fmt: skip
+        return Page([t.info for t in page], page.next_page_token)
+
+    def search_full_traces(
+        self,
+        experiment_ids: Sequence[str],
+        *,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        max_results: int = DEFAULT_SEARCH_TRACES,
+        page_token: str | None = None,
+        include_spans: bool = True,
+    ) -> Page[Trace]:
+        """Like `search_traces`, but a page of whole traces: each with its spans when
+        `include_spans`, read together with the infos (what the SDK's search_traces returns).
 
         Raises:
             InvalidParameter: a bad filter, order_by, page token or max_results.
@@ -221,6 +244,7 @@ class TraceService:
             order_by=parse_trace_order_by(list(order_by or ())),
             max_results=v.check_max_results(max_results, MAX_SEARCH_TRACES),
             page_token=page_token or None,
+            include_spans=include_spans,
         )
         return self._store.search_traces(query)
 

@@ -19,6 +19,7 @@ class TraceQuery:
     order_by: Sequence[TraceOrderKey] = ()
     max_results: int = 100
     page_token: str | None = None
+    include_spans: bool = False  # load the spans of the page's traces too
 
 
 class TraceStore(Protocol):
@@ -52,8 +53,9 @@ class TraceStore(Protocol):
         number of queries."""
         ...
 
-    def search_traces(self, query: TraceQuery) -> Page[TraceInfo]:
-        """A page of trace infos (tags, metadata, assessments), keyset-paged."""
+    def search_traces(self, query: TraceQuery) -> Page[Trace]:
+        """A page of traces (infos with tags, metadata and assessments; spans when
+        `query.include_spans`), keyset-paged, in a constant number of queries."""
         ...
 
     def set_trace_tag(self, trace_id: str, key: str, value: str) -> None:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, bindparam, delete, select, update
 
 from heron.entities import LifecycleStage, Page
@@ -24,13 +25,13 @@ from heron.store.sql.tables import (
 )
 from heron.store.sql.traces_rows import (
     ASSESSMENTS_OF,
-    IDS,
-    METADATA_OF,
     SPANS_OF,
-    TAGS_OF,
     TRACE_COLUMNS,
     assessment_from_row,
+    id_list,
+    in_ids,
     info_from_row,
+    pairs_of,
     span_from_row,
     span_row,
 )
@@ -44,8 +45,9 @@ PREVIEW_CHARS = 1000
 _EXPERIMENT = select(experiments.c.artifact_location, experiments.c.lifecycle_stage).where(
     experiments.c.experiment_id == bindparam("experiment_id")
 )
-_EXISTING = select(traces.c.trace_id, traces.c.experiment_id).where(traces.c.trace_id.in_(IDS))
-_INFOS = select(*TRACE_COLUMNS).where(traces.c.trace_id.in_(IDS))
+_EXISTING = select(traces.c.trace_id, traces.c.experiment_id).where(in_ids(traces.c.trace_id))
+_INFOS = select(*TRACE_COLUMNS).where(in_ids(traces.c.trace_id))
+_DELETE = delete(traces).where(in_ids(traces.c.trace_id))
 _FROM_ROOT = (
     update(traces)
     .where(traces.c.trace_id == bindparam("tid"), traces.c.state == bindparam("in_progress"))
@@ -220,7 +222,7 @@ class SqlTraceStore:
             if trace_ids:
                 doomed = [
                     row[0]
-                    for row in fetch(conn, _EXISTING, {"ids": list(trace_ids)})
+                    for row in fetch(conn, _EXISTING, {"ids": id_list(trace_ids)})
                     if row[1] == exp
                 ]
             else:
@@ -237,7 +239,7 @@ class SqlTraceStore:
                 doomed = [row[0] for row in conn.execute(query)]
             for start in range(0, len(doomed), 500):
                 chunk = doomed[start : start + 500]
-                run(conn, delete(traces).where(traces.c.trace_id.in_(IDS)), {"ids": chunk})
+                run(conn, _DELETE, {"ids": id_list(chunk)})
             return len(doomed)
 
         return self._db.write(write)
@@ -253,14 +255,14 @@ class SqlTraceStore:
 
     def get_trace_info(self, trace_id: str) -> TraceInfo:
         with self._db.read() as conn:
-            rows = fetch(conn, _INFOS, {"ids": [trace_id]})
+            rows = fetch(conn, _INFOS, {"ids": id_list([trace_id])})
             if not rows:
                 raise _not_found(trace_id)
             return load_infos(conn, rows)[0]
 
     def experiment_of(self, trace_id: str) -> str:
         with self._db.read() as conn:
-            rows = fetch(conn, _EXISTING, {"ids": [trace_id]})
+            rows = fetch(conn, _EXISTING, {"ids": id_list([trace_id])})
         if not rows:
             raise _not_found(trace_id)
         return str(rows[0][1])
@@ -269,45 +271,53 @@ class SqlTraceStore:
         if not trace_ids:
             return []
         with self._db.read() as conn:
-            infos = {
-                i.trace_id: i
-                for i in load_infos(conn, fetch(conn, _INFOS, {"ids": list(trace_ids)}))
-            }
-            by_trace: dict[str, list[Span]] = defaultdict(list)
-            if with_spans and infos:
-                for row in fetch(conn, SPANS_OF, {"ids": list(infos)}):
-                    by_trace[row[0]].append(span_from_row(row))
-        return [
-            Trace(info=infos[t], spans=by_trace[t]) for t in dict.fromkeys(trace_ids) if t in infos
-        ]
+            infos = load_infos(conn, fetch(conn, _INFOS, {"ids": id_list(trace_ids)}))
+            found = _with_spans(conn, infos) if with_spans else [Trace(info=i) for i in infos]
+        by_id = {t.info.trace_id: t for t in found}
+        return [by_id[t] for t in dict.fromkeys(trace_ids) if t in by_id]
 
-    def search_traces(self, query: TraceQuery) -> Page[TraceInfo]:
+    def search_traces(self, query: TraceQuery) -> Page[Trace]:
         statement = trace_search(query)
         with self._db.read() as conn:
             rows = conn.execute(statement.select).all()
             page_rows = rows[: query.max_results]
-            found = load_infos(conn, [tuple(row[: len(TRACE_COLUMNS)]) for row in page_rows])
+            infos = load_infos(conn, [tuple(row[: len(TRACE_COLUMNS)]) for row in page_rows])
+            found = (
+                _with_spans(conn, infos) if query.include_spans else [Trace(info=i) for i in infos]
+            )
         token = None
         if len(rows) > query.max_results:
             token = statement.next_token(rows[query.max_results - 1])
         return Page(found, token)
 
 
+def _with_spans(conn: Connection, infos: Sequence[TraceInfo]) -> list[Trace]:
+    """The traces of `infos` with their spans, all read in one query."""
+    by_trace: dict[str, list[Span]] = {i.trace_id: [] for i in infos}
+    if by_trace:
+        for row in fetch(conn, SPANS_OF, {"ids": id_list(by_trace)}):
+            by_trace[row[0]].append(span_from_row(row))
+    return [Trace(info=i, spans=by_trace[i.trace_id]) for i in infos]
+
+
 def load_infos(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[TraceInfo]:
     """Trace infos with their tags, metadata and assessments in a constant number of queries."""
-    ids = [row[0] for row in rows]
-    if not ids:
+    if not rows:
         return []
-    tags: dict[str, dict[str, str]] = defaultdict(dict)
-    for tid, key, value in fetch(conn, TAGS_OF, {"ids": ids}):
-        tags[tid][key] = value
-    metadata: dict[str, dict[str, str]] = defaultdict(dict)
-    for tid, key, value in fetch(conn, METADATA_OF, {"ids": ids}):
-        metadata[tid][key] = value
+    ids = {"ids": id_list(row[0] for row in rows)}
+    dialect = conn.dialect.name
+    loads = orjson.loads
+    tags = {tid: loads(pairs) for tid, pairs in fetch(conn, pairs_of(dialect, trace_tags), ids)}
+    metadata = {
+        tid: loads(pairs) for tid, pairs in fetch(conn, pairs_of(dialect, trace_metadata), ids)
+    }
     found: dict[str, list[Assessment]] = defaultdict(list)
-    for row in fetch(conn, ASSESSMENTS_OF, {"ids": ids}):
+    for row in fetch(conn, ASSESSMENTS_OF, ids):
         found[row[1]].append(assessment_from_row(row))
-    return [info_from_row(row, tags[row[0]], metadata[row[0]], found[row[0]]) for row in rows]
+    return [
+        info_from_row(row, tags.get(row[0], {}), metadata.get(row[0], {}), found.get(row[0], ()))
+        for row in rows
+    ]
 
 
 def _experiment_location(conn: Connection, experiment_id: str) -> str:
@@ -326,7 +336,8 @@ def _create_traces(conn: Connection, location: str, rows: Sequence[Mapping[str, 
     """Inserts the traces that do not exist yet, with the tags every stored trace carries."""
     if not rows:
         return
-    existing = {r[0] for r in fetch(conn, _EXISTING, {"ids": [r["trace_id"] for r in rows]})}
+    ids = id_list(r["trace_id"] for r in rows)
+    existing = {r[0] for r in fetch(conn, _EXISTING, {"ids": ids})}
     new = [r for r in rows if r["trace_id"] not in existing]
     if not new:
         return
@@ -357,7 +368,7 @@ def _insert_missing_tag(conn: Connection, trace_id: str, key: str, value: str) -
 
 
 def _require(conn: Connection, trace_id: str) -> None:
-    if not fetch(conn, _EXISTING, {"ids": [trace_id]}):
+    if not fetch(conn, _EXISTING, {"ids": id_list([trace_id])}):
         raise _not_found(trace_id)
 
 

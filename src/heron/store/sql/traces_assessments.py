@@ -7,21 +7,16 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from heron.clock import now_ms
 from heron.entities.assessment import Assessment
 from heron.errors import NotFound
 from heron.store.sql.database import Database, fetch
 from heron.store.sql.tables import assessments, traces
-from heron.store.sql.traces_rows import (
-    ASSESSMENT_COLUMNS,
-    IDS,
-    assessment_from_row,
-    assessment_row,
-)
+from heron.store.sql.traces_rows import ASSESSMENT_COLUMNS, assessment_from_row, assessment_row
 
-_TRACE = select(traces.c.trace_id).where(traces.c.trace_id.in_(IDS))
+_TRACE = select(traces.c.trace_id).where(traces.c.trace_id == bindparam("trace_id"))
 _UPDATABLE = ("name", "value", "rationale", "metadata", "error", "valid", "span_id")
 
 
@@ -54,7 +49,7 @@ class SqlAssessmentStore:
         )
 
         def write(conn: Connection) -> Assessment:
-            if not fetch(conn, _TRACE, {"ids": [created.trace_id]}):
+            if not fetch(conn, _TRACE, {"trace_id": created.trace_id}):
                 raise NotFound(f"Trace with ID {created.trace_id!r} not found")
             if created.overrides:
                 _one(conn, created.trace_id, created.overrides)

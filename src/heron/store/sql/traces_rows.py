@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, select
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    func,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
 
 from heron.entities.assessment import (
     Assessment,
@@ -25,28 +37,71 @@ from heron.entities.trace import (
     TraceInfo,
     TraceState,
 )
-from heron.store.sql.tables import assessments, spans, trace_metadata, trace_tags, traces
+from heron.store.sql.tables import assessments, spans, traces
 
-IDS: BindParameter[str] = bindparam("ids", expanding=True)
+
+class _IdSet(FunctionElement[str]):
+    """The ids of the JSON array bound as `ids` (`id_list(...)`), as a subquery for IN. One
+    bound value for any number of ids, so the statement is compiled once: an expanding IN is
+    re-rendered by SQLAlchemy on every call, which cost more than the query itself."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_IdSet, "sqlite")
+def _id_set_sqlite(element: _IdSet, compiler: Any, **kw: Any) -> str:
+    ids = compiler.process(element.clauses, **kw)
+    return f"(SELECT value FROM json_each({ids}))"  # noqa: S608 (a bound parameter)
+
+
+@compiles(_IdSet, "postgresql")
+def _id_set_postgresql(element: _IdSet, compiler: Any, **kw: Any) -> str:
+    ids = compiler.process(element.clauses, **kw)
+    return f"(SELECT jsonb_array_elements_text(CAST({ids} AS JSONB)))"
+
+
+def in_ids(column: ColumnElement[str]) -> ColumnElement[bool]:
+    """The condition `column` is one of the ids bound as {"ids": id_list(ids)}."""
+    return column.op("IN", is_comparison=True)(_IdSet(bindparam("ids", type_=String())))
+
+
+def id_list(ids: Iterable[str]) -> str:
+    return orjson.dumps(list(ids)).decode()
+
+
+# Enum members by value: a dict lookup, where calling the enum costs microseconds a row.
+_STATUS = {s.value: s for s in SpanStatusCode}
+_STATE = {s.value: s for s in TraceState}
 TRACE_COLUMNS = tuple(traces.c)
 SPAN_COLUMNS = tuple(spans.c)
 ASSESSMENT_COLUMNS = tuple(assessments.c)
-TAGS_OF = select(trace_tags.c.trace_id, trace_tags.c.key, trace_tags.c.value).where(
-    trace_tags.c.trace_id.in_(IDS)
-)
-METADATA_OF = select(trace_metadata.c.trace_id, trace_metadata.c.key, trace_metadata.c.value).where(
-    trace_metadata.c.trace_id.in_(IDS)
-)
 ASSESSMENTS_OF = (
     select(*ASSESSMENT_COLUMNS)
-    .where(assessments.c.trace_id.in_(IDS))
+    .where(in_ids(assessments.c.trace_id))
     .order_by(assessments.c.trace_id, assessments.c.create_time, assessments.c.assessment_id)
 )
 SPANS_OF = (
     select(*SPAN_COLUMNS)
-    .where(spans.c.trace_id.in_(IDS))
+    .where(in_ids(spans.c.trace_id))
     .order_by(spans.c.trace_id, spans.c.start_time_ns, spans.c.span_id)
 )
+
+
+@functools.cache
+def pairs_of(dialect: str, table: Table) -> Select[Any]:
+    """(trace_id, JSON object of key -> value) for the tags or metadata of the traces bound
+    as `ids`: one row a trace, decoded by orjson in C."""
+    aggregate: ColumnElement[Any] = (
+        cast(func.json_object_agg(table.c.key, table.c.value), Text)
+        if dialect == "postgresql"
+        else func.json_group_object(table.c.key, table.c.value)
+    )
+    return (
+        select(table.c.trace_id, aggregate)
+        .where(in_ids(table.c.trace_id))
+        .group_by(table.c.trace_id)
+    )
 
 
 def dumps(value: Any) -> str:
@@ -95,7 +150,7 @@ def span_from_row(row: Sequence[Any]) -> Span:
         parent_span_id=parent,
         name=name,
         span_type=span_type,
-        status=SpanStatusCode(status),
+        status=_STATUS[status],
         status_message=message or "",
         start_time_ns=start,
         end_time_ns=end,
@@ -133,7 +188,7 @@ def info_from_row(
         experiment_id=str(experiment_id),
         request_time=request_time,
         execution_duration=duration,
-        state=TraceState(state),
+        state=_STATE[state],
         request_preview=request_preview,
         response_preview=response_preview,
         client_request_id=client_request_id,
