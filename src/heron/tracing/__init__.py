@@ -23,6 +23,7 @@ from heron.tracing.records import (
     search_traces,
     update_assessment,
 )
+from heron.tracing.threads import copy_context
 from heron.tracing.tracer import LiveSpan
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "LiveSpan",
     "SpanType",
     "configure",
+    "copy_context",
     "delete_assessment",
     "export_stats",
     "flush",
