@@ -1,9 +1,10 @@
 """Browser tests: an experiment's traces (filters, pages), a trace's span tree, timeline and
-span details, and feedback added from the page. Traces are made by Heron's tracing SDK
-against the test server."""
+span details, and feedback and expectations added from the page. Traces are made by Heron's
+tracing SDK against the test server."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -156,7 +157,7 @@ def test_trace_page_spans_and_feedback(
     expect(feedback.locator(".rationale")).to_have_text("It blew up <script>x</script>")
     expect(feedback.locator(".assessment-source")).to_contain_text("HUMAN")
 
-    page.get_by_label("on span “format” only").check()
+    page.locator("#feedback-form").get_by_label("on span “format” only").check()
     page.get_by_label("Rationale").fill("nicely formatted")
     page.locator("#thumbs-up").click()
     expect(page).to_have_url(
@@ -168,6 +169,69 @@ def test_trace_page_spans_and_feedback(
     expect(newest).to_have_attribute("data-value", "true")
     expect(newest).to_contain_text("on span format")
     screenshot(page, "trace")
+
+
+def test_expectations_added_from_the_trace_page(
+    page: Any, traced: Traced, demo: Demo, screenshot: Any
+) -> None:
+    from heron.client import HeronClient
+    from heron.entities.assessment import AssessmentKind, AssessmentSourceType
+
+    page.goto(f"{demo.url}/traces/{traced.failed_trace_id}")
+    expectations = page.locator("#expectation-list li[data-name]")
+    expect(expectations).to_have_count(0)
+    said = 'an answer to "explode" <b>now</b>'  # quotes and markup stay text
+    page.get_by_label("Expected value").fill(said)  # Text is the default
+    page.locator("#add-expectation").click()
+    expect(expectations).to_have_count(1)
+    newest = expectations.first
+    expect(newest).to_have_attribute("data-name", "expected_response")
+    assert json.loads(newest.get_attribute("data-value")) == said
+    expect(newest.locator(".assessment-value")).to_have_text(said)
+    expect(newest.locator(".assessment-source")).to_contain_text("HUMAN")
+
+    page.locator("#expectation-name").fill("expected_facts")
+    page.get_by_label("Expected value").fill('{"facts": ["<b>paris</b>", 2]}')
+    page.get_by_label("JSON").check()
+    page.locator("#add-expectation").click()
+    expect(expectations).to_have_count(2)
+    newest = expectations.first
+    expect(newest).to_have_attribute("data-name", "expected_facts")
+    assert json.loads(newest.get_attribute("data-value")) == {"facts": ["<b>paris</b>", 2]}
+    expect(newest.locator("pre.assessment-value")).to_contain_text('"<b>paris</b>"')  # as text
+
+    page.get_by_label("Expected value").fill('{"facts": [')  # not JSON: nothing is added
+    page.get_by_label("JSON").check()
+    page.locator("#add-expectation").click()
+    expect(page.locator("#flash")).to_contain_text("not valid JSON")
+    expect(page.locator("#flash")).to_contain_text("choose Text")
+    expect(expectations).to_have_count(2)
+
+    page.get_by_role("link", name="lookup").click()
+    lookup = page.locator("#span-tree tr[aria-current='true']").get_attribute("data-span-id")
+    page.locator("#expectation-on-span").check()
+    page.get_by_label("Expected value").fill("42")
+    page.get_by_label("JSON").check()
+    page.locator("#add-expectation").click()
+    expect(page).to_have_url(
+        f"{demo.url}/traces/{traced.failed_trace_id}?span={lookup}#assessments"
+    )
+    expect(expectations.first).to_contain_text("on span lookup")
+    expect(expectations.first).to_have_attribute("data-value", "42")
+    screenshot(page, "trace-expectations")
+
+    with HeronClient(demo.url) as client:  # what the API (and MLflow's clients) now read
+        logged = client.get_trace(traced.failed_trace_id).info.assessments
+    mine = sorted(
+        ((a.name, a.value, a.span_id) for a in logged if a.kind == AssessmentKind.EXPECTATION),
+        key=lambda found: (found[0], found[2] is None),
+    )
+    assert mine == [
+        ("expected_facts", {"facts": ["<b>paris</b>", 2]}, None),
+        ("expected_response", 42, lookup),
+        ("expected_response", said, None),
+    ]
+    assert {a.source.source_type for a in logged} == {AssessmentSourceType.HUMAN}
 
 
 def test_missing_trace_is_a_404_page(page: Any, demo: Demo) -> None:

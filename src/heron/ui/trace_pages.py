@@ -1,10 +1,13 @@
 """Trace pages: an experiment's traces (the Traces tab), one trace with its span tree,
-timeline, the selected span's details and assessments, and the form that adds feedback."""
+timeline, the selected span's details and assessments, and the forms that add feedback and
+expectations."""
 
 from __future__ import annotations
 
 import urllib.parse
+from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
@@ -17,8 +20,10 @@ from heron.ui.rendering import Form, PageResult, Renderer, field
 from heron.ui.services import UIServices
 
 DEFAULT_FEEDBACK_NAME = "user_feedback"
+DEFAULT_EXPECTATION_NAME = "expected_response"
 _THUMBS = {"up": True, "down": False}
 MAX_RATIONALE = 5000
+MAX_EXPECTATION_CHARS = 64 * 1024
 
 
 def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
@@ -58,32 +63,49 @@ def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
             "ms": trace_view.ms,
             "value_text": trace_view.value_text,
             "default_feedback_name": DEFAULT_FEEDBACK_NAME,
+            "default_expectation_name": DEFAULT_EXPECTATION_NAME,
             "nav": "experiments",
         }
 
     def add_feedback(request: Request, form: Form) -> str:
         """Thumbs up or down, with a rationale, from the person using the UI (a HUMAN
         source named by the request's identity), on the trace or the span it names."""
-        trace_id = request.path_params["trace_id"]
         thumb = field(form, "value")
         if thumb not in _THUMBS:
             raise InvalidParameter("Feedback must be thumbs up or thumbs down")
         rationale = field(form, "rationale").strip()
         if len(rationale) > MAX_RATIONALE:
             raise InvalidParameter(f"The rationale is longer than {MAX_RATIONALE} characters")
+        return _add(request, form, AssessmentKind.FEEDBACK, _THUMBS[thumb], rationale or None)
+
+    def add_expectation(request: Request, form: Form) -> str:
+        """Ground truth from the person using the UI: a name and a value, read as JSON or
+        kept as text, on the trace or the span it names."""
+        value = expectation_value(field(form, "value"), field(form, "read_as"))
+        return _add(request, form, AssessmentKind.EXPECTATION, value, None)
+
+    def _add(
+        request: Request, form: Form, kind: AssessmentKind, value: Any, rationale: str | None
+    ) -> str:
+        """Creates the assessment through the traces service (which checks the caller may
+        change the trace) and returns the trace page, with the span the page had selected."""
+        trace_id = request.path_params["trace_id"]
         span_id = field(form, "span_id") or None
+        default_name = (
+            DEFAULT_FEEDBACK_NAME if kind == AssessmentKind.FEEDBACK else DEFAULT_EXPECTATION_NAME
+        )
         service.create_assessment(
             Assessment(
                 assessment_id="",
                 trace_id=trace_id,
-                name=field(form, "name").strip() or DEFAULT_FEEDBACK_NAME,
-                kind=AssessmentKind.FEEDBACK,
-                value=_THUMBS[thumb],
+                name=field(form, "name").strip() or default_name,
+                kind=kind,
+                value=value,
                 source=AssessmentSource(
                     source_type=Source.HUMAN, source_id=current_identity().name
                 ),
                 span_id=span_id,
-                rationale=rationale or None,
+                rationale=rationale,
             )
         )
         shown = field(form, "selected") or span_id  # the span the page had selected
@@ -94,4 +116,35 @@ def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
         Route("/experiments/{experiment_id}/traces", renderer.page(trace_list), methods=["GET"]),
         Route("/traces/{trace_id}", renderer.page(trace_page), methods=["GET"]),
         Route("/ui/traces/{trace_id}/feedback", renderer.action(add_feedback), methods=["POST"]),
+        Route(
+            "/ui/traces/{trace_id}/expectation",
+            renderer.action(add_expectation),
+            methods=["POST"],
+        ),
     ]
+
+
+def expectation_value(text: str, read_as: str) -> Any:
+    """An expectation's value from the form: `read_as` "json" reads any JSON value (an object,
+    a list, a number, true, a quoted string), "text" keeps the text as a string.
+
+    Raises:
+        InvalidParameter: no value, an unknown format, a value too long, or bad JSON.
+    """
+    if read_as not in ("json", "text"):
+        raise InvalidParameter("Read the expectation's value as JSON or as text")
+    if not text.strip():
+        raise InvalidParameter("An expectation needs a value: the answer or facts expected")
+    if len(text) > MAX_EXPECTATION_CHARS:
+        raise InvalidParameter(
+            f"The expectation's value is longer than {MAX_EXPECTATION_CHARS} characters"
+        )
+    if read_as == "text":
+        return text
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidParameter(
+            f"The expectation's value is not valid JSON ({exc}); fix it, or choose Text to "
+            "keep it as a string"
+        ) from None
