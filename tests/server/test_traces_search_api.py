@@ -1,4 +1,4 @@
-"""Heron's own trace search (/api/2.0/heron/traces/search) over real HTTP: a page of traces
+"""Heron's own trace search (GET /api/2.0/heron/traces/search) over real HTTP: a page of traces
 with their spans in one answer, the same filter grammar and keyset pages as MLflow's search,
 and bad input answered with INVALID_PARAMETER_VALUE."""
 
@@ -53,7 +53,7 @@ def exp(http: httpx.Client) -> str:
 
 def test_search_answers_traces_with_their_spans(http: httpx.Client, exp: str) -> None:
     body = {"experiment_ids": [exp], "filter": "execution_time_ms > 25", "max_results": 2}
-    first = http.post(SEARCH, json=body)
+    first = http.get(SEARCH, params=body)
     assert first.status_code == 200, first.text
     page = first.json()
     assert [t["execution_duration"] for t in page["traces"]] == [50, 40]  # newest first
@@ -68,13 +68,13 @@ def test_search_answers_traces_with_their_spans(http: httpx.Client, exp: str) ->
     assert child["attributes"] == {"temperature": 0.25, "n": 5}
     assert child["events"][0]["attributes"] == {"exception.message": "kaput"}
 
-    rest = http.post(SEARCH, json={**body, "page_token": page["next_page_token"]}).json()
+    rest = http.get(SEARCH, params={**body, "page_token": page["next_page_token"]}).json()
     assert [t["execution_duration"] for t in rest["traces"]] == [30]
     assert "next_page_token" not in rest
 
 
 def test_search_without_spans_answers_infos_only(http: httpx.Client, exp: str) -> None:
-    answer = http.post(SEARCH, json={"experiment_ids": [exp], "include_spans": False}).json()
+    answer = http.get(SEARCH, params={"experiment_ids": [exp], "include_spans": False}).json()
     assert len(answer["traces"]) == 5
     assert all("spans" not in t for t in answer["traces"])
 
@@ -87,18 +87,19 @@ def test_search_without_spans_answers_infos_only(http: httpx.Client, exp: str) -
         ({"max_results": 501}, "max_results"),
         ({"page_token": "garbage"}, "token"),
         ({"include_spans": "yes"}, "include_spans"),
+        ({"max_results": "many"}, "max_results"),
     ],
-    ids=["bad-filter", "bad-order", "too-many", "bad-token", "bad-flag"],
+    ids=["bad-filter", "bad-order", "too-many", "bad-token", "bad-flag", "bad-number"],
 )
 def test_search_rejects_bad_input(http: httpx.Client, exp: str, body: dict, says: str) -> None:
-    answer = http.post(SEARCH, json={"experiment_ids": [exp], **body})
+    answer = http.get(SEARCH, params={"experiment_ids": [exp], **body})
     assert answer.status_code == 400, answer.text
     assert answer.json()["error_code"] == "INVALID_PARAMETER_VALUE"
     assert says in answer.json()["message"]
 
 
 def test_search_needs_an_experiment(http: httpx.Client) -> None:
-    answer = http.post(SEARCH, json={"filter": "trace.status = 'OK'"})
+    answer = http.get(SEARCH, params={"filter": "trace.status = 'OK'"})
     assert answer.status_code == 400, answer.text
     assert answer.json()["error_code"] == "INVALID_PARAMETER_VALUE"
     assert "experiment" in answer.json()["message"]

@@ -142,15 +142,15 @@ class HttpTraces:
         page_token: str | None = None,
         include_spans: bool = True,
     ) -> Page[Trace]:
-        body = {
+        query = {
             "experiment_ids": list(experiment_ids),
             "filter": filter_string,
             "order_by": list(order_by or ()),
             "max_results": max_results,
             "page_token": page_token,
-            "include_spans": include_spans,
+            "include_spans": "true" if include_spans else "false",
         }
-        answer = self._t.post(f"{HERON_API}/traces/search", body)
+        answer = self._t.get(f"{HERON_API}/traces/search", query)
         traces = [tc.parse_trace(t) for t in answer.get("traces", ())]
         return Page(traces, answer.get("next_page_token"))
 

@@ -144,6 +144,7 @@ def span_row(span: Span) -> dict[str, Any]:
 def span_from_row(row: Sequence[Any]) -> Span:
     (trace_id, span_id, parent, name, span_type, status, message, start, end, attributes,
      events, inputs, outputs) = row  # fmt: skip
+    # Text columns hold JSON text on every dialect; psycopg decodes the JSON column itself.
     return Span(
         trace_id=trace_id,
         span_id=span_id,
@@ -154,18 +155,22 @@ def span_from_row(row: Sequence[Any]) -> Span:
         status_message=message or "",
         start_time_ns=start,
         end_time_ns=end,
-        attributes=_loads(attributes) or {},
-        events=[
-            SpanEvent(
-                name=e["name"],
-                time_unix_nano=e["time_unix_nano"],
-                attributes=e.get("attributes") or {},
-            )
-            for e in (_loads(events) or ())
-        ],
-        inputs=_loads(inputs),
-        outputs=_loads(outputs),
+        attributes=attributes if type(attributes) is dict else orjson.loads(attributes),
+        events=[] if events is None else _events(orjson.loads(events)),
+        inputs=None if inputs is None else orjson.loads(inputs),
+        outputs=None if outputs is None else orjson.loads(outputs),
     )
+
+
+def _events(events: list[dict[str, Any]]) -> list[SpanEvent]:
+    return [
+        SpanEvent(
+            name=e["name"],
+            time_unix_nano=e["time_unix_nano"],
+            attributes=e.get("attributes") or {},
+        )
+        for e in events
+    ]
 
 
 def info_from_row(
