@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from heron.entities.registry import ModelVersionStage
+from heron import mlflow_json
+from heron.entities.registry import ModelVersion, ModelVersionRecords, ModelVersionStage
 from heron.errors import AlreadyExists, InvalidParameter, NotFound
 from heron.services import RunService
 from heron.services.registry import RegistryService
@@ -390,3 +391,41 @@ def test_tampered_page_tokens_are_invalid_not_errors(registry: RegistryService) 
         token = base64.urlsafe_b64encode(raw).decode().rstrip("=")
         with pytest.raises(InvalidParameter, match="page_token"):
             registry.search_model_versions(max_results=1, page_token=token)
+
+
+def test_a_page_of_records_is_a_list_of_versions(registry: RegistryService) -> None:
+    for name in ("a", "b"):
+        registry.create_registered_model(name)
+        for n in range(3):
+            registry.create_model_version(name, f"{ROOT}/0/{name}{n}", tags={"n": str(n)})
+    registry.set_registered_model_alias("a", "champion", "2")
+    registry.set_registered_model_alias("a", "backup", "2")
+    registry.transition_model_version_stage("b", "1", "Production")
+    page = registry.search_model_versions(order_by=["name", "version_number"])
+    assert isinstance(page.items, ModelVersionRecords)
+    versions = list(page)
+    assert all(isinstance(v, ModelVersion) for v in versions)
+    assert page.items == versions
+    assert page.items[1:3] == versions[1:3]
+    a2 = registry.get_model_version("a", "2")
+    assert versions[1] == a2
+    assert tuple(a2.aliases) == ("backup", "champion")
+    assert dict(a2.tags) == {"n": "1"}
+    assert versions[3].current_stage is ModelVersionStage.PRODUCTION
+    assert mlflow_json.model_versions(page.items) == [mlflow_json.model_version(v) for v in page]
+
+
+@pytest.mark.slow
+def test_a_page_with_many_version_numbers_keeps_their_tags(
+    registry: RegistryService,
+) -> None:
+    registry.create_registered_model("many")
+
+    def create(n: int) -> None:
+        registry.create_model_version("many", f"{ROOT}/0/{n}", tags={"n": str(n)})
+
+    with ThreadPoolExecutor(8) as pool:  # concurrent writes share commits
+        list(pool.map(create, range(1005)))  # more numbers than the tag query narrows by
+    page = registry.search_model_versions(filter_string="name = 'many'")
+    assert len(page) == 1005
+    assert all(v.tags == {"n": v.source.rsplit("/", 1)[1]} for v in page)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from heron.entities.dataset import DatasetInput
 from heron.entities.experiment import Experiment
@@ -51,6 +51,81 @@ class ModelVersion:
     status_message: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     aliases: Sequence[str] = ()
+
+
+VersionRecord = tuple[
+    str,  # name
+    str,  # version
+    int,  # creation_timestamp
+    int,  # last_updated_timestamp
+    ModelVersionStage,  # current_stage
+    str,  # source
+    str,  # storage_location
+    str | None,  # user_id
+    str | None,  # description
+    str | None,  # run_id
+    str | None,  # run_link
+    str | None,  # model_id
+    ModelVersionStatus,  # status
+    str | None,  # status_message
+    Mapping[str, str],  # tags
+    Sequence[str],  # aliases
+]
+
+
+class ModelVersionRecords(Sequence[ModelVersion]):
+    """Versions held as records (tuples in ModelVersion's field order): a
+    `Sequence[ModelVersion]` that is cheap to build and to serialise (a page of 10,000
+    versions is one list of tuples, not 10,000 objects). ModelVersion objects are made only
+    for the items a caller indexes or iterates."""
+
+    __slots__ = ("records",)
+
+    def __init__(self, records: Sequence[VersionRecord]) -> None:
+        self.records = records
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to any sequence of the same versions, as a list of them would be."""
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # equal to lists, so unhashable like them
+
+    def __repr__(self) -> str:
+        return f"ModelVersionRecords({list(self)!r})"
+
+    @overload
+    def __getitem__(self, index: int) -> ModelVersion: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> ModelVersionRecords: ...
+
+    def __getitem__(self, index: int | slice) -> ModelVersion | ModelVersionRecords:
+        if isinstance(index, slice):
+            return ModelVersionRecords(self.records[index])
+        r = self.records[index]
+        return ModelVersion(
+            name=r[0],
+            version=r[1],
+            creation_timestamp=r[2],
+            last_updated_timestamp=r[3],
+            current_stage=r[4],
+            source=r[5],
+            storage_location=r[6],
+            user_id=r[7],
+            description=r[8],
+            run_id=r[9],
+            run_link=r[10],
+            model_id=r[11],
+            status=r[12],
+            status_message=r[13],
+            tags=r[14],
+            aliases=r[15],
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

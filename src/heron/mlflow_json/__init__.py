@@ -20,7 +20,7 @@ from heron.entities import (
     Run,
     RunInfo,
 )
-from heron.entities.registry import ModelVersion, RegisteredModel
+from heron.entities.registry import ModelVersion, ModelVersionRecords, RegisteredModel
 
 Json = dict[str, Any]
 
@@ -189,32 +189,78 @@ def logged_model(model: LoggedModel) -> Json:
 
 
 def model_version(v: ModelVersion) -> Json:
+    return _version_body(
+        v.name,
+        v.version,
+        v.creation_timestamp,
+        v.last_updated_timestamp,
+        v.current_stage,
+        v.source,
+        v.storage_location,
+        v.user_id,
+        v.description,
+        v.run_id,
+        v.run_link,
+        v.model_id,
+        v.status,
+        v.status_message,
+        v.tags,
+        v.aliases,
+    )
+
+
+def model_versions(versions: Sequence[ModelVersion]) -> list[Json]:
+    """Many versions; ModelVersionRecords are rendered from their records, no objects made."""
+    if isinstance(versions, ModelVersionRecords):
+        return [_version_body(*record) for record in versions.records]
+    return [model_version(v) for v in versions]
+
+
+def _version_body(
+    name: str,
+    version: str,
+    creation_timestamp: int,
+    last_updated_timestamp: int,
+    current_stage: str,
+    source: str,
+    _storage_location: str,  # not on the wire: get-download-uri answers it
+    user_id: str | None,
+    description: str | None,
+    run_id: str | None,
+    run_link: str | None,
+    model_id: str | None,
+    status: str,
+    status_message: str | None,
+    tags: Mapping[str, str],
+    aliases: Sequence[str],
+) -> Json:
+    """A version's JSON from its fields in ModelVersion's order (a VersionRecord's)."""
     body: Json = {
-        "name": v.name,
-        "version": v.version,
-        "creation_timestamp": v.creation_timestamp,
-        "last_updated_timestamp": v.last_updated_timestamp,
-        "current_stage": v.current_stage,  # StrEnums: orjson writes their value
-        "source": v.source,
-        "status": v.status,
+        "name": name,
+        "version": version,
+        "creation_timestamp": creation_timestamp,
+        "last_updated_timestamp": last_updated_timestamp,
+        "current_stage": current_stage,  # StrEnums: orjson writes their value
+        "source": source,
+        "status": status,
     }
     # Empty fields are left out (proto JSON); a page may hold 200,000 versions, so plainly.
-    if v.user_id:
-        body["user_id"] = v.user_id
-    if v.description:
-        body["description"] = v.description
-    if v.run_id:
-        body["run_id"] = v.run_id
-    if v.run_link:
-        body["run_link"] = v.run_link
-    if v.status_message:
-        body["status_message"] = v.status_message
-    if v.model_id:
-        body["model_id"] = v.model_id
-    if v.tags:
-        body["tags"] = [{"key": k, "value": value} for k, value in v.tags.items()]
-    if v.aliases:
-        body["aliases"] = list(v.aliases)
+    if user_id:
+        body["user_id"] = user_id
+    if description:
+        body["description"] = description
+    if run_id:
+        body["run_id"] = run_id
+    if run_link:
+        body["run_link"] = run_link
+    if status_message:
+        body["status_message"] = status_message
+    if model_id:
+        body["model_id"] = model_id
+    if tags:
+        body["tags"] = [{"key": k, "value": value} for k, value in tags.items()]
+    if aliases:
+        body["aliases"] = list(aliases)
     return body
 
 
@@ -229,7 +275,7 @@ def registered_model(m: RegisteredModel) -> Json:
     if m.description:
         body["description"] = m.description
     if m.latest_versions:
-        body["latest_versions"] = [model_version(v) for v in m.latest_versions]
+        body["latest_versions"] = model_versions(m.latest_versions)
     if m.tags:
         body["tags"] = key_values(m.tags)
     if m.aliases:

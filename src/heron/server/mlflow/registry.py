@@ -58,7 +58,7 @@ def routes(api: Endpoints, service: RegistryService) -> list[Route]:
         versions = service.get_latest_versions(f.required_string("name"), f.strings("stages"))
         body: Json = {}
         if versions:
-            body["model_versions"] = [mlflow_json.model_version(v) for v in versions]
+            body["model_versions"] = mlflow_json.model_versions(versions)
         return body
 
     def set_tag(f: Fields) -> Json:

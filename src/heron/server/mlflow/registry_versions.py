@@ -38,7 +38,7 @@ def routes(api: Endpoints, service: RegistryService) -> list[Route]:
         )
         body: Json = {}
         if page.items:
-            body["model_versions"] = [mlflow_json.model_version(v) for v in page]
+            body["model_versions"] = mlflow_json.model_versions(page.items)
         return m.with_page_token(body, page.next_page_token)
 
     def update(f: Fields) -> Json:

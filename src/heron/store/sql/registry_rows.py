@@ -3,26 +3,34 @@ and the lookups and activity-log writes both registry stores share."""
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import orjson
 from sqlalchemy import (
-    BindParameter,
+    ColumnElement,
     Connection,
+    Integer,
     Select,
     Table,
     and_,
+    any_,
     bindparam,
     func,
     insert,
+    literal_column,
     select,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from heron.clock import now_ms
 from heron.entities.registry import (
     ModelVersion,
+    ModelVersionRecords,
     ModelVersionStage,
     ModelVersionStatus,
     RegisteredModel,
@@ -138,33 +146,52 @@ VERSION_COLUMNS = (
 )
 _STAGES = {s.value: s for s in ModelVersionStage}
 _STATUSES = {s.value: s for s in ModelVersionStatus}
+_NO_TAGS: Mapping[str, str] = MappingProxyType({})
 
-# Statements every page runs, compiled once and run on the driver (database.fetch).
-_IDS: BindParameter[int] = bindparam("ids", expanding=True)
-_VERSION_TAGS = select(
-    model_version_tags.c.registered_model_id,
-    model_version_tags.c.version,
-    model_version_tags.c.key,
-    model_version_tags.c.value,
-).where(model_version_tags.c.registered_model_id.in_(_IDS))
-# The same, narrowed to the versions on the page (served by the (model, version) key prefix).
-_SOME_VERSION_TAGS = _VERSION_TAGS.where(
-    model_version_tags.c.version.in_(bindparam("versions", expanding=True))
-)
-_ALIASES = (
-    select(
-        registered_model_aliases.c.registered_model_id,
-        registered_model_aliases.c.version,
-        registered_model_aliases.c.alias,
+
+def _in_list(column: Any, dialect: str, name: str) -> ColumnElement[bool]:
+    """`column` is one of a list bound as ONE parameter (a JSON array on SQLite, an array on
+    PostgreSQL): a page of thousands costs no placeholders to expand and no parameter limit."""
+    if dialect == "postgresql":
+        among: ColumnElement[bool] = column == any_(bindparam(name, type_=ARRAY(Integer)))
+        return among
+    values: Select[Any] = select(literal_column("value")).select_from(
+        func.json_each(bindparam(name))
     )
-    .where(registered_model_aliases.c.registered_model_id.in_(_IDS))
-    .order_by(registered_model_aliases.c.alias)
-)
-_MODEL_TAGS = select(
-    registered_model_tags.c.registered_model_id,
-    registered_model_tags.c.key,
-    registered_model_tags.c.value,
-).where(registered_model_tags.c.registered_model_id.in_(_IDS))
+    inside: ColumnElement[bool] = column.in_(values)
+    return inside
+
+
+def _list(dialect: str, values: Sequence[int]) -> Any:
+    return list(values) if dialect == "postgresql" else orjson.dumps(list(values)).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class _PageStatements:
+    """Statements every page runs, compiled once per dialect and run on the driver."""
+
+    version_tags: Select[Any]  # of the versions of models `ids`
+    some_version_tags: Select[Any]  # the same, narrowed to version numbers `versions`
+    aliases: Select[Any]
+    model_tags: Select[Any]
+
+
+@functools.cache
+def _page_statements(dialect: str) -> _PageStatements:
+    vt, a, mt = model_version_tags, registered_model_aliases, registered_model_tags
+    version_tags = select(vt.c.registered_model_id, vt.c.version, vt.c.key, vt.c.value).where(
+        _in_list(vt.c.registered_model_id, dialect, "ids")
+    )
+    return _PageStatements(
+        version_tags=version_tags,
+        some_version_tags=version_tags.where(_in_list(vt.c.version, dialect, "versions")),
+        aliases=select(a.c.registered_model_id, a.c.version, a.c.alias)
+        .where(_in_list(a.c.registered_model_id, dialect, "ids"))
+        .order_by(a.c.alias),
+        model_tags=select(mt.c.registered_model_id, mt.c.key, mt.c.value).where(
+            _in_list(mt.c.registered_model_id, dialect, "ids")
+        ),
+    )
 
 
 def version_select() -> Select[Any]:
@@ -172,49 +199,62 @@ def version_select() -> Select[Any]:
     return select(*VERSION_COLUMNS).join(rm, rm.c.registered_model_id == mv.c.registered_model_id)
 
 
-def load_versions(conn: Connection, rows: Sequence[Any]) -> list[ModelVersion]:
-    """Versions from rows of `version_select()`, with their tags and aliases (two queries)."""
+def plain_rows(conn: Connection, statement: Select[Any]) -> list[Any]:
+    """Every row of a statement built for one search, as the driver's plain tuples (read by
+    position; Row objects for a page of 10,000 versions cost more than the query)."""
+    result = conn.execute(statement)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+def load_versions(conn: Connection, rows: Sequence[Any]) -> ModelVersionRecords:
+    """Versions from rows of `version_select()` (read by position), with their tags and
+    aliases (two queries for any number), as records: no object per version."""
     if not rows:
-        return []
-    wanted = {(row[0], row[1]) for row in rows}
-    model_ids = sorted({model_id for model_id, _ in wanted})
-    tags: dict[tuple[int, int], dict[str, str]] = defaultdict(dict)
+        return ModelVersionRecords([])
+    dialect = conn.dialect.name
+    statements = _page_statements(dialect)
+    keys = [(row[0], row[1]) for row in rows]
+    wanted = set(keys)
+    ids = _list(dialect, sorted({model_id for model_id, _ in wanted}))
     numbers = sorted({number for _, number in wanted})
     if len(numbers) <= 1000:
-        tag_rows = _fetch_in(conn, _SOME_VERSION_TAGS, model_ids, versions=numbers)
+        versions = _list(dialect, numbers)
+        tag_rows = fetch(conn, statements.some_version_tags, {"ids": ids, "versions": versions})
     else:
-        tag_rows = _fetch_in(conn, _VERSION_TAGS, model_ids)
+        tag_rows = fetch(conn, statements.version_tags, {"ids": ids})
+    tags: dict[tuple[int, int], dict[str, str]] = {}
     for model_id, number, key, value in tag_rows:
         if (model_id, number) in wanted:
-            tags[(model_id, number)][key] = value
-    aliases: dict[tuple[int, int], list[str]] = defaultdict(list)
-    for model_id, number, alias in _fetch_in(conn, _ALIASES, model_ids):
-        aliases[(model_id, number)].append(alias)
-    return [
-        version_entity(row, tags.get((row[0], row[1])) or {}, aliases.get((row[0], row[1]), ()))
-        for row in rows
-    ]
-
-
-def version_entity(row: Any, tags: Mapping[str, str], aliases: Sequence[str]) -> ModelVersion:
-    """A version from a row of `version_select()` (read by position)."""
-    return ModelVersion(
-        name=row[14],
-        version=str(row[1]),
-        creation_timestamp=row[2],
-        last_updated_timestamp=row[3],
-        user_id=row[4],
-        current_stage=_STAGES[row[5]],
-        description=row[6],
-        source=row[7],
-        storage_location=row[8],
-        run_id=row[9],
-        run_link=row[10],
-        model_id=row[11],
-        status=_STATUSES[row[12]],
-        status_message=row[13],
-        tags=tags,
-        aliases=tuple(aliases),
+            tags.setdefault((model_id, number), {})[key] = value
+    aliases: dict[tuple[int, int], tuple[str, ...]] = {}
+    for model_id, number, alias in fetch(conn, statements.aliases, {"ids": ids}):
+        aliases[(model_id, number)] = (*aliases.get((model_id, number), ()), alias)
+    stages, statuses, no_tags = _STAGES, _STATUSES, _NO_TAGS
+    return ModelVersionRecords(
+        [
+            (
+                row[14],
+                str(row[1]),
+                row[2],
+                row[3],
+                stages[row[5]],
+                row[7],
+                row[8],
+                row[4],
+                row[6],
+                row[9],
+                row[10],
+                row[11],
+                statuses[row[12]],
+                row[13],
+                tags.get(key, no_tags),
+                aliases.get(key, ()),
+            )
+            for row, key in zip(rows, keys, strict=True)
+        ]
     )
 
 
@@ -224,11 +264,13 @@ def load_models(conn: Connection, rows: Sequence[Any]) -> list[RegisteredModel]:
     if not rows:
         return []
     ids = [row.registered_model_id for row in rows]
+    statements = _page_statements(conn.dialect.name)
+    bound = {"ids": _list(conn.dialect.name, ids)}
     tags: dict[int, dict[str, str]] = defaultdict(dict)
-    for model_id, key, value in _fetch_in(conn, _MODEL_TAGS, ids):
+    for model_id, key, value in fetch(conn, statements.model_tags, bound):
         tags[model_id][key] = value
     aliases: dict[int, dict[str, str]] = defaultdict(dict)
-    for model_id, number, alias in _fetch_in(conn, _ALIASES, ids):
+    for model_id, number, alias in fetch(conn, statements.aliases, bound):
         aliases[model_id][alias] = str(number)
     latest: dict[int, list[ModelVersion]] = defaultdict(list)
     latest_rows = _latest_rows(conn, ids, ())
@@ -253,7 +295,7 @@ def latest_per_stage(
     conn: Connection, model_ids: Sequence[int], stages: Iterable[ModelVersionStage]
 ) -> list[ModelVersion]:
     """The newest version in each stage of each model, ordered by model then version."""
-    return load_versions(conn, _latest_rows(conn, model_ids, stages))
+    return list(load_versions(conn, _latest_rows(conn, model_ids, stages)))
 
 
 def _latest_rows(
@@ -278,14 +320,3 @@ def _latest_rows(
         .order_by(mv.c.registered_model_id, mv.c.version)
     ).all()
     return list(rows)
-
-
-def _fetch_in(
-    conn: Connection, statement: Select[Any], ids: Sequence[int], **params: Any
-) -> list[Any]:
-    """Rows of a static `statement` filtered on `_IDS` (and `params`), as plain tuples, in
-    chunks under every driver's bound-parameter limit."""
-    out: list[Any] = []
-    for start in range(0, len(ids), 5000):
-        out.extend(fetch(conn, statement, {**params, "ids": list(ids[start : start + 5000])}))
-    return out

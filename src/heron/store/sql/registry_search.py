@@ -44,10 +44,11 @@ class Keyset:
     select: Select[Any]
     width: int
     fingerprint: str
+    offset: int  # the sort values follow the base's columns
 
-    def token_after(self, row: Any) -> str:
-        values = row._mapping
-        payload = [self.fingerprint, [values[f"k{i}"] for i in range(self.width)]]
+    def token_after(self, row: Sequence[Any]) -> str:
+        values = [row[self.offset + i] for i in range(self.width)]
+        payload = [self.fingerprint, values]
         return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
 
 
@@ -118,7 +119,7 @@ def _keyset(
         .order_by(*(column.asc() if up else column.desc() for column, up in keys))
         .limit(query.max_results + 1)
     )
-    return Keyset(stmt, len(keys), fingerprint)
+    return Keyset(stmt, len(keys), fingerprint, len(base.selected_columns))
 
 
 def _after(keys: list[tuple[Any, bool]], values: Sequence[Any]) -> ColumnElement[bool]:

@@ -32,6 +32,7 @@ from heron.store.sql.registry_rows import (
     model_not_found,
     model_row_id,
     mv,
+    plain_rows,
     record_event,
     require_version,
     rm,
@@ -133,7 +134,7 @@ class SqlModelVersionStore:
     def search_model_versions(self, query: RegistryQuery) -> Page[ModelVersion]:
         keyset = registry_search.model_versions(query)
         with self._db.read() as conn:
-            rows = conn.execute(keyset.select).all()
+            rows = plain_rows(conn, keyset.select)
             versions = load_versions(conn, rows[: query.max_results])
         more = len(rows) > query.max_results
         return Page(versions, keyset.token_after(rows[query.max_results - 1]) if more else None)
