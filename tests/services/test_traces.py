@@ -247,6 +247,28 @@ def test_search_orders_and_pages_by_keyset(traces: TraceService, exp: str) -> No
         traces.search_traces([exp], order_by=["tags.x"])
 
 
+def test_search_full_traces_loads_each_page_with_its_spans(traces: TraceService, exp: str) -> None:
+    ids = _seed(traces, exp)
+    first = traces.search_full_traces([exp], max_results=2, order_by=["timestamp_ms"])
+    assert [t.info.trace_id for t in first] == ids[:2]
+    for trace in first:
+        assert trace.spans == traces.get_trace(trace.info.trace_id).spans
+        assert [s.start_time_ns for s in trace.spans] == sorted(
+            s.start_time_ns for s in trace.spans
+        )
+        assert {s.trace_id for s in trace.spans} == {trace.info.trace_id}
+    assert first[0].info.tags["color"] == "red"
+    rest = traces.search_full_traces(
+        [exp], max_results=2, order_by=["timestamp_ms"], page_token=first.next_page_token
+    )
+    assert [t.info.trace_id for t in rest] == ids[2:]
+    assert rest.next_page_token is None
+    bare = traces.search_full_traces(
+        [exp], filter_string="tags.color = 'blue'", include_spans=False
+    )
+    assert [(t.info.trace_id, list(t.spans)) for t in bare] == [(ids[1], [])]
+
+
 def test_tags_set_and_delete(traces: TraceService, exp: str) -> None:
     tid = new_trace_id()
     traces.log_spans(exp, spans_of(tid))
