@@ -145,3 +145,33 @@ def test_disabling_a_webhook_drops_what_it_had_queued(database_uri: str) -> None
         assert heron.stores.webhooks.next_due() is not None
         heron.webhooks.update_webhook(hook.webhook_id, status="DISABLED")
         assert heron.stores.webhooks.next_due() is None
+
+
+def test_an_expired_claim_cannot_undo_the_next_one(database_uri: str) -> None:
+    """A worker whose lease ran out (it stalled) finishes late: the attempt is logged, but
+    the delivery stays with the worker that claimed the next attempt."""
+    receiver = Receiver()  # never started: nothing is sent here, the store is driven directly
+    with running(database_uri, workers=0) as heron:
+        hook = heron.webhooks.create_webhook(
+            "ci", receiver.url, [WebhookEvent("REGISTERED_MODEL", "CREATED")]
+        )
+        heron.registry.create_registered_model("m")
+        store = heron.stores.webhooks
+        now = int(time.time() * 1000)
+        stalled = store.claim_delivery(now, lease_ms=1)
+        assert stalled is not None
+        assert stalled.attempt == 1
+        assert store.claim_delivery(now, lease_ms=60_000) is None  # leased: nobody else
+        later = store.claim_delivery(now + 10, lease_ms=60_000)
+        assert later is not None
+        assert (later.delivery_id, later.attempt) == (stalled.delivery_id, 2)
+        done = heron.dispatcher.attempt(
+            stalled.webhook,
+            WebhookEvent(stalled.entity, stalled.action),
+            stalled.body,
+            stalled.delivery_id,
+            stalled.attempt,
+        )[0]
+        store.finish_delivery(done, retry_at=None)
+        assert store.claim_delivery(now + 20, lease_ms=60_000) is None  # still attempt 2's
+        assert [d.attempt for d in heron.webhooks.list_deliveries(hook.webhook_id)] == [1]

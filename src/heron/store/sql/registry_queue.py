@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
 from heron.clock import now_ms
 from heron.entities.registry import Webhook, WebhookDelivery, WebhookEvent, WebhookStatus
@@ -105,7 +105,9 @@ def claim(conn: Connection, now: int, lease_ms: int) -> QueuedDelivery | None:
 
 def finish(conn: Connection, attempt: WebhookDelivery, retry_at: int | None) -> None:
     log(conn, attempt)
-    where = q.c.delivery_id == attempt.delivery_id
+    # Only while the row is still at this attempt: a worker whose lease ran out must not undo
+    # the claim of the one that took the next attempt.
+    where = and_(q.c.delivery_id == attempt.delivery_id, q.c.attempts == attempt.attempt)
     if retry_at is None:
         conn.execute(delete(q).where(where))
     else:
