@@ -1,6 +1,7 @@
 """Tracing speed, Heron beside MLflow 3.17.2 in one run (issue #7's targets):
 
     .venv/bin/python bench/traces_search.py [--traces 10000] [--calls 500] [--repeats 15]
+                                            [--rounds 3] [--reuse DIR] [--only search]
 
 Starts `heron server` (.venv) and `mlflow server` (../shared/bench/start_mlflow.sh with
 .venv-conformance's mlflow) on fresh SQLite databases, then, each SDK in its own interpreter:
@@ -11,7 +12,11 @@ Starts `heron server` (.venv) and `mlflow server` (../shared/bench/start_mlflow.
 (b) search_traces over `--traces` traces (10 spans each, sent to both servers as the same OTLP
     protobuf batches, the way both SDKs export), with the filter `execution_time_ms > 49`
     (half of them) and a page of 100: p50 of `--repeats` calls with spans and without,
-    `heron.search_traces` vs `mlflow.search_traces`.
+    `heron.search_traces` vs `mlflow.search_traces`, both returning Trace objects with their
+    spans loaded. Both servers are loaded first; then `--rounds` rounds each search Heron and
+    MLflow back to back, so both are measured under the same load from other jobs on the
+    machine (the minutes of loading MLflow no longer sit between the two); the figures are
+    the medians of the rounds' p50s.
 
 With `--reuse DIR` the two servers keep their databases in DIR and a later run with the same
 DIR searches the traces loaded the first time (loading MLflow takes minutes); `--only search`
@@ -25,6 +30,7 @@ import argparse
 import json
 import os
 import signal
+import statistics
 import subprocess
 import tempfile
 import time
@@ -155,6 +161,7 @@ def main() -> None:
     parser.add_argument("--traces", type=int, default=10_000)
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--reuse", type=Path, help="keep the databases here, load them once")
     parser.add_argument("--only", choices=["all", "search"], default="all")
     args = parser.parse_args()
@@ -169,18 +176,33 @@ def main() -> None:
                 for kind, url in (("heron", heron_url), ("mlflow", mlflow_url)):
                     results[f"{kind}_overhead"] = worker(kind, url, "overhead", "-", args.calls)
                     print(kind, "overhead", results[f"{kind}_overhead"], flush=True)
+            experiments = {}
             for kind, url in (("heron", heron_url), ("mlflow", mlflow_url)):
                 loaded = scratch / kind / f"loaded-{args.traces}"
                 if loaded.exists():
-                    experiment_id = loaded.read_text()
+                    experiments[kind] = loaded.read_text()
                 else:
                     t0 = time.perf_counter()
-                    experiment_id = load(url, args.traces)
+                    experiments[kind] = load(url, args.traces)
                     results[f"{kind}_load_s"] = time.perf_counter() - t0
                     if args.reuse:
-                        loaded.write_text(experiment_id)
-                results[f"{kind}_search"] = worker(kind, url, "search", experiment_id, args.repeats)
-                print(kind, "search", results[f"{kind}_search"], flush=True)
+                        loaded.write_text(experiments[kind])
+            rounds: dict[str, list[dict[str, Any]]] = {"heron": [], "mlflow": []}
+            for n in range(args.rounds):
+                for kind, url in (("heron", heron_url), ("mlflow", mlflow_url)):
+                    found = worker(kind, url, "search", experiments[kind], args.repeats)
+                    found["load_average"] = os.getloadavg()[0]
+                    rounds[kind].append(found)
+                    print(f"round {n + 1}", kind, "search", found, flush=True)
+            for kind, found_rounds in rounds.items():
+                results[f"{kind}_search_rounds"] = found_rounds
+                results[f"{kind}_search"] = {
+                    which: {
+                        **found_rounds[0][which],
+                        "p50_ms": statistics.median(r[which]["p50_ms"] for r in found_rounds),
+                    }
+                    for which in ("without_spans", "with_spans")
+                }
         finally:
             heron_proc.terminate()
             os.killpg(mlflow_pid, signal.SIGTERM)
