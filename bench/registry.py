@@ -8,8 +8,10 @@ same registry (10,000 models with a tag each, 50,000 versions with a run id and 
 SQL into each server's own schema (filling through the API would take MLflow most of an hour),
 then times the same REST searches against each with the same HTTP client: registered-model and
 model-version searches as the mlflow client sends them (it adds
-`tag.mlflow.prompt.is_prompt != 'true'` to every filter). Prints medians and the ratios and
-writes bench-results/registry.json.
+`tag.mlflow.prompt.is_prompt != 'true'` to every filter). The two servers' searches are
+interleaved (four of Heron's, one of MLflow's), so that on a shared machine both meet the same
+load. Prints medians and the ratios and writes bench-results/registry.json (with the load
+average at the end).
 """
 
 from __future__ import annotations
@@ -166,17 +168,34 @@ def _get(client: httpx.Client, path: str, params: dict[str, Any]) -> httpx.Respo
     raise AssertionError("unreachable")
 
 
-def measure(url: str, path: str, params: dict[str, Any], repeats: int) -> tuple[float, int]:
-    """Median seconds of `repeats` searches (after one warm-up) and the result count."""
-    with httpx.Client(base_url=url, timeout=600) as client:
-        body = _get(client, path, params).json()
-        count = len(body.get("registered_models", body.get("model_versions", [])))
-        seconds = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            _get(client, path, params)
-            seconds.append(time.perf_counter() - start)
-    return statistics.median(seconds), count
+def measure_both(
+    urls: tuple[str, str], path: str, params: dict[str, Any], repeats: int
+) -> tuple[tuple[float, float], tuple[int, int]]:
+    """Median seconds of Heron's and MLflow's searches, interleaved (four of Heron's, then one
+    of MLflow's, `repeats` of Heron's in all) so that both meet the same load on a shared
+    machine; and each one's result count. One warm-up each first."""
+    heron_url, mlflow_url = urls
+    with (
+        httpx.Client(base_url=heron_url, timeout=600) as heron,
+        httpx.Client(base_url=mlflow_url, timeout=600) as mlflow,
+    ):
+        counts = []
+        for client in (heron, mlflow):
+            body = _get(client, path, params).json()
+            counts.append(len(body.get("registered_models", body.get("model_versions", []))))
+        heron_s: list[float] = []
+        mlflow_s: list[float] = []
+        for n in range(repeats):
+            heron_s.append(_timed(heron, path, params))
+            if n % 4 == 3:
+                mlflow_s.append(_timed(mlflow, path, params))
+    return (statistics.median(heron_s), statistics.median(mlflow_s)), (counts[0], counts[1])
+
+
+def _timed(client: httpx.Client, path: str, params: dict[str, Any]) -> float:
+    start = time.perf_counter()
+    _get(client, path, params)
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -197,8 +216,10 @@ def main() -> None:
         fill_heron(scratch / "heron/heron.db", models, versions, args.versions_per_model)
         fill_mlflow(scratch / "mlflow/mlflow.db", models, versions)
         for name, (path, params) in queries(versions).items():
-            heron_s, heron_n = measure(heron_url, path, params, args.repeats)
-            mlflow_s, mlflow_n = measure(mlflow_url, path, params, max(3, args.repeats // 4))
+            urls = (heron_url, mlflow_url)
+            (heron_s, mlflow_s), (heron_n, mlflow_n) = measure_both(
+                urls, path, params, args.repeats
+            )
             if heron_n != mlflow_n:
                 raise SystemExit(f"{name}: Heron found {heron_n}, MLflow {mlflow_n}")
             results[name] = {"heron_ms": heron_s * 1e3, "mlflow_ms": mlflow_s * 1e3,
@@ -217,7 +238,12 @@ def main() -> None:
         shutil.rmtree(scratch, ignore_errors=True)
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
-    summary = {"models": args.models, "versions": len(versions), "searches": results}
+    summary = {
+        "models": args.models,
+        "versions": len(versions),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "searches": results,
+    }
     (out / "registry.json").write_text(json.dumps(summary, indent=2))
 
 

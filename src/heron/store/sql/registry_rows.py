@@ -301,14 +301,25 @@ def latest_per_stage(
 def _latest_rows(
     conn: Connection, model_ids: Sequence[int], stages: Iterable[ModelVersionStage]
 ) -> list[Any]:
+    dialect = conn.dialect.name
     wanted = [str(s) for s in stages]
+    params: dict[str, Any] = {"ids": _list(dialect, model_ids)}
+    if wanted:
+        params["stages"] = wanted
+    return fetch(conn, _latest_statement(dialect, bool(wanted)), params)
+
+
+@functools.cache
+def _latest_statement(dialect: str, of_stages: bool) -> Select[Any]:
+    """Rows of `version_select()`: the newest version per stage of models `ids` (of `stages`
+    only, when `of_stages`), by model then version."""
     newest = select(
         mv.c.registered_model_id, mv.c.current_stage, func.max(mv.c.version).label("version")
-    ).where(mv.c.registered_model_id.in_(model_ids))
-    if wanted:
-        newest = newest.where(mv.c.current_stage.in_(wanted))
+    ).where(_in_list(mv.c.registered_model_id, dialect, "ids"))
+    if of_stages:
+        newest = newest.where(mv.c.current_stage.in_(bindparam("stages", expanding=True)))
     newest_q = newest.group_by(mv.c.registered_model_id, mv.c.current_stage).subquery()
-    rows = conn.execute(
+    return (
         version_select()
         .join(
             newest_q,
@@ -318,5 +329,4 @@ def _latest_rows(
             ),
         )
         .order_by(mv.c.registered_model_id, mv.c.version)
-    ).all()
-    return list(rows)
+    )
