@@ -71,6 +71,19 @@ def fill(directory: Path, runs: int, history: int) -> tuple[str, str]:
         stores.close()
 
 
+# What run i holds, in both benchmarks (bench/ui_mlflow.py fills MLflow with the same runs).
+def tags_of(i: int) -> tuple[tuple[str, str], ...]:
+    return (("mlflow.runName", f"run-{i:06d}"), ("team", f"t{i % 7}"))
+
+
+def params_of(i: int) -> tuple[tuple[str, str], ...]:
+    return (("lr", str(10 ** -(i % 5))), ("depth", str(i % 12)))
+
+
+def metrics_of(i: int) -> tuple[tuple[str, float], ...]:
+    return (("acc", (i * 7919 % 100_003) / 100_003), ("loss", 1 / (1 + i)))
+
+
 def _insert(conn: Any, experiment_id: str, now: int, chunk: list[tuple[int, str]]) -> None:
     from heron.store.sql import tables
     from heron.store.sql.database import run_many
@@ -85,18 +98,18 @@ def _insert(conn: Any, experiment_id: str, now: int, chunk: list[tuple[int, str]
     run_many(conn, tables.tags.insert(), [
         {"run_uuid": rid, "key": key, "value": value}
         for i, rid in chunk
-        for key, value in (("mlflow.runName", f"run-{i:06d}"), ("team", f"t{i % 7}"))
+        for key, value in tags_of(i)
     ])  # fmt: skip
     run_many(conn, tables.params.insert(), [
         {"run_uuid": rid, "key": key, "value": value}
         for i, rid in chunk
-        for key, value in (("lr", str(10 ** -(i % 5))), ("depth", str(i % 12)))
+        for key, value in params_of(i)
     ])  # fmt: skip
     rows = [
         {"run_uuid": rid, "key": key, "step": 0, "timestamp": now + i * 1000, "value": value,
          "is_nan": False, "experiment_id": int(experiment_id)}
         for i, rid in chunk
-        for key, value in (("acc", (i * 7919 % 100_003) / 100_003), ("loss", 1 / (1 + i)))
+        for key, value in metrics_of(i)
     ]  # fmt: skip
     run_many(conn, tables.metrics.insert(), rows)
     run_many(conn, tables.latest_metrics.insert(), rows)
