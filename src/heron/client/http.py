@@ -506,7 +506,9 @@ class HttpArtifacts:
                 body += content
             base = paths.proxied_path(artifact_uri)
             try:
-                self._t.upload(f"{BATCH_API}/{urllib.parse.quote(base, safe='/')}", io.BytesIO(body))
+                self._t.upload(
+                    f"{BATCH_API}/{urllib.parse.quote(base, safe='/')}", io.BytesIO(body)
+                )
                 return
             except HeronError as exc:
                 if exc.code != "ENDPOINT_NOT_FOUND":
