@@ -55,7 +55,7 @@ class Keyset:
 def registered_models(query: RegistryQuery) -> Keyset:
     conditions = [_model_condition(c) for c in _without_prompt_clause(query)]
     if not query.include_prompts:
-        conditions.append(not_(_has_tag(registered_model_tags, _model_owner(), PROMPT_TAG, "true")))
+        conditions.append(_NOT_A_PROMPT_MODEL)
     columns = {
         "name": rm.c.name,
         "creation_timestamp": rm.c.creation_timestamp,
@@ -70,7 +70,7 @@ def registered_models(query: RegistryQuery) -> Keyset:
 def model_versions(query: RegistryQuery) -> Keyset:
     conditions = [_version_condition(c) for c in _without_prompt_clause(query)]
     if not query.include_prompts:
-        conditions.append(not_(_has_tag(model_version_tags, _version_owner(), PROMPT_TAG, "true")))
+        conditions.append(_NOT_A_PROMPT_VERSION)
     columns = {
         "name": rm.c.name,
         "version_number": mv.c.version,
@@ -228,3 +228,8 @@ def _pattern(value: object) -> str:
             f"LIKE pattern {value!r} ends with a lone backslash; write \\\\ for a backslash"
         )
     return value
+
+
+# The same on every search that leaves prompts out: built once (Core clauses are immutable).
+_NOT_A_PROMPT_MODEL = not_(_has_tag(registered_model_tags, _model_owner(), PROMPT_TAG, "true"))
+_NOT_A_PROMPT_VERSION = not_(_has_tag(model_version_tags, _version_owner(), PROMPT_TAG, "true"))
