@@ -92,7 +92,7 @@ class Database:
             except queue.Empty:
                 break
         if self._write_conn is None:
-            self._write_conn = self.engine.connect()
+            self._write_conn = self.engine.connect().execution_options(heron_write=True)
         try:
             if len(group) == 1:
                 self._commit_one(self._write_conn, *group[0])
@@ -167,7 +167,12 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
     def _on_begin(conn: Connection) -> None:
         # pysqlite's own transaction handling is off (isolation_level=None): begin here,
         # on the driver itself (SQLAlchemy's execute path would cost more than the BEGIN).
-        conn.connection.dbapi_connection.execute("BEGIN")  # type: ignore[union-attr]
+        # A write takes the write lock at once (IMMEDIATE): a deferred one that read first
+        # could not upgrade when another process had written meanwhile, and SQLite answers
+        # that with "database is locked" at once instead of waiting out busy_timeout.
+        write = conn.get_execution_options().get("heron_write", False)
+        begin = "BEGIN IMMEDIATE" if write else "BEGIN"
+        conn.connection.dbapi_connection.execute(begin)  # type: ignore[union-attr]
 
 
 def insert_for(conn: Connection, table: Table) -> Any:
