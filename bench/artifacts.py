@@ -5,7 +5,9 @@
 Starts `heron server` (.venv) and `mlflow server` (../shared/bench/start_mlflow.sh with
 .venv-conformance's mlflow), each on a fresh directory on the same disk, then measures:
 
-- the proxy alone: PUT and GET of one big file with curl (the same client for both servers);
+- the proxy alone: PUT and GET of one big file with curl (the same client for both servers),
+  and GET with Python's http.client reading 1 MiB at a time (curl is the bottleneck of its
+  own GET: it copies even a local file, `curl file://...`, at about 0.4 of `cp`'s speed);
 - the disk's own copy speed as the physical anchor (`cp` of the same file, and `dd` with
   conv=fsync);
 - each project's own SDK: `log_artifact` and `download_artifacts` of the big file, and
@@ -21,6 +23,7 @@ Prints a table of medians and the ratios, and writes bench-results/artifacts.jso
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import shutil
@@ -31,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -148,6 +152,24 @@ def sdk_seconds(kind: str, url: str, target: Path, what: str) -> float:
     )
 
 
+def download_in_large_reads(url: str, target: Path) -> None:
+    """GET `url` into `target` reading 1 MiB at a time: a client that is not the bottleneck
+    (curl writes 16 KiB at a time, and copies even a local file at about 0.4 of `cp`)."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port)
+    try:
+        conn.request("GET", parts.path)
+        response = conn.getresponse()
+        if response.status != 200:
+            raise SystemExit(f"GET {url} answered {response.status}")
+        buffer = memoryview(bytearray(1 << 20))
+        with target.open("wb", buffering=0) as out:
+            while n := response.readinto(buffer):
+                out.write(buffer[:n])
+    finally:
+        conn.close()
+
+
 def median_of(repeats: int, action: Callable[[int], float]) -> float:
     return statistics.median(action(i) for i in range(repeats))
 
@@ -191,6 +213,16 @@ def main() -> None:
                     fresh=copy,
                 ),
             ),
+            # The measuring client's own ceiling: curl copying the local file, no server.
+            "curl_local_copy_s": median_of(
+                args.repeats,
+                lambda _: timed(
+                    lambda: subprocess.run(
+                        ["curl", "-sSf", "-o", str(copy), big.as_uri()], check=True
+                    ),
+                    fresh=copy,
+                ),
+            ),
         }
         copy.unlink()
 
@@ -210,9 +242,14 @@ def main() -> None:
                     fresh=down,
                 )
 
+            def get_large_reads(i: int, url: str = url, down: Path = down) -> float:
+                target = f"{url}{PROXY}/bench/{i}/big.bin"
+                return timed(lambda: download_in_large_reads(target, down), fresh=down)
+
             results[name] = {
                 "proxy_put_s": median_of(args.repeats, put),
                 "proxy_get_s": median_of(args.repeats, get),
+                "proxy_get_large_reads_s": median_of(args.repeats, get_large_reads),
                 "sdk_log_artifact_s": median_of(
                     args.repeats, lambda _, n=name, u=url: sdk_seconds(n, u, big, "file")
                 ),
@@ -236,12 +273,14 @@ def main() -> None:
     rows = [
         ("proxy PUT (curl)", "proxy_put_s"),
         ("proxy GET (curl)", "proxy_get_s"),
+        ("proxy GET (http.client, 1 MiB reads)", "proxy_get_large_reads_s"),
         ("SDK log_artifact (big file)", "sdk_log_artifact_s"),
         (f"SDK log_artifacts ({args.files} small files)", "sdk_log_artifacts_small_s"),
         ("SDK download_artifacts (big file)", "sdk_download_artifacts_s"),
     ]
     print(f"\n{mb} MiB file; disk cp {d['cp_s']:.2f} s ({mb / d['cp_s']:.0f} MiB/s), "
-          f"dd+fsync {d['dd_fsync_s']:.2f} s ({mb / d['dd_fsync_s']:.0f} MiB/s)")  # fmt: skip
+          f"dd+fsync {d['dd_fsync_s']:.2f} s ({mb / d['dd_fsync_s']:.0f} MiB/s), "
+          f"curl's own copy of the local file {d['curl_local_copy_s']:.2f} s")  # fmt: skip
     print(f"{'':44} {'Heron':>9} {'MLflow':>9} {'MLflow/Heron':>13} {'Heron/cp':>9}")
     for label, key in rows:
         ratio_cp = f"{d['cp_s'] / h[key]:.2f}" if "small" not in key else ""
