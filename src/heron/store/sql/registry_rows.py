@@ -34,6 +34,7 @@ from heron.entities.registry import (
     ModelVersionStage,
     ModelVersionStatus,
     RegisteredModel,
+    VersionRecord,
 )
 from heron.errors import NotFound
 from heron.store.sql.database import fetch, insert_for
@@ -272,10 +273,11 @@ def load_models(conn: Connection, rows: Sequence[Any]) -> list[RegisteredModel]:
     aliases: dict[int, dict[str, str]] = defaultdict(dict)
     for model_id, number, alias in fetch(conn, statements.aliases, bound):
         aliases[model_id][alias] = str(number)
-    latest: dict[int, list[ModelVersion]] = defaultdict(list)
+    # Each model's latest versions stay records (no object per version, as for a page).
+    latest: dict[int, list[VersionRecord]] = defaultdict(list)
     latest_rows = _latest_rows(conn, ids, ())
-    for row, version in zip(latest_rows, load_versions(conn, latest_rows), strict=True):
-        latest[row[0]].append(version)
+    for row, record in zip(latest_rows, load_versions(conn, latest_rows).records, strict=True):
+        latest[row[0]].append(record)
     return [
         RegisteredModel(
             name=row.name,
@@ -283,7 +285,7 @@ def load_models(conn: Connection, rows: Sequence[Any]) -> list[RegisteredModel]:
             last_updated_timestamp=row.last_updated_timestamp,
             user_id=row.user_id,
             description=row.description,
-            latest_versions=tuple(latest[row.registered_model_id]),
+            latest_versions=ModelVersionRecords(latest[row.registered_model_id]),
             tags=tags[row.registered_model_id],
             aliases=aliases[row.registered_model_id],
         )

@@ -344,6 +344,8 @@ model_versions = Table(
     Index("ix_model_versions_model_id", "model_id"),
     # version searches order by it first (MLflow's default order): a page stops early
     Index("ix_model_versions_last_updated", "last_updated_timestamp"),
+    # the newest version in each stage of a page of models (latest_versions), from the index
+    Index("ix_model_versions_stage", "registered_model_id", "current_stage", "version"),
 )
 
 model_version_tags = Table(
