@@ -258,7 +258,7 @@ def _version_body(
     if model_id:
         body["model_id"] = model_id
     if tags:
-        body["tags"] = [{"key": k, "value": value} for k, value in tags.items()]
+        body["tags"] = key_values(tags)
     if aliases:
         body["aliases"] = list(aliases)
     return body

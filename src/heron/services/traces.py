@@ -57,6 +57,11 @@ def retention_days(value: str) -> float | None:
     return days if math.isfinite(days) and days > 0 else None
 
 
+def _cutoff_ms(retention_days: float) -> int:
+    """The start time (ms since epoch) before which traces are past their retention."""
+    return max(now_ms() - int(retention_days * 86_400_000), 0)
+
+
 def check_trace_id(trace_id: object) -> str:
     if not isinstance(trace_id, str) or not _TRACE_ID.match(trace_id):
         raise InvalidParameter(
@@ -299,8 +304,7 @@ class TraceService:
             raise InvalidParameter(
                 f"Trace retention must be a positive number of days, got {retention_days}"
             )
-        cutoff = now_ms() - int(retention_days * 86_400_000)
-        return self.delete_traces(experiment_id, max_timestamp_millis=max(cutoff, 0))
+        return self.delete_traces(experiment_id, max_timestamp_millis=_cutoff_ms(retention_days))
 
     def prune_traces(self) -> dict[str, int]:
         """Applies every experiment's retention tag (`heron.trace.retentionDays`): deletes
@@ -316,7 +320,7 @@ class TraceService:
                     "its traces are kept", experiment_id, RETENTION_TAG, raw,
                 )  # fmt: skip
                 continue
-            cutoff = max(now_ms() - int(days * 86_400_000), 0)
+            cutoff = _cutoff_ms(days)
             total = 0
             while True:  # one transaction per batch: pruning never holds the database long
                 n = self._store.delete_traces(
