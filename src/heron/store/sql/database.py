@@ -18,11 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy import Connection, Engine, Table, Text, cast, create_engine, event, func
 from sqlalchemy.engine import Dialect
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 
 from heron.errors import HeronError
 
@@ -173,6 +173,14 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         write = conn.get_execution_options().get("heron_write", False)
         begin = "BEGIN IMMEDIATE" if write else "BEGIN"
         conn.connection.dbapi_connection.execute(begin)  # type: ignore[union-attr]
+
+
+def json_object_agg(dialect: str, key: ColumnElement[Any], value: ColumnElement[Any]) -> Any:
+    """An aggregate of (key, value) rows into one JSON object, as text (one row per group
+    instead of one per pair, decoded by orjson in C), in `dialect`."""
+    if dialect == "postgresql":
+        return cast(func.json_object_agg(key, value), Text)
+    return func.json_group_object(key, value)
 
 
 def insert_for(conn: Connection, table: Table) -> Any:

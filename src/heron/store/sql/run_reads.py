@@ -16,18 +16,15 @@ from sqlalchemy import (
     Connection,
     Select,
     Table,
-    Text,
     and_,
     bindparam,
-    cast,
-    func,
     literal,
     null,
     select,
     tuple_,
     union_all,
 )
-from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.elements import BindParameter
 
 from heron.entities import (
     Dataset,
@@ -44,7 +41,7 @@ from heron.entities import (
     RunStatus,
 )
 from heron.errors import InvalidParameter
-from heron.store.sql.database import fetch
+from heron.store.sql.database import fetch, json_object_agg
 from heron.store.sql.tables import (
     datasets,
     latest_metrics,
@@ -83,13 +80,8 @@ NO_LIMIT = 2**62
 def _key_values_of(dialect: str, table: Table) -> Select[Any]:
     """(run_uuid, JSON object of key -> value) per run: one row a run instead of one a pair,
     decoded by orjson in C."""
-    aggregate: ColumnElement[Any] = (
-        cast(func.json_object_agg(table.c.key, table.c.value), Text)
-        if dialect == "postgresql"
-        else func.json_group_object(table.c.key, table.c.value)
-    )
     return (
-        select(table.c.run_uuid, aggregate)
+        select(table.c.run_uuid, json_object_agg(dialect, table.c.key, table.c.value))
         .where(table.c.run_uuid.in_(_IDS))
         .group_by(table.c.run_uuid)
     )

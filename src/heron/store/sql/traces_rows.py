@@ -13,10 +13,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
-    Text,
     bindparam,
-    cast,
-    func,
     select,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -37,6 +34,7 @@ from heron.entities.trace import (
     TraceInfo,
     TraceState,
 )
+from heron.store.sql.database import json_object_agg
 from heron.store.sql.tables import assessments, spans, traces
 
 
@@ -92,13 +90,8 @@ SPANS_OF = (
 def pairs_of(dialect: str, table: Table) -> Select[Any]:
     """(trace_id, JSON object of key -> value) for the tags or metadata of the traces bound
     as `ids`: one row a trace, decoded by orjson in C."""
-    aggregate: ColumnElement[Any] = (
-        cast(func.json_object_agg(table.c.key, table.c.value), Text)
-        if dialect == "postgresql"
-        else func.json_group_object(table.c.key, table.c.value)
-    )
     return (
-        select(table.c.trace_id, aggregate)
+        select(table.c.trace_id, json_object_agg(dialect, table.c.key, table.c.value))
         .where(in_ids(table.c.trace_id))
         .group_by(table.c.trace_id)
     )
