@@ -9,7 +9,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select, update
-from sqlalchemy.sql.elements import BindParameter
 
 from heron.clock import now_ms
 from heron.entities import (
@@ -22,7 +21,14 @@ from heron.entities import (
 )
 from heron.errors import InvalidParameter, NotFound
 from heron.store.logged_models import LoggedModelQuery
-from heron.store.sql.database import Database, fetch, insert_for, run_many
+from heron.store.sql.database import (
+    Database,
+    bound_list,
+    fetch,
+    in_bound_list,
+    insert_for,
+    run_many,
+)
 from heron.store.sql.logged_model_search import logged_model_search
 from heron.store.sql.tables import (
     experiments,
@@ -35,20 +41,19 @@ from heron.store.sql.tables import (
 )
 
 _ACTIVE = LifecycleStage.ACTIVE.value
-_IDS: BindParameter[str] = bindparam("ids", expanding=True)
 _MODEL_COLUMNS = tuple(logged_models.c)  # _model reads rows of these, in this order
 _EXPERIMENT = select(experiments.c.artifact_location, experiments.c.lifecycle_stage).where(
     experiments.c.experiment_id == bindparam("experiment_id")
 )
 _ACTIVE_MODELS = select(logged_models.c.model_id).where(
-    logged_models.c.model_id.in_(_IDS), logged_models.c.lifecycle_stage == _ACTIVE
+    in_bound_list(logged_models.c.model_id), logged_models.c.lifecycle_stage == _ACTIVE
 )
 _PARAMS_OF = select(
     logged_model_params.c.model_id, logged_model_params.c.key, logged_model_params.c.value
-).where(logged_model_params.c.model_id.in_(_IDS))
+).where(in_bound_list(logged_model_params.c.model_id))
 _TAGS_OF = select(
     logged_model_tags.c.model_id, logged_model_tags.c.key, logged_model_tags.c.value
-).where(logged_model_tags.c.model_id.in_(_IDS))
+).where(in_bound_list(logged_model_tags.c.model_id))
 # The registry versions made from each model (MLflow's LoggedModelInfo.registrations).
 _REGISTRATIONS_OF = (
     select(model_versions.c.model_id, registered_models.c.name, model_versions.c.version)
@@ -56,14 +61,14 @@ _REGISTRATIONS_OF = (
         registered_models,
         registered_models.c.registered_model_id == model_versions.c.registered_model_id,
     )
-    .where(model_versions.c.model_id.in_(_IDS))
+    .where(in_bound_list(model_versions.c.model_id))
     .order_by(registered_models.c.name, model_versions.c.version)
 )
 _m = logged_model_metrics.c
 _METRICS_OF = (
     select(_m.model_id, _m.key, _m.value, _m.is_nan, _m.timestamp, _m.step, _m.run_uuid,
            _m.dataset_name, _m.dataset_digest)
-    .where(_m.model_id.in_(_IDS))
+    .where(in_bound_list(_m.model_id))
     .order_by(_m.model_id, _m.key, _m.timestamp, _m.step, _m.run_uuid)
 )  # fmt: skip
 
@@ -199,7 +204,7 @@ def require_models(conn: Connection, model_ids: Iterable[str]) -> None:
     wanted = set(model_ids)
     if not wanted:
         return
-    found = {row[0] for row in fetch(conn, _ACTIVE_MODELS, {"ids": sorted(wanted)})}
+    found = {row[0] for row in fetch(conn, _ACTIVE_MODELS, {"ids": bound_list(sorted(wanted))})}
     for model_id in sorted(wanted - found):
         raise _not_found(model_id)
 
@@ -293,15 +298,16 @@ def load_models(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[LoggedM
     ids = [row[0] for row in rows]
     if not ids:
         return []
+    bound = {"ids": bound_list(ids)}
     params: dict[str, dict[str, str]] = defaultdict(dict)
-    for model_id, key, value in fetch(conn, _PARAMS_OF, {"ids": ids}):
+    for model_id, key, value in fetch(conn, _PARAMS_OF, bound):
         params[model_id][key] = value
     tags: dict[str, dict[str, str]] = defaultdict(dict)
-    for model_id, key, value in fetch(conn, _TAGS_OF, {"ids": ids}):
+    for model_id, key, value in fetch(conn, _TAGS_OF, bound):
         tags[model_id][key] = value
     metrics: dict[str, list[LoggedModelMetric]] = defaultdict(list)
     for model_id, key, value, is_nan, timestamp, step, run_uuid, name, digest in fetch(
-        conn, _METRICS_OF, {"ids": ids}
+        conn, _METRICS_OF, bound
     ):
         metrics[model_id].append(
             LoggedModelMetric(
@@ -316,7 +322,7 @@ def load_models(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[LoggedM
             )
         )
     registrations: dict[str, list[LoggedModelRegistration]] = defaultdict(list)
-    for model_id, name, version in fetch(conn, _REGISTRATIONS_OF, {"ids": ids}):
+    for model_id, name, version in fetch(conn, _REGISTRATIONS_OF, bound):
         registrations[model_id].append(LoggedModelRegistration(name=name, version=str(version)))
     return [
         _model(row, tags[row[0]], params[row[0]], metrics[row[0]], registrations[row[0]])

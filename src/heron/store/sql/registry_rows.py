@@ -6,26 +6,20 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 import orjson
 from sqlalchemy import (
-    ColumnElement,
     Connection,
-    Integer,
     Select,
     Table,
     and_,
-    any_,
     bindparam,
     func,
     insert,
-    literal_column,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from heron.clock import now_ms
 from heron.entities.registry import (
@@ -37,7 +31,7 @@ from heron.entities.registry import (
     VersionRecord,
 )
 from heron.errors import NotFound
-from heron.store.sql.database import fetch, insert_for
+from heron.store.sql.database import bound_list, fetch, in_bound_list, insert_for
 from heron.store.sql.tables import (
     model_version_events,
     model_version_tags,
@@ -150,49 +144,21 @@ _STATUSES = {s.value: s for s in ModelVersionStatus}
 _NO_TAGS: Mapping[str, str] = MappingProxyType({})
 
 
-def _in_list(column: Any, dialect: str, name: str) -> ColumnElement[bool]:
-    """`column` is one of a list bound as ONE parameter (a JSON array on SQLite, an array on
-    PostgreSQL): a page of thousands costs no placeholders to expand and no parameter limit."""
-    if dialect == "postgresql":
-        among: ColumnElement[bool] = column == any_(bindparam(name, type_=ARRAY(Integer)))
-        return among
-    values: Select[Any] = select(literal_column("value")).select_from(
-        func.json_each(bindparam(name))
-    )
-    inside: ColumnElement[bool] = column.in_(values)
-    return inside
-
-
-def _list(dialect: str, values: Sequence[int]) -> Any:
-    return list(values) if dialect == "postgresql" else orjson.dumps(list(values)).decode()
-
-
-@dataclass(frozen=True, slots=True)
-class _PageStatements:
-    """Statements every page runs, compiled once per dialect and run on the driver."""
-
-    version_tags: Select[Any]  # of the versions of models `ids`
-    some_version_tags: Select[Any]  # the same, narrowed to version numbers `versions`
-    aliases: Select[Any]
-    model_tags: Select[Any]
-
-
-@functools.cache
-def _page_statements(dialect: str) -> _PageStatements:
-    vt, a, mt = model_version_tags, registered_model_aliases, registered_model_tags
-    version_tags = select(vt.c.registered_model_id, vt.c.version, vt.c.key, vt.c.value).where(
-        _in_list(vt.c.registered_model_id, dialect, "ids")
-    )
-    return _PageStatements(
-        version_tags=version_tags,
-        some_version_tags=version_tags.where(_in_list(vt.c.version, dialect, "versions")),
-        aliases=select(a.c.registered_model_id, a.c.version, a.c.alias)
-        .where(_in_list(a.c.registered_model_id, dialect, "ids"))
-        .order_by(a.c.alias),
-        model_tags=select(mt.c.registered_model_id, mt.c.key, mt.c.value).where(
-            _in_list(mt.c.registered_model_id, dialect, "ids")
-        ),
-    )
+# Statements every page runs, compiled once and run on the driver, each id list bound as one
+# parameter.
+_vt, _a, _mt = model_version_tags, registered_model_aliases, registered_model_tags
+_VERSION_TAGS = select(_vt.c.registered_model_id, _vt.c.version, _vt.c.key, _vt.c.value).where(
+    in_bound_list(_vt.c.registered_model_id)
+)  # of the versions of models `ids`
+_SOME_VERSION_TAGS = _VERSION_TAGS.where(in_bound_list(_vt.c.version, "versions"))
+_ALIASES = (
+    select(_a.c.registered_model_id, _a.c.version, _a.c.alias)
+    .where(in_bound_list(_a.c.registered_model_id))
+    .order_by(_a.c.alias)
+)
+_MODEL_TAGS = select(_mt.c.registered_model_id, _mt.c.key, _mt.c.value).where(
+    in_bound_list(_mt.c.registered_model_id)
+)
 
 
 def version_select() -> Select[Any]:
@@ -215,23 +181,21 @@ def load_versions(conn: Connection, rows: Sequence[Any]) -> ModelVersionRecords:
     aliases (two queries for any number), as records: no object per version."""
     if not rows:
         return ModelVersionRecords([])
-    dialect = conn.dialect.name
-    statements = _page_statements(dialect)
     keys = [(row[0], row[1]) for row in rows]
     wanted = set(keys)
-    ids = _list(dialect, sorted({model_id for model_id, _ in wanted}))
+    ids = bound_list(sorted({model_id for model_id, _ in wanted}))
     numbers = sorted({number for _, number in wanted})
     if len(numbers) <= 1000:
-        versions = _list(dialect, numbers)
-        tag_rows = fetch(conn, statements.some_version_tags, {"ids": ids, "versions": versions})
+        versions = bound_list(numbers)
+        tag_rows = fetch(conn, _SOME_VERSION_TAGS, {"ids": ids, "versions": versions})
     else:
-        tag_rows = fetch(conn, statements.version_tags, {"ids": ids})
+        tag_rows = fetch(conn, _VERSION_TAGS, {"ids": ids})
     tags: dict[tuple[int, int], dict[str, str]] = {}
     for model_id, number, key, value in tag_rows:
         if (model_id, number) in wanted:
             tags.setdefault((model_id, number), {})[key] = value
     aliases: dict[tuple[int, int], tuple[str, ...]] = {}
-    for model_id, number, alias in fetch(conn, statements.aliases, {"ids": ids}):
+    for model_id, number, alias in fetch(conn, _ALIASES, {"ids": ids}):
         aliases[(model_id, number)] = (*aliases.get((model_id, number), ()), alias)
     stages, statuses, no_tags = _STAGES, _STATUSES, _NO_TAGS
     return ModelVersionRecords(
@@ -265,13 +229,12 @@ def load_models(conn: Connection, rows: Sequence[Any]) -> list[RegisteredModel]:
     if not rows:
         return []
     ids = [row.registered_model_id for row in rows]
-    statements = _page_statements(conn.dialect.name)
-    bound = {"ids": _list(conn.dialect.name, ids)}
+    bound = {"ids": bound_list(ids)}
     tags: dict[int, dict[str, str]] = defaultdict(dict)
-    for model_id, key, value in fetch(conn, statements.model_tags, bound):
+    for model_id, key, value in fetch(conn, _MODEL_TAGS, bound):
         tags[model_id][key] = value
     aliases: dict[int, dict[str, str]] = defaultdict(dict)
-    for model_id, number, alias in fetch(conn, statements.aliases, bound):
+    for model_id, number, alias in fetch(conn, _ALIASES, bound):
         aliases[model_id][alias] = str(number)
     # Each model's latest versions stay records (no object per version, as for a page).
     latest: dict[int, list[VersionRecord]] = defaultdict(list)
@@ -303,21 +266,20 @@ def latest_per_stage(
 def _latest_rows(
     conn: Connection, model_ids: Sequence[int], stages: Iterable[ModelVersionStage]
 ) -> list[Any]:
-    dialect = conn.dialect.name
     wanted = [str(s) for s in stages]
-    params: dict[str, Any] = {"ids": _list(dialect, model_ids)}
+    params: dict[str, Any] = {"ids": bound_list(model_ids)}
     if wanted:
         params["stages"] = wanted
-    return fetch(conn, _latest_statement(dialect, bool(wanted)), params)
+    return fetch(conn, _latest_statement(bool(wanted)), params)
 
 
 @functools.cache
-def _latest_statement(dialect: str, of_stages: bool) -> Select[Any]:
+def _latest_statement(of_stages: bool) -> Select[Any]:
     """Rows of `version_select()`: the newest version per stage of models `ids` (of `stages`
     only, when `of_stages`), by model then version."""
     newest = select(
         mv.c.registered_model_id, mv.c.current_stage, func.max(mv.c.version).label("version")
-    ).where(_in_list(mv.c.registered_model_id, dialect, "ids"))
+    ).where(in_bound_list(mv.c.registered_model_id))
     if of_stages:
         newest = newest.where(mv.c.current_stage.in_(bindparam("stages", expanding=True)))
     newest_q = newest.group_by(mv.c.registered_model_id, mv.c.current_stage).subquery()

@@ -7,7 +7,7 @@ import base64
 import functools
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -24,7 +24,6 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.sql.elements import BindParameter
 
 from heron.entities import (
     Dataset,
@@ -41,7 +40,7 @@ from heron.entities import (
     RunStatus,
 )
 from heron.errors import InvalidParameter
-from heron.store.sql.database import fetch, json_object_agg
+from heron.store.sql.database import bound_list, fetch, in_bound_list, json_object_agg
 from heron.store.sql.tables import (
     datasets,
     latest_metrics,
@@ -55,7 +54,6 @@ from heron.store.sql.tables import (
     tags,
 )
 
-_IDS: BindParameter[str] = bindparam("ids", expanding=True)
 _RUN_COLUMNS = tuple(runs.c)  # run_info reads rows of these, in this order
 RUN_BY_ID = select(*_RUN_COLUMNS).where(runs.c.run_uuid == bindparam("run_id"))
 RUN_EXISTS = select(runs.c.run_uuid).where(runs.c.run_uuid == bindparam("run_id"))
@@ -82,7 +80,7 @@ def _key_values_of(dialect: str, table: Table) -> Select[Any]:
     decoded by orjson in C."""
     return (
         select(table.c.run_uuid, json_object_agg(dialect, table.c.key, table.c.value))
-        .where(table.c.run_uuid.in_(_IDS))
+        .where(in_bound_list(table.c.run_uuid))
         .group_by(table.c.run_uuid)
     )
 
@@ -94,7 +92,7 @@ _LATEST_OF = select(
     latest_metrics.c.timestamp,
     latest_metrics.c.step,
     latest_metrics.c.is_nan,
-).where(latest_metrics.c.run_uuid.in_(_IDS))
+).where(in_bound_list(latest_metrics.c.run_uuid))
 
 
 def load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
@@ -103,17 +101,18 @@ def load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
     if not ids:
         return []
     dialect = conn.dialect.name
+    bound = {"ids": bound_list(ids)}
     loads = orjson.loads
     run_params: dict[str, dict[str, str]] = defaultdict(dict)
-    for run_uuid, pairs in fetch(conn, _key_values_of(dialect, params), {"ids": ids}):
+    for run_uuid, pairs in fetch(conn, _key_values_of(dialect, params), bound):
         run_params[run_uuid] = loads(pairs)
     run_tags: dict[str, dict[str, str]] = defaultdict(dict)
-    for run_uuid, pairs in fetch(conn, _key_values_of(dialect, tags), {"ids": ids}):
+    for run_uuid, pairs in fetch(conn, _key_values_of(dialect, tags), bound):
         run_tags[run_uuid] = loads(pairs)
     # Latest metrics column by column: four appends a point instead of an object a point.
     columns: dict[str, tuple[list[str], list[float], list[int], list[int]]] = {}
     nan = math.nan
-    for run_uuid, key, value, timestamp, step, is_nan in fetch(conn, _LATEST_OF, {"ids": ids}):
+    for run_uuid, key, value, timestamp, step, is_nan in fetch(conn, _LATEST_OF, bound):
         keys, values, timestamps, steps = columns.get(run_uuid) or columns.setdefault(
             run_uuid, ([], [], [], [])
         )
@@ -121,8 +120,8 @@ def load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
         values.append(nan if is_nan else value)
         timestamps.append(timestamp)
         steps.append(step)
-    inputs = _inputs_of(conn, ids)
-    model_inputs, model_outputs = _models_of(conn, ids)
+    inputs = _inputs_of(conn, bound)
+    model_inputs, model_outputs = _models_of(conn, bound)
     return [
         Run(
             info=run_info(row),
@@ -142,19 +141,19 @@ def load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
 # The logged models runs used and produced, in one query: step is NULL for an input.
 _MODELS_OF = union_all(
     select(run_model_inputs.c.run_uuid, run_model_inputs.c.model_id, null(), literal(False))
-    .where(run_model_inputs.c.run_uuid.in_(_IDS)),
+    .where(in_bound_list(run_model_inputs.c.run_uuid)),
     select(run_model_outputs.c.run_uuid, run_model_outputs.c.model_id, run_model_outputs.c.step,
            literal(True))
-    .where(run_model_outputs.c.run_uuid.in_(_IDS)),
+    .where(in_bound_list(run_model_outputs.c.run_uuid)),
 )  # fmt: skip
 
 
 def _models_of(
-    conn: Connection, ids: Sequence[str]
+    conn: Connection, bound: Mapping[str, str]
 ) -> tuple[dict[str, list[LoggedModelInput]], dict[str, list[LoggedModelOutput]]]:
     used: dict[str, list[LoggedModelInput]] = defaultdict(list)
     produced: dict[str, list[LoggedModelOutput]] = defaultdict(list)
-    rows = sorted(fetch(conn, _MODELS_OF, {"ids": ids}), key=lambda r: (r[0], r[1]))
+    rows = sorted(fetch(conn, _MODELS_OF, bound), key=lambda r: (r[0], r[1]))
     for run_uuid, model_id, step, is_output in rows:
         if is_output:
             produced[run_uuid].append(LoggedModelOutput(model_id=model_id, step=step))
@@ -176,7 +175,7 @@ DATASET_SUMMARIES = (
             run_input_tags.c.key == _CONTEXT_TAG,
         ),
     )
-    .where(datasets.c.experiment_id.in_(_IDS))
+    .where(in_bound_list(datasets.c.experiment_id))
     .order_by(datasets.c.experiment_id, datasets.c.name, datasets.c.digest, run_input_tags.c.value)
 )
 _INPUT_TAGS_OF = select(
@@ -184,24 +183,24 @@ _INPUT_TAGS_OF = select(
     run_input_tags.c.dataset_uuid,
     run_input_tags.c.key,
     run_input_tags.c.value,
-).where(run_input_tags.c.run_uuid.in_(_IDS))
+).where(in_bound_list(run_input_tags.c.run_uuid))
 _INPUTS_OF = (
     select(
         run_inputs.c.run_uuid, datasets.c.dataset_uuid, datasets.c.name, datasets.c.digest,
         datasets.c.source_type, datasets.c.source, datasets.c.schema, datasets.c.profile,
     )
     .join(datasets, datasets.c.dataset_uuid == run_inputs.c.dataset_uuid)
-    .where(run_inputs.c.run_uuid.in_(_IDS))
+    .where(in_bound_list(run_inputs.c.run_uuid))
 )  # fmt: skip
 
 
-def _inputs_of(conn: Connection, ids: Sequence[str]) -> dict[str, list[DatasetInput]]:
+def _inputs_of(conn: Connection, bound: Mapping[str, str]) -> dict[str, list[DatasetInput]]:
     found: dict[str, list[DatasetInput]] = defaultdict(list)
-    inputs = fetch(conn, _INPUTS_OF, {"ids": ids})
+    inputs = fetch(conn, _INPUTS_OF, bound)
     if not inputs:
         return found
     input_tags: dict[tuple[str, str], list[InputTag]] = defaultdict(list)
-    for run_uuid, dataset_uuid, key, value in fetch(conn, _INPUT_TAGS_OF, {"ids": ids}):
+    for run_uuid, dataset_uuid, key, value in fetch(conn, _INPUT_TAGS_OF, bound):
         input_tags[(run_uuid, dataset_uuid)].append(InputTag(key=key, value=value))
     for run_uuid, dataset_uuid, name, digest, source_type, source, schema, profile in inputs:
         found[run_uuid].append(

@@ -33,7 +33,7 @@ from heron.entities import (
 from heron.errors import InvalidParameter, NotFound
 from heron.store.runs import MetricWithRunId, RunQuery
 from heron.store.sql import logged_models, run_reads, run_writes, search_sql
-from heron.store.sql.database import Database, fetch, insert_for, run, run_many
+from heron.store.sql.database import Database, bound_list, fetch, insert_for, run, run_many
 from heron.store.sql.tables import (
     run_input_tags,
     run_inputs,
@@ -301,7 +301,9 @@ class SqlRunStore:
     def search_dataset_summaries(self, experiment_ids: Sequence[str]) -> list[DatasetSummary]:
         with self._db.read() as conn:
             rows = fetch(
-                conn, run_reads.DATASET_SUMMARIES, {"ids": [int(e) for e in experiment_ids]}
+                conn,
+                run_reads.DATASET_SUMMARIES,
+                {"ids": bound_list(int(e) for e in experiment_ids)},
             )
         return [
             DatasetSummary(experiment_id=str(e), name=name, digest=digest, context=context or "")

@@ -14,7 +14,15 @@ from heron.entities import LifecycleStage, Page
 from heron.entities.assessment import Assessment
 from heron.entities.trace import Span, SpanStatusCode, Trace, TraceInfo, TraceState
 from heron.errors import InvalidParameter, NotFound
-from heron.store.sql.database import Database, fetch, insert_for, run, run_many
+from heron.store.sql.database import (
+    Database,
+    bound_list,
+    fetch,
+    in_bound_list,
+    insert_for,
+    run,
+    run_many,
+)
 from heron.store.sql.tables import (
     experiment_tags,
     experiments,
@@ -28,8 +36,6 @@ from heron.store.sql.traces_rows import (
     SPANS_OF,
     TRACE_COLUMNS,
     assessment_from_row,
-    id_list,
-    in_ids,
     info_from_row,
     pairs_of,
     span_from_row,
@@ -45,9 +51,11 @@ PREVIEW_CHARS = 1000
 _EXPERIMENT = select(experiments.c.artifact_location, experiments.c.lifecycle_stage).where(
     experiments.c.experiment_id == bindparam("experiment_id")
 )
-_EXISTING = select(traces.c.trace_id, traces.c.experiment_id).where(in_ids(traces.c.trace_id))
-_INFOS = select(*TRACE_COLUMNS).where(in_ids(traces.c.trace_id))
-_DELETE = delete(traces).where(in_ids(traces.c.trace_id))
+_EXISTING = select(traces.c.trace_id, traces.c.experiment_id).where(
+    in_bound_list(traces.c.trace_id)
+)
+_INFOS = select(*TRACE_COLUMNS).where(in_bound_list(traces.c.trace_id))
+_DELETE = delete(traces).where(in_bound_list(traces.c.trace_id))
 _FROM_ROOT = (
     update(traces)
     .where(traces.c.trace_id == bindparam("tid"), traces.c.state == bindparam("in_progress"))
@@ -222,7 +230,7 @@ class SqlTraceStore:
             if trace_ids:
                 doomed = [
                     row[0]
-                    for row in fetch(conn, _EXISTING, {"ids": id_list(trace_ids)})
+                    for row in fetch(conn, _EXISTING, {"ids": bound_list(trace_ids)})
                     if row[1] == exp
                 ]
             else:
@@ -239,7 +247,7 @@ class SqlTraceStore:
                 doomed = [row[0] for row in conn.execute(query)]
             for start in range(0, len(doomed), 500):
                 chunk = doomed[start : start + 500]
-                run(conn, _DELETE, {"ids": id_list(chunk)})
+                run(conn, _DELETE, {"ids": bound_list(chunk)})
             return len(doomed)
 
         return self._db.write(write)
@@ -255,14 +263,14 @@ class SqlTraceStore:
 
     def get_trace_info(self, trace_id: str) -> TraceInfo:
         with self._db.read() as conn:
-            rows = fetch(conn, _INFOS, {"ids": id_list([trace_id])})
+            rows = fetch(conn, _INFOS, {"ids": bound_list([trace_id])})
             if not rows:
                 raise _not_found(trace_id)
             return load_infos(conn, rows)[0]
 
     def experiment_of(self, trace_id: str) -> str:
         with self._db.read() as conn:
-            rows = fetch(conn, _EXISTING, {"ids": id_list([trace_id])})
+            rows = fetch(conn, _EXISTING, {"ids": bound_list([trace_id])})
         if not rows:
             raise _not_found(trace_id)
         return str(rows[0][1])
@@ -271,7 +279,7 @@ class SqlTraceStore:
         if not trace_ids:
             return []
         with self._db.read() as conn:
-            infos = load_infos(conn, fetch(conn, _INFOS, {"ids": id_list(trace_ids)}))
+            infos = load_infos(conn, fetch(conn, _INFOS, {"ids": bound_list(trace_ids)}))
             found = _with_spans(conn, infos) if with_spans else [Trace(info=i) for i in infos]
         by_id = {t.info.trace_id: t for t in found}
         return [by_id[t] for t in dict.fromkeys(trace_ids) if t in by_id]
@@ -295,7 +303,7 @@ def _with_spans(conn: Connection, infos: Sequence[TraceInfo]) -> list[Trace]:
     """The traces of `infos` with their spans, all read in one query."""
     by_trace: dict[str, list[Span]] = {i.trace_id: [] for i in infos}
     if by_trace:
-        for row in fetch(conn, SPANS_OF, {"ids": id_list(by_trace)}):
+        for row in fetch(conn, SPANS_OF, {"ids": bound_list(by_trace)}):
             by_trace[row[0]].append(span_from_row(row))
     return [Trace(info=i, spans=by_trace[i.trace_id]) for i in infos]
 
@@ -304,7 +312,7 @@ def load_infos(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[TraceInf
     """Trace infos with their tags, metadata and assessments in a constant number of queries."""
     if not rows:
         return []
-    ids = {"ids": id_list(row[0] for row in rows)}
+    ids = {"ids": bound_list(row[0] for row in rows)}
     dialect = conn.dialect.name
     loads = orjson.loads
     tags = {tid: loads(pairs) for tid, pairs in fetch(conn, pairs_of(dialect, trace_tags), ids)}
@@ -336,7 +344,7 @@ def _create_traces(conn: Connection, location: str, rows: Sequence[Mapping[str, 
     """Inserts the traces that do not exist yet, with the tags every stored trace carries."""
     if not rows:
         return
-    ids = id_list(r["trace_id"] for r in rows)
+    ids = bound_list(r["trace_id"] for r in rows)
     existing = {r[0] for r in fetch(conn, _EXISTING, {"ids": ids})}
     new = [r for r in rows if r["trace_id"] not in existing]
     if not new:
@@ -368,7 +376,7 @@ def _insert_missing_tag(conn: Connection, trace_id: str, key: str, value: str) -
 
 
 def _require(conn: Connection, trace_id: str) -> None:
-    if not fetch(conn, _EXISTING, {"ids": id_list([trace_id])}):
+    if not fetch(conn, _EXISTING, {"ids": bound_list([trace_id])}):
         raise _not_found(trace_id)
 
 

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 from sqlalchemy import (
-    ColumnElement,
     Select,
-    String,
     Table,
-    bindparam,
     select,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import FunctionElement
 
 from heron.entities.assessment import (
     Assessment,
@@ -34,39 +29,8 @@ from heron.entities.trace import (
     TraceInfo,
     TraceState,
 )
-from heron.store.sql.database import json_object_agg
+from heron.store.sql.database import in_bound_list, json_object_agg
 from heron.store.sql.tables import assessments, spans, traces
-
-
-class _IdSet(FunctionElement[str]):
-    """The ids of the JSON array bound as `ids` (`id_list(...)`), as a subquery for IN. One
-    bound value for any number of ids, so the statement is compiled once: an expanding IN is
-    re-rendered by SQLAlchemy on every call, which cost more than the query itself."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(_IdSet, "sqlite")
-def _id_set_sqlite(element: _IdSet, compiler: Any, **kw: Any) -> str:
-    ids = compiler.process(element.clauses, **kw)
-    return f"(SELECT value FROM json_each({ids}))"  # noqa: S608 (a bound parameter)
-
-
-@compiles(_IdSet, "postgresql")
-def _id_set_postgresql(element: _IdSet, compiler: Any, **kw: Any) -> str:
-    ids = compiler.process(element.clauses, **kw)
-    return f"(SELECT jsonb_array_elements_text(CAST({ids} AS JSONB)))"
-
-
-def in_ids(column: ColumnElement[str]) -> ColumnElement[bool]:
-    """The condition `column` is one of the ids bound as {"ids": id_list(ids)}."""
-    return column.op("IN", is_comparison=True)(_IdSet(bindparam("ids", type_=String())))
-
-
-def id_list(ids: Iterable[str]) -> str:
-    return orjson.dumps(list(ids)).decode()
-
 
 # Enum members by value: a dict lookup, where calling the enum costs microseconds a row.
 _STATUS = {s.value: s for s in SpanStatusCode}
@@ -76,12 +40,12 @@ SPAN_COLUMNS = tuple(spans.c)
 ASSESSMENT_COLUMNS = tuple(assessments.c)
 ASSESSMENTS_OF = (
     select(*ASSESSMENT_COLUMNS)
-    .where(in_ids(assessments.c.trace_id))
+    .where(in_bound_list(assessments.c.trace_id))
     .order_by(assessments.c.trace_id, assessments.c.create_time, assessments.c.assessment_id)
 )
 SPANS_OF = (
     select(*SPAN_COLUMNS)
-    .where(in_ids(spans.c.trace_id))
+    .where(in_bound_list(spans.c.trace_id))
     .order_by(spans.c.trace_id, spans.c.start_time_ns, spans.c.span_id)
 )
 
@@ -89,10 +53,10 @@ SPANS_OF = (
 @functools.cache
 def pairs_of(dialect: str, table: Table) -> Select[Any]:
     """(trace_id, JSON object of key -> value) for the tags or metadata of the traces bound
-    as `ids`: one row a trace, decoded by orjson in C."""
+    as `ids` (bound_list): one row a trace, decoded by orjson in C."""
     return (
         select(table.c.trace_id, json_object_agg(dialect, table.c.key, table.c.value))
-        .where(in_ids(table.c.trace_id))
+        .where(in_bound_list(table.c.trace_id))
         .group_by(table.c.trace_id)
     )
 
