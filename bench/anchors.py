@@ -3,6 +3,10 @@
 - W2 anchor: SQLite's raw `executemany` of metric rows into Heron's own `metrics` table
   (WAL, synchronous=NORMAL, one transaction per 1,000 rows), with no HTTP and no Python
   above the driver.
+- W5 anchors: reading a 100,000-step history of one metric from Heron's `metrics` table with
+  the raw sqlite3 driver (what any server on SQLite pays before it renders a byte), and the
+  benchmark client's own `json.loads` of that history as get-history returns it (httpx's
+  `.json()`): together, the least a full history read can take on this machine.
 - W1/W3 anchor: a bare ASGI app answering every request on the same server stack (uvicorn,
   uvloop, httptools), driven by the same keep-alive httpx client as run_bench.py: 2,000
   sequential POSTs, then 8 threads of 300.
@@ -16,6 +20,7 @@ import argparse
 import json
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -62,6 +67,47 @@ def raw_sqlite_points_per_s(batches: int = 100, size: int = 1000) -> float:
         elapsed = time.perf_counter() - start
         conn.close()
     return batches * size / elapsed
+
+
+HISTORY_STEPS = 100_000
+
+
+def w5_history_floor_ms() -> tuple[float, float]:
+    """(raw sqlite3 read of a 100,000-step history, json.loads of its get-history body), ms,
+    medians of 5. The points are W5's: value step * 0.01, one timestamp per 1,000 steps."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "raw.db"
+        metadata.create_all(create_engine(f"sqlite:///{path}"))
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        run, start = "0" * 32, 1_700_000_000_000
+        points = [(run, "h", s, start + s // 1000, s * 0.01) for s in range(HISTORY_STEPS)]
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) "
+            "VALUES (?, ?, ?, ?, ?, 0)",
+            points,
+        )
+        conn.execute("COMMIT")
+        sql = (
+            "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = ? AND key = ? "
+            "ORDER BY step, timestamp, value, is_nan"
+        )
+        reads = []
+        for _ in range(5):
+            began = time.perf_counter()
+            conn.execute(sql, (run, "h")).fetchall()
+            reads.append(time.perf_counter() - began)
+        conn.close()
+    body = json.dumps(
+        {"metrics": [{"key": k, "value": v, "timestamp": t, "step": s} for _, k, s, t, v in points]}
+    )
+    parses = []
+    for _ in range(5):
+        began = time.perf_counter()
+        json.loads(body)
+        parses.append(time.perf_counter() - began)
+    return statistics.median(reads) * 1000, statistics.median(parses) * 1000
 
 
 def _free_port() -> int:
@@ -121,9 +167,12 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     points = raw_sqlite_points_per_s()
+    history_read, history_parse = w5_history_floor_ms()
     sequential, concurrent = bare_asgi_requests_per_s()
     result = {
         "raw_sqlite_executemany_points_per_s": round(points),
+        "raw_sqlite_history_read_100k_ms": round(history_read, 1),
+        "client_json_loads_history_100k_ms": round(history_parse, 1),
         "bare_asgi_sequential_req_per_s": round(sequential),
         "bare_asgi_8_writers_req_per_s": round(concurrent),
     }

@@ -111,6 +111,50 @@ def test_nan_and_infinities_round_trip(runs: RunService, run_id: str) -> None:
     assert math.isnan(point.value)
 
 
+# Doubles whose shortest text is short, long or subnormal, the extremes, and -0.0.
+AWKWARD_VALUES = [0.1, 1 / 3, 1e-7, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308,
+                  -0.0, 0.07, 123456789.0, -2.5e-300, 1.0]  # fmt: skip
+AWKWARD_TEXT = 'quote " backslash \\ newline \n tab \t nul-free \u00e9\u4e2d\U0001f600 </script>'
+
+
+def test_latest_metrics_params_and_tags_read_back_exactly(runs: RunService, run_id: str) -> None:
+    """The store hands a run's data over as JSON text it builds itself (JsonMetrics,
+    JsonKeyValues): every double must read back as the very same double, int64 steps and
+    timestamps as themselves, and any text unchanged."""
+    points = [
+        Metric(key=f"m{i}", value=value, timestamp=T0 + i, step=step)
+        for i, (value, step) in enumerate(
+            zip(AWKWARD_VALUES, [0, 1, -1, 2**63 - 1, -(2**63)] * 3, strict=False)
+        )
+    ]
+    points.append(Metric(key="big-ts", value=2.0, timestamp=2**63 - 1, step=7))
+    runs.log_batch(
+        run_id,
+        metrics=points,
+        params=[Param(key="p", value=AWKWARD_TEXT), Param(key="empty", value="")],
+        tags=[RunTag(key="t", value=AWKWARD_TEXT)],
+    )
+    data = runs.get_run(run_id).data
+    got = {m.key: m for m in data.metrics}
+    assert len(got) == len(points)
+    for point in points:
+        read = got[point.key]
+        assert (read.value, read.timestamp, read.step) == (point.value, point.timestamp, point.step)
+        assert math.copysign(1.0, read.value) == math.copysign(1.0, point.value)  # -0.0 stays
+    assert data.params == {"p": AWKWARD_TEXT, "empty": ""}
+    assert data.tags["t"] == AWKWARD_TEXT
+
+
+def test_a_run_with_no_data_has_empty_metrics_params_and_tags(
+    runs: RunService, experiment_id: str
+) -> None:
+    run = runs.create_run(experiment_id, run_name="bare", start_time=T0)
+    runs.delete_tag(run.info.run_id, "mlflow.runName")
+    data = runs.get_run(run.info.run_id).data
+    assert (list(data.metrics), dict(data.params), dict(data.tags)) == ([], {}, {})
+    assert not data.metrics and not data.params and not data.tags
+
+
 def test_identical_point_logged_twice_is_kept_once(runs: RunService, run_id: str) -> None:
     runs.log_metric(run_id, "m", 1.0, T0, step=1)
     runs.log_metric(run_id, "m", 1.0, T0, step=1)

@@ -13,6 +13,8 @@ from heron.entities.logged_model import (
 )
 from heron.entities.page import Page
 from heron.entities.run import (
+    JsonKeyValues,
+    JsonMetrics,
     Metric,
     MetricColumns,
     Param,
@@ -30,6 +32,8 @@ __all__ = [
     "Experiment",
     "FileInfo",
     "InputTag",
+    "JsonKeyValues",
+    "JsonMetrics",
     "LifecycleStage",
     "LoggedModel",
     "LoggedModelInput",

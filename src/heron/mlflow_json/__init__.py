@@ -9,10 +9,14 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
+
 from heron.entities import (
     Dataset,
     DatasetInput,
     Experiment,
+    JsonKeyValues,
+    JsonMetrics,
     LoggedModel,
     LoggedModelMetric,
     Metric,
@@ -34,7 +38,9 @@ def double(value: float) -> float | str:
     return "Infinity" if value > 0 else "-Infinity"
 
 
-def key_values(mapping: Mapping[str, str]) -> list[Json]:
+def key_values(mapping: Mapping[str, str]) -> list[Json] | orjson.Fragment:
+    if type(mapping) is JsonKeyValues:  # already this message's JSON, as the store read it
+        return orjson.Fragment(mapping.json)
     return [{"key": k, "value": v} for k, v in mapping.items()]
 
 
@@ -59,8 +65,11 @@ def metric(m: Metric) -> Json:
     return {"key": m.key, "value": value, "timestamp": m.timestamp, "step": m.step}
 
 
-def metrics(points: Sequence[Metric]) -> list[Json]:
-    """Many points; MetricColumns are rendered from their columns without Metric objects."""
+def metrics(points: Sequence[Metric]) -> list[Json] | orjson.Fragment:
+    """Many points; MetricColumns are rendered from their columns without Metric objects,
+    JsonMetrics are already this message's JSON."""
+    if type(points) is JsonMetrics:
+        return orjson.Fragment(points.json)
     if not isinstance(points, MetricColumns):
         return [metric(m) for m in points]
     values: Sequence[float | str] = points.values

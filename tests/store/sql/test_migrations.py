@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 
 from heron.store.sql import migrate, tables
 from heron.store.sql.database import Database
@@ -37,15 +40,11 @@ def test_migration_files_are_all_in_the_package() -> None:
     assert versions[-1].startswith(migrate.HEAD_REVISION)
 
 
-def test_upgrade_to_0004_gives_existing_latest_metrics_their_experiment(
-    database_uri: str, tmp_path: Path
-) -> None:
+@contextmanager
+def _old_database(database_uri: str, revision: str, runs: int) -> Iterator[Connection]:
+    """A database at `revision` with experiment 7 and runs r0..r{runs-1} in it: the caller
+    adds rows as that revision's schema had them, in the same transaction."""
     from alembic import command
-    from alembic.config import Config
-
-    from heron.search import parse_run_filter, parse_run_order_by
-    from heron.store.runs import RunQuery
-    from heron.store.sql import open_sql_stores
 
     database = Database(database_uri)
     config = Config()
@@ -53,7 +52,7 @@ def test_upgrade_to_0004_gives_existing_latest_metrics_their_experiment(
     try:
         with database.engine.begin() as conn:
             config.attributes["connection"] = conn
-            command.upgrade(config, "0003")
+            command.upgrade(config, revision)
             conn.execute(
                 text(
                     "INSERT INTO experiments (experiment_id, name, artifact_location, "
@@ -61,7 +60,7 @@ def test_upgrade_to_0004_gives_existing_latest_metrics_their_experiment(
                     "VALUES (7, 'old', '/a', 'active', 0, 0)"
                 )
             )
-            for i, value in enumerate([0.2, 0.9, 0.5]):
+            for i in range(runs):
                 conn.execute(
                     text(
                         "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, "
@@ -69,14 +68,26 @@ def test_upgrade_to_0004_gives_existing_latest_metrics_their_experiment(
                         f"VALUES ('r{i}', 7, 'run{i}', 'u', 'FINISHED', {i}, '/a', 'active')"
                     )
                 )
-                conn.execute(
-                    text(
-                        "INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, "
-                        f"is_nan) VALUES ('r{i}', 'acc', 0, 0, {value}, false)"
-                    )
-                )
+            yield conn
     finally:
         database.dispose()
+
+
+def test_upgrade_to_0004_gives_existing_latest_metrics_their_experiment(
+    database_uri: str, tmp_path: Path
+) -> None:
+    from heron.search import parse_run_filter, parse_run_order_by
+    from heron.store.runs import RunQuery
+    from heron.store.sql import open_sql_stores
+
+    with _old_database(database_uri, "0003", runs=3) as conn:
+        for i, value in enumerate([0.2, 0.9, 0.5]):
+            conn.execute(
+                text(
+                    "INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, "
+                    f"is_nan) VALUES ('r{i}', 'acc', 0, 0, {value}, false)"
+                )
+            )
 
     stores = open_sql_stores(database_uri, default_artifact_root=str(tmp_path))  # upgrades
     try:
@@ -90,3 +101,35 @@ def test_upgrade_to_0004_gives_existing_latest_metrics_their_experiment(
         assert [r.info.run_id for r in passing.items] == ["r2", "r1"]
     finally:
         stores.close()
+
+
+def test_upgrade_to_0007_writes_existing_latest_values_as_json(
+    database_uri: str, tmp_path: Path
+) -> None:
+    """Runs logged before 0007 still read back exactly: their latest points get point_json."""
+    from heron.store.sql import open_sql_stores
+
+    values = {"tenth": (0.1, False), "max": (1.7976931348623157e308, False),
+              "inf": (math.inf, False), "nan": (0.0, True)}  # fmt: skip
+    with _old_database(database_uri, "0006", runs=1) as conn:
+        for key, (value, nan) in values.items():
+            conn.execute(
+                text(
+                    "INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, "
+                    "is_nan, experiment_id) VALUES ('r0', :k, 3, 4, :v, :n, 7)"
+                ),
+                {"k": key, "v": value, "n": nan},
+            )
+
+    stores = open_sql_stores(database_uri, default_artifact_root=str(tmp_path))  # upgrades
+    try:
+        got = {m.key: m for m in stores.runs.get_run("r0").data.metrics}
+    finally:
+        stores.close()
+    assert sorted(got) == sorted(values)
+    for key, (value, nan) in values.items():
+        assert (got[key].step, got[key].timestamp) == (3, 4)
+        if nan:
+            assert math.isnan(got[key].value)
+        else:
+            assert got[key].value == value

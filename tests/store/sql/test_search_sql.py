@@ -32,6 +32,7 @@ from heron.store.experiments import ExperimentQuery
 from heron.store.runs import RunQuery
 from heron.store.sql import tables
 from heron.store.sql.database import engine_url
+from heron.store.sql.run_writes import point_json
 from heron.store.sql.search_sql import SearchStatement, experiment_search, run_search
 
 
@@ -175,6 +176,7 @@ def _insert_run(conn: Any, run: FakeRun) -> None:
                 value=0.0 if nan else value,
                 is_nan=nan,
                 experiment_id=run.experiment_id,
+                point_json=point_json(key, 0, 0, value, nan),
             )
         )
     for table, values in ((tables.params, run.params), (tables.tags, run.tags)):
@@ -261,7 +263,8 @@ def _page(
     with engine.connect() as conn:
         rows = statement.rows(conn, max_results)
     token = statement.next_token(rows[max_results - 1]) if len(rows) > max_results else None
-    return [getattr(row, pk) for row in rows[:max_results]], token
+    at = [column.key for column in statement.select.selected_columns].index(pk)
+    return [row[at] for row in rows[:max_results]], token
 
 
 def _run_names(
@@ -390,9 +393,12 @@ def test_run_order_puts_missing_values_last(
 
 def test_run_search_selects_labelled_sort_keys(engine: Engine) -> None:
     query = RunQuery(experiment_ids=["1"], order_by=parse_run_order_by(["metrics.loss"]))
+    statement = run_search(query)
     with engine.connect() as conn:
-        rows = run_search(query).rows(conn, query.max_results)
-    assert [(row.name, row.sk0, row.sk1) for row in rows] == [
+        rows = statement.rows(conn, query.max_results)
+    at = [column.key for column in statement.select.selected_columns]
+    name, sk0, sk1 = at.index("name"), at.index("sk0"), at.index("sk1")
+    assert [(row[name], row[sk0], row[sk1]) for row in rows] == [
         ("gamma", 0.3, 3000),
         ("beta", None, 2000),
         ("alpha", None, 1000),

@@ -30,11 +30,14 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    literal_column,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -197,6 +200,36 @@ def json_object_agg(dialect: str, key: ColumnElement[Any], value: ColumnElement[
     return func.json_group_object(key, value)
 
 
+def json_array_agg(
+    dialect: str, fields: Mapping[str, ColumnElement[Any]], order_by: ColumnElement[Any]
+) -> Any:
+    """An aggregate of rows into one JSON array of objects with `fields`, as text, in
+    `dialect`. Each value is a number or a string.
+    SQLite keeps the rows' own order (its GROUP BY reads them in primary-key order);
+    PostgreSQL is told `order_by`."""
+    pairs: list[Any] = []
+    for name, value in fields.items():
+        pairs += (literal_column(f"'{name}'"), value)
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        each = func.json_build_object(*pairs)
+        return cast(func.json_agg(aggregate_order_by(each, order_by)), Text)
+    return func.json_group_array(func.json_object(*pairs))
+
+
+def json_array_of(dialect: str, element: ColumnElement[str], order_by: ColumnElement[Any]) -> Any:
+    """An aggregate of rows holding JSON texts into one JSON array, as text, in `dialect`
+    (SQLite keeps the rows' own order, PostgreSQL is told `order_by`)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        joined = func.string_agg(element, aggregate_order_by(literal_column("','"), order_by))
+    else:
+        joined = func.group_concat(element, literal_column("','"))
+    return literal_column("'['").concat(joined).concat(literal_column("']'"))
+
+
 class _BoundValues(FunctionElement[Any]):
     """The values of the JSON array bound as one parameter, as a subquery for IN, each cast to
     the compared column's type."""
@@ -310,6 +343,16 @@ def _values_getter(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tupl
     return operator.itemgetter(*names)  # C speed, a tuple out
 
 
+def plain_rows(conn: Connection, statement: Executable) -> list[Any]:
+    """Every row of a statement built for one search, as the driver's plain tuples (read by
+    position; Row objects for a page of thousands cost more than the query)."""
+    result = conn.execute(statement)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
 def fetch(conn: Connection, statement: ClauseElement, params: Mapping[str, Any]) -> list[Any]:
     """All rows of `statement`, as plain tuples, straight from the DB-API cursor."""
     sql, bound = _compiled(statement, conn.dialect).sql_and_params(params)
@@ -328,6 +371,26 @@ def run(conn: Connection, statement: ClauseElement, params: Mapping[str, Any]) -
     try:
         cursor.execute(sql, bound)
         return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def insert_rows(conn: Connection, statement: Insert, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Runs an INSERT of whole rows once per row (executemany), each row a tuple in its
+    table's column order: the batched metric path, with no mapping built per row."""
+    if not rows:
+        return
+    compiled = _compiled(statement, conn.dialect)
+    names = tuple(statement.table.c.keys())
+    if compiled.positional:
+        if tuple(compiled.compiler.positiontup or ()) != names:
+            raise ValueError(f"insert_rows needs an INSERT of every column of {names}")
+        bound: Sequence[Any] = rows
+    else:
+        bound = [dict(zip(names, row, strict=True)) for row in rows]
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(compiled.compiler.string, bound)
     finally:
         cursor.close()
 

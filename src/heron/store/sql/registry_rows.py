@@ -166,16 +166,6 @@ def version_select() -> Select[Any]:
     return select(*VERSION_COLUMNS).join(rm, rm.c.registered_model_id == mv.c.registered_model_id)
 
 
-def plain_rows(conn: Connection, statement: Select[Any]) -> list[Any]:
-    """Every row of a statement built for one search, as the driver's plain tuples (read by
-    position; Row objects for a page of 10,000 versions cost more than the query)."""
-    result = conn.execute(statement)
-    try:
-        return list(result.cursor.fetchall())
-    finally:
-        result.close()
-
-
 def load_versions(conn: Connection, rows: Sequence[Any]) -> ModelVersionRecords:
     """Versions from rows of `version_select()` (read by position), with their tags and
     aliases (two queries for any number), as records: no object per version."""

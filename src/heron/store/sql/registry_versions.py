@@ -25,14 +25,13 @@ from heron.entities.registry import (
 from heron.errors import NotFound
 from heron.store.registry import NewModelVersion, RegistryQuery
 from heron.store.sql import registry_search
-from heron.store.sql.database import Database
+from heron.store.sql.database import Database, plain_rows
 from heron.store.sql.registry_queue import queue_event
 from heron.store.sql.registry_rows import (
     load_versions,
     model_not_found,
     model_row_id,
     mv,
-    plain_rows,
     record_event,
     require_version,
     rm,

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Connection,
     and_,
@@ -26,7 +27,7 @@ from heron.entities import (
     RunTag,
 )
 from heron.errors import InvalidParameter, NotFound
-from heron.store.sql.database import fetch, run, run_many
+from heron.store.sql.database import fetch, insert_rows, run, run_many
 from heron.store.sql.tables import (
     datasets,
     experiments,
@@ -103,22 +104,38 @@ def insert_metrics(
 ) -> None:
     """Adds points to the history; the newest point of each key becomes its latest value
     (kept with the run's experiment, which the metric search index starts with)."""
-    rows: list[dict[str, Any]] = [
-        # NaN is the one value not equal to itself; it is stored as is_nan with value 0.
-        {"run_uuid": run_id, "key": key, "step": step, "timestamp": timestamp,
-         "value": value if value == value else 0.0, "is_nan": value != value,
-         "experiment_id": experiment_id}
+    # Rows in the metrics table's column order: run_uuid, key, step, timestamp, value, is_nan.
+    # NaN is the one value not equal to itself; it is stored as is_nan with value 0.
+    rows = [
+        (run_id, key, step, timestamp, value if value == value else 0.0, value != value)
         for key, value, timestamp, step in _columns(points)
-    ]  # fmt: skip
+    ]
     statements = hot_statements(conn.dialect.name)
-    run_many(conn, statements.insert_metric, rows)
-    newest: dict[str, tuple[int, int, float, dict[str, Any]]] = {}
+    insert_rows(conn, statements.insert_metric, rows)
+    newest: dict[str, tuple[Any, ...]] = {}
     for row in rows:
-        rank = (row["step"], row["timestamp"], row["value"], row)
-        best = newest.get(row["key"])
-        if best is None or rank[:3] > best[:3]:
-            newest[row["key"]] = rank
-    run_many(conn, statements.upsert_latest_metric, [best[3] for best in newest.values()])
+        best = newest.get(row[1])
+        if best is None or row[2:5] > best[2:5]:  # (step, timestamp, value)
+            newest[row[1]] = row
+    # latest_metrics has the same columns, then experiment_id and the point's JSON.
+    insert_rows(
+        conn,
+        statements.upsert_latest_metric,
+        [(*row, experiment_id, point_json(*row[1:6])) for row in newest.values()],
+    )
+
+
+def point_json(key: str, step: int, timestamp: int, value: float, is_nan: bool) -> str:
+    """A metric point as MLflow's messages write it: {"key", "value", "timestamp", "step"},
+    the value the shortest JSON number that reads back as exactly the same double, or the
+    string "NaN", "Infinity" or "-Infinity"."""
+    written: float | str = value
+    if is_nan:
+        written = "NaN"
+    elif value - value != 0:  # an infinity
+        written = "Infinity" if value > 0 else "-Infinity"
+    point = {"key": key, "value": written, "timestamp": timestamp, "step": step}
+    return orjson.dumps(point).decode()
 
 
 def _columns(points: Sequence[Metric]) -> Iterable[tuple[str, float, int, int]]:
@@ -162,6 +179,7 @@ def hot_statements(dialect: str) -> _Statements:
                 "timestamp": ex.timestamp,
                 "value": ex.value,
                 "is_nan": ex.is_nan,
+                "point_json": ex.point_json,
             },
             where=newer,
         ),

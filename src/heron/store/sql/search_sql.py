@@ -28,7 +28,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     FromClause,
-    Row,
     Select,
     Table,
     and_,
@@ -48,6 +47,7 @@ from heron.search import Comparison, OrderKey, Value
 from heron.store.experiments import ExperimentQuery
 from heron.store.runs import RunQuery
 from heron.store.sql import tables as t
+from heron.store.sql.database import plain_rows
 
 _MAX_TOKEN_CHARS = 8192
 _DATASET_CONTEXT_TAG = "mlflow.data.context"
@@ -98,20 +98,22 @@ class SearchStatement:
     fingerprint: str
     then: Select[Any] | None = None
 
-    def rows(self, conn: Connection, max_results: int) -> list[Row[Any]]:
-        """The page's rows (at most max_results + 1), from `select` and then `then`."""
-        rows = list(conn.execute(self.select).all())
+    def rows(self, conn: Connection, max_results: int) -> list[Any]:
+        """The page's rows (at most max_results + 1, plain tuples), from `select` and then
+        `then`."""
+        rows = plain_rows(conn, self.select)
         if self.then is not None and len(rows) <= max_results:
-            rows += conn.execute(self.then).all()[: max_results + 1 - len(rows)]
+            rows += plain_rows(conn, self.then)[: max_results + 1 - len(rows)]
         return rows
 
-    def next_token(self, row: Row[Any]) -> str:
-        """The opaque token of the page that starts after `row` (a row of `select`)."""
-        values = row._mapping
+    def next_token(self, row: Sequence[Any]) -> str:
+        """The opaque token of the page that starts after `row` (a row of `select`, a tuple
+        or a Row)."""
+        position = {column.key: i for i, column in enumerate(self.select.selected_columns)}
         payload = {
             "q": self.fingerprint,
-            "k": [values[f"sk{i}"] for i in range(self.sort_keys)],
-            "id": values[self.primary_key],
+            "k": [row[position[f"sk{i}"]] for i in range(self.sort_keys)],
+            "id": row[position[self.primary_key]],
         }
         raw = json.dumps(payload, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")

@@ -122,6 +122,9 @@ latest_metrics = Table(
     Column("value", Float(precision=53), nullable=False),
     Column("is_nan", Boolean, nullable=False),
     Column("experiment_id", Integer, nullable=False),
+    # The point as MLflow's messages write it (run_writes.point_json): run reads join a run's
+    # points into its JSON as they are (migration 0007).
+    Column("point_json", Text, nullable=False),
     PrimaryKeyConstraint("run_uuid", "key", name="pk_latest_metrics"),
     Index(
         "ix_latest_metrics_experiment_key_value",
