@@ -99,8 +99,13 @@ def w5_history_floor_ms() -> tuple[float, float]:
             conn.execute(sql, (run, "h")).fetchall()
             reads.append(time.perf_counter() - began)
         conn.close()
-    body = json.dumps(
-        {"metrics": [{"key": k, "value": v, "timestamp": t, "step": s} for _, k, s, t, v in points]}
+    body = json.dumps(  # compact, as Heron's server writes it
+        {
+            "metrics": [
+                {"key": k, "value": v, "timestamp": t, "step": s} for _, k, s, t, v in points
+            ]
+        },
+        separators=(",", ":"),
     )
     parses = []
     for _ in range(5):
