@@ -123,29 +123,20 @@ def load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
     run_metrics = dict(fetch(conn, _latest_metrics_of(dialect), bound))
     inputs = _inputs_of(conn, bound)
     model_inputs, model_outputs = _models_of(conn, bound)
-    runs = []
-    for row in rows:
-        run_uuid = row[0]
-        found_metrics, found_params, found_tags = (
-            run_metrics.get(run_uuid),
-            run_params.get(run_uuid),
-            run_tags.get(run_uuid),
+    return [
+        Run(
+            info=run_info(row),
+            data=RunData(
+                metrics=JsonMetrics(run_metrics[row[0]]) if row[0] in run_metrics else [],
+                params=JsonKeyValues(run_params[row[0]]) if row[0] in run_params else {},
+                tags=JsonKeyValues(run_tags[row[0]]) if row[0] in run_tags else {},
+            ),
+            dataset_inputs=inputs.get(row[0], ()),
+            model_inputs=model_inputs.get(row[0], ()),
+            model_outputs=model_outputs.get(row[0], ()),
         )
-        data = RunData(
-            metrics=JsonMetrics(found_metrics) if found_metrics else [],
-            params=JsonKeyValues(found_params) if found_params else {},
-            tags=JsonKeyValues(found_tags) if found_tags else {},
-        )
-        runs.append(
-            Run(
-                info=run_info(row),
-                data=data,
-                dataset_inputs=inputs.get(run_uuid, ()),
-                model_inputs=model_inputs.get(run_uuid, ()),
-                model_outputs=model_outputs.get(run_uuid, ()),
-            )
-        )
-    return runs
+        for row in rows
+    ]
 
 
 # The logged models runs used and produced, in one query: step is NULL for an input.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from sqlalchemy import (
     update,
 )
 
+from heron import mlflow_json
 from heron.entities import (
     Dataset,
     LifecycleStage,
@@ -126,16 +128,11 @@ def insert_metrics(
 
 
 def point_json(key: str, step: int, timestamp: int, value: float, is_nan: bool) -> str:
-    """A metric point as MLflow's messages write it: {"key", "value", "timestamp", "step"},
-    the value the shortest JSON number that reads back as exactly the same double, or the
-    string "NaN", "Infinity" or "-Infinity"."""
-    written: float | str = value
-    if is_nan:
-        written = "NaN"
-    elif value - value != 0:  # an infinity
-        written = "Infinity" if value > 0 else "-Infinity"
-    point = {"key": key, "value": written, "timestamp": timestamp, "step": step}
-    return orjson.dumps(point).decode()
+    """A metric point as MLflow's messages write it (mlflow_json.metric): the value is the
+    shortest JSON number that reads back as exactly the same double, or "NaN", "Infinity" or
+    "-Infinity"."""
+    point = Metric(key=key, value=math.nan if is_nan else value, timestamp=timestamp, step=step)
+    return orjson.dumps(mlflow_json.metric(point)).decode()
 
 
 def _columns(points: Sequence[Metric]) -> Iterable[tuple[str, float, int, int]]:
