@@ -15,7 +15,6 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
-    bindparam,
     func,
     insert,
     select,
@@ -259,7 +258,7 @@ def _latest_rows(
     wanted = [str(s) for s in stages]
     params: dict[str, Any] = {"ids": bound_list(model_ids)}
     if wanted:
-        params["stages"] = wanted
+        params["stages"] = bound_list(wanted)
     return fetch(conn, _latest_statement(bool(wanted)), params)
 
 
@@ -271,7 +270,7 @@ def _latest_statement(of_stages: bool) -> Select[Any]:
         mv.c.registered_model_id, mv.c.current_stage, func.max(mv.c.version).label("version")
     ).where(in_bound_list(mv.c.registered_model_id))
     if of_stages:
-        newest = newest.where(mv.c.current_stage.in_(bindparam("stages", expanding=True)))
+        newest = newest.where(in_bound_list(mv.c.current_stage, "stages"))
     newest_q = newest.group_by(mv.c.registered_model_id, mv.c.current_stage).subquery()
     return (
         version_select()

@@ -29,7 +29,14 @@ from heron.entities import (
     RunTag,
 )
 from heron.errors import InvalidParameter, NotFound
-from heron.store.sql.database import fetch, insert_rows, run, run_many
+from heron.store.sql.database import (
+    bound_list,
+    fetch,
+    in_bound_list,
+    insert_rows,
+    run,
+    run_many,
+)
 from heron.store.sql.tables import (
     datasets,
     experiments,
@@ -47,7 +54,7 @@ _REQUIRE_ACTIVE = select(runs.c.experiment_id, runs.c.lifecycle_stage).where(
     runs.c.run_uuid == bindparam("run_id")
 )
 _PARAMS_WITH_KEYS = select(params.c.key, params.c.value).where(
-    params.c.run_uuid == bindparam("run_id"), params.c.key.in_(bindparam("keys", expanding=True))
+    params.c.run_uuid == bindparam("run_id"), in_bound_list(params.c.key, "keys")
 )
 _RENAME_RUN = (
     update(runs).where(runs.c.run_uuid == bindparam("run_id")).values(name=bindparam("name"))
@@ -74,7 +81,7 @@ def require_active(conn: Connection, run_id: str) -> int:
 
 def insert_params(conn: Connection, run_id: str, new: Sequence[Param]) -> None:
     wanted = {p.key: p.value for p in new}
-    existing = fetch(conn, _PARAMS_WITH_KEYS, {"run_id": run_id, "keys": list(wanted)})
+    existing = fetch(conn, _PARAMS_WITH_KEYS, {"run_id": run_id, "keys": bound_list(wanted)})
     for key, value in existing:
         if wanted[key] != value:
             raise InvalidParameter(
