@@ -21,14 +21,8 @@ from heron.entities import (
 )
 from heron.errors import InvalidParameter, NotFound
 from heron.store.logged_models import LoggedModelQuery
-from heron.store.sql.database import (
-    Database,
-    bound_list,
-    fetch,
-    in_bound_list,
-    insert_for,
-    run_many,
-)
+from heron.store.sql.database import Database, fetch, insert_for, run_many
+from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.logged_model_search import logged_model_search
 from heron.store.sql.tables import (
     experiments,

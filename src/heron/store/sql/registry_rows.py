@@ -30,7 +30,8 @@ from heron.entities.registry import (
     VersionRecord,
 )
 from heron.errors import NotFound
-from heron.store.sql.database import bound_list, fetch, in_bound_list, insert_for
+from heron.store.sql.database import fetch, insert_for
+from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.tables import (
     model_version_events,
     model_version_tags,

@@ -42,13 +42,8 @@ from heron.entities import (
     RunStatus,
 )
 from heron.errors import InvalidParameter
-from heron.store.sql.database import (
-    bound_list,
-    fetch,
-    in_bound_list,
-    json_array_agg,
-    json_array_of,
-)
+from heron.store.sql.database import fetch
+from heron.store.sql.json_sql import bound_list, in_bound_list, json_array_agg, json_array_of
 from heron.store.sql.tables import (
     datasets,
     latest_metrics,

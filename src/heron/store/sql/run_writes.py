@@ -29,14 +29,8 @@ from heron.entities import (
     RunTag,
 )
 from heron.errors import InvalidParameter, NotFound
-from heron.store.sql.database import (
-    bound_list,
-    fetch,
-    in_bound_list,
-    insert_rows,
-    run,
-    run_many,
-)
+from heron.store.sql.database import fetch, insert_rows, run, run_many
+from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.tables import (
     datasets,
     experiments,

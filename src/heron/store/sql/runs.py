@@ -33,7 +33,8 @@ from heron.entities import (
 from heron.errors import InvalidParameter, NotFound
 from heron.store.runs import MetricWithRunId, RunQuery
 from heron.store.sql import logged_models, run_reads, run_writes, search_sql
-from heron.store.sql.database import Database, bound_list, fetch, insert_for, run, run_many
+from heron.store.sql.database import Database, fetch, insert_for, run, run_many
+from heron.store.sql.json_sql import bound_list
 from heron.store.sql.tables import (
     run_input_tags,
     run_inputs,

@@ -14,15 +14,8 @@ from heron.entities import LifecycleStage, Page
 from heron.entities.assessment import Assessment
 from heron.entities.trace import Span, SpanStatusCode, Trace, TraceInfo, TraceState
 from heron.errors import InvalidParameter, NotFound
-from heron.store.sql.database import (
-    Database,
-    bound_list,
-    fetch,
-    in_bound_list,
-    insert_for,
-    run,
-    run_many,
-)
+from heron.store.sql.database import Database, fetch, insert_for, run, run_many
+from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.tables import (
     experiment_tags,
     experiments,

@@ -29,7 +29,7 @@ from heron.entities.trace import (
     TraceInfo,
     TraceState,
 )
-from heron.store.sql.database import in_bound_list, json_object_agg
+from heron.store.sql.json_sql import in_bound_list, json_object_agg
 from heron.store.sql.tables import assessments, spans, traces
 
 # Enum members by value: a dict lookup, where calling the enum costs microseconds a row.
