@@ -152,7 +152,9 @@ def test_a_run_with_no_data_has_empty_metrics_params_and_tags(
     runs.delete_tag(run.info.run_id, "mlflow.runName")
     data = runs.get_run(run.info.run_id).data
     assert (list(data.metrics), dict(data.params), dict(data.tags)) == ([], {}, {})
-    assert not data.metrics and not data.params and not data.tags
+    assert not data.metrics
+    assert not data.params
+    assert not data.tags
 
 
 def test_identical_point_logged_twice_is_kept_once(runs: RunService, run_id: str) -> None:
