@@ -238,9 +238,7 @@ class SqlTraceStore:
                 if max_traces is not None:
                     query = query.limit(max_traces)
                 doomed = [row[0] for row in conn.execute(query)]
-            for start in range(0, len(doomed), 500):
-                chunk = doomed[start : start + 500]
-                run(conn, _DELETE, {"ids": bound_list(chunk)})
+            run(conn, _DELETE, {"ids": bound_list(doomed)})  # one parameter, however many
             return len(doomed)
 
         return self._db.write(write)
