@@ -6,6 +6,8 @@ import base64
 import contextlib
 import hashlib
 import os
+import socket
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -63,6 +65,13 @@ def _put(http: httpx.Client, path: str, content: Any) -> None:
     assert resp.json() == {}
 
 
+def _wait_until(condition: Callable[[], bool], timeout_s: float = 10) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
 def _listing(http: httpx.Client, path: str) -> list[tuple[str, bool, int | None]]:
     resp = http.get(PROXY, params={"path": path})
     assert resp.status_code == 200, resp.text
@@ -111,6 +120,30 @@ def test_twenty_megabytes_stream_up_and_down_intact(
             digest.update(chunk)
     assert digest.hexdigest() == expected
     assert _listing(artifact_server.http, base) == [("big.bin", False, 20 << 20)]
+
+
+def test_an_upload_whose_client_goes_away_leaves_nothing(
+    artifact_server: ArtifactServer, base: str
+) -> None:
+    url = httpx.URL(str(artifact_server.http.base_url))
+    head = (
+        f"PUT {PROXY}/{base}/gone.bin HTTP/1.1\r\nHost: {url.host}\r\n"
+        f"Content-Length: {8 << 20}\r\n\r\n"
+    )
+    local = None
+    if not artifact_server.destination.startswith("s3://"):
+        local = Path(artifact_server.destination, base)
+    with socket.create_connection((url.host, url.port)) as sock:
+        sock.sendall(head.encode() + os.urandom(3 << 20))  # 3 of the 8 MiB announced
+        # On local disk, wait until the server is writing the upload's temporary file.
+        _wait_until(lambda: local is None or any(local.glob(".heron-upload-*")))
+    if local is not None:
+        # The server notices the disconnect and removes the temporary file.
+        _wait_until(lambda: not any(local.iterdir()))
+    assert _listing(artifact_server.http, base) == []
+
+    _put(artifact_server.http, f"{base}/gone.bin", b"whole")  # the path is free again
+    assert artifact_server.http.get(f"{PROXY}/{base}/gone.bin").content == b"whole"
 
 
 def test_an_upload_with_the_announced_digest_is_kept(

@@ -3,13 +3,13 @@ it, and run artifact listing."""
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
+import queue
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import TypeVar
 
-import anyio.from_thread
-import anyio.lowlevel
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
@@ -41,10 +41,12 @@ PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
 # Heron's own: many small files in one PUT (the body format is heron.store.artifacts.batch).
 BATCH_PREFIXES = ("/api/2.0/heron/artifacts/batch", "/ajax-api/2.0/heron/artifacts/batch")
 UPLOAD_BATCH_BYTES = 1 << 20  # request body handed to the writer thread in pieces this big
+_READ_AHEAD = 4  # pieces received ahead of the writer thread
 _PAGE = 1000
 # MLflow compat: the client falls back to a plain PUT when the message starts with this.
 MULTIPART_UNSUPPORTED = "Multipart upload is not supported for the current artifact repository"
 _MPU_BODY_LIMIT = 4 * 1024 * 1024
+T = TypeVar("T")
 
 
 def proxy_routes(repository: ArtifactRepository | None) -> list[BaseRoute]:
@@ -77,7 +79,7 @@ def proxy_routes(repository: ArtifactRepository | None) -> list[BaseRoute]:
     async def upload_artifact(request: Request) -> Response:
         path = paths.clean(request.path_params["path"])
         try:
-            await run_in_threadpool(repo.write, path, await _checked_body(request))
+            await _in_thread_with_body(request, lambda body: repo.write(path, body))
         except ClientDisconnect:
             return Response(status_code=400)  # nobody reads it: the client is gone
         # MLflow compat: the upload answers 200 with an empty JSON object.
@@ -86,7 +88,7 @@ def proxy_routes(repository: ArtifactRepository | None) -> list[BaseRoute]:
     async def upload_batch(request: Request) -> Response:
         base = paths.clean(request.path_params["path"])
         try:
-            count = await run_in_threadpool(_write_batch, repo, base, await _checked_body(request))
+            count = await _in_thread_with_body(request, lambda body: _write_batch(repo, base, body))
         except ClientDisconnect:
             return Response(status_code=400)
         return json_response({"files": count})
@@ -216,44 +218,67 @@ def _file_response(path: str, chunks: Iterator[bytes]) -> Response:
     return StreamingResponse(iterate_in_threadpool(chunks), media_type=media_type, headers=headers)
 
 
-async def _checked_body(request: Request) -> Iterator[bytes]:
-    """The request's body for a writer thread, checked against its Content-Length and digest
-    headers as it streams (integrity.verified)."""
+async def _in_thread_with_body(request: Request, consume: Callable[[Iterator[bytes]], T]) -> T:
+    """Runs `consume` in a worker thread on the request's body, checked against its
+    Content-Length and digest headers as it streams (integrity.verified).
+
+    A small body is read at once: one hand-off to the thread. A large one is received on the
+    event loop up to _READ_AHEAD pieces of ~1 MiB ahead of the thread, so receiving the next
+    piece overlaps writing (and hashing) the last one."""
     length = _content_length(request)
-    body: Iterator[bytes]
+    digests = integrity.expected_digests(request.headers)
     if length is not None and length <= UPLOAD_BATCH_BYTES:
-        # A small body is read here at once: one hand-off to the writer, not one a piece.
         body = iter((await request.body(),))
-    else:
-        body = _pulled_chunks(_body_puller(request), anyio.lowlevel.current_token())
-    return integrity.verified(
-        body, length=length, digests=integrity.expected_digests(request.headers)
-    )
+        return await run_in_threadpool(
+            consume, integrity.verified(body, length=length, digests=digests)
+        )
+    pipe = _BodyPipe()
+    receiving = asyncio.ensure_future(pipe.fill(request.stream()))
+    try:
+        return await run_in_threadpool(
+            consume, integrity.verified(pipe.pieces(), length=length, digests=digests)
+        )
+    finally:
+        receiving.cancel()  # done already, unless `consume` stopped early
 
 
-def _body_puller(request: Request) -> Callable[[], Coroutine[Any, Any, bytes]]:
-    """An async function returning the next ~1 MiB of the request body (b"" at the end)."""
-    stream: AsyncIterator[bytes] = request.stream()
+class _BodyPipe:
+    """A request body passed from the event loop (fill) to a worker thread (pieces) in
+    batches of ~1 MiB of uvicorn's pieces (not joined: that would copy every byte once more),
+    at most _READ_AHEAD batches waiting. A failure to receive (the client went away) is
+    raised in the thread."""
 
-    async def pull() -> bytes:
-        parts: list[bytes] = []
-        size = 0
-        async for chunk in stream:
-            parts.append(chunk)
-            size += len(chunk)
-            if size >= UPLOAD_BATCH_BYTES:
-                break
-        return b"".join(parts)
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._room = asyncio.Semaphore(_READ_AHEAD)
+        self._queue: queue.SimpleQueue[list[bytes] | Exception | None] = queue.SimpleQueue()
 
-    return pull
+    async def fill(self, stream: AsyncIterator[bytes]) -> None:
+        try:
+            pieces: list[bytes] = []
+            size = 0
+            async for piece in stream:
+                pieces.append(piece)
+                size += len(piece)
+                if size >= UPLOAD_BATCH_BYTES:
+                    await self._put(pieces)
+                    pieces, size = [], 0
+            if pieces:
+                await self._put(pieces)
+            self._queue.put(None)
+        except Exception as exc:  # handed to the thread, which raises it
+            self._queue.put(exc)
 
+    async def _put(self, pieces: list[bytes]) -> None:
+        await self._room.acquire()
+        self._queue.put(pieces)
 
-def _pulled_chunks(
-    pull: Callable[[], Coroutine[Any, Any, bytes]], loop: anyio.lowlevel.EventLoopToken
-) -> Iterator[bytes]:
-    """Runs in the writer's thread (or boto3's): fetches each piece of the body from `loop`."""
-    while chunk := anyio.from_thread.run(pull, token=loop):
-        yield chunk
+    def pieces(self) -> Iterator[bytes]:
+        while (batch := self._queue.get()) is not None:
+            if isinstance(batch, Exception):
+                raise batch
+            self._loop.call_soon_threadsafe(self._room.release)
+            yield from batch
 
 
 def _content_length(request: Request) -> int | None:
