@@ -6,10 +6,12 @@ Starts `heron server` (.venv) and `mlflow server` (../shared/bench/start_mlflow.
 .venv-conformance's mlflow), each on a fresh directory on the same disk, then measures:
 
 - the proxy alone: PUT and GET of one big file with curl (the same client for both servers),
-  and GET with Python's http.client reading 1 MiB at a time (curl is the bottleneck of its
-  own GET: it copies even a local file, `curl file://...`, at about 0.4 of `cp`'s speed);
+  and with clients that are not the bottleneck: a PUT that sends the file with sendfile(2),
+  and a GET with Python's http.client reading 1 MiB at a time (curl spends about 0.8 s of
+  CPU sending 1 GB, and copies even a local file, `curl file://...`, at 0.4 of `cp`'s speed);
 - the disk's own copy speed as the physical anchor (`cp` of the same file, and `dd` with
-  conv=fsync);
+  conv=fsync), and the floor of any server for those two clients: a bare socket server that
+  only moves the bytes (recv_into and write to a new file; sendfile of the file);
 - each project's own SDK: `log_artifact` and `download_artifacts` of the big file, and
   `log_artifacts` of a directory of small files (1-8 KiB), each client against its own server.
 
@@ -76,10 +78,49 @@ print("SECONDS", seconds)
 """
 
 
+# The floor for the two clients: an HTTP server that only moves the bytes, one request per
+# connection. PUT: recv_into a 1 MiB buffer and write to a new file; GET: sendfile(2).
+FLOOR_SERVER = """
+import os, socket, sys
+port, served, written = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+listener = socket.create_server(("127.0.0.1", port))
+buffer = memoryview(bytearray(1 << 20))
+while True:
+    conn, _ = listener.accept()
+    head = b""
+    while b"\\r\\n\\r\\n" not in head and (more := conn.recv(65536)):
+        head += more
+    if not head.startswith((b"PUT", b"GET")):  # a probe that connected and left
+        conn.close()
+        continue
+    head, _, body = head.partition(b"\\r\\n\\r\\n")
+    if head.startswith(b"PUT"):
+        length = int(head.lower().split(b"content-length:")[1].split(b"\\r\\n")[0])
+        with open(written, "wb", buffering=0) as out:
+            out.write(body)
+            left = length - len(body)
+            while left > 0 and (n := conn.recv_into(buffer)):
+                out.write(buffer[:n])
+                left -= n
+        conn.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n")
+    else:
+        size = os.path.getsize(served)
+        conn.sendall(f"HTTP/1.1 200 OK\\r\\nContent-Length: {size}\\r\\n\\r\\n".encode())
+        with open(served, "rb") as source:
+            conn.sendfile(source)
+    conn.close()
+"""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def wait_healthy(url: str, timeout_s: float = 180) -> None:
@@ -122,6 +163,24 @@ def start_mlflow(directory: Path) -> tuple[str, int]:
         check=True, env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     return f"http://127.0.0.1:{port}", int((directory / "server.pid").read_text())
+
+
+def wait_quiet(idle_fraction: float = 0.9, timeout_s: float = 120) -> None:
+    """Waits until the machine's CPUs are idle at least `idle_fraction` of one second."""
+
+    def idle_and_total() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            ticks = [int(n) for n in stat.readline().split()[1:]]
+        return ticks[3] + ticks[4], sum(ticks)  # idle + iowait
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        idle0, total0 = idle_and_total()
+        time.sleep(1)
+        idle1, total1 = idle_and_total()
+        if (idle1 - idle0) >= idle_fraction * (total1 - total0):
+            return
+    print(f"the machine stayed busy for {timeout_s:.0f} s; measuring anyway", file=sys.stderr)
 
 
 def timed(action: Callable[[], object], fresh: Path | None = None) -> float:
@@ -168,6 +227,57 @@ def download_in_large_reads(url: str, target: Path) -> None:
                 out.write(buffer[:n])
     finally:
         conn.close()
+
+
+def upload_with_sendfile(url: str, source: Path) -> None:
+    """PUT `source` to `url`, the body sent with sendfile(2): a client that is not the
+    bottleneck (curl reads and sends the file through its own 64 KiB buffer)."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port)
+    try:
+        conn.putrequest("PUT", parts.path)
+        conn.putheader("Content-Length", str(source.stat().st_size))
+        conn.putheader("Content-Type", "application/octet-stream")
+        conn.endheaders()
+        with source.open("rb") as body:
+            assert conn.sock is not None
+            conn.sock.sendfile(body)
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise SystemExit(f"PUT {url} answered {response.status}")
+    finally:
+        conn.close()
+
+
+def floor_of_any_server(big: Path, scratch: Path, repeats: int) -> dict[str, float]:
+    """The two fast clients against FLOOR_SERVER: what any server reaches with them here."""
+    port = free_port()
+    written, down = scratch / "floor-put.bin", scratch / "floor-get.bin"
+    server = subprocess.Popen(
+        [sys.executable, "-c", FLOOR_SERVER, str(port), str(big), str(written)],
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/big.bin"
+    try:
+        deadline = time.monotonic() + 10
+        while not listening(port):
+            if time.monotonic() > deadline:
+                raise SystemExit("the floor server did not start")
+            time.sleep(0.05)
+        return {
+            "floor_put_sendfile_s": median_of(
+                repeats, lambda _: timed(lambda: upload_with_sendfile(url, big), fresh=written)
+            ),
+            "floor_get_large_reads_s": median_of(
+                repeats, lambda _: timed(lambda: download_in_large_reads(url, down), fresh=down)
+            ),
+        }
+    finally:
+        server.kill()
+        server.wait()
+        written.unlink(missing_ok=True)
+        down.unlink(missing_ok=True)
 
 
 def median_of(repeats: int, action: Callable[[int], float]) -> float:
@@ -224,30 +334,40 @@ def main() -> None:
                 ),
             ),
         }
+        results["disk"].update(floor_of_any_server(big, scratch, args.repeats))
         copy.unlink()
 
         (scratch / "heron").mkdir()
         heron_url, heron_proc = start_heron(scratch / "heron")
         mlflow_url, mlflow_pid = start_mlflow(scratch / "mlflow")
+        wait_quiet()  # MLflow's workers go on starting after its first /health answer
         for name, url in (("heron", heron_url), ("mlflow", mlflow_url)):
             down = scratch / "down.bin"
+            # Every upload replaces the last one, deleted from the server's disk first (as cp
+            # replaces its copy), so none takes new pages for the page cache while the last
+            # upload's stay cached: on this VM a page the guest has not used lately costs
+            # several times the copy itself.
+            target = f"{url}{PROXY}/bench/big.bin"
+            stored = scratch / name / "artifacts/bench/big.bin"
 
-            def put(i: int, url: str = url) -> float:
-                return timed(lambda: curl("-T", str(big), f"{url}{PROXY}/bench/{i}/big.bin"))
+            def put(_: int, target: str = target, stored: Path = stored) -> float:
+                return timed(lambda: curl("-T", str(big), target), fresh=stored)
 
-            def get(i: int, url: str = url, down: Path = down) -> float:
-                target = f"{url}{PROXY}/bench/{i}/big.bin"
+            def put_sendfile(_: int, target: str = target, stored: Path = stored) -> float:
+                return timed(lambda: upload_with_sendfile(target, big), fresh=stored)
+
+            def get(_: int, target: str = target, down: Path = down) -> float:
                 return timed(
                     lambda: subprocess.run(["curl", "-sSf", "-o", str(down), target], check=True),
                     fresh=down,
                 )
 
-            def get_large_reads(i: int, url: str = url, down: Path = down) -> float:
-                target = f"{url}{PROXY}/bench/{i}/big.bin"
+            def get_large_reads(_: int, target: str = target, down: Path = down) -> float:
                 return timed(lambda: download_in_large_reads(target, down), fresh=down)
 
             results[name] = {
                 "proxy_put_s": median_of(args.repeats, put),
+                "proxy_put_sendfile_s": median_of(args.repeats, put_sendfile),
                 "proxy_get_s": median_of(args.repeats, get),
                 "proxy_get_large_reads_s": median_of(args.repeats, get_large_reads),
                 "sdk_log_artifact_s": median_of(
@@ -272,6 +392,7 @@ def main() -> None:
     h, m, d = results["heron"], results["mlflow"], results["disk"]
     rows = [
         ("proxy PUT (curl)", "proxy_put_s"),
+        ("proxy PUT (sendfile)", "proxy_put_sendfile_s"),
         ("proxy GET (curl)", "proxy_get_s"),
         ("proxy GET (http.client, 1 MiB reads)", "proxy_get_large_reads_s"),
         ("SDK log_artifact (big file)", "sdk_log_artifact_s"),
@@ -281,6 +402,8 @@ def main() -> None:
     print(f"\n{mb} MiB file; disk cp {d['cp_s']:.2f} s ({mb / d['cp_s']:.0f} MiB/s), "
           f"dd+fsync {d['dd_fsync_s']:.2f} s ({mb / d['dd_fsync_s']:.0f} MiB/s), "
           f"curl's own copy of the local file {d['curl_local_copy_s']:.2f} s")  # fmt: skip
+    print(f"a server that only moves the bytes: PUT (sendfile) {d['floor_put_sendfile_s']:.2f} s, "
+          f"GET (1 MiB reads) {d['floor_get_large_reads_s']:.2f} s")  # fmt: skip
     print(f"{'':44} {'Heron':>9} {'MLflow':>9} {'MLflow/Heron':>13} {'Heron/cp':>9}")
     for label, key in rows:
         ratio_cp = f"{d['cp_s'] / h[key]:.2f}" if "small" not in key else ""
