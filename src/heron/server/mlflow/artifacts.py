@@ -40,8 +40,8 @@ from heron.store.artifacts.locations import repository_for
 PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
 # Heron's own: many small files in one PUT (the body format is heron.store.artifacts.batch).
 BATCH_PREFIXES = ("/api/2.0/heron/artifacts/batch", "/ajax-api/2.0/heron/artifacts/batch")
-UPLOAD_BATCH_BYTES = 1 << 20  # request body handed to the writer thread in pieces this big
-_READ_AHEAD = 4  # pieces received ahead of the writer thread
+UPLOAD_BATCH_BYTES = 1 << 20  # request body handed to the writer thread in batches this big
+_READ_AHEAD = 4  # batches received ahead of the writer thread
 _PAGE = 1000
 # MLflow compat: the client falls back to a plain PUT when the message starts with this.
 MULTIPART_UNSUPPORTED = "Multipart upload is not supported for the current artifact repository"
@@ -223,8 +223,8 @@ async def _in_thread_with_body(request: Request, consume: Callable[[Iterator[byt
     Content-Length and digest headers as it streams (integrity.verified).
 
     A small body is read at once: one hand-off to the thread. A large one is received on the
-    event loop up to _READ_AHEAD pieces of ~1 MiB ahead of the thread, so receiving the next
-    piece overlaps writing (and hashing) the last one."""
+    event loop up to _READ_AHEAD batches of ~1 MiB ahead of the thread, so receiving the next
+    batch overlaps writing (and hashing) the last one."""
     length = _content_length(request)
     digests = integrity.expected_digests(request.headers)
     if length is not None and length <= UPLOAD_BATCH_BYTES:
