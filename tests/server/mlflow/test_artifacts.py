@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 
 from heron.server.app import create_app
 from heron.settings import Settings
+from heron.store.artifacts.local import TEMP_PREFIX
 
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 API = "/api/2.0/mlflow"
@@ -136,7 +137,7 @@ def test_an_upload_whose_client_goes_away_leaves_nothing(
     with socket.create_connection((url.host, url.port)) as sock:
         sock.sendall(head.encode() + os.urandom(3 << 20))  # 3 of the 8 MiB announced
         # On local disk, wait until the server is writing the upload's temporary file.
-        _wait_until(lambda: local is None or any(local.glob(".heron-upload-*")))
+        _wait_until(lambda: local is None or any(local.glob(f"{TEMP_PREFIX}*")))
     if local is not None:
         # The server notices the disconnect and removes the temporary file.
         _wait_until(lambda: not any(local.iterdir()))
