@@ -7,41 +7,91 @@
   the raw sqlite3 driver (what any server on SQLite pays before it renders a byte), and the
   benchmark client's own `json.loads` of that history as get-history returns it (httpx's
   `.json()`): together, the least a full history read can take on this machine.
-- W1/W3 anchor: a bare ASGI app answering every request on the same server stack (uvicorn,
-  uvloop, httptools), driven by the same keep-alive httpx client as run_bench.py: 2,000
-  sequential POSTs, then 8 threads of 300.
+- W1-W4 anchors: the shared benchmark itself (run_bench.py, W1-W4 populate, --scale small)
+  against two stand-in servers that store nothing, each answering every request with the
+  few fields run_bench.py reads (an experiment id, a run id, an empty history):
+  - a bare ASGI app on Heron's server stack (uvicorn, uvloop, httptools): the ceiling of any
+    app on that stack;
+  - a null server: a bare asyncio protocol that frames each request by its Content-Length
+    and writes a canned answer without parsing anything. Its rates are the benchmark
+    client's own: no server of any kind answers this client faster on this machine.
 
     .venv/bin/python bench/anchors.py [--json bench-results/anchors.json]
+                                      [--shared ../shared]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import httpx
 from sqlalchemy import create_engine
 
 from heron.store.sql.tables import metadata
 
-HELLO_APP = """
+# Every field run_bench.py reads from a create or a history answer, and nothing more.
+CANNED = (
+    b'{"experiment_id":"1","run":{"info":{"run_id":"00000000000000000000000000000000"}},'
+    b'"metrics":[]}'
+)
+
+HELLO_APP = f"""
 async def app(scope, receive, send):
     if scope["type"] != "http":
         return
     while (await receive()).get("more_body"):
         pass
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": b"{}"})
+    await send({{"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json")]}})
+    await send({{"type": "http.response.body", "body": {CANNED!r}}})
+"""
+
+NULL_SERVER = f"""
+import asyncio, sys, uvloop
+
+REPLY = (
+    b"HTTP/1.1 200 OK\\r\\ncontent-type: application/json\\r\\n"
+    b"content-length: {len(CANNED)}\\r\\n\\r\\n" + {CANNED!r}
+)
+
+
+class Null(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport, self.buffer, self.need = transport, bytearray(), None
+
+    def data_received(self, data):
+        self.buffer += data
+        while True:
+            if self.need is None:
+                end = self.buffer.find(b"\\r\\n\\r\\n")
+                if end < 0:
+                    return
+                head = bytes(self.buffer[:end]).lower()
+                at = head.find(b"content-length:")
+                length = int(head[at + 15:].split(b"\\r\\n")[0]) if at >= 0 else 0
+                self.need = end + 4 + length
+            if len(self.buffer) < self.need:
+                return
+            del self.buffer[: self.need]
+            self.need = None
+            self.transport.write(REPLY)
+
+
+async def main(port):
+    server = await asyncio.get_running_loop().create_server(Null, "127.0.0.1", port)
+    await server.serve_forever()
+
+
+uvloop.run(main(int(sys.argv[1])))
 """
 
 
@@ -121,68 +171,87 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def bare_asgi_requests_per_s() -> tuple[float, float]:
-    """(sequential req/s, 8-writer req/s) against a bare ASGI app under uvicorn."""
+# The figures of run_bench.py's workloads that a stand-in server bounds.
+BENCH_FIGURES = {
+    "W1": "requests_per_s",
+    "W2": "metric_points_per_s",
+    "W3": "total_requests_per_s",
+    "W4": "populate_runs_per_s",
+}
+
+
+def bench_against(command: list[str], port: int, shared: Path, cwd: str) -> dict[str, float]:
+    """run_bench.py's W1-W4 (small scale) against the stand-in server `command` starts."""
+    server = subprocess.Popen(command, cwd=cwd)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        out = Path(cwd) / "bench.json"
+        subprocess.run(
+            [sys.executable, str(shared / "bench" / "run_bench.py"),
+             "--url", f"http://127.0.0.1:{port}", "--only", ",".join(BENCH_FIGURES),
+             "--scale", "small", "--time-cap", "20", "--import-module", "",
+             "--json", str(out)],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait()
+    results = json.loads(out.read_text())["results"]
+    return {
+        workload: next(f["value"] for f in results[workload]["figures"] if f["name"] == name)
+        for workload, name in BENCH_FIGURES.items()
+    }
+
+
+def bare_asgi_figures(shared: Path) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "hello.py").write_text(HELLO_APP)
         port = _free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "hello:app", "--port", str(port),
-             "--log-level", "warning", "--no-access-log"],
-            cwd=tmp,
-        )  # fmt: skip
-        try:
-            url = f"http://127.0.0.1:{port}/api/2.0/mlflow/runs/log-metric"
-            body = {"run_id": "0" * 32, "key": "m", "value": 1.0, "timestamp": 1, "step": 0}
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    httpx.post(url, json=body)
-                    break
-                except httpx.HTTPError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.05)
-            with httpx.Client() as client:
-                start = time.perf_counter()
-                for _ in range(2000):
-                    client.post(url, json=body)
-                sequential = 2000 / (time.perf_counter() - start)
+        command = [sys.executable, "-m", "uvicorn", "hello:app", "--port", str(port),
+                   "--log-level", "warning", "--no-access-log"]  # fmt: skip
+        return bench_against(command, port, shared, tmp)
 
-            def writer() -> None:
-                with httpx.Client() as client:
-                    for _ in range(300):
-                        client.post(url, json=body)
 
-            threads = [threading.Thread(target=writer) for _ in range(8)]
-            start = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            concurrent = 2400 / (time.perf_counter() - start)
-        finally:
-            server.terminate()
-            server.wait()
-    return sequential, concurrent
+def null_server_figures(shared: Path) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        port = _free_port()
+        return bench_against([sys.executable, "-c", NULL_SERVER, str(port)], port, shared, tmp)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=Path(os.environ.get("HERON_SHARED", Path(__file__).parents[2] / "shared")),
+        help="the shared/ directory holding bench/run_bench.py (default: HERON_SHARED or "
+        "../shared beside the repository)",
+    )
     args = parser.parse_args()
     points = raw_sqlite_points_per_s()
     history_read, history_parse = w5_history_floor_ms()
-    sequential, concurrent = bare_asgi_requests_per_s()
-    result = {
+    result: dict[str, float] = {
         "raw_sqlite_executemany_points_per_s": round(points),
         "raw_sqlite_history_read_100k_ms": round(history_read, 1),
         "client_json_loads_history_100k_ms": round(history_parse, 1),
-        "bare_asgi_sequential_req_per_s": round(sequential),
-        "bare_asgi_8_writers_req_per_s": round(concurrent),
     }
+    for server, figures in (
+        ("bare_asgi", bare_asgi_figures(args.shared)),
+        ("null_server", null_server_figures(args.shared)),
+    ):
+        for workload, name in BENCH_FIGURES.items():
+            result[f"{server}_{workload}_{name}"] = round(figures[workload])
     for name, value in result.items():
-        print(f"{name:40s} {value:>10,}")
+        print(f"{name:45s} {value:>10,}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=1))
