@@ -91,6 +91,7 @@ def test_html_artifacts_run_sandboxed(page: Any, demo: Demo) -> None:
     raw = httpx.get(f"{demo.url}/ui/runs/{run_id}/artifact", params={"path": "report.html"})
     assert raw.headers["content-security-policy"].startswith("sandbox")
     assert raw.headers["x-content-type-options"] == "nosniff"
+    assert raw.headers["content-length"] == str(len(raw.content))
 
 
 def test_artifact_paths_are_confined(demo: Demo) -> None:

@@ -7,14 +7,13 @@ import csv
 import io
 import json
 import mimetypes
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from heron.errors import NotFound
-from heron.store.artifacts import ArtifactRepository, paths
+from heron.store.artifacts import ArtifactRepository, FileStream, paths
 from heron.store.artifacts.locations import repository_for
 
 PREVIEW_BYTES = 1 << 20  # text previews show at most the first MiB
@@ -71,7 +70,7 @@ class Location:
         ]
         return sorted(entries, key=lambda e: (not e.is_dir, e.name.lower()))
 
-    def read(self, path: str) -> Iterator[bytes]:
+    def read(self, path: str) -> FileStream:
         return self.repository.read(paths.join(self.root, path))
 
     def head(self, path: str, limit: int = PREVIEW_BYTES) -> tuple[bytes, bool]:
@@ -84,9 +83,7 @@ class Location:
                 if len(data) > limit:
                     return bytes(data[:limit]), True
         finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
+            chunks.close()
         return bytes(data), False
 
 

@@ -4,7 +4,6 @@ metric charts and the artifact browser; and the forms that edit a run."""
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Iterator
 from typing import Any
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
@@ -14,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from heron.entities import LoggedModel, Run
 from heron.errors import HeronError, InvalidParameter, NotFound
-from heron.store.artifacts import paths
+from heron.store.artifacts import FileStream, paths
 from heron.ui import artifacts, markdown
 from heron.ui.rendering import Form, PageResult, Renderer, field, safe_next
 from heron.ui.services import UIServices
@@ -74,7 +73,7 @@ def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
         )
         return "run_artifacts.html", context
 
-    def open_artifact(request: Request) -> tuple[str, Iterator[bytes]]:
+    def open_artifact(request: Request) -> tuple[str, FileStream]:
         run = services.runs.get_run(request.path_params["run_id"])
         path = paths.clean(request.query_params.get("path", ""))
         if not path:
@@ -161,9 +160,10 @@ def _crumbs(directory: str) -> list[tuple[str, str]]:
     return crumbs
 
 
-def _artifact_response(path: str, chunks: Iterator[bytes], *, download: bool) -> Response:
+def _artifact_response(path: str, chunks: FileStream, *, download: bool) -> Response:
     name = path.rsplit("/", 1)[-1]
     headers = {
+        "Content-Length": str(chunks.size),
         "Content-Security-Policy": artifacts.ARTIFACT_CSP,
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, max-age=60",

@@ -95,6 +95,11 @@ def test_upload_list_download_delete_round_trip(artifact_server: ArtifactServer,
     assert resp.headers["content-type"].startswith("text/csv")
     assert resp.headers["content-disposition"] == 'attachment; filename="report.csv"'
     assert resp.headers["x-content-type-options"] == "nosniff"
+    assert resp.headers["content-length"] == "8"
+
+    _put(http, f"{base}/empty.txt", b"")
+    resp = http.get(f"{PROXY}/{base}/empty.txt")
+    assert (resp.status_code, resp.content, resp.headers["content-length"]) == (200, b"", "0")
 
     assert http.delete(f"{PROXY}/{base}/reports").status_code == 200
     assert http.delete(f"{PROXY}/{base}/hello.txt").json() == {}
@@ -117,6 +122,9 @@ def test_twenty_megabytes_stream_up_and_down_intact(
     with artifact_server.http.stream("GET", f"{PROXY}/{base}/big.bin") as resp:
         assert resp.status_code == 200
         assert resp.headers["content-type"] == "application/octet-stream"
+        # The size up front, so a client can show progress and check what it got.
+        assert resp.headers["content-length"] == str(20 << 20)
+        assert "transfer-encoding" not in resp.headers
         for chunk in resp.iter_bytes():
             digest.update(chunk)
     assert digest.hexdigest() == expected

@@ -31,6 +31,7 @@ from heron.server.wire import (
 from heron.services import RunService
 from heron.store.artifacts import (
     ArtifactRepository,
+    FileStream,
     batch,
     paths,
     supports_multipart,
@@ -206,7 +207,7 @@ def _files_json(items: list[FileInfo], relative_to: str, token: str | None) -> J
     return answer
 
 
-def _file_response(path: str, chunks: Iterator[bytes]) -> Response:
+def _file_response(path: str, chunks: FileStream) -> Response:
     name = path.rsplit("/", 1)[-1]
     media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     quoted = urllib.parse.quote(name)
@@ -214,7 +215,11 @@ def _file_response(path: str, chunks: Iterator[bytes]) -> Response:
         disposition = f'attachment; filename="{name}"'
     else:
         disposition = f"attachment; filename*=utf-8''{quoted}"
-    headers = {"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"}
+    headers = {
+        "Content-Disposition": disposition,
+        "Content-Length": str(chunks.size),
+        "X-Content-Type-Options": "nosniff",
+    }
     return StreamingResponse(iterate_in_threadpool(chunks), media_type=media_type, headers=headers)
 
 

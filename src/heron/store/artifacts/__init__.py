@@ -4,6 +4,7 @@ from heron.store.artifacts.destination import open_artifact_repository
 from heron.store.artifacts.local import LocalArtifactRepository
 from heron.store.artifacts.repository import (
     ArtifactRepository,
+    FileStream,
     MultipartArtifactRepository,
     MultipartUpload,
     PartCredential,
@@ -13,6 +14,7 @@ from heron.store.artifacts.s3 import S3ArtifactRepository
 
 __all__ = [
     "ArtifactRepository",
+    "FileStream",
     "LocalArtifactRepository",
     "MultipartArtifactRepository",
     "MultipartUpload",

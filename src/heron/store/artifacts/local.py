@@ -16,6 +16,7 @@ from heron.entities import FileInfo, Page
 from heron.errors import InvalidParameter, NotFound
 from heron.store.artifacts import paths
 from heron.store.artifacts.paging import decode_token, encode_token
+from heron.store.artifacts.repository import FileStream
 
 TEMP_PREFIX = ".heron-upload-"
 _FILE_MODE = 0o644
@@ -76,7 +77,7 @@ class LocalArtifactRepository:
             raise
         return FileInfo(path=rel, is_dir=False, file_size=size)
 
-    def read(self, path: str, *, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    def read(self, path: str, *, chunk_size: int = 1 << 20) -> FileStream:
         """Opens the file now (so NotFound is raised by the call), streams it lazily."""
         rel, real = self._resolve(path)
         try:
@@ -87,10 +88,11 @@ class LocalArtifactRepository:
             if exc.errno == errno.ELOOP:  # swapped for a symlink since _resolve
                 raise InvalidParameter(f"Invalid artifact path {rel!r}: a symlink") from None
             raise
-        if stat.S_ISDIR(os.fstat(fd).st_mode):
+        status = os.fstat(fd)
+        if stat.S_ISDIR(status.st_mode):
             os.close(fd)
             raise InvalidParameter(f"Artifact {rel!r} is a directory, not a file")
-        return _FileChunks(fd, chunk_size)
+        return _FileChunks(fd, status.st_size, chunk_size)
 
     def list(
         self, path: str = "", *, max_results: int = 1000, page_token: str | None = None
@@ -153,8 +155,9 @@ class LocalArtifactRepository:
 class _FileChunks:
     """Iterates an open file in chunks and closes it at the end (or on close())."""
 
-    def __init__(self, fd: int, chunk_size: int) -> None:
+    def __init__(self, fd: int, size: int, chunk_size: int) -> None:
         self._file = os.fdopen(fd, "rb", buffering=0)
+        self.size = size
         self._chunk_size = chunk_size
 
     def __iter__(self) -> Iterator[bytes]:

@@ -13,13 +13,26 @@ from typing import Protocol, TypeGuard
 from heron.entities import FileInfo, Page
 
 
+class FileStream(Protocol):
+    """A file's bytes in chunks, read lazily, and its size in bytes (a download's
+    Content-Length). The file closes at the last chunk, or on close()."""
+
+    size: int
+
+    def __iter__(self) -> Iterator[bytes]: ...
+
+    def __next__(self) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
 class ArtifactRepository(Protocol):
     def write(self, path: str, chunks: Iterable[bytes]) -> FileInfo:
         """Stores a file from a stream of chunks, replacing one that is there; returns its info.
         The file appears whole or not at all (write to a temporary name, then rename)."""
         ...
 
-    def read(self, path: str, *, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    def read(self, path: str, *, chunk_size: int = 1 << 20) -> FileStream:
         """Streams a file. Raises NotFound when there is no file at `path`, InvalidParameter
         when it is a directory."""
         ...

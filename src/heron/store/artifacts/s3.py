@@ -10,7 +10,7 @@ from typing import Any
 from heron.entities import FileInfo, Page
 from heron.errors import InvalidParameter, NotFound
 from heron.store.artifacts import paths
-from heron.store.artifacts.repository import MultipartUpload, PartCredential
+from heron.store.artifacts.repository import FileStream, MultipartUpload, PartCredential
 
 # boto3 switches to multipart above this size and sends parts of it.
 PART_SIZE = 16 * 1024 * 1024
@@ -78,7 +78,7 @@ class S3ArtifactRepository:
         self.client.upload_fileobj(stream, self.bucket, self._key(rel), Config=config)
         return FileInfo(path=rel, is_dir=False, file_size=stream.size)
 
-    def read(self, path: str, *, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    def read(self, path: str, *, chunk_size: int = 1 << 20) -> FileStream:
         """Starts the GET now (so NotFound is raised by the call), streams the body lazily."""
         rel = paths.clean(path)
         errors = self.client.exceptions
@@ -90,8 +90,7 @@ class S3ArtifactRepository:
             if not rel or self._has_children(rel):
                 raise InvalidParameter(f"Artifact {rel!r} is a directory, not a file") from None
             raise NotFound(f"Artifact {rel!r} does not exist") from None
-        body = answer["Body"]
-        return _BodyChunks(body, chunk_size)
+        return _BodyChunks(answer["Body"], int(answer["ContentLength"]), chunk_size)
 
     def list(
         self, path: str = "", *, max_results: int = 1000, page_token: str | None = None
@@ -250,8 +249,9 @@ class _ChunkReader(io.RawIOBase):
 class _BodyChunks:
     """Iterates a botocore StreamingBody in chunks; closes it at the end (or on close())."""
 
-    def __init__(self, body: Any, chunk_size: int) -> None:
+    def __init__(self, body: Any, size: int, chunk_size: int) -> None:
         self._body = body
+        self.size = size
         self._chunks = body.iter_chunks(chunk_size)
 
     def __iter__(self) -> Iterator[bytes]:
