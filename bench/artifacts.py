@@ -25,6 +25,7 @@ Prints a table of medians and the ratios, and writes bench-results/artifacts.jso
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -135,7 +136,9 @@ def wait_healthy(url: str, timeout_s: float = 180) -> None:
     raise SystemExit(f"no healthy server at {url}")
 
 
-def start_heron(directory: Path) -> tuple[str, subprocess.Popen[bytes]]:
+def start_heron(directory: Path) -> tuple[str, int]:
+    """Starts `heron server` in its own process group; returns its URL and the group's id."""
+    directory.mkdir()
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -152,10 +155,11 @@ def start_heron(directory: Path) -> tuple[str, subprocess.Popen[bytes]]:
     except SystemExit:
         sys.stderr.write((directory / "server.log").read_text())
         raise
-    return url, proc
+    return url, proc.pid
 
 
 def start_mlflow(directory: Path) -> tuple[str, int]:
+    """Starts `mlflow server` in its own process group; returns its URL and the group's id."""
     port = free_port()
     env = {**os.environ, "MLFLOW_BIN": str(MLFLOW_PY.parent / "mlflow")}
     subprocess.run(
@@ -163,6 +167,21 @@ def start_mlflow(directory: Path) -> tuple[str, int]:
         check=True, env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     return f"http://127.0.0.1:{port}", int((directory / "server.pid").read_text())
+
+
+def stop_group(pgid: int) -> None:
+    """SIGTERM to a server's process group, then waits until none of it is left."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
 
 
 def wait_quiet(idle_fraction: float = 0.9, timeout_s: float = 120) -> None:
@@ -292,8 +311,7 @@ def main() -> None:
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="heron-artifact-bench-", dir=ROOT.parent))
     results: dict[str, dict[str, float]] = {}
-    heron_proc: subprocess.Popen[bytes] | None = None
-    mlflow_pid: int | None = None
+    running: int | None = None  # the process group of the server being measured
     try:
         big = scratch / "big.bin"
         with big.open("wb") as out:
@@ -337,11 +355,11 @@ def main() -> None:
         results["disk"].update(floor_of_any_server(big, scratch, args.repeats))
         copy.unlink()
 
-        (scratch / "heron").mkdir()
-        heron_url, heron_proc = start_heron(scratch / "heron")
-        mlflow_url, mlflow_pid = start_mlflow(scratch / "mlflow")
-        wait_quiet()  # MLflow's workers go on starting after its first /health answer
-        for name, url in (("heron", heron_url), ("mlflow", mlflow_url)):
+        # One server at a time, the other stopped: MLflow's idle workers (3 GB in some 16
+        # processes) slowed Heron's downloads 1.5-2x when both ran.
+        for name, start in (("heron", start_heron), ("mlflow", start_mlflow)):
+            url, running = start(scratch / name)
+            wait_quiet()  # MLflow's workers go on starting after its first /health answer
             down = scratch / "down.bin"
             # Every upload replaces the last one, deleted from the server's disk first (as cp
             # replaces its copy), so none takes new pages for the page cache while the last
@@ -381,12 +399,11 @@ def main() -> None:
                 ),
             }
             down.unlink(missing_ok=True)
+            stop_group(running)
+            running = None
     finally:
-        if heron_proc is not None:
-            os.killpg(heron_proc.pid, signal.SIGTERM)
-        if mlflow_pid is not None:
-            os.killpg(mlflow_pid, signal.SIGTERM)
-        time.sleep(1)
+        if running is not None:
+            stop_group(running)
         shutil.rmtree(scratch, ignore_errors=True)
 
     h, m, d = results["heron"], results["mlflow"], results["disk"]
