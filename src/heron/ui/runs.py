@@ -6,13 +6,14 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from heron.entities import LoggedModel, Run
 from heron.errors import HeronError, InvalidParameter, NotFound
+from heron.server.files import file_response
 from heron.store.artifacts import FileStream, paths
 from heron.ui import artifacts, markdown
 from heron.ui.rendering import Form, PageResult, Renderer, field, safe_next
@@ -163,7 +164,6 @@ def _crumbs(directory: str) -> list[tuple[str, str]]:
 def _artifact_response(path: str, chunks: FileStream, *, download: bool) -> Response:
     name = path.rsplit("/", 1)[-1]
     headers = {
-        "Content-Length": str(chunks.size),
         "Content-Security-Policy": artifacts.ARTIFACT_CSP,
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, max-age=60",
@@ -171,7 +171,7 @@ def _artifact_response(path: str, chunks: FileStream, *, download: bool) -> Resp
     media_type = artifacts.media_type(path)
     if download or media_type == "application/octet-stream":
         headers["Content-Disposition"] = _attachment(name)
-    return StreamingResponse(iterate_in_threadpool(chunks), media_type=media_type, headers=headers)
+    return file_response(chunks, media_type=media_type, headers=headers)
 
 
 def _attachment(name: str) -> str:

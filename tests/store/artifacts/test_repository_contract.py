@@ -11,6 +11,7 @@ import pytest
 
 from heron.entities import FileInfo
 from heron.errors import InvalidParameter, NotFound
+from heron.store.artifacts import LocalArtifactRepository
 
 
 def _walk_files(repository: Any, path: str = "") -> list[str]:
@@ -53,6 +54,34 @@ def test_big_file_streams_in_chunks_with_same_sha256(repository: Any) -> None:
         digest.update(chunk)
     assert digest.hexdigest() == expected
     assert max(sizes) <= 256 * 1024
+
+
+def test_a_read_tells_its_size_and_mixes_chunks_at_hand_with_waited_ones(
+    repository: Any,
+) -> None:
+    """What a server does with a download: chunks at hand taken on its event loop, the
+    others with next() (in a worker thread), in any mix, give the file whole and in order."""
+    content = os.urandom(3 * 65536 + 100)
+    repository.write("mixed.bin", [content])
+    stream = repository.read("mixed.bin", chunk_size=65536)
+    assert stream.size == len(content)
+    got, at_hand, turn = bytearray(), 0, 0
+    while True:
+        chunk = stream.next_at_hand() if turn % 2 == 0 else None
+        turn += 1
+        if chunk is None:
+            chunk = next(stream, b"")
+        else:
+            at_hand += len(chunk) > 0
+        if not chunk:
+            break
+        got += chunk
+    assert bytes(got) == content
+    assert stream.next_at_hand() == b""  # at the end, and closed
+    if isinstance(repository, LocalArtifactRepository):
+        assert at_hand >= 2  # the file just written is in the page cache
+    else:
+        assert at_hand == 0  # S3's chunks all come over the network
 
 
 def test_list_shows_one_level_sorted_with_sizes(repository: Any) -> None:

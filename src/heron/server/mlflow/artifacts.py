@@ -10,14 +10,15 @@ import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TypeVar
 
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from heron import integrity
 from heron.entities import FileInfo
 from heron.errors import InvalidParameter, NotImplementedByServer
+from heron.server.files import file_response
 from heron.server.routing import under_prefixes
 from heron.server.wire import (
     Endpoints,
@@ -215,12 +216,8 @@ def _file_response(path: str, chunks: FileStream) -> Response:
         disposition = f'attachment; filename="{name}"'
     else:
         disposition = f"attachment; filename*=utf-8''{quoted}"
-    headers = {
-        "Content-Disposition": disposition,
-        "Content-Length": str(chunks.size),
-        "X-Content-Type-Options": "nosniff",
-    }
-    return StreamingResponse(iterate_in_threadpool(chunks), media_type=media_type, headers=headers)
+    headers = {"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"}
+    return file_response(chunks, media_type=media_type, headers=headers)
 
 
 async def _in_thread_with_body(request: Request, consume: Callable[[Iterator[bytes]], T]) -> T:

@@ -152,6 +152,11 @@ class LocalArtifactRepository:
                 os.unlink(target)
 
 
+# A read that never waits on the disk (Linux 4.14+, RWF_NOWAIT): what is in the page cache is
+# copied at once, and if none of it is the read fails with EAGAIN.
+_READ_NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None) if hasattr(os, "preadv") else None
+
+
 class _FileChunks:
     """Iterates an open file in chunks and closes it at the end (or on close())."""
 
@@ -169,6 +174,22 @@ class _FileChunks:
             self._file.close()
             raise StopIteration
         return chunk
+
+    def next_at_hand(self) -> bytes | None:
+        if self._file.closed:
+            return b""
+        if _READ_NOWAIT is None:
+            return None
+        buffer = bytearray(self._chunk_size)
+        try:
+            n = os.preadv(self._file.fileno(), [buffer], self._file.tell(), _READ_NOWAIT)
+        except OSError:  # EAGAIN: not all in the page cache; or no such reads here
+            return None
+        if n == 0:
+            self._file.close()
+            return b""
+        self._file.seek(n, os.SEEK_CUR)
+        return bytes(memoryview(buffer)[:n])
 
     def close(self) -> None:
         self._file.close()

@@ -21,7 +21,15 @@ class FileStream(Protocol):
 
     def __iter__(self) -> Iterator[bytes]: ...
 
-    def __next__(self) -> bytes: ...
+    def __next__(self) -> bytes:
+        """The next chunk; it may wait on a disk or the network."""
+        ...
+
+    def next_at_hand(self) -> bytes | None:
+        """The next chunk if it is in memory already (a local file's page cache), b"" at the
+        end, or None when getting it would wait: then take it with next(), from a worker
+        thread. An event loop sends a cached file this way without a thread hop a chunk."""
+        ...
 
     def close(self) -> None: ...
 

@@ -253,6 +253,7 @@ class _BodyChunks:
         self._body = body
         self.size = size
         self._chunks = body.iter_chunks(chunk_size)
+        self._ended = False
 
     def __iter__(self) -> Iterator[bytes]:
         return self
@@ -261,9 +262,13 @@ class _BodyChunks:
         try:
             chunk: bytes = next(self._chunks)
         except StopIteration:
+            self._ended = True
             self._body.close()
             raise
         return chunk
+
+    def next_at_hand(self) -> bytes | None:
+        return b"" if self._ended else None  # every chunk comes over the network
 
     def close(self) -> None:
         self._body.close()
