@@ -183,7 +183,7 @@ class _FileChunks:
         buffer = bytearray(self._chunk_size)
         try:
             n = os.preadv(self._file.fileno(), [buffer], self._file.tell(), _READ_NOWAIT)
-        except OSError:  # EAGAIN: not all in the page cache; or no such reads here
+        except OSError:  # EAGAIN: the next bytes are not in the page cache; or no such reads
             return None
         if n == 0:
             self._file.close()
