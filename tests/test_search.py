@@ -97,6 +97,7 @@ BAD_RUN_FILTERS = {
     "time-string": "attributes.start_time > '1'",
     "time-in": "attributes.start_time IN ('1')",
     "time-overflow": "attributes.start_time > 99999999999999999999",
+    "time-of-5000-digits": "attributes.start_time > " + "9" * 5000,  # more than int() reads
     "status-less-than": "attributes.status < 'A'",
     "metric-in": "metrics.a IN (1)",
     "metric-is-null": "metrics.a IS NULL",

@@ -21,6 +21,7 @@ FIELDS = [
 SPECIAL = [
     "NaN", "Infinity", "-1", "1.5", "ACTIVE_ONLY", "RUNNING", "metrics.a > 1",
     "params.`a b` LIKE '%'", "../../etc/passwd", "%2e%2e%2f", "0" * 32, "a" * 300,
+    "9" * 5000, "²", "attributes.start_time > " + "9" * 5000,
 ]  # fmt: skip
 
 scalars = st.one_of(

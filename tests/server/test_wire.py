@@ -24,7 +24,7 @@ def test_int64_accepts_numbers_and_decimal_strings(n: int) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [1.5, "1.5", "1e3", " 1", True, 2**63, -(2**63) - 1, str(2**63), [], {}, "x"],
+    [1.5, "1.5", "1e3", " 1", True, 2**63, -(2**63) - 1, str(2**63), "9" * 5000, "²", [], {}, "x"],
     ids=[
         "float",
         "float-str",
@@ -34,6 +34,8 @@ def test_int64_accepts_numbers_and_decimal_strings(n: int) -> None:
         "over",
         "under",
         "over-str",
+        "5000-digits",  # more than Python's int() reads
+        "unicode-digit",
         "list",
         "obj",
         "word",
@@ -115,8 +117,9 @@ def test_enum_by_name_or_number() -> None:
     names = {"ACTIVE_ONLY": 1, "ALL": 3}
     assert Fields({"v": "ALL"}).enum("v", names) == 3
     assert Fields({"v": 1}).enum("v", names) == 1
-    with pytest.raises(InvalidParameter, match="one of ACTIVE_ONLY, ALL"):
-        Fields({"v": "SOME"}).enum("v", names)
+    for wrong in ("SOME", "9" * 5000, "²", [1], {}):
+        with pytest.raises(InvalidParameter, match="one of ACTIVE_ONLY, ALL"):
+            Fields({"v": wrong}).enum("v", names)
 
 
 def test_empty_body_is_empty_object() -> None:

@@ -329,6 +329,8 @@ def typed(
             return Comparison(entity, key, op, float(value))
         if any(c in value for c in ".eE"):
             raise parser.fail(f"{shown} must be compared with an integer (ms since epoch)")
+        if len(value.lstrip("+-").lstrip("0")) > 19:  # more digits than any int64; int() refuses
+            raise parser.fail(f"a number of {len(value)} characters is out of range for {shown}")
         number = int(value)
         if not INT64[0] <= number <= INT64[1]:
             raise parser.fail(f"{number} is out of range for {shown}")

@@ -119,8 +119,9 @@ class Fields:
             return None
         if isinstance(value, str) and value in names:
             return names[value]
-        is_number = isinstance(value, int) and not isinstance(value, bool)
-        if is_number or (isinstance(value, str) and _INTEGER.fullmatch(value)):
+        if isinstance(value, int) and not isinstance(value, bool) and value in names.values():
+            return value
+        if isinstance(value, str) and len(value) < 20 and _INTEGER.fullmatch(value):
             number = int(value)
             if number in names.values():
                 return number
@@ -178,7 +179,7 @@ def _int64(name: str, value: object) -> int:
     if isinstance(value, int):
         number = value
     elif isinstance(value, str) and _INTEGER.fullmatch(value):
-        number = int(value)  # proto3 JSON writes int64 as a decimal string
+        number = _decimal(name, value)  # proto3 JSON writes int64 as a decimal string
     elif isinstance(value, float) and value.is_integer():
         # MLflow compat: protobuf's JSON parser takes an integral float (5.0) for an int64.
         number = int(value)
@@ -187,6 +188,16 @@ def _int64(name: str, value: object) -> int:
     if not INT64_MIN <= number <= INT64_MAX:
         raise InvalidParameter(f"Field {name!r} must fit in a signed 64-bit integer, got {number}")
     return number
+
+
+def _decimal(name: str, text: str) -> int:
+    """A string of decimal digits as an int. One too long for any int64 is refused before
+    int() reads it (Python refuses over 4,300 digits, and reading is quadratic)."""
+    if len(text.lstrip("-").lstrip("0")) > 19:
+        raise InvalidParameter(
+            f"Field {name!r} must fit in a signed 64-bit integer, got {_show(text)}"
+        )
+    return int(text)
 
 
 def _double(name: str, value: object) -> float:
@@ -214,8 +225,9 @@ def _double(name: str, value: object) -> float:
 
 async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     """The request body, refused as soon as it grows past `limit` bytes."""
-    declared = header(scope, b"content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    declared = header(scope, b"content-length") or ""
+    decimal = declared.isascii() and declared.isdigit()
+    if decimal and (len(declared) > 18 or int(declared) > limit):
         raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0

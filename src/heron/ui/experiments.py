@@ -98,9 +98,8 @@ def _name_filter(search: str) -> str | None:
 def _table_request(request: Request, experiment_id: str) -> runs_table.TableRequest:
     query = request.query_params
     size_text = query.get("size", "")
-    size = int(size_text) if size_text.isdigit() else runs_table.DEFAULT_PAGE_SIZE
-    if size not in runs_table.PAGE_SIZES:
-        size = runs_table.DEFAULT_PAGE_SIZE
+    sizes = (s for s in runs_table.PAGE_SIZES if str(s) == size_text)
+    size = next(sizes, runs_table.DEFAULT_PAGE_SIZE)
     columns = [c for c in query.getlist("col") if c]
     for extra in query.get("add", "").split(","):
         extra = extra.strip()

@@ -285,7 +285,9 @@ class _BodyPipe:
 
 def _content_length(request: Request) -> int | None:
     value = request.headers.get("content-length")
-    return int(value) if value and value.isdigit() else None
+    if value and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
 
 
 async def _disabled(request: Request) -> Response:
