@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 import threading
 
@@ -275,6 +277,20 @@ def test_metric_history_pages_cover_every_point_once(runs: RunService, run_id: s
         if token is None:
             break
     assert seen == list(range(25))
+
+
+@pytest.mark.parametrize(
+    "position",
+    [[2**63, 0, 0.0, False], [0, 2**63, 0.0, False], [0, 0, 10**400, False], [0, 0, 0.0, 1]],
+    ids=["step-over-int64", "timestamp-over-int64", "value-over-double", "is-nan-not-bool"],
+)
+def test_a_forged_history_token_is_invalid(
+    runs: RunService, run_id: str, position: list[object]
+) -> None:
+    runs.log_metric(run_id, "m", 1.0, T0)
+    token = base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+    with pytest.raises(InvalidParameter, match="page_token"):
+        runs.get_metric_history(run_id, "m", max_results=7, page_token=token)
 
 
 def test_sampled_history_keeps_ends_and_extremes(runs: RunService, run_id: str) -> None:

@@ -31,6 +31,7 @@ from heron.errors import InvalidParameter
 from heron.search import Comparison, OrderKey
 from heron.store.registry import RegistryQuery
 from heron.store.sql.registry_rows import mv, rm, version_select
+from heron.store.sql.search_sql import bindable
 from heron.store.sql.tables import model_version_tags, registered_model_tags
 
 PROMPT_TAG = "mlflow.prompt.is_prompt"
@@ -154,7 +155,7 @@ def _decode(token: str, fingerprint: str, kinds: list[type]) -> list[Any]:
     values = payload[1]
     if not isinstance(values, list) or len(values) != len(kinds):
         raise bad
-    if not all(type(v) is kind for v, kind in zip(values, kinds, strict=True)):
+    if not all(type(v) is kind and bindable(v) for v, kind in zip(values, kinds, strict=True)):
         raise bad
     return values
 

@@ -44,6 +44,7 @@ from heron.entities import (
 from heron.errors import InvalidParameter
 from heron.store.sql.database import fetch
 from heron.store.sql.json_sql import bound_list, in_bound_list, json_array_agg, json_array_of
+from heron.store.sql.search_sql import bindable
 from heron.store.sql.tables import (
     datasets,
     latest_metrics,
@@ -297,6 +298,7 @@ def decode_history_token(token: str) -> tuple[int, int, float, bool]:
             and isinstance(timestamp, int)
             and isinstance(value, int | float)
             and isinstance(is_nan, bool)
+            and all(map(bindable, (step, timestamp, value)))
         ):
             raise ValueError(token)
     except (ValueError, TypeError, orjson.JSONDecodeError):

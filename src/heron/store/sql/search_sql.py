@@ -397,6 +397,12 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def bindable(value: object) -> bool:
+    """Whether a value read from a page token can be bound: an integer must fit in a BIGINT
+    (the drivers refuse a bigger one with an error of their own)."""
+    return not isinstance(value, int) or -(2**63) <= value <= 2**63 - 1
+
+
 def _like_pattern(pattern: str) -> str:
     """Backslash escapes % and _ (on SQLite and PostgreSQL alike); it cannot end a pattern."""
     i = 0
@@ -473,13 +479,13 @@ def _decode_token(
     values, last_id = payload.get("k"), payload.get("id")
     if not isinstance(values, list) or len(values) != len(keys):
         raise bad
-    if type(last_id) is not pk_type:
+    if type(last_id) is not pk_type or not bindable(last_id):
         raise bad
     for key, value in zip(keys, values, strict=True):
         if value is None:
             ok = key.nullable
         else:
-            ok = _is_number(value) if key.numeric else isinstance(value, str)
+            ok = _is_number(value) and bindable(value) if key.numeric else isinstance(value, str)
         if not ok:
             raise bad
     return values, last_id
