@@ -124,6 +124,12 @@ def test_read_of_missing_file_is_not_found(repository: Any) -> None:
         repository.read("missing.txt")
 
 
+def test_read_under_a_file_is_not_found(repository: Any) -> None:
+    repository.write("f.txt", [b"x"])
+    with pytest.raises(NotFound):
+        repository.read("f.txt/sub")
+
+
 def test_read_of_directory_is_invalid(repository: Any) -> None:
     repository.write("dir/file.txt", [b"x"])
     with pytest.raises(InvalidParameter):

@@ -82,7 +82,7 @@ class LocalArtifactRepository:
         rel, real = self._resolve(path)
         try:
             fd = os.open(real, _OPEN_READ)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # nothing there, or under a file
             raise NotFound(f"Artifact {rel!r} does not exist") from None
         except OSError as exc:
             if exc.errno == errno.ELOOP:  # swapped for a symlink since _resolve
