@@ -125,16 +125,27 @@ def test_empty_body_is_empty_message(http: httpx.Client) -> None:
     assert resp.status_code == 200
 
 
-def test_unexpected_exception_is_a_generic_500(
-    server_app: Starlette, serve_app: Callable[[Starlette], AbstractContextManager[str]]
+def test_unexpected_exception_is_a_generic_500_that_keeps_the_connection(
+    server_app: Starlette,
+    serve_app: Callable[[Starlette], AbstractContextManager[str]],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     async def boom(request: Request) -> Response:
         raise RuntimeError("secret detail")
 
-    app = Starlette(exception_handlers=server_app.exception_handlers)
-    app.router.routes.append(Route("/boom", boom))
-    with serve_app(app) as url:
-        resp = httpx.get(url + "/boom")
-    assert resp.status_code == 500
-    assert resp.json()["error_code"] == "INTERNAL_ERROR"
-    assert "secret" not in resp.text
+    async def port(request: Request) -> Response:
+        assert request.client is not None
+        return Response(str(request.client.port))  # the client's end of the connection
+
+    app = Starlette(
+        middleware=server_app.user_middleware, exception_handlers=server_app.exception_handlers
+    )
+    app.router.routes.extend([Route("/boom", boom, methods=["POST"]), Route("/port", port)])
+    with serve_app(app) as url, httpx.Client(base_url=url) as client:
+        before = client.get("/port").text
+        resp = client.post("/boom")
+        assert resp.status_code == 500
+        assert resp.json()["error_code"] == "INTERNAL_ERROR"
+        assert "secret" not in resp.text
+        assert client.get("/port").text == before  # the same keep-alive connection
+    assert "secret detail" in caplog.text  # the traceback is in the server's log

@@ -111,11 +111,7 @@ def create_app(settings: Settings) -> Starlette:
                 )
             ),
         ],
-        middleware=[Middleware(IdentityMiddleware)],
-        exception_handlers={
-            HeronError: errors.heron_error,
-            HTTPException: errors.http_error,
-            Exception: errors.unexpected_error,
-        },
+        middleware=[Middleware(errors.UnexpectedErrors), Middleware(IdentityMiddleware)],
+        exception_handlers={HeronError: errors.heron_error, HTTPException: errors.http_error},
         lifespan=lifespan,
     )

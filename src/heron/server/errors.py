@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from heron.errors import HeronError
 from heron.server.wire import json_response
+
+_log = logging.getLogger("heron.server")
 
 HTTP_STATUS: dict[str, int] = {
     "INVALID_PARAMETER_VALUE": 400,
@@ -56,7 +61,31 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
 
 
-async def unexpected_error(request: Request, exc: Exception) -> Response:
-    """A bug, not bad input: a generic message only. Starlette re-raises the exception after
-    this response, so the ASGI server logs its traceback once."""
-    return error_response("INTERNAL_ERROR", "Internal server error; see the server log")
+class UnexpectedErrors:
+    """Answers a bug (an exception no handler took) with a generic 500 and logs its
+    traceback, and the connection stays open. (Starlette's own handler re-raises after the
+    answer, and uvicorn then drops the keep-alive connection unannounced: the client's next
+    request on it failed.) An exception after the answer started is re-raised: too late."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            if started:
+                raise
+            _log.exception("Unexpected error answering %s %s", scope["method"], scope["path"])
+            answer = error_response("INTERNAL_ERROR", "Internal server error; see the server log")
+            await answer(scope, receive, send)
