@@ -13,6 +13,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
+TOKEN_USAGE = "mlflow.trace.tokenUsage"  # noqa: S105 (not a secret)
 
 
 @pytest.fixture
@@ -168,3 +169,77 @@ def test_short_ids_and_unknown_experiment(http: httpx.Client, exp: str) -> None:
         headers={**PROTOBUF, "x-mlflow-experiment-id": "424242"},
     )
     assert answer.status_code == 404
+
+
+def _json_span(trace_hex: str, span_hex: str, **fields: object) -> dict[str, object]:
+    return {
+        "traceId": trace_hex, "spanId": span_hex, "name": "s",
+        "startTimeUnixNano": "1735689600000000000", "endTimeUnixNano": "1735689601000000000",
+        **fields,
+    }  # fmt: skip
+
+
+def _search(http: httpx.Client, exp: str) -> list[dict]:
+    location = {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": exp}}
+    found = http.post("/api/3.0/mlflow/traces/search", json={"locations": [location]})
+    assert found.status_code == 200, found.text
+    traces: list[dict] = found.json().get("traces", [])
+    return traces
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"endTimeUnixNano": "18446744073709551615"},
+        {"endTimeUnixNano": "9223372036854775808"},
+        {"startTimeUnixNano": "18446744073709551615", "endTimeUnixNano": "18446744073709551615"},
+        {"events": [{"name": "e", "timeUnixNano": "18446744073709551615"}]},
+    ],
+    ids=["end-uint64-max", "end-int64-max-plus-one", "start-uint64-max", "event-uint64-max"],
+)
+def test_times_past_int64_are_400_and_store_nothing(
+    http: httpx.Client, exp: str, fields: dict[str, object]
+) -> None:
+    good_hex = uuid.uuid4().hex
+    spans = [_json_span(good_hex, "00000000000000c3")]
+    sent = http.post(
+        "/v1/traces",
+        json={"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]},
+        headers={"x-mlflow-experiment-id": exp},
+    )
+    assert sent.status_code == 200, sent.text
+    bad = [_json_span(uuid.uuid4().hex, "00000000000000c4", **fields)]
+    answer = http.post(
+        "/v1/traces",
+        json={"resourceSpans": [{"scopeSpans": [{"spans": bad}]}]},
+        headers={"x-mlflow-experiment-id": exp},
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert "time" in answer.json()["message"]
+    assert [t["trace_id"] for t in _search(http, exp)] == [f"tr-{good_hex}"]
+
+
+def test_token_counts_past_int64_are_not_summed(http: httpx.Client, exp: str) -> None:
+    trace_hex = uuid.uuid4().hex
+    usage = {"key": "mlflow.chat.tokenUsage", "value": {"kvlistValue": {"values": [
+        {"key": "input_tokens", "value": {"intValue": str(2**63 - 1)}},
+        {"key": "output_tokens", "value": {"intValue": str(2**63 - 1)}},
+    ]}}}  # fmt: skip
+    spans = [
+        _json_span(trace_hex, "00000000000000a1"),
+        _json_span(trace_hex, "00000000000000b2", parentSpanId="00000000000000a1",
+                   attributes=[usage]),
+        _json_span(trace_hex, "00000000000000b3", parentSpanId="00000000000000a1",
+                   attributes=[usage]),
+    ]  # fmt: skip
+    answer = http.post(
+        "/v1/traces",
+        json={"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]},
+        headers={"x-mlflow-experiment-id": exp},
+    )
+    assert answer.status_code == 200, answer.text
+    trace = get_trace(http, trace_hex)
+    assert len(trace["spans"]) == 3
+    assert TOKEN_USAGE not in trace["trace_info"].get("trace_metadata", {})
+    assert [t["trace_id"] for t in _search(http, exp)] == [f"tr-{trace_hex}"]

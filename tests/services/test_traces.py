@@ -355,3 +355,104 @@ def test_assessments_feedback_expectation_override_history(traces: TraceService,
         traces.get_assessment(tid, new.assessment_id)
     with pytest.raises(NotFound):
         traces.create_assessment(dataclasses.replace(ex, trace_id=new_trace_id()))
+
+
+def _feedback(trace_id: str, **fields: Any) -> Assessment:
+    return Assessment(
+        assessment_id="", trace_id=trace_id, name="n", kind=AssessmentKind.FEEDBACK, value=1,
+        **fields,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"span_id": 1},
+        {"span_id": {}},
+        {"rationale": {"a": 1}},
+        {"overrides": ["x"]},
+        {"metadata": {"a": 1}},
+        {"create_time": 2**63},
+        {"create_time": 253_402_300_800_000},
+        {"create_time": -1},
+        {"source": AssessmentSource(source_id={"a": 1})},  # type: ignore[arg-type]
+    ],
+    ids=["span-id-int", "span-id-object", "rationale-object", "overrides-list",
+         "metadata-int-value", "create-time-past-int64", "create-time-year-10000",
+         "create-time-negative", "source-id-object"],
+)  # fmt: skip
+def test_create_assessment_refuses_mistyped_fields(
+    traces: TraceService, exp: str, fields: dict[str, Any]
+) -> None:
+    tid = new_trace_id()
+    traces.log_spans(exp, spans_of(tid))
+    with pytest.raises(InvalidParameter):
+        traces.create_assessment(_feedback(tid, **fields))
+    assert not traces.get_trace_info(tid).assessments
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"rationale": {}}, {"metadata": [1]}, {"valid": "x"}, {"span_id": True}, {"name": 1}],
+    ids=["rationale-object", "metadata-list", "valid-string", "span-id-bool", "name-int"],
+)
+def test_update_assessment_refuses_mistyped_changes(
+    traces: TraceService, exp: str, changes: dict[str, Any]
+) -> None:
+    tid = new_trace_id()
+    traces.log_spans(exp, spans_of(tid))
+    created = traces.create_assessment(_feedback(tid, rationale="r"))
+    with pytest.raises(InvalidParameter):
+        traces.update_assessment(tid, created.assessment_id, changes)
+    assert traces.get_assessment(tid, created.assessment_id) == created
+
+
+@pytest.mark.parametrize(
+    "info_fields",
+    [
+        {"request_time": 2**63 - 1},
+        {"request_time": 253_402_300_800_000},
+        {"execution_duration": 2**63},
+    ],
+    ids=["request-time-int64-max", "request-time-year-10000", "duration-past-int64"],
+)
+def test_start_trace_refuses_what_cannot_be_stored_or_read_back(
+    traces: TraceService, exp: str, info_fields: dict[str, Any]
+) -> None:
+    info = TraceInfo(
+        trace_id=new_trace_id(), experiment_id=exp, **{"request_time": 1, **info_fields}
+    )
+    with pytest.raises(InvalidParameter):
+        traces.start_trace(info)
+    with pytest.raises(NotFound):
+        traces.get_trace_info(info.trace_id)
+
+
+def test_span_times_past_int64_are_refused(traces: TraceService, exp: str) -> None:
+    root = spans_of(new_trace_id(), children=0)[0]
+    for bad in (
+        dataclasses.replace(root, end_time_ns=2**64 - 1),
+        dataclasses.replace(root, start_time_ns=2**63, end_time_ns=2**63 + 1),
+        dataclasses.replace(root, events=[SpanEvent(name="e", time_unix_nano=2**64 - 1)]),
+    ):
+        with pytest.raises(InvalidParameter, match="time"):
+            traces.log_spans(exp, [bad])
+    with pytest.raises(NotFound):
+        traces.get_trace_info(root.trace_id)
+
+
+def test_times_stored_out_of_range_by_older_versions_still_read(
+    stores: Any, traces: TraceService, exp: str
+) -> None:
+    from heron.mlflow_json.traces import trace_info
+
+    tid = new_trace_id()
+    # The store itself does not check: this is the row an older Heron let through.
+    stores.traces.start_trace(TraceInfo(trace_id=tid, experiment_id=exp, request_time=2**63 - 1))
+    old = _feedback(tid, create_time=-(2**63))
+    stores.assessments.create_assessment(old)
+    (found,) = traces.search_traces([exp])
+    body = trace_info(found)
+    assert body["request_time"] == "9999-12-31T23:59:59.999Z"
+    (assessment,) = body["assessments"]
+    assert assessment["create_time"] == "0001-01-01T00:00:00.000Z"

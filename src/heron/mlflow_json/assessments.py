@@ -17,7 +17,7 @@ from heron.entities.assessment import (
     AssessmentSourceType,
 )
 from heron.errors import InvalidParameter
-from heron.mlflow_json.proto import Json, parse_timestamp, string_map, timestamp
+from heron.mlflow_json.proto import Json, parse_timestamp, shown, string_map, timestamp
 
 _PRIMITIVE = (str, int, float, bool)
 
@@ -66,7 +66,8 @@ def parse_assessment(data: Mapping[str, Any], *, trace_id: str | None = None) ->
     """An assessments.Assessment in proto JSON.
 
     Raises:
-        InvalidParameter: no name, neither or both of feedback and expectation, a bad source.
+        InvalidParameter: no name, neither or both of feedback and expectation, a bad source,
+            a field of the wrong type or a time out of range.
     """
     if not isinstance(data, Mapping):
         raise InvalidParameter("assessment must be an object")
@@ -77,35 +78,56 @@ def parse_assessment(data: Mapping[str, Any], *, trace_id: str | None = None) ->
     if (feedback is None) == (expectation is None):
         raise InvalidParameter("An assessment needs exactly one of 'feedback' or 'expectation'")
     kind, value, error = _payload(feedback, expectation)
-    source = data.get("source") or {}
-    source_type = source.get("source_type", "CODE") if isinstance(source, Mapping) else None
-    if source_type not in AssessmentSourceType.__members__:
-        raise InvalidParameter(
-            "assessment.source.source_type must be one of HUMAN, LLM_JUDGE, CODE, got "
-            f"{source_type!r}"
-        )
-    source_id = source.get("source_id") or "default"
     created = data.get("create_time")
     updated = data.get("last_update_time")
+    valid = data.get("valid")
+    if valid is not None and not isinstance(valid, bool):
+        raise InvalidParameter(f"assessment.valid must be true or false, got {shown(valid)}")
     return Assessment(
-        assessment_id=str(data.get("assessment_id") or ""),
-        trace_id=trace_id or str(data.get("trace_id") or ""),
+        assessment_id=_string(data, "assessment_id") or "",
+        trace_id=trace_id or _string(data, "trace_id") or "",
         name=name,
         kind=kind,
         value=value,
-        source=AssessmentSource(
-            source_type=AssessmentSourceType(str(source_type)), source_id=str(source_id)
-        ),
-        span_id=data.get("span_id") or None,
-        rationale=data.get("rationale") or None,
+        source=_source(data.get("source")),
+        span_id=_string(data, "span_id"),
+        rationale=_string(data, "rationale"),
         error=error,
         metadata=string_map(data.get("metadata"), "assessment.metadata"),
         create_time=0 if created is None else parse_timestamp(created, "assessment.create_time"),
         last_update_time=0
         if updated is None
         else parse_timestamp(updated, "assessment.last_update_time"),
-        overrides=data.get("overrides") or None,
-        valid=data.get("valid", True) is not False,
+        overrides=_string(data, "overrides"),
+        valid=valid is not False,
+    )
+
+
+def _string(data: Mapping[str, Any], name: str, *, within: str = "assessment") -> str | None:
+    """An optional string field: None when it is absent, null or empty."""
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidParameter(f"{within}.{name} must be a string, got {shown(value)}")
+    return value
+
+
+def _source(source: Any) -> AssessmentSource:
+    if source is None:
+        return AssessmentSource()
+    if not isinstance(source, Mapping):
+        raise InvalidParameter("assessment.source must be an object")
+    source_type = source.get("source_type", "CODE")
+    # A name, as MLflow's client sends it (protobuf would take the number too; Heron never has).
+    if not isinstance(source_type, str) or source_type not in AssessmentSourceType.__members__:
+        raise InvalidParameter(
+            "assessment.source.source_type must be one of HUMAN, LLM_JUDGE, CODE, got "
+            f"{shown(source_type)}"
+        )
+    return AssessmentSource(
+        source_type=AssessmentSourceType(source_type),
+        source_id=_string(source, "source_id", within="assessment.source") or "default",
     )
 
 
@@ -117,9 +139,10 @@ def _payload(feedback: Any, expectation: Any) -> tuple[AssessmentKind, Any, Asse
         error = None
         if isinstance(raw_error, Mapping) and raw_error:
             error = AssessmentError(
-                error_code=raw_error.get("error_code"),
-                error_message=raw_error.get("error_message"),
-                stack_trace=raw_error.get("stack_trace"),
+                **{
+                    key: _string(raw_error, key, within="assessment.feedback.error")
+                    for key in ("error_code", "error_message", "stack_trace")
+                }
             )
         return AssessmentKind.FEEDBACK, feedback.get("value"), error
     if not isinstance(expectation, Mapping):

@@ -6,61 +6,112 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from heron.errors import InvalidParameter
 
 Json = dict[str, Any]
 _TIMESTAMP = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
-_DURATION = re.compile(r"^(-?)(\d+)(?:\.(\d{1,9}))?s$")
+_DURATION = re.compile(r"(-?)([0-9]+)(?:\.([0-9]{1,9}))?s")
 _INT64 = (-(2**63), 2**63 - 1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# pb.Timestamp's range, 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z, in ms since the epoch:
+# the moments RFC 3339 (and Python's datetime) can write.
+MIN_TIMESTAMP_MS = -62_135_596_800_000
+MAX_TIMESTAMP_MS = 253_402_300_799_999
+# pb.Duration's range: 315,576,000,000 s (10,000 years) either way, in ms.
+MAX_DURATION_MS = 315_576_000_000_999
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """`value` for an error message: its repr, cut to about `limit` characters."""
+    if isinstance(value, int) and value.bit_length() > 256:
+        return f"an integer of {value.bit_length()} bits"  # repr() refuses past 4,300 digits
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # -- times -----------------------------------------------------------------------------------
 
 
 def timestamp(ms: int) -> str:
-    """Milliseconds since the epoch as an RFC 3339 string (what pb.Timestamp is in JSON)."""
-    moment = datetime.fromtimestamp(ms // 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
+    """Milliseconds since the epoch as an RFC 3339 string (what pb.Timestamp is in JSON).
+
+    A time outside pb.Timestamp's range, as an older Heron could store, is written as the
+    nearest one inside it: one bad row must not make its experiment's traces unreadable."""
+    ms = min(max(ms, MIN_TIMESTAMP_MS), MAX_TIMESTAMP_MS)
+    moment = _EPOCH + timedelta(seconds=ms // 1000)  # datetime.strftime drops year 1's zeros
+    return f"{moment.replace(tzinfo=None).isoformat()}.{ms % 1000:03d}Z"
 
 
 def duration(ms: int) -> str:
-    return f"{ms // 1000}.{ms % 1000:03d}s"
+    """Milliseconds as a pb.Duration in JSON; clamped to its range as `timestamp` is, since
+    MLflow's client refuses the page a longer one is in."""
+    size = min(abs(ms), MAX_DURATION_MS)
+    return f"{'-' if ms < 0 else ''}{size // 1000}.{size % 1000:03d}s"
 
 
 def parse_timestamp(value: object, what: str) -> int:
-    """An RFC 3339 string (or an integer of ms) as ms since the epoch."""
+    """An RFC 3339 string (or an integer of ms) as ms since the epoch.
+
+    Raises:
+        InvalidParameter: not a timestamp, or one outside pb.Timestamp's years 1 to 9999.
+    """
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    match = _TIMESTAMP.match(value) if isinstance(value, str) else None
-    if match is None:
+        ms = value
+    else:
+        match = _TIMESTAMP.fullmatch(value) if isinstance(value, str) else None
+        if match is None:
+            raise InvalidParameter(
+                f"{what} must be an RFC 3339 timestamp such as 2025-01-31T12:00:00.5Z, "
+                f"got {shown(value)}"
+            )
+        year, month, day, hour, minute, second, fraction, zone = match.groups()
+        try:
+            moment = datetime.fromisoformat(
+                f"{year}-{month}-{day}T{hour}:{minute}:{second}{'+00:00' if zone in 'Zz' else zone}"
+            )
+            seconds = int(moment.timestamp())
+        except (ValueError, OverflowError):
+            raise InvalidParameter(f"{what} is not a valid date and time: {value!r}") from None
+        ms = seconds * 1000 + int((fraction or "0").ljust(9, "0")[:3])
+    if not MIN_TIMESTAMP_MS <= ms <= MAX_TIMESTAMP_MS:
         raise InvalidParameter(
-            f"{what} must be an RFC 3339 timestamp such as 2025-01-31T12:00:00.5Z, got {value!r}"
+            f"{what} must be a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z "
+            f"(as ms since the epoch: {MIN_TIMESTAMP_MS} to {MAX_TIMESTAMP_MS}), "
+            f"got {shown(value)}"
         )
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    try:
-        moment = datetime.fromisoformat(
-            f"{year}-{month}-{day}T{hour}:{minute}:{second}{'+00:00' if zone in 'Zz' else zone}"
-        )
-    except ValueError:
-        raise InvalidParameter(f"{what} is not a valid date and time: {value!r}") from None
-    millis = int((fraction or "0").ljust(9, "0")[:3])
-    return int(moment.timestamp()) * 1000 + millis
+    return ms
 
 
 def parse_duration(value: object, what: str) -> int:
+    """A pb.Duration in JSON ("1.5s"), or an integer of ms, as ms.
+
+    Raises:
+        InvalidParameter: not a duration, or one longer than pb.Duration's 10,000 years.
+    """
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise InvalidParameter(f"{what} must be a duration such as '1.5s', got {value!r}")
-    sign, seconds, fraction = match.groups()
-    ms = int(seconds) * 1000 + int((fraction or "0").ljust(9, "0")[:3])
-    return -ms if sign else ms
+        ms = value
+    else:
+        match = _DURATION.fullmatch(value) if isinstance(value, str) else None
+        if match is None:
+            raise InvalidParameter(f"{what} must be a duration such as '1.5s', got {shown(value)}")
+        sign, seconds, fraction = match.groups()
+        # Past 12 digits it is out of range; int() of thousands would be slow, then refused.
+        if len(seconds.lstrip("0")) > 12:
+            ms = MAX_DURATION_MS + 1
+        else:
+            ms = int(seconds) * 1000 + int((fraction or "0").ljust(9, "0")[:3])
+        ms = -ms if sign else ms
+    if not -MAX_DURATION_MS <= ms <= MAX_DURATION_MS:
+        raise InvalidParameter(
+            f"{what} must be at most 315576000000s (10,000 years) either way, got {shown(value)}"
+        )
+    return ms
 
 
 # -- OTel AnyValue ---------------------------------------------------------------------------

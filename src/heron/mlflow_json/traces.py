@@ -32,6 +32,7 @@ from heron.mlflow_json.proto import (
     key_values,
     parse_duration,
     parse_timestamp,
+    shown,
     string_map,
     timestamp,
 )
@@ -41,6 +42,7 @@ SPAN_INPUTS = "mlflow.spanInputs"
 SPAN_OUTPUTS = "mlflow.spanOutputs"
 REQUEST_ID = "mlflow.traceRequestId"
 TOKEN_USAGE_METADATA = "mlflow.trace.tokenUsage"  # noqa: S105 (not a secret)
+MAX_TOKENS = 2**63 - 1  # what the token columns (BIGINT) hold
 _STATUS_CODES = {
     SpanStatusCode.UNSET: "STATUS_CODE_UNSET",
     SpanStatusCode.OK: "STATUS_CODE_OK",
@@ -210,14 +212,18 @@ def parse_trace_info(data: Mapping[str, Any]) -> TraceInfo:
             "({'type': 'MLFLOW_EXPERIMENT', 'mlflow_experiment': {'experiment_id': ...}})"
         )
     state = data.get("state") or "STATE_UNSPECIFIED"
-    if state not in TraceState.__members__:
+    # A name, as MLflow's client sends it (protobuf would take the number too; Heron never has).
+    if not isinstance(state, str) or state not in TraceState.__members__:
         raise InvalidParameter(
-            f"trace_info.state must be one of {', '.join(TraceState)}, got {state!r}"
+            f"trace_info.state must be one of {', '.join(TraceState)}, got {shown(state)}"
         )
     for name in ("request_preview", "response_preview", "client_request_id"):
         if data.get(name) is not None and not isinstance(data[name], str):
             raise InvalidParameter(f"trace_info.{name} must be a string")
     metadata = string_map(data.get("trace_metadata"), "trace_info.trace_metadata")
+    assessments = data.get("assessments") or []
+    if not isinstance(assessments, list):
+        raise InvalidParameter("trace_info.assessments must be a list of assessments")
     raw_time = data.get("request_time")
     raw_duration = data.get("execution_duration")
     return TraceInfo(
@@ -235,12 +241,19 @@ def parse_trace_info(data: Mapping[str, Any]) -> TraceInfo:
         client_request_id=data.get("client_request_id"),
         trace_metadata=metadata,
         tags=string_map(data.get("tags"), "trace_info.tags"),
-        assessments=[parse_assessment(a) for a in data.get("assessments") or ()],
+        assessments=[parse_assessment(a) for a in assessments],
         token_usage=_token_usage(metadata.get(TOKEN_USAGE_METADATA)),
     )
 
 
 def _token_usage(text: str | None) -> TokenUsage | None:
+    """The counts in the `mlflow.trace.tokenUsage` metadata, or None when they are unusable.
+
+    MLflow compat: MLflow keeps this metadata as text and never checks it, so neither does
+    Heron refuse a trace for it: the text is stored and answered as sent. Only the trace's
+    token counts (TraceInfo.token_usage, kept in BIGINT columns) are left unset when a count is
+    not a non-negative integer, or when one, or the total (input + output when not given),
+    does not fit in 64 bits."""
     if not text:
         return None
     try:
@@ -249,7 +262,17 @@ def _token_usage(text: str | None) -> TokenUsage | None:
         return None
     if not isinstance(usage, dict):
         return None
-    numbers = {k: usage.get(k) for k in ("input_tokens", "output_tokens", "total_tokens")}
-    if not all(isinstance(n, int) for n in numbers.values() if n is not None):
+    counts = {k: usage.get(k) for k in ("input_tokens", "output_tokens", "total_tokens")}
+    if not all(n is None or _is_count(n) for n in counts.values()):
         return None
-    return TokenUsage(**{k: n or 0 for k, n in numbers.items()})
+    inputs, outputs = counts["input_tokens"] or 0, counts["output_tokens"] or 0
+    total = counts["total_tokens"]
+    if total is None:
+        total = inputs + outputs
+        if not _is_count(total):
+            return None
+    return TokenUsage(input_tokens=inputs, output_tokens=outputs, total_tokens=total)
+
+
+def _is_count(n: object) -> bool:
+    return type(n) is int and 0 <= n <= MAX_TOKENS

@@ -18,8 +18,8 @@ import orjson
 
 from heron.clock import now_ms
 from heron.entities import Page
-from heron.entities.assessment import Assessment, AssessmentKind
-from heron.entities.trace import TRACE_ID_PREFIX, Span, Trace, TraceInfo
+from heron.entities.assessment import Assessment, AssessmentError, AssessmentKind
+from heron.entities.trace import TRACE_ID_PREFIX, Span, TokenUsage, Trace, TraceInfo
 from heron.errors import InvalidParameter, NotFound
 from heron.search.traces import parse_trace_filter, parse_trace_order_by
 from heron.services import validation as v
@@ -44,6 +44,9 @@ TRUNCATED = "heron.truncated"  # span attribute: {"inputs": original size in byt
 TRACE_TAGS_ATTRIBUTE = "heron.traceTags"
 TRACE_METADATA_ATTRIBUTE = "heron.traceMetadata"
 CLIENT_REQUEST_ID_ATTRIBUTE = "heron.clientRequestId"  # on a root span: the trace's
+# The last moment MLflow's JSON can write (pb.Timestamp, RFC 3339: 9999-12-31T23:59:59.999Z), in
+# ms since the epoch: a later request or assessment time could be stored but never read back.
+MAX_TIME_MS = 253_402_300_799_999
 _TRACE_ID = re.compile(r"^[A-Za-z0-9][\w.:/-]{0,249}$")
 _SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
 
@@ -129,9 +132,13 @@ class TraceService:
         """
         experiment_id = _experiment_id(info.experiment_id)
         check_trace_id(info.trace_id)
-        v.check_timestamp("request_time", info.request_time)
+        _check_time("request_time", info.request_time)
+        if info.execution_duration is not None:
+            v.check_int64("execution_duration", info.execution_duration)
         for key, value in info.tags.items():
             _check_tag(key, value)
+        if info.token_usage is not None and not _usable_tokens(info.token_usage):
+            info = dataclasses.replace(info, token_usage=None)
         self._check("update", experiment_id)
         started = self._store.start_trace(info)
         self._maybe_prune()
@@ -151,8 +158,7 @@ class TraceService:
             check_trace_id(span.trace_id)
             if not _SPAN_ID.match(span.span_id):
                 raise InvalidParameter(f"Invalid span id {span.span_id!r}: expected 16 hex digits")
-            if span.end_time_ns is not None and span.end_time_ns < span.start_time_ns:
-                raise InvalidParameter(f"Span {span.name!r} ends before it starts")
+            _check_span_times(span)
         self._check("update", experiment_id)
         limit = self.max_payload_bytes
         tags: dict[str, dict[str, str]] = {}
@@ -382,9 +388,13 @@ class TraceService:
         self, trace_id: str, assessment_id: str, changes: Mapping[str, Any]
     ) -> Assessment:
         """Changes name, value, rationale, metadata or error in place (an override, which keeps
-        the old one, is `create_assessment` with `overrides`)."""
-        if "name" in changes:
-            _check_name(changes["name"])
+        the old one, is `create_assessment` with `overrides`).
+
+        Raises:
+            NotFound: the trace or the assessment does not exist.
+            InvalidParameter: a change of the wrong type.
+        """
+        changes = _check_changes(changes)
         self._trace_for("update", trace_id)
         return self._assessments.update_assessment(trace_id, assessment_id, changes)
 
@@ -404,6 +414,11 @@ class TraceService:
         )
 
     def delete_assessment(self, trace_id: str, assessment_id: str) -> None:
+        """Deletes an assessment; one that does not exist is no error (MLflow's way).
+
+        Raises:
+            NotFound: the trace does not exist.
+        """
         self._trace_for("update", trace_id)
         self._assessments.delete_assessment(trace_id, assessment_id)
 
@@ -441,10 +456,86 @@ def _check_name(name: object) -> None:
     v.check_length("Assessment name", name, MAX_ASSESSMENT_NAME)
 
 
+def _check_time(what: str, ms: object) -> int:
+    """A time in ms since the epoch that MLflow's JSON can write back."""
+    ms = v.check_timestamp(what, ms)
+    if ms > MAX_TIME_MS:
+        raise InvalidParameter(
+            f"{what} {ms} is after 9999-12-31T23:59:59.999Z, the last time MLflow's JSON can "
+            "write; send milliseconds since the epoch"
+        )
+    return ms
+
+
+def _check_span_times(span: Span) -> None:
+    """Times in ns since the epoch that fit the BIGINT columns (OTLP's are unsigned)."""
+    v.check_int64(f"Span {span.name!r} start time (ns)", span.start_time_ns, minimum=0)
+    if span.end_time_ns is not None:
+        v.check_int64(f"Span {span.name!r} end time (ns)", span.end_time_ns, minimum=0)
+        if span.end_time_ns < span.start_time_ns:
+            raise InvalidParameter(f"Span {span.name!r} ends before it starts")
+    for event in span.events:
+        v.check_int64(
+            f"Span {span.name!r} event {event.name!r} time (ns)", event.time_unix_nano, minimum=0
+        )
+
+
+def _usable_tokens(usage: TokenUsage) -> bool:
+    """Whether the counts fit the BIGINT columns; others are left unset, never refused (as
+    mlflow_json does with the tokenUsage metadata it reads them from)."""
+    counts = (usage.input_tokens, usage.output_tokens, usage.total_tokens)
+    return all(type(n) is int and 0 <= n <= v.INT64_MAX for n in counts)
+
+
+def _check_span_id(span_id: object) -> None:
+    if span_id is not None and not (isinstance(span_id, str) and _SPAN_ID.match(span_id)):
+        raise InvalidParameter(f"Invalid span id {span_id!r}: expected 16 hex digits")
+
+
+def _check_optional_string(what: str, value: object) -> None:
+    if value is not None:
+        v.check_string(what, value)
+
+
+def _check_metadata(metadata: object) -> dict[str, str]:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping) or not all(
+        isinstance(k, str) and isinstance(x, str) for k, x in metadata.items()
+    ):
+        raise InvalidParameter("Assessment metadata must be an object of string values")
+    return dict(metadata)
+
+
 def _check_assessment(a: Assessment) -> None:
     check_trace_id(a.trace_id)
     _check_name(a.name)
     if a.kind == AssessmentKind.EXPECTATION and a.value is None:
         raise InvalidParameter(f"Expectation {a.name!r} needs a value")
-    if a.span_id is not None and not _SPAN_ID.match(a.span_id):
-        raise InvalidParameter(f"Invalid span id {a.span_id!r}: expected 16 hex digits")
+    _check_span_id(a.span_id)
+    _check_optional_string("Assessment rationale", a.rationale)
+    _check_optional_string(
+        "Assessment overrides (the id of the assessment it replaces)", a.overrides
+    )
+    v.check_string("Assessment source id", a.source.source_id)
+    _check_metadata(a.metadata)
+    _check_time("Assessment create_time", a.create_time)
+    _check_time("Assessment last_update_time", a.last_update_time)
+
+
+def _check_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """An update's changes, checked as `_check_assessment` checks a new one."""
+    checked = dict(changes)
+    if "name" in checked:
+        _check_name(checked["name"])
+    if "rationale" in checked:
+        _check_optional_string("Assessment rationale", checked["rationale"])
+    if "metadata" in checked:
+        checked["metadata"] = _check_metadata(checked["metadata"])
+    if "valid" in checked and not isinstance(checked["valid"], bool):
+        raise InvalidParameter(f"Assessment valid must be true or false, got {checked['valid']!r}")
+    if "span_id" in checked:
+        _check_span_id(checked["span_id"])
+    if checked.get("error") is not None and not isinstance(checked["error"], AssessmentError):
+        raise InvalidParameter("Assessment error must be an AssessmentError")
+    return checked

@@ -413,22 +413,28 @@ def _from_root(root: Span) -> dict[str, Any]:
 
 
 TOKEN_USAGE = "mlflow.chat.tokenUsage"  # noqa: S105 (not a secret)
+_MAX_TOKENS = 2**63 - 1  # what the BIGINT token columns hold
 
 
 def _token_sum(group: Iterable[Span]) -> dict[str, int] | None:
+    """The spans' token counts summed for their trace's columns, or None when there are none.
+
+    A span's usage with a count that is not a non-negative integer is skipped, and totals past
+    64 bits are left unset: the spans keep their attributes as sent either way."""
     totals = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
     seen = False
     for span in group:
         usage = span.attributes.get(TOKEN_USAGE)
         if not isinstance(usage, Mapping):
             continue
+        counts = {k: usage.get(k) for k in totals}
+        if not all(n is None or (type(n) is int and n >= 0) for n in counts.values()):
+            continue
         seen = True
-        for key in totals:
-            value = usage.get(key)
-            if isinstance(value, int) and not isinstance(value, bool):
-                totals[key] += value
-        if not usage.get("total_tokens"):
-            totals["total_tokens"] += sum(
-                v for k in ("input_tokens", "output_tokens") if isinstance(v := usage.get(k), int)
-            )
-    return totals if seen else None
+        inputs, outputs = counts["input_tokens"] or 0, counts["output_tokens"] or 0
+        totals["input_tokens"] += inputs
+        totals["output_tokens"] += outputs
+        totals["total_tokens"] += counts["total_tokens"] or inputs + outputs
+    if not seen or max(totals.values()) > _MAX_TOKENS:
+        return None
+    return totals

@@ -91,7 +91,7 @@ class SqlAssessmentStore:
             try:
                 old = _one(conn, trace_id, assessment_id)
             except NotFound:
-                return
+                return  # MLflow compat: deleting an assessment that is not there is a no-op
             if old.overrides:
                 conn.execute(
                     update(assessments)
