@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -101,3 +102,17 @@ def test_artifact_paths_are_confined(demo: Demo) -> None:
         assert answer.status_code == 400, path
         answer = httpx.get(f"{demo.url}/runs/{run_id}/artifacts", params={"path": path})
         assert answer.status_code == 400, path
+
+
+def test_a_run_whose_start_no_calendar_holds_still_shows(demo: Demo) -> None:
+    """The API takes any int64 start_time; its pages still render, with the number."""
+    api = f"{demo.url}/api/2.0/mlflow"
+    created = httpx.post(f"{api}/experiments/create", json={"name": f"far-{uuid.uuid4().hex}"})
+    experiment_id = created.json()["experiment_id"]
+    far = 2**63 - 1
+    run = httpx.post(f"{api}/runs/create", json={"experiment_id": experiment_id, "start_time": far})
+    run_id = run.json()["run"]["info"]["run_id"]
+    answer = httpx.get(f"{demo.url}/runs/{run_id}")
+    assert answer.status_code == 200
+    assert f"{far} ms" in answer.text
+    assert httpx.get(f"{demo.url}/experiments/{experiment_id}").status_code == 200

@@ -54,10 +54,14 @@ def environment() -> jinja2.Environment:
 
 
 def ms_time(ms: int | None) -> str:
-    """Milliseconds since the epoch as a UTC date and time ('' for none)."""
+    """Milliseconds since the epoch as a UTC date and time ('' for none; a time no calendar
+    date holds, as a run's start_time may be, as its number)."""
     if ms is None:
         return ""
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    except (ValueError, OverflowError, OSError):
+        return f"{ms} ms"
 
 
 def duration(start_ms: int | None, end_ms: int | None) -> str:
