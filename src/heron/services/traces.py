@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -18,10 +17,11 @@ import orjson
 
 from heron.clock import now_ms
 from heron.entities import Page
-from heron.entities.assessment import Assessment, AssessmentError, AssessmentKind
-from heron.entities.trace import TRACE_ID_PREFIX, Span, TokenUsage, Trace, TraceInfo
+from heron.entities.assessment import Assessment
+from heron.entities.trace import Span, Trace, TraceInfo
 from heron.errors import InvalidParameter, NotFound
 from heron.search.traces import parse_trace_filter, parse_trace_order_by
+from heron.services import trace_checks as checks
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, current_identity
 from heron.services.experiments import _experiment_id
@@ -31,9 +31,6 @@ log = logging.getLogger("heron.traces")
 
 MAX_SEARCH_TRACES = 500
 DEFAULT_SEARCH_TRACES = 100
-MAX_TRACE_TAG_KEY = 250
-MAX_TRACE_TAG_VALUE = 8000
-MAX_ASSESSMENT_NAME = 250
 DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024
 RETENTION_TAG = "heron.trace.retentionDays"  # experiment tag: keep traces this many days
 PRUNE_INTERVAL_S = 3600.0
@@ -44,11 +41,6 @@ TRUNCATED = "heron.truncated"  # span attribute: {"inputs": original size in byt
 TRACE_TAGS_ATTRIBUTE = "heron.traceTags"
 TRACE_METADATA_ATTRIBUTE = "heron.traceMetadata"
 CLIENT_REQUEST_ID_ATTRIBUTE = "heron.clientRequestId"  # on a root span: the trace's
-# The last moment MLflow's JSON can write (pb.Timestamp, RFC 3339: 9999-12-31T23:59:59.999Z), in
-# ms since the epoch: a later request or assessment time could be stored but never read back.
-MAX_TIME_MS = 253_402_300_799_999
-_TRACE_ID = re.compile(r"^[A-Za-z0-9][\w.:/-]{0,249}$")
-_SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
 def retention_days(value: str) -> float | None:
@@ -63,14 +55,6 @@ def retention_days(value: str) -> float | None:
 def _cutoff_ms(retention_days: float) -> int:
     """The start time (ms since epoch) before which traces are past their retention."""
     return max(now_ms() - int(retention_days * 86_400_000), 0)
-
-
-def check_trace_id(trace_id: object) -> str:
-    if not isinstance(trace_id, str) or not _TRACE_ID.match(trace_id):
-        raise InvalidParameter(
-            f"Invalid trace id {trace_id!r}: expected {TRACE_ID_PREFIX}<32 hex digits>"
-        )
-    return trace_id
 
 
 def cut_payload(span: Span, limit: int) -> Span:
@@ -117,7 +101,7 @@ class TraceService:
         self._authorizer.check(current_identity(), action, "experiment", experiment_id)
 
     def _trace_for(self, action: Action, trace_id: str) -> str:
-        experiment_id = self._store.experiment_of(check_trace_id(trace_id))
+        experiment_id = self._store.experiment_of(checks.check_trace_id(trace_id))
         self._check(action, experiment_id)
         return experiment_id
 
@@ -131,13 +115,13 @@ class TraceService:
             InvalidParameter: a bad id, tag or time.
         """
         experiment_id = _experiment_id(info.experiment_id)
-        check_trace_id(info.trace_id)
-        _check_time("request_time", info.request_time)
+        checks.check_trace_id(info.trace_id)
+        checks.check_time("request_time", info.request_time)
         if info.execution_duration is not None:
             v.check_int64("execution_duration", info.execution_duration)
         for key, value in info.tags.items():
-            _check_tag(key, value)
-        if info.token_usage is not None and not _usable_tokens(info.token_usage):
+            checks.check_tag(key, value)
+        if info.token_usage is not None and not checks.usable_tokens(info.token_usage):
             info = dataclasses.replace(info, token_usage=None)
         self._check("update", experiment_id)
         started = self._store.start_trace(info)
@@ -155,10 +139,10 @@ class TraceService:
         if not spans:
             raise InvalidParameter("No spans to log: the request holds none")
         for span in spans:
-            check_trace_id(span.trace_id)
-            if not _SPAN_ID.match(span.span_id):
+            checks.check_trace_id(span.trace_id)
+            if not checks.SPAN_ID.match(span.span_id):
                 raise InvalidParameter(f"Invalid span id {span.span_id!r}: expected 16 hex digits")
-            _check_span_times(span)
+            checks.check_span_times(span)
         self._check("update", experiment_id)
         limit = self.max_payload_bytes
         tags: dict[str, dict[str, str]] = {}
@@ -178,7 +162,7 @@ class TraceService:
                 tags[span.trace_id] = _pairs(attributes.pop(TRACE_TAGS_ATTRIBUTE, None))
                 metadata[span.trace_id] = _pairs(attributes.pop(TRACE_METADATA_ATTRIBUTE, None))
                 for key, value in tags[span.trace_id].items():
-                    _check_tag(key, value)
+                    checks.check_tag(key, value)
                 span = dataclasses.replace(span, attributes=attributes)
             kept.append(cut_payload(span, limit))
         logged = self._store.log_spans(
@@ -188,7 +172,7 @@ class TraceService:
         return logged
 
     def get_trace_info(self, trace_id: str) -> TraceInfo:
-        info = self._store.get_trace_info(check_trace_id(trace_id))
+        info = self._store.get_trace_info(checks.check_trace_id(trace_id))
         self._check("read", info.experiment_id)
         return info
 
@@ -202,7 +186,7 @@ class TraceService:
     def get_traces(self, trace_ids: Sequence[str], *, with_spans: bool = True) -> list[Trace]:
         """The traces among `trace_ids` that exist and the caller may read, in that order."""
         found = self._store.get_traces(
-            [check_trace_id(t) for t in trace_ids], with_spans=with_spans
+            [checks.check_trace_id(t) for t in trace_ids], with_spans=with_spans
         )
         for experiment_id in {t.info.experiment_id for t in found}:
             self._check("read", experiment_id)
@@ -260,7 +244,7 @@ class TraceService:
         return self._store.search_traces(query)
 
     def set_trace_tag(self, trace_id: str, key: str, value: str) -> None:
-        _check_tag(key, value)
+        checks.check_tag(key, value)
         self._trace_for("update", trace_id)
         self._store.set_trace_tag(trace_id, key, value)
 
@@ -298,7 +282,7 @@ class TraceService:
         self._check("delete", experiment_id)
         return self._store.delete_traces(
             experiment_id,
-            trace_ids=[check_trace_id(t) for t in trace_ids],
+            trace_ids=[checks.check_trace_id(t) for t in trace_ids],
             max_timestamp_millis=max_timestamp_millis,
             max_traces=max_traces,
         )
@@ -376,7 +360,7 @@ class TraceService:
             NotFound: the trace, or the assessment it overrides, does not exist.
             InvalidParameter: a missing name or a bad source.
         """
-        _check_assessment(assessment)
+        checks.check_assessment(assessment)
         self._trace_for("update", assessment.trace_id)
         return self._assessments.create_assessment(assessment)
 
@@ -394,7 +378,7 @@ class TraceService:
             NotFound: the trace or the assessment does not exist.
             InvalidParameter: a change of the wrong type.
         """
-        changes = _check_changes(changes)
+        changes = checks.check_changes(changes)
         self._trace_for("update", trace_id)
         return self._assessments.update_assessment(trace_id, assessment_id, changes)
 
@@ -423,16 +407,6 @@ class TraceService:
         self._assessments.delete_assessment(trace_id, assessment_id)
 
 
-def _check_tag(key: object, value: object) -> None:
-    key = v.check_string("Trace tag key", key)
-    if not key:
-        raise InvalidParameter("Trace tag key must be a non-empty string")
-    v.check_length("Trace tag key", key, MAX_TRACE_TAG_KEY)
-    v.check_length(
-        f"Trace tag {key!r} value", v.check_string("Trace tag value", value), MAX_TRACE_TAG_VALUE
-    )
-
-
 def _pairs(value: object) -> dict[str, str]:
     if value is None:
         return {}
@@ -448,94 +422,3 @@ def _client_request_id(value: object) -> str:
         raise InvalidParameter(f"{CLIENT_REQUEST_ID_ATTRIBUTE} must be a non-empty string")
     v.check_length("client_request_id", value, 250)
     return value
-
-
-def _check_name(name: object) -> None:
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidParameter("An assessment needs a non-empty name")
-    v.check_length("Assessment name", name, MAX_ASSESSMENT_NAME)
-
-
-def _check_time(what: str, ms: object) -> int:
-    """A time in ms since the epoch that MLflow's JSON can write back."""
-    ms = v.check_timestamp(what, ms)
-    if ms > MAX_TIME_MS:
-        raise InvalidParameter(
-            f"{what} {ms} is after 9999-12-31T23:59:59.999Z, the last time MLflow's JSON can "
-            "write; send milliseconds since the epoch"
-        )
-    return ms
-
-
-def _check_span_times(span: Span) -> None:
-    """Times in ns since the epoch that fit the BIGINT columns (OTLP's are unsigned)."""
-    v.check_int64(f"Span {span.name!r} start time (ns)", span.start_time_ns, minimum=0)
-    if span.end_time_ns is not None:
-        v.check_int64(f"Span {span.name!r} end time (ns)", span.end_time_ns, minimum=0)
-        if span.end_time_ns < span.start_time_ns:
-            raise InvalidParameter(f"Span {span.name!r} ends before it starts")
-    for event in span.events:
-        v.check_int64(
-            f"Span {span.name!r} event {event.name!r} time (ns)", event.time_unix_nano, minimum=0
-        )
-
-
-def _usable_tokens(usage: TokenUsage) -> bool:
-    """Whether the counts fit the BIGINT columns; others are left unset, never refused (as
-    mlflow_json does with the tokenUsage metadata it reads them from)."""
-    counts = (usage.input_tokens, usage.output_tokens, usage.total_tokens)
-    return all(type(n) is int and 0 <= n <= v.INT64_MAX for n in counts)
-
-
-def _check_span_id(span_id: object) -> None:
-    if span_id is not None and not (isinstance(span_id, str) and _SPAN_ID.match(span_id)):
-        raise InvalidParameter(f"Invalid span id {span_id!r}: expected 16 hex digits")
-
-
-def _check_optional_string(what: str, value: object) -> None:
-    if value is not None:
-        v.check_string(what, value)
-
-
-def _check_metadata(metadata: object) -> dict[str, str]:
-    if metadata is None:
-        return {}
-    if not isinstance(metadata, Mapping) or not all(
-        isinstance(k, str) and isinstance(x, str) for k, x in metadata.items()
-    ):
-        raise InvalidParameter("Assessment metadata must be an object of string values")
-    return dict(metadata)
-
-
-def _check_assessment(a: Assessment) -> None:
-    check_trace_id(a.trace_id)
-    _check_name(a.name)
-    if a.kind == AssessmentKind.EXPECTATION and a.value is None:
-        raise InvalidParameter(f"Expectation {a.name!r} needs a value")
-    _check_span_id(a.span_id)
-    _check_optional_string("Assessment rationale", a.rationale)
-    _check_optional_string(
-        "Assessment overrides (the id of the assessment it replaces)", a.overrides
-    )
-    v.check_string("Assessment source id", a.source.source_id)
-    _check_metadata(a.metadata)
-    _check_time("Assessment create_time", a.create_time)
-    _check_time("Assessment last_update_time", a.last_update_time)
-
-
-def _check_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
-    """An update's changes, checked as `_check_assessment` checks a new one."""
-    checked = dict(changes)
-    if "name" in checked:
-        _check_name(checked["name"])
-    if "rationale" in checked:
-        _check_optional_string("Assessment rationale", checked["rationale"])
-    if "metadata" in checked:
-        checked["metadata"] = _check_metadata(checked["metadata"])
-    if "valid" in checked and not isinstance(checked["valid"], bool):
-        raise InvalidParameter(f"Assessment valid must be true or false, got {checked['valid']!r}")
-    if "span_id" in checked:
-        _check_span_id(checked["span_id"])
-    if checked.get("error") is not None and not isinstance(checked["error"], AssessmentError):
-        raise InvalidParameter("Assessment error must be an AssessmentError")
-    return checked
