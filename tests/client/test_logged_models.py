@@ -76,7 +76,14 @@ def test_search_pages_filters_and_orders(client: HeronClient) -> None:
     rest = client.search_logged_models(
         [experiment_id], max_results=2, page_token=first.next_page_token
     )
-    assert [m.name for m in [*first, *rest]] == ["c", "b", "a"]
+    # The pages are the whole answer in its order: newest first, ties (models made in the
+    # same millisecond) in a fixed order of their own.
+    paged = [m.model_id for m in [*first, *rest]]
+    whole = list(client.search_logged_models([experiment_id]))
+    assert paged == [m.model_id for m in whole]
+    assert len(set(paged)) == 3
+    created = [m.creation_timestamp for m in whole]
+    assert created == sorted(created, reverse=True)
     with pytest.raises(InvalidParameter):
         client.search_logged_models([experiment_id], filter_string="metrics.acc >>> 1")
 
