@@ -98,6 +98,8 @@ BAD_RUN_FILTERS = {
     "time-in": "attributes.start_time IN ('1')",
     "time-overflow": "attributes.start_time > 99999999999999999999",
     "time-of-5000-digits": "attributes.start_time > " + "9" * 5000,  # more than int() reads
+    "101-conditions": " AND ".join(["metrics.a > 1"] * 101),  # SQLite nests 1,000 at most
+    "like-of-10001-chars": "tags.t LIKE '" + "a" * 10_001 + "'",  # SQLite: 50,000 bytes
     "status-less-than": "attributes.status < 'A'",
     "metric-in": "metrics.a IN (1)",
     "metric-is-null": "metrics.a IS NULL",

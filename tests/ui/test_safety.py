@@ -22,6 +22,8 @@ def test_a_form_post_without_the_csrf_token_is_refused(demo: Demo) -> None:
             headers={"Origin": "https://evil.example"},
         )
         assert cross_site.status_code == 403
+        not_ascii = client.post("/ui/experiments/create", data={"name": "x", "csrf_token": "é"})
+        assert not_ascii.status_code == 403
         listing = client.get("/", params={"q": "forged"})
         assert "No experiment name contains" in listing.text
 
@@ -77,3 +79,23 @@ def test_keyboard_focus_is_visible(page: Any, demo: Demo) -> None:
     page.keyboard.press("Tab")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"
+
+
+def test_pages_answer_odd_input_with_a_page_not_a_500(demo: Demo) -> None:
+    """Found by fuzzing the UI: each once gave a 500."""
+    long_text = "A" * 50_001  # a LIKE pattern longer than SQLite takes
+    odd = [
+        "/experiments/%C2%B2",  # a digit int() does not read
+        "/experiments/%D9%A3",  # one it reads as 3: still not an experiment id
+        f"/?q={long_text}",
+        f"/models?q={long_text}",
+        f"/experiments/{demo.experiment_id}/traces?q={long_text}",
+    ]
+    for path in odd:
+        status = httpx.get(demo.url + path).status_code
+        assert status in (200, 400, 404), (path[:40], status)
+    assert httpx.get(demo.url + "/experiments/%D9%A3").status_code == 404
+    filters = " AND ".join(["metrics.a > 1"] * 1000)  # deeper than SQLite nests an expression
+    page = httpx.get(f"{demo.url}/experiments/{demo.experiment_id}", params={"filter": filters})
+    assert page.status_code == 200  # the runs table shows the filter's error
+    assert "at most 100 conditions" in page.text

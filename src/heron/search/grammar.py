@@ -60,6 +60,11 @@ PREFIXES: dict[str, Entity] = {
 }
 NUMERIC_OPS: tuple[Op, ...] = ("=", "!=", "<", ">", "<=", ">=")
 STRING_OPS: tuple[Op, ...] = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
+# Limits under the databases' own, so that a filter past them is an error that says so: SQLite
+# refuses an expression nested deeper than 1,000 (some 500-1,000 conditions, depending on
+# what they compare) and a LIKE pattern over 50,000 bytes.
+MAX_CONDITIONS = 100
+MAX_LIKE_PATTERN = 10_000  # characters: at most 40,000 bytes in UTF-8
 KEY_OPS: tuple[Op, ...] = (*STRING_OPS, "IS NULL", "IS NOT NULL")
 _WORD_OPS: dict[str, Op] = {"LIKE": "LIKE", "ILIKE": "ILIKE", "IN": "IN"}
 INT64 = (-(2**63), 2**63 - 1)
@@ -255,6 +260,12 @@ class Parser:
         if op in ("IN", "NOT IN"):
             return self.string_list(op)
         token = self.take()
+        if (
+            token.kind == "string"
+            and op in ("LIKE", "ILIKE")
+            and len(token.text) > MAX_LIKE_PATTERN
+        ):
+            raise self.fail(f"a {op} pattern may have at most {MAX_LIKE_PATTERN:,} characters")
         if token.kind in ("string", "number"):
             return token.text if token.kind == "string" else Number(token.text)
         raise self.fail(f"expected a value after {op}, got {self.describe(token)}")
@@ -310,6 +321,8 @@ def clauses(text: str | None, what: str) -> list[tuple[Parser, str | None, str, 
         out.append((parser, prefix, key, op, parser.value(op)))
         if not parser.expect_end_or_and():
             return out
+        if len(out) == MAX_CONDITIONS:
+            raise parser.fail(f"a filter may join at most {MAX_CONDITIONS} conditions with AND")
 
 
 def typed(

@@ -133,6 +133,10 @@ class ExperimentService:
 
 def _experiment_id(experiment_id: object) -> str:
     """Experiment ids are decimal strings; anything else cannot exist."""
-    if not isinstance(experiment_id, str) or not experiment_id.isdigit() or len(experiment_id) > 18:
+    if (
+        not isinstance(experiment_id, str)
+        or not (experiment_id.isascii() and experiment_id.isdigit())  # not "²", not "٣"
+        or len(experiment_id) > 18
+    ):
         raise NotFound(f"No Experiment with id={experiment_id!r} exists")
     return experiment_id

@@ -41,7 +41,10 @@ def check(request: Request, submitted: str | None) -> None:
         if host != request.headers.get("host", ""):
             raise PermissionDenied(f"Cross-site request from {origin} refused")
     cookie = request.cookies.get(COOKIE, "")
-    if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
+    submitted = submitted or ""
+    # compare_digest takes str only when ASCII; a token of ours always is.
+    present = cookie.isascii() and submitted.isascii() and bool(cookie and submitted)
+    if not present or not hmac.compare_digest(cookie, submitted):
         raise PermissionDenied(
             "The form's security token is missing or stale: reload the page and try again"
         )
