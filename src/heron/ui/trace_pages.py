@@ -15,6 +15,7 @@ from heron.entities.assessment import Assessment, AssessmentKind, AssessmentSour
 from heron.entities.assessment import AssessmentSourceType as Source
 from heron.errors import InvalidParameter
 from heron.services.access import current_identity
+from heron.services.trace_checks import SPAN_ID
 from heron.ui import paging, trace_view, traces
 from heron.ui.rendering import Form, PageResult, Renderer, field
 from heron.ui.services import UIServices
@@ -109,6 +110,8 @@ def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
             )
         )
         shown = field(form, "selected") or span_id  # the span the page had selected
+        if shown and not SPAN_ID.match(shown):
+            shown = None  # not a span id: not copied into the page's address
         query = f"?span={urllib.parse.quote(shown, safe='')}" if shown else ""
         return f"/traces/{urllib.parse.quote(trace_id, safe='')}{query}#assessments"
 
