@@ -133,8 +133,8 @@ class Database:
                 savepoint = conn.begin_nested()
                 try:
                     value = fn(conn)
-                except HeronError as exc:
-                    savepoint.rollback()
+                except Exception as exc:  # a rule's error or the database's: this write's only
+                    savepoint.rollback()  # (if the connection itself is gone, this raises)
                     results.append((future, None, exc))
                 else:
                     savepoint.commit()
