@@ -41,3 +41,23 @@ def test_tracking_round_trip_on_postgresql(live_server: str) -> None:
         ]
         missing = http.get(f"{API}/runs/get", params={"run_id": uuid.uuid4().hex})
         assert missing.status_code == 404
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("live_server", ["postgresql"], indirect=True)
+def test_a_nul_character_is_refused_in_a_body_a_query_or_a_path(live_server: str) -> None:
+    """PostgreSQL stores no NUL in text: each of these was a 500 (found by fuzzing)."""
+    with httpx.Client(base_url=live_server) as http:
+        answers = [
+            http.post(f"{API}/experiments/create", json={"name": "a\x00b"}),
+            http.post(f"{API}/experiments/search", json={"filter": "name = 'x'", "x\x00": 1}),
+            http.get(f"{API}/experiments/get-by-name", params={"experiment_name": "a\x00b"}),
+            http.get(f"{API}/logged-models/%00"),
+        ]
+        for answer in answers:
+            assert answer.status_code == 400, answer.text
+            assert answer.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+            assert "NUL" in answer.json()["message"]
+        # A backslash before u0000 is text, not a NUL.
+        text = http.post(f"{API}/experiments/create", json={"name": f"a\\u0000-{uuid.uuid4()}"})
+        assert text.status_code == 200, text.text

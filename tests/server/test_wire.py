@@ -155,3 +155,21 @@ def test_double_renders_non_finite_as_strings() -> None:
         "-Infinity",
         1.5,
     ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"name": "a\\u0000b"}',
+        b'{"tags": [{"key": "k\\u0000", "value": "v"}]}',
+        b'"{\\"a\\": \\"\\\\u0000\\"}"',
+    ],
+    ids=["value", "nested-key", "double-encoded"],
+)
+def test_a_nul_character_anywhere_is_refused(body: bytes) -> None:
+    with pytest.raises(InvalidParameter, match="NUL"):
+        parse_json_object(body)
+
+
+def test_an_escaped_backslash_before_u0000_is_text() -> None:
+    assert parse_json_object(b'{"name": "a\\\\u0000"}') == {"name": "a\\u0000"}

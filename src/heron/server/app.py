@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from heron import ui
 from heron.errors import HeronError
 from heron.server import api as heron_api
-from heron.server import errors, mlflow, otlp, system
+from heron.server import errors, mlflow, otlp, system, wire
 from heron.server.api import traces as heron_traces
 from heron.server.auth import IdentityMiddleware
 from heron.server.mlflow import traces as mlflow_traces
@@ -111,7 +111,11 @@ def create_app(settings: Settings) -> Starlette:
                 )
             ),
         ],
-        middleware=[Middleware(errors.UnexpectedErrors), Middleware(IdentityMiddleware)],
+        middleware=[
+            Middleware(errors.UnexpectedErrors),
+            Middleware(wire.RefuseNul),
+            Middleware(IdentityMiddleware),
+        ],
         exception_handlers={HeronError: errors.heron_error, HTTPException: errors.http_error},
         lifespan=lifespan,
     )
