@@ -281,8 +281,24 @@ def test_metric_history_pages_cover_every_point_once(runs: RunService, run_id: s
 
 @pytest.mark.parametrize(
     "position",
-    [[2**63, 0, 0.0, False], [0, 2**63, 0.0, False], [0, 0, 10**400, False], [0, 0, 0.0, 1]],
-    ids=["step-over-int64", "timestamp-over-int64", "value-over-double", "is-nan-not-bool"],
+    [
+        [2**63, 0, 0.0, False],
+        [0, 2**63, 0.0, False],
+        [0, 0, 10**400, False],
+        [0, 0, 0.0, 1],
+        [True, 0, 0.0, False],
+        [0, True, 0.0, False],
+        [0, 0, True, False],
+    ],
+    ids=[
+        "step-over-int64",
+        "timestamp-over-int64",
+        "value-over-double",
+        "is-nan-not-bool",
+        "step-bool",
+        "timestamp-bool",
+        "value-bool",
+    ],
 )
 def test_a_forged_history_token_is_invalid(
     runs: RunService, run_id: str, position: list[object]

@@ -294,9 +294,9 @@ def decode_history_token(token: str) -> tuple[int, int, float, bool]:
     try:
         step, timestamp, value, is_nan = orjson.loads(base64.urlsafe_b64decode(token))
         if not (
-            isinstance(step, int)
-            and isinstance(timestamp, int)
-            and isinstance(value, int | float)
+            type(step) is int  # not a bool: PostgreSQL compares no BIGINT with one
+            and type(timestamp) is int
+            and type(value) in (int, float)
             and isinstance(is_nan, bool)
             and all(map(bindable, (step, timestamp, value)))
         ):
