@@ -54,4 +54,3 @@ def test_a_write_the_database_refuses_fails_alone_in_its_group(database_uri: str
         assert bodies == ["a", "b", "c"]
     finally:
         db.dispose()
-
