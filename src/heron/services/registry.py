@@ -183,7 +183,9 @@ class RegistryService:
         check_model_name(name)
         actor = self._check("update", name)
         if run_id:
-            v.check_run_id(run_id)
+            v.check_length("run_id", v.check_run_id(run_id), v.MAX_RUN_ID)
+        if model_id:
+            v.check_length("model_id", v.check_string("model_id", model_id), v.MAX_MODEL_ID)
         resolved = self._resolver.resolve(source, run_id or None, model_id or None)
         return self._versions.create_model_version(
             name,

@@ -65,6 +65,7 @@ class RunService:
         v.check_length("Run name", run_name, v.MAX_RUN_NAME)
         tags[RUN_NAME_TAG] = run_name
         user_id = user_id or tags.get(USER_TAG) or current_identity().name
+        v.check_length("user_id", user_id, v.MAX_USER_ID)
         start_time = now_ms() if start_time is None else v.check_timestamp("start_time", start_time)
         return self._store.create_run(
             experiment_id=experiment_id,

@@ -7,7 +7,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from heron.entities.assessment import Assessment, AssessmentError, AssessmentKind
+from heron.entities.assessment import (
+    Assessment,
+    AssessmentError,
+    AssessmentKind,
+    AssessmentSourceType,
+)
 from heron.entities.trace import TRACE_ID_PREFIX, Span, TokenUsage
 from heron.errors import InvalidParameter
 from heron.services import validation as v
@@ -15,6 +20,11 @@ from heron.services import validation as v
 MAX_TRACE_TAG_KEY = 250
 MAX_TRACE_TAG_VALUE = 8000
 MAX_ASSESSMENT_NAME = 250
+# The widths of the trace tables' columns (store/sql/tables.py).
+MAX_REQUEST_ID = 250  # client_request_id
+MAX_SPAN_TYPE = 100
+MAX_SOURCE_ID = 250  # an assessment's source
+MAX_ASSESSMENT_ID = 50  # what an assessment overrides
 # The last moment MLflow's JSON can write (pb.Timestamp, RFC 3339: 9999-12-31T23:59:59.999Z), in
 # ms since the epoch: a later request or assessment time could be stored but never read back.
 MAX_TIME_MS = 253_402_300_799_999
@@ -107,7 +117,15 @@ def check_assessment(a: Assessment) -> None:
     check_optional_string(
         "Assessment overrides (the id of the assessment it replaces)", a.overrides
     )
-    v.check_string("Assessment source id", a.source.source_id)
+    if a.overrides is not None:
+        v.check_length("Assessment overrides", a.overrides, MAX_ASSESSMENT_ID)
+    v.check_length(
+        "Assessment source id",
+        v.check_string("Assessment source id", a.source.source_id),
+        MAX_SOURCE_ID,
+    )
+    if a.source.source_type == AssessmentSourceType.SOURCE_TYPE_UNSPECIFIED:
+        raise InvalidParameter("An assessment's source type must be HUMAN, LLM_JUDGE or CODE")
     check_metadata(a.metadata)
     check_time("Assessment create_time", a.create_time)
     check_time("Assessment last_update_time", a.last_update_time)

@@ -119,6 +119,8 @@ class TraceService:
         checks.check_time("request_time", info.request_time)
         if info.execution_duration is not None:
             v.check_int64("execution_duration", info.execution_duration)
+        if info.client_request_id is not None:
+            v.check_length("client_request_id", info.client_request_id, checks.MAX_REQUEST_ID)
         for key, value in info.tags.items():
             checks.check_tag(key, value)
         if info.token_usage is not None and not checks.usable_tokens(info.token_usage):
@@ -143,6 +145,11 @@ class TraceService:
             if not checks.SPAN_ID.match(span.span_id):
                 raise InvalidParameter(f"Invalid span id {span.span_id!r}: expected 16 hex digits")
             checks.check_span_times(span)
+            if span.parent_span_id is not None and not checks.SPAN_ID.match(span.parent_span_id):
+                raise InvalidParameter(
+                    f"Invalid parent span id {span.parent_span_id!r}: expected 16 hex digits"
+                )
+            v.check_length(f"Span {span.name!r} type", span.span_type, checks.MAX_SPAN_TYPE)
         self._check("update", experiment_id)
         limit = self.max_payload_bytes
         tags: dict[str, dict[str, str]] = {}

@@ -27,6 +27,9 @@ MAX_DATASET_PROFILE = 16777215
 MAX_INPUT_TAG_KEY = 255
 MAX_INPUT_TAG_VALUE = 500
 MAX_SEARCH_RESULTS = 50000
+MAX_USER_ID = 256  # the widths of runs.user_id and of run and model ids in the tables
+MAX_RUN_ID = 32
+MAX_MODEL_ID = 36
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
