@@ -168,6 +168,11 @@ def test_missing_experiment_and_bad_spans_are_refused(traces: TraceService, exp:
     bad = dataclasses.replace(spans_of(new_trace_id())[0], span_type="x" * 200)
     with pytest.raises(InvalidParameter, match="type"):
         traces.log_spans(exp, [bad])
+    # PostgreSQL stores no NUL in text; OTLP's protobuf spans are not JSON checked on reading.
+    for field in ("name", "status_message"):
+        bad = dataclasses.replace(spans_of(new_trace_id())[0], **{field: "a\x00b"})
+        with pytest.raises(InvalidParameter, match="NUL"):
+            traces.log_spans(exp, [bad])
     with pytest.raises(NotFound):
         traces.get_trace_info(new_trace_id())
 
