@@ -24,6 +24,10 @@ def test_a_form_post_without_the_csrf_token_is_refused(demo: Demo) -> None:
         assert cross_site.status_code == 403
         not_ascii = client.post("/ui/experiments/create", data={"name": "x", "csrf_token": "é"})
         assert not_ascii.status_code == 403
+        # A NUL in a field: refused on every database (PostgreSQL stores none in text).
+        nul = client.post("/ui/experiments/create", data={"name": "nul\x00x", "csrf_token": token})
+        assert nul.status_code == 400
+        assert "No experiment name contains" in client.get("/", params={"q": "nul"}).text
         listing = client.get("/", params={"q": "forged"})
         assert "No experiment name contains" in listing.text
 

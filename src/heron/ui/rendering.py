@@ -203,9 +203,15 @@ async def read_form(request: Request) -> dict[str, list[str]]:
         if len(body) > MAX_FORM_BYTES:
             raise InvalidParameter(f"Form is larger than {MAX_FORM_BYTES} bytes")
     try:
-        return urllib.parse.parse_qs(body.decode(), keep_blank_values=True, strict_parsing=False)
+        text = body.decode()
     except UnicodeDecodeError:
         raise InvalidParameter("Form is not valid UTF-8") from None
+    form = urllib.parse.parse_qs(text, keep_blank_values=True, strict_parsing=False)
+    if ("%00" in text or "\x00" in text) and any(
+        "\x00" in k or any("\x00" in v for v in vs) for k, vs in form.items()
+    ):
+        raise InvalidParameter("A form field holds a NUL character; remove it")  # none in text
+    return form
 
 
 def _first(form: Form, key: str) -> str | None:
