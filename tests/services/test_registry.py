@@ -387,8 +387,11 @@ def test_tampered_page_tokens_are_invalid_not_errors(registry: RegistryService) 
     padded = page.next_page_token + "=" * (-len(page.next_page_token) % 4)
     fingerprint, values = orjson.loads(base64.urlsafe_b64decode(padded))
     too_big = [2**63 if type(v) is int else v for v in values]  # no BIGINT holds it
+    nul = [v + "\x00" if type(v) is str else v for v in values]  # no PostgreSQL text holds it
     assert too_big != values
-    for swapped in ([str(v) for v in values], [*values[:-1], "x"], values[:-1], None, too_big):
+    assert nul != values
+    swaps = ([str(v) for v in values], [*values[:-1], "x"], values[:-1], None, too_big, nul)
+    for swapped in swaps:
         raw = orjson.dumps([fingerprint, swapped])
         token = base64.urlsafe_b64encode(raw).decode().rstrip("=")
         with pytest.raises(InvalidParameter, match="page_token"):

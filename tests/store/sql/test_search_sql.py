@@ -547,6 +547,7 @@ def test_corrupted_page_tokens_are_rejected() -> None:
         _token({"q": fingerprint, "k": [1.0, 100], "id": 5}),  # run ids are strings
         _token({"q": fingerprint, "k": [1.0, 2**63], "id": "x"}),  # no BIGINT holds it
         _token({"q": fingerprint, "k": [-(2**63) - 1, 100], "id": "x"}),
+        _token({"q": fingerprint, "k": [1.0, 100], "id": "\x00"}),  # PostgreSQL: no NUL in text
         _token({"q": "0" * 16, "k": [1.0, 100], "id": "x"}),
     ]
     for token in tokens:

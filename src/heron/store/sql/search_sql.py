@@ -399,7 +399,9 @@ def _is_number(value: object) -> bool:
 
 def bindable(value: object) -> bool:
     """Whether a value read from a page token can be bound: an integer must fit in a BIGINT
-    (the drivers refuse a bigger one with an error of their own)."""
+    and a string hold no NUL (PostgreSQL refuses either with an error of its own)."""
+    if isinstance(value, str):
+        return "\x00" not in value
     return not isinstance(value, int) or -(2**63) <= value <= 2**63 - 1
 
 
@@ -485,7 +487,7 @@ def _decode_token(
         if value is None:
             ok = key.nullable
         else:
-            ok = _is_number(value) and bindable(value) if key.numeric else isinstance(value, str)
+            ok = (_is_number(value) if key.numeric else isinstance(value, str)) and bindable(value)
         if not ok:
             raise bad
     return values, last_id
