@@ -62,10 +62,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 class UnexpectedErrors:
-    """Answers a bug (an exception no handler took) with a generic 500 and logs its
-    traceback, and the connection stays open. (Starlette's own handler re-raises after the
-    answer, and uvicorn then drops the keep-alive connection unannounced: the client's next
-    request on it failed.) An exception after the answer started is re-raised: too late."""
+    """The outermost of Heron's middleware: answers a HeronError raised outside the routes (by
+    the middleware inside it) as the routes' handler does, and a bug (any other exception no
+    handler took) with a generic 500, its traceback logged; the connection stays open either
+    way. (Starlette's own handler re-raises after the answer, and uvicorn then drops the
+    keep-alive connection unannounced: the client's next request on it failed.) An exception
+    after the answer started is re-raised: too late."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -83,6 +85,10 @@ class UnexpectedErrors:
 
         try:
             await self.app(scope, receive, watched)
+        except HeronError as exc:
+            if started:
+                raise
+            await error_response(exc.code, exc.message)(scope, receive, send)
         except Exception:
             if started:
                 raise

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from heron.errors import InvalidParameter
+from heron.services.validation import holds_nul
 
 Json = dict[str, Any]
 Handler = Callable[["Fields"], Json]
@@ -269,7 +270,7 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH:
         _check_depth(data)
     if b"\\u0000" in body and _holds_nul(data):  # the escape first: a cheap search
-        raise _nul("A string in the request body")
+        raise holds_nul("A string in the request body")
     return data
 
 
@@ -285,34 +286,21 @@ def _holds_nul(data: object) -> bool:
 
 
 class RefuseNul:
-    """Answers 400 to a request whose path or query holds a NUL character, before any route
-    reads it (a JSON body is checked by parse_json_object)."""
+    """Refuses a request whose path or query holds a NUL character before any route reads it
+    (a JSON body is checked by parse_json_object); errors.UnexpectedErrors answers it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            where = None
             if "\x00" in scope["path"]:
-                where = "The request's path"
-            elif b"%00" in scope["query_string"]:
+                raise holds_nul("The request's path")
+            if b"%00" in scope["query_string"]:
                 pairs = QueryParams(scope["query_string"]).multi_items()
                 if _holds_nul([text for pair in pairs for text in pair]):
-                    where = "A query parameter"
-            if where is not None:
-                error = _nul(where)
-                body = orjson.dumps({"error_code": error.code, "message": error.message})
-                await send({"type": "http.response.start", "status": 400,
-                            "headers": _json_headers(body)})  # fmt: skip
-                await send({"type": "http.response.body", "body": body})
-                return
+                    raise holds_nul("A query parameter")
         await self.app(scope, receive, send)
-
-
-def _nul(where: str) -> InvalidParameter:
-    # PostgreSQL cannot store one in text; Heron refuses it on every database alike.
-    return InvalidParameter(f"{where} holds a NUL character (\\u0000); remove it")
 
 
 def _loads(body: bytes) -> Any:

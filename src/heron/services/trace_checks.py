@@ -40,14 +40,6 @@ def check_trace_id(trace_id: object) -> str:
     return trace_id
 
 
-def check_text(what: str, text: str) -> str:
-    """A string to store as text: PostgreSQL holds no NUL character, so none is taken (a JSON
-    request's are refused as it is read; OTLP's protobuf comes here)."""
-    if "\x00" in text:
-        raise InvalidParameter(f"{what} holds a NUL character (\\u0000); remove it")
-    return text
-
-
 def check_tag(key: object, value: object) -> None:
     key = v.check_string("Trace tag key", key)
     if not key:

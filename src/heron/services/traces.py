@@ -151,8 +151,8 @@ class TraceService:
                 )
             v.check_length(f"Span {span.name!r} type", span.span_type, checks.MAX_SPAN_TYPE)
             for what, text in (("name", span.name), ("type", span.span_type)):
-                checks.check_text(f"A span's {what}", text)
-            checks.check_text(f"Span {span.name!r} status message", span.status_message)
+                v.check_text(f"A span's {what}", text)
+            v.check_text(f"Span {span.name!r} status message", span.status_message)
         self._check("update", experiment_id)
         limit = self.max_payload_bytes
         tags: dict[str, dict[str, str]] = {}
@@ -175,10 +175,10 @@ class TraceService:
                     checks.check_tag(key, value)
                 for pairs in (tags[span.trace_id], metadata[span.trace_id]):
                     for key, value in pairs.items():
-                        checks.check_text("A trace tag or metadata key", key)
-                        checks.check_text(f"Trace tag or metadata {key!r}", value)
+                        v.check_text("A trace tag or metadata key", key)
+                        v.check_text(f"Trace tag or metadata {key!r}", value)
                 if request_id is not None:
-                    checks.check_text("client_request_id", request_ids[span.trace_id])
+                    v.check_text("client_request_id", request_ids[span.trace_id])
                 span = dataclasses.replace(span, attributes=attributes)
             kept.append(cut_payload(span, limit))
         logged = self._store.log_spans(

@@ -67,6 +67,19 @@ def check_length(what: str, value: str, limit: int) -> str:
     return value
 
 
+def holds_nul(what: str) -> InvalidParameter:
+    """The error for a NUL character in `what`: PostgreSQL stores none in text, so Heron
+    takes none on any database."""
+    return InvalidParameter(f"{what} holds a NUL character (\\u0000); remove it")
+
+
+def check_text(what: str, text: str) -> str:
+    """A string to store as text, refused if it holds a NUL character."""
+    if "\x00" in text:
+        raise holds_nul(what)
+    return text
+
+
 def check_string(what: str, value: object) -> str:
     if not isinstance(value, str):
         raise InvalidParameter(f"{what} must be a string, got {type(value).__name__}")

@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from heron.errors import HeronError, InvalidParameter
 from heron.server.errors import status_for
+from heron.services import validation
 from heron.ui import csrf
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -210,7 +211,7 @@ async def read_form(request: Request) -> dict[str, list[str]]:
     if ("%00" in text or "\x00" in text) and any(
         "\x00" in k or any("\x00" in v for v in vs) for k, vs in form.items()
     ):
-        raise InvalidParameter("A form field holds a NUL character; remove it")  # none in text
+        raise validation.holds_nul("A form field")
     return form
 
 
