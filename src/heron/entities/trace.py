@@ -10,6 +10,9 @@ from typing import Any
 from heron.entities.assessment import Assessment
 
 TRACE_ID_PREFIX = "tr-"
+# The last moment MLflow's JSON writes (pb.Timestamp, RFC 3339: 9999-12-31T23:59:59.999Z), in
+# ms since the epoch: a later trace or assessment time could be stored but never read back.
+MAX_TIMESTAMP_MS = 253_402_300_799_999
 
 
 class TraceState(enum.StrEnum):

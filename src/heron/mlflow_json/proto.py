@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from heron.entities.trace import MAX_TIMESTAMP_MS
 from heron.errors import InvalidParameter
 
 Json = dict[str, Any]
@@ -19,10 +20,9 @@ _TIMESTAMP = re.compile(
 _DURATION = re.compile(r"(-?)([0-9]+)(?:\.([0-9]{1,9}))?s")
 _INT64 = (-(2**63), 2**63 - 1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# pb.Timestamp's range, 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z, in ms since the epoch:
-# the moments RFC 3339 (and Python's datetime) can write.
+# pb.Timestamp's range, 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z (MAX_TIMESTAMP_MS), in
+# ms since the epoch: the moments RFC 3339 (and Python's datetime) can write.
 MIN_TIMESTAMP_MS = -62_135_596_800_000
-MAX_TIMESTAMP_MS = 253_402_300_799_999
 # pb.Duration's range: 315,576,000,000 s (10,000 years) either way, in ms.
 MAX_DURATION_MS = 315_576_000_000_999
 

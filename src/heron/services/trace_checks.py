@@ -13,7 +13,7 @@ from heron.entities.assessment import (
     AssessmentKind,
     AssessmentSourceType,
 )
-from heron.entities.trace import TRACE_ID_PREFIX, Span, TokenUsage
+from heron.entities.trace import MAX_TIMESTAMP_MS, TRACE_ID_PREFIX, Span, TokenUsage
 from heron.errors import InvalidParameter
 from heron.services import validation as v
 
@@ -25,9 +25,6 @@ MAX_REQUEST_ID = 250  # client_request_id
 MAX_SPAN_TYPE = 100
 MAX_SOURCE_ID = 250  # an assessment's source
 MAX_ASSESSMENT_ID = 50  # what an assessment overrides
-# The last moment MLflow's JSON can write (pb.Timestamp, RFC 3339: 9999-12-31T23:59:59.999Z), in
-# ms since the epoch: a later request or assessment time could be stored but never read back.
-MAX_TIME_MS = 253_402_300_799_999
 TRACE_ID = re.compile(r"^[A-Za-z0-9][\w.:/-]{0,249}$")
 SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
 
@@ -59,7 +56,7 @@ def check_name(name: object) -> None:
 def check_time(what: str, ms: object) -> int:
     """A time in ms since the epoch that MLflow's JSON can write back."""
     ms = v.check_timestamp(what, ms)
-    if ms > MAX_TIME_MS:
+    if ms > MAX_TIMESTAMP_MS:
         raise InvalidParameter(
             f"{what} {ms} is after 9999-12-31T23:59:59.999Z, the last time MLflow's JSON can "
             "write; send milliseconds since the epoch"
