@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import AsyncIterator
 
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +18,15 @@ def file_response(
     and uvicorn sends each chunk as it is rather than joined to a chunk header)."""
     headers = {**headers, "Content-Length": str(stream.size)}
     return StreamingResponse(_chunks(stream), media_type=media_type, headers=headers)
+
+
+def attachment(name: str) -> str:
+    """A Content-Disposition that saves the file as `name` (RFC 6266; RFC 5987 encoding when
+    the name is not plain ASCII)."""
+    quoted = urllib.parse.quote(name)
+    if quoted == name:
+        return f'attachment; filename="{name}"'
+    return f"attachment; filename*=utf-8''{quoted}"
 
 
 async def _chunks(stream: FileStream) -> AsyncIterator[bytes]:

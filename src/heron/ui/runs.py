@@ -3,7 +3,6 @@ metric charts and the artifact browser; and the forms that edit a run."""
 
 from __future__ import annotations
 
-import urllib.parse
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -13,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from heron.entities import LoggedModel, Run
 from heron.errors import HeronError, InvalidParameter, NotFound
-from heron.server.files import file_response
+from heron.server.files import attachment, file_response
 from heron.store.artifacts import FileStream, paths
 from heron.ui import artifacts, markdown
 from heron.ui.rendering import Form, PageResult, Renderer, field, safe_next
@@ -170,12 +169,5 @@ def _artifact_response(path: str, chunks: FileStream, *, download: bool) -> Resp
     }
     media_type = artifacts.media_type(path)
     if download or media_type == "application/octet-stream":
-        headers["Content-Disposition"] = _attachment(name)
+        headers["Content-Disposition"] = attachment(name)
     return file_response(chunks, media_type=media_type, headers=headers)
-
-
-def _attachment(name: str) -> str:
-    quoted = urllib.parse.quote(name)
-    if quoted == name:
-        return f'attachment; filename="{name}"'
-    return f"attachment; filename*=utf-8''{quoted}"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 import queue
-import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TypeVar
 
@@ -18,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from heron import integrity
 from heron.entities import FileInfo
 from heron.errors import InvalidParameter, NotImplementedByServer
-from heron.server.files import file_response
+from heron.server.files import attachment, file_response
 from heron.server.routing import under_prefixes
 from heron.server.wire import (
     Endpoints,
@@ -211,12 +210,7 @@ def _files_json(items: list[FileInfo], relative_to: str, token: str | None) -> J
 def _file_response(path: str, chunks: FileStream) -> Response:
     name = path.rsplit("/", 1)[-1]
     media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    quoted = urllib.parse.quote(name)
-    if quoted == name:
-        disposition = f'attachment; filename="{name}"'
-    else:
-        disposition = f"attachment; filename*=utf-8''{quoted}"
-    headers = {"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"}
+    headers = {"Content-Disposition": attachment(name), "X-Content-Type-Options": "nosniff"}
     return file_response(chunks, media_type=media_type, headers=headers)
 
 
