@@ -42,7 +42,6 @@ SPAN_INPUTS = "mlflow.spanInputs"
 SPAN_OUTPUTS = "mlflow.spanOutputs"
 REQUEST_ID = "mlflow.traceRequestId"
 TOKEN_USAGE_METADATA = "mlflow.trace.tokenUsage"  # noqa: S105 (not a secret)
-MAX_TOKENS = 2**63 - 1  # what the token columns (BIGINT) hold
 _STATUS_CODES = {
     SpanStatusCode.UNSET: "STATUS_CODE_UNSET",
     SpanStatusCode.OK: "STATUS_CODE_OK",
@@ -251,9 +250,8 @@ def _token_usage(text: str | None) -> TokenUsage | None:
 
     MLflow compat: MLflow keeps this metadata as text and never checks it, so neither does
     Heron refuse a trace for it: the text is stored and answered as sent. Only the trace's
-    token counts (TraceInfo.token_usage, kept in BIGINT columns) are left unset when a count is
-    not a non-negative integer, or when one, or the total (input + output when not given),
-    does not fit in 64 bits."""
+    token counts (TraceInfo.token_usage) are left unset when a count is not a non-negative
+    integer; TraceService.start_trace leaves them unset too when one does not fit in 64 bits."""
     if not text:
         return None
     try:
@@ -266,13 +264,9 @@ def _token_usage(text: str | None) -> TokenUsage | None:
     if not all(n is None or _is_count(n) for n in counts.values()):
         return None
     inputs, outputs = counts["input_tokens"] or 0, counts["output_tokens"] or 0
-    total = counts["total_tokens"]
-    if total is None:
-        total = inputs + outputs
-        if not _is_count(total):
-            return None
+    total = inputs + outputs if counts["total_tokens"] is None else counts["total_tokens"]
     return TokenUsage(input_tokens=inputs, output_tokens=outputs, total_tokens=total)
 
 
 def _is_count(n: object) -> bool:
-    return type(n) is int and 0 <= n <= MAX_TOKENS
+    return type(n) is int and n >= 0

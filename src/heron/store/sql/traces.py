@@ -16,6 +16,7 @@ from heron.entities.trace import Span, SpanStatusCode, Trace, TraceInfo, TraceSt
 from heron.errors import InvalidParameter, NotFound
 from heron.store.sql.database import Database, fetch, insert_for, run, run_many
 from heron.store.sql.json_sql import bound_list, in_bound_list
+from heron.store.sql.search_sql import bindable
 from heron.store.sql.tables import (
     experiment_tags,
     experiments,
@@ -413,7 +414,6 @@ def _from_root(root: Span) -> dict[str, Any]:
 
 
 TOKEN_USAGE = "mlflow.chat.tokenUsage"  # noqa: S105 (not a secret)
-_MAX_TOKENS = 2**63 - 1  # what the BIGINT token columns hold
 
 
 def _token_sum(group: Iterable[Span]) -> dict[str, int] | None:
@@ -435,6 +435,6 @@ def _token_sum(group: Iterable[Span]) -> dict[str, int] | None:
         totals["input_tokens"] += inputs
         totals["output_tokens"] += outputs
         totals["total_tokens"] += counts["total_tokens"] or inputs + outputs
-    if not seen or max(totals.values()) > _MAX_TOKENS:
+    if not seen or not all(map(bindable, totals.values())):
         return None
     return totals
