@@ -64,7 +64,23 @@ def check_time(what: str, ms: object) -> int:
     return ms
 
 
-def check_span_times(span: Span) -> None:
+def check_span(span: Span) -> None:
+    """A span's ids, times, type and texts: what its columns can hold."""
+    check_trace_id(span.trace_id)
+    if not SPAN_ID.match(span.span_id):
+        raise InvalidParameter(f"Invalid span id {span.span_id!r}: expected 16 hex digits")
+    if span.parent_span_id is not None and not SPAN_ID.match(span.parent_span_id):
+        raise InvalidParameter(
+            f"Invalid parent span id {span.parent_span_id!r}: expected 16 hex digits"
+        )
+    _check_span_times(span)
+    v.check_length(f"Span {span.name!r} type", span.span_type, MAX_SPAN_TYPE)
+    for what, text in (("name", span.name), ("type", span.span_type)):
+        v.check_text(f"A span's {what}", text)
+    v.check_text(f"Span {span.name!r} status message", span.status_message)
+
+
+def _check_span_times(span: Span) -> None:
     """Times in ns since the epoch that fit the BIGINT columns (OTLP's are unsigned)."""
     v.check_int64(f"Span {span.name!r} start time (ns)", span.start_time_ns, minimum=0)
     if span.end_time_ns is not None:

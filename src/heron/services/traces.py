@@ -141,18 +141,7 @@ class TraceService:
         if not spans:
             raise InvalidParameter("No spans to log: the request holds none")
         for span in spans:
-            checks.check_trace_id(span.trace_id)
-            if not checks.SPAN_ID.match(span.span_id):
-                raise InvalidParameter(f"Invalid span id {span.span_id!r}: expected 16 hex digits")
-            checks.check_span_times(span)
-            if span.parent_span_id is not None and not checks.SPAN_ID.match(span.parent_span_id):
-                raise InvalidParameter(
-                    f"Invalid parent span id {span.parent_span_id!r}: expected 16 hex digits"
-                )
-            v.check_length(f"Span {span.name!r} type", span.span_type, checks.MAX_SPAN_TYPE)
-            for what, text in (("name", span.name), ("type", span.span_type)):
-                v.check_text(f"A span's {what}", text)
-            v.check_text(f"Span {span.name!r} status message", span.status_message)
+            checks.check_span(span)
         self._check("update", experiment_id)
         limit = self.max_payload_bytes
         tags: dict[str, dict[str, str]] = {}
@@ -177,8 +166,6 @@ class TraceService:
                     for key, value in pairs.items():
                         v.check_text("A trace tag or metadata key", key)
                         v.check_text(f"Trace tag or metadata {key!r}", value)
-                if request_id is not None:
-                    v.check_text("client_request_id", request_ids[span.trace_id])
                 span = dataclasses.replace(span, attributes=attributes)
             kept.append(cut_payload(span, limit))
         logged = self._store.log_spans(
@@ -436,5 +423,5 @@ def _pairs(value: object) -> dict[str, str]:
 def _client_request_id(value: object) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidParameter(f"{CLIENT_REQUEST_ID_ATTRIBUTE} must be a non-empty string")
-    v.check_length("client_request_id", value, 250)
-    return value
+    v.check_length("client_request_id", value, checks.MAX_REQUEST_ID)
+    return v.check_text("client_request_id", value)
