@@ -17,8 +17,8 @@ from heron.search.logged_models import (
 )
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, current_identity
-from heron.services.experiments import _experiment_id
 from heron.services.runs import _generated_run_name
+from heron.store import ids
 from heron.store.experiments import ExperimentStore
 from heron.store.logged_models import LoggedModelQuery, LoggedModelStore
 
@@ -64,7 +64,7 @@ class LoggedModelService:
             NotFound: the experiment does not exist.
             InvalidParameter: a bad name, tag or param, or a deleted experiment.
         """
-        experiment_id = _experiment_id(experiment_id)
+        experiment_id = ids.experiment_id(experiment_id)
         self._check("update", experiment_id)
         name = _generated_run_name() if name is None else check_model_name(name)
         if source_run_id:
@@ -140,12 +140,12 @@ class LoggedModelService:
             raise InvalidParameter(
                 "experiment_ids must list at least one experiment to search logged models in"
             )
-        ids = [_experiment_id(e) for e in experiment_ids]
-        for experiment_id in ids:
+        searched = [ids.experiment_id(e) for e in experiment_ids]
+        for experiment_id in searched:
             self._check("read", experiment_id)
             self._experiments.get_experiment(experiment_id)
         query = LoggedModelQuery(
-            experiment_ids=ids,
+            experiment_ids=searched,
             filter=parse_logged_model_filter(filter_string),
             datasets=parse_dataset_scopes(datasets),
             order_by=parse_logged_model_order_by(order_by),

@@ -28,7 +28,7 @@ from heron.entities import (
 from heron.errors import InvalidParameter
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, current_identity
-from heron.services.experiments import _experiment_id
+from heron.store import ids
 from heron.store.runs import MetricWithRunId, RunQuery, RunStore
 
 RUN_NAME_TAG = "mlflow.runName"
@@ -56,7 +56,7 @@ class RunService:
         start_time: int | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> Run:
-        experiment_id = _experiment_id(experiment_id)
+        experiment_id = ids.experiment_id(experiment_id)
         self._authorizer.check(current_identity(), "create", "experiment", experiment_id)
         tags = dict(tags or {})
         for key, value in tags.items():
@@ -247,11 +247,11 @@ class RunService:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> Page[Run]:
-        ids = [_experiment_id(e) for e in experiment_ids]
-        for experiment_id in ids:
+        searched = ids.searched_experiment_ids(experiment_ids)
+        for experiment_id in searched:
             self._authorizer.check(current_identity(), "read", "experiment", experiment_id)
         query = RunQuery(
-            experiment_ids=ids,
+            experiment_ids=searched,
             filter=search.parse_run_filter(filter_string),
             order_by=search.parse_run_order_by(list(order_by or [])),
             view_type=ViewType(run_view_type),
@@ -267,10 +267,10 @@ class RunService:
                 f"At most {MAX_DATASET_SUMMARY_EXPERIMENTS} experiment ids, "
                 f"got {len(experiment_ids)}"
             )
-        ids = [_experiment_id(e) for e in experiment_ids]
-        for experiment_id in ids:
+        searched = ids.searched_experiment_ids(experiment_ids)
+        for experiment_id in searched:
             self._authorizer.check(current_identity(), "read", "experiment", experiment_id)
-        return self._store.search_dataset_summaries(ids)
+        return self._store.search_dataset_summaries(searched)
 
     def log_inputs(
         self,

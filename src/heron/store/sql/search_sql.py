@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
     FromClause,
+    Integer,
     Select,
     Table,
     and_,
@@ -44,6 +46,7 @@ from sqlalchemy.sql.elements import Null
 from heron.entities import ViewType
 from heron.errors import InvalidParameter
 from heron.search import Comparison, OrderKey, Value
+from heron.store import ids
 from heron.store.experiments import ExperimentQuery
 from heron.store.runs import RunQuery
 from heron.store.sql import tables as t
@@ -172,7 +175,7 @@ def _metric_first(
         first = _select(runs, valued_source, pk, valued, conditions, limit)
         then = _select(runs, plain_source, pk, missing, without, limit)
         return SearchStatement(first, len(valued), "run_uuid", fingerprint, then)
-    values, last_id = _decode_token(query.page_token, fingerprint, missing, str)
+    values, last_id = _decode_token(query.page_token, fingerprint, missing, pk, str)
     if values[0] is None:  # the last page ended among the runs without the metric
         after = _after(plain_rest, values[1:], pk, last_id)
         only = _select(runs, plain_source, pk, missing, [*without, *after], limit)
@@ -224,7 +227,7 @@ def _statement(
     query: PagedQuery,
 ) -> SearchStatement:
     if query.page_token is not None:
-        values, last_id = _decode_token(query.page_token, fingerprint, keys, pk_type)
+        values, last_id = _decode_token(query.page_token, fingerprint, keys, pk, pk_type)
         conditions = [*conditions, *_after(keys, values, pk, last_id)]
     stmt = _select(table, source, pk, keys, conditions, query.max_results + 1)
     return SearchStatement(stmt, len(keys), pk.key or "", fingerprint)
@@ -397,12 +400,22 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def bindable(value: object) -> bool:
-    """Whether a value read from a page token can be bound: an integer must fit in a BIGINT
-    and a string hold no NUL (PostgreSQL refuses either with an error of its own)."""
+def bindable(value: object, column: object = None) -> bool:
+    """Whether a value read from a page token can be bound, compared with `column`: an integer
+    must fit the column's type (a 32-bit Integer, else a BIGINT) and a string hold no NUL
+    (PostgreSQL refuses either with an error of its own; SQLite would just find no row)."""
     if isinstance(value, str):
         return "\x00" not in value
-    return not isinstance(value, int) or -(2**63) <= value <= 2**63 - 1
+    limit = integer_limit(column)
+    return not isinstance(value, int) or -limit - 1 <= value <= limit
+
+
+def integer_limit(column: object) -> int:
+    """The largest integer `column` holds: its type in tables.py, a BIGINT when not a column."""
+    kind = getattr(column, "type", None)
+    if isinstance(kind, Integer) and not isinstance(kind, BigInteger):
+        return ids.INT32_MAX
+    return ids.INT64_MAX
 
 
 def _like_pattern(pattern: str) -> str:
@@ -420,14 +433,8 @@ def _like_pattern(pattern: str) -> str:
     return pattern
 
 
-def _experiment_ids(ids: Sequence[str]) -> list[int]:
-    out = []
-    for experiment_id in ids:
-        text = str(experiment_id)
-        if not (text.isascii() and text.isdigit()) or len(text) > 18:
-            raise InvalidParameter(f"Invalid experiment id {experiment_id!r}: expected digits")
-        out.append(int(text))
-    return out
+def _experiment_ids(experiment_ids: Sequence[str]) -> list[int]:
+    return [ids.experiment_key(e) for e in experiment_ids]
 
 
 def _stages(view_type: ViewType) -> list[str]:
@@ -464,7 +471,7 @@ def _after(
 
 
 def _decode_token(
-    token: str, fingerprint: str, keys: list[_SortKey], pk_type: type
+    token: str, fingerprint: str, keys: list[_SortKey], pk: ColumnElement[Any], pk_type: type
 ) -> tuple[list[Any], Any]:
     bad = InvalidParameter(
         "Invalid page_token: it is corrupted or was not issued for this search; repeat the "
@@ -481,13 +488,14 @@ def _decode_token(
     values, last_id = payload.get("k"), payload.get("id")
     if not isinstance(values, list) or len(values) != len(keys):
         raise bad
-    if type(last_id) is not pk_type or not bindable(last_id):
+    if type(last_id) is not pk_type or not bindable(last_id, pk):
         raise bad
     for key, value in zip(keys, values, strict=True):
         if value is None:
             ok = key.nullable
         else:
-            ok = (_is_number(value) if key.numeric else isinstance(value, str)) and bindable(value)
+            number = _is_number(value) if key.numeric else isinstance(value, str)
+            ok = number and bindable(value, key.expr)
         if not ok:
             raise bad
     return values, last_id
