@@ -24,7 +24,6 @@ from heron.store.logged_models import LoggedModelQuery, LoggedModelStore
 
 MAX_MODEL_NAME = 500
 MAX_MODEL_TYPE = 500
-MAX_MODEL_ID = 36
 MAX_MODEL_TAG_VALUE = 100_000
 MAX_LOGGED_MODEL_SEARCH_RESULTS = 50_000
 _BAD_NAME_CHARS = ("/", ":", ".", "%", '"', "'")
@@ -68,7 +67,7 @@ class LoggedModelService:
         self._check("update", experiment_id)
         name = _generated_run_name() if name is None else check_model_name(name)
         if source_run_id:
-            v.check_run_id(source_run_id)
+            v.check_run_reference("source_run_id", source_run_id)
         if model_type:
             v.check_length("model_type", v.check_string("model_type", model_type), MAX_MODEL_TYPE)
         return self._store.create_logged_model(
@@ -157,7 +156,7 @@ class LoggedModelService:
 
 def check_model_id(model_id: object) -> str:
     """Logged model ids are short strings (`m-<32 hex>`); anything else cannot exist."""
-    if not isinstance(model_id, str) or not model_id or len(model_id) > MAX_MODEL_ID:
+    if not isinstance(model_id, str) or not model_id or len(model_id) > v.MAX_MODEL_ID:
         raise NotFound(f"Logged model with ID {model_id!r} not found")
     return model_id
 

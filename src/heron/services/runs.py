@@ -347,7 +347,7 @@ def _check_model_refs(models: Sequence[LoggedModelInput | LoggedModelOutput]) ->
         raise InvalidParameter(
             f"At most {v.MAX_DATASETS_PER_REQUEST} models per request, got {len(models)}"
         )
-    for model in models:
+    for model in models:  # the store finds each model, or answers NotFound
         if not isinstance(model.model_id, str) or not model.model_id:
             raise InvalidParameter(f"model_id must be a non-empty string, got {model.model_id!r}")
 
@@ -355,8 +355,7 @@ def _check_model_refs(models: Sequence[LoggedModelInput | LoggedModelOutput]) ->
 def _check_model_metrics(points: Sequence[LoggedModelMetric]) -> None:
     """The link of each point to its model and dataset; the point itself is a checked metric."""
     for p in points:
-        if not isinstance(p.model_id, str) or not p.model_id or len(p.model_id) > 36:
-            raise InvalidParameter(f"Metric {p.key!r}: invalid model_id {p.model_id!r}")
+        v.check_model_reference(f"Metric {p.key!r} model_id", p.model_id)
         v.check_key("Metric", p.key)
         v.check_metric_value(p.key, p.value)
         v.check_timestamp(f"Metric {p.key!r} timestamp", p.timestamp)
@@ -403,6 +402,7 @@ def _check_dataset_input(item: DatasetInput) -> None:
     for what, value, limit in (
         ("Dataset name", d.name, v.MAX_DATASET_NAME),
         ("Dataset digest", d.digest, v.MAX_DATASET_DIGEST),
+        ("Dataset source_type", d.source_type, v.MAX_DATASET_SOURCE_TYPE),
         ("Dataset source", d.source, v.MAX_DATASET_SOURCE),
         ("Dataset schema", d.schema, v.MAX_DATASET_SCHEMA),
         ("Dataset profile", d.profile, v.MAX_DATASET_PROFILE),
