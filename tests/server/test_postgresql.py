@@ -127,6 +127,10 @@ def test_values_wider_than_their_columns_are_refused(live_server: str) -> None:
             "overrides": http.post(
                 assessments, json={"assessment": {**feedback, "overrides": "a" * 60}}
             ),
+            "trace_id": http.post(
+                "/api/3.0/mlflow/traces",
+                json={"trace": {"trace_info": {**info, "trace_id": "tr-" + "a" * 60}}},
+            ),
             "source_run_id": http.post(
                 f"{API}/logged-models",
                 json={"experiment_id": experiment_id, "source_run_id": "m-" + "0" * 32},

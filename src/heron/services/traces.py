@@ -115,7 +115,7 @@ class TraceService:
             InvalidParameter: a bad id, tag or time.
         """
         experiment_id = ids.experiment_id(info.experiment_id)
-        checks.check_trace_id(info.trace_id)
+        checks.check_new_trace_id(info.trace_id)
         checks.check_time("request_time", info.request_time)
         if info.execution_duration is not None:
             v.check_int64("execution_duration", info.execution_duration)
