@@ -11,23 +11,24 @@ from starlette.middleware import Middleware
 
 from heron import ui
 from heron.errors import HeronError
-from heron.server import errors, routes, wire
+from heron.server import errors, policies, routes, wire
 from heron.server.auth import IdentityMiddleware
-from heron.services import AllowAll
+from heron.services import AllowAll, Authorizer
 from heron.services.build import build_services
 from heron.settings import Settings
 from heron.store.sql import open_sql_stores
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The whole server for `settings`. The stores close when the app shuts down."""
+def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Starlette:
+    """The whole server for `settings`, asking `authorizer` (default `AllowAll`: single-user
+    mode) who may do what. The stores close when the app shuts down."""
     stores = open_sql_stores(
         settings.backend_store_uri,
         default_artifact_root=settings.default_artifact_root,
         sqlite_synchronous=settings.sqlite_synchronous,
     )
     try:
-        services = build_services(stores, AllowAll(), settings)
+        services = build_services(stores, authorizer or AllowAll(), settings)
     except BaseException:
         stores.close()
         raise
@@ -41,7 +42,10 @@ def create_app(settings: Settings) -> Starlette:
             services.close()
 
     return Starlette(
-        routes=[*routes.routes(services, settings), *ui.routes(services)],
+        # Every route declares its policy, or the app does not start (deny by default).
+        routes=policies.guard(
+            [*routes.routes(services, settings), *ui.routes(services)], services.authorizer
+        ),
         middleware=[
             Middleware(errors.UnexpectedErrors),
             Middleware(wire.RefuseNul),

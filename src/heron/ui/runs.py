@@ -8,15 +8,17 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from heron.entities import LoggedModel, Run
 from heron.errors import HeronError, InvalidParameter, NotFound
 from heron.server.files import attachment, file_response
+from heron.services.access import requires
 from heron.services.build import Services
 from heron.store.artifacts import FileStream, paths
 from heron.ui import artifacts, markdown
 from heron.ui.rendering import Form, PageResult, Renderer, field, safe_next
+from heron.web.routes import PolicyRoute
 
 NOTE_TAG = "mlflow.note.content"
 PARENT_TAG = "mlflow.parentRunId"
@@ -111,15 +113,17 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
         services.runs.update_run(run_id, run_name=name)
         return f"/runs/{run_id}"
 
+    reads = requires("read", "run", "run_id")
+    updates = requires("update", "run", "run_id")
     return [
-        Route("/runs/{run_id}", renderer.page(run_page), methods=["GET"]),
-        Route("/runs/{run_id}/charts", renderer.page(charts_page), methods=["GET"]),
-        Route("/runs/{run_id}/artifacts", renderer.page(artifacts_page), methods=["GET"]),
-        Route("/ui/runs/{run_id}/artifact", raw_artifact, methods=["GET"]),
-        Route("/ui/runs/{run_id}/tags", renderer.action(set_tag), methods=["POST"]),
-        Route("/ui/runs/{run_id}/tags/delete", renderer.action(delete_tag), methods=["POST"]),
-        Route("/ui/runs/{run_id}/description", renderer.action(set_description), methods=["POST"]),
-        Route("/ui/runs/{run_id}/rename", renderer.action(rename), methods=["POST"]),
+        renderer.get("/runs/{run_id}", run_page, reads),
+        renderer.get("/runs/{run_id}/charts", charts_page, reads),
+        renderer.get("/runs/{run_id}/artifacts", artifacts_page, reads),
+        PolicyRoute("/ui/runs/{run_id}/artifact", raw_artifact, methods=["GET"], policy=reads),
+        renderer.post("/ui/runs/{run_id}/tags", set_tag, updates),
+        renderer.post("/ui/runs/{run_id}/tags/delete", delete_tag, updates),
+        renderer.post("/ui/runs/{run_id}/description", set_description, updates),
+        renderer.post("/ui/runs/{run_id}/rename", rename, updates),
     ]
 
 
