@@ -15,8 +15,8 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from heron.app import create_app
 from heron.errors import PermissionDenied, Unauthenticated
-from heron.server.app import create_app
 from heron.server.policies import UndeclaredPolicy, guard, table
 from heron.services.access import (
     PUBLIC,

@@ -16,11 +16,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from heron.errors import HeronError, InvalidParameter
-from heron.server.errors import status_for
 from heron.services import validation
 from heron.services.access import Policy
 from heron.ui import csrf
 from heron.web.routes import PolicyRoute
+from heron.web.status import status_for
 
 TEMPLATES = Path(__file__).parent / "templates"
 FLASH_COOKIE = "heron_flash"

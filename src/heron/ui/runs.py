@@ -12,12 +12,12 @@ from starlette.routing import BaseRoute
 
 from heron.entities import LoggedModel, Run
 from heron.errors import HeronError, InvalidParameter, NotFound
-from heron.server.files import attachment, file_response
 from heron.services.access import requires
 from heron.services.build import Services
 from heron.store.artifacts import FileStream, paths
 from heron.ui import artifacts, markdown
 from heron.ui.rendering import Form, PageResult, Renderer, field, safe_next
+from heron.web.files import attachment, file_response
 from heron.web.routes import PolicyRoute
 
 NOTE_TAG = "mlflow.note.content"

@@ -13,7 +13,6 @@ from starlette.routing import BaseRoute
 
 from heron.entities import FileInfo
 from heron.errors import NotImplementedByServer
-from heron.server.files import attachment, file_response
 from heron.server.routing import under_prefixes
 from heron.server.uploads import in_thread_with_body
 from heron.server.wire import (
@@ -29,6 +28,7 @@ from heron.services.access import PUBLIC, requires
 from heron.services.artifacts import PROXY_ROOT, ArtifactService
 from heron.services.runs import RunService
 from heron.store.artifacts import FileStream, paths
+from heron.web.files import attachment, file_response
 from heron.web.routes import PolicyRoute
 
 PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")

@@ -1,4 +1,5 @@
-"""create_app(settings): opens the stores, builds the services and the ASGI app that serves them."""
+"""create_app(settings): the whole server, the API and the UI over one bundle of services; the
+one module that imports both the server and the UI."""
 
 from __future__ import annotations
 
