@@ -23,6 +23,7 @@ from heron.entities import (
     RunStatus,
     RunTag,
     ViewType,
+    reserved,
 )
 from heron.errors import InvalidParameter
 from heron.services import validation as v
@@ -30,8 +31,6 @@ from heron.services.access import Action, Authorizer, authorize, current_identit
 from heron.services.names import generated_name
 from heron.store.runs import MetricWithRunId, RunQuery, RunStore
 
-RUN_NAME_TAG = "mlflow.runName"
-USER_TAG = "mlflow.user"
 MAX_SAMPLED_POINTS = 2500
 MAX_BULK_RUNS = 100
 MAX_BULK_POINTS = 25000
@@ -60,10 +59,10 @@ class RunService:
         tags = dict(tags or {})
         for key, value in tags.items():
             _check_tag(key, value)
-        run_name = run_name or tags.get(RUN_NAME_TAG) or generated_name()
+        run_name = run_name or tags.get(reserved.RUN_NAME) or generated_name()
         v.check_length("Run name", run_name, v.MAX_RUN_NAME)
-        tags[RUN_NAME_TAG] = run_name
-        user_id = user_id or tags.get(USER_TAG) or current_identity().name
+        tags[reserved.RUN_NAME] = run_name
+        user_id = user_id or tags.get(reserved.USER) or current_identity().name
         v.check_length("user_id", user_id, v.MAX_USER_ID)
         start_time = now_ms() if start_time is None else v.check_timestamp("start_time", start_time)
         return self._store.create_run(

@@ -29,6 +29,7 @@ from heron.entities import (
     RunInfo,
     RunStatus,
     RunTag,
+    reserved,
 )
 from heron.errors import InvalidParameter, NotFound
 from heron.store.runs import MetricWithRunId, RunQuery
@@ -43,8 +44,6 @@ from heron.store.sql.tables import (
     runs,
     tags,
 )
-
-RUN_NAME_TAG = "mlflow.runName"
 
 
 class SqlRunStore:
@@ -137,7 +136,9 @@ class SqlRunStore:
                 values["end_time"] = end_time
             if run_name is not None:
                 values["name"] = run_name
-                run_writes.upsert_tags(conn, run_id, [RunTag(key=RUN_NAME_TAG, value=run_name)])
+                run_writes.upsert_tags(
+                    conn, run_id, [RunTag(key=reserved.RUN_NAME, value=run_name)]
+                )
             if values:
                 conn.execute(update(runs).where(runs.c.run_uuid == run_id).values(**values))
             row = conn.execute(select(runs).where(runs.c.run_uuid == run_id)).one()

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, String, exists, select, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
+from heron.entities import reserved
 from heron.entities.assessment import AssessmentKind
 from heron.errors import InvalidParameter
 from heron.search import Comparison
@@ -91,7 +92,7 @@ def _sort_key(order: TraceOrderKey) -> SortKey:
         name_tag = (
             select(trace_tags.c.value)
             .where(
-                trace_tags.c.trace_id == traces.c.trace_id, trace_tags.c.key == "mlflow.traceName"
+                trace_tags.c.trace_id == traces.c.trace_id, trace_tags.c.key == reserved.TRACE_NAME
             )
             .scalar_subquery()
         )
@@ -112,10 +113,10 @@ def _condition(c: TraceClause) -> ColumnElement[bool]:
                 traces.c[_NUMERIC[c.key]], Comparison("attribute", c.key, c.op, c.value), int
             )
         if c.key == "name":
-            return _pair(trace_tags, owner_tags, "mlflow.traceName", c)
+            return _pair(trace_tags, owner_tags, reserved.TRACE_NAME, c)
         if c.key == "run_id":
             owner = trace_metadata.c.trace_id == traces.c.trace_id
-            return _pair(trace_metadata, owner, "mlflow.sourceRun", c)
+            return _pair(trace_metadata, owner, reserved.TRACE_SOURCE_RUN, c)
         value = _upper(c.value) if c.key == "status" else c.value
         return compare(traces.c[_STRING[c.key]], _as_comparison(c, value), str)
     if c.field == "tag":
