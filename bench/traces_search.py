@@ -49,7 +49,7 @@ from artifacts import (
     stop_group,
 )
 
-from heron.client.http_traces import otlp_body
+from heron.client.http.traces import otlp_body
 from heron.entities.trace import Span, SpanStatusCode
 
 FILTER = "execution_time_ms > 49"

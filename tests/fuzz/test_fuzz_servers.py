@@ -24,7 +24,7 @@ MULTIPART = "/mlflow-artifacts/mpu/"
 
 @pytest.fixture(scope="module")
 def app_endpoints(tmp_path_factory: pytest.TempPathFactory) -> list[plan.Endpoint]:
-    from heron.server.app import create_app
+    from heron.app import create_app
     from heron.settings import Settings
 
     app = create_app(Settings.for_home(tmp_path_factory.mktemp("routes")))

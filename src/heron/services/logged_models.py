@@ -16,8 +16,8 @@ from heron.search.logged_models import (
     parse_logged_model_order_by,
 )
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, current_identity
-from heron.services.runs import _generated_run_name
+from heron.services.access import Action, Authorizer, authorize
+from heron.services.names import generated_name
 from heron.store import ids
 from heron.store.experiments import ExperimentStore
 from heron.store.logged_models import LoggedModelQuery, LoggedModelStore
@@ -39,7 +39,7 @@ class LoggedModelService:
         self._authorizer = authorizer
 
     def _check(self, action: Action, experiment_id: str) -> None:
-        self._authorizer.check(current_identity(), action, "experiment", experiment_id)
+        authorize(self._authorizer, action, "experiment", experiment_id)
 
     def _model_for(self, action: Action, model_id: str) -> LoggedModel:
         """The active model, once the caller may `action` its experiment."""
@@ -65,7 +65,7 @@ class LoggedModelService:
         """
         experiment_id = ids.experiment_id(experiment_id)
         self._check("update", experiment_id)
-        name = _generated_run_name() if name is None else check_model_name(name)
+        name = generated_name() if name is None else check_model_name(name)
         if source_run_id:
             v.check_run_reference("source_run_id", source_run_id)
         if model_type:

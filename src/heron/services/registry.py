@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from heron.entities import Page
+from heron.entities import Page, reserved
 from heron.entities.registry import (
     LineageModel,
     ModelLineage,
@@ -18,7 +18,7 @@ from heron.entities.registry import (
 from heron.errors import InvalidParameter, NotFound
 from heron.search import registry as registry_search
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, current_identity
+from heron.services.access import Action, Authorizer, authorize
 from heron.services.registry_namespaces import split_three_level
 from heron.services.registry_rules import (
     SourceResolver,
@@ -43,7 +43,6 @@ from heron.store.runs import RunStore
 MAX_MODEL_SEARCH = 1000
 MAX_VERSION_SEARCH = 200_000
 MAX_COMMENT = 10_000
-PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 
 class RegistryService:
@@ -69,9 +68,7 @@ class RegistryService:
         self._resolver = SourceResolver(sources, artifact_roots, self._version_or_alias)
 
     def _check(self, action: Action, name: str) -> str | None:
-        identity = current_identity()
-        self._authorizer.check(identity, action, "registered_model", name)
-        return identity.name
+        return authorize(self._authorizer, action, "registered_model", name).name
 
     # Registered models
 
@@ -377,7 +374,7 @@ def _stage(stage: str) -> ModelVersionStage:
 def _asks_for_prompts(filter_: Sequence[Any]) -> bool:
     """MLflow compat: prompts appear only when the filter asks for them by their tag."""
     for c in filter_:
-        if c.entity == "tag" and c.key == PROMPT_TAG and isinstance(c.value, str):
+        if c.entity == "tag" and c.key == reserved.IS_PROMPT and isinstance(c.value, str):
             value = c.value.lower()
             return (c.op == "=" and value == "true") or (c.op == "!=" and value == "false")
     return False
