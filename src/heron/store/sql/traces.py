@@ -14,6 +14,7 @@ from heron.entities import LifecycleStage, Page, reserved
 from heron.entities.assessment import Assessment
 from heron.entities.trace import Span, SpanStatusCode, Trace, TraceInfo, TraceState
 from heron.errors import InvalidParameter, NotFound
+from heron.store import ids
 from heron.store.sql.database import Database, fetch, insert_for, run, run_many
 from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.search_sql import bindable
@@ -213,7 +214,7 @@ class SqlTraceStore:
         max_timestamp_millis: int | None = None,
         max_traces: int | None = None,
     ) -> int:
-        exp = int(experiment_id)
+        exp = ids.experiment_key(experiment_id)
 
         def write(conn: Connection) -> int:
             if trace_ids:
@@ -316,7 +317,7 @@ def load_infos(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[TraceInf
 
 
 def _experiment_location(conn: Connection, experiment_id: str) -> str:
-    found = fetch(conn, _EXPERIMENT, {"experiment_id": int(experiment_id)})
+    found = fetch(conn, _EXPERIMENT, {"experiment_id": ids.experiment_key(experiment_id)})
     if not found:
         raise NotFound(f"No Experiment with id={experiment_id} exists")
     location, stage = found[0]
@@ -378,7 +379,7 @@ def _placeholder(trace_id: str, experiment_id: str, group: Iterable[Span]) -> di
     start = min(s.start_time_ns for s in group)
     return {
         "trace_id": trace_id,
-        "experiment_id": int(experiment_id),
+        "experiment_id": ids.experiment_key(experiment_id),
         "client_request_id": None,
         "request_time": start // 1_000_000,
         "execution_duration": None,
