@@ -45,12 +45,18 @@ class ScoringServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout_s: float = 90.0) -> None:
+    def start(
+        self,
+        timeout_s: float = 90.0,
+        command: list[str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """Starts `heron models serve` (or `command`) and waits for `/ping`."""
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        command = [*heron_command(), "models", "serve", *self.args, "-p", str(self.port)]
+        command = command or [*heron_command(), "models", "serve", *self.args, "-p", str(self.port)]
         self.proc = subprocess.Popen(
             command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,
+            start_new_session=True, env=env,
         )  # fmt: skip
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
