@@ -52,6 +52,15 @@ _MODEL_URI = click.option(
     help="Requests that cannot be answered within this bound are refused with 429 and "
     "Retry-After; 0 for no bound.",
 )
+@click.option(
+    "--tracing",
+    type=click.Choice(["auto", "on", "off"]),
+    default="auto",
+    show_default=True,
+    help="Trace each request (the trace id in the x-heron-trace-id header) to the tracking "
+    "URI. auto: for models that are not batched (agents, custom models), when a tracking URI "
+    "is set.",
+)
 @tracking_uri_option
 def serve(
     model_uri: str,
@@ -63,13 +72,18 @@ def serve(
     batching: str,
     max_batch_rows: int,
     max_latency_ms: float,
+    tracing: str,
     tracking_uri: str | None,
 ) -> None:
     """Serves a model over HTTP with MLflow's scoring protocol: POST /invocations,
     GET /ping, /health, /version, and /metrics (Prometheus). Loading the model runs its
     code: only serve models you trust."""
+    import os
+
     from heron.serving.server import ServeOptions, serve
 
+    if tracking_uri:  # for the worker processes and the request traces too
+        os.environ["HERON_TRACKING_URI"] = tracking_uri
     model_dir = _local_model(model_uri, tracking_uri)
     options = ServeOptions(
         model_dir=str(model_dir),
@@ -80,6 +94,7 @@ def serve(
         batching=batching,
         max_batch_rows=max_batch_rows,
         max_latency_ms=max_latency_ms or None,
+        tracing=tracing,
     )
     if env_manager == "virtualenv":
         from heron.serving.environments import serve_in_virtualenv

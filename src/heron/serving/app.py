@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from heron.errors import HeronError
@@ -18,7 +19,14 @@ from heron.serving import protocol
 from heron.serving.batching import Batcher, Overloaded
 from heron.serving.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from heron.serving.metrics import ServingMetrics
-from heron.serving.scoring import Job, Outcome, Scorer, batch_key, error_outcome
+from heron.serving.scoring import (
+    TRACE_HEADER,
+    Job,
+    Outcome,
+    Scorer,
+    batch_key,
+    error_outcome,
+)
 
 _log = logging.getLogger("heron.serving")
 
@@ -70,8 +78,11 @@ class ScoringApp:
                 return
             started = time.perf_counter()
             outcome = await self._invocations(scope, receive)
+            if isinstance(outcome, _Stream):
+                outcome = await self._send_stream(send, outcome)
+            else:
+                await _send(send, outcome)
             self.metrics.observe_request(outcome.status, time.perf_counter() - started)
-            await _send(send, outcome)
         elif path in ("/ping", "/health", "/version", "/metrics"):
             if method not in ("GET", "HEAD"):
                 await _send(send, _method_not_allowed("GET"))
@@ -92,10 +103,14 @@ class ScoringApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await asyncio.to_thread(self.batcher.close)
+                if self.scorer.tracing:
+                    from heron.tracing.fluent import flush
+
+                    await asyncio.to_thread(flush, 10.0)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _invocations(self, scope: Scope, receive: Any) -> Outcome:
+    async def _invocations(self, scope: Scope, receive: Any) -> Outcome | _Stream:
         content_type = _header(scope, b"content-type")
         try:
             mime = protocol.media_type(content_type)
@@ -121,7 +136,7 @@ class ScoringApp:
         # CSV and Parquet are read in the worker thread, off the event loop.
         return protocol.Request("csv" if mime == protocol.CONTENT_TYPE_CSV else "parquet", body)
 
-    async def _score(self, request: protocol.Request) -> Outcome:
+    async def _score(self, request: protocol.Request) -> Outcome | _Stream:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
 
@@ -130,6 +145,16 @@ class ScoringApp:
 
         key, rows = batch_key(request) if self.scorer.batching else (None, 1)
         job = Job(request, done, rows=rows, key=key)
+        stream = None
+        if request.stream:
+            stream = _Stream(job, future, asyncio.Queue())
+            chunks = stream.chunks
+
+            def emit(chunk: bytes) -> None:
+                loop.call_soon_threadsafe(chunks.put_nowait, chunk)
+
+            job.emit = emit
+            future.add_done_callback(lambda _: stream.chunks.put_nowait(None))
         try:
             self.batcher.submit(job)
         except Overloaded as exc:
@@ -143,6 +168,10 @@ class ScoringApp:
             )
             return Outcome(429, outcome.body, headers=(("retry-after", str(exc.retry_after_s)),))
         try:
+            if stream is not None:  # answered once the first chunk (or the error) is there
+                await asyncio.wait_for(stream.first(), self.timeout_s)
+                ended = None if stream.started else future.result()
+                return stream if ended is None or ended.status == 200 else ended
             return await asyncio.wait_for(asyncio.shield(future), self.timeout_s)
         except TimeoutError:
             job.cancelled = True
@@ -151,6 +180,44 @@ class ScoringApp:
                 f"Request processing time exceeded limit ({self.timeout_s:g} s)",
                 504,
             )
+
+    async def _send_stream(self, send: Any, stream: _Stream) -> Outcome:
+        """Sends the chunks as server-sent events (`data: <json>`), then `data: [DONE]`."""
+        headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
+        if stream.job.trace_id:
+            headers.append((TRACE_HEADER.encode(), stream.job.trace_id.encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        chunk = stream.head
+        try:
+            while chunk is not None:
+                await send({"type": "http.response.body", "body": b"data: " + chunk + b"\n\n",
+                            "more_body": True})  # fmt: skip
+                chunk = await stream.chunks.get()
+        except OSError:  # the client went away
+            stream.job.cancelled = True
+            raise
+        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
+        return Outcome(200, b"")
+
+
+@dataclass(slots=True)
+class _Stream:
+    """A streaming request in flight: chunks arrive on `chunks`, None after the last."""
+
+    job: Job
+    future: asyncio.Future[Outcome]
+    chunks: asyncio.Queue[bytes | None]
+    head: bytes | None = None  # the first chunk, once it is there
+
+    @property
+    def started(self) -> bool:
+        return self.head is not None
+
+    async def first(self) -> None:
+        """Waits for the first chunk (`head`) or the end without one."""
+        self.head = await self.chunks.get()
+        if self.head is None:
+            await self.future
 
 
 def _resolve(future: asyncio.Future[Outcome], outcome: Outcome) -> None:

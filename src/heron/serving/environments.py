@@ -127,7 +127,7 @@ def serve_in_virtualenv(options: ServeOptions) -> None:
         "-h", options.host, "-p", str(options.port), "-w", str(options.workers),
         "-t", str(options.timeout_s), "--batching", options.batching,
         "--max-batch-rows", str(options.max_batch_rows),
-        "--max-latency-ms", str(options.max_latency_ms or 0),
+        "--max-latency-ms", str(options.max_latency_ms or 0), "--tracing", options.tracing,
     ]  # fmt: skip
     process = subprocess.Popen(command)  # noqa: S603 - our own interpreter and arguments
     try:

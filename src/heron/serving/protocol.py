@@ -45,6 +45,7 @@ class Request:
     kind: str
     value: Any
     params: dict[str, Any] | None = None
+    stream: bool = False  # a chat body with "stream": true, answered as server-sent events
 
     @property
     def unwrapped(self) -> bool:
@@ -113,7 +114,8 @@ def parse_json(body: bytes | str, param_names: Sequence[str] = ()) -> Request:
         names = set(param_names)
         llm_params = {k: v for k, v in decoded.items() if k in names}
         data = {k: v for k, v in decoded.items() if k not in names}
-        return Request("llm", data, llm_params or None)
+        stream = data.pop("stream", False) is True
+        return Request("llm", data, llm_params or None, stream)
     keys = [k for k in INPUT_KEYS if k in decoded]
     if len(keys) != 1:
         raise BadRequest(

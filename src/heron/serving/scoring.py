@@ -9,10 +9,11 @@ its own, so a bad request fails alone and the answers are the ones it would get 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -22,6 +23,7 @@ from heron.serving import protocol
 
 _log = logging.getLogger("heron.serving")
 
+TRACE_HEADER = "x-heron-trace-id"
 ROW_WISE_LOADERS = frozenset(
     {
         "mlflow.sklearn",
@@ -41,6 +43,25 @@ class Outcome:
     media_type: str = protocol.CONTENT_TYPE_JSON
     headers: tuple[tuple[str, str], ...] = ()
 
+    def with_trace(self, span: Any) -> Outcome:
+        """This outcome with the request's trace id in a header (when it is traced)."""
+        if span is None:
+            return self
+        return replace(self, headers=(*self.headers, (TRACE_HEADER, span.trace_id)))
+
+
+def _failure(exc: Exception) -> Outcome:
+    """The answer for an exception raised while reading the input or predicting."""
+    if isinstance(exc, HeronError):
+        return error_outcome(exc.code, exc.message, 400)
+    _log.error("The model failed to predict", exc_info=exc)
+    return error_outcome(
+        "BAD_REQUEST",
+        "Encountered an unexpected error while evaluating the model. Verify that the "
+        f"input is compatible with the model for inference. {type(exc).__name__}: {exc}",
+        400,
+    )
+
 
 def error_outcome(code: str, message: str, status: int) -> Outcome:
     return Outcome(status, orjson.dumps({"error_code": code, "message": message}))
@@ -56,6 +77,8 @@ class Job:
     key: tuple[Any, ...] | None = None  # compatible jobs share a key; None: scored alone
     arrived: float = field(default_factory=time.perf_counter)
     cancelled: bool = False
+    emit: Callable[[bytes], None] | None = None  # a streamed chunk, for a streaming request
+    trace_id: str | None = None  # set before the first chunk when the request is traced
 
 
 def batch_key(request: protocol.Request) -> tuple[tuple[Any, ...] | None, int]:
@@ -87,9 +110,10 @@ class Scorer:
             score each row independently of the others).
     """
 
-    def __init__(self, model: Any, *, batching: bool) -> None:
+    def __init__(self, model: Any, *, batching: bool, tracing: bool = False) -> None:
         self.model = model
         self.batching = batching
+        self.tracing = tracing
         signature = model.metadata.signature
         self.schema = signature.inputs if signature is not None else None
         params = signature.params if signature is not None else None
@@ -99,7 +123,10 @@ class Scorer:
         """Scores compatible `jobs` (one key) and calls each job's `done`."""
         if len(jobs) == 1 or not self.batching:
             for job in jobs:
-                job.done(self.score_alone(job.request))
+                if job.request.stream:
+                    self.stream(job)
+                else:
+                    job.done(self.score_alone(job.request))
             return
         try:
             frame = self._combined(jobs)
@@ -123,28 +150,62 @@ class Scorer:
             job.done(self._rendered(part, job.request))
 
     def score_alone(self, request: protocol.Request) -> Outcome:
-        try:
-            if request.kind == "csv":
-                request = protocol.Request("frame", protocol.parse_csv(request.value))
-            elif request.kind == "parquet":
-                request = protocol.Request("frame", protocol.parse_parquet(request.value))
-            data = (
-                request.value
-                if request.kind == "frame"
-                else protocol.model_input(request, self.schema)
-            )
-            predictions = self.model.predict(data, params=request.params)
-        except HeronError as exc:
-            return error_outcome(exc.code, exc.message, 400)
-        except Exception as exc:
-            _log.exception("The model failed to predict")
-            return error_outcome(
-                "BAD_REQUEST",
-                "Encountered an unexpected error while evaluating the model. Verify that the "
-                f"input is compatible with the model for inference. {type(exc).__name__}: {exc}",
-                400,
-            )
-        return self._rendered(predictions, request)
+        """One request scored alone (traced when tracing is on)."""
+        with self._span(request) as span:
+            try:
+                predictions = self.model.predict(self._input(request), params=request.params)
+            except Exception as exc:
+                return _failure(exc).with_trace(span)
+            if span is not None:
+                span.set_outputs(protocol.jsonable(predictions))
+            return self._rendered(predictions, request).with_trace(span)
+
+    def stream(self, job: Job) -> None:
+        """A streaming request: each chunk of `predict_stream` goes to `job.emit` as JSON,
+        then `job.done` (200 with no body, or the error when nothing was sent yet)."""
+        assert job.emit is not None  # noqa: S101 - the app sets it for every streaming job
+        sent = []
+        with self._span(job.request) as span:
+            job.trace_id = span.trace_id if span is not None else None
+            try:
+                data = self._input(job.request)
+                for chunk in self.model.predict_stream(data, params=job.request.params):
+                    if job.cancelled:  # the client went away
+                        break
+                    job.emit(protocol.render(chunk, unwrapped=True))
+                    sent.append(chunk)
+            except Exception as exc:
+                failed = _failure(exc)
+                if not sent:
+                    job.done(failed)
+                    return
+                job.emit(failed.body)
+            if span is not None:
+                span.set_outputs(sent)
+        job.done(Outcome(200, b""))
+
+    def _input(self, request: protocol.Request) -> Any:
+        if request.kind == "csv":
+            return protocol.parse_csv(request.value)
+        if request.kind == "parquet":
+            return protocol.parse_parquet(request.value)
+        if request.kind == "frame":
+            return request.value
+        return protocol.model_input(request, self.schema)
+
+    @contextlib.contextmanager
+    def _span(self, request: protocol.Request) -> Iterator[Any]:
+        """The request's trace (its root span) when tracing is on, else None."""
+        if not self.tracing:
+            yield None
+            return
+        from heron.entities.trace import SpanType
+        from heron.tracing.fluent import start_span
+
+        kind = SpanType.AGENT if request.kind == "llm" else SpanType.CHAIN
+        with start_span("predict", span_type=kind) as span:
+            span.set_inputs(request.value if request.kind not in ("csv", "parquet") else None)
+            yield span
 
     def _rendered(self, predictions: Any, request: protocol.Request) -> Outcome:
         try:

@@ -24,6 +24,10 @@ class ServeOptions:
     `batching`: `auto` batches the built-in tabular flavors (scikit-learn, XGBoost,
     LightGBM), whose predictions are row by row; `on` batches any model (say so only for a
     model that scores each row independently); `off` never.
+
+    `tracing`: `auto` traces each request of a model that is not batched (agents, custom
+    models) when a tracking URI is set ($HERON_TRACKING_URI or $MLFLOW_TRACKING_URI); `on`
+    traces every request scored alone; `off` none.
     """
 
     model_dir: str
@@ -36,10 +40,13 @@ class ServeOptions:
     max_latency_ms: float | None = 10_000.0
     threads: int | None = None  # worker threads per process; default by batching
     max_request_bytes: int = 100 * 1024 * 1024
+    tracing: str = "auto"
 
     def __post_init__(self) -> None:
         if self.batching not in BATCHING_MODES:
             raise InvalidParameter(f"batching must be one of {list(BATCHING_MODES)}")
+        if self.tracing not in BATCHING_MODES:
+            raise InvalidParameter(f"tracing must be one of {list(BATCHING_MODES)}")
         if self.workers < 1 or self.max_batch_rows < 1 or self.timeout_s <= 0:
             raise InvalidParameter("workers, max_batch_rows and timeout must be positive")
 
@@ -59,8 +66,12 @@ def build_app(options: ServeOptions) -> Any:
         and model.loader_module in ROW_WISE_LOADERS
         and (schema is None or not schema.is_tensor_spec())
     )
+    tracking = os.environ.get("HERON_TRACKING_URI") or os.environ.get("MLFLOW_TRACKING_URI")
+    tracing = options.tracing == "on" or (
+        options.tracing == "auto" and not batching and bool(tracking)
+    )
     metrics = ServingMetrics()
-    scorer = Scorer(model, batching=batching)
+    scorer = Scorer(model, batching=batching, tracing=tracing)
     batcher = Batcher(
         scorer.score,
         threads=options.threads or (1 if batching else 8),
@@ -70,8 +81,8 @@ def build_app(options: ServeOptions) -> Any:
         observe=metrics.observe_batch,
     )
     logging.getLogger("heron.serving").info(
-        "Serving %s (%s), batching %s", options.model_dir, model.loader_module,
-        "on" if batching else "off",
+        "Serving %s (%s), batching %s, tracing %s", options.model_dir, model.loader_module,
+        "on" if batching else "off", "on" if tracing else "off",
     )  # fmt: skip
     return ScoringApp(
         scorer,
