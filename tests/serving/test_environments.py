@@ -43,8 +43,8 @@ def test_generate_dockerfile_writes_a_build_context(iris_dir: Path, tmp_path: Pa
     assert result.exit_code == 0, result.output
     dockerfile = (out / "Dockerfile").read_text()
     assert (out / "model" / "MLmodel").is_file()
-    wheel = next((out / "heron").glob("heron-*.whl"))
-    assert f"/opt/heron/{wheel.name}[serving]" in dockerfile
+    assert (out / "heron" / "src" / "heron" / "serving" / "app.py").is_file()
+    assert "'/opt/heron[serving]'" in dockerfile
     assert "'scikit-learn==" in dockerfile
     assert 'CMD ["heron", "models", "serve", "-m", "/opt/ml/model"' in dockerfile
     again = CliRunner().invoke(

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from heron.errors import AlreadyExists
 from heron.models.mlmodel import Model
-from heron.serving.environments import heron_requirement, model_requirements
+from heron.serving.environments import copy_source, heron_requirement, model_requirements
 
 PORT = 8080
 
 
 def write_build_context(model_dir: Path, output: Path) -> Path:
-    """Copies the model to `output/model`, Heron to `output/heron` (a wheel, when this Heron
+    """Copies the model to `output/model`, Heron's source to `output/heron` (when this Heron
     was installed from a source tree) and writes `output/Dockerfile`; returns its path.
 
     Raises:
@@ -27,23 +25,9 @@ def write_build_context(model_dir: Path, output: Path) -> Path:
     shutil.copytree(model_dir, output / "model")
     heron = heron_requirement()
     install_heron = heron
-    if Path(heron).is_dir():
-        wheels = output / "heron"
-        subprocess.run(  # noqa: S603 - our own interpreter and arguments
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "--quiet",
-                "--no-deps",
-                "-w",
-                str(wheels),
-                heron,
-            ],
-            check=True,
-        )
-        install_heron = "/opt/heron/" + next(wheels.glob("*.whl")).name
+    if Path(heron).is_dir():  # a source tree: its package and build files go in the context
+        copy_source(Path(heron), output / "heron")
+        install_heron = "/opt/heron"
     python = str(Model.load(model_dir).pyfunc.get("python_version") or "3.11").rsplit(".", 1)[0]
     requirements = " ".join(f"'{line}'" for line in model_requirements(model_dir))
     dockerfile = output / "Dockerfile"

@@ -88,7 +88,9 @@ def environment_for(model_dir: Path, root: Path | None = None) -> Path:
             "--quiet",
             "--disable-pip-version-check",
         ]
-        subprocess.run([*pip, *requirements, _with_serving_extra(heron)], check=True)  # noqa: S603 - our own args
+        with tempfile.TemporaryDirectory() as scratch:
+            heron_spec = _with_serving_extra(heron, Path(scratch))
+            subprocess.run([*pip, *requirements, heron_spec], check=True)  # noqa: S603 - our own args
         (building / "ready").write_text(key, encoding="utf-8")
         try:
             building.rename(target)
@@ -102,10 +104,22 @@ def environment_for(model_dir: Path, root: Path | None = None) -> Path:
     return target
 
 
-def _with_serving_extra(requirement: str) -> str:
+def copy_source(source: Path, target: Path) -> None:
+    """Heron's package and build files from the source tree `source` into `target` (pip
+    builds in the tree it installs from, and would leave a build/ directory in the user's)."""
+    shutil.copytree(
+        source / "src", target / "src", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
+    for name in ("pyproject.toml", "README.md"):
+        if (source / name).is_file():
+            shutil.copy2(source / name, target / name)
+
+
+def _with_serving_extra(requirement: str, scratch: Path) -> str:
     """`heron[serving]` (pandas and pyarrow, which a scoring server reads requests with)."""
     if Path(requirement).is_dir():
-        return f"{requirement}[serving]"
+        copy_source(Path(requirement), scratch / "heron-source")
+        return f"{scratch / 'heron-source'}[serving]"
     return requirement.replace("heron==", "heron[serving]==")
 
 
