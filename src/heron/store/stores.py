@@ -15,6 +15,7 @@ from heron.store.registry import (
     WebhookStore,
 )
 from heron.store.runs import RunStore
+from heron.store.serving import EndpointStore, InferenceStore, ReplicaStore
 from heron.store.traces import AssessmentStore, TraceStore
 
 
@@ -53,6 +54,15 @@ class Stores(Protocol):
 
     @property
     def purge(self) -> PurgeStore: ...
+
+    @property
+    def endpoints(self) -> EndpointStore: ...
+
+    @property
+    def replicas(self) -> ReplicaStore: ...
+
+    @property
+    def inference(self) -> InferenceStore: ...
 
     @property
     def answers_at_once(self) -> bool:
