@@ -14,6 +14,7 @@ from heron.store.sql.registry_sources import SqlModelSourceStore
 from heron.store.sql.registry_versions import SqlModelVersionStore
 from heron.store.sql.registry_webhooks import SqlWebhookStore
 from heron.store.sql.runs import SqlRunStore
+from heron.store.sql.trace_analytics import SqlTraceAnalyticsStore
 from heron.store.sql.traces import SqlTraceStore
 from heron.store.sql.traces_assessments import SqlAssessmentStore
 
@@ -31,6 +32,7 @@ class SqlStores:
     webhooks: SqlWebhookStore
     traces: SqlTraceStore
     assessments: SqlAssessmentStore
+    trace_analytics: SqlTraceAnalyticsStore
 
     def close(self) -> None:
         self.database.dispose()
@@ -57,6 +59,7 @@ def open_sql_stores(
         SqlWebhookStore(database),
         traces=SqlTraceStore(database),
         assessments=SqlAssessmentStore(database),
+        trace_analytics=SqlTraceAnalyticsStore(database),
     )
 
 
