@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import orjson
+
 # MLflow's names for what a trace says about itself (trace metadata and tags).
 SESSION_METADATA = "mlflow.trace.session"
 USER_METADATA = "mlflow.trace.user"
@@ -86,7 +88,6 @@ class Tool:
 class Overview:
     start_ms: int
     end_ms: int
-    grain_ms: int
     buckets: Sequence[TraceBucket]
     totals: TraceBucket  # the whole window, percentiles included
     scores: Sequence[Score] = ()
@@ -126,3 +127,19 @@ class VersionStats:
     cost: float = 0.0
     scores: Mapping[str, tuple[int, float | None]] = field(default_factory=dict)  # count, mean
     prompts: Sequence[PromptRef] = ()  # linked to the version's traces in the window
+
+
+def linked_prompts(text: str | None) -> list[PromptRef]:
+    """The prompt versions in an `mlflow.linkedPrompts` value (a JSON list of {"name",
+    "version"}); what is not in that shape is skipped."""
+    if not text:
+        return []
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return []
+    refs = []
+    for item in value if isinstance(value, list) else ():
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            refs.append(PromptRef(name=item["name"], version=str(item.get("version", ""))))
+    return refs

@@ -23,6 +23,7 @@ from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
 from heron.services.registry_namespaces import NamespaceService
 from heron.services.registry_webhooks import WebhookDispatcher, WebhookService
+from heron.services.trace_analytics import TraceAnalyticsService
 from heron.services.traces import TraceService
 from heron.settings import Settings
 from heron.store.artifacts import open_artifact_repository, supports_multipart
@@ -107,6 +108,7 @@ def create_app(settings: Settings) -> Starlette:
                     logged_models=logged_model_service,
                     registry=registry_service,
                     traces=trace_service,
+                    trace_analytics=TraceAnalyticsService(stores.trace_analytics, authorizer),
                     artifacts=artifact_repository,
                 )
             ),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from heron.services import ExperimentService, RunService
 from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
+from heron.services.trace_analytics import TraceAnalyticsService
 from heron.services.traces import TraceService
 from heron.store.artifacts import ArtifactRepository
 
@@ -18,4 +19,5 @@ class UIServices:
     logged_models: LoggedModelService
     registry: RegistryService
     traces: TraceService
+    trace_analytics: TraceAnalyticsService
     artifacts: ArtifactRepository | None  # the proxy's repository; None when it is off

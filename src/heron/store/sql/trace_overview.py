@@ -55,7 +55,6 @@ def overview(conn: Connection, window: Window, buckets: Sequence[tuple[int, int]
     return Overview(
         start_ms=window.start_ms,
         end_ms=window.end_ms,
-        grain_ms=buckets[0][1] - buckets[0][0] if buckets else 0,
         buckets=filled,
         totals=_bucket(whole[0], stats, picks),
         scores=_scores(conn, experiment_id, conditions, buckets, params),

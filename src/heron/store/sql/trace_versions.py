@@ -8,11 +8,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, func, literal_column, or_, select
 
 from heron.entities.assessment import AssessmentKind
-from heron.entities.trace_analytics import LINKED_PROMPTS_TAG, PromptRef, VersionStats
+from heron.entities.trace_analytics import (
+    LINKED_PROMPTS_TAG,
+    PromptRef,
+    VersionStats,
+    linked_prompts,
+)
 from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.tables import assessments, trace_tags, traces
 from heron.store.sql.trace_analytics_sql import errors_of, latency, percentiles
@@ -102,22 +106,6 @@ def _prompts(
     )
     found: dict[str | None, dict[PromptRef, None]] = defaultdict(dict)
     for model_id, text in conn.execute(query, params):
-        for ref in prompt_refs(text):
+        for ref in linked_prompts(text):
             found[model_id][ref] = None
     return {m: sorted(refs, key=lambda r: (r.name, r.version)) for m, refs in found.items()}
-
-
-def prompt_refs(text: str | None) -> list[PromptRef]:
-    """The prompt versions in an `mlflow.linkedPrompts` value (a JSON list of {"name",
-    "version"}); what is not in that shape is skipped."""
-    if not text:
-        return []
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return []
-    refs = []
-    for item in value if isinstance(value, list) else ():
-        if isinstance(item, dict) and isinstance(item.get("name"), str):
-            refs.append(PromptRef(name=item["name"], version=str(item.get("version", ""))))
-    return refs
