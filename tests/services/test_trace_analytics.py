@@ -167,7 +167,8 @@ def test_overview_counts_errors_percentiles_tokens_and_cost(
         assert bucket.output_tokens == sum(range(len(values)))
         assert bucket.total_tokens == bucket.input_tokens + bucket.output_tokens
     everything = [ms for values in durations.values() for ms in values]
-    assert found.totals.traces == 9 and found.totals.errors == 3
+    assert found.totals.traces == 9
+    assert found.totals.errors == 3
     assert found.totals.latency.p90 == pytest.approx(percentile(everything, 0.9))
     assert found.totals.cost == pytest.approx(expected_cost)
     assert sum(b.cost for b in found.buckets) == pytest.approx(expected_cost)
@@ -193,7 +194,8 @@ def test_scores_count_numbers_booleans_and_yes_no_of_valid_feedback(
     assert scores["relevance"].mean == pytest.approx(3.25)
     assert [(p.count, p.mean) for p in scores["relevance"].points] == [(1, 4.0), (1, 2.5)]
     assert scores["safe"].mean == pytest.approx(0.5)
-    assert scores["tone"].count == 0 and scores["tone"].mean is None
+    assert scores["tone"].count == 0
+    assert scores["tone"].mean is None
     assert [p.mean for p in scores["user_feedback"].points] == [1.0, 0.0]
 
 
@@ -292,10 +294,12 @@ def test_sessions_latest_first_paged_with_turns_tokens_and_first_request(
             break
     assert [s.session_id for s in seen] == [f"s{s}" for s in reversed(range(7))]
     by_id = {s.session_id: s for s in seen}
-    assert by_id["s5"].turns == 3 and by_id["s5"].errors == 1
+    assert by_id["s5"].turns == 3
+    assert by_id["s5"].errors == 1
     assert by_id["s5"].total_tokens == (0 + 1) + (1 + 1) + (2 + 1)
     assert by_id["s5"].duration_ms == 1 + 2 + 3
-    assert by_id["s5"].first_ms == T0 + 5000 and by_id["s5"].last_ms == T0 + 5020
+    assert by_id["s5"].first_ms == T0 + 5000
+    assert by_id["s5"].last_ms == T0 + 5020
     assert by_id["s5"].user == "user5"
     assert by_id["s5"].first_request == '{"q":"hi"}'
     with pytest.raises(InvalidParameter):
@@ -328,5 +332,6 @@ def test_versions_with_volume_latency_errors_scores_and_prompts(
     assert stats[b].latency.p90 == pytest.approx(percentile([50, 60], 0.9))
     assert stats[a].scores["relevance"] == (3, pytest.approx(2.0))
     assert [(p.name, p.version) for p in stats[b].prompts] == [("qa", "2")]
-    assert stats["m-none"].traces == 0 and stats["m-none"].latency.p50 is None
+    assert stats["m-none"].traces == 0
+    assert stats["m-none"].latency.p50 is None
     assert stats[None].traces == 1

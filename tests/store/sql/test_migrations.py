@@ -174,7 +174,7 @@ def test_upgrade_to_0015_fills_in_what_the_genai_views_aggregate(
                     "start": (hour + i) * 1_000_000,
                     "end": (hour + i + 40) * 1_000_000,
                     "a": attributes,
-                },  # fmt: skip
+                },
             )
             conn.execute(
                 text(
