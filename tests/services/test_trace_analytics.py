@@ -26,6 +26,7 @@ from heron.services.traces import TraceService
 HOUR = 3_600_000
 T0 = 1_780_000_000_000 // HOUR * HOUR  # ms, on an hour
 SESSION, USER, MODEL = "mlflow.trace.session", "mlflow.trace.user", "mlflow.modelId"
+NOT_A_TOKEN = "bm90IGEgdG9rZW4"  # noqa: S105 - base64 of "not a token"
 OVERRIDE = Assessment(
     assessment_id="", trace_id="", name="", kind=AssessmentKind.FEEDBACK, value=False,
     source=AssessmentSource(source_type=AssessmentSourceType.HUMAN, source_id="reviewer"),
@@ -303,7 +304,7 @@ def test_sessions_latest_first_paged_with_turns_tokens_and_first_request(
     assert by_id["s5"].user == "user5"
     assert by_id["s5"].first_request == '{"q":"hi"}'
     with pytest.raises(InvalidParameter):
-        analytics.sessions(exp, start_ms=T0, end_ms=T0 + HOUR, page_token="bm90IGEgdG9rZW4")
+        analytics.sessions(exp, start_ms=T0, end_ms=T0 + HOUR, page_token=NOT_A_TOKEN)
     first = analytics.sessions(exp, start_ms=T0, end_ms=T0 + HOUR, max_results=1)
     with pytest.raises(InvalidParameter):  # a token of another window
         analytics.sessions(exp, start_ms=T0 + 1, end_ms=T0 + HOUR, page_token=first.next_page_token)

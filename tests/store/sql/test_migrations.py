@@ -155,8 +155,10 @@ def test_upgrade_to_0015_fills_in_what_the_genai_views_aggregate(
                 ),
                 {"t": f"tr-{i}", "at": hour + i, "d": duration, "s": state},
             )
-            for key, value in {"mlflow.trace.session": "chat", "mlflow.modelId": f"m-{i % 2}",
-                               **({"mlflow.trace.cost": cost} if i == 0 else {})}.items():  # fmt: skip
+            metadata = {"mlflow.trace.session": "chat", "mlflow.modelId": f"m-{i % 2}"}
+            if i == 0:
+                metadata["mlflow.trace.cost"] = cost
+            for key, value in metadata.items():
                 conn.execute(
                     text("INSERT INTO trace_metadata (trace_id, key, value) VALUES (:t, :k, :v)"),
                     {"t": f"tr-{i}", "k": key, "v": value},
