@@ -613,6 +613,7 @@ spans = Table(
         "name",
         "status",
         "end_time_ns",
+        "span_type",  # implied by the WHERE, but SQLite covers only with the column itself
         sqlite_where=text("span_type = 'TOOL'"),
         postgresql_where=text("span_type = 'TOOL'"),
     ),

@@ -74,7 +74,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_spans_tools",
         "spans",
-        ["experiment_id", "start_time_ns", "name", "status", "end_time_ns"],
+        ["experiment_id", "start_time_ns", "name", "status", "end_time_ns", "span_type"],
         sqlite_where=sa.text(_TOOL),
         postgresql_where=sa.text(_TOOL),
     )
