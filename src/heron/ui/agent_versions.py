@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from heron.entities import LoggedModel
 from heron.entities.trace_analytics import (
@@ -20,11 +20,12 @@ from heron.entities.trace_analytics import (
     linked_prompts,
 )
 from heron.errors import InvalidParameter
+from heron.services.access import requires
+from heron.services.build import Services
 from heron.ui import genai_query as gq
 from heron.ui.overview import versions_of
 from heron.ui.rendering import PageResult, Renderer
 from heron.ui.runs_table import literal, quoted
-from heron.ui.services import UIServices
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,7 @@ def version_filter(model_id: str) -> str:
     return f"metadata.{quoted(MODEL_METADATA)} = {literal(model_id)}"
 
 
-def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
+def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
     def load(request: Request, models: Sequence[LoggedModel]) -> dict[str, Any]:
         eid = request.path_params["experiment_id"]
         query = gq.GenAIQuery.from_query(request.query_params)
@@ -101,15 +102,10 @@ def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
             **loaded,
         }
 
+    reads = requires("read", "experiment", "experiment_id")
     return [
-        Route(
-            "/experiments/{experiment_id}/versions", renderer.page(version_list), methods=["GET"]
-        ),
-        Route(
-            "/experiments/{experiment_id}/versions/compare",
-            renderer.page(version_compare),
-            methods=["GET"],
-        ),
+        renderer.get("/experiments/{experiment_id}/versions", version_list, reads),
+        renderer.get("/experiments/{experiment_id}/versions/compare", version_compare, reads),
     ]
 
 

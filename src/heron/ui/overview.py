@@ -7,20 +7,21 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from heron.entities import LoggedModel
 from heron.entities.trace_analytics import TOOL_SPAN_TYPE, Overview
 from heron.errors import InvalidParameter
+from heron.services.access import requires
+from heron.services.build import Services
 from heron.ui import genai_query as gq
 from heron.ui.rendering import PageResult, Renderer
 from heron.ui.runs_table import literal, quoted
-from heron.ui.services import UIServices
 
 MAX_VERSIONS = 100  # LoggedModels offered in the app version filter
 
 
-def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
+def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
     def overview_page(request: Request) -> PageResult:
         experiment = services.experiments.get_experiment(request.path_params["experiment_id"])
         eid = experiment.experiment_id
@@ -58,11 +59,11 @@ def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
             "tab": "overview",
         }
 
-    page = renderer.page(overview_page)
-    return [Route("/experiments/{experiment_id}/overview", page, methods=["GET"])]
+    reads = requires("read", "experiment", "experiment_id")
+    return [renderer.get("/experiments/{experiment_id}/overview", overview_page, reads)]
 
 
-def versions_of(services: UIServices, experiment_id: str) -> list[LoggedModel]:
+def versions_of(services: Services, experiment_id: str) -> list[LoggedModel]:
     """The experiment's LoggedModels (its app versions), newest first."""
     return list(
         services.logged_models.search_logged_models([experiment_id], max_results=MAX_VERSIONS)

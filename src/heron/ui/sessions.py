@@ -8,17 +8,18 @@ from __future__ import annotations
 import urllib.parse
 
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from heron.entities import Page
 from heron.entities.trace_analytics import SESSION_METADATA, SessionSummary
 from heron.errors import InvalidParameter
+from heron.services.access import requires
+from heron.services.build import Services
 from heron.ui import conversation, paging, trace_view
 from heron.ui import genai_query as gq
 from heron.ui.overview import versions_of
 from heron.ui.rendering import PageResult, Renderer
 from heron.ui.runs_table import literal, quoted
-from heron.ui.services import UIServices
 
 SESSIONS_PER_PAGE = 50
 TURNS_PER_PAGE = 100
@@ -33,7 +34,7 @@ def session_href(experiment_id: str, session_id: str) -> str:
     return f"/experiments/{eid}/sessions/{sid}"
 
 
-def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
+def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
     def session_list(request: Request) -> PageResult:
         experiment = services.experiments.get_experiment(request.path_params["experiment_id"])
         eid = experiment.experiment_id
@@ -93,13 +94,10 @@ def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
             "tab": "sessions",
         }
 
+    reads = requires("read", "experiment", "experiment_id")
     return [
-        Route(
-            "/experiments/{experiment_id}/sessions", renderer.page(session_list), methods=["GET"]
-        ),
-        Route(
-            "/experiments/{experiment_id}/sessions/{session_id:path}",
-            renderer.page(session_page),
-            methods=["GET"],
+        renderer.get("/experiments/{experiment_id}/sessions", session_list, reads),
+        renderer.get(
+            "/experiments/{experiment_id}/sessions/{session_id:path}", session_page, reads
         ),
     ]

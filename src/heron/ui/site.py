@@ -5,9 +5,11 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Route
 from starlette.staticfiles import StaticFiles
 
+from heron.services.access import PUBLIC
+from heron.services.build import Services
 from heron.ui import (
     agent_versions,
     compare,
@@ -21,12 +23,12 @@ from heron.ui import (
     trace_pages,
 )
 from heron.ui.rendering import Renderer, environment
-from heron.ui.services import UIServices
+from heron.web.routes import PolicyMount
 
 STATIC = Path(__file__).parent / "static"
 
 
-def routes(services: UIServices) -> list[BaseRoute]:
+def routes(services: Services) -> list[BaseRoute]:
     """Every UI page and form action, and /static. Mount them after the API routes."""
     renderer = Renderer(environment())
     pages = [
@@ -43,4 +45,5 @@ def routes(services: UIServices) -> list[BaseRoute]:
     # An experiment's tabs show the pages that exist (evaluations and prompts come later).
     paths = frozenset(r.path for r in pages if isinstance(r, Route))
     renderer.env.globals["experiment_nav"] = functools.partial(genai_nav.nav, paths)
-    return [*pages, Mount("/static", app=StaticFiles(directory=STATIC), name="static")]
+    static = PolicyMount("/static", StaticFiles(directory=STATIC), policy=PUBLIC, name="static")
+    return [*pages, static]

@@ -10,13 +10,14 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from heron.entities.trace import Span, Trace
 from heron.errors import InvalidParameter, NotFound
+from heron.services.access import requires
+from heron.services.build import Services
 from heron.ui import trace_view
 from heron.ui.rendering import PageResult, Renderer
-from heron.ui.services import UIServices
 
 MAX_COMPARED = 10
 SLOWER = 1.5  # a span this many times slower than its fastest match is marked
@@ -45,7 +46,7 @@ class AttributeRow:
     differs: bool
 
 
-def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
+def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
     def compare_page(request: Request) -> PageResult:
         ids = list(dict.fromkeys(i for i in request.query_params.getlist("ids") if i))
         if not 2 <= len(ids) <= MAX_COMPARED:
@@ -72,7 +73,8 @@ def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
             "nav": "experiments",
         }
 
-    return [Route("/traces/compare", renderer.page(compare_page), methods=["GET"])]
+    # The ids query parameter, one for each trace compared.
+    return [renderer.get("/traces/compare", compare_page, requires("read", "trace", "ids"))]
 
 
 def _selected(text: str | None, rows: list[Row]) -> Row | None:
