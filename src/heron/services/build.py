@@ -19,6 +19,7 @@ from heron.services.registry_namespaces import NamespaceService
 from heron.services.registry_webhooks import WebhookDispatcher, WebhookService
 from heron.services.runs import RunService
 from heron.services.serving_endpoints import EndpointService
+from heron.services.trace_analytics import TraceAnalyticsService
 from heron.services.traces import TraceService
 from heron.settings import Settings
 from heron.store.artifacts.locations import ArtifactLocations
@@ -37,6 +38,7 @@ class Services:
     namespaces: NamespaceService
     webhooks: WebhookService
     traces: TraceService
+    trace_analytics: TraceAnalyticsService
     artifacts: ArtifactService
     endpoints: EndpointService
     inference: InferenceService
@@ -93,6 +95,7 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
             authorizer,
             max_payload_bytes=settings.trace_max_payload_bytes,
         ),
+        trace_analytics=TraceAnalyticsService(stores.trace_analytics, authorizer),
         artifacts=ArtifactService(authorizer, destination=destination),
         endpoints=EndpointService(stores.endpoints, stores.replicas, registry, authorizer),
         # Captured bodies over 1 MiB go to the artifact destination, proxy served or not.

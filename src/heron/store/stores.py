@@ -16,6 +16,7 @@ from heron.store.registry import (
 )
 from heron.store.runs import RunStore
 from heron.store.serving import EndpointStore, InferenceStore, ReplicaStore
+from heron.store.trace_analytics import TraceAnalyticsStore
 from heron.store.traces import AssessmentStore, TraceStore
 
 
@@ -51,6 +52,9 @@ class Stores(Protocol):
 
     @property
     def assessments(self) -> AssessmentStore: ...
+
+    @property
+    def trace_analytics(self) -> TraceAnalyticsStore: ...
 
     @property
     def purge(self) -> PurgeStore: ...

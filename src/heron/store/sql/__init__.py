@@ -17,6 +17,7 @@ from heron.store.sql.registry_versions import SqlModelVersionStore
 from heron.store.sql.registry_webhooks import SqlWebhookStore
 from heron.store.sql.runs import SqlRunStore
 from heron.store.sql.serving import SqlEndpointStore, SqlReplicaStore
+from heron.store.sql.trace_analytics import SqlTraceAnalyticsStore
 from heron.store.sql.traces import SqlTraceStore
 from heron.store.sql.traces_assessments import SqlAssessmentStore
 
@@ -36,6 +37,7 @@ class SqlStores:
     webhooks: SqlWebhookStore
     traces: SqlTraceStore
     assessments: SqlAssessmentStore
+    trace_analytics: SqlTraceAnalyticsStore
     purge: SqlPurgeStore
     endpoints: SqlEndpointStore
     replicas: SqlReplicaStore
@@ -76,6 +78,7 @@ def open_sql_stores(
         webhooks=SqlWebhookStore(database),
         traces=SqlTraceStore(database),
         assessments=SqlAssessmentStore(database),
+        trace_analytics=SqlTraceAnalyticsStore(database),
         purge=SqlPurgeStore(database),
         endpoints=SqlEndpointStore(database),
         replicas=SqlReplicaStore(database),
