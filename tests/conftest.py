@@ -233,6 +233,26 @@ def postgres_server() -> Iterator[PostgresServer]:
         cluster.stop()
 
 
+@pytest.fixture
+def fresh_postgres_cluster() -> Iterator[PostgresServer]:
+    """A PostgreSQL cluster of the test's own, new and empty (a restore drill's "new
+    machine"); stopped and removed afterwards."""
+    if os.environ.get("HERON_TEST_SKIP_POSTGRES") == "1":
+        pytest.skip("HERON_TEST_SKIP_POSTGRES=1")
+    bindir = _postgres_bindir()
+    if bindir is None:
+        pytest.fail("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb)")
+    cluster = _Cluster(bindir)
+    atexit.register(cluster.stop)
+    try:
+        cluster.start()
+        yield PostgresServer(
+            uri=f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres", _cluster=cluster
+        )
+    finally:
+        cluster.stop()
+
+
 # --------------------------------------------------------------------------- databases
 
 BACKENDS = [
@@ -368,6 +388,7 @@ class ServerProcess:
 
     data_dir: Path
     port: int = field(default_factory=free_port)
+    database_uri: str | None = None  # default: SQLite in data_dir
     proc: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
 
@@ -384,7 +405,7 @@ class ServerProcess:
             *_heron_command(), "server",
             "--host", "127.0.0.1",
             "--port", str(self.port),
-            "--backend-store-uri", f"sqlite:///{self.data_dir}/heron.db",
+            "--backend-store-uri", self.database_uri or f"sqlite:///{self.data_dir}/heron.db",
             "--artifacts-destination", str(self.data_dir / "artifacts"),
         ]  # fmt: skip
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from heron.cli.backup import backup
 from heron.cli.db import db
 from heron.cli.experiments import experiments
 from heron.cli.gc import gc
@@ -33,6 +34,7 @@ def main() -> None:
 
 
 main.add_command(server)
+main.add_command(backup)
 main.add_command(db)
 main.add_command(experiments)
 main.add_command(runs)
