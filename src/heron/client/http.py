@@ -456,10 +456,12 @@ class HttpArtifacts:
     out storage URIs) are written and read directly, as MLflow's client does."""
 
     def __init__(self, transport: Transport) -> None:
-        from heron.client.artifacts import RepositoryArtifacts
+        from heron.client.artifacts import ServiceArtifacts
+        from heron.services import AllowAll
+        from heron.services.artifacts import ArtifactService
 
         self._t = transport
-        self._direct = RepositoryArtifacts(None)
+        self._direct = ServiceArtifacts(ArtifactService(AllowAll(), destination=None))
         self.multipart_min_bytes = multipart.MIN_FILE_BYTES
         self.part_bytes = multipart.PART_BYTES
         self._batches = True  # until the server shows it has no batch upload

@@ -1,8 +1,9 @@
 """Who is calling, and the one hook every service call goes through to ask what they may do.
 
 The server's auth middleware sets the identity of each request; in-process SDK calls run as
-the local user. Users, tokens and RBAC plug in as another `Authorizer` without touching any
-endpoint or service method."""
+the local user. Services ask through `authorize`, which records each decision for whoever
+listens (`recording`). Users, tokens and RBAC plug in as another `Authorizer` without touching
+any endpoint or service method."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 Action = Literal["read", "create", "update", "delete"]
-ResourceType = Literal["experiment", "run", "registered_model"]
+ResourceType = Literal["experiment", "run", "registered_model", "artifact"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,3 +66,59 @@ class AllowAll:
 
     def check(self, identity: Identity, action: Action, resource: ResourceType, id_: str) -> None:
         return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision:
+    """One question a service asked the authorizer, and its answer."""
+
+    identity: Identity
+    action: Action
+    resource: ResourceType
+    id: str
+    allowed: bool
+
+
+_decisions: contextvars.ContextVar[list[Decision] | None] = contextvars.ContextVar(
+    "heron_decisions", default=None
+)
+
+
+def authorize(authorizer: Authorizer, action: Action, resource: ResourceType, id_: str) -> Identity:
+    """Asks `authorizer` whether the current caller may `action` the `resource` `id_` and
+    returns the caller; raises PermissionDenied (or Unauthenticated) when not. Every service
+    method asks through here before it touches a store, so the decision is recorded for a
+    `recording` block around the call."""
+    identity = current_identity()
+    decisions = _decisions.get()
+    if decisions is None:
+        authorizer.check(identity, action, resource, id_)
+        return identity
+    try:
+        authorizer.check(identity, action, resource, id_)
+    except Exception:
+        decisions.append(Decision(identity=identity, action=action, resource=resource,
+                                  id=id_, allowed=False))  # fmt: skip
+        raise
+    decisions.append(
+        Decision(identity=identity, action=action, resource=resource, id=id_, allowed=True)
+    )
+    return identity
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[Decision]]:
+    """The authorization decisions made inside the block (in this context, and in the worker
+    threads it hands work to), in order. A server wraps a request in it to see whether the
+    request was authorized at all:
+
+        with recording() as decisions:
+            await app(scope, receive, send)
+        assert decisions or route_is_public
+    """
+    decisions: list[Decision] = []
+    token = _decisions.set(decisions)
+    try:
+        yield decisions
+    finally:
+        _decisions.reset(token)

@@ -11,8 +11,8 @@ from starlette.routing import BaseRoute, Route
 
 from heron.entities import Run
 from heron.errors import InvalidParameter
+from heron.services.build import Services
 from heron.ui.rendering import PageResult, Renderer, number
-from heron.ui.services import UIServices
 
 MAX_COMPARED = 100
 
@@ -24,7 +24,7 @@ class CompareRow:
     differs: bool  # the runs do not all have the same value
 
 
-def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
+def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
     def compare_page(request: Request) -> PageResult:
         ids = list(dict.fromkeys(i for i in request.query_params.getlist("runs") if i))
         if not ids:

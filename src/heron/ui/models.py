@@ -13,16 +13,16 @@ from starlette.routing import BaseRoute, Route
 
 from heron.entities import LoggedModel
 from heron.errors import HeronError
+from heron.services.build import Services
 from heron.ui import artifacts, markdown
 from heron.ui.rendering import Form, PageResult, Renderer, field
 from heron.ui.runs_table import literal
-from heron.ui.services import UIServices
 
 MODELS_PER_PAGE = 100
 LOGGED_MODELS_PER_PAGE = 100
 
 
-def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
+def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
     registry = services.registry
 
     def model_list(request: Request) -> PageResult:
@@ -136,12 +136,12 @@ def _latest_metrics(model: LoggedModel) -> dict[str, float]:
     return {key: value for key, (_, _, value) in sorted(latest.items())}
 
 
-def _signature(services: UIServices, location: str) -> dict[str, object]:
+def _signature(services: Services, location: str) -> dict[str, object]:
     """The MLmodel summary at a model's storage location ({} when it cannot be read)."""
     if not location:
         return {}
     with contextlib.suppress(HeronError, OSError, ValueError):
-        where = artifacts.location(location, services.artifacts)
+        where = artifacts.Location(services.artifacts, location)
         data, _ = where.head("MLmodel")
         return artifacts.mlmodel_summary(data.decode("utf-8", errors="replace"))
     return {}

@@ -13,10 +13,10 @@ from starlette.routing import BaseRoute, Route
 from heron.entities import LoggedModel, Run
 from heron.errors import HeronError, InvalidParameter, NotFound
 from heron.server.files import attachment, file_response
+from heron.services.build import Services
 from heron.store.artifacts import FileStream, paths
 from heron.ui import artifacts, markdown
 from heron.ui.rendering import Form, PageResult, Renderer, field, safe_next
-from heron.ui.services import UIServices
 
 NOTE_TAG = "mlflow.note.content"
 PARENT_TAG = "mlflow.parentRunId"
@@ -24,7 +24,7 @@ MAX_CHILDREN = 100
 MAX_MODELS = 50
 
 
-def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
+def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
     def run_context(request: Request, tab: str) -> dict[str, Any]:
         run = services.runs.get_run(request.path_params["run_id"])
         return {
@@ -61,7 +61,7 @@ def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
 
     def artifacts_page(request: Request) -> PageResult:
         context = run_context(request, "artifacts")
-        where = artifacts.location(context["run"].info.artifact_uri, services.artifacts)
+        where = artifacts.Location(services.artifacts, context["run"].info.artifact_uri)
         entry = artifacts.find(where, request.query_params.get("path", ""))
         directory = entry.path if entry and entry.is_dir else _parent(entry.path if entry else "")
         context.update(
@@ -78,7 +78,7 @@ def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
         path = paths.clean(request.query_params.get("path", ""))
         if not path:
             raise InvalidParameter("Give the artifact's path: ?path=dir/file")
-        where = artifacts.location(run.info.artifact_uri, services.artifacts)
+        where = artifacts.Location(services.artifacts, run.info.artifact_uri)
         return path, where.read(path)
 
     async def raw_artifact(request: Request) -> Response:
@@ -123,7 +123,7 @@ def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
     ]
 
 
-def _models(services: UIServices, run: Run) -> list[tuple[str, str, LoggedModel | None]]:
+def _models(services: Services, run: Run) -> list[tuple[str, str, LoggedModel | None]]:
     """The logged models of a run: those it made (source run), produced (outputs) and used
     (inputs), as far as they still exist."""
     made = services.logged_models.search_logged_models(

@@ -7,14 +7,14 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from heron.services.build import Services
 from heron.ui import compare, experiments, models, runs, trace_pages
 from heron.ui.rendering import Renderer, environment
-from heron.ui.services import UIServices
 
 STATIC = Path(__file__).parent / "static"
 
 
-def routes(services: UIServices) -> list[BaseRoute]:
+def routes(services: Services) -> list[BaseRoute]:
     """Every UI page and form action, and /static. Mount them after the API routes."""
     renderer = Renderer(environment())
     return [

@@ -15,10 +15,10 @@ from heron.entities.assessment import Assessment, AssessmentKind, AssessmentSour
 from heron.entities.assessment import AssessmentSourceType as Source
 from heron.errors import InvalidParameter
 from heron.services.access import current_identity
+from heron.services.build import Services
 from heron.services.trace_checks import SPAN_ID
 from heron.ui import paging, trace_view, traces
 from heron.ui.rendering import Form, PageResult, Renderer, field
-from heron.ui.services import UIServices
 
 DEFAULT_FEEDBACK_NAME = "user_feedback"
 DEFAULT_EXPECTATION_NAME = "expected_response"
@@ -27,7 +27,7 @@ MAX_RATIONALE = 5000
 MAX_EXPECTATION_CHARS = 64 * 1024
 
 
-def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
+def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
     service = services.traces
 
     def trace_list(request: Request) -> PageResult:

@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from heron import mlflow_json
 from heron.errors import BadRequest
-from heron.server.mlflow.artifacts import _file_response, _files_json, _listing
+from heron.server.mlflow.artifacts import download, files_json, listing
 from heron.server.wire import (
     Endpoints,
     Fields,
@@ -28,9 +28,9 @@ from heron.server.wire import (
     read_body,
 )
 from heron.server.wire import read_fields as read_request_fields
+from heron.services.artifacts import ArtifactService
 from heron.services.logged_models import LoggedModelService
-from heron.store.artifacts import ArtifactRepository, paths
-from heron.store.artifacts.locations import repository_for
+from heron.store.artifacts import paths
 
 # MLflow compat: the proto leaves max_results unset at 50 on the wire (the store's own is 100).
 DEFAULT_WIRE_PAGE = 50
@@ -39,11 +39,8 @@ _STATUS_BY_NUMBER = {n: name for name, n in STATUSES.items()}
 MODEL_PATH = "/logged-models/{model_id}"
 
 
-def routes(
-    api: Endpoints, service: LoggedModelService, proxied: ArtifactRepository | None
-) -> list[Route]:
-    """The logged-model routes (under both prefixes); `proxied` is the artifact proxy's
-    repository (None with --no-serve-artifacts)."""
+def routes(api: Endpoints, service: LoggedModelService, artifacts: ArtifactService) -> list[Route]:
+    """The logged-model routes (under both prefixes)."""
 
     def create_logged_model(f: Fields) -> Json:
         model = service.create_logged_model(
@@ -121,10 +118,9 @@ def routes(
 
     def list_logged_model_artifacts(f: Fields) -> Json:
         root_uri = service.get_logged_model(f.required_string("model_id")).artifact_location
-        repo, root = repository_for(root_uri, proxied)
-        base = paths.join(root, f.string("artifact_directory_path") or "")
-        items, token = _listing(repo, base, f.string("page_token"))
-        answer = _files_json(items, root, token)
+        path = f.string("artifact_directory_path") or ""
+        items, token = listing(artifacts, root_uri, path, f.string("page_token"))
+        answer = files_json(items, token)
         answer["root_uri"] = root_uri
         return answer
 
@@ -144,7 +140,7 @@ def routes(
     ]
 
 
-def ajax_routes(service: LoggedModelService, proxied: ArtifactRepository | None) -> list[Route]:
+def ajax_routes(service: LoggedModelService, artifacts: ArtifactService) -> list[Route]:
     """The UI's GET /logged-models/{model_id}/artifacts/files?artifact_file_path=<path>."""
 
     async def get_logged_model_artifact(request: Request) -> Response:
@@ -154,10 +150,9 @@ def ajax_routes(service: LoggedModelService, proxied: ArtifactRepository | None)
             raise BadRequest('Request must include the "artifact_file_path" query parameter.')
         model_id = request.path_params["model_id"]
         model = await run_in_threadpool(service.get_logged_model, model_id)
-        repo, root = repository_for(model.artifact_location, proxied)
-        path = paths.join(root, file_path)
-        chunks = await run_in_threadpool(repo.read, path)
-        return _file_response(path, chunks)
+        path = paths.clean(file_path)
+        chunks = await run_in_threadpool(artifacts.read_artifact, model.artifact_location, path)
+        return download(path, chunks)
 
     return [Route(f"{MODEL_PATH}/artifacts/files", get_logged_model_artifact, methods=["GET"])]
 
