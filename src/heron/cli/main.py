@@ -14,6 +14,7 @@ from heron.cli.models import models
 from heron.cli.runs import runs
 from heron.cli.server import server
 from heron.cli.traces import traces
+from heron.cli.transfer import export, import_
 from heron.errors import HeronError
 
 
@@ -41,3 +42,5 @@ main.add_command(runs)
 main.add_command(gc)
 main.add_command(models)
 main.add_command(traces)
+main.add_command(export)
+main.add_command(import_)

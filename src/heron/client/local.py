@@ -33,7 +33,7 @@ class LocalBackend:
     hands out, so a server started later serves the same runs and their artifacts: files go
     to `<data directory>/artifacts`, where such a server keeps them."""
 
-    def __init__(self, uri: str) -> None:
+    def __init__(self, uri: str, *, artifacts_destination: str | None = None) -> None:
         database_uri = sql_uri(uri)
         try:
             stores = open_sql_stores(database_uri, default_artifact_root=PROXIED_ARTIFACT_ROOT)
@@ -43,7 +43,8 @@ class LocalBackend:
             raise TemporarilyUnavailable(f"Could not open {safe}: {lines[0]}") from None
         settings = Settings(
             backend_store_uri=database_uri,
-            artifacts_destination=_artifacts_destination(uri, database_uri),
+            artifacts_destination=artifacts_destination
+            or _artifacts_destination(uri, database_uri),
             webhook_allowed_hosts=webhook_allowed_hosts(),
         )
         self._services: Services = build_services(stores, AllowAll(), settings)
