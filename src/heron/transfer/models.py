@@ -96,15 +96,17 @@ class RegisteredModels:
             for key, value in model.tags.items():
                 if there.tags.get(key) != value:
                     transfer.target.set_registered_model_tag(name, key, value)
-            numbers = self._copy_versions(transfer, name)
+            numbers = self._copy_versions(transfer, name, model.tags.get(PROMPT_TAG) == "true")
             for alias, version in model.aliases.items():
                 if version in numbers and there.aliases.get(alias) != numbers[version]:
                     transfer.target.set_registered_model_alias(name, alias, numbers[version])
             transfer.count(self.name, copied=copied)
 
-    def _copy_versions(self, transfer: Transfer, name: str) -> dict[str, str]:
+    def _copy_versions(self, transfer: Transfer, name: str, prompt: bool) -> dict[str, str]:
         """Copies the versions the target lacks; returns source version -> target version."""
         query = f"name = '{_quoted(name)}'"
+        if prompt:  # MLflow's search leaves prompt versions out unless asked for them
+            query += f" AND tags.`{PROMPT_TAG}` = 'true'"
         there = {
             v.tags[SOURCE_VERSION]: v.version
             for v in every(transfer.target.search_model_versions, filter_string=query)
