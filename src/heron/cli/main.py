@@ -10,6 +10,7 @@ from heron.cli.backup import backup
 from heron.cli.db import db
 from heron.cli.experiments import experiments
 from heron.cli.gc import gc
+from heron.cli.keys import keys
 from heron.cli.models import models
 from heron.cli.runs import runs
 from heron.cli.server import server
@@ -40,6 +41,7 @@ main.add_command(db)
 main.add_command(experiments)
 main.add_command(runs)
 main.add_command(gc)
+main.add_command(keys)
 main.add_command(models)
 main.add_command(traces)
 main.add_command(export)

@@ -11,7 +11,12 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from heron.cli.options import artifacts_destination_option, backend_store_option, console
+from heron.cli.options import (
+    artifacts_destination_option,
+    backend_store_option,
+    console,
+    encryption_key_option,
+)
 
 if TYPE_CHECKING:
     from heron.client.client import HeronClient
@@ -43,7 +48,9 @@ def _bars() -> Iterator[_Bars]:
         yield _Bars(bars)
 
 
-def _store_client(backend_store_uri: str | None, artifacts_destination: str | None) -> HeronClient:
+def _store_client(
+    backend_store_uri: str | None, artifacts_destination: str | None, encryption_key: str | None
+) -> HeronClient:
     from heron.client.client import HeronClient
     from heron.client.local import LocalBackend
     from heron.settings import Settings
@@ -52,7 +59,9 @@ def _store_client(backend_store_uri: str | None, artifacts_destination: str | No
         backend_store_uri=backend_store_uri, artifacts_destination=artifacts_destination
     )
     backend = LocalBackend(
-        settings.backend_store_uri, artifacts_destination=settings.artifacts_destination
+        settings.backend_store_uri,
+        artifacts_destination=settings.artifacts_destination,
+        encryption_key=encryption_key,
     )
     return HeronClient(settings.backend_store_uri, backend=backend)
 
@@ -81,11 +90,13 @@ def _other_side(place: str | None, mlflow_url: str | None, flag: str) -> str:
 @click.option("--to-mlflow", "mlflow_url", metavar="URL", help="An MLflow server to write into.")
 @backend_store_option
 @artifacts_destination_option
+@encryption_key_option
 def export(
     destination: str | None,
     mlflow_url: str | None,
     backend_store_uri: str | None,
     artifacts_destination: str | None,
+    encryption_key: str | None,
 ) -> None:
     """Copies this store's experiments, runs (whole metric histories), artifacts, logged
     models, registered models and prompts, and traces to DEST: a Heron or MLflow server URL,
@@ -93,7 +104,7 @@ def export(
     from heron.client.client import HeronClient
 
     place = _other_side(destination, mlflow_url, "--to-mlflow")
-    source = _store_client(backend_store_uri, artifacts_destination)
+    source = _store_client(backend_store_uri, artifacts_destination, encryption_key)
     _run(source, HeronClient(place), "exported", place)
 
 
@@ -102,16 +113,18 @@ def export(
 @click.option("--from-mlflow", "mlflow_url", metavar="URL", help="An MLflow server to read.")
 @backend_store_option
 @artifacts_destination_option
+@encryption_key_option
 def import_(
     source: str | None,
     mlflow_url: str | None,
     backend_store_uri: str | None,
     artifacts_destination: str | None,
+    encryption_key: str | None,
 ) -> None:
     """Copies everything from SRC (a Heron or MLflow server URL, or a Heron data directory)
     into this store: the one-command way off MLflow. Run it again to copy only what is new."""
     from heron.client.client import HeronClient
 
     place = _other_side(source, mlflow_url, "--from-mlflow")
-    target = _store_client(backend_store_uri, artifacts_destination)
+    target = _store_client(backend_store_uri, artifacts_destination, encryption_key)
     _run(HeronClient(place), target, "imported", "this store")

@@ -24,6 +24,7 @@ from heron.settings import PROXIED_ARTIFACT_ROOT, Settings
 from heron.store.sql import open_sql_stores
 
 WEBHOOK_HOSTS_ENV = "HERON_WEBHOOK_ALLOWED_HOSTS"
+ENCRYPTION_KEY_ENV = "HERON_ENCRYPTION_KEY"  # as `heron server` reads it
 
 
 class LocalBackend:
@@ -33,7 +34,13 @@ class LocalBackend:
     hands out, so a server started later serves the same runs and their artifacts: files go
     to `<data directory>/artifacts`, where such a server keeps them."""
 
-    def __init__(self, uri: str, *, artifacts_destination: str | None = None) -> None:
+    def __init__(
+        self,
+        uri: str,
+        *,
+        artifacts_destination: str | None = None,
+        encryption_key: str | None = None,
+    ) -> None:
         database_uri = sql_uri(uri)
         try:
             stores = open_sql_stores(database_uri, default_artifact_root=PROXIED_ARTIFACT_ROOT)
@@ -46,6 +53,7 @@ class LocalBackend:
             artifacts_destination=artifacts_destination
             or _artifacts_destination(uri, database_uri),
             webhook_allowed_hosts=webhook_allowed_hosts(),
+            encryption_key=encryption_key or os.environ.get(ENCRYPTION_KEY_ENV) or None,
         )
         self._services: Services = build_services(stores, AllowAll(), settings)
         self._services.start()  # works off queued deliveries, when hosts are allowed

@@ -19,6 +19,7 @@ from heron.services.registry_webhooks import WebhookDispatcher, WebhookService
 from heron.services.runs import RunService
 from heron.services.traces import TraceService
 from heron.settings import Settings
+from heron.store.artifacts.encrypted import encryption
 from heron.store.artifacts.locations import ArtifactLocations
 from heron.store.stores import Stores
 
@@ -85,7 +86,13 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
             authorizer,
             max_payload_bytes=settings.trace_max_payload_bytes,
         ),
-        artifacts=ArtifactService(authorizer, destination=destination),
+        artifacts=ArtifactService(
+            authorizer,
+            destination=destination,
+            wrap=encryption(settings.encryption_key, cache_s=settings.key_cache_s)
+            if settings.encryption_key
+            else None,
+        ),
         gc=GarbageCollector(stores.purge, ArtifactLocations(settings.artifacts_destination, roots)),
         authorizer=authorizer,
         answers_at_once=stores.answers_at_once,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import secrets
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import orjson
 from cryptography.exceptions import InvalidTag
@@ -28,13 +28,21 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from heron.entities import FileInfo, Page
 from heron.errors import DataLoss, InvalidParameter
 from heron.store.artifacts.repository import ArtifactRepository, FileStream
-from heron.store.crypto.envelope import DataKeys
+from heron.store.crypto.envelope import DataKeys, open_key_provider
 
 MAGIC = b"\x89HERON-AEAD/1\r\n\n"  # 16 bytes; never the start of a text file
 HEADER = 1024
 SEGMENT = 1 << 20
 TAG = 16
 _ALG = "AES-256-GCM"
+
+
+def encryption(
+    key_uri: str, *, cache_s: float
+) -> Callable[[ArtifactRepository], ArtifactRepository]:
+    """What wraps each repository in encryption with the key `key_uri` (checked now)."""
+    keys = DataKeys(open_key_provider(key_uri), cache_s=cache_s)
+    return lambda inner: EncryptedArtifactRepository(inner, keys)
 
 
 def plaintext_size(stored: int) -> int:

@@ -175,6 +175,9 @@ class LocalKeyFile:
     def unwrap(self, key_id: str, wrapped: bytes) -> bytes:
         self._refresh()
         key = self._keys.get(key_id)
+        if key is None:  # added since the last look? (a rotation a moment ago)
+            self._refresh(force=True)
+            key = self._keys.get(key_id)
         if key is None:
             raise KeyUnavailable(
                 f"The encryption key {key_id!r} is not in {self.path} (revoked or retired): "
