@@ -12,6 +12,7 @@ from heron.cli.experiments import experiments
 from heron.cli.gc import gc
 from heron.cli.keys import keys
 from heron.cli.models import models
+from heron.cli.pitr import pitr
 from heron.cli.runs import runs
 from heron.cli.server import server
 from heron.cli.traces import traces
@@ -42,6 +43,7 @@ main.add_command(experiments)
 main.add_command(runs)
 main.add_command(gc)
 main.add_command(keys)
+main.add_command(pitr)
 main.add_command(models)
 main.add_command(traces)
 main.add_command(export)
