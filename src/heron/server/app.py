@@ -16,6 +16,7 @@ from heron.server.auth import IdentityMiddleware
 from heron.services import AllowAll
 from heron.services.build import build_services
 from heron.settings import Settings
+from heron.store.crypto.fields import field_cipher
 from heron.store.sql import open_sql_stores
 
 
@@ -25,6 +26,7 @@ def create_app(settings: Settings) -> Starlette:
         settings.backend_store_uri,
         default_artifact_root=settings.default_artifact_root,
         sqlite_synchronous=settings.sqlite_synchronous,
+        fields=field_cipher(settings.encryption_key, cache_s=settings.key_cache_s),
     )
     try:
         services = build_services(stores, AllowAll(), settings)
