@@ -15,6 +15,7 @@ from heron.cli.models import models
 from heron.cli.pitr import pitr
 from heron.cli.runs import runs
 from heron.cli.server import server
+from heron.cli.status import replicate, status
 from heron.cli.traces import traces
 from heron.cli.transfer import export, import_
 from heron.errors import HeronError
@@ -44,6 +45,8 @@ main.add_command(runs)
 main.add_command(gc)
 main.add_command(keys)
 main.add_command(pitr)
+main.add_command(replicate)
+main.add_command(status)
 main.add_command(models)
 main.add_command(traces)
 main.add_command(export)
