@@ -37,7 +37,7 @@ def app_from_env() -> Starlette:
 
     `heron server --workers N` runs `uvicorn.run("heron.cli.server:app_from_env",
     factory=True)`; each worker builds its own app from `$HERON_SERVER_SETTINGS`."""
-    from heron.server.app import create_app
+    from heron.app import create_app
 
     values: dict[str, Any] = json.loads(os.environ[SETTINGS_ENV])
     values["allowed_artifact_roots"] = tuple(values.get("allowed_artifact_roots", ()))
@@ -186,7 +186,7 @@ def server(
     if settings.encryption_key:
         console.print(f"  encryption:    AES-256-GCM, key {settings.encryption_key}")
     if workers == 1:
-        from heron.server.app import create_app
+        from heron.app import create_app
 
         app = create_app(settings)
         tune_for_serving()

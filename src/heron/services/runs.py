@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -24,15 +23,14 @@ from heron.entities import (
     RunStatus,
     RunTag,
     ViewType,
+    reserved,
 )
 from heron.errors import InvalidParameter
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, authorize, current_identity
-from heron.services.experiments import _experiment_id
+from heron.services.names import generated_name
 from heron.store.runs import MetricWithRunId, RunQuery, RunStore
 
-RUN_NAME_TAG = "mlflow.runName"
-USER_TAG = "mlflow.user"
 MAX_SAMPLED_POINTS = 2500
 MAX_BULK_RUNS = 100
 MAX_BULK_POINTS = 25000
@@ -56,15 +54,15 @@ class RunService:
         start_time: int | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> Run:
-        experiment_id = _experiment_id(experiment_id)
+        experiment_id = v.check_experiment_id(experiment_id)
         authorize(self._authorizer, "create", "experiment", experiment_id)
         tags = dict(tags or {})
         for key, value in tags.items():
             _check_tag(key, value)
-        run_name = run_name or tags.get(RUN_NAME_TAG) or _generated_run_name()
+        run_name = run_name or tags.get(reserved.RUN_NAME) or generated_name()
         v.check_length("Run name", run_name, v.MAX_RUN_NAME)
-        tags[RUN_NAME_TAG] = run_name
-        user_id = user_id or tags.get(USER_TAG) or current_identity().name
+        tags[reserved.RUN_NAME] = run_name
+        user_id = user_id or tags.get(reserved.USER) or current_identity().name
         v.check_length("user_id", user_id, v.MAX_USER_ID)
         start_time = now_ms() if start_time is None else v.check_timestamp("start_time", start_time)
         return self._store.create_run(
@@ -247,7 +245,7 @@ class RunService:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> Page[Run]:
-        ids = [_experiment_id(e) for e in experiment_ids]
+        ids = [v.check_experiment_id(e) for e in experiment_ids]
         for experiment_id in ids:
             authorize(self._authorizer, "read", "experiment", experiment_id)
         query = RunQuery(
@@ -267,7 +265,7 @@ class RunService:
                 f"At most {MAX_DATASET_SUMMARY_EXPERIMENTS} experiment ids, "
                 f"got {len(experiment_ids)}"
             )
-        ids = [_experiment_id(e) for e in experiment_ids]
+        ids = [v.check_experiment_id(e) for e in experiment_ids]
         for experiment_id in ids:
             authorize(self._authorizer, "read", "experiment", experiment_id)
         return self._store.search_dataset_summaries(ids)
@@ -423,54 +421,3 @@ def _check_dataset_input(item: DatasetInput) -> None:
         v.check_length(
             "Input tag value", v.check_string("Input tag value", tag.value), v.MAX_INPUT_TAG_VALUE
         )
-
-
-_ADJECTIVES = (
-    "amber",
-    "bold",
-    "calm",
-    "deft",
-    "eager",
-    "fair",
-    "glad",
-    "keen",
-    "lucid",
-    "mild",
-    "neat",
-    "proud",
-    "quick",
-    "rare",
-    "sly",
-    "tidy",
-    "vast",
-    "warm",
-    "young",
-    "zesty",
-)
-_NOUNS = (
-    "heron",
-    "otter",
-    "lynx",
-    "finch",
-    "crane",
-    "ibis",
-    "moth",
-    "newt",
-    "orca",
-    "puma",
-    "quail",
-    "raven",
-    "seal",
-    "tern",
-    "vole",
-    "wren",
-    "yak",
-    "zebu",
-    "koi",
-    "lark",
-)
-
-
-def _generated_run_name() -> str:
-    n = uuid.uuid4().int
-    return f"{_ADJECTIVES[n % 20]}-{_NOUNS[(n // 20) % 20]}-{(n // 400) % 1000}"

@@ -9,10 +9,11 @@ from collections.abc import Mapping
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from heron.entities import LoggedModel
 from heron.errors import HeronError
+from heron.services.access import requires
 from heron.services.build import Services
 from heron.ui import artifacts, markdown
 from heron.ui.rendering import Form, PageResult, Renderer, field
@@ -102,17 +103,21 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
             "nav": "logged-models",
         }
 
+    reads = requires("read", "registered_model", "name")
+    version = "/models/{name}/versions/{version}"
     return [
-        Route("/models", renderer.page(model_list), methods=["GET"]),
-        Route("/models/{name}", renderer.page(model_page), methods=["GET"]),
-        Route("/models/{name}/versions/{version}", renderer.page(version_page), methods=["GET"]),
-        Route(
-            "/ui/models/{name}/versions/{version}/comments",
-            renderer.action(add_comment),
-            methods=["POST"],
+        renderer.get("/models", model_list, requires("read", "registered_model")),
+        renderer.get("/models/{name}", model_page, reads),
+        renderer.get(version, version_page, reads),
+        renderer.post(f"/ui{version}/comments", add_comment, reads),  # readers may comment
+        renderer.get(
+            "/logged-models", logged_model_list, requires("read", "experiment", "experiment")
         ),
-        Route("/logged-models", renderer.page(logged_model_list), methods=["GET"]),
-        Route("/logged-models/{model_id}", renderer.page(logged_model_page), methods=["GET"]),
+        renderer.get(
+            "/logged-models/{model_id}",
+            logged_model_page,
+            requires("read", "logged_model", "model_id"),
+        ),
     ]
 
 

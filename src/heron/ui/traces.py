@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from starlette.datastructures import QueryParams
 
 from heron.clock import now_ms
-from heron.entities import Page
+from heron.entities import Page, reserved
 from heron.entities.trace import TraceInfo, TraceState
 from heron.errors import InvalidParameter
 from heron.services.traces import TraceService
@@ -146,4 +146,6 @@ def load(service: TraceService, experiment_id: str, filters: TraceFilters) -> Tr
 
 def user_tags(info: TraceInfo) -> list[tuple[str, str]]:
     """The tags a user set (not MLflow's or Heron's own), sorted."""
-    return sorted((k, v) for k, v in info.tags.items() if not k.startswith(("mlflow.", "heron.")))
+    return sorted(
+        (k, v) for k, v in info.tags.items() if not k.startswith((reserved.SYSTEM_PREFIX, "heron."))
+    )

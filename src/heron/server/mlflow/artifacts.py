@@ -9,11 +9,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from heron.entities import FileInfo
 from heron.errors import NotImplementedByServer
-from heron.server.files import attachment, file_response
 from heron.server.routing import under_prefixes
 from heron.server.uploads import in_thread_with_body
 from heron.server.wire import (
@@ -25,9 +24,12 @@ from heron.server.wire import (
     parse_json_object,
     read_body,
 )
+from heron.services.access import PUBLIC, requires
 from heron.services.artifacts import PROXY_ROOT, ArtifactService
 from heron.services.runs import RunService
 from heron.store.artifacts import FileStream, paths
+from heron.web.files import attachment, file_response
+from heron.web.routes import PolicyRoute
 
 PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
 # Heron's own: many small files in one PUT (the body format is heron.store.artifacts.batch).
@@ -35,18 +37,24 @@ BATCH_PREFIXES = ("/api/2.0/heron/artifacts/batch", "/ajax-api/2.0/heron/artifac
 # MLflow compat: the client falls back to a plain PUT when the message starts with this.
 MULTIPART_UNSUPPORTED = "Multipart upload is not supported for the current artifact repository"
 _MPU_BODY_LIMIT = 4 * 1024 * 1024
+# The proxy names a file by its path in the destination (`<experiment>/<run>/artifacts/...`).
+_READ = requires("read", "artifact", "path")
+_WRITE = requires("update", "artifact", "path")
+_DELETE = requires("delete", "artifact", "path")
 
 
 def proxy_routes(artifacts: ArtifactService) -> list[BaseRoute]:
     """The proxy under both prefixes; without a destination (--no-serve-artifacts) every
     route answers 503 as MLflow does."""
     if not artifacts.serves_proxy:
-        endpoints: list[Route] = [
-            Route("/artifacts", _disabled, methods=["GET"]),
-            Route("/artifacts/{path:path}", _disabled, methods=["GET", "PUT", "DELETE"]),
-            Route("/mpu/{action}/{path:path}", _disabled, methods=["POST"]),
+        # They touch no file and say only that they are off: anyone may hear it.
+        any_file, every_method = "/artifacts/{path:path}", ["GET", "PUT", "DELETE"]
+        endpoints = [
+            PolicyRoute("/artifacts", _disabled, methods=["GET"], policy=PUBLIC),
+            PolicyRoute(any_file, _disabled, methods=every_method, policy=PUBLIC),
+            PolicyRoute("/mpu/{action}/{path:path}", _disabled, methods=["POST"], policy=PUBLIC),
         ]
-        batches = [Route("/{path:path}", _disabled, methods=["PUT"])]
+        batches = [PolicyRoute("/{path:path}", _disabled, methods=["PUT"], policy=PUBLIC)]
         return [
             *under_prefixes(PROXY_PREFIXES, endpoints),
             *under_prefixes(BATCH_PREFIXES, batches),
@@ -103,14 +111,25 @@ def proxy_routes(artifacts: ArtifactService) -> list[BaseRoute]:
         *under_prefixes(
             PROXY_PREFIXES,
             [
-                Route("/mpu/{action}/{path:path}", multipart, methods=["POST"]),
-                Route("/artifacts", list_artifacts, methods=["GET"]),
-                Route("/artifacts/{path:path}", download_artifact, methods=["GET"]),
-                Route("/artifacts/{path:path}", upload_artifact, methods=["PUT"]),
-                Route("/artifacts/{path:path}", delete_artifact, methods=["DELETE"]),
+                PolicyRoute(
+                    "/mpu/{action}/{path:path}", multipart, methods=["POST"], policy=_WRITE
+                ),
+                PolicyRoute("/artifacts", list_artifacts, methods=["GET"], policy=_READ),
+                PolicyRoute(
+                    "/artifacts/{path:path}", download_artifact, methods=["GET"], policy=_READ
+                ),
+                PolicyRoute(
+                    "/artifacts/{path:path}", upload_artifact, methods=["PUT"], policy=_WRITE
+                ),
+                PolicyRoute(
+                    "/artifacts/{path:path}", delete_artifact, methods=["DELETE"], policy=_DELETE
+                ),
             ],
         ),
-        *under_prefixes(BATCH_PREFIXES, [Route("/{path:path}", upload_batch, methods=["PUT"])]),
+        *under_prefixes(
+            BATCH_PREFIXES,
+            [PolicyRoute("/{path:path}", upload_batch, methods=["PUT"], policy=_WRITE)],
+        ),
     ]
 
 
@@ -152,7 +171,7 @@ def _multipart_endpoint(artifacts: ArtifactService) -> Callable[[Request], Await
     return multipart
 
 
-def run_routes(api: Endpoints, runs: RunService, artifacts: ArtifactService) -> list[Route]:
+def run_routes(api: Endpoints, runs: RunService, artifacts: ArtifactService) -> list[PolicyRoute]:
     """GET /artifacts/list: the files of a run, relative to its artifact root."""
 
     def list_run_artifacts(f: Fields) -> Json:
@@ -165,7 +184,7 @@ def run_routes(api: Endpoints, runs: RunService, artifacts: ArtifactService) -> 
         answer["root_uri"] = root_uri
         return answer
 
-    return [api.get("/artifacts/list", list_run_artifacts)]
+    return [api.get("/artifacts/list", list_run_artifacts, requires("read", "run", "run_id"))]
 
 
 def listing(

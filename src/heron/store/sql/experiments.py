@@ -13,8 +13,9 @@ from heron.clock import now_ms
 from heron.entities import Experiment, LifecycleStage, Page
 from heron.errors import AlreadyExists, NotFound
 from heron.store.experiments import ExperimentQuery
-from heron.store.sql import search_sql
+from heron.store.sql import tracking_search
 from heron.store.sql.database import Database, insert_for
+from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.tables import experiment_tags, experiments, runs
 
 DEFAULT_EXPERIMENT_ID = "0"
@@ -101,7 +102,7 @@ class SqlExperimentStore:
         return found[0] if found else None
 
     def search_experiments(self, query: ExperimentQuery) -> Page[Experiment]:
-        statement = search_sql.experiment_search(query)
+        statement = tracking_search.experiment_search(query)
         with self._db.read() as conn:
             rows = conn.execute(statement.select).all()
             page_rows = rows[: query.max_results]
@@ -210,12 +211,13 @@ def _load(conn: Connection, where: Any) -> list[Experiment]:
     return [_experiment(row, tags[row.experiment_id]) for row in rows]
 
 
+_TAGS_OF = select(experiment_tags).where(in_bound_list(experiment_tags.c.experiment_id))
+
+
 def _tags_of(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, str]]:
     tags: dict[int, dict[str, str]] = defaultdict(dict)
     if ids:
-        for row in conn.execute(
-            select(experiment_tags).where(experiment_tags.c.experiment_id.in_(ids))
-        ):
+        for row in conn.execute(_TAGS_OF, {"ids": bound_list(ids)}):
             tags[row.experiment_id][row.key] = row.value
     return tags
 

@@ -225,14 +225,17 @@ def _upsert_tags(conn: Connection, model_id: str, tags: Mapping[str, str]) -> No
     )
 
 
+_EXISTING_PARAMS = select(logged_model_params.c.key, logged_model_params.c.value).where(
+    logged_model_params.c.model_id == bindparam("model_id"),
+    in_bound_list(logged_model_params.c.key, "keys"),
+)
+
+
 def _insert_params(conn: Connection, model_id: str, params: Mapping[str, str]) -> None:
     if not params:
         return
     existing = conn.execute(
-        select(logged_model_params.c.key, logged_model_params.c.value).where(
-            logged_model_params.c.model_id == model_id,
-            logged_model_params.c.key.in_(list(params)),
-        )
+        _EXISTING_PARAMS, {"model_id": model_id, "keys": bound_list(params)}
     ).all()
     for key, value in existing:
         if params[key] != value:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
 )
 
+from heron.entities import reserved
 from heron.errors import InvalidParameter
 from heron.search import Comparison, OrderKey
 from heron.store.registry import RegistryQuery
@@ -34,7 +35,6 @@ from heron.store.sql.registry_rows import mv, rm, version_select
 from heron.store.sql.search_sql import bindable
 from heron.store.sql.tables import model_version_tags, registered_model_tags
 
-PROMPT_TAG = "mlflow.prompt.is_prompt"
 _MAX_TOKEN_CHARS = 4096
 
 
@@ -98,7 +98,7 @@ def _without_prompt_clause(query: RegistryQuery) -> list[Comparison]:
     that clause is the exclusion itself."""
     if query.include_prompts:
         return list(query.filter)
-    return [c for c in query.filter if not (c.entity == "tag" and c.key == PROMPT_TAG)]
+    return [c for c in query.filter if not (c.entity == "tag" and c.key == reserved.IS_PROMPT)]
 
 
 def _keyset(
@@ -232,5 +232,9 @@ def _pattern(value: object) -> str:
 
 
 # The same on every search that leaves prompts out: built once (Core clauses are immutable).
-_NOT_A_PROMPT_MODEL = not_(_has_tag(registered_model_tags, _model_owner(), PROMPT_TAG, "true"))
-_NOT_A_PROMPT_VERSION = not_(_has_tag(model_version_tags, _version_owner(), PROMPT_TAG, "true"))
+_NOT_A_PROMPT_MODEL = not_(
+    _has_tag(registered_model_tags, _model_owner(), reserved.IS_PROMPT, "true")
+)
+_NOT_A_PROMPT_VERSION = not_(
+    _has_tag(model_version_tags, _version_owner(), reserved.IS_PROMPT, "true")
+)

@@ -29,10 +29,11 @@ from heron.entities import (
     RunInfo,
     RunStatus,
     RunTag,
+    reserved,
 )
 from heron.errors import InvalidParameter, NotFound
 from heron.store.runs import MetricWithRunId, RunQuery
-from heron.store.sql import logged_models, run_reads, run_writes, search_sql
+from heron.store.sql import logged_models, run_reads, run_writes, tracking_search
 from heron.store.sql.database import Database, fetch, insert_for, run, run_many
 from heron.store.sql.json_sql import bound_list
 from heron.store.sql.tables import (
@@ -43,8 +44,6 @@ from heron.store.sql.tables import (
     runs,
     tags,
 )
-
-RUN_NAME_TAG = "mlflow.runName"
 
 
 class SqlRunStore:
@@ -137,7 +136,9 @@ class SqlRunStore:
                 values["end_time"] = end_time
             if run_name is not None:
                 values["name"] = run_name
-                run_writes.upsert_tags(conn, run_id, [RunTag(key=RUN_NAME_TAG, value=run_name)])
+                run_writes.upsert_tags(
+                    conn, run_id, [RunTag(key=reserved.RUN_NAME, value=run_name)]
+                )
             if values:
                 conn.execute(update(runs).where(runs.c.run_uuid == run_id).values(**values))
             row = conn.execute(select(runs).where(runs.c.run_uuid == run_id)).one()
@@ -312,7 +313,7 @@ class SqlRunStore:
         ]
 
     def search_runs(self, query: RunQuery) -> Page[Run]:
-        statement = search_sql.run_search(query)
+        statement = tracking_search.run_search(query)
         with self._db.read() as conn:
             rows = statement.rows(conn, query.max_results)
             page_rows = rows[: query.max_results]

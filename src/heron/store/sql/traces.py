@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, bindparam, delete, select, update
 
-from heron.entities import LifecycleStage, Page
+from heron.entities import LifecycleStage, Page, reserved
 from heron.entities.assessment import Assessment
 from heron.entities.trace import Span, SpanStatusCode, Trace, TraceInfo, TraceState
 from heron.errors import InvalidParameter, NotFound
@@ -38,9 +38,6 @@ from heron.store.sql.traces_rows import (
 from heron.store.sql.traces_search import trace_search
 from heron.store.traces import TraceQuery
 
-SPANS_LOCATION = "mlflow.trace.spansLocation"
-ARTIFACT_LOCATION = "mlflow.artifactLocation"
-TRACE_NAME = "mlflow.traceName"
 PREVIEW_CHARS = 1000
 _EXPERIMENT = select(experiments.c.artifact_location, experiments.c.lifecycle_stage).where(
     experiments.c.experiment_id == bindparam("experiment_id")
@@ -160,7 +157,6 @@ class SqlTraceStore:
         names: dict[str, str] = {}
         tokens = []
         for tid, group in by_trace.items():
-            ids = {s.span_id for s in group}
             root = next((s for s in group if s.parent_span_id is None), None)
             if root is not None:
                 root_updates.append(_from_root(root))
@@ -168,7 +164,6 @@ class SqlTraceStore:
                 usage = _token_sum(group)
                 if usage is not None:
                     tokens.append({"tid": tid, **usage})
-            del ids
         rows = [span_row(s) for s in spans_]
 
         def write(conn: Connection) -> int:
@@ -183,7 +178,7 @@ class SqlTraceStore:
                 [{"tid": t, "crid": c} for t, c in (client_request_ids or {}).items()],
             )
             for tid, name in names.items():
-                _insert_missing_tag(conn, tid, TRACE_NAME, name)
+                _insert_missing_tag(conn, tid, reserved.TRACE_NAME, name)
             for tid, pairs in (tags or {}).items():
                 _upsert_pairs(conn, "trace_tags", tid, pairs)
             for tid, pairs in (metadata or {}).items():
@@ -346,9 +341,15 @@ def _create_traces(conn: Connection, location: str, rows: Sequence[Mapping[str, 
     tag_rows = []
     for r in new:
         tid = r["trace_id"]
-        tag_rows.append({"trace_id": tid, "key": SPANS_LOCATION, "value": "TRACKING_STORE"})
         tag_rows.append(
-            {"trace_id": tid, "key": ARTIFACT_LOCATION, "value": f"{base}/traces/{tid}/artifacts"}
+            {"trace_id": tid, "key": reserved.TRACE_SPANS_LOCATION, "value": "TRACKING_STORE"}
+        )
+        tag_rows.append(
+            {
+                "trace_id": tid,
+                "key": reserved.TRACE_ARTIFACT_LOCATION,
+                "value": f"{base}/traces/{tid}/artifacts",
+            }
         )
     run_many(conn, _upsert(conn.dialect.name, "trace_tags"), tag_rows)
 
@@ -413,9 +414,6 @@ def _from_root(root: Span) -> dict[str, Any]:
     }
 
 
-TOKEN_USAGE = "mlflow.chat.tokenUsage"  # noqa: S105 (not a secret)
-
-
 def _token_sum(group: Iterable[Span]) -> dict[str, int] | None:
     """The spans' token counts summed for their trace's columns, or None when there are none.
 
@@ -424,7 +422,7 @@ def _token_sum(group: Iterable[Span]) -> dict[str, int] | None:
     totals = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
     seen = False
     for span in group:
-        usage = span.attributes.get(TOKEN_USAGE)
+        usage = span.attributes.get(reserved.CHAT_TOKEN_USAGE)
         if not isinstance(usage, Mapping):
             continue
         counts = {k: usage.get(k) for k in totals}

@@ -1,4 +1,5 @@
-"""create_app(settings): opens the stores, builds the services and the ASGI app that serves them."""
+"""create_app(settings): the whole server, the API and the UI over one bundle of services; the
+one module that imports both the server and the UI."""
 
 from __future__ import annotations
 
@@ -11,17 +12,18 @@ from starlette.middleware import Middleware
 
 from heron import ui
 from heron.errors import HeronError
-from heron.server import errors, routes, wire
+from heron.server import errors, policies, routes, wire
 from heron.server.auth import IdentityMiddleware
-from heron.services import AllowAll
+from heron.services import AllowAll, Authorizer
 from heron.services.build import build_services
 from heron.settings import Settings
 from heron.store.crypto.fields import field_cipher
 from heron.store.sql import open_sql_stores
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The whole server for `settings`. The stores close when the app shuts down."""
+def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Starlette:
+    """The whole server for `settings`, asking `authorizer` (default `AllowAll`: single-user
+    mode) who may do what. The stores close when the app shuts down."""
     stores = open_sql_stores(
         settings.backend_store_uri,
         default_artifact_root=settings.default_artifact_root,
@@ -29,7 +31,7 @@ def create_app(settings: Settings) -> Starlette:
         fields=field_cipher(settings.encryption_key, cache_s=settings.key_cache_s),
     )
     try:
-        services = build_services(stores, AllowAll(), settings)
+        services = build_services(stores, authorizer or AllowAll(), settings)
     except BaseException:
         stores.close()
         raise
@@ -43,7 +45,10 @@ def create_app(settings: Settings) -> Starlette:
             services.close()
 
     return Starlette(
-        routes=[*routes.routes(services, settings), *ui.routes(services)],
+        # Every route declares its policy, or the app does not start (deny by default).
+        routes=policies.guard(
+            [*routes.routes(services, settings), *ui.routes(services)], services.authorizer
+        ),
         middleware=[
             Middleware(errors.UnexpectedErrors),
             Middleware(wire.RefuseNul),
