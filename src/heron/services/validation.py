@@ -29,6 +29,9 @@ MAX_INPUT_TAG_KEY = 255
 MAX_INPUT_TAG_VALUE = 500
 MAX_SEARCH_RESULTS = 50000
 MAX_USER_ID = 256  # the widths of runs.user_id and of run and model ids in the tables
+# The caller's name, which rows record as their author, creator or requester: the narrowest of
+# those columns (serving_endpoints.creator and inference_records.requester).
+MAX_CALLER_NAME = 250
 MAX_RUN_ID = 32
 MAX_MODEL_ID = 36
 INT64_MIN = -(2**63)

@@ -23,14 +23,18 @@ from heron.services import logged_models, registry_namespaces, registry_rules, r
 from heron.services import trace_checks as traces
 from heron.services import validation as v
 from heron.store import ids
+from heron.store.sql import traces_derived
 from heron.store.sql.tables import metadata
 
 MADE = "made by Heron, never taken from the wire"
 EVENTS = "Heron's own names (registry event kinds, webhook entities and actions)"
 HTTP_STATUS = "an HTTP status code Heron received"
-ATTEMPTS = "a count Heron keeps"
+COUNT = "a count Heron keeps"
 RUN_ID, MODEL_ID = v.MAX_RUN_ID, v.MAX_MODEL_ID  # the ids Heron makes, and references to them
 SPAN_ID = 16  # trace_checks.SPAN_ID: 16 hex digits
+VERSION = len(str(ids.MAX_MODEL_VERSION))  # a model version number, as text
+SERVING_NAME = 63  # services/serving_endpoints: an endpoint's or served entity's 1 to 63 characters
+CLIENT_REQUEST_ID = 250  # server/invocations: a client_request_id of at most 250 characters
 
 # column -> its guard: a limit checked on input, the enum (or names) stored there, or why
 # nothing from the wire reaches it
@@ -119,7 +123,7 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     "webhooks.name": registry_webhooks.MAX_NAME,
     "webhooks.status": WebhookStatus,
     "webhook_deliveries.delivery_id": MADE,
-    "webhook_deliveries.attempt": ATTEMPTS,
+    "webhook_deliveries.attempt": COUNT,
     "webhook_deliveries.webhook_id": MADE,
     "webhook_deliveries.entity": EVENTS,
     "webhook_deliveries.action": EVENTS,
@@ -128,7 +132,7 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     "webhook_queue.webhook_id": MADE,
     "webhook_queue.entity": EVENTS,
     "webhook_queue.action": EVENTS,
-    "webhook_queue.attempts": ATTEMPTS,
+    "webhook_queue.attempts": COUNT,
     "traces.trace_id": traces.MAX_TRACE_ID,
     "traces.experiment_id": ids.MAX_EXPERIMENT_ID,
     "traces.client_request_id": traces.MAX_REQUEST_ID,
@@ -142,6 +146,45 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     "spans.parent_span_id": SPAN_ID,
     "spans.span_type": traces.MAX_SPAN_TYPE,
     "spans.status": SpanStatusCode,
+    "spans.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "traces.session_id": traces_derived.MAX_INDEXED,
+    "traces.model_id": traces_derived.MAX_INDEXED,
+    "assessments.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "serving_endpoints.endpoint_id": MADE,
+    "serving_endpoints.name": SERVING_NAME,
+    "serving_endpoints.creator": v.MAX_CALLER_NAME,
+    "serving_endpoints.config_version": COUNT,
+    "serving_endpoint_configs.endpoint_id": MADE,
+    "serving_endpoint_configs.config_version": COUNT,
+    "serving_replicas.replica_id": MADE,
+    "serving_replicas.endpoint_id": MADE,
+    "serving_replicas.url": MADE,
+    "serving_replicas.token": MADE,
+    "serving_replicas.state": MADE,
+    "serving_replicas.config_version": COUNT,
+    "serving_replicas.host": MADE,
+    "serving_replicas.pid": MADE,
+    "inference_records.request_id": MADE,
+    "inference_records.endpoint_id": MADE,
+    "inference_records.endpoint_name": SERVING_NAME,
+    "inference_records.request_date": MADE,
+    "inference_records.client_request_id": CLIENT_REQUEST_ID,
+    "inference_records.status_code": HTTP_STATUS,
+    "inference_records.served_entity_id": SERVING_NAME,
+    "inference_records.served_version": VERSION,
+    "inference_records.requester": v.MAX_CALLER_NAME,
+    "inference_records.trace_id": traces.MAX_TRACE_ID,
+    "serving_stats.endpoint_id": MADE,
+    "serving_stats.served_entity": SERVING_NAME,
+    "serving_stats.served_version": VERSION,
+    "serving_stats.writer_id": MADE,
+    "serving_stats.requests": COUNT,
+    "serving_stats.errors_4xx": COUNT,
+    "serving_stats.errors_5xx": COUNT,
+    "serving_stats.shadow_requests": COUNT,
+    "serving_stats.shadow_agreed": COUNT,
+    "serving_stats.shadow_errors": COUNT,
+    "serving_stats.capture_dropped": COUNT,
     "assessments.assessment_id": MADE,
     "assessments.trace_id": traces.MAX_TRACE_ID,
     "assessments.name": traces.MAX_ASSESSMENT_NAME,
@@ -185,7 +228,7 @@ def test_no_guard_lets_through_more_than_its_column_holds(column: str) -> None:
         widest = max(names, key=len)
         assert len(widest) <= limit, f"{column} holds {limit} characters, not {widest!r}"
     else:
-        assert guard in (MADE, EVENTS, HTTP_STATUS, ATTEMPTS)
+        assert guard in (MADE, EVENTS, HTTP_STATUS, COUNT)
 
 
 def test_the_ids_the_wire_names_are_read_against_their_columns() -> None:
