@@ -1,9 +1,19 @@
 """GenAI evaluation: `evaluate`, scorers and LLM judges, evaluation datasets."""
 
-from heron.genai import scorers
+from heron.genai import judges, scorers
 from heron.genai.evaluation.harness import evaluate
 from heron.genai.evaluation.results import EvaluationResult
 from heron.genai.feedback import Feedback
-from heron.genai.scorers.base import Scorer, scorer
+from heron.genai.judges.custom import make_judge
+from heron.genai.scoring import Scorer, scorer
 
-__all__ = ["EvaluationResult", "Feedback", "Scorer", "evaluate", "scorer", "scorers"]
+__all__ = [
+    "EvaluationResult",
+    "Feedback",
+    "Scorer",
+    "evaluate",
+    "judges",
+    "make_judge",
+    "scorer",
+    "scorers",
+]

@@ -32,6 +32,7 @@ class Feedback:
     source: AssessmentSource | None = None
     error: AssessmentError | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    span_id: str | None = None  # the span judged (a retriever's), else the trace's root
 
 
 def error_feedback(name: str, source: AssessmentSource, exc: BaseException) -> Feedback:

@@ -22,8 +22,9 @@ from heron.genai.evaluation.display import progress_bar, show_summary
 from heron.genai.evaluation.results import CacheStats, EvaluationResult, RowResult, aggregate
 from heron.genai.evaluation.row_run import App, evaluate_row
 from heron.genai.evaluation.rows import EvalRow, rows_of
-from heron.genai.evaluation.writer import EvalWriter
-from heron.genai.scorers.base import Scorer
+from heron.genai.evaluation.sessions import score_sessions
+from heron.genai.evaluation.writer import EvalWriter, Written
+from heron.genai.scoring import Scorer
 from heron.genai.usage import Usage, tracking_usage
 
 DEFAULT_MAX_WORKERS = 16
@@ -116,13 +117,15 @@ def _run_rows(
     workers: int,
     context: contextvars.Context,
     progress: bool,
-) -> tuple[list[RowResult], Any]:
+) -> tuple[list[RowResult], Written]:
     client = fluent.tracking_client()
-    writer = EvalWriter(client.backend.traces.create_assessment, threads=min(4, workers))
+    create = client.backend.traces.create_assessment
+    turn_scorers = [s for s in scorers if not s.session_level]
+    writer = EvalWriter(create, threads=min(4, workers))
     results: list[RowResult | None] = [None] * len(rows)
 
     def one(row: EvalRow) -> RowResult:
-        return context.copy().run(evaluate_row, row, app, scorers, writer, run_id)
+        return context.copy().run(evaluate_row, row, app, turn_scorers, writer, run_id)
 
     try:
         with (
@@ -135,7 +138,21 @@ def _run_rows(
                 advance()
     finally:
         written = writer.close()
-    return [r for r in results if r is not None], written
+    done = [r for r in results if r is not None]
+    session_scorers = [s for s in scorers if s.session_level]
+    if not session_scorers:
+        return done, written
+    traces = {r.trace_id: r.trace for r in done if r.trace_id and r.trace is not None}
+    session_writer = EvalWriter(create, threads=min(4, workers))  # every trace is stored now
+    try:
+        done = score_sessions(done, traces, session_scorers, session_writer, run_id, workers,
+                              context)  # fmt: skip
+    finally:
+        more = session_writer.close()
+    written.assessments += more.assessments
+    written.failures += more.failures
+    written.errors += more.errors
+    return done, written
 
 
 def _check_scorers(scorers: Sequence[Scorer]) -> list[Scorer]:

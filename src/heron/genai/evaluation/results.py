@@ -9,9 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from heron.entities.trace import Trace
 from heron.genai.evaluation.writer import Written
 from heron.genai.feedback import Feedback, numeric
-from heron.genai.scorers.base import Aggregation, Scorer
+from heron.genai.scoring import Aggregation, Scorer
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,6 +27,7 @@ class RowResult:
     expectations: Mapping[str, Any]
     feedbacks: Sequence[Feedback]
     error: str | None = None  # the app failed on this row (predict_fn raised)
+    trace: Trace | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

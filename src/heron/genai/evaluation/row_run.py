@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from heron.entities.assessment import (
@@ -19,7 +20,7 @@ from heron.genai.evaluation.results import RowResult
 from heron.genai.evaluation.rows import EvalRow
 from heron.genai.evaluation.writer import EvalWriter
 from heron.genai.feedback import Feedback
-from heron.genai.scorers.base import Row, Scorer
+from heron.genai.scoring import Row, Scorer
 from heron.services.traces import TRACE_METADATA_ATTRIBUTE, TRACE_TAGS_ATTRIBUTE
 from heron.tracing.fluent import start_kept_trace, update_current_trace
 from heron.tracing.tracer import KeptTrace, base_metadata
@@ -74,30 +75,20 @@ def evaluate_row(
         spans = kept.pending.heron_spans() if kept is not None else []
         trace = trace_of(spans, kept.experiment_id) if kept is not None else None
     scored = Row(inputs=row.inputs, outputs=outputs, expectations=row.expectations, trace=trace)
-    feedbacks = [fb for s in scorers for fb in _tagged(s, s.run(scored))]
+    feedbacks = [fb for s in scorers for fb in with_digest(s, s.run(scored))]
     if trace is not None:
-        assessments = _expectations(row, trace) + _feedback(feedbacks, trace, run_id)
+        assessments = _expectations(row, trace) + feedback_assessments(feedbacks, trace, run_id)
         writer.submit(kept, spans, assessments)
     return RowResult(
         index=row.index, key=row.key, trace_id=trace.info.trace_id if trace else None,
         inputs=row.inputs, outputs=outputs, expectations=row.expectations,
-        feedbacks=feedbacks, error=error,
+        feedbacks=feedbacks, error=error, trace=trace,
     )  # fmt: skip
 
 
-def _tagged(scorer: Scorer, feedbacks: list[Feedback]) -> list[Feedback]:
+def with_digest(scorer: Scorer, feedbacks: list[Feedback]) -> list[Feedback]:
     digest = scorer.digest()
-    return [
-        Feedback(
-            value=f.value,
-            rationale=f.rationale,
-            name=f.name,
-            source=f.source,
-            error=f.error,
-            metadata={**f.metadata, SCORER_DIGEST: digest},
-        )
-        for f in feedbacks
-    ]
+    return [replace(f, metadata={**f.metadata, SCORER_DIGEST: digest}) for f in feedbacks]
 
 
 def trace_of(spans: Sequence[Span], experiment_id: str) -> Trace:
@@ -140,7 +131,7 @@ def _expectations(row: EvalRow, trace: Trace) -> list[Assessment]:
     ]
 
 
-def _feedback(feedbacks: list[Feedback], trace: Trace, run_id: str) -> list[Assessment]:
+def feedback_assessments(feedbacks: list[Feedback], trace: Trace, run_id: str) -> list[Assessment]:
     root = trace.root_span
     out = []
     for fb in feedbacks:
@@ -155,7 +146,7 @@ def _feedback(feedbacks: list[Feedback], trace: Trace, run_id: str) -> list[Asse
                 source=source,
                 rationale=fb.rationale,
                 error=fb.error,
-                span_id=root.span_id if root else None,
+                span_id=fb.span_id or (root.span_id if root else None),
                 metadata={**fb.metadata, SOURCE_RUN_ID: run_id},
             )
         )

@@ -1,7 +1,33 @@
 """Scorers: checks that need no model, LLM judges with MLflow's names, and custom ones."""
 
 from heron.genai.feedback import Feedback
-from heron.genai.scorers.base import FunctionScorer, Row, Scorer, scorer
+from heron.genai.judges.base import Judge
+from heron.genai.judges.builtin import (
+    Completeness,
+    Correctness,
+    Equivalence,
+    ExpectationsGuidelines,
+    Fluency,
+    Guidelines,
+    RelevanceToQuery,
+    RetrievalGroundedness,
+    RetrievalRelevance,
+    RetrievalSufficiency,
+    Safety,
+    Summarization,
+    ToolCallCorrectness,
+    ToolCallEfficiency,
+)
+from heron.genai.judges.session import (
+    ConversationalGuidelines,
+    ConversationalRoleAdherence,
+    ConversationalSafety,
+    ConversationalToolCallEfficiency,
+    ConversationCompleteness,
+    KnowledgeRetention,
+    SessionJudge,
+    UserFrustration,
+)
 from heron.genai.scorers.deterministic import (
     Contains,
     Cost,
@@ -11,18 +37,42 @@ from heron.genai.scorers.deterministic import (
     TokenCount,
     ValidJson,
 )
+from heron.genai.scoring import FunctionScorer, Row, Scorer, scorer
 
 __all__ = [
+    "Completeness",
     "Contains",
+    "ConversationCompleteness",
+    "ConversationalGuidelines",
+    "ConversationalRoleAdherence",
+    "ConversationalSafety",
+    "ConversationalToolCallEfficiency",
+    "Correctness",
     "Cost",
+    "Equivalence",
     "ExactMatch",
+    "ExpectationsGuidelines",
     "Feedback",
+    "Fluency",
     "FunctionScorer",
+    "Guidelines",
+    "Judge",
+    "KnowledgeRetention",
     "Latency",
     "RegexMatch",
+    "RelevanceToQuery",
+    "RetrievalGroundedness",
+    "RetrievalRelevance",
+    "RetrievalSufficiency",
     "Row",
+    "Safety",
     "Scorer",
+    "SessionJudge",
+    "Summarization",
     "TokenCount",
+    "ToolCallCorrectness",
+    "ToolCallEfficiency",
+    "UserFrustration",
     "ValidJson",
     "scorer",
 ]

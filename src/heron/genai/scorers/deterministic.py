@@ -13,8 +13,8 @@ import orjson
 from heron.entities.trace import Trace
 from heron.errors import InvalidParameter
 from heron.genai.feedback import Feedback
-from heron.genai.scorers.base import Row, Scorer
-from heron.genai.scorers.text import as_text, outputs_of
+from heron.genai.scoring import Row, Scorer
+from heron.genai.text import as_text, outputs_of
 
 TOKEN_USAGE = "mlflow.chat.tokenUsage"  # noqa: S105 (an attribute name)
 LLM_COST = "mlflow.llm.cost"
