@@ -37,6 +37,7 @@ from heron.genai.scorers.deterministic import (
     TokenCount,
     ValidJson,
 )
+from heron.genai.scorers.similarity import SemanticSimilarity
 from heron.genai.scoring import FunctionScorer, Row, Scorer, scorer
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "Row",
     "Safety",
     "Scorer",
+    "SemanticSimilarity",
     "SessionJudge",
     "Summarization",
     "TokenCount",
