@@ -62,8 +62,9 @@ class JudgeServer:
         usage = {"prompt_tokens": len(prompt) // 4 + 1, "completion_tokens": USAGE_OUT}
         usage["total_tokens"] = usage["prompt_tokens"] + USAGE_OUT
         message = {"role": "assistant", "content": answer}
-        return JSONResponse({"id": "chatcmpl-judge", "object": "chat.completion", "model": model,
-                             "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        choice = {"index": 0, "message": message, "finish_reason": "stop"}
+        return JSONResponse({"id": "chatcmpl-judge", "object": "chat.completion",
+                             "created": 1700000000, "model": model, "choices": [choice],
                              "usage": usage})  # fmt: skip
 
     def _answer(

@@ -62,9 +62,16 @@ class Scorer:
         settings = sorted(
             (k, v if isinstance(v, str | int | float | bool | tuple | None) else repr(v))
             for k, v in vars(self).items()
-            if not callable(v)
+            if not callable(v) and not k.startswith("_")
         )
         return hashlib.sha256(repr((type(self).__qualname__, settings)).encode()).hexdigest()
+
+    def fingerprint(self) -> str:
+        """`digest()`, computed once (a scorer is not changed once it has scored)."""
+        memo: str | None = self.__dict__.get("_fingerprint")
+        if memo is None:
+            memo = self.__dict__["_fingerprint"] = self.digest()
+        return memo
 
     def run(self, row: Row) -> list[Feedback]:
         """Scores the row; a failure becomes an error feedback, never an exception."""

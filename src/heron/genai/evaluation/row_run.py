@@ -23,7 +23,7 @@ from heron.genai.feedback import Feedback
 from heron.genai.scoring import Row, Scorer
 from heron.services.traces import TRACE_METADATA_ATTRIBUTE, TRACE_TAGS_ATTRIBUTE
 from heron.tracing.fluent import start_kept_trace, update_current_trace
-from heron.tracing.tracer import KeptTrace, base_metadata
+from heron.tracing.tracer import KeptTrace
 
 RECORD_KEY_TAG = "heron.eval.recordKey"  # pairs a row with the same row of other evaluations
 SOURCE_RUN_ID = "mlflow.assessment.sourceRunId"
@@ -87,7 +87,7 @@ def evaluate_row(
 
 
 def with_digest(scorer: Scorer, feedbacks: list[Feedback]) -> list[Feedback]:
-    digest = scorer.digest()
+    digest = scorer.fingerprint()
     return [replace(f, metadata={**f.metadata, SCORER_DIGEST: digest}) for f in feedbacks]
 
 
@@ -103,7 +103,7 @@ def trace_of(spans: Sequence[Span], experiment_id: str) -> Trace:
         request_time=root.start_time_ns // 1_000_000,
         execution_duration=(end - root.start_time_ns) // 1_000_000,
         state=TraceState.ERROR if root.status is SpanStatusCode.ERROR else TraceState.OK,
-        trace_metadata={**base_metadata(), **metadata},
+        trace_metadata=dict(metadata),
         tags={**tags, "mlflow.traceName": root.name},
     )  # fmt: skip
     return Trace(info=info, spans=tuple(spans))

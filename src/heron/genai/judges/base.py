@@ -71,7 +71,9 @@ class Judge(Scorer):
 
     def definition(self) -> str:
         """What the judge asks, whatever the row (its instructions): part of its digest."""
-        return repr(sorted((k, repr(v)) for k, v in vars(self).items() if k != "endpoint"))
+        return repr(
+            sorted((k, repr(v)) for k, v in vars(self).items() if k != "endpoint" and k[0] != "_")
+        )
 
     def score(self, row: Row) -> Feedback | list[Feedback]:
         return self.ask(self.prompt(row))
@@ -79,7 +81,7 @@ class Judge(Scorer):
     def ask(self, prompt: str, span_id: str | None = None) -> Feedback:
         """The verdict on one prompt: from the cache, or from the model."""
         endpoint = self.resolved_endpoint()
-        key = cache_key(self.digest(), f"{endpoint.key} {endpoint.model}", prompt)
+        key = cache_key(self.fingerprint(), f"{endpoint.key} {endpoint.model}", prompt)
         cache = current_cache()
         cached = cache.get_verdict(key)
         usage = current_usage()
@@ -117,7 +119,7 @@ class Judge(Scorer):
                 ]
                 continue
             return CachedVerdict(
-                key=key, scorer_digest=self.digest(), model=endpoint.model, value=value,
+                key=key, scorer_digest=self.fingerprint(), model=endpoint.model, value=value,
                 rationale=rationale, input_tokens=tokens_in, output_tokens=tokens_out,
                 cost_usd=cost, create_time=now_ms(),
             )  # fmt: skip

@@ -58,7 +58,7 @@ class SqlAssessmentStore:
                     .where(assessments.c.assessment_id == created.overrides)
                     .values(valid=False, last_update_time=now)
                 )
-            conn.execute(assessments.insert().values(**assessment_row(created)))
+            conn.execute(assessments.insert(), [assessment_row(created)])  # compiled once
             return created
 
         return self._db.write(write)
