@@ -36,7 +36,7 @@ def app_from_env() -> Starlette:
 
     `heron server --workers N` runs `uvicorn.run("heron.cli.server:app_from_env",
     factory=True)`; each worker builds its own app from `$HERON_SERVER_SETTINGS`."""
-    from heron.server.app import create_app
+    from heron.app import create_app
 
     values: dict[str, Any] = json.loads(os.environ[SETTINGS_ENV])
     values["allowed_artifact_roots"] = tuple(values.get("allowed_artifact_roots", ()))
@@ -178,7 +178,7 @@ def server(
     console.print(f"  backend store: {masked(settings.backend_store_uri)}")
     console.print(f"  artifacts:     {masked(settings.artifacts_destination)}")
     if workers == 1:
-        from heron.server.app import create_app
+        from heron.app import create_app
 
         app = create_app(settings)
         tune_for_serving()

@@ -16,9 +16,8 @@ from heron.search.logged_models import (
     parse_logged_model_order_by,
 )
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, current_identity
-from heron.services.experiments import _experiment_id
-from heron.services.runs import _generated_run_name
+from heron.services.access import Action, Authorizer, authorize
+from heron.services.names import generated_name
 from heron.store.experiments import ExperimentStore
 from heron.store.logged_models import LoggedModelQuery, LoggedModelStore
 
@@ -40,7 +39,7 @@ class LoggedModelService:
         self._authorizer = authorizer
 
     def _check(self, action: Action, experiment_id: str) -> None:
-        self._authorizer.check(current_identity(), action, "experiment", experiment_id)
+        authorize(self._authorizer, action, "experiment", experiment_id)
 
     def _model_for(self, action: Action, model_id: str) -> LoggedModel:
         """The active model, once the caller may `action` its experiment."""
@@ -64,9 +63,9 @@ class LoggedModelService:
             NotFound: the experiment does not exist.
             InvalidParameter: a bad name, tag or param, or a deleted experiment.
         """
-        experiment_id = _experiment_id(experiment_id)
+        experiment_id = v.check_experiment_id(experiment_id)
         self._check("update", experiment_id)
-        name = _generated_run_name() if name is None else check_model_name(name)
+        name = generated_name() if name is None else check_model_name(name)
         if source_run_id:
             v.check_run_id(source_run_id)
         if model_type:
@@ -140,7 +139,7 @@ class LoggedModelService:
             raise InvalidParameter(
                 "experiment_ids must list at least one experiment to search logged models in"
             )
-        ids = [_experiment_id(e) for e in experiment_ids]
+        ids = [v.check_experiment_id(e) for e in experiment_ids]
         for experiment_id in ids:
             self._check("read", experiment_id)
             self._experiments.get_experiment(experiment_id)

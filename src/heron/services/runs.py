@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -27,8 +26,8 @@ from heron.entities import (
 )
 from heron.errors import InvalidParameter
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, current_identity
-from heron.services.experiments import _experiment_id
+from heron.services.access import Action, Authorizer, authorize, current_identity
+from heron.services.names import generated_name
 from heron.store.runs import MetricWithRunId, RunQuery, RunStore
 
 RUN_NAME_TAG = "mlflow.runName"
@@ -45,7 +44,7 @@ class RunService:
         self._authorizer = authorizer
 
     def _check(self, action: Action, run_id: str) -> None:
-        self._authorizer.check(current_identity(), action, "run", run_id)
+        authorize(self._authorizer, action, "run", run_id)
 
     def create_run(
         self,
@@ -56,12 +55,12 @@ class RunService:
         start_time: int | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> Run:
-        experiment_id = _experiment_id(experiment_id)
-        self._authorizer.check(current_identity(), "create", "experiment", experiment_id)
+        experiment_id = v.check_experiment_id(experiment_id)
+        authorize(self._authorizer, "create", "experiment", experiment_id)
         tags = dict(tags or {})
         for key, value in tags.items():
             _check_tag(key, value)
-        run_name = run_name or tags.get(RUN_NAME_TAG) or _generated_run_name()
+        run_name = run_name or tags.get(RUN_NAME_TAG) or generated_name()
         v.check_length("Run name", run_name, v.MAX_RUN_NAME)
         tags[RUN_NAME_TAG] = run_name
         user_id = user_id or tags.get(USER_TAG) or current_identity().name
@@ -247,9 +246,9 @@ class RunService:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> Page[Run]:
-        ids = [_experiment_id(e) for e in experiment_ids]
+        ids = [v.check_experiment_id(e) for e in experiment_ids]
         for experiment_id in ids:
-            self._authorizer.check(current_identity(), "read", "experiment", experiment_id)
+            authorize(self._authorizer, "read", "experiment", experiment_id)
         query = RunQuery(
             experiment_ids=ids,
             filter=search.parse_run_filter(filter_string),
@@ -267,9 +266,9 @@ class RunService:
                 f"At most {MAX_DATASET_SUMMARY_EXPERIMENTS} experiment ids, "
                 f"got {len(experiment_ids)}"
             )
-        ids = [_experiment_id(e) for e in experiment_ids]
+        ids = [v.check_experiment_id(e) for e in experiment_ids]
         for experiment_id in ids:
-            self._authorizer.check(current_identity(), "read", "experiment", experiment_id)
+            authorize(self._authorizer, "read", "experiment", experiment_id)
         return self._store.search_dataset_summaries(ids)
 
     def log_inputs(
@@ -423,54 +422,3 @@ def _check_dataset_input(item: DatasetInput) -> None:
         v.check_length(
             "Input tag value", v.check_string("Input tag value", tag.value), v.MAX_INPUT_TAG_VALUE
         )
-
-
-_ADJECTIVES = (
-    "amber",
-    "bold",
-    "calm",
-    "deft",
-    "eager",
-    "fair",
-    "glad",
-    "keen",
-    "lucid",
-    "mild",
-    "neat",
-    "proud",
-    "quick",
-    "rare",
-    "sly",
-    "tidy",
-    "vast",
-    "warm",
-    "young",
-    "zesty",
-)
-_NOUNS = (
-    "heron",
-    "otter",
-    "lynx",
-    "finch",
-    "crane",
-    "ibis",
-    "moth",
-    "newt",
-    "orca",
-    "puma",
-    "quail",
-    "raven",
-    "seal",
-    "tern",
-    "vole",
-    "wren",
-    "yak",
-    "zebu",
-    "koi",
-    "lark",
-)
-
-
-def _generated_run_name() -> str:
-    n = uuid.uuid4().int
-    return f"{_ADJECTIVES[n % 20]}-{_NOUNS[(n // 20) % 20]}-{(n // 400) % 1000}"

@@ -33,7 +33,8 @@ from heron.store.runs import RunQuery
 from heron.store.sql import tables
 from heron.store.sql.database import engine_url
 from heron.store.sql.run_writes import point_json
-from heron.store.sql.search_sql import SearchStatement, experiment_search, run_search
+from heron.store.sql.search_sql import SearchStatement
+from heron.store.sql.tracking_search import experiment_search, run_search
 
 
 @dataclass

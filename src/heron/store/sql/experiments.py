@@ -13,7 +13,7 @@ from heron.clock import now_ms
 from heron.entities import Experiment, LifecycleStage, Page
 from heron.errors import AlreadyExists, NotFound
 from heron.store.experiments import ExperimentQuery
-from heron.store.sql import search_sql
+from heron.store.sql import tracking_search
 from heron.store.sql.database import Database, insert_for
 from heron.store.sql.tables import experiment_tags, experiments, runs
 
@@ -101,7 +101,7 @@ class SqlExperimentStore:
         return found[0] if found else None
 
     def search_experiments(self, query: ExperimentQuery) -> Page[Experiment]:
-        statement = search_sql.experiment_search(query)
+        statement = tracking_search.experiment_search(query)
         with self._db.read() as conn:
             rows = conn.execute(statement.select).all()
             page_rows = rows[: query.max_results]

@@ -32,7 +32,7 @@ from heron.entities import (
 )
 from heron.errors import InvalidParameter, NotFound
 from heron.store.runs import MetricWithRunId, RunQuery
-from heron.store.sql import logged_models, run_reads, run_writes, search_sql
+from heron.store.sql import logged_models, run_reads, run_writes, tracking_search
 from heron.store.sql.database import Database, fetch, insert_for, run, run_many
 from heron.store.sql.json_sql import bound_list
 from heron.store.sql.tables import (
@@ -312,7 +312,7 @@ class SqlRunStore:
         ]
 
     def search_runs(self, query: RunQuery) -> Page[Run]:
-        statement = search_sql.run_search(query)
+        statement = tracking_search.run_search(query)
         with self._db.read() as conn:
             rows = statement.rows(conn, query.max_results)
             page_rows = rows[: query.max_results]

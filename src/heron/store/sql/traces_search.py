@@ -18,11 +18,11 @@ from heron.search import Comparison
 from heron.search.traces import TraceClause, TraceOrderKey
 from heron.store.sql.search_sql import (
     SearchStatement,
-    _compare,
-    _experiment_ids,
-    _fingerprint,
-    _SortKey,
-    _statement,
+    SortKey,
+    compare,
+    experiment_keys,
+    page_statement,
+    query_fingerprint,
 )
 from heron.store.sql.tables import assessments, spans, trace_metadata, trace_tags, traces
 from heron.store.traces import TraceQuery
@@ -63,26 +63,30 @@ def trace_search(query: TraceQuery) -> SearchStatement:
     Raises:
         InvalidParameter: a bad experiment id, filter value or page token.
     """
-    keys: list[_SortKey] = []
+    keys: list[SortKey] = []
     seen: set[str] = set()
     for order in query.order_by:
         if order.key not in seen:
             seen.add(order.key)
             keys.append(_sort_key(order))
     if "timestamp_ms" not in seen:
-        keys.append(_SortKey(traces.c.request_time, False, False, True))
+        keys.append(SortKey(traces.c.request_time, False, False, True))
     conditions = [
-        traces.c.experiment_id.in_(_experiment_ids(query.experiment_ids)),
+        traces.c.experiment_id.in_(experiment_keys(query.experiment_ids)),
         *(_condition(c) for c in query.filter),
     ]
-    fingerprint = _fingerprint("traces", sorted(query.experiment_ids), query.filter, query.order_by)
-    return _statement(traces, traces, traces.c.trace_id, str, keys, conditions, fingerprint, query)
+    fingerprint = query_fingerprint(
+        "traces", sorted(query.experiment_ids), query.filter, query.order_by
+    )
+    return page_statement(
+        traces, traces, traces.c.trace_id, str, keys, conditions, fingerprint, query
+    )
 
 
-def _sort_key(order: TraceOrderKey) -> _SortKey:
+def _sort_key(order: TraceOrderKey) -> SortKey:
     if order.key in _NUMERIC:
         name = _NUMERIC[order.key]
-        return _SortKey(traces.c[name], order.ascending, name == "execution_duration", True)
+        return SortKey(traces.c[name], order.ascending, name == "execution_duration", True)
     if order.key == "name":
         name_tag = (
             select(trace_tags.c.value)
@@ -91,9 +95,9 @@ def _sort_key(order: TraceOrderKey) -> _SortKey:
             )
             .scalar_subquery()
         )
-        return _SortKey(name_tag, order.ascending, True, False)
+        return SortKey(name_tag, order.ascending, True, False)
     column = traces.c[_STRING[order.key]]
-    return _SortKey(column, order.ascending, False, False)
+    return SortKey(column, order.ascending, False, False)
 
 
 def _as_comparison(c: TraceClause, value: Any = None) -> Comparison:
@@ -104,7 +108,7 @@ def _condition(c: TraceClause) -> ColumnElement[bool]:
     owner_tags = trace_tags.c.trace_id == traces.c.trace_id
     if c.field == "attribute":
         if c.key in _NUMERIC:
-            return _compare(
+            return compare(
                 traces.c[_NUMERIC[c.key]], Comparison("attribute", c.key, c.op, c.value), int
             )
         if c.key == "name":
@@ -113,7 +117,7 @@ def _condition(c: TraceClause) -> ColumnElement[bool]:
             owner = trace_metadata.c.trace_id == traces.c.trace_id
             return _pair(trace_metadata, owner, "mlflow.sourceRun", c)
         value = _upper(c.value) if c.key == "status" else c.value
-        return _compare(traces.c[_STRING[c.key]], _as_comparison(c, value), str)
+        return compare(traces.c[_STRING[c.key]], _as_comparison(c, value), str)
     if c.field == "tag":
         return _pair(trace_tags, owner_tags, c.key, c)
     if c.field == "metadata":
@@ -124,12 +128,12 @@ def _condition(c: TraceClause) -> ColumnElement[bool]:
             value = _upper(value, _STATUS_ALIASES)
         column = spans.c[_SPAN_COLUMNS[c.key]]
         return exists().where(
-            spans.c.trace_id == traces.c.trace_id, _compare(column, _as_comparison(c, value), str)
+            spans.c.trace_id == traces.c.trace_id, compare(column, _as_comparison(c, value), str)
         )
     if c.field == "span_attribute":
         text = _JsonText(spans.c.attributes, type_coerce(c.key, String()))
         return exists().where(
-            spans.c.trace_id == traces.c.trace_id, _compare(text, _as_comparison(c), str)
+            spans.c.trace_id == traces.c.trace_id, compare(text, _as_comparison(c), str)
         )
     if c.field in ("feedback", "expectation"):
         kind = AssessmentKind.FEEDBACK if c.field == "feedback" else AssessmentKind.EXPECTATION
@@ -139,15 +143,13 @@ def _condition(c: TraceClause) -> ColumnElement[bool]:
             a.kind == kind.value,
             a.name == c.key,
             a.valid.is_(True),
-            _compare(a.value_text, _as_comparison(c), str),
+            compare(a.value_text, _as_comparison(c), str),
         )
     raise InvalidParameter(f"Cannot filter traces on {c.field} {c.key!r}")
 
 
 def _pair(table: Any, owner: ColumnElement[bool], key: str, c: TraceClause) -> ColumnElement[bool]:
-    return exists().where(
-        owner, table.c.key == key, _compare(table.c.value, _as_comparison(c), str)
-    )
+    return exists().where(owner, table.c.key == key, compare(table.c.value, _as_comparison(c), str))
 
 
 def _upper(value: Any, aliases: dict[str, str] | None = None) -> Any:
