@@ -29,6 +29,7 @@ ResourceType = Literal[
     "webhook",
     "trace",
     "artifact",
+    "dataset",
 ]
 
 

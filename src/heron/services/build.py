@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 
 from heron.services.access import Authorizer
 from heron.services.artifacts import ArtifactService
+from heron.services.datasets import DatasetService
 from heron.services.experiments import ExperimentService
 from heron.services.gc import GarbageCollector
+from heron.services.judge_cache import JudgeCacheService
 from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
 from heron.services.registry_namespaces import NamespaceService
@@ -36,6 +38,8 @@ class Services:
     webhooks: WebhookService
     traces: TraceService
     artifacts: ArtifactService
+    datasets: DatasetService
+    judge_cache: JudgeCacheService
     gc: GarbageCollector
     authorizer: Authorizer
     # The stores answer without waiting on a network or an fsync (SQLite in WAL mode with
@@ -86,6 +90,8 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
             max_payload_bytes=settings.trace_max_payload_bytes,
         ),
         artifacts=ArtifactService(authorizer, destination=destination),
+        datasets=DatasetService(stores.datasets, stores.experiments, authorizer),
+        judge_cache=JudgeCacheService(stores.judge_cache, authorizer),
         gc=GarbageCollector(stores.purge, ArtifactLocations(settings.artifacts_destination, roots)),
         authorizer=authorizer,
         answers_at_once=stores.answers_at_once,

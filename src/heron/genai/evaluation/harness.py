@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from heron.client import fluent
-from heron.client.fluent_logged_models import set_active_model
+from heron.client.fluent.logged_models import set_active_model
 from heron.entities import LoggedModelMetric, Metric
 from heron.errors import InvalidParameter
 from heron.genai.evaluation.display import progress_bar, show_summary

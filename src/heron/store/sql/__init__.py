@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from heron.store.sql.database import Database
+from heron.store.sql.datasets import SqlDatasetStore
 from heron.store.sql.experiments import SqlExperimentStore
+from heron.store.sql.judge_cache import SqlJudgeCacheStore
 from heron.store.sql.logged_models import SqlLoggedModelStore
 from heron.store.sql.migrate import upgrade_if_needed
 from heron.store.sql.purge import SqlPurgeStore
@@ -35,6 +37,8 @@ class SqlStores:
     traces: SqlTraceStore
     assessments: SqlAssessmentStore
     purge: SqlPurgeStore
+    datasets: SqlDatasetStore
+    judge_cache: SqlJudgeCacheStore
 
     @property
     def answers_at_once(self) -> bool:
@@ -72,6 +76,8 @@ def open_sql_stores(
         traces=SqlTraceStore(database),
         assessments=SqlAssessmentStore(database),
         purge=SqlPurgeStore(database),
+        datasets=SqlDatasetStore(database),
+        judge_cache=SqlJudgeCacheStore(database),
     )
 
 
