@@ -76,8 +76,11 @@ def serve_judge() -> tuple[str, subprocess.Popen[str]]:
         try:
             import httpx
 
-            httpx.post(f"{url}/chat/completions", json={"model": "judge", "messages": [
-                {"role": "user", "content": "ping"}]}, timeout=5)  # fmt: skip
+            httpx.post(
+                f"{url}/chat/completions",
+                json={"model": "judge", "messages": [{"role": "user", "content": "ping"}]},
+                timeout=5,
+            )
             break
         except httpx.TransportError:
             time.sleep(0.05)
@@ -111,36 +114,135 @@ def run_heron(rows: int, model: str, home: str) -> dict[str, Any]:
 
     start = time.perf_counter()
     result = genai.evaluate(
-        data(rows), predict_fn=app, progress=False,
+        data(rows),
+        predict_fn=app,
+        progress=False,
         scorers=[short, Correctness(model=model), RelevanceToQuery(model=model)],
-    )  # fmt: skip
+    )
     seconds = time.perf_counter() - start
     assert result.written.failures == 0, result.written.errors
-    return {"side": "heron", "seconds": seconds, "metrics": dict(result.metrics),
-            "stored_assessments": result.written.assessments}  # fmt: skip
+    return {
+        "side": "heron",
+        "seconds": seconds,
+        "metrics": dict(result.metrics),
+        "stored_assessments": result.written.assessments,
+    }
 
 
 def run_mlflow(rows: int, model: str, judge_url: str, workdir: str) -> dict[str, Any]:
     script = Path(workdir) / "mlflow_side.py"
     script.write_text(MLFLOW_SIDE)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "HERON_"))}
-    env.update(OPENAI_API_KEY="bench", OPENAI_API_BASE=judge_url, OPENAI_BASE_URL=judge_url,
-               PYTHONWARNINGS="ignore", GIT_PYTHON_REFRESH="quiet")  # fmt: skip
+    env.update(
+        OPENAI_API_KEY="bench",
+        OPENAI_API_BASE=judge_url,
+        OPENAI_BASE_URL=judge_url,
+        PYTHONWARNINGS="ignore",
+        GIT_PYTHON_REFRESH="quiet",
+    )
     done = subprocess.run(
         [str(MLFLOW_PYTHON), str(script), f"sqlite:///{workdir}/mlflow.db", str(rows), model],
-        capture_output=True, text=True, env=env, cwd=workdir, timeout=3600, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=workdir,
+        timeout=3600,
+        check=False,
+    )
     if done.returncode != 0:
         raise SystemExit(f"mlflow side failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def dataset_load(records: int, tracking_uri: str) -> dict[str, Any]:
+    """Seconds to read a dataset of `records` into evaluate's rows (best of three)."""
+    import heron
+    import heron.genai as genai
+    from heron.genai.evaluation.rows import rows_of
+
+    heron.set_tracking_uri(tracking_uri)
+    heron.set_experiment("bench-dataset")
+    ds = genai.datasets.create_dataset(f"records-{records}")
+    ds.merge_records(
+        [
+            {
+                "inputs": {"question": f"question number {i}", "context": "x" * 100},
+                "expectations": {"expected_response": f"answer {i}"},
+            }
+            for i in range(records)
+        ]
+    )
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        rows = rows_of(genai.datasets.get_dataset(ds.dataset_id))
+        times.append(time.perf_counter() - start)
+        assert len(rows) == records
+    heron.set_tracking_uri(None)
+    return {
+        "side": "dataset_load",
+        "records": records,
+        "where": tracking_uri.split(":")[0],
+        "seconds": min(times),
+    }
+
+
+def heron_server(home: str) -> tuple[str, subprocess.Popen[bytes]]:
+    import socket
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "heron"),
+            "server",
+            "--port",
+            str(port),
+            "--backend-store-uri",
+            f"sqlite:///{home}/heron.db",
+            "--artifacts-destination",
+            f"{home}/artifacts",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return url, proc
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=500)
+    parser.add_argument(
+        "--dataset-records",
+        type=int,
+        default=0,
+        help="also time loading a dataset of this many records (in process "
+        "and from a heron server)",
+    )
     parser.add_argument("--delay-ms", type=int, default=100)
     parser.add_argument("--with-mlflow", action="store_true")
     args = parser.parse_args()
+    if args.dataset_records:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps(dataset_load(args.dataset_records, f"{tmp}/local")))
+            url, server = heron_server(tmp)
+            try:
+                print(json.dumps(dataset_load(args.dataset_records, url)))
+            finally:
+                server.terminate()
+                server.wait(30)
+    if not args.rows:
+        return
     url, judge = serve_judge()
     try:
         compare(args.rows, args.delay_ms, url, args.with_mlflow)
@@ -161,9 +263,12 @@ def compare(rows: int, delay_ms: int, url: str, with_mlflow: bool) -> None:
             mlflow_side = run_mlflow(rows, model, url, tmp)
             print(json.dumps(mlflow_side))
             speedup = mlflow_side["seconds"] / heron_side["seconds"]
-            print(f"heron {heron_side['seconds']:.2f} s ({heron_side['ratio_to_floor']:.2f}x the "
-                  f"floor of {floor:.2f} s); mlflow {mlflow_side['seconds']:.2f} s; heron is "
-                  f"{speedup:.1f}x faster", file=sys.stderr)  # fmt: skip
+            print(
+                f"heron {heron_side['seconds']:.2f} s ({heron_side['ratio_to_floor']:.2f}x the "
+                f"floor of {floor:.2f} s); mlflow {mlflow_side['seconds']:.2f} s; heron is "
+                f"{speedup:.1f}x faster",
+                file=sys.stderr,
+            )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """GenAI evaluation: `evaluate`, scorers and LLM judges, evaluation datasets."""
 
-from heron.genai import judges, scorers
+from heron.genai import datasets, judges, scorers
 from heron.genai.evaluation.harness import evaluate
 from heron.genai.evaluation.results import EvaluationResult
 from heron.genai.feedback import Feedback
@@ -11,6 +11,7 @@ __all__ = [
     "EvaluationResult",
     "Feedback",
     "Scorer",
+    "datasets",
     "evaluate",
     "judges",
     "make_judge",

@@ -19,7 +19,8 @@ from heron.store.experiments import ExperimentStore
 
 MAX_NAME = 500
 MAX_RECORDS_PER_CALL = 10_000
-MAX_RECORDS_PAGE = 1000  # MLflow's default and maximum page of records
+DEFAULT_RECORDS_PAGE = 1000  # MLflow's default page of records
+MAX_RECORDS_PAGE = 10_000  # Heron's SDK reads a 10,000-record dataset in one request
 MAX_SEARCH = 1000
 SOURCE_TYPES = ("TRACE", "HUMAN", "DOCUMENT", "CODE")
 
@@ -132,7 +133,11 @@ class DatasetService:
         return self._store.upsert_records(dataset_id, checked, user=identity.name, now=now_ms())
 
     def get_records(
-        self, dataset_id: str, *, max_results: int = MAX_RECORDS_PAGE, page_token: str | None = None
+        self,
+        dataset_id: str,
+        *,
+        max_results: int = DEFAULT_RECORDS_PAGE,
+        page_token: str | None = None,
     ) -> Page[DatasetRecord]:
         authorize(self._authorizer, "read", "dataset", _id(dataset_id))
         if not 1 <= max_results <= MAX_RECORDS_PAGE:

@@ -24,6 +24,7 @@ from heron.genai.evaluation.row_run import App, evaluate_row
 from heron.genai.evaluation.rows import EvalRow, rows_of
 from heron.genai.evaluation.sessions import score_sessions
 from heron.genai.evaluation.writer import EvalWriter, Written
+from heron.genai.judges.cache import SharedCache, using_cache
 from heron.genai.scoring import Scorer
 from heron.genai.usage import Usage, tracking_usage
 
@@ -88,7 +89,7 @@ def evaluate(
         client = fluent.tracking_client()
         client.set_tag(run_id, RUN_TYPE_TAG, GENAI_EVALUATE)
         _log_dataset(client, run_id, data)
-        with tracking_usage() as usage:
+        with tracking_usage() as usage, using_cache(SharedCache(client.backend.judge_cache)):
             context = contextvars.copy_context()
             if model_id is not None:
                 context.run(set_active_model, model_id=model_id)

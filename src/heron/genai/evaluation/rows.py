@@ -76,7 +76,7 @@ def _is_frame(data: Any) -> bool:
 def _row(index: int, item: Any) -> EvalRow:
     if isinstance(item, Trace):
         return _trace_row(index, item, {})
-    if not isinstance(item, Mapping):
+    if type(item) is not dict and not isinstance(item, Mapping):
         raise InvalidParameter(
             f"Row {index} is a {type(item).__name__}; each row is a dict with 'inputs' (and "
             "optionally 'outputs', 'expectations', 'tags') or a trace"
@@ -93,7 +93,7 @@ def _row(index: int, item: Any) -> EvalRow:
             raise InvalidParameter(f"Row {index}: 'trace' must be a Trace (from get_trace)")
         return _trace_row(index, trace, item)
     inputs = _present(item.get("inputs"))
-    if not isinstance(inputs, Mapping):
+    if type(inputs) is not dict and not isinstance(inputs, Mapping):
         raise InvalidParameter(
             f"Row {index}: 'inputs' must be a dict of argument names and values, such as "
             "{'question': 'What is Heron?'}"
@@ -132,8 +132,8 @@ def _trace_row(index: int, trace: Trace, item: Mapping[str, Any]) -> EvalRow:
 
 def _present(value: Any) -> Any:
     """None for the missing cells of a DataFrame (None, NaN, pandas' NA)."""
-    if value is None:
-        return None
+    if value is None or type(value) is dict or type(value) is str:
+        return value
     if isinstance(value, float) and value != value:
         return None
     if type(value).__name__ in ("NAType", "NaTType"):
@@ -142,6 +142,8 @@ def _present(value: Any) -> Any:
 
 
 def _mapping(value: Any, index: int, name: str) -> Mapping[str, Any]:
+    if type(value) is dict:
+        return value
     value = _present(value)
     if value is None:
         return {}

@@ -7,12 +7,15 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Protocol
 
 from heron.entities.evaluation import CachedVerdict
+
+log = logging.getLogger("heron.genai")
 
 
 def cache_key(scorer_digest: str, model: str, prompt: str) -> str:
@@ -49,6 +52,40 @@ class MemoryCache:
             self._items.move_to_end(verdict.key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
+
+
+class SharedCache:
+    """The tracking server's cache (or the local database's), with this process's in front;
+    when the server has none (an MLflow server) or fails, the process's cache alone."""
+
+    def __init__(self, remote: JudgeCache) -> None:
+        self._remote: JudgeCache | None = remote
+
+    def get_verdict(self, key: str) -> CachedVerdict | None:
+        found = _process_cache.get_verdict(key)
+        if found is not None or self._remote is None:
+            return found
+        try:
+            found = self._remote.get_verdict(key)
+        except Exception as exc:
+            self._give_up(exc)
+            return None
+        if found is not None:
+            _process_cache.put_verdict(found)
+        return found
+
+    def put_verdict(self, verdict: CachedVerdict) -> None:
+        _process_cache.put_verdict(verdict)
+        if self._remote is None:
+            return
+        try:
+            self._remote.put_verdict(verdict)
+        except Exception as exc:
+            self._give_up(exc)
+
+    def _give_up(self, exc: Exception) -> None:
+        log.warning("Heron judge cache: the server's cache failed (%s); caching in process", exc)
+        self._remote = None
 
 
 _process_cache = MemoryCache()

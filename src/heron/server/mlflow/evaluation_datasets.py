@@ -14,7 +14,7 @@ from heron.errors import InvalidParameter
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import requires
-from heron.services.datasets import MAX_RECORDS_PAGE, DatasetService
+from heron.services.datasets import DEFAULT_RECORDS_PAGE, DatasetService
 
 V3 = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
 DATASET = "/datasets/{dataset_id}"
@@ -121,7 +121,7 @@ def routes(api: Endpoints, service: DatasetService) -> list[BaseRoute]:
     def get_records(f: Fields) -> Json:
         page = service.get_records(
             f.required_string("dataset_id"),
-            max_results=f.int64("max_results") or MAX_RECORDS_PAGE,
+            max_results=f.int64("max_results") or DEFAULT_RECORDS_PAGE,
             page_token=f.string("page_token") or None,
         )
         out: Json = {"records": orjson.dumps([record_json(r) for r in page]).decode()}
