@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 
 from heron.services.access import Authorizer
 from heron.services.artifacts import ArtifactService
+from heron.services.datasets import DatasetService
 from heron.services.experiments import ExperimentService
 from heron.services.gc import GarbageCollector
 from heron.services.inference import InferenceService
+from heron.services.judge_cache import JudgeCacheService
 from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
 from heron.services.registry_namespaces import NamespaceService
@@ -43,6 +45,8 @@ class Services:
     artifacts: ArtifactService
     endpoints: EndpointService
     inference: InferenceService
+    datasets: DatasetService
+    judge_cache: JudgeCacheService
     gc: GarbageCollector
     authorizer: Authorizer
     # The stores answer without waiting on a network or an fsync (SQLite in WAL mode with
@@ -111,6 +115,8 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
             ArtifactService(authorizer, destination=settings.artifacts_destination, wrap=wrap),
             authorizer,
         ),
+        datasets=DatasetService(stores.datasets, stores.experiments, authorizer),
+        judge_cache=JudgeCacheService(stores.judge_cache, authorizer),
         gc=GarbageCollector(stores.purge, ArtifactLocations(settings.artifacts_destination, roots)),
         authorizer=authorizer,
         answers_at_once=stores.answers_at_once,

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from heron.store.crypto.fields import FieldCipher
 from heron.store.sql.database import Database
+from heron.store.sql.datasets import SqlDatasetStore
 from heron.store.sql.experiments import SqlExperimentStore
 from heron.store.sql.inference import SqlInferenceStore
+from heron.store.sql.judge_cache import SqlJudgeCacheStore
 from heron.store.sql.logged_models import SqlLoggedModelStore
 from heron.store.sql.migrate import upgrade_if_needed
 from heron.store.sql.purge import SqlPurgeStore
@@ -43,6 +45,8 @@ class SqlStores:
     endpoints: SqlEndpointStore
     replicas: SqlReplicaStore
     inference: SqlInferenceStore
+    datasets: SqlDatasetStore
+    judge_cache: SqlJudgeCacheStore
 
     @property
     def answers_at_once(self) -> bool:
@@ -86,6 +90,8 @@ def open_sql_stores(
         endpoints=SqlEndpointStore(database),
         replicas=SqlReplicaStore(database),
         inference=SqlInferenceStore(database),
+        datasets=SqlDatasetStore(database),
+        judge_cache=SqlJudgeCacheStore(database),
     )
 
 
