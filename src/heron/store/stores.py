@@ -15,6 +15,8 @@ from heron.store.registry import (
     WebhookStore,
 )
 from heron.store.runs import RunStore
+from heron.store.serving import EndpointStore, InferenceStore, ReplicaStore
+from heron.store.trace_analytics import TraceAnalyticsStore
 from heron.store.traces import AssessmentStore, TraceStore
 
 
@@ -52,7 +54,19 @@ class Stores(Protocol):
     def assessments(self) -> AssessmentStore: ...
 
     @property
+    def trace_analytics(self) -> TraceAnalyticsStore: ...
+
+    @property
     def purge(self) -> PurgeStore: ...
+
+    @property
+    def endpoints(self) -> EndpointStore: ...
+
+    @property
+    def replicas(self) -> ReplicaStore: ...
+
+    @property
+    def inference(self) -> InferenceStore: ...
 
     @property
     def answers_at_once(self) -> bool:
