@@ -31,6 +31,7 @@ ResourceType = Literal[
     "trace",
     "artifact",
     "serving_endpoint",
+    "dataset",
 ]
 
 
