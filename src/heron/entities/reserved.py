@@ -14,6 +14,7 @@ SOURCE_NAME = "mlflow.source.name"
 SOURCE_TYPE = "mlflow.source.type"  # on a trace, MLflow's docs make it the deployment's name
 NOTE = "mlflow.note.content"
 LOGGED_ARTIFACTS = "mlflow.loggedArtifacts"
+RUN_TYPE = "mlflow.runType"  # an evaluation run's, read by MLflow's UI
 
 # Experiments
 EXPERIMENT_KIND = "mlflow.experimentKind"  # what the UI shows first: training or GenAI
@@ -39,6 +40,13 @@ TRACE_COST = "mlflow.trace.cost"  # {"input_cost", "output_cost", "total_cost"} 
 TRACE_ARTIFACT_LOCATION = "mlflow.artifactLocation"
 TRACE_SPANS_LOCATION = "mlflow.trace.spansLocation"
 TRACE_REQUEST_ID = "mlflow.traceRequestId"  # a span attribute in MLflow 2's traces
+
+# Assessments: metadata
+ASSESSMENT_JUDGE_COST = "mlflow.assessment.judgeCost"
+ASSESSMENT_JUDGE_INPUT_TOKENS = "mlflow.assessment.judgeInputTokens"
+ASSESSMENT_JUDGE_OUTPUT_TOKENS = "mlflow.assessment.judgeOutputTokens"
+ASSESSMENT_SOURCE_RUN_ID = "mlflow.assessment.sourceRunId"
+ASSESSMENT_SCORER_DIGEST = "mlflow.assessment.scorerDigest"
 
 # Spans: attributes
 SPAN_TYPE = "mlflow.spanType"
