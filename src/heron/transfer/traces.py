@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from heron.entities import reserved
 from heron.entities.assessment import Assessment, AssessmentKind
 from heron.entities.trace import Trace
 from heron.errors import NotFound
@@ -46,9 +47,9 @@ class Traces:
     def _copy_trace(transfer: Transfer, trace: Trace, experiment_id: str) -> None:
         target = transfer.target
         info = dataclasses.replace(trace.info, experiment_id=experiment_id, assessments=())
-        source_run = info.trace_metadata.get("mlflow.sourceRun")
+        source_run = info.trace_metadata.get(reserved.TRACE_SOURCE_RUN)
         if source_run in transfer.runs:
-            metadata = {**info.trace_metadata, "mlflow.sourceRun": transfer.runs[source_run]}
+            metadata = {**info.trace_metadata, reserved.TRACE_SOURCE_RUN: transfer.runs[source_run]}
             info = dataclasses.replace(info, trace_metadata=metadata)
         target.backend.traces.start_trace(info)
         if trace.spans:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -171,7 +171,16 @@ def compare(column: ColumnElement[Any], c: Comparison, kind: type) -> ColumnElem
         if c.op == "LIKE":
             return column.like(pattern, escape="\\")
         return func.lower(column).like(func.lower(pattern), escape="\\")
-    comparisons = {
+    apply = operator(column, c.op)
+    if apply is None or (kind is str and c.op not in ("=", "!=")):
+        raise InvalidParameter(f"{c.op} cannot be used with {c.entity} {c.key!r}")
+    result: ColumnElement[bool] = apply(value)
+    return result
+
+
+def operator(column: ColumnElement[Any], op: str) -> Callable[[Any], ColumnElement[bool]] | None:
+    """`column`'s comparison for one of = != < > <= >= (None for any other op)."""
+    comparisons: dict[str, Callable[[Any], ColumnElement[bool]]] = {
         "=": column.__eq__,
         "!=": column.__ne__,
         "<": column.__lt__,
@@ -179,11 +188,7 @@ def compare(column: ColumnElement[Any], c: Comparison, kind: type) -> ColumnElem
         "<=": column.__le__,
         ">=": column.__ge__,
     }
-    apply = comparisons.get(c.op)
-    if apply is None or (kind is str and c.op not in ("=", "!=")):
-        raise InvalidParameter(f"{c.op} cannot be used with {c.entity} {c.key!r}")
-    result: ColumnElement[bool] = apply(value)
-    return result
+    return comparisons.get(op)
 
 
 def _checked(c: Comparison, kind: type) -> Value:

@@ -10,13 +10,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, literal_column, or_, select
 
+from heron.entities import reserved
 from heron.entities.assessment import AssessmentKind
-from heron.entities.trace_analytics import (
-    LINKED_PROMPTS_TAG,
-    PromptRef,
-    VersionStats,
-    linked_prompts,
-)
+from heron.entities.trace_analytics import PromptRef, VersionStats, linked_prompts
 from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.tables import assessments, trace_tags, traces
 from heron.store.sql.trace_analytics_sql import errors_of, latency, percentiles
@@ -101,7 +97,7 @@ def _prompts(
     query = (
         select(traces.c.model_id, tags.value)
         .select_from(traces.join(trace_tags, tags.trace_id == traces.c.trace_id))
-        .where(*which, tags.key == literal_column(f"'{LINKED_PROMPTS_TAG}'"))
+        .where(*which, tags.key == literal_column(f"'{reserved.LINKED_PROMPTS}'"))
         .distinct()
     )
     found: dict[str | None, dict[PromptRef, None]] = defaultdict(dict)
