@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from artifacts import ROOT, free_port, start_heron, stop_group, wait_healthy
+from artifacts import RESULTS, ROOT, free_port, start_heron, stop_group, wait_healthy
 from artifacts import wait_quiet as _wait_quiet
 
 HERON = str(ROOT / ".venv/bin/heron")
@@ -193,7 +193,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--points", type=int, default=200_000)
-    parser.add_argument("--json", type=Path, default=ROOT / "bench-results/recovery.json")
+    parser.add_argument("--json", type=Path, default=RESULTS / "recovery.json")
     parser.add_argument("--no-wait-quiet", action="store_true", help="Do not wait for idle CPUs.")
     args = parser.parse_args()
     QUIET["wait"] = not args.no_wait_quiet

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HERON_PY = ROOT / ".venv/bin/python"
 MLFLOW_BIN = ROOT / ".venv-conformance/bin"
 SERVE_BENCH = Path(os.environ.get("HERON_SHARED", ROOT.parent / "shared")) / "bench/serve_bench.py"
+RESULTS = Path(os.environ.get("HERON_BENCH_RESULTS", ROOT / "bench-results"))
 
 SAVE = """
 import sys, types
@@ -81,8 +82,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short runs (CI smoke)")
     parser.add_argument("--no-mlflow", action="store_true")
     args = parser.parse_args()
-    results = ROOT / "bench-results"
-    results.mkdir(exist_ok=True)
+    results = RESULTS
+    results.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="heron-serving-bench-"))
     model = scratch / "iris-model"
     subprocess.run(

@@ -6,7 +6,7 @@ import math
 import posixpath
 import re
 
-from heron.errors import InvalidParameter, NotFound
+from heron.errors import InvalidParameter
 
 MAX_EXPERIMENT_NAME = 500
 MAX_ENTITY_KEY = 250
@@ -140,14 +140,3 @@ def check_max_results(value: int, limit: int = MAX_SEARCH_RESULTS) -> int:
     if value > limit:
         raise InvalidParameter(f"max_results must be at most {limit}, got {value}")
     return value
-
-
-def check_experiment_id(experiment_id: object) -> str:
-    """Experiment ids are decimal strings; anything else cannot exist."""
-    if (
-        not isinstance(experiment_id, str)
-        or not (experiment_id.isascii() and experiment_id.isdigit())  # not "²", not "٣"
-        or len(experiment_id) > 18
-    ):
-        raise NotFound(f"No Experiment with id={experiment_id!r} exists")
-    return experiment_id

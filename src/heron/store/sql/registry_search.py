@@ -32,7 +32,7 @@ from heron.errors import InvalidParameter
 from heron.search import Comparison, OrderKey
 from heron.store.registry import RegistryQuery
 from heron.store.sql.registry_rows import mv, rm, version_select
-from heron.store.sql.search_sql import bindable, operator
+from heron.store.sql.search_sql import bindable, bound_to, operator
 from heron.store.sql.tables import model_version_tags, registered_model_tags
 
 _MAX_TOKEN_CHARS = 4096
@@ -196,7 +196,7 @@ def _version_condition(c: Comparison) -> ColumnElement[bool]:
 
 def compare(column: ColumnElement[Any], c: Comparison) -> ColumnElement[bool]:
     """`column <op> value` for one parsed clause (the parser checked op and value types)."""
-    value = c.value
+    value = bound_to(column, c.value)
     if c.op == "IN":
         return column.in_(list(value)) if isinstance(value, tuple) else _never()
     if c.op == "NOT IN":

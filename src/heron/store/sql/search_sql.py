@@ -26,6 +26,7 @@ from sqlalchemy import (
     and_,
     exists,
     func,
+    literal,
     or_,
     select,
 )
@@ -159,7 +160,7 @@ def key_value_condition(
 
 
 def compare(column: ColumnElement[Any], c: Comparison, kind: type) -> ColumnElement[bool]:
-    value = _checked(c, kind)
+    value = bound_to(column, _checked(c, kind))
     if c.op in ("IN", "NOT IN"):
         if not isinstance(value, tuple) or not value:
             raise InvalidParameter(f"{c.op} on {c.entity} {c.key!r} needs a non-empty list")
@@ -189,6 +190,19 @@ def operator(column: ColumnElement[Any], op: str) -> Callable[[Any], ColumnEleme
         ">=": column.__ge__,
     }
     return comparisons.get(op)
+
+
+def bound_to(column: ColumnElement[Any], value: Any) -> Any:
+    """Integers compared with a 32-bit column are bound as BIGINTs: PostgreSQL refuses to cast
+    one past the column's range to its type (SQLite compares any integers), so a filter such as
+    `version_number > 99999999999` finds what it says, nothing, instead of failing."""
+    if integer_limit(column) != ids.INT32_MAX:
+        return value
+    if isinstance(value, tuple):
+        return tuple(bound_to(column, v) for v in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return literal(value, BigInteger)
+    return value
 
 
 def _checked(c: Comparison, kind: type) -> Value:
@@ -244,6 +258,7 @@ def _like_pattern(pattern: str) -> str:
 
 
 def experiment_keys(experiment_ids: Sequence[str]) -> list[int]:
+    """The integer keys of experiment ids (NotFound for one no experiment can have)."""
     return [ids.experiment_key(e) for e in experiment_ids]
 
 
