@@ -165,7 +165,7 @@ def test_restore_drill_on_postgresql_into_a_fresh_cluster(
     source_uri = postgres_server.create_database()
     data = tmp_path / "server"
     data.mkdir()
-    server = ServerProcess(data_dir=data, database_uri=source_uri)
+    server = ServerProcess(data_dir=data, backend_store_uri=source_uri)
     server.start()
     try:
         flags = [
@@ -185,7 +185,7 @@ def test_restore_drill_on_postgresql_into_a_fresh_cluster(
         "--artifacts-destination", str(fresh / "artifacts"),
     )  # fmt: skip
     assert restored.returncode == 0, restored.stderr + restored.stdout
-    server = ServerProcess(data_dir=fresh, database_uri=target_uri)
+    server = ServerProcess(data_dir=fresh, backend_store_uri=target_uri)
     server.start()
     try:
         _check_restored(server.url, snapshot_ms, acked)

@@ -180,9 +180,9 @@ class RegistryService:
         check_model_name(name)
         actor = self._check("update", name)
         if run_id:
-            v.check_length("run_id", v.check_run_id(run_id), v.MAX_RUN_ID)
+            v.check_run_reference("run_id", run_id)
         if model_id:
-            v.check_length("model_id", v.check_string("model_id", model_id), v.MAX_MODEL_ID)
+            v.check_model_reference("model_id", model_id)
         resolved = self._resolver.resolve(source, run_id or None, model_id or None)
         return self._versions.create_model_version(
             name,

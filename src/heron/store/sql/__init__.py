@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 from heron.store.crypto.fields import FieldCipher
 from heron.store.sql.database import Database
+from heron.store.sql.datasets import SqlDatasetStore
 from heron.store.sql.experiments import SqlExperimentStore
+from heron.store.sql.inference import SqlInferenceStore
+from heron.store.sql.judge_cache import SqlJudgeCacheStore
 from heron.store.sql.logged_models import SqlLoggedModelStore
 from heron.store.sql.migrate import upgrade_if_needed
 from heron.store.sql.purge import SqlPurgeStore
@@ -16,6 +19,8 @@ from heron.store.sql.registry_sources import SqlModelSourceStore
 from heron.store.sql.registry_versions import SqlModelVersionStore
 from heron.store.sql.registry_webhooks import SqlWebhookStore
 from heron.store.sql.runs import SqlRunStore
+from heron.store.sql.serving import SqlEndpointStore, SqlReplicaStore
+from heron.store.sql.trace_analytics import SqlTraceAnalyticsStore
 from heron.store.sql.traces import SqlTraceStore
 from heron.store.sql.traces_assessments import SqlAssessmentStore
 
@@ -35,7 +40,13 @@ class SqlStores:
     webhooks: SqlWebhookStore
     traces: SqlTraceStore
     assessments: SqlAssessmentStore
+    trace_analytics: SqlTraceAnalyticsStore
     purge: SqlPurgeStore
+    endpoints: SqlEndpointStore
+    replicas: SqlReplicaStore
+    inference: SqlInferenceStore
+    datasets: SqlDatasetStore
+    judge_cache: SqlJudgeCacheStore
 
     @property
     def answers_at_once(self) -> bool:
@@ -74,7 +85,13 @@ def open_sql_stores(
         webhooks=SqlWebhookStore(database, fields),
         traces=SqlTraceStore(database),
         assessments=SqlAssessmentStore(database),
+        trace_analytics=SqlTraceAnalyticsStore(database),
         purge=SqlPurgeStore(database),
+        endpoints=SqlEndpointStore(database),
+        replicas=SqlReplicaStore(database),
+        inference=SqlInferenceStore(database),
+        datasets=SqlDatasetStore(database),
+        judge_cache=SqlJudgeCacheStore(database),
     )
 
 

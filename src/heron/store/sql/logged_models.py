@@ -20,6 +20,7 @@ from heron.entities import (
     Page,
 )
 from heron.errors import InvalidParameter, NotFound
+from heron.store import ids
 from heron.store.logged_models import LoggedModelQuery
 from heron.store.sql.database import Database, fetch, insert_for, run_many
 from heron.store.sql.json_sql import bound_list, in_bound_list
@@ -84,7 +85,7 @@ class SqlLoggedModelStore:
         model_id = "m-" + uuid.uuid4().hex
 
         def create(conn: Connection) -> LoggedModel:
-            found = fetch(conn, _EXPERIMENT, {"experiment_id": int(experiment_id)})
+            found = fetch(conn, _EXPERIMENT, {"experiment_id": ids.experiment_key(experiment_id)})
             if not found:
                 raise NotFound(f"No Experiment with id={experiment_id} exists")
             location, stage = found[0]
@@ -109,7 +110,7 @@ class SqlLoggedModelStore:
             conn.execute(
                 logged_models.insert().values(
                     model_id=model_id,
-                    experiment_id=int(experiment_id),
+                    experiment_id=ids.experiment_key(experiment_id),
                     name=name,
                     artifact_location=model.artifact_location,
                     creation_timestamp_ms=now,

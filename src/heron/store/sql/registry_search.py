@@ -112,8 +112,8 @@ def _keyset(
         repr((what, tuple(query.filter), tuple(query.order_by), query.include_prompts)).encode()
     ).hexdigest()[:16]
     if query.page_token is not None:
-        kinds = [_kind(column) for column, _ in keys]
-        conditions.append(_after(keys, _decode(query.page_token, fingerprint, kinds)))
+        columns = [column for column, _ in keys]
+        conditions.append(_after(keys, _decode(query.page_token, fingerprint, columns)))
     stmt = (
         base.add_columns(*(column.label(f"k{i}") for i, (column, _) in enumerate(keys)))
         .where(*conditions)
@@ -139,7 +139,7 @@ def _kind(column: Any) -> type:
     return int if isinstance(column.type, Integer | BigInteger) else str
 
 
-def _decode(token: str, fingerprint: str, kinds: list[type]) -> list[Any]:
+def _decode(token: str, fingerprint: str, columns: list[Any]) -> list[Any]:
     bad = InvalidParameter(
         "Invalid page_token: it is corrupted or was not issued for this search; repeat the "
         "search without page_token and page with the tokens it returns"
@@ -153,10 +153,11 @@ def _decode(token: str, fingerprint: str, kinds: list[type]) -> list[Any]:
     if not (isinstance(payload, list) and len(payload) == 2 and payload[0] == fingerprint):
         raise bad
     values = payload[1]
-    if not isinstance(values, list) or len(values) != len(kinds):
+    if not isinstance(values, list) or len(values) != len(columns):
         raise bad
-    if not all(type(v) is kind and bindable(v) for v, kind in zip(values, kinds, strict=True)):
-        raise bad
+    for value, column in zip(values, columns, strict=True):
+        if type(value) is not _kind(column) or not bindable(value, column):
+            raise bad
     return values
 
 

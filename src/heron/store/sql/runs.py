@@ -32,6 +32,7 @@ from heron.entities import (
     reserved,
 )
 from heron.errors import InvalidParameter, NotFound
+from heron.store import ids
 from heron.store.runs import MetricWithRunId, RunQuery
 from heron.store.sql import logged_models, run_reads, run_writes, tracking_search
 from heron.store.sql.database import Database, fetch, insert_for, run, run_many
@@ -65,7 +66,9 @@ class SqlRunStore:
 
         def create(conn: Connection) -> Run:
             found = fetch(
-                conn, run_writes.EXPERIMENT_OF_NEW_RUN, {"experiment_id": int(experiment_id)}
+                conn,
+                run_writes.EXPERIMENT_OF_NEW_RUN,
+                {"experiment_id": ids.experiment_key(experiment_id)},
             )
             if not found:
                 raise NotFound(f"No Experiment with id={experiment_id} exists")
@@ -92,7 +95,7 @@ class SqlRunStore:
                 run_writes.INSERT_RUN,
                 {
                     "run_uuid": run_id,
-                    "experiment_id": int(experiment_id),
+                    "experiment_id": ids.experiment_key(experiment_id),
                     "name": run_name,
                     "user_id": user_id,
                     "status": info.status.value,
@@ -305,7 +308,7 @@ class SqlRunStore:
             rows = fetch(
                 conn,
                 run_reads.DATASET_SUMMARIES,
-                {"ids": bound_list(int(e) for e in experiment_ids)},
+                {"ids": bound_list(ids.experiment_key(e) for e in experiment_ids)},
             )
         return [
             DatasetSummary(experiment_id=str(e), name=name, digest=digest, context=context or "")

@@ -106,7 +106,7 @@ def _metric_first(
         first = select_page(runs, valued_source, pk, valued, conditions, limit)
         then = select_page(runs, plain_source, pk, missing, without, limit)
         return SearchStatement(first, len(valued), "run_uuid", fingerprint, then)
-    values, last_id = decode_token(query.page_token, fingerprint, missing, str)
+    values, last_id = decode_token(query.page_token, fingerprint, missing, pk, str)
     if values[0] is None:  # the last page ended among the runs without the metric
         after = rows_after(plain_rest, values[1:], pk, last_id)
         only = select_page(runs, plain_source, pk, missing, [*without, *after], limit)
