@@ -10,6 +10,8 @@
   with "postgresql" for PostgreSQL); yields the base URL.
 - `server_process`: the real `heron server` command in a subprocess, with `.restart()`
   (kill -9, then start again on the same data) for durability tests.
+- `deployed_server`: the same command as teams deploy it: `--workers 2` on PostgreSQL, with
+  artifacts on the S3 server (`s3_server`).
 
 Heron modules are imported inside the fixtures, so collecting tests never depends on them.
 """
@@ -364,10 +366,16 @@ def _heron_command() -> list[str]:
 
 @dataclass
 class ServerProcess:
-    """`heron server` in a subprocess on a SQLite database in `data_dir`."""
+    """`heron server` in a subprocess: on a SQLite database in `data_dir` unless given a
+    `backend_store_uri` (and an `artifacts_destination`), with `workers` processes and `env`
+    added to the environment; its output goes to `log_path`."""
 
     data_dir: Path
     port: int = field(default_factory=free_port)
+    backend_store_uri: str | None = None
+    artifacts_destination: str | None = None
+    workers: int = 1
+    env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
 
@@ -380,18 +388,21 @@ class ServerProcess:
         return self.data_dir / "server.log"
 
     def command(self) -> list[str]:
+        database = self.backend_store_uri or f"sqlite:///{self.data_dir}/heron.db"
+        artifacts = self.artifacts_destination or str(self.data_dir / "artifacts")
         return [
             *_heron_command(), "server",
             "--host", "127.0.0.1",
             "--port", str(self.port),
-            "--backend-store-uri", f"sqlite:///{self.data_dir}/heron.db",
-            "--artifacts-destination", str(self.data_dir / "artifacts"),
+            "--backend-store-uri", database,
+            "--artifacts-destination", artifacts,
+            "--workers", str(self.workers),
         ]  # fmt: skip
 
     def start(self) -> None:
         if self._log is None:
             self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        env = {**os.environ, "HERON_HOME": str(self.data_dir)}
+        env = {**os.environ, "HERON_HOME": str(self.data_dir), **self.env}
         self.proc = subprocess.Popen(
             self.command(), stdout=self._log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, env=env, start_new_session=True,
@@ -439,6 +450,30 @@ def server_process(tmp_path: Path) -> Iterator[ServerProcess]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def deployed_server(
+    tmp_path: Path, postgres_server: PostgresServer, s3_server: S3Server
+) -> Iterator[ServerProcess]:
+    """`heron server --workers 2` as teams deploy it: a fresh PostgreSQL database, artifacts
+    in a fresh prefix of the S3 server's bucket."""
+    data_dir = tmp_path / "server"
+    data_dir.mkdir()
+    uri = postgres_server.create_database()
+    server = ServerProcess(
+        data_dir=data_dir,
+        backend_store_uri=uri,
+        artifacts_destination=f"s3://{s3_server.shared_bucket()}/{uuid.uuid4().hex}",
+        workers=2,
+        env={"MLFLOW_S3_ENDPOINT_URL": s3_server.endpoint_url, "AWS_REGION": s3_server.region},
+    )
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        postgres_server.drop_database(uri)
 
 
 # --------------------------------------------------------------------------- S3

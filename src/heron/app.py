@@ -34,18 +34,22 @@ def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Star
         stores.close()
         raise
 
+    proxy = routes.invocation_proxy(services, settings)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services.start()
         try:
             yield
         finally:
+            await proxy.aclose()
             services.close()
 
     return Starlette(
         # Every route declares its policy, or the app does not start (deny by default).
         routes=policies.guard(
-            [*routes.routes(services, settings), *ui.routes(services)], services.authorizer
+            [*routes.routes(services, settings), *proxy.routes(), *ui.routes(services)],
+            services.authorizer,
         ),
         middleware=[
             Middleware(errors.UnexpectedErrors),

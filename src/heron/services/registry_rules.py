@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from heron.entities.registry import ModelVersion
 from heron.errors import InvalidParameter, NotFound
 from heron.services import validation as v
+from heron.store import ids
 from heron.store.artifacts import paths
 from heron.store.registry import ModelSourceStore
 
@@ -66,11 +67,8 @@ def check_alias(alias: object) -> str:
 
 
 def check_version(version: object) -> str:
-    """Version numbers are positive decimal integers, sent as strings."""
-    text = str(version) if isinstance(version, int) and not isinstance(version, bool) else version
-    if not isinstance(text, str) or not text.isascii() or not text.isdigit() or len(text) > 9:
-        raise InvalidParameter(f"Parameter 'version' must be an integer, got {version!r}")
-    return str(int(text))
+    """Version numbers are positive decimal integers, sent as strings (`store.ids`)."""
+    return ids.model_version(version)
 
 
 def check_tag(kind: str, key: object, value: object) -> None:

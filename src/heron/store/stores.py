@@ -16,6 +16,8 @@ from heron.store.registry import (
     WebhookStore,
 )
 from heron.store.runs import RunStore
+from heron.store.serving import EndpointStore, InferenceStore, ReplicaStore
+from heron.store.trace_analytics import TraceAnalyticsStore
 from heron.store.traces import AssessmentStore, TraceStore
 
 
@@ -53,6 +55,9 @@ class Stores(Protocol):
     def assessments(self) -> AssessmentStore: ...
 
     @property
+    def trace_analytics(self) -> TraceAnalyticsStore: ...
+
+    @property
     def purge(self) -> PurgeStore: ...
 
     @property
@@ -60,6 +65,15 @@ class Stores(Protocol):
 
     @property
     def judge_cache(self) -> JudgeCacheStore: ...
+
+    @property
+    def endpoints(self) -> EndpointStore: ...
+
+    @property
+    def replicas(self) -> ReplicaStore: ...
+
+    @property
+    def inference(self) -> InferenceStore: ...
 
     @property
     def answers_at_once(self) -> bool:

@@ -19,6 +19,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from heron.client.client import HeronClient
 from heron.client.fluent import state
+from heron.entities import reserved
 from heron.entities.trace import SpanType
 from heron.errors import InvalidParameter
 from heron.tracing.exporter import ExportStats, Sender, TraceExporter
@@ -92,12 +93,12 @@ def _destination() -> Destination:
     run = state.active_run()
     if run is not None:
         experiment_id = run.info.experiment_id
-        metadata["mlflow.sourceRun"] = run.info.run_id
+        metadata[reserved.TRACE_SOURCE_RUN] = run.info.run_id
     else:
         experiment_id = state.active_experiment_id()
     model_id = state.get_active_model_id()
     if model_id:
-        metadata["mlflow.modelId"] = model_id
+        metadata[reserved.TRACE_MODEL_ID] = model_id
     return _sender(client), experiment_id, metadata
 
 
@@ -376,8 +377,8 @@ def update_current_trace(
         return
     open_trace.tags.update({str(k): str(v) for k, v in (tags or {}).items()})
     open_trace.metadata.update({str(k): str(v) for k, v in (metadata or {}).items()})
-    for key, value in (("mlflow.trace.user", user), ("mlflow.trace.session", session),
-                       ("mlflow.trace.requestId", request_id)):  # fmt: skip
+    for key, value in ((reserved.TRACE_USER, user), (reserved.TRACE_SESSION, session),
+                       (reserved.TRACE_CLIENT_REQUEST_ID, request_id)):  # fmt: skip
         if value is not None:
             open_trace.metadata[key] = str(value)
     if client_request_id is not None:

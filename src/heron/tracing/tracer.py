@@ -21,8 +21,8 @@ from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import Status, StatusCode
 
+from heron.entities import reserved
 from heron.entities.trace import Span
-from heron.mlflow_json.traces import SPAN_INPUTS, SPAN_OUTPUTS, SPAN_TYPE
 from heron.services.traces import (
     CLIENT_REQUEST_ID_ATTRIBUTE,
     TRACE_METADATA_ATTRIBUTE,
@@ -154,10 +154,10 @@ def base_metadata() -> dict[str, str]:
     except (KeyError, OSError):
         user = "unknown"
     return {
-        "mlflow.trace_schema.version": "3",
-        "mlflow.user": user,
-        "mlflow.source.name": sys.argv[0] if sys.argv and sys.argv[0] else "<console>",
-        "mlflow.source.type": "LOCAL",
+        reserved.TRACE_SCHEMA_VERSION: "3",
+        reserved.USER: user,
+        reserved.SOURCE_NAME: sys.argv[0] if sys.argv and sys.argv[0] else "<console>",
+        reserved.SOURCE_TYPE: "LOCAL",
     }
 
 
@@ -193,13 +193,13 @@ class LiveSpan:
             self.set_attribute(key, value)
 
     def set_span_type(self, span_type: str) -> None:
-        self.set_attribute(SPAN_TYPE, str(span_type))
+        self.set_attribute(reserved.SPAN_TYPE, str(span_type))
 
     def set_inputs(self, inputs: Any) -> None:
-        self.set_attribute(SPAN_INPUTS, inputs)
+        self.set_attribute(reserved.SPAN_INPUTS, inputs)
 
     def set_outputs(self, outputs: Any) -> None:
-        self.set_attribute(SPAN_OUTPUTS, outputs)
+        self.set_attribute(reserved.SPAN_OUTPUTS, outputs)
 
     def add_event(self, name: str, attributes: Mapping[str, Any] | None = None) -> None:
         try:

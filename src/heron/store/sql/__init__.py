@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from heron.store.sql.database import Database
 from heron.store.sql.datasets import SqlDatasetStore
 from heron.store.sql.experiments import SqlExperimentStore
+from heron.store.sql.inference import SqlInferenceStore
 from heron.store.sql.judge_cache import SqlJudgeCacheStore
 from heron.store.sql.logged_models import SqlLoggedModelStore
 from heron.store.sql.migrate import upgrade_if_needed
@@ -17,6 +18,8 @@ from heron.store.sql.registry_sources import SqlModelSourceStore
 from heron.store.sql.registry_versions import SqlModelVersionStore
 from heron.store.sql.registry_webhooks import SqlWebhookStore
 from heron.store.sql.runs import SqlRunStore
+from heron.store.sql.serving import SqlEndpointStore, SqlReplicaStore
+from heron.store.sql.trace_analytics import SqlTraceAnalyticsStore
 from heron.store.sql.traces import SqlTraceStore
 from heron.store.sql.traces_assessments import SqlAssessmentStore
 
@@ -36,9 +39,13 @@ class SqlStores:
     webhooks: SqlWebhookStore
     traces: SqlTraceStore
     assessments: SqlAssessmentStore
+    trace_analytics: SqlTraceAnalyticsStore
     purge: SqlPurgeStore
     datasets: SqlDatasetStore
     judge_cache: SqlJudgeCacheStore
+    endpoints: SqlEndpointStore
+    replicas: SqlReplicaStore
+    inference: SqlInferenceStore
 
     @property
     def answers_at_once(self) -> bool:
@@ -75,9 +82,13 @@ def open_sql_stores(
         webhooks=SqlWebhookStore(database),
         traces=SqlTraceStore(database),
         assessments=SqlAssessmentStore(database),
+        trace_analytics=SqlTraceAnalyticsStore(database),
         purge=SqlPurgeStore(database),
         datasets=SqlDatasetStore(database),
         judge_cache=SqlJudgeCacheStore(database),
+        endpoints=SqlEndpointStore(database),
+        replicas=SqlReplicaStore(database),
+        inference=SqlInferenceStore(database),
     )
 
 

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
     FromClause,
+    Integer,
     Select,
     Table,
     and_,
@@ -32,6 +34,7 @@ from sqlalchemy.sql.elements import Null
 from heron.entities import ViewType
 from heron.errors import InvalidParameter
 from heron.search import Comparison, OrderKey, Value
+from heron.store import ids
 from heron.store.sql.database import plain_rows
 
 _MAX_TOKEN_CHARS = 8192
@@ -103,7 +106,7 @@ def page_statement(
     query: PagedQuery,
 ) -> SearchStatement:
     if query.page_token is not None:
-        values, last_id = decode_token(query.page_token, fingerprint, keys, pk_type)
+        values, last_id = decode_token(query.page_token, fingerprint, keys, pk, pk_type)
         conditions = [*conditions, *rows_after(keys, values, pk, last_id)]
     stmt = select_page(table, source, pk, keys, conditions, query.max_results + 1)
     return SearchStatement(stmt, len(keys), pk.key or "", fingerprint)
@@ -202,12 +205,22 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def bindable(value: object) -> bool:
-    """Whether a value read from a page token can be bound: an integer must fit in a BIGINT
-    and a string hold no NUL (PostgreSQL refuses either with an error of its own)."""
+def bindable(value: object, column: object = None) -> bool:
+    """Whether a value read from a page token can be bound, compared with `column`: an integer
+    must fit the column's type (a 32-bit Integer, else a BIGINT) and a string hold no NUL
+    (PostgreSQL refuses either with an error of its own; SQLite would just find no row)."""
     if isinstance(value, str):
         return "\x00" not in value
-    return not isinstance(value, int) or -(2**63) <= value <= 2**63 - 1
+    limit = integer_limit(column)
+    return not isinstance(value, int) or -limit - 1 <= value <= limit
+
+
+def integer_limit(column: object) -> int:
+    """The largest integer `column` holds: its type in tables.py, a BIGINT when not a column."""
+    kind = getattr(column, "type", None)
+    if isinstance(kind, Integer) and not isinstance(kind, BigInteger):
+        return ids.INT32_MAX
+    return ids.INT64_MAX
 
 
 def _like_pattern(pattern: str) -> str:
@@ -225,14 +238,8 @@ def _like_pattern(pattern: str) -> str:
     return pattern
 
 
-def experiment_keys(ids: Sequence[str]) -> list[int]:
-    out = []
-    for experiment_id in ids:
-        text = str(experiment_id)
-        if not (text.isascii() and text.isdigit()) or len(text) > 18:
-            raise InvalidParameter(f"Invalid experiment id {experiment_id!r}: expected digits")
-        out.append(int(text))
-    return out
+def experiment_keys(experiment_ids: Sequence[str]) -> list[int]:
+    return [ids.experiment_key(e) for e in experiment_ids]
 
 
 def lifecycle_stages(view_type: ViewType) -> list[str]:
@@ -269,7 +276,7 @@ def rows_after(
 
 
 def decode_token(
-    token: str, fingerprint: str, keys: list[SortKey], pk_type: type
+    token: str, fingerprint: str, keys: list[SortKey], pk: ColumnElement[Any], pk_type: type
 ) -> tuple[list[Any], Any]:
     bad = InvalidParameter(
         "Invalid page_token: it is corrupted or was not issued for this search; repeat the "
@@ -286,13 +293,14 @@ def decode_token(
     values, last_id = payload.get("k"), payload.get("id")
     if not isinstance(values, list) or len(values) != len(keys):
         raise bad
-    if type(last_id) is not pk_type or not bindable(last_id):
+    if type(last_id) is not pk_type or not bindable(last_id, pk):
         raise bad
     for key, value in zip(keys, values, strict=True):
         if value is None:
             ok = key.nullable
         else:
-            ok = (_is_number(value) if key.numeric else isinstance(value, str)) and bindable(value)
+            number = _is_number(value) if key.numeric else isinstance(value, str)
+            ok = number and bindable(value, key.expr)
         if not ok:
             raise bad
     return values, last_id

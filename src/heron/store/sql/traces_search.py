@@ -12,7 +12,9 @@ from sqlalchemy import ColumnElement, String, exists, select, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
+from heron.entities import reserved
 from heron.entities.assessment import AssessmentKind
+from heron.entities.trace_analytics import MODEL_METADATA, SESSION_METADATA
 from heron.errors import InvalidParameter
 from heron.search import Comparison
 from heron.search.traces import TraceClause, TraceOrderKey
@@ -25,11 +27,14 @@ from heron.store.sql.search_sql import (
     query_fingerprint,
 )
 from heron.store.sql.tables import assessments, spans, trace_metadata, trace_tags, traces
+from heron.store.sql.traces_derived import MAX_INDEXED
 from heron.store.traces import TraceQuery
 
 _NUMERIC = {"timestamp_ms": "request_time", "execution_time_ms": "execution_duration"}
 _STRING = {"status": "state", "client_request_id": "client_request_id", "trace_id": "trace_id"}
 _SPAN_COLUMNS = {"name": "name", "type": "span_type", "status": "status"}
+# Metadata the traces table keeps a copy of (0015), indexed with the experiment.
+_INDEXED_METADATA = {SESSION_METADATA: "session_id", MODEL_METADATA: "model_id"}
 _STATUS_ALIASES = {
     "STATUS_CODE_OK": "OK",
     "STATUS_CODE_ERROR": "ERROR",
@@ -73,7 +78,7 @@ def trace_search(query: TraceQuery) -> SearchStatement:
         keys.append(SortKey(traces.c.request_time, False, False, True))
     conditions = [
         traces.c.experiment_id.in_(experiment_keys(query.experiment_ids)),
-        *(_condition(c) for c in query.filter),
+        *(condition(c) for c in query.filter),
     ]
     fingerprint = query_fingerprint(
         "traces", sorted(query.experiment_ids), query.filter, query.order_by
@@ -91,7 +96,7 @@ def _sort_key(order: TraceOrderKey) -> SortKey:
         name_tag = (
             select(trace_tags.c.value)
             .where(
-                trace_tags.c.trace_id == traces.c.trace_id, trace_tags.c.key == "mlflow.traceName"
+                trace_tags.c.trace_id == traces.c.trace_id, trace_tags.c.key == reserved.TRACE_NAME
             )
             .scalar_subquery()
         )
@@ -104,7 +109,9 @@ def _as_comparison(c: TraceClause, value: Any = None) -> Comparison:
     return Comparison("tag", c.key, c.op, c.value if value is None else value)
 
 
-def _condition(c: TraceClause) -> ColumnElement[bool]:
+def condition(c: TraceClause) -> ColumnElement[bool]:
+    """One clause of a trace filter as a condition on `traces` (the GenAI views' aggregates
+    filter with it too)."""
     owner_tags = trace_tags.c.trace_id == traces.c.trace_id
     if c.field == "attribute":
         if c.key in _NUMERIC:
@@ -112,15 +119,18 @@ def _condition(c: TraceClause) -> ColumnElement[bool]:
                 traces.c[_NUMERIC[c.key]], Comparison("attribute", c.key, c.op, c.value), int
             )
         if c.key == "name":
-            return _pair(trace_tags, owner_tags, "mlflow.traceName", c)
+            return _pair(trace_tags, owner_tags, reserved.TRACE_NAME, c)
         if c.key == "run_id":
             owner = trace_metadata.c.trace_id == traces.c.trace_id
-            return _pair(trace_metadata, owner, "mlflow.sourceRun", c)
+            return _pair(trace_metadata, owner, reserved.TRACE_SOURCE_RUN, c)
         value = _upper(c.value) if c.key == "status" else c.value
         return compare(traces.c[_STRING[c.key]], _as_comparison(c, value), str)
     if c.field == "tag":
         return _pair(trace_tags, owner_tags, c.key, c)
     if c.field == "metadata":
+        copy = _INDEXED_METADATA.get(c.key)
+        if copy is not None and _indexable(c):  # the trace's own column: an index seek
+            return compare(traces.c[copy], _as_comparison(c), str)
         return _pair(trace_metadata, trace_metadata.c.trace_id == traces.c.trace_id, c.key, c)
     if c.field == "span":
         value = c.value
@@ -146,6 +156,13 @@ def _condition(c: TraceClause) -> ColumnElement[bool]:
             compare(a.value_text, _as_comparison(c), str),
         )
     raise InvalidParameter(f"Cannot filter traces on {c.field} {c.key!r}")
+
+
+def _indexable(c: TraceClause) -> bool:
+    """An equality (or IN) the copied column answers exactly as the metadata would: the
+    column holds every value of at most MAX_INDEXED characters."""
+    values = c.value if isinstance(c.value, tuple) else (c.value,)
+    return c.op in ("=", "IN") and all(isinstance(v, str) and len(v) <= MAX_INDEXED for v in values)
 
 
 def _pair(table: Any, owner: ColumnElement[bool], key: str, c: TraceClause) -> ColumnElement[bool]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, FromClause, Select, and_, case, exists, false, null, select
 
+from heron.entities import reserved
 from heron.errors import InvalidParameter
 from heron.search import Comparison, OrderKey
 from heron.store.experiments import ExperimentQuery
@@ -39,7 +40,6 @@ from heron.store.sql.search_sql import (
     select_page,
 )
 
-_DATASET_CONTEXT_TAG = "mlflow.data.context"
 _RUN_COLUMNS = {
     "run_id": "run_uuid",
     "run_name": "name",
@@ -106,7 +106,7 @@ def _metric_first(
         first = select_page(runs, valued_source, pk, valued, conditions, limit)
         then = select_page(runs, plain_source, pk, missing, without, limit)
         return SearchStatement(first, len(valued), "run_uuid", fingerprint, then)
-    values, last_id = decode_token(query.page_token, fingerprint, missing, str)
+    values, last_id = decode_token(query.page_token, fingerprint, missing, pk, str)
     if values[0] is None:  # the last page ended among the runs without the metric
         after = rows_after(plain_rest, values[1:], pk, last_id)
         only = select_page(runs, plain_source, pk, missing, [*without, *after], limit)
@@ -197,7 +197,7 @@ def _run_condition(c: Comparison, ids: list[int]) -> ColumnElement[bool]:
         rit = t.run_input_tags
         return exists().where(
             rit.c.run_uuid == runs.c.run_uuid,
-            rit.c.key == _DATASET_CONTEXT_TAG,
+            rit.c.key == reserved.DATASET_CONTEXT,
             compare(rit.c.value, c, str),
         )
     if c.key not in ("name", "digest"):
