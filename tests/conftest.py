@@ -235,6 +235,26 @@ def postgres_server() -> Iterator[PostgresServer]:
         cluster.stop()
 
 
+@pytest.fixture
+def fresh_postgres_cluster() -> Iterator[PostgresServer]:
+    """A PostgreSQL cluster of the test's own, new and empty (a restore drill's "new
+    machine"); stopped and removed afterwards."""
+    if os.environ.get("HERON_TEST_SKIP_POSTGRES") == "1":
+        pytest.skip("HERON_TEST_SKIP_POSTGRES=1")
+    bindir = _postgres_bindir()
+    if bindir is None:
+        pytest.fail("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb)")
+    cluster = _Cluster(bindir)
+    atexit.register(cluster.stop)
+    try:
+        cluster.start()
+        yield PostgresServer(
+            uri=f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres", _cluster=cluster
+        )
+    finally:
+        cluster.stop()
+
+
 # --------------------------------------------------------------------------- databases
 
 BACKENDS = [
@@ -594,3 +614,51 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+# --------------------------------------------------------------------------- KMS
+
+
+@pytest.fixture(scope="session")
+def kms_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A KMS speaking AWS KMS's API on 127.0.0.1: moto's server mode (a test-only
+    dependency, in the dev extra); yields its URL."""
+    binary = Path(sys.executable).parent / "moto_server"
+    if not binary.exists():
+        pytest.fail("moto_server is not installed: pip install 'moto[server]' (in the dev extra)")
+    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "ab")  # noqa: SIM115 - closed below
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(binary), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    atexit.register(lambda: proc.poll() is None and os.killpg(proc.pid, signal.SIGKILL))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"moto_server did not start on {url}")
+                time.sleep(0.1)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        log.close()
+
+
+@pytest.fixture
+def kms(kms_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A boto3 KMS client on the test KMS; the AWS variables point Heron's code at it too."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", kms_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "heron-test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "heron-test-secret")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    return boto3.session.Session().client("kms", endpoint_url=kms_endpoint, region_name="us-east-1")

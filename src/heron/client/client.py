@@ -62,9 +62,10 @@ class HeronClient(
         >>> client.log_metric(run.info.run_id, "loss", 0.25, step=1)
     """
 
-    def __init__(self, tracking_uri: str | None = None) -> None:
+    def __init__(self, tracking_uri: str | None = None, *, backend: Backend | None = None) -> None:
+        """`backend`: one already open (the CLI's, on the server's store flags)."""
         self.tracking_uri = resolve_tracking_uri(tracking_uri)
-        self._backend: Backend | None = None
+        self._backend: Backend | None = backend
         self._lock = threading.Lock()
         self._artifact_uris: dict[str, str] = {}
 

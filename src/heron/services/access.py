@@ -30,8 +30,8 @@ ResourceType = Literal[
     "webhook",
     "trace",
     "artifact",
-    "dataset",
     "serving_endpoint",
+    "dataset",
 ]
 
 

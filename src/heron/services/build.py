@@ -24,6 +24,7 @@ from heron.services.serving_endpoints import EndpointService
 from heron.services.trace_analytics import TraceAnalyticsService
 from heron.services.traces import TraceService
 from heron.settings import Settings
+from heron.store.artifacts.encrypted import encryption
 from heron.store.artifacts.locations import ArtifactLocations
 from heron.store.stores import Stores
 
@@ -42,10 +43,10 @@ class Services:
     traces: TraceService
     trace_analytics: TraceAnalyticsService
     artifacts: ArtifactService
-    datasets: DatasetService
-    judge_cache: JudgeCacheService
     endpoints: EndpointService
     inference: InferenceService
+    datasets: DatasetService
+    judge_cache: JudgeCacheService
     gc: GarbageCollector
     authorizer: Authorizer
     # The stores answer without waiting on a network or an fsync (SQLite in WAL mode with
@@ -86,6 +87,11 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         experiments=stores.experiments,
         namespaces=stores.namespaces,
     )
+    wrap = (
+        encryption(settings.encryption_key, cache_s=settings.key_cache_s)
+        if settings.encryption_key
+        else None
+    )
     return Services(
         experiments=ExperimentService(stores.experiments, authorizer, artifact_roots=roots),
         runs=RunService(stores.runs, authorizer),
@@ -100,17 +106,17 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
             max_payload_bytes=settings.trace_max_payload_bytes,
         ),
         trace_analytics=TraceAnalyticsService(stores.trace_analytics, authorizer),
-        artifacts=ArtifactService(authorizer, destination=destination),
-        datasets=DatasetService(stores.datasets, stores.experiments, authorizer),
-        judge_cache=JudgeCacheService(stores.judge_cache, authorizer),
+        artifacts=ArtifactService(authorizer, destination=destination, wrap=wrap),
         endpoints=EndpointService(stores.endpoints, stores.replicas, registry, authorizer),
         # Captured bodies over 1 MiB go to the artifact destination, proxy served or not.
         inference=InferenceService(
             stores.inference,
             stores.endpoints,
-            ArtifactService(authorizer, destination=settings.artifacts_destination),
+            ArtifactService(authorizer, destination=settings.artifacts_destination, wrap=wrap),
             authorizer,
         ),
+        datasets=DatasetService(stores.datasets, stores.experiments, authorizer),
+        judge_cache=JudgeCacheService(stores.judge_cache, authorizer),
         gc=GarbageCollector(stores.purge, ArtifactLocations(settings.artifacts_destination, roots)),
         authorizer=authorizer,
         answers_at_once=stores.answers_at_once,

@@ -26,6 +26,10 @@ _ALIAS = re.compile(r"[A-Za-z0-9_-]+")
 _VERSION_ALIAS = re.compile(r"[vV]\d+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
+# MLflow compat: a prompt version's source is a placeholder (the client sends "dummy-source",
+# MLflow's store "prompt-template"); it names no files.
+PROMPT_SOURCES = frozenset({"dummy-source", "prompt-template"})
+
 
 def check_model_name(name: object, field: str = "name") -> str:
     """Registered model names: non-empty, at most 256 characters, no '/' or ':' (they would
@@ -124,7 +128,9 @@ class SourceResolver:
             raise InvalidParameter("Missing value for required parameter 'source'")
         if _CONTROL.search(source):
             raise InvalidParameter(f"Invalid model version source {source!r}")
-        if source.startswith("models:"):
+        if source in PROMPT_SOURCES:
+            resolved = ResolvedSource("", None, None)  # a prompt's text is in its tags
+        elif source.startswith("models:"):
             resolved = self._models_uri(source)
         elif source.startswith("runs:"):
             resolved = self._runs_uri(source)

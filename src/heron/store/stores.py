@@ -61,12 +61,6 @@ class Stores(Protocol):
     def purge(self) -> PurgeStore: ...
 
     @property
-    def datasets(self) -> DatasetStore: ...
-
-    @property
-    def judge_cache(self) -> JudgeCacheStore: ...
-
-    @property
     def endpoints(self) -> EndpointStore: ...
 
     @property
@@ -74,6 +68,12 @@ class Stores(Protocol):
 
     @property
     def inference(self) -> InferenceStore: ...
+
+    @property
+    def datasets(self) -> DatasetStore: ...
+
+    @property
+    def judge_cache(self) -> JudgeCacheStore: ...
 
     @property
     def answers_at_once(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from heron.store.crypto.fields import FieldCipher
 from heron.store.sql.database import Database
 from heron.store.sql.datasets import SqlDatasetStore
 from heron.store.sql.experiments import SqlExperimentStore
@@ -41,11 +42,11 @@ class SqlStores:
     assessments: SqlAssessmentStore
     trace_analytics: SqlTraceAnalyticsStore
     purge: SqlPurgeStore
-    datasets: SqlDatasetStore
-    judge_cache: SqlJudgeCacheStore
     endpoints: SqlEndpointStore
     replicas: SqlReplicaStore
     inference: SqlInferenceStore
+    datasets: SqlDatasetStore
+    judge_cache: SqlJudgeCacheStore
 
     @property
     def answers_at_once(self) -> bool:
@@ -61,10 +62,12 @@ def open_sql_stores(
     default_artifact_root: str,
     sqlite_synchronous: str = "NORMAL",
     create_default_experiment: bool = True,
+    fields: FieldCipher | None = None,
 ) -> SqlStores:
     """Connects, brings the schema up to date and returns the stores. A database without the
     Default experiment `0` gets it, unless `create_default_experiment` is False (`heron gc`,
-    which may just have purged it, leaves it out)."""
+    which may just have purged it, leaves it out). With `fields`, sensitive fields are stored
+    encrypted (webhook secrets)."""
     database = Database(uri, sqlite_synchronous=sqlite_synchronous)
     upgrade_if_needed(database)
     experiments = SqlExperimentStore(database, default_artifact_root=default_artifact_root)
@@ -79,16 +82,16 @@ def open_sql_stores(
         model_versions=SqlModelVersionStore(database),
         model_sources=SqlModelSourceStore(database),
         namespaces=SqlNamespaceStore(database),
-        webhooks=SqlWebhookStore(database),
+        webhooks=SqlWebhookStore(database, fields),
         traces=SqlTraceStore(database),
         assessments=SqlAssessmentStore(database),
         trace_analytics=SqlTraceAnalyticsStore(database),
         purge=SqlPurgeStore(database),
-        datasets=SqlDatasetStore(database),
-        judge_cache=SqlJudgeCacheStore(database),
         endpoints=SqlEndpointStore(database),
         replicas=SqlReplicaStore(database),
         inference=SqlInferenceStore(database),
+        datasets=SqlDatasetStore(database),
+        judge_cache=SqlJudgeCacheStore(database),
     )
 
 

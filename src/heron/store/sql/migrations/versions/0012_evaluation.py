@@ -1,8 +1,8 @@
 """GenAI evaluation: evaluation datasets (with their experiments and records, one record per
 distinct inputs) and the judge cache.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-06 05:30:00.000000
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
@@ -28,8 +28,8 @@ def upgrade() -> None:
         sa.Column("digest", sa.String(length=36), nullable=False),
         sa.Column("created_time", sa.BigInteger(), nullable=False),
         sa.Column("last_update_time", sa.BigInteger(), nullable=False),
-        sa.Column("created_by", sa.Text(), nullable=True),
-        sa.Column("last_updated_by", sa.Text(), nullable=True),
+        sa.Column("created_by", sa.String(length=256), nullable=True),
+        sa.Column("last_updated_by", sa.String(length=256), nullable=True),
         sa.PrimaryKeyConstraint("dataset_id"),
     )
     op.create_index("ix_evaluation_datasets_name", "evaluation_datasets", ["name"])
@@ -62,8 +62,8 @@ def upgrade() -> None:
         sa.Column("source", sa.Text(), nullable=True),
         sa.Column("created_time", sa.BigInteger(), nullable=False),
         sa.Column("last_update_time", sa.BigInteger(), nullable=False),
-        sa.Column("created_by", sa.Text(), nullable=True),
-        sa.Column("last_updated_by", sa.Text(), nullable=True),
+        sa.Column("created_by", sa.String(length=256), nullable=True),
+        sa.Column("last_updated_by", sa.String(length=256), nullable=True),
         sa.ForeignKeyConstraint(
             ["dataset_id"], ["evaluation_datasets.dataset_id"], ondelete="CASCADE"
         ),
