@@ -26,6 +26,7 @@ from heron.services import (
     registry_namespaces,
     registry_rules,
     registry_webhooks,
+    scorers,
 )
 from heron.services import trace_checks as traces
 from heron.services import validation as v
@@ -160,6 +161,14 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     "judge_cache.cache_key": judge_cache.KEY_LENGTH,
     "judge_cache.scorer_digest": judge_cache.KEY_LENGTH,
     "judge_cache.model": judge_cache.MAX_MODEL,
+    "registered_scorers.scorer_version_id": MADE,
+    "registered_scorers.scorer_id": MADE,
+    "registered_scorers.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "registered_scorers.name": scorers.MAX_NAME,
+    "registered_scorers.version": scorers.INT32_MAX,
+    "online_scoring_configs.config_id": MADE,
+    "online_scoring_configs.scorer_id": MADE,
+    "online_scoring_configs.experiment_id": ids.MAX_EXPERIMENT_ID,
     "assessments.assessment_id": MADE,
     "assessments.trace_id": traces.MAX_TRACE_ID,
     "assessments.name": traces.MAX_ASSESSMENT_NAME,
