@@ -97,6 +97,12 @@ class ScorerService:
         """Every scorer that samples new traces, for the monitoring worker."""
         return [c for c in self._store.active_configs() if self._readable(c.experiment_id)]
 
+    def scorer_by_id(self, scorer_id: str) -> ScorerVersion:
+        """The latest version of the scorer `scorer_id` names. Raises NotFound."""
+        found = self._store.latest_by_id(scorer_id)
+        self._readable(found.experiment_id)
+        return found
+
     def _readable(self, experiment_id: str) -> bool:
         authorize(self._authorizer, "read", "experiment", experiment_id)
         return True

@@ -82,4 +82,6 @@ class ScorerStore(Protocol):
 
     def get_configs(self, scorer_ids: Sequence[str]) -> list[OnlineScoringConfig]: ...
 
+    def latest_by_id(self, scorer_id: str) -> ScorerVersion: ...  # raises NotFound
+
     def active_configs(self) -> list[OnlineScoringConfig]: ...

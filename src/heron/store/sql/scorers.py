@@ -172,6 +172,19 @@ class SqlScorerStore:
         with self._db.read() as conn:
             return [_config(r) for r in conn.execute(query)]
 
+    def latest_by_id(self, scorer_id: str) -> ScorerVersion:
+        query = (
+            select(scorers)
+            .where(scorers.c.scorer_id == scorer_id)
+            .order_by(scorers.c.version.desc())
+            .limit(1)
+        )
+        with self._db.read() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise NotFound(f"No scorer with id {scorer_id!r}")
+        return _version(row)
+
     def active_configs(self) -> list[OnlineScoringConfig]:
         """Every configuration that samples traces (rate above 0)."""
         with self._db.read() as conn:
