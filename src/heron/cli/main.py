@@ -14,6 +14,7 @@ from heron.cli.keys import keys
 from heron.cli.models import models
 from heron.cli.pitr import pitr
 from heron.cli.runs import runs
+from heron.cli.scorers import scorers
 from heron.cli.server import server
 from heron.cli.status import replicate, status
 from heron.cli.traces import traces
@@ -49,5 +50,6 @@ main.add_command(replicate)
 main.add_command(status)
 main.add_command(models)
 main.add_command(traces)
+main.add_command(scorers)
 main.add_command(export)
 main.add_command(import_)

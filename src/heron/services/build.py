@@ -20,6 +20,7 @@ from heron.services.registry import RegistryService
 from heron.services.registry_namespaces import NamespaceService
 from heron.services.registry_webhooks import WebhookDispatcher, WebhookService
 from heron.services.runs import RunService
+from heron.services.scorers import ScorerService
 from heron.services.serving_endpoints import EndpointService
 from heron.services.trace_analytics import TraceAnalyticsService
 from heron.services.traces import TraceService
@@ -47,6 +48,7 @@ class Services:
     inference: InferenceService
     datasets: DatasetService
     judge_cache: JudgeCacheService
+    scorers: ScorerService
     gc: GarbageCollector
     authorizer: Authorizer
     # The stores answer without waiting on a network or an fsync (SQLite in WAL mode with
@@ -117,6 +119,7 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         ),
         datasets=DatasetService(stores.datasets, stores.experiments, authorizer),
         judge_cache=JudgeCacheService(stores.judge_cache, authorizer),
+        scorers=ScorerService(stores.scorers, stores.experiments, authorizer),
         gc=GarbageCollector(stores.purge, ArtifactLocations(settings.artifacts_destination, roots)),
         authorizer=authorizer,
         answers_at_once=stores.answers_at_once,

@@ -19,6 +19,7 @@ from heron.store.sql.registry_sources import SqlModelSourceStore
 from heron.store.sql.registry_versions import SqlModelVersionStore
 from heron.store.sql.registry_webhooks import SqlWebhookStore
 from heron.store.sql.runs import SqlRunStore
+from heron.store.sql.scorers import SqlScorerStore
 from heron.store.sql.serving import SqlEndpointStore, SqlReplicaStore
 from heron.store.sql.trace_analytics import SqlTraceAnalyticsStore
 from heron.store.sql.traces import SqlTraceStore
@@ -47,6 +48,7 @@ class SqlStores:
     inference: SqlInferenceStore
     datasets: SqlDatasetStore
     judge_cache: SqlJudgeCacheStore
+    scorers: SqlScorerStore
 
     @property
     def answers_at_once(self) -> bool:
@@ -92,6 +94,7 @@ def open_sql_stores(
         inference=SqlInferenceStore(database),
         datasets=SqlDatasetStore(database),
         judge_cache=SqlJudgeCacheStore(database),
+        scorers=SqlScorerStore(database),
     )
 
 
