@@ -38,8 +38,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from artifacts import ROOT, free_port, stop_group, wait_healthy
+from artifacts import ROOT, free_port, start_mlflow, stop_group, wait_healthy
 from genai_data import fill, traffic
+from genai_mlflow import fill_mlflow
 
 sys.path.insert(0, str(ROOT))
 from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS  # the tests' browser settings
@@ -68,8 +69,9 @@ TIMINGS = """() => {
 }"""
 
 
-def fill_database(uri: str, count: int, days: int) -> tuple[str, float, int]:
-    """Creates the experiment and its traffic; returns (experiment id, seconds, now_ms)."""
+def fill_database(uri: str, count: int, days: int) -> tuple[str, float, int, list[str]]:
+    """Creates the experiment, its three app versions and its traffic; returns (experiment
+    id, seconds, now_ms, the versions' model ids)."""
     from heron.store.sql import open_sql_stores
 
     # The fill alone skips fsync (a benchmark's data, made again on a crash) and gives its
@@ -97,7 +99,7 @@ def fill_database(uri: str, count: int, days: int) -> tuple[str, float, int]:
         while chunk := list(itertools.islice(turns, CHUNK)):
             done += fill(stores, experiment_id, iter(chunk), batch=10_000)
             print(f"  {done:,} traces, {time.perf_counter() - started:.0f} s", flush=True)
-        return experiment_id, time.perf_counter() - started, now
+        return experiment_id, time.perf_counter() - started, now, list(versions)
     finally:
         stores.close()
 
@@ -167,6 +169,75 @@ def measure(browser: Any, url: str, paths: dict[str, str], repeats: int) -> dict
     }  # fmt: skip
 
 
+# MLflow 3.17's overview: three tabs, each drawn from POSTs to /ajax-api/3.0/mlflow/traces/metrics
+# (its default window is the last 7 days). A view is done when those requests have all been
+# answered and no new one started for two seconds; its time is the last answer's end.
+MLFLOW_VIEWS = {"usage": "usage", "quality": "quality", "tool calls": "tool-calls"}
+MLFLOW_DONE = """() => {
+  const metrics = performance.getEntriesByType("resource").filter(
+    (e) => e.name.includes("/traces/metrics"));
+  const last = Math.max(0, ...metrics.map((e) => e.responseEnd));
+  const w = window.__bench = window.__bench || {count: -1, since: performance.now()};
+  if (metrics.length !== w.count) { w.count = metrics.length; w.since = performance.now(); }
+  const quiet = performance.now() - w.since > 2000;
+  return metrics.length > 0 && quiet ? {last, requests: w.count} : null;
+}"""
+
+
+def fill_and_measure_mlflow(
+    directory: Path, facts: dict[str, Any], browser: Any, repeats: int
+) -> dict[str, Any]:
+    """MLflow's server on the same traffic (its own tables, filled in bulk), its overview's
+    three tabs timed in Chromium."""
+    import sqlite3
+
+    import httpx
+
+    home = directory / "mlflow"
+    fresh = not (home / "mlflow.db").exists()
+    url, pgid = start_mlflow(home)
+    try:
+        if fresh:
+            answer = httpx.post(f"{url}/api/2.0/mlflow/experiments/create",
+                                json={"name": "genai-bench"}, timeout=60)  # fmt: skip
+            answer.raise_for_status()
+            experiment_id = answer.json()["experiment_id"]
+            db = sqlite3.connect(home / "mlflow.db")
+            try:
+                began = time.perf_counter()
+                now, days = facts["filled_at_ms"], facts["days"]
+                turns = traffic(facts["traces"], now - days * DAY, now,
+                                versions=tuple(facts["versions"]))  # fmt: skip
+                fill_mlflow(db, int(experiment_id), turns)
+                facts["mlflow_fill_s"] = time.perf_counter() - began
+                facts["mlflow_experiment_id"] = experiment_id
+            finally:
+                db.close()
+            (directory / "bench-state.json").write_text(json.dumps(facts))
+        experiment_id = facts["mlflow_experiment_id"]
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in MLFLOW_VIEWS}
+        for _ in range(repeats):
+            for name, tab in MLFLOW_VIEWS.items():
+                context = browser.new_context(viewport={"width": 1400, "height": 900})
+                page = context.new_page()
+                page.goto(f"{url}/#/experiments/{experiment_id}/overview/{tab}")
+                done = page.wait_for_function(MLFLOW_DONE, timeout=600_000, polling=100)
+                found = dict(done.json_value())
+                paint = page.evaluate(
+                    "() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime"
+                )
+                runs[name].append({"first_paint": paint, "data_answered": found["last"],
+                                   "requests": found["requests"]})  # fmt: skip
+                context.close()
+        return {
+            name: {key: statistics.median(r[key] for r in found if r[key] is not None)
+                   for key in found[0]}
+            for name, found in runs.items()
+        }  # fmt: skip
+    finally:
+        stop_group(pgid)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--traces", type=int, default=1_000_000)
@@ -175,6 +246,9 @@ def main() -> None:
     parser.add_argument("--reuse", type=Path, help="keep the SQLite database in this directory")
     parser.add_argument("--postgres", help="an empty PostgreSQL database to fill and serve")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "genai_overview.json")
+    parser.add_argument(
+        "--with-mlflow", action="store_true", help="MLflow 3.17's UI on the same traffic"
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -185,14 +259,15 @@ def main() -> None:
         state = directory / "bench-state.json"
         if args.postgres or not state.exists():
             print(f"filling {args.traces:,} traces over {args.days} days", flush=True)
-            experiment_id, seconds, now = fill_database(uri, args.traces, args.days)
+            experiment_id, seconds, now, versions = fill_database(uri, args.traces, args.days)
             facts = {"experiment_id": experiment_id, "fill_s": seconds, "filled_at_ms": now,
-                     "traces": args.traces, "days": args.days}  # fmt: skip
+                     "traces": args.traces, "days": args.days, "versions": versions}  # fmt: skip
             state.write_text(json.dumps(facts))
         facts = json.loads(state.read_text())
         experiment_id = facts["experiment_id"]
         print(f"filled in {facts['fill_s']:.0f} s; experiment {experiment_id}", flush=True)
         service = in_process(uri, experiment_id, args.repeats)
+        mlflow: dict[str, Any] = {}
         url, pgid = start_server(uri, directory)
         try:
             version = _first_version(url, experiment_id)
@@ -205,16 +280,21 @@ def main() -> None:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 try:
                     pages = measure(browser, url, paths, args.repeats)
+                    stop_group(pgid)
+                    pgid = 0
+                    if args.with_mlflow:
+                        mlflow = fill_and_measure_mlflow(directory, facts, browser, args.repeats)
                 finally:
                     browser.close()
         finally:
-            stop_group(pgid)
+            if pgid:
+                stop_group(pgid)
     report = {**facts, "database": "postgresql" if args.postgres else "sqlite",
               "repeats": args.repeats, "load_average": os.getloadavg(),
-              "service_ms": service, "median_ms": pages}  # fmt: skip
+              "service_ms": service, "median_ms": pages, "mlflow_median_ms": mlflow}  # fmt: skip
     for name, value in service.items():
         print(f"{name}: {value:,.0f} ms")
-    for name, values in pages.items():
+    for name, values in [*pages.items(), *((f"MLflow {k}", v) for k, v in mlflow.items())]:
         print(f"{name}: " + ", ".join(f"{k} {v:,.0f}" for k, v in values.items()))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
