@@ -9,11 +9,107 @@ MLflow created. Nothing here imports mlflow."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
+import statistics
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from genai_data import Turn
+from artifacts import start_mlflow, stop_group
+from genai_data import Turn, traffic
+
+DAY = 86_400_000
+# MLflow 3.17's overview: three tabs, each drawn from POSTs to /ajax-api/3.0/mlflow/traces/metrics
+# (its default window is the last 7 days, by day). A view is done when those requests have all
+# been answered and no new one started for two seconds; its time is the last answer's end.
+VIEWS = {"usage": "usage", "quality": "quality", "tool calls": "tool-calls"}
+DONE = """() => {
+  const metrics = performance.getEntriesByType("resource").filter(
+    (e) => e.name.includes("/traces/metrics"));
+  const last = Math.max(0, ...metrics.map((e) => e.responseEnd));
+  const w = window.__bench = window.__bench || {count: -1, since: performance.now()};
+  if (metrics.length !== w.count) { w.count = metrics.length; w.since = performance.now(); }
+  const quiet = performance.now() - w.since > 2000;
+  return metrics.length > 0 && quiet ? {last, requests: w.count} : null;
+}"""
+
+
+def fill_and_measure_mlflow(
+    directory: Path, facts: dict[str, Any], browser: Any, repeats: int, timeout_s: float
+) -> dict[str, Any]:
+    """MLflow's server on the same traffic as Heron's (`facts` say which), its overview's
+    three tabs timed in Chromium; a tab not done within `timeout_s` is reported as such.
+    Fills DIR/mlflow/mlflow.db the first time (noting it in `facts`)."""
+    home = directory / "mlflow"
+    if "mlflow_experiment_id" not in facts:
+        shutil.rmtree(home, ignore_errors=True)  # what an interrupted fill left
+    os.environ.setdefault("START_TIMEOUT", "900")  # its start takes minutes on a busy machine
+    url, pgid = start_mlflow(home)
+    try:
+        if "mlflow_experiment_id" not in facts:
+            _fill(home, url, facts)
+        experiment_id = facts["mlflow_experiment_id"]
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in VIEWS}
+        for _ in range(repeats):
+            for name, tab in VIEWS.items():
+                runs[name].append(
+                    _view(browser, f"{url}/#/experiments/{experiment_id}/overview/{tab}", timeout_s)
+                )
+        return {name: _median(found) for name, found in runs.items()}
+    finally:
+        stop_group(pgid)
+
+
+def _fill(home: Path, url: str, facts: dict[str, Any]) -> None:
+    import httpx
+
+    answer = httpx.post(
+        f"{url}/api/2.0/mlflow/experiments/create", json={"name": "genai-bench"}, timeout=60
+    )
+    answer.raise_for_status()
+    experiment_id = answer.json()["experiment_id"]
+    db = sqlite3.connect(home / "mlflow.db", timeout=60)
+    try:
+        began = time.perf_counter()
+        now, days = facts["filled_at_ms"], facts["days"]
+        turns = traffic(facts["traces"], now - days * DAY, now, versions=tuple(facts["versions"]))
+        fill_mlflow(db, int(experiment_id), turns)
+        facts["mlflow_fill_s"] = time.perf_counter() - began
+        facts["mlflow_experiment_id"] = experiment_id
+    finally:
+        db.close()
+
+
+def _view(browser: Any, url: str, timeout_s: float) -> dict[str, Any]:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        try:
+            page.goto(url, timeout=timeout_s * 1000, wait_until="commit")
+            done = page.wait_for_function(DONE, timeout=timeout_s * 1000, polling=100)
+        except PlaywrightTimeout:
+            return {"data_answered": None, "timed_out_s": timeout_s}
+        found = dict(done.json_value())
+        paint = page.evaluate(
+            "() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime"
+        )
+        return {"first_paint": paint, "data_answered": found["last"], "requests": found["requests"]}
+    finally:
+        context.close()
+
+
+def _median(found: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = {k for r in found for k in r}
+    return {
+        k: statistics.median(v) if (v := [r[k] for r in found if r.get(k) is not None]) else None
+        for k in sorted(keys)
+    }
+
 
 _TOOL = "TOOL"
 
@@ -80,6 +176,8 @@ def _info(t: Turn, experiment_id: int) -> dict[str, Any]:
 
 
 def _span(t: Turn, experiment_id: int, **fields: Any) -> dict[str, Any]:
+    fields = {"input_cost": None, "output_cost": None, "total_cost": None, "model_name": None,
+              "model_provider": None, **fields}  # fmt: skip
     content = {
         "trace_id": t.trace_id, "span_id": fields["span_id"],
         "parent_span_id": fields["parent_span_id"], "name": fields["name"],
@@ -102,7 +200,9 @@ def _spans(t: Turn, experiment_id: int) -> list[dict[str, Any]]:
               end_time_unix_nano=start + t.duration_ms * 1_000_000),
         _span(t, experiment_id, span_id=ids[1], parent_span_id=ids[0], name="chat",
               type="CHAT_MODEL", status="OK", start_time_unix_nano=start + 1_000_000,
-              end_time_unix_nano=start + (t.duration_ms - 1) * 1_000_000),
+              end_time_unix_nano=start + (t.duration_ms - 1) * 1_000_000, input_cost=0.0,
+              output_cost=t.cost, total_cost=t.cost, model_name="gpt-4o-mini",
+              model_provider="openai"),
     ]  # fmt: skip
     for tool, span_id in zip(t.tools, ids[2:], strict=True):
         tool_start = start + tool.offset_ms * 1_000_000
