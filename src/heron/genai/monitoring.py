@@ -12,8 +12,7 @@ from typing import Any
 
 import orjson
 
-from heron.client.fluent import tracking_client
-from heron.client.fluent.state import active_experiment_id
+from heron.client.fluent.state import active_experiment_id, tracking_client
 from heron.entities.assessment import Assessment, AssessmentKind
 from heron.entities.evaluation import OnlineScoringConfig, ScorerVersion
 from heron.errors import InvalidParameter

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from conftest import postgres_bindir, free_port
+from conftest import free_port, postgres_bindir
 from heron import HeronClient
 from heron.cli.main import main
 from heron.store.sql.pitr import replicate_command
