@@ -12,6 +12,7 @@ from heron.cli.gc import gc
 from heron.cli.models import models
 from heron.cli.runs import runs
 from heron.cli.server import server
+from heron.cli.serving import serving
 from heron.cli.traces import traces
 from heron.errors import HeronError
 
@@ -39,3 +40,4 @@ main.add_command(runs)
 main.add_command(gc)
 main.add_command(models)
 main.add_command(traces)
+main.add_command(serving)

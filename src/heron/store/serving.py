@@ -62,6 +62,10 @@ class ReplicaStore(Protocol):
 
     def delete_replica(self, replica_id: str) -> None: ...
 
+    def delete_silent_replicas(self, before: int) -> int:
+        """Deletes the replicas whose last heartbeat is before `before` (ms); how many."""
+        ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InferenceQuery:
