@@ -175,6 +175,7 @@ def register_iris(url: str, name: str, fits: int = 2) -> None:
 
     import heron
     import heron.sklearn
+    from heron.models.uri import close_clients
 
     features, labels = sklearn_datasets.load_iris(return_X_y=True, as_frame=True)
     heron.set_tracking_uri(url)
@@ -187,6 +188,7 @@ def register_iris(url: str, name: str, fits: int = 2) -> None:
                 )
     finally:
         heron.set_tracking_uri(None)
+        close_clients()
 
 
 def wait_until(check: Callable[[], Any], timeout_s: float = 120.0, what: str = "") -> Any:
