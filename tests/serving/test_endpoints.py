@@ -218,3 +218,23 @@ def test_traffic_split_shadow_verdict_and_rollback(
     _ready(http, endpoint)
     versions = [_invoke(http, endpoint).headers["x-heron-served-version"] for _ in range(10)]
     assert set(versions) == {"1"}
+
+
+def test_metrics_count_each_endpoint_and_version(
+    http: httpx.Client, server: EndpointServer, endpoint: str
+) -> None:
+    _create(
+        http,
+        endpoint,
+        {"served_entities": [{"name": "v1", "entity_name": "iris", "entity_version": "1"}]},
+    )
+    _ready(http, endpoint)
+    for _ in range(3):
+        assert _invoke(http, endpoint).status_code == 200
+    text = http.get("/metrics").text
+    line = (
+        f'heron_endpoint_requests_total{{endpoint="{endpoint}",served_entity="v1",'
+        'served_version="1",status="200"} 3.0'
+    )
+    assert line in text
+    assert f'heron_endpoint_request_duration_seconds_count{{endpoint="{endpoint}"' in text

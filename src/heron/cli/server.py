@@ -8,6 +8,7 @@ import gc
 import importlib.util
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -204,7 +205,10 @@ def server(
             uvicorn.run(app, **options)
         else:
             os.environ[SETTINGS_ENV] = settings_to_env(settings)
-            uvicorn.run(f"{__name__}:app_from_env", factory=True, workers=workers, **options)
+            with tempfile.TemporaryDirectory(prefix="heron-metrics-") as metrics_dir:
+                # /metrics adds up every worker's samples, whichever worker answers.
+                os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
+                uvicorn.run(f"{__name__}:app_from_env", factory=True, workers=workers, **options)
 
 
 @contextlib.contextmanager

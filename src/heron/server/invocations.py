@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from heron.entities.serving import Replica
 from heron.errors import InvalidParameter, TemporarilyUnavailable
 from heron.server.replica_client import ReplicaClient, Response, Timeout, Unreachable
+from heron.server.serving_metrics import EndpointMetrics
 from heron.server.shadows import Shadows
 from heron.server.wire import read_body
 from heron.services.access import current_identity, requires
@@ -79,11 +80,13 @@ class InvocationProxy:
         self._turn = itertools.count()
         self._set_aside: dict[str, float] = {}
         self.shadows = Shadows(self)
+        self.metrics = EndpointMetrics()
 
     def routes(self) -> list[PolicyRoute]:
         policy = requires("execute", "serving_endpoint", "name")
         base = "/serving-endpoints/{name}"
         return [
+            self.metrics.route(),
             PolicyRoute(base + "/invocations", self, methods=["POST"], policy=policy),
             PolicyRoute(
                 base + "/served-models/{entity}/invocations",
@@ -112,10 +115,12 @@ class InvocationProxy:
         entity_name = _get(answer.headers, SERVED_ENTITY)
         version = _get(answer.headers, SERVED_VERSION)
         self.inference.observe(target.endpoint_id, entity_name, version, answer.status, elapsed_ms)
+        self.metrics.requests.labels(name, entity_name, version, str(answer.status)).inc()
+        self.metrics.latency.labels(name, entity_name, version).observe(elapsed_ms / 1000)
         table = target.inference_table
         if table.enabled and random.random() < table.sampling_fraction:  # noqa: S311 - sampling
             executed = _get(answer.headers, EXECUTION_MS)
-            self.inference.capture(
+            captured = self.inference.capture(
                 Exchange(
                     request_id=request_id,
                     endpoint_id=target.endpoint_id,
@@ -134,6 +139,8 @@ class InvocationProxy:
                     error_codes=answer.error_codes,
                 )
             )
+            if not captured:
+                self.metrics.dropped.labels(name).inc()
         if entity is None and answer.status == 200 and answer.chunks is None:
             self.shadows.mirror(target, body, content_type, answer.body, elapsed_ms)
 

@@ -78,6 +78,8 @@ class Shadows:
             agreed = ok and _agree(answer, content)
             version = (response.header(SERVED_VERSION.encode()) or b"").decode("latin-1")
         shadow_ms = (time.perf_counter() - started) * 1000
+        verdict = "error" if not ok else "agreed" if agreed else "differed"
+        self.proxy.metrics.shadow.labels(target.name, entity, version, verdict).inc()
         self.proxy.inference.observe_shadow(
             target.endpoint_id, entity, version, ok=ok, agreed=agreed,
             latency_diff_ms=shadow_ms - answer_ms,

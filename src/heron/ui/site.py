@@ -9,7 +9,7 @@ from starlette.staticfiles import StaticFiles
 
 from heron.services.access import PUBLIC
 from heron.services.build import Services
-from heron.ui import compare, experiments, models, runs, trace_pages
+from heron.ui import compare, endpoints, experiments, models, runs, trace_pages
 from heron.ui.rendering import Renderer, environment
 from heron.web.routes import PolicyMount
 
@@ -25,5 +25,6 @@ def routes(services: Services) -> list[BaseRoute]:
         *compare.routes(renderer, services),
         *models.routes(renderer, services),
         *trace_pages.routes(renderer, services),
+        *endpoints.routes(renderer, services),
         PolicyMount("/static", StaticFiles(directory=STATIC), policy=PUBLIC, name="static"),
     ]
