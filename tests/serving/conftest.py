@@ -162,6 +162,14 @@ class EndpointServer(ServerProcess):
             "--serve-endpoints", "--endpoint-replicas", str(self.replicas),
         ]  # fmt: skip
 
+    def kill(self) -> None:
+        """kill -9 of the server and its workers (the whole process group), even once the
+        server itself has exited."""
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
     def terminate(self) -> None:
         """SIGTERM to the server alone, as a service manager stops it; waits for it."""
         if self.proc is not None and self.proc.poll() is None:

@@ -8,6 +8,7 @@ import gc
 import importlib.util
 import json
 import os
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -211,6 +212,10 @@ def server(
                 uvicorn.run(f"{__name__}:app_from_env", factory=True, workers=workers, **options)
 
 
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 @contextlib.contextmanager
 def _endpoint_replicas(settings: Settings, replicas: int) -> Iterator[None]:
     """With `replicas` > 0, workers of every serving endpoint run (and are restarted) while
@@ -218,6 +223,9 @@ def _endpoint_replicas(settings: Settings, replicas: int) -> Iterator[None]:
     if replicas == 0:
         yield
         return
+    # uvicorn re-raises the SIGTERM it stopped on once it is done: leave through this
+    # block's `finally` (which stops the workers) instead of dying of the signal there.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     from heron.services import AllowAll
     from heron.services.build import build_services
     from heron.serving.supervisor import Supervisor

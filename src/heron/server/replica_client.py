@@ -54,7 +54,7 @@ class Response:
         self._connection: _Connection | None = connection
         self._timeout_s = timeout_s
         self._pieces: collections.deque[bytes] = collections.deque()
-        self._head_done = self._done = False
+        self._head_done = self._done = self._keep_alive = False
         self._parser = httptools.HttpResponseParser(self)
 
     # httptools' callbacks
@@ -64,6 +64,8 @@ class Response:
     def on_headers_complete(self) -> None:
         self._head_done = True
         self.status = self._parser.get_status_code()
+        # Read here: once the message is complete the parser has reset for the next one.
+        self._keep_alive = self._parser.should_keep_alive()
 
     def on_body(self, body: bytes) -> None:
         self._pieces.append(body)
@@ -81,7 +83,8 @@ class Response:
         """Reads and parses more; False at the end of the connection."""
         assert self._connection is not None  # noqa: S101 - only while the answer is open
         try:
-            data = await asyncio.wait_for(self._connection.reader.read(_READ), self._timeout_s)
+            async with asyncio.timeout(self._timeout_s):  # no task made, unlike wait_for
+                data = await self._connection.reader.read(_READ)
         except TimeoutError:
             self.close()
             raise Timeout from None
@@ -121,7 +124,7 @@ class Response:
     def _release(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
-            if self._parser.should_keep_alive():
+            if self._keep_alive:
                 self._client.give_back(connection)
             else:
                 connection.close()
@@ -180,9 +183,8 @@ class ReplicaClient:
 
     async def _connect(self, address: tuple[str, int]) -> _Connection:
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(*address), self.connect_timeout_s
-            )
+            async with asyncio.timeout(self.connect_timeout_s):
+                reader, writer = await asyncio.open_connection(*address)
         except (OSError, TimeoutError) as exc:
             raise Unreachable(f"cannot connect to {address[0]}:{address[1]}: {exc}") from None
         return _Connection(address, reader, writer)
