@@ -235,7 +235,7 @@ def _endpoint_replicas(settings: Settings, replicas: int) -> Iterator[None]:
         settings.backend_store_uri, default_artifact_root=settings.default_artifact_root
     )
     services = build_services(stores, AllowAll(), settings)
-    supervisor = Supervisor(services.endpoints, settings, replicas=replicas)
+    supervisor = Supervisor(services.endpoints, settings, replicas=replicas, drift=services.drift)
     supervisor.start()
     console.print(f"  serving endpoints: {replicas} replica(s) each, on this machine")
     try:

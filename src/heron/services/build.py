@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from heron.services.access import Authorizer
 from heron.services.artifacts import ArtifactService
+from heron.services.drift import DriftService
 from heron.services.experiments import ExperimentService
 from heron.services.gc import GarbageCollector
 from heron.services.inference import InferenceService
@@ -40,6 +41,7 @@ class Services:
     artifacts: ArtifactService
     endpoints: EndpointService
     inference: InferenceService
+    drift: DriftService
     gc: GarbageCollector
     authorizer: Authorizer
     # The stores answer without waiting on a network or an fsync (SQLite in WAL mode with
@@ -70,6 +72,9 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
     roots = settings.artifact_roots
     dispatcher = WebhookDispatcher(stores.webhooks, settings.webhook_allowed_hosts)
     destination = settings.artifacts_destination if settings.serve_artifacts else None
+    runs = RunService(stores.runs, authorizer)
+    # Captured bodies over 1 MiB go to the artifact destination, proxy served or not.
+    capture_files = ArtifactService(authorizer, destination=settings.artifacts_destination)
     registry = RegistryService(
         stores.registered_models,
         stores.model_versions,
@@ -82,7 +87,7 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
     )
     return Services(
         experiments=ExperimentService(stores.experiments, authorizer, artifact_roots=roots),
-        runs=RunService(stores.runs, authorizer),
+        runs=runs,
         logged_models=LoggedModelService(stores.logged_models, stores.experiments, authorizer),
         registry=registry,
         namespaces=NamespaceService(stores.namespaces, authorizer),
@@ -95,13 +100,8 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         ),
         artifacts=ArtifactService(authorizer, destination=destination),
         endpoints=EndpointService(stores.endpoints, stores.replicas, registry, authorizer),
-        # Captured bodies over 1 MiB go to the artifact destination, proxy served or not.
-        inference=InferenceService(
-            stores.inference,
-            stores.endpoints,
-            ArtifactService(authorizer, destination=settings.artifacts_destination),
-            authorizer,
-        ),
+        inference=InferenceService(stores.inference, stores.endpoints, capture_files, authorizer),
+        drift=DriftService(stores.endpoints, stores.inference, runs, capture_files, authorizer),
         gc=GarbageCollector(stores.purge, ArtifactLocations(settings.artifacts_destination, roots)),
         authorizer=authorizer,
         answers_at_once=stores.answers_at_once,

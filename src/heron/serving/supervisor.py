@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from heron.services.drift import DriftService
 from heron.services.serving_endpoints import EndpointService
 from heron.settings import Settings
 
@@ -47,8 +48,12 @@ class Supervisor:
         *,
         replicas: int = 1,
         host: str = "127.0.0.1",
+        drift: DriftService | None = None,
+        drift_every_s: float = 15 * 60,
     ) -> None:
         self.endpoints = endpoints
+        self.drift = drift
+        self.drift_every_s = drift_every_s
         self.settings = settings
         self.replicas = replicas
         self.host = host
@@ -79,16 +84,27 @@ class Supervisor:
                 proc.wait()
 
     def _run(self) -> None:
-        pruned = 0.0
+        pruned = drifted = 0.0
         while not self._stop.is_set():
             try:
                 self.tend()
                 if time.monotonic() - pruned > 600:
                     self.endpoints.prune_replicas()
                     pruned = time.monotonic()
+                if self.drift is not None and time.monotonic() - drifted > self.drift_every_s:
+                    drifted = time.monotonic()
+                    self._compute_drift(self.drift)
             except Exception:
                 _log.exception("Supervising the serving replicas failed")
             self._stop.wait(POLL_S)
+
+    def _compute_drift(self, drift: DriftService) -> None:
+        """The scheduled drift reports of the endpoints that name their reference data."""
+        for name in drift.watched():
+            try:
+                drift.compute(name)
+            except Exception:
+                _log.exception("Computing the input drift of %r failed", name)
 
     def tend(self) -> None:
         """One round: a worker for every wanted replica, restarted if it died."""

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from heron.entities import Page
 from heron.entities.serving import (
+    DriftReport,
     EndpointConfig,
     EndpointMinute,
     InferenceRecord,
@@ -99,4 +100,10 @@ class InferenceStore(Protocol):
     def read_minutes(self, endpoint_id: str, since: int) -> list[EndpointMinute]:
         """Every writer's figures since `since` (ms), added up per minute, entity and
         version, oldest first."""
+        ...
+
+    def put_drift_report(self, report: DriftReport) -> None: ...
+
+    def drift_reports(self, endpoint_id: str, limit: int) -> list[DriftReport]:
+        """The newest reports first."""
         ...

@@ -32,6 +32,7 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
         minutes = inference.minutes(name, since=now - WINDOW_MS)
         series = {**endpoint_stats.series(minutes), "window": [now - WINDOW_MS, now]}
         records = inference.search_records(name, max_results=RECENT_RECORDS)
+        drift = services.drift.reports(name, limit=1)
         return "endpoint.html", {
             "status": status,
             "endpoint": status.endpoint,
@@ -40,6 +41,7 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
             "summary": endpoint_stats.summary(minutes),
             "verdicts": endpoint_stats.verdicts(minutes),
             "records": list(records),
+            "drift": drift[0] if drift else None,
             "nav": "endpoints",
         }
 

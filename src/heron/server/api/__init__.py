@@ -18,7 +18,7 @@ def routes(api: Endpoints, services: Services) -> list[BaseRoute]:
         *registry.routes(api, services.registry, services.webhooks),
         *namespaces.routes(api, services.namespaces),
         *traces.routes(api, services.traces),
-        *inference.routes(api, services.inference),
+        *inference.routes(api, services.inference, services.drift),
     ]
     return under_prefixes((API, AJAX), own)
 

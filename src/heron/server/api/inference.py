@@ -8,11 +8,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from heron.entities.serving import EndpointMinute, InferenceRecord
+from heron.entities.serving import DriftReport, EndpointMinute, InferenceRecord
 from heron.errors import InvalidParameter
 from heron.server.api.inference_export import to_parquet
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import requires
+from heron.services.drift import DriftService
 from heron.services.inference import InferenceService
 from heron.web.files import attachment
 from heron.web.routes import PolicyRoute
@@ -59,7 +60,21 @@ def minute_json(m: EndpointMinute) -> Json:
     }
 
 
-def routes(api: Endpoints, service: InferenceService) -> list[PolicyRoute]:
+def drift_json(report: DriftReport) -> Json:
+    return {
+        "computed_at": report.computed_at,
+        "window_start": report.window_start,
+        "window_end": report.window_end,
+        "reference": report.reference,
+        "reference_rows": report.reference_rows,
+        "current_rows": report.current_rows,
+        "method": report.method,
+        "features": list(report.features),
+        "message": report.message,
+    }
+
+
+def routes(api: Endpoints, service: InferenceService, drift: DriftService) -> list[PolicyRoute]:
     def search_records(f: Fields) -> Json:
         page = service.search_records(
             f.required_string("endpoint_name"),
@@ -84,6 +99,21 @@ def routes(api: Endpoints, service: InferenceService) -> list[PolicyRoute]:
         minutes = service.minutes(f.required_string("endpoint_name"), since=f.int64("since") or 0)
         return {"minutes": [minute_json(m) for m in minutes]}
 
+    def compute_drift(f: Fields) -> Json:
+        window = f.int64("window_minutes") or 60
+        if not 1 <= window <= 7 * 24 * 60:
+            raise InvalidParameter("window_minutes must be between 1 and 10080")
+        report = drift.compute(
+            f.required_string("endpoint_name"),
+            method=f.string("method") or "auto",
+            window_ms=window * 60_000,
+        )
+        return {"report": drift_json(report)}
+
+    def drift_reports(f: Fields) -> Json:
+        reports = drift.reports(f.required_string("endpoint_name"))
+        return {"reports": [drift_json(r) for r in reports]}
+
     async def record_body(request: Request) -> Response:
         request_id = _query(request, "request_id")
         part = request.query_params.get("part", "response")
@@ -106,6 +136,12 @@ def routes(api: Endpoints, service: InferenceService) -> list[PolicyRoute]:
         api.get("/inference-records/get", get_record, read_any),
         api.get("/inference-records/by-trace", records_of_trace, read_any),
         api.get("/serving-endpoints/metrics", endpoint_metrics, read),
+        api.get("/serving-endpoints/drift", drift_reports, read),
+        api.post(
+            "/serving-endpoints/drift/compute",
+            compute_drift,
+            requires("update", "serving_endpoint", "endpoint_name"),
+        ),
         PolicyRoute("/inference-records/body", record_body, methods=["GET"], policy=read_any),
         PolicyRoute("/inference-records/export", export, methods=["GET"], policy=read),
     ]
