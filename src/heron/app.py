@@ -50,7 +50,9 @@ def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Star
     return Starlette(
         # Every route declares its policy, or the app does not start (deny by default).
         routes=policies.guard(
-            [*routes.routes(services, settings), *proxy.routes(), *ui.routes(services)],
+            # The invocation routes first: every endpoint request is matched in one step
+            # rather than after the ~70 routes of the API (120 us a request).
+            [*proxy.routes(), *routes.routes(services, settings), *ui.routes(services)],
             services.authorizer,
         ),
         middleware=[

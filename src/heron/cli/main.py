@@ -16,6 +16,7 @@ from heron.cli.pitr import pitr
 from heron.cli.runs import runs
 from heron.cli.scorers import scorers
 from heron.cli.server import server
+from heron.cli.serving import serving
 from heron.cli.status import replicate, status
 from heron.cli.traces import traces
 from heron.cli.transfer import export, import_
@@ -53,3 +54,4 @@ main.add_command(traces)
 main.add_command(scorers)
 main.add_command(export)
 main.add_command(import_)
+main.add_command(serving)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import importlib.util
 import json
 import os
+import signal
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -146,6 +150,20 @@ def _prepare_directories(settings: Settings) -> None:
     metavar="HOST[:PORT]",
     help="A host registry webhooks may call (repeatable). None by default: no webhooks.",
 )
+@click.option(
+    "--serve-endpoints/--no-serve-endpoints",
+    default=False,
+    show_default=True,
+    help="Start and supervise replicas (heron serving worker processes) of every serving "
+    "endpoint on this machine.",
+)
+@click.option(
+    "--endpoint-replicas",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Replicas of each serving endpoint with --serve-endpoints.",
+)
 def server(
     host: str,
     port: int,
@@ -157,6 +175,8 @@ def server(
     serve_artifacts: bool,
     sqlite_synchronous: str,
     webhook_allowed_hosts: tuple[str, ...],
+    serve_endpoints: bool,
+    endpoint_replicas: int,
 ) -> None:
     """Runs the tracking server (MLflow's REST API and Heron's own)."""
     import uvicorn
@@ -185,12 +205,49 @@ def server(
     console.print(f"  artifacts:     {masked(settings.artifacts_destination)}")
     if settings.encryption_key:
         console.print(f"  encryption:    AES-256-GCM, key {settings.encryption_key}")
-    if workers == 1:
-        from heron.app import create_app
+    with _endpoint_replicas(settings, endpoint_replicas if serve_endpoints else 0):
+        if workers == 1:
+            from heron.app import create_app
 
-        app = create_app(settings)
-        tune_for_serving()
-        uvicorn.run(app, **options)
-    else:
-        os.environ[SETTINGS_ENV] = settings_to_env(settings)
-        uvicorn.run(f"{__name__}:app_from_env", factory=True, workers=workers, **options)
+            app = create_app(settings)
+            tune_for_serving()
+            uvicorn.run(app, **options)
+        else:
+            os.environ[SETTINGS_ENV] = settings_to_env(settings)
+            with tempfile.TemporaryDirectory(prefix="heron-metrics-") as metrics_dir:
+                # /metrics adds up every worker's samples, whichever worker answers.
+                os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
+                uvicorn.run(f"{__name__}:app_from_env", factory=True, workers=workers, **options)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+@contextlib.contextmanager
+def _endpoint_replicas(settings: Settings, replicas: int) -> Iterator[None]:
+    """With `replicas` > 0, workers of every serving endpoint run (and are restarted) while
+    the block runs, and are stopped after it."""
+    if replicas == 0:
+        yield
+        return
+    # uvicorn re-raises the SIGTERM it stopped on once it is done: leave through this
+    # block's `finally` (which stops the workers) instead of dying of the signal there.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    from heron.services import AllowAll
+    from heron.services.build import build_services
+    from heron.serving.supervisor import Supervisor
+    from heron.store.sql import open_sql_stores
+
+    stores = open_sql_stores(
+        settings.backend_store_uri, default_artifact_root=settings.default_artifact_root
+    )
+    services = build_services(stores, AllowAll(), settings)
+    supervisor = Supervisor(services.endpoints, settings, replicas=replicas, drift=services.drift)
+    supervisor.start()
+    console.print(f"  serving endpoints: {replicas} replica(s) each, on this machine")
+    try:
+        yield
+    finally:
+        supervisor.stop()
+        services.close()

@@ -13,6 +13,7 @@ from heron.services.build import Services
 from heron.ui import (
     agent_versions,
     compare,
+    endpoints,
     experiments,
     genai_nav,
     models,
@@ -41,6 +42,7 @@ def routes(services: Services) -> list[BaseRoute]:
         *overview.routes(renderer, services),
         *sessions.routes(renderer, services),
         *agent_versions.routes(renderer, services),
+        *endpoints.routes(renderer, services),
     ]
     # An experiment's tabs show the pages that exist (evaluations and prompts come later).
     paths = frozenset(r.path for r in pages if isinstance(r, Route))
