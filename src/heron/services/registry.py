@@ -21,6 +21,7 @@ from heron.services import validation as v
 from heron.services.access import Action, Authorizer, current_identity
 from heron.services.registry_namespaces import split_three_level
 from heron.services.registry_rules import (
+    PROMPT_TAG,
     SourceResolver,
     check_alias,
     check_description,
@@ -28,6 +29,8 @@ from heron.services.registry_rules import (
     check_tag,
     check_tags,
     check_version,
+    is_prompt_version,
+    prompt_source,
 )
 from heron.store.experiments import ExperimentStore
 from heron.store.registry import (
@@ -43,7 +46,6 @@ from heron.store.runs import RunStore
 MAX_MODEL_SEARCH = 1000
 MAX_VERSION_SEARCH = 200_000
 MAX_COMMENT = 10_000
-PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 
 class RegistryService:
@@ -186,7 +188,10 @@ class RegistryService:
             v.check_length("run_id", v.check_run_id(run_id), v.MAX_RUN_ID)
         if model_id:
             v.check_length("model_id", v.check_string("model_id", model_id), v.MAX_MODEL_ID)
-        resolved = self._resolver.resolve(source, run_id or None, model_id or None)
+        if is_prompt_version(tags):
+            resolved = prompt_source(source, run_id or None)
+        else:
+            resolved = self._resolver.resolve(source, run_id or None, model_id or None)
         return self._versions.create_model_version(
             name,
             NewModelVersion(
@@ -214,7 +219,13 @@ class RegistryService:
         return self._versions.get_model_version_by_alias(name, alias)
 
     def get_model_version_download_uri(self, name: str, version: str) -> str:
-        return self.get_model_version(name, version).storage_location
+        found = self.get_model_version(name, version)
+        if not found.storage_location:
+            raise InvalidParameter(
+                f"Version {found.version} of {name!r} is a prompt version: it has no files "
+                "to download (its template is its mlflow.prompt.text tag)"
+            )
+        return found.storage_location
 
     def search_model_versions(
         self,

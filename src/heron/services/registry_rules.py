@@ -100,6 +100,27 @@ class ResolvedSource:
     model_id: str | None
 
 
+PROMPT_TAG = "mlflow.prompt.is_prompt"
+# The placeholders MLflow's clients send as a prompt version's source (a prompt has no files).
+PROMPT_SOURCES = frozenset({"dummy-source", "prompt-template"})
+
+
+def is_prompt_version(tags: Mapping[str, str] | None) -> bool:
+    """MLflow compat: a version is a prompt's when its tags say mlflow.prompt.is_prompt=true
+    (in any case)."""
+    return str((tags or {}).get(PROMPT_TAG, "false")).lower() == "true"
+
+
+def prompt_source(source: str, run_id: str | None) -> ResolvedSource:
+    """A prompt version's source: one of MLflow's placeholders, naming no files."""
+    if source not in PROMPT_SOURCES:
+        raise InvalidParameter(
+            f"Invalid prompt source {source!r}: a prompt version's source must be one of "
+            f"{', '.join(sorted(PROMPT_SOURCES))} (a prompt keeps its template in its tags)"
+        )
+    return ResolvedSource("", run_id, None)
+
+
 class SourceResolver:
     """Turns a version's source URI into where its files are, refusing anything outside the
     server's artifact roots.
