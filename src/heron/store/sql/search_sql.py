@@ -38,6 +38,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
 )
 from sqlalchemy.sql.elements import Null
 
@@ -333,6 +334,15 @@ def _experiment_condition(c: Comparison) -> ColumnElement[bool]:
         tags = t.experiment_tags
         owner = tags.c.experiment_id == experiments.c.experiment_id
         return _key_value_condition(tags, owner, c)
+    if c.entity == "attribute" and c.key == "experiment_id" and c.op in ("=", "!="):
+        # Ids are integers here and decimal strings on the wire: a string that names no
+        # integer equals no experiment.
+        text = c.value if isinstance(c.value, str) else ""
+        if not (text.isascii() and text.isdigit() and len(text) < 19):
+            return false() if c.op == "=" else true()
+        return _compare(
+            experiments.c.experiment_id, Comparison(c.entity, c.key, c.op, int(text)), int
+        )
     if c.entity != "attribute" or c.key not in ("name", "creation_time", "last_update_time"):
         raise InvalidParameter(f"Cannot filter experiments on {c.entity} {c.key!r}")
     return _compare(experiments.c[c.key], c, str if c.key == "name" else int)
@@ -356,6 +366,12 @@ def _compare(column: ColumnElement[Any], c: Comparison, kind: type) -> ColumnEle
         if not isinstance(value, tuple) or not value:
             raise InvalidParameter(f"{c.op} on {c.entity} {c.key!r} needs a non-empty list")
         return column.in_(value) if c.op == "IN" else column.not_in(value)
+    if c.op == "RLIKE":
+        if kind is not str or not isinstance(value, str):
+            raise InvalidParameter(f"RLIKE on {c.entity} {c.key!r} needs a string pattern")
+        # SQLite: SQLAlchemy's pysqlite dialect gives each connection a REGEXP of Python's re;
+        # PostgreSQL: the ~ operator.
+        return column.regexp_match(value)
     if c.op in ("LIKE", "ILIKE"):
         if kind is not str or not isinstance(value, str):
             raise InvalidParameter(f"{c.op} on {c.entity} {c.key!r} needs a string pattern")
