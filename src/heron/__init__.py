@@ -5,62 +5,58 @@ from heron.client.client import HeronClient
 from heron.client.fluent import (
     ActiveRun,
     active_run,
+    clear_active_model,
     create_experiment,
+    create_external_model,
     delete_experiment,
+    delete_logged_model_tag,
     delete_run,
     delete_tag,
+    download_artifacts,
     end_run,
+    finalize_logged_model,
+    get_active_model_id,
+    get_artifact_uri,
     get_experiment,
     get_experiment_by_name,
+    get_logged_model,
     get_metric_history,
     get_run,
     get_tracking_uri,
+    initialize_logged_model,
     last_active_run,
-    log_batch,
-    log_input,
-    log_metric,
-    log_metrics,
-    log_param,
-    log_params,
-    restore_experiment,
-    restore_run,
-    search_experiments,
-    search_runs,
-    set_experiment,
-    set_tag,
-    set_tags,
-    set_tracking_uri,
-    start_run,
-)
-from heron.client.fluent_artifacts import (
-    download_artifacts,
-    get_artifact_uri,
     list_artifacts,
     load_dict,
     load_image,
     load_text,
     log_artifact,
     log_artifacts,
+    log_batch,
     log_dict,
     log_figure,
     log_image,
+    log_input,
+    log_metric,
+    log_metrics,
+    log_model_params,
+    log_param,
+    log_params,
     log_table,
     log_text,
-)
-from heron.client.fluent_logged_models import (
-    clear_active_model,
-    create_external_model,
-    delete_logged_model_tag,
-    finalize_logged_model,
-    get_active_model_id,
-    get_logged_model,
-    initialize_logged_model,
-    log_model_params,
+    register_model,
+    restore_experiment,
+    restore_run,
+    search_experiments,
     search_logged_models,
+    search_runs,
     set_active_model,
+    set_experiment,
     set_logged_model_tags,
+    set_tag,
+    set_tags,
+    set_tracking_uri,
+    start_run,
 )
-from heron.client.fluent_registry import register_model
 
 # Tracing loads the OpenTelemetry SDK: imported on first use, so `import heron` stays light.
 _TRACING = frozenset(
@@ -83,10 +79,10 @@ def __getattr__(name: str) -> object:
         from heron import tracing
 
         return getattr(tracing, name)
-    if name == "openai":  # `heron.openai.autolog()` after a plain `import heron`
+    if name in ("openai", "genai"):  # `heron.openai.autolog()` after a plain `import heron`
         import importlib
 
-        return importlib.import_module("heron.openai")
+        return importlib.import_module(f"heron.{name}")
     raise AttributeError(f"module 'heron' has no attribute {name!r}")
 
 
@@ -106,6 +102,7 @@ __all__ = [
     "end_run",
     "finalize_logged_model",
     "flush_trace_async_logging",
+    "genai",
     "get_active_model_id",
     "get_artifact_uri",
     "get_experiment",

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from heron.entities import Page
+from heron.entities import Page, reserved
 from heron.entities.registry import (
     LineageModel,
     ModelLineage,
@@ -18,10 +18,9 @@ from heron.entities.registry import (
 from heron.errors import InvalidParameter, NotFound
 from heron.search import registry as registry_search
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, current_identity
+from heron.services.access import Action, Authorizer, authorize
 from heron.services.registry_namespaces import split_three_level
 from heron.services.registry_rules import (
-    PROMPT_TAG,
     SourceResolver,
     check_alias,
     check_description,
@@ -71,9 +70,7 @@ class RegistryService:
         self._resolver = SourceResolver(sources, artifact_roots, self._version_or_alias)
 
     def _check(self, action: Action, name: str) -> str | None:
-        identity = current_identity()
-        self._authorizer.check(identity, action, "registered_model", name)
-        return identity.name
+        return authorize(self._authorizer, action, "registered_model", name).name
 
     # Registered models
 
@@ -185,9 +182,9 @@ class RegistryService:
         check_model_name(name)
         actor = self._check("update", name)
         if run_id:
-            v.check_length("run_id", v.check_run_id(run_id), v.MAX_RUN_ID)
+            v.check_run_reference("run_id", run_id)
         if model_id:
-            v.check_length("model_id", v.check_string("model_id", model_id), v.MAX_MODEL_ID)
+            v.check_model_reference("model_id", model_id)
         if is_prompt_version(tags):
             resolved = prompt_source(source, run_id or None)
         else:
@@ -388,7 +385,7 @@ def _stage(stage: str) -> ModelVersionStage:
 def _asks_for_prompts(filter_: Sequence[Any]) -> bool:
     """MLflow compat: prompts appear only when the filter asks for them by their tag."""
     for c in filter_:
-        if c.entity == "tag" and c.key == PROMPT_TAG and isinstance(c.value, str):
+        if c.entity == "tag" and c.key == reserved.IS_PROMPT and isinstance(c.value, str):
             value = c.value.lower()
             return (c.op == "=" and value == "true") or (c.op == "!=" and value == "false")
     return False

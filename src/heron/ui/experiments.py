@@ -6,19 +6,23 @@ from __future__ import annotations
 import urllib.parse
 
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Route
+from starlette.responses import RedirectResponse
+from starlette.routing import BaseRoute
 
-from heron.entities import ViewType
+from heron.entities import Experiment, ViewType
 from heron.errors import InvalidParameter
-from heron.services import ExperimentService, RunService
-from heron.ui import paging, runs_table
+from heron.services.access import requires
+from heron.services.build import Services
+from heron.ui import genai_nav, paging, runs_table
 from heron.ui.rendering import Form, PageResult, Renderer, field, safe_next
 
 EXPERIMENTS_PER_PAGE = 100
 _VIEWS = {"active": ViewType.ACTIVE_ONLY, "deleted": ViewType.DELETED_ONLY}
 
 
-def routes(renderer: Renderer, experiments: ExperimentService, runs: RunService) -> list[BaseRoute]:
+def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
+    experiments, runs = services.experiments, services.runs
+
     def experiment_list(request: Request) -> PageResult:
         query = request.query_params
         search = query.get("q", "").strip()
@@ -35,9 +39,34 @@ def routes(renderer: Renderer, experiments: ExperimentService, runs: RunService)
         return "experiments.html", {"page": page, "search": search, "view": view}
 
     def experiment_page(request: Request) -> PageResult:
+        """The view the experiment calls for (a bare /experiments/<id>: GenAI's overview for
+        an agent's traces), else the runs table."""
         experiment = experiments.get_experiment(request.path_params["experiment_id"])
         table_request = _table_request(request, experiment.experiment_id)
         table = runs_table.load(runs, table_request)
+        has_runs = bool(table.rows)
+        if not request.query_params and genai_nav.opens_genai(
+            experiment,
+            has_runs=has_runs,
+            has_traces=not has_runs and _has_traces(experiment.experiment_id),
+        ):
+            return RedirectResponse(f"/experiments/{experiment.experiment_id}/overview", 302)
+        return runs_page(request, experiment, table_request, table)
+
+    def runs_tab(request: Request) -> PageResult:
+        experiment = experiments.get_experiment(request.path_params["experiment_id"])
+        table_request = _table_request(request, experiment.experiment_id)
+        return runs_page(request, experiment, table_request, runs_table.load(runs, table_request))
+
+    def _has_traces(experiment_id: str) -> bool:
+        return bool(services.traces.search_traces([experiment_id], max_results=1).items)
+
+    def runs_page(
+        request: Request,
+        experiment: Experiment,
+        table_request: runs_table.TableRequest,
+        table: runs_table.Table,
+    ) -> PageResult:
         return "experiment.html", {
             "experiment": experiment,
             "table": table,
@@ -74,17 +103,27 @@ def routes(renderer: Renderer, experiments: ExperimentService, runs: RunService)
             runs.restore_run(run_id)
         return safe_next(field(form, "next"))
 
+    one = "/ui/experiments/{experiment_id}"
+    updates = requires("update", "experiment", "experiment_id")
     return [
-        Route("/", renderer.page(experiment_list), methods=["GET"]),
-        Route("/experiments/{experiment_id}", renderer.page(experiment_page), methods=["GET"]),
-        Route("/ui/experiments/create", renderer.action(create), methods=["POST"]),
-        Route("/ui/experiments/{experiment_id}/rename", renderer.action(rename), methods=["POST"]),
-        Route("/ui/experiments/{experiment_id}/delete", renderer.action(delete), methods=["POST"]),
-        Route(
-            "/ui/experiments/{experiment_id}/restore", renderer.action(restore), methods=["POST"]
+        renderer.get("/", experiment_list, requires("read", "experiment")),
+        renderer.get(
+            "/experiments/{experiment_id}",
+            experiment_page,
+            requires("read", "experiment", "experiment_id"),
         ),
-        Route("/ui/runs/delete", renderer.action(delete_runs), methods=["POST"]),
-        Route("/ui/runs/restore", renderer.action(restore_runs), methods=["POST"]),
+        renderer.get(
+            "/experiments/{experiment_id}/runs",
+            runs_tab,
+            requires("read", "experiment", "experiment_id"),
+        ),
+        renderer.post("/ui/experiments/create", create, requires("create", "experiment")),
+        renderer.post(f"{one}/rename", rename, updates),
+        renderer.post(f"{one}/delete", delete, requires("delete", "experiment", "experiment_id")),
+        renderer.post(f"{one}/restore", restore, updates),
+        # The form's run_id fields (one for each run ticked).
+        renderer.post("/ui/runs/delete", delete_runs, requires("delete", "run", "run_id")),
+        renderer.post("/ui/runs/restore", restore_runs, requires("update", "run", "run_id")),
     ]
 
 
