@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import gc
 import importlib.util
 import json
 import os
 import signal
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -199,8 +201,9 @@ def server(
         "loop": "uvloop" if importlib.util.find_spec("uvloop") else "auto",
         "http": "httptools" if importlib.util.find_spec("httptools") else "auto",
     }
+    sock = bind_listener(host, port)  # the banner only once the address is ours
     shown_host = f"[{host}]" if ":" in host else host
-    console.print(f"Heron server at [bold]http://{shown_host}:{port}[/bold]")
+    console.print(f"Heron server at [bold]http://{shown_host}:{sock.getsockname()[1]}[/bold]")
     console.print(f"  backend store: {masked(settings.backend_store_uri)}")
     console.print(f"  artifacts:     {masked(settings.artifacts_destination)}")
     if settings.encryption_key:
@@ -211,13 +214,18 @@ def server(
 
             app = create_app(settings)
             tune_for_serving()
-            uvicorn.run(app, **options)
+            uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
         else:
+            from uvicorn.supervisors import Multiprocess
+
             os.environ[SETTINGS_ENV] = settings_to_env(settings)
             with tempfile.TemporaryDirectory(prefix="heron-metrics-") as metrics_dir:
                 # /metrics adds up every worker's samples, whichever worker answers.
                 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
-                uvicorn.run(f"{__name__}:app_from_env", factory=True, workers=workers, **options)
+                config = uvicorn.Config(
+                    f"{__name__}:app_from_env", factory=True, workers=workers, **options
+                )
+                Multiprocess(config, sockets=[sock]).run()
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:
@@ -251,3 +259,30 @@ def _endpoint_replicas(settings: Settings, replicas: int) -> Iterator[None]:
     finally:
         supervisor.stop()
         services.close()
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port (port 0: any free one), for uvicorn to listen on.
+
+    Raises:
+        click.ClickException: the address is taken or cannot be had; says which flag changes it.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise click.ClickException(
+                f"port {port} on {host} is already in use; choose another with --port "
+                f"(for example --port {port + 1 if 0 < port < 65535 else 5001}), or stop what "
+                "listens there"
+            ) from None
+        raise click.ClickException(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); change the address with "
+            "--host or the port with --port"
+        ) from None
+    sock.set_inheritable(True)
+    return sock

@@ -8,6 +8,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from heron.entities import reserved
 from heron.entities.registry import ModelVersion
 from heron.errors import InvalidParameter, NotFound
 from heron.services import validation as v
@@ -100,6 +101,26 @@ class ResolvedSource:
     storage_location: str
     run_id: str | None
     model_id: str | None
+
+
+# The placeholders MLflow's clients send as a prompt version's source (a prompt has no files).
+PROMPT_SOURCES = frozenset({"dummy-source", "prompt-template"})
+
+
+def is_prompt_version(tags: Mapping[str, str] | None) -> bool:
+    """MLflow compat: a version is a prompt's when its tags say mlflow.prompt.is_prompt=true
+    (in any case)."""
+    return str((tags or {}).get(reserved.IS_PROMPT, "false")).lower() == "true"
+
+
+def prompt_source(source: str, run_id: str | None) -> ResolvedSource:
+    """A prompt version's source: one of MLflow's placeholders, naming no files."""
+    if source not in PROMPT_SOURCES:
+        raise InvalidParameter(
+            f"Invalid prompt source {source!r}: a prompt version's source must be one of "
+            f"{', '.join(sorted(PROMPT_SOURCES))} (a prompt keeps its template in its tags)"
+        )
+    return ResolvedSource("", run_id, None)
 
 
 class SourceResolver:

@@ -165,6 +165,12 @@ def compare(column: ColumnElement[Any], c: Comparison, kind: type) -> ColumnElem
         if not isinstance(value, tuple) or not value:
             raise InvalidParameter(f"{c.op} on {c.entity} {c.key!r} needs a non-empty list")
         return column.in_(value) if c.op == "IN" else column.not_in(value)
+    if c.op == "RLIKE":
+        if kind is not str or not isinstance(value, str):
+            raise InvalidParameter(f"RLIKE on {c.entity} {c.key!r} needs a string pattern")
+        # SQLite: SQLAlchemy's pysqlite dialect gives each connection a REGEXP of Python's re;
+        # PostgreSQL: the ~ operator.
+        return column.regexp_match(value)
     if c.op in ("LIKE", "ILIKE"):
         if kind is not str or not isinstance(value, str):
             raise InvalidParameter(f"{c.op} on {c.entity} {c.key!r} needs a string pattern")
