@@ -20,8 +20,17 @@ ResourceType = Literal["experiment", "run", "registered_model"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Identity:
+    """Who is calling. With authentication on, `principal_id` names the user or service
+    principal, `group_ids` the groups it belongs to, and `scopes` what its token allows
+    (None: a password or a session, which allow everything the principal may do)."""
+
     name: str
     authenticated: bool = False
+    principal_id: int | None = None
+    is_admin: bool = False
+    group_ids: tuple[int, ...] = ()
+    scopes: tuple[str, ...] | None = None
+    token_id: str | None = None
 
 
 ANONYMOUS = Identity(name="anonymous")

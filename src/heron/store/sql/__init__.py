@@ -14,8 +14,39 @@ from heron.store.sql.registry_sources import SqlModelSourceStore
 from heron.store.sql.registry_versions import SqlModelVersionStore
 from heron.store.sql.registry_webhooks import SqlWebhookStore
 from heron.store.sql.runs import SqlRunStore
+from heron.store.sql.security_audit import SqlAuditStore
+from heron.store.sql.security_grants import SqlGrantStore
+from heron.store.sql.security_principals import SqlGroupStore, SqlPrincipalStore
+from heron.store.sql.security_roles import SqlRoleStore
+from heron.store.sql.security_state import SqlSecurityState
+from heron.store.sql.security_tokens import SqlSessionStore, SqlTokenStore
 from heron.store.sql.traces import SqlTraceStore
 from heron.store.sql.traces_assessments import SqlAssessmentStore
+
+
+@dataclass(frozen=True, slots=True)
+class SqlSecurityStores:
+    principals: SqlPrincipalStore
+    groups: SqlGroupStore
+    tokens: SqlTokenStore
+    sessions: SqlSessionStore
+    grants: SqlGrantStore
+    roles: SqlRoleStore
+    state: SqlSecurityState
+    audit: SqlAuditStore
+
+    @classmethod
+    def on(cls, database: Database) -> SqlSecurityStores:
+        return cls(
+            SqlPrincipalStore(database),
+            SqlGroupStore(database),
+            SqlTokenStore(database),
+            SqlSessionStore(database),
+            SqlGrantStore(database),
+            SqlRoleStore(database),
+            SqlSecurityState(database),
+            SqlAuditStore(database),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +62,7 @@ class SqlStores:
     webhooks: SqlWebhookStore
     traces: SqlTraceStore
     assessments: SqlAssessmentStore
+    security: SqlSecurityStores
 
     def close(self) -> None:
         self.database.dispose()
@@ -57,6 +89,7 @@ def open_sql_stores(
         SqlWebhookStore(database),
         traces=SqlTraceStore(database),
         assessments=SqlAssessmentStore(database),
+        security=SqlSecurityStores.on(database),
     )
 
 
@@ -65,6 +98,7 @@ __all__ = [
     "SqlExperimentStore",
     "SqlLoggedModelStore",
     "SqlRunStore",
+    "SqlSecurityStores",
     "SqlStores",
     "open_sql_stores",
 ]
