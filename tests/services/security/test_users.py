@@ -24,9 +24,9 @@ def test_passwords_are_stored_as_argon2id_hashes(security: Any, stores: Any, as_
 
 def test_only_admins_create_users(security: Any, as_admin: Any) -> None:
     alice = security.principals.create_user("alice", "password-1")
-    with identity_scope(Identity(name="alice", principal_id=alice.principal_id)):
-        with pytest.raises(PermissionDenied):
-            security.principals.create_user("mallory", "password-2")
+    alice_identity = Identity(name="alice", principal_id=alice.principal_id)
+    with identity_scope(alice_identity), pytest.raises(PermissionDenied):
+        security.principals.create_user("mallory", "password-2")
 
 
 def test_a_user_name_is_taken_once(security: Any, as_admin: Any) -> None:
