@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from sqlalchemy import delete, update
@@ -15,8 +16,9 @@ def test_changes_are_chained_and_verify(security: Any, as_admin: Any) -> None:
     security.principals.set_admin("alice", True)
     entries = security.audit.entries(AuditQuery())
     assert [e.action for e in entries] == ["bootstrap_admin", "create_user", "update_admin"]
-    assert entries[2].before == '{"is_admin":false}' and entries[2].after == '{"is_admin":true}'
-    assert all(e.prev_hash == p.hash for p, e in zip(entries, entries[1:], strict=False))
+    assert entries[2].before == '{"is_admin":false}'
+    assert entries[2].after == '{"is_admin":true}'
+    assert all(e.prev_hash == p.hash for p, e in itertools.pairwise(entries))
     result = security.audit.verify()
     assert (result.ok, result.checked, result.head_seq) == (True, 3, 3)
 
@@ -30,14 +32,16 @@ def test_an_edited_entry_breaks_the_chain(security: Any, stores: Any, as_admin: 
         )
     )
     result = security.audit.verify()
-    assert not result.ok and "entry 2" in result.problem
+    assert not result.ok
+    assert "entry 2" in result.problem
 
 
 def test_a_removed_last_entry_is_found(security: Any, stores: Any, as_admin: Any) -> None:
     security.principals.create_user("alice", "password-1")
     stores.database.write(lambda conn: conn.execute(delete(audit_log).where(audit_log.c.seq == 2)))
     result = security.audit.verify()
-    assert not result.ok and "head says 2" in result.problem
+    assert not result.ok
+    assert "head says 2" in result.problem
 
 
 def test_a_flood_of_denials_is_one_entry_and_a_count(

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from heron.errors import InvalidParameter, RequestLimitExceeded, Unauthenticated
+from heron.errors import InvalidParameter, PermissionDenied, RequestLimitExceeded, Unauthenticated
 from heron.services.access import Identity, identity_scope
 from heron.store.sql.security_tables import access_tokens
 
@@ -79,7 +79,8 @@ def test_rotation_keeps_the_old_token_for_the_overlap(
 ) -> None:
     old, old_text = security.tokens.create_token("deploy")
     new, new_text = security.tokens.rotate_token(old.token_id, overlap_s=600)
-    assert new.name == "deploy" and new.token_id != old.token_id
+    assert new.name == "deploy"
+    assert new.token_id != old.token_id
     security.epoch.refresh()
     assert security.authenticator.bearer(old_text).name == "root"
     clock.now += 601
@@ -96,9 +97,9 @@ def test_service_principals_get_tokens_from_admins_only(security: Any, as_admin:
     assert text.startswith("heron_spt_")
     assert security.authenticator.bearer(text).name == "ci-bot"
     alice = security.principals.create_user("alice", "password-1")
-    with identity_scope(Identity(name="alice", principal_id=alice.principal_id)):
-        with pytest.raises(Exception, match="admin"):
-            security.tokens.create_token("x", service_principal="ci-bot")
+    alice_identity = Identity(name="alice", principal_id=alice.principal_id)
+    with identity_scope(alice_identity), pytest.raises(PermissionDenied, match="admin"):
+        security.tokens.create_token("x", service_principal="ci-bot")
 
 
 @pytest.mark.parametrize("scopes", [[], ["everything"]], ids=["none", "unknown"])
