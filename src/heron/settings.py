@@ -29,6 +29,24 @@ class Settings:
     # Hosts (name or address, optionally :port) webhooks may deliver to. None by default: a
     # webhook can only call what the administrator listed, never an arbitrary address.
     webhook_allowed_hosts: tuple[str, ...] = ()
+    # Authentication (`--auth`): every request must prove who it comes from, and what it may
+    # do follows the grants (docs/security.md). Off, anyone who reaches the port may do all.
+    auth: bool = False
+    # What a signed-in user may do where no grant says otherwise: None (no access, the
+    # default), or a privilege such as "READ" granted to everyone on everything.
+    default_privilege: str | None = None
+    max_failed_logins: int = 5  # then the user is locked out for lockout_s
+    lockout_s: int = 900
+    # Proxies (addresses or networks) whose X-Forwarded-For names the real client.
+    trusted_proxies: tuple[str, ...] = ()
+    # Where the server listens (set by `heron server --host`): beyond this machine without
+    # auth, every UI page carries a warning.
+    listen_host: str = "127.0.0.1"
+
+    @property
+    def exposed_without_auth(self) -> bool:
+        """Listening beyond localhost with nobody asked who they are."""
+        return not self.auth and self.listen_host not in ("127.0.0.1", "localhost", "::1")
 
     @classmethod
     def for_home(cls, home: Path | None = None, **overrides: object) -> Settings:

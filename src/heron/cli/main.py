@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from heron.cli.admin import admin, audit
 from heron.cli.db import db
 from heron.cli.experiments import experiments
 from heron.cli.gc import gc
@@ -39,3 +40,5 @@ main.add_command(runs)
 main.add_command(gc)
 main.add_command(models)
 main.add_command(traces)
+main.add_command(admin)
+main.add_command(audit)

@@ -19,6 +19,7 @@ from heron.cli.options import (
     default_artifact_root_option,
     masked,
 )
+from heron.cli.server_security import bootstrap_admin, security_options, warn_if_open
 from heron.settings import Settings
 
 if TYPE_CHECKING:
@@ -39,8 +40,7 @@ def app_from_env() -> Starlette:
     from heron.server.app import create_app
 
     values: dict[str, Any] = json.loads(os.environ[SETTINGS_ENV])
-    values["allowed_artifact_roots"] = tuple(values.get("allowed_artifact_roots", ()))
-    values["webhook_allowed_hosts"] = tuple(values.get("webhook_allowed_hosts", ()))
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
     app = create_app(Settings(**values))
     tune_for_serving()
     return app
@@ -83,9 +83,11 @@ def build_settings(
     serve_artifacts: bool,
     sqlite_synchronous: str,
     webhook_allowed_hosts: tuple[str, ...] = (),
+    **security: Any,
 ) -> Settings:
     """Settings from the command line over the data directory's defaults."""
     settings = Settings.for_home(
+        **security,
         webhook_allowed_hosts=tuple(webhook_allowed_hosts),
         backend_store_uri=backend_store_uri,
         artifacts_destination=artifacts_destination,
@@ -142,6 +144,7 @@ def _prepare_directories(settings: Settings) -> None:
     metavar="HOST[:PORT]",
     help="A host registry webhooks may call (repeatable). None by default: no webhooks.",
 )
+@security_options
 def server(
     host: str,
     port: int,
@@ -152,6 +155,7 @@ def server(
     serve_artifacts: bool,
     sqlite_synchronous: str,
     webhook_allowed_hosts: tuple[str, ...],
+    **security: Any,
 ) -> None:
     """Runs the tracking server (MLflow's REST API and Heron's own)."""
     import uvicorn
@@ -163,8 +167,11 @@ def server(
         serve_artifacts=serve_artifacts,
         sqlite_synchronous=sqlite_synchronous,
         webhook_allowed_hosts=webhook_allowed_hosts,
+        listen_host=host,
+        **{k: tuple(v) if isinstance(v, list | tuple) else v for k, v in security.items()},
     )
     _prepare_directories(settings)
+    bootstrap_admin(settings)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -177,6 +184,8 @@ def server(
     console.print(f"Heron server at [bold]http://{shown_host}:{port}[/bold]")
     console.print(f"  backend store: {masked(settings.backend_store_uri)}")
     console.print(f"  artifacts:     {masked(settings.artifacts_destination)}")
+    console.print(f"  auth:          {'on' if settings.auth else 'off'}")
+    warn_if_open(settings)
     if workers == 1:
         from heron.server.app import create_app
 

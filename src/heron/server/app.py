@@ -14,9 +14,9 @@ from heron.errors import HeronError
 from heron.server import api as heron_api
 from heron.server import errors, mlflow, otlp, system, wire
 from heron.server.api import traces as heron_traces
-from heron.server.auth import IdentityMiddleware
 from heron.server.mlflow import traces as mlflow_traces
 from heron.server.routing import under_prefixes
+from heron.server.security_layer import security_layer
 from heron.server.wire import Endpoints
 from heron.services import AllowAll, ExperimentService, RunService
 from heron.services.logged_models import LoggedModelService
@@ -67,11 +67,13 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
+            security.close()
             dispatcher.close()
             trace_service.close()
             stores.close()
 
     api = Endpoints(settings.max_request_bytes, inline=stores.database.answers_at_once)
+    security = security_layer(settings, stores.security, api)
     trace_service = TraceService(
         stores.traces,
         stores.assessments,
@@ -95,6 +97,7 @@ def create_app(settings: Settings) -> Starlette:
                 webhook_service=webhook_service,
             ),
             *trace_routes,
+            *security.routes,
             *heron_api.routes(api, registry_service, namespace_service, webhook_service),
             *system.routes(
                 multipart_uploads=artifact_repository is not None
@@ -114,7 +117,7 @@ def create_app(settings: Settings) -> Starlette:
         middleware=[
             Middleware(errors.UnexpectedErrors),
             Middleware(wire.RefuseNul),
-            Middleware(IdentityMiddleware),
+            *security.middleware,
         ],
         exception_handlers={HeronError: errors.heron_error, HTTPException: errors.http_error},
         lifespan=lifespan,

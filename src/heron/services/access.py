@@ -46,6 +46,15 @@ def current_identity() -> Identity:
     return _local_user() if identity is None else identity
 
 
+def attributed(claimed: str | None) -> str:
+    """The user a new run or a person's assessment is recorded as: the authenticated caller,
+    whatever the request claims; without authentication, the claim (as MLflow does)."""
+    identity = current_identity()
+    if identity.authenticated or not claimed:
+        return identity.name
+    return claimed
+
+
 @functools.cache
 def _local_user() -> Identity:
     try:

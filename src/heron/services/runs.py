@@ -27,7 +27,7 @@ from heron.entities import (
 )
 from heron.errors import InvalidParameter
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, current_identity
+from heron.services.access import Action, Authorizer, attributed, current_identity
 from heron.services.experiments import _experiment_id
 from heron.store.runs import MetricWithRunId, RunQuery, RunStore
 
@@ -64,7 +64,9 @@ class RunService:
         run_name = run_name or tags.get(RUN_NAME_TAG) or _generated_run_name()
         v.check_length("Run name", run_name, v.MAX_RUN_NAME)
         tags[RUN_NAME_TAG] = run_name
-        user_id = user_id or tags.get(USER_TAG) or current_identity().name
+        user_id = attributed(user_id or tags.get(USER_TAG))
+        if USER_TAG in tags:
+            tags[USER_TAG] = user_id
         v.check_length("user_id", user_id, v.MAX_USER_ID)
         start_time = now_ms() if start_time is None else v.check_timestamp("start_time", start_time)
         return self._store.create_run(

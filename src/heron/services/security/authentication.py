@@ -102,6 +102,11 @@ class Authenticator:
 
     # -- passwords -------------------------------------------------------------------------
 
+    def cached_basic(self, username: str, password: str) -> Identity | None:
+        """The identity of a password verified before (since the epoch last moved)."""
+        cached = self._cache.get(self._key("basic", username, password))
+        return None if cached is None else cached.identity
+
     def basic(self, username: str, password: str) -> Identity:
         """The user whose password this is; Unauthenticated otherwise."""
         key = self._key("basic", username, password)

@@ -11,6 +11,7 @@ from heron.services.security.audit import AuditTrail
 from heron.services.security.authentication import Authenticator, LoginPolicy
 from heron.services.security.epoch import EpochWatch
 from heron.services.security.grant_service import GrantService
+from heron.services.security.mlflow_permissions import MlflowPermissions, RoleGrants
 from heron.services.security.principals import PrincipalService
 from heron.services.security.token_service import TokenService
 from heron.store.security import SecurityStores
@@ -22,6 +23,7 @@ class SecurityServices:
     principals: PrincipalService
     tokens: TokenService
     grants: GrantService
+    mlflow: MlflowPermissions
     authenticator: Authenticator
     epoch: EpochWatch
 
@@ -36,7 +38,11 @@ def build_security(
 ) -> SecurityServices:
     audit = AuditTrail(stores.audit, coalesce_s=coalesce_s, clock=clock)
     grants = GrantService(
-        stores.principals, stores.grants, audit, default_privilege=default_privilege
+        stores.principals,
+        stores.grants,
+        audit,
+        default_privilege=default_privilege,
+        extra_grants=RoleGrants(stores.roles),
     )
     authenticator = Authenticator(
         stores.principals, stores.groups, stores.tokens, stores.sessions, stores.state, audit,
@@ -50,6 +56,7 @@ def build_security(
         principals=PrincipalService(stores.principals, stores.groups, audit),
         tokens=TokenService(stores.principals, stores.tokens, stores.state, audit, clock=clock),
         grants=grants,
+        mlflow=MlflowPermissions(stores.principals, stores.groups, grants, stores.roles, audit),
         authenticator=authenticator,
         epoch=epoch,
     )

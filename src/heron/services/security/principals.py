@@ -69,6 +69,9 @@ class PrincipalService:
         self._audit.change("bootstrap_admin", "user", name, after={"is_admin": True})
         return created
 
+    def has_admin(self) -> bool:
+        return self._principals.count_admins() > 0
+
     def get_user(self, name: str) -> Principal:
         identity = current_identity()
         if identity.name != name:

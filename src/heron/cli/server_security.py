@@ -1,0 +1,80 @@
+"""`heron server`'s security options, the config file, and what happens at start with them:
+the first admin from the environment, and a warning when the server is open to everyone."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import yaml
+
+from heron.cli.options import console
+from heron.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ADMIN_USERNAME_ENV = "HERON_ADMIN_USERNAME"
+ADMIN_PASSWORD_ENV = "HERON_ADMIN_PASSWORD"  # noqa: S105 - the variable's name, not a password
+PRIVILEGES = ["BROWSE", "READ", "ANNOTATE", "EXECUTE", "USE", "EDIT", "PROMOTE", "MANAGE"]
+
+
+def _load_config(ctx: click.Context, _param: click.Parameter, path: str | None) -> None:
+    """`--config FILE`: a YAML mapping of option names (`auth: true`, `workers: 4`, ...) used as
+    defaults; flags on the command line win."""
+    if path is None:
+        return
+    try:
+        loaded = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc}") from None
+    if not isinstance(loaded, dict):
+        raise click.BadParameter(f"{path} must hold a mapping of option names to values")
+    ctx.default_map = {str(k).replace("-", "_"): v for k, v in loaded.items()}
+
+
+def security_options(func: F) -> F:
+    options = [
+        click.option("--config", type=click.Path(dir_okay=False), callback=_load_config,
+                     is_eager=True, expose_value=False,
+                     help="A YAML file of option values (e.g. `auth: true`)."),
+        click.option("--auth/--no-auth", default=False, show_default=True,
+                     help="Require every request to authenticate; permissions from grants."),
+        click.option("--default-privilege", type=click.Choice(PRIVILEGES), default=None,
+                     help="What signed-in users may do where no grant says (default: nothing)."),
+        click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
+                     help="A proxy (address or network) whose X-Forwarded-For is believed."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def bootstrap_admin(settings: Settings) -> None:
+    """At first start with --auth: the admin from HERON_ADMIN_USERNAME/HERON_ADMIN_PASSWORD,
+    made only while no admin exists (there is never a default password)."""
+    if not settings.auth:
+        return
+    username = os.environ.get(ADMIN_USERNAME_ENV)
+    password = os.environ.get(ADMIN_PASSWORD_ENV)
+    from heron.cli.admin import security_on
+
+    with security_on(settings.backend_store_uri) as security:
+        if username and password:
+            if security.principals.bootstrap_admin(username, password) is not None:
+                console.print(f"  first admin:   {username} (from ${ADMIN_USERNAME_ENV})")
+        elif security.principals.has_admin() is False:
+            console.print(
+                "[yellow]No admin yet[/yellow]: run `heron admin create-user NAME --admin`, or "
+                f"start with ${ADMIN_USERNAME_ENV} and ${ADMIN_PASSWORD_ENV} set"
+            )
+
+
+def warn_if_open(settings: Settings) -> None:
+    if settings.exposed_without_auth:
+        console.print(
+            f"[bold red]Warning[/bold red]: listening on {settings.listen_host} without --auth: "
+            "anyone who reaches this port can read and change everything."
+        )

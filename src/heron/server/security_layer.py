@@ -1,0 +1,67 @@
+"""The security layer of the app: with `--auth`, the security services, the authentication
+middleware, the login pages and the security API; without, the claimed identity as before."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+
+from heron.entities.security import Privilege
+from heron.server import api as heron_api
+from heron.server.api import auth
+from heron.server.api import security as security_api
+from heron.server.auth import IdentityMiddleware
+from heron.server.authentication import AuthenticationMiddleware
+from heron.server.hardening import OpenServerWarning
+from heron.server.routing import under_prefixes
+from heron.server.wire import Endpoints
+from heron.services.security.authentication import LoginPolicy
+from heron.services.security.bundle import SecurityServices, build_security
+from heron.settings import Settings
+from heron.store.security import SecurityStores
+from heron.ui import login
+from heron.ui.rendering import Renderer, environment
+
+
+@dataclass
+class SecurityLayer:
+    services: SecurityServices | None
+    middleware: list[Middleware] = field(default_factory=list)
+    routes: list[BaseRoute] = field(default_factory=list)
+
+    def close(self) -> None:
+        if self.services is not None:
+            self.services.audit.flush()
+
+
+def security_layer(settings: Settings, stores: SecurityStores, api: Endpoints) -> SecurityLayer:
+    if not settings.auth:
+        middleware = [Middleware(IdentityMiddleware)]
+        if settings.exposed_without_auth:
+            middleware.append(Middleware(OpenServerWarning))
+        return SecurityLayer(None, middleware)
+    services = build_security(
+        stores,
+        policy=LoginPolicy(
+            max_failed_logins=settings.max_failed_logins, lockout_s=settings.lockout_s
+        ),
+        default_privilege=(
+            None if settings.default_privilege is None else Privilege(settings.default_privilege)
+        ),
+    )
+    middleware = [
+        Middleware(
+            AuthenticationMiddleware,
+            security=services,
+            inline=api.inline,
+            trusted_proxies=settings.trusted_proxies,
+        )
+    ]
+    routes: list[BaseRoute] = [
+        *login.routes(Renderer(environment()), services.authenticator),
+        *auth.routes(api, services),
+        *under_prefixes((heron_api.API, heron_api.AJAX), security_api.routes(api, services)),
+    ]
+    return SecurityLayer(services, middleware, routes)
