@@ -98,8 +98,9 @@ try:
     gone = False
 except Exception:
     gone = True
-print(json.dumps({"id": user.id == got.id, "admin": admin_now, "perm": [perm.allowed, perm.permission],
-                  "roles": roles, "perms": perms, "after": after.permission, "gone": gone}))
+print(json.dumps({"id": user.id == got.id, "admin": admin_now,
+                  "perm": [perm.allowed, perm.permission], "roles": roles, "perms": perms,
+                  "after": after.permission, "gone": gone}))
 """.replace("URI", repr(server)),
         MLFLOW_TRACKING_USERNAME=ADMIN[0],
         MLFLOW_TRACKING_PASSWORD=ADMIN[1],
