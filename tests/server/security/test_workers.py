@@ -50,8 +50,8 @@ def test_changes_reach_every_worker_at_once(workers: AuthWorkers) -> None:
     with httpx.Client(base_url=workers.url, auth=ADMIN, timeout=30) as admin:
         made = admin.post("/api/2.0/heron/tokens/create", json={"name": "ci"}).json()
         for user in ("alice", "bob"):
-            resp = admin.post("/api/2.0/mlflow/users/create",
-                              json={"username": user, "password": f"{user}-password-1"})  # fmt: skip
+            body = {"username": user, "password": f"{user}-password-1"}
+            resp = admin.post("/api/2.0/mlflow/users/create", json=body)
             assert resp.status_code == 200, resp.text
         bearer = {"Authorization": f"Bearer {made['token']}"}
         assert _statuses(workers.url, headers=bearer) == {200}  # cached by every worker now
