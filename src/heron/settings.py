@@ -23,7 +23,8 @@ class Settings:
     default_artifact_root: str = PROXIED_ARTIFACT_ROOT
     allowed_artifact_roots: tuple[str, ...] = field(default_factory=tuple)
     sqlite_synchronous: str = "NORMAL"  # NORMAL keeps acknowledged writes through kill -9
-    max_request_bytes: int = 64 * 1024 * 1024
+    # A JSON (or OTLP) request body larger than this is refused before it is read whole.
+    max_request_bytes: int = 16 * 1024 * 1024
     # A span's inputs or outputs longer than this (as JSON) are stored cut, with a marker.
     trace_max_payload_bytes: int = 1024 * 1024
     # Hosts (name or address, optionally :port) webhooks may deliver to. None by default: a
@@ -42,6 +43,11 @@ class Settings:
     # Where the server listens (set by `heron server --host`): beyond this machine without
     # auth, every UI page carries a warning.
     listen_host: str = "127.0.0.1"
+    # Host header values the server answers (`--allowed-hosts`); none given: this machine's
+    # own names when listening on localhost, else any (see server/hardening.py).
+    allowed_hosts: tuple[str, ...] = ()
+    cors_allowed_origins: tuple[str, ...] = ()  # origins whose pages may call the API
+    access_log: bool = True  # one line a request on stderr
 
     @property
     def exposed_without_auth(self) -> bool:

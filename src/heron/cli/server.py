@@ -19,7 +19,13 @@ from heron.cli.options import (
     default_artifact_root_option,
     masked,
 )
-from heron.cli.server_security import bootstrap_admin, security_options, warn_if_open
+from heron.cli.server_security import (
+    bootstrap_admin,
+    enable_access_log,
+    security_options,
+    tls_options,
+    warn_if_open,
+)
 from heron.settings import Settings
 
 if TYPE_CHECKING:
@@ -41,8 +47,10 @@ def app_from_env() -> Starlette:
 
     values: dict[str, Any] = json.loads(os.environ[SETTINGS_ENV])
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-    app = create_app(Settings(**values))
+    settings = Settings(**values)
+    app = create_app(settings)
     tune_for_serving()
+    enable_access_log(settings)
     return app
 
 
@@ -160,6 +168,7 @@ def server(
     """Runs the tracking server (MLflow's REST API and Heron's own)."""
     import uvicorn
 
+    tls = tls_options(security)
     settings = build_settings(
         backend_store_uri=backend_store_uri,
         artifacts_destination=artifacts_destination,
@@ -176,12 +185,14 @@ def server(
         "host": host,
         "port": port,
         "log_level": "warning",
-        "access_log": False,
+        "access_log": False,  # Heron writes its own (server/hardening.py)
+        **tls,
         "loop": "uvloop" if importlib.util.find_spec("uvloop") else "auto",
         "http": "httptools" if importlib.util.find_spec("httptools") else "auto",
     }
     shown_host = f"[{host}]" if ":" in host else host
-    console.print(f"Heron server at [bold]http://{shown_host}:{port}[/bold]")
+    scheme = "https" if tls else "http"
+    console.print(f"Heron server at [bold]{scheme}://{shown_host}:{port}[/bold]")
     console.print(f"  backend store: {masked(settings.backend_store_uri)}")
     console.print(f"  artifacts:     {masked(settings.artifacts_destination)}")
     console.print(f"  auth:          {'on' if settings.auth else 'off'}")
@@ -191,6 +202,7 @@ def server(
 
         app = create_app(settings)
         tune_for_serving()
+        enable_access_log(settings)
         uvicorn.run(app, **options)
     else:
         os.environ[SETTINGS_ENV] = settings_to_env(settings)

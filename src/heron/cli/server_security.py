@@ -35,6 +35,35 @@ def _load_config(ctx: click.Context, _param: click.Parameter, path: str | None) 
     ctx.default_map = {str(k).replace("-", "_"): v for k, v in loaded.items()}
 
 
+def _split(_ctx: click.Context, _param: click.Parameter, value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, list | tuple) else str(value).split(",")
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+def tls_options(security: dict[str, Any]) -> dict[str, Any]:
+    """Takes the TLS flags out of `security` as uvicorn's options."""
+    keyfile, certfile = security.pop("ssl_keyfile", None), security.pop("ssl_certfile", None)
+    if (keyfile is None) != (certfile is None):
+        raise click.UsageError("--ssl-keyfile and --ssl-certfile go together")
+    return {} if keyfile is None else {"ssl_keyfile": keyfile, "ssl_certfile": certfile}
+
+
+def enable_access_log(settings: Settings) -> None:
+    """Access lines go to stderr, as `<address> <user> <method> <path> <status> <ms> <id>`."""
+    if not settings.access_log:
+        return
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s access %(message)s"))
+    logger = logging.getLogger("heron.access")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
 def security_options(func: F) -> F:
     options = [
         click.option("--config", type=click.Path(dir_okay=False), callback=_load_config,
@@ -46,6 +75,19 @@ def security_options(func: F) -> F:
                      help="What signed-in users may do where no grant says (default: nothing)."),
         click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
                      help="A proxy (address or network) whose X-Forwarded-For is believed."),
+        click.option("--allowed-hosts", callback=_split, metavar="HOST,...",
+                     help="Host header values to answer (name, name:port, *.domain); others "
+                     "get 403. Default: localhost's names when listening on localhost, else any."),
+        click.option("--cors-allowed-origins", callback=_split, metavar="ORIGIN,...",
+                     help="Origins (https://app.example.com) whose pages may call the API."),
+        click.option("--access-log/--no-access-log", default=True, show_default=True,
+                     help="One line a request on stderr (never the query string)."),
+        click.option("--max-request-bytes", type=click.IntRange(min=1024), default=None,
+                     help="Largest JSON or OTLP request body (default 16 MiB)."),
+        click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False),
+                     help="Serve HTTPS with this private key (PEM)."),
+        click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False),
+                     help="Serve HTTPS with this certificate chain (PEM)."),
     ]  # fmt: skip
     for option in reversed(options):
         func = option(func)

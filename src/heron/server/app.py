@@ -16,7 +16,7 @@ from heron.server import errors, mlflow, otlp, system, wire
 from heron.server.api import traces as heron_traces
 from heron.server.mlflow import traces as mlflow_traces
 from heron.server.routing import under_prefixes
-from heron.server.security_layer import security_layer
+from heron.server.security_layer import hardening, security_layer
 from heron.server.wire import Endpoints
 from heron.services import AllowAll, ExperimentService, RunService
 from heron.services.logged_models import LoggedModelService
@@ -115,6 +115,7 @@ def create_app(settings: Settings) -> Starlette:
             ),
         ],
         middleware=[
+            hardening(settings),
             Middleware(errors.UnexpectedErrors),
             Middleware(wire.RefuseNul),
             *security.middleware,

@@ -14,7 +14,7 @@ from heron.server.api import auth
 from heron.server.api import security as security_api
 from heron.server.auth import IdentityMiddleware
 from heron.server.authentication import AuthenticationMiddleware
-from heron.server.hardening import OpenServerWarning
+from heron.server.hardening import Hardening, default_allowed_hosts
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints
 from heron.services.security.authentication import LoginPolicy
@@ -23,6 +23,17 @@ from heron.settings import Settings
 from heron.store.security import SecurityStores
 from heron.ui import login
 from heron.ui.rendering import Renderer, environment
+
+
+def hardening(settings: Settings) -> Middleware:
+    """The outermost layer: Host and CORS allow-lists, security headers, the access log."""
+    return Middleware(
+        Hardening,
+        allowed_hosts=settings.allowed_hosts or default_allowed_hosts(settings.listen_host),
+        cors_origins=settings.cors_allowed_origins,
+        open_warning=settings.exposed_without_auth,
+        log_requests=settings.access_log,
+    )
 
 
 @dataclass
@@ -38,10 +49,7 @@ class SecurityLayer:
 
 def security_layer(settings: Settings, stores: SecurityStores, api: Endpoints) -> SecurityLayer:
     if not settings.auth:
-        middleware = [Middleware(IdentityMiddleware)]
-        if settings.exposed_without_auth:
-            middleware.append(Middleware(OpenServerWarning))
-        return SecurityLayer(None, middleware)
+        return SecurityLayer(None, [Middleware(IdentityMiddleware)])
     services = build_security(
         stores,
         policy=LoginPolicy(

@@ -62,7 +62,7 @@ class RunService:
         for key, value in tags.items():
             _check_tag(key, value)
         run_name = run_name or tags.get(RUN_NAME_TAG) or _generated_run_name()
-        v.check_length("Run name", run_name, v.MAX_RUN_NAME)
+        v.check_length("Run name", v.check_plain_name("Run name", run_name), v.MAX_RUN_NAME)
         tags[RUN_NAME_TAG] = run_name
         user_id = attributed(user_id or tags.get(USER_TAG))
         if USER_TAG in tags:
@@ -103,7 +103,7 @@ class RunService:
         if end_time is not None:
             v.check_timestamp("end_time", end_time)
         if run_name:
-            v.check_length("Run name", run_name, v.MAX_RUN_NAME)
+            v.check_length("Run name", v.check_plain_name("Run name", run_name), v.MAX_RUN_NAME)
         return self._store.update_run(
             run_id, status=status, end_time=end_time, run_name=run_name or None
         )
