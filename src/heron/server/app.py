@@ -36,7 +36,9 @@ def create_app(settings: Settings) -> Starlette:
         default_artifact_root=settings.default_artifact_root,
         sqlite_synchronous=settings.sqlite_synchronous,
     )
-    authorizer = AllowAll()
+    api = Endpoints(settings.max_request_bytes, inline=stores.database.answers_at_once)
+    security = security_layer(settings, stores.security, api)
+    authorizer = security.authorizer(AllowAll())
     experiment_service = ExperimentService(
         stores.experiments, authorizer, artifact_roots=settings.artifact_roots
     )
@@ -72,8 +74,6 @@ def create_app(settings: Settings) -> Starlette:
             trace_service.close()
             stores.close()
 
-    api = Endpoints(settings.max_request_bytes, inline=stores.database.answers_at_once)
-    security = security_layer(settings, stores.security, api)
     trace_service = TraceService(
         stores.traces,
         stores.assessments,

@@ -18,7 +18,7 @@ from typing import TypeVar
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
 from starlette.responses import RedirectResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from heron.errors import HeronError, Unauthenticated
 from heron.server.errors import error_response
@@ -131,8 +131,18 @@ class AuthenticationMiddleware:
             await self._challenge(scope, receive, send)
             return
         scope["state"]["identity"] = identity
+        status = [0]
+
+        async def watched(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
         with identity_scope(identity or Identity(name="anonymous")):
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, watched)
+            if status[0] == 403:  # every refusal, whichever layer made it, is in the audit log
+                action = f"{scope['method']} {path[:100]}"
+                await self._call(lambda: self.security.audit.denied(action, "request", path))
 
     async def _identify(self, scope: Scope) -> Identity | None:
         authenticator = self.security.authenticator

@@ -17,8 +17,10 @@ from heron.server.authentication import AuthenticationMiddleware
 from heron.server.hardening import Hardening, default_allowed_hosts
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints
+from heron.services.access import Authorizer
 from heron.services.security.authentication import LoginPolicy
 from heron.services.security.bundle import SecurityServices, build_security
+from heron.services.security.scopes import ScopedAuthorizer
 from heron.settings import Settings
 from heron.store.security import SecurityStores
 from heron.ui import login
@@ -41,6 +43,10 @@ class SecurityLayer:
     services: SecurityServices | None
     middleware: list[Middleware] = field(default_factory=list)
     routes: list[BaseRoute] = field(default_factory=list)
+
+    def authorizer(self, inner: Authorizer) -> Authorizer:
+        """What the services ask: with --auth, token scopes first."""
+        return inner if self.services is None else ScopedAuthorizer(inner)
 
     def close(self) -> None:
         if self.services is not None:

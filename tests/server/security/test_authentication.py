@@ -89,3 +89,23 @@ def test_make_admin_is_idempotent(auth_server: AuthServer) -> None:
     make_admin(auth_server.database_uri)  # a second start with the same variables changes nothing
     with httpx.Client(base_url=auth_server.url, auth=ADMIN) as admin:
         assert admin.get("/api/2.0/mlflow/users/current").json()["user"]["is_admin"] is True
+
+
+def test_a_read_token_cannot_write_and_the_refusal_is_audited(auth_server: AuthServer) -> None:
+    with auth_server.admin() as admin:
+        made = admin.post(
+            "/api/2.0/heron/tokens/create", json={"name": "reader", "scopes": ["read"]}
+        ).json()
+        bearer = {"Authorization": f"Bearer {made['token']}"}
+        with auth_server.client(headers=bearer) as reader:
+            assert reader.get("/api/2.0/mlflow/experiments/search").status_code == 200
+            refused = reader.post("/api/2.0/mlflow/experiments/create", json={"name": "x"})
+            assert refused.status_code == 403
+            assert "scopes are read" in refused.json()["message"]
+            # An admin's read token cannot administer either.
+            users = reader.post("/api/2.0/mlflow/users/create",
+                                json={"username": "eve", "password": "eve-password"})  # fmt: skip
+            assert users.status_code == 403
+        entries = admin.get("/api/2.0/heron/audit/list", params={"allowed": "false"}).json()
+    denied = [(e["principal"], e["action"]) for e in entries["entries"]]
+    assert ("root", "POST /api/2.0/mlflow/experiments/create") in denied

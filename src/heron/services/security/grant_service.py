@@ -17,6 +17,7 @@ from heron.services.security import decisions
 from heron.services.security.audit import AuditTrail
 from heron.services.security.decisions import Securable
 from heron.services.security.principals import MAX_NAME
+from heron.services.security.scopes import require_scope
 from heron.store.security import GrantStore, NewGrant, PrincipalStore
 
 _CACHE_LIMIT = 50_000
@@ -103,6 +104,7 @@ class GrantService:
 
     def _may_grant(self, privilege: Privilege, securable: Securable, *, deny: bool) -> None:
         identity = current_identity()
+        require_scope(identity, "manage", "grant or revoke privileges")
         if identity.is_admin:
             return
         held = self.privileges(identity, securable)

@@ -7,6 +7,7 @@ from heron.errors import BadRequest, InvalidParameter, NotFound, PermissionDenie
 from heron.services.access import Identity, current_identity
 from heron.services.security import passwords
 from heron.services.security.audit import AuditTrail
+from heron.services.security.scopes import require_scope
 from heron.store.security import GroupStore, PrincipalStore
 
 MAX_NAME = 256
@@ -26,6 +27,7 @@ def check_name(what: str, name: object) -> str:
 def require_admin(identity: Identity, doing: str) -> None:
     if not identity.is_admin:
         raise PermissionDenied(f"Only an admin may {doing}")
+    require_scope(identity, "manage", doing)
 
 
 class PrincipalService:
