@@ -23,7 +23,7 @@ from heron.services.security.bundle import SecurityServices, build_security
 from heron.services.security.scopes import ScopedAuthorizer
 from heron.settings import Settings
 from heron.store.security import SecurityStores
-from heron.ui import login
+from heron.ui import login, tokens
 from heron.ui.rendering import Renderer, environment
 
 
@@ -73,8 +73,10 @@ def security_layer(settings: Settings, stores: SecurityStores, api: Endpoints) -
             trusted_proxies=settings.trusted_proxies,
         )
     ]
+    renderer = Renderer(environment())
     routes: list[BaseRoute] = [
-        *login.routes(Renderer(environment()), services.authenticator),
+        *login.routes(renderer, services.authenticator),
+        *tokens.routes(renderer, services.tokens),
         *auth.routes(api, services),
         *under_prefixes((heron_api.API, heron_api.AJAX), security_api.routes(api, services)),
     ]

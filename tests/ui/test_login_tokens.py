@@ -1,0 +1,69 @@
+"""In real Chromium, with --auth: sign in, make a token (shown once), revoke it, sign out; and
+the banner of a server open to everyone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.server.security.conftest import ADMIN, make_admin
+
+
+@pytest.fixture
+def auth_url(tmp_path: Path, serve_settings: Any) -> Iterator[str]:
+    from heron.settings import Settings
+
+    uri = f"sqlite:///{tmp_path}/heron.db"
+    make_admin(uri)
+    settings = Settings(
+        backend_store_uri=uri, artifacts_destination=str(tmp_path / "artifacts"), auth=True
+    )
+    with serve_settings(settings) as url:
+        yield url
+
+
+def test_sign_in_make_and_revoke_a_token(page: Any, auth_url: str) -> None:
+    page.goto(f"{auth_url}/models")
+    assert "/login" in page.url
+    page.fill("input[name=username]", ADMIN[0])
+    page.fill("input[name=password]", ADMIN[1])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{auth_url}/models")
+    page.click("#user-menu a[href='/settings/tokens']")
+    page.fill("#new-token-form input[name=name]", "laptop")
+    page.uncheck("#new-token-form input[value=write]")
+    page.click("#new-token-form button[type=submit]")
+    token = page.inner_text("#new-token-text")
+    assert token.startswith("heron_pat_")
+    assert "read" in page.inner_text("#tokens")
+    bearer = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=auth_url, headers=bearer) as client:
+        assert client.get("/api/2.0/mlflow/experiments/search").status_code == 200
+        page.goto(f"{auth_url}/settings/tokens")
+        assert token not in page.content()  # shown once only
+        page.click("#tokens button:has-text('Revoke')")
+        page.wait_for_selector("#tokens :text('revoked')")
+        assert client.get("/api/2.0/mlflow/experiments/search").status_code == 401
+    page.click("#user-menu button[type=submit]")
+    page.wait_for_url(f"{auth_url}/login")
+
+
+def test_a_wrong_password_stays_on_the_login_page(page: Any, auth_url: str) -> None:
+    page.goto(f"{auth_url}/login")
+    page.fill("input[name=username]", ADMIN[0])
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    assert "Invalid username or password" in page.inner_text("#login-error")
+
+
+def test_an_open_server_warns_on_every_page(page: Any, tmp_path: Path, serve_settings: Any) -> None:
+    from heron.settings import Settings
+
+    settings = Settings.for_home(tmp_path, listen_host="0.0.0.0")  # noqa: S104 - what is tested
+    with serve_settings(settings) as url:
+        for path in ("/", "/models", "/logged-models"):
+            page.goto(url + path)
+            assert "anyone who reaches its port" in page.inner_text("#open-server-banner")
