@@ -23,6 +23,8 @@ class AuthWorkers(ServerProcess):
 
 @pytest.fixture
 def workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AuthWorkers]:
+    # Four workers each import the app: on a busy 2-core machine that takes longer than one.
+    monkeypatch.setattr("tests.conftest.STARTUP_TIMEOUT_S", 120.0)
     monkeypatch.setenv("HERON_ADMIN_USERNAME", ADMIN[0])  # the first admin, at first start
     monkeypatch.setenv("HERON_ADMIN_PASSWORD", ADMIN[1])
     data = tmp_path / "server"
