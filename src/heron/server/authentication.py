@@ -39,6 +39,22 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 T = TypeVar("T")
 
 
+# Writes that are data, not governance, are not audited one by one: what a run logs, spans,
+# artifact files. The security API audits its own changes with their before and after.
+_NOT_AUDITED = (
+    "/runs/log-metric", "/runs/log-batch", "/runs/log-parameter", "/runs/set-tag",
+    "/runs/delete-tag", "/runs/log-inputs", "/runs/log-outputs", "/runs/log-model",
+    "/v1/traces", "/traces", "/mlflow-artifacts/", "/heron/artifacts/", "/users/", "/roles/",
+    "/heron/tokens/", "/heron/grants/", "/heron/principals/", "/heron/groups/", "/login",
+    "/logout", "/settings/tokens/", "/metrics/", "/search", "/get", "/list",
+)  # fmt: skip
+
+
+def audited_change(method: str, path: str) -> bool:
+    """Whether a successful request is a change the audit log records (who, what, when)."""
+    return method not in ("GET", "HEAD", "OPTIONS") and not any(p in path for p in _NOT_AUDITED)
+
+
 def client_address(scope: Scope, trusted_proxies: Sequence[str]) -> str:
     """The peer's address; X-Forwarded-For is believed only from a configured proxy."""
     client = scope.get("client")
@@ -140,9 +156,11 @@ class AuthenticationMiddleware:
 
         with identity_scope(identity or Identity(name="anonymous")):
             await self.app(scope, receive, watched)
+            action = f"{scope['method']} {path[:100]}"
             if status[0] == 403:  # every refusal, whichever layer made it, is in the audit log
-                action = f"{scope['method']} {path[:100]}"
                 await self._call(lambda: self.security.audit.denied(action, "request", path))
+            elif 200 <= status[0] < 300 and audited_change(scope["method"], path):
+                await self._call(lambda: self.security.audit.change(action, "request", path))
 
     async def _identify(self, scope: Scope) -> Identity | None:
         authenticator = self.security.authenticator

@@ -109,3 +109,23 @@ def test_a_read_token_cannot_write_and_the_refusal_is_audited(auth_server: AuthS
         entries = admin.get("/api/2.0/heron/audit/list", params={"allowed": "false"}).json()
     denied = [(e["principal"], e["action"]) for e in entries["entries"]]
     assert ("root", "POST /api/2.0/mlflow/experiments/create") in denied
+
+
+def test_changes_are_audited_and_data_points_are_not(auth_server: AuthServer) -> None:
+    with auth_server.admin() as admin:
+        created = admin.post("/api/2.0/mlflow/experiments/create", json={"name": "audited"})
+        experiment_id = created.json()["experiment_id"]
+        admin.post("/api/2.0/mlflow/experiments/update",
+                   json={"experiment_id": experiment_id, "new_name": "renamed"})  # fmt: skip
+        run = admin.post("/api/2.0/mlflow/runs/create", json={"experiment_id": experiment_id})
+        run_id = run.json()["run"]["info"]["run_id"]
+        admin.post("/api/2.0/mlflow/runs/log-metric",
+                   json={"run_id": run_id, "key": "m", "value": 1, "timestamp": 1})  # fmt: skip
+        entries = admin.get("/api/2.0/heron/audit/list", params={"principal": "root"}).json()
+    actions = [e["action"] for e in entries["entries"] if e["allowed"]]
+    assert "POST /api/2.0/mlflow/experiments/create" in actions
+    assert "POST /api/2.0/mlflow/experiments/update" in actions
+    assert "POST /api/2.0/mlflow/runs/create" in actions
+    assert not any("log-metric" in a for a in actions)
+    with auth_server.admin() as admin:
+        assert admin.get("/api/2.0/mlflow/experiments/search").status_code == 200
