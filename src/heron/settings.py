@@ -48,6 +48,18 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     cors_allowed_origins: tuple[str, ...] = ()  # origins whose pages may call the API
     access_log: bool = True  # one line a request on stderr
+    # OIDC login for the UI (docs/security.md): the provider, this server's client there, the
+    # claim that names the user (an email can be reassigned: `sub` by default) and the groups.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_user_claim: str = "sub"
+    oidc_groups_claim: str = "groups"
+    # Where browsers reach this server (for the OIDC redirect), when a proxy changes it.
+    public_url: str | None = None
+    # Issuers whose workload tokens (CI jobs, pods) may be exchanged for a Heron token.
+    workload_issuers: tuple[str, ...] = ()
+    workload_audience: str = "heron"
 
     @property
     def exposed_without_auth(self) -> bool:

@@ -30,7 +30,8 @@ from heron.services.security.bundle import SecurityServices
 SESSION_COOKIE = "heron_session"
 PUBLIC_PATHS = frozenset(
     {
-        "/health", "/version", "/login", "/favicon.ico",
+        "/health", "/version", "/login", "/favicon.ico", "/login/oidc", "/login/oidc/callback",
+        "/api/2.0/heron/tokens/exchange",
         "/api/3.0/mlflow/server-info", "/ajax-api/3.0/mlflow/server-info",
     }
 )  # fmt: skip

@@ -20,10 +20,13 @@ from heron.server.wire import Endpoints
 from heron.services.access import Authorizer
 from heron.services.security.authentication import LoginPolicy
 from heron.services.security.bundle import SecurityServices, build_security
+from heron.services.security.oidc import Issuers
+from heron.services.security.oidc_login import OidcLogin, OidcSettings
 from heron.services.security.scopes import ScopedAuthorizer
+from heron.services.security.workloads import WorkloadExchange
 from heron.settings import Settings
 from heron.store.security import SecurityStores
-from heron.ui import login, tokens
+from heron.ui import login, sso, tokens
 from heron.ui.rendering import Renderer, environment
 
 
@@ -74,10 +77,38 @@ def security_layer(settings: Settings, stores: SecurityStores, api: Endpoints) -
         )
     ]
     renderer = Renderer(environment())
+    issuers = Issuers()
+    oidc = _oidc(settings, services, stores, issuers)
+    workloads = WorkloadExchange(
+        issuers, settings.workload_issuers, settings.workload_audience, stores.principals,
+        services.tokens, services.audit,
+    )  # fmt: skip
     routes: list[BaseRoute] = [
-        *login.routes(renderer, services.authenticator),
+        *login.routes(renderer, services.authenticator, sso=oidc is not None),
         *tokens.routes(renderer, services.tokens),
         *auth.routes(api, services),
-        *under_prefixes((heron_api.API, heron_api.AJAX), security_api.routes(api, services)),
+        *under_prefixes(
+            (heron_api.API, heron_api.AJAX), security_api.routes(api, services, workloads)
+        ),
     ]
+    if oidc is not None:
+        routes += sso.routes(renderer, oidc, services.authenticator, settings.public_url)
     return SecurityLayer(services, middleware, routes)
+
+
+def _oidc(
+    settings: Settings, services: SecurityServices, stores: SecurityStores, issuers: Issuers
+) -> OidcLogin | None:
+    if not settings.oidc_issuer:
+        return None
+    if not settings.oidc_client_id or not settings.oidc_client_secret:
+        raise ValueError("OIDC login needs --oidc-client-id and a client secret")
+    config = OidcSettings(
+        issuer=settings.oidc_issuer, client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret, user_claim=settings.oidc_user_claim,
+        groups_claim=settings.oidc_groups_claim,
+    )  # fmt: skip
+    return OidcLogin(
+        config, issuers, stores.principals, stores.groups, services.authenticator,
+        lambda: stores.state.secret("token_key"),
+    )  # fmt: skip

@@ -15,10 +15,12 @@ from heron.ui.rendering import Renderer, field, read_form, safe_next
 SESSION_COOKIE = "heron_session"
 
 
-def routes(renderer: Renderer, authenticator: Authenticator) -> list[BaseRoute]:
+def routes(
+    renderer: Renderer, authenticator: Authenticator, *, sso: bool = False
+) -> list[BaseRoute]:
     def form(request: Request, error: str = "", status: int = 200) -> Response:
         target = safe_next(request.query_params.get("next"))
-        context = {"next": target, "error": error, "nav": ""}
+        context = {"next": target, "error": error, "nav": "", "sso": sso}
         return renderer.render(request, "login.html", context, status=status)
 
     async def login_page(request: Request) -> Response:

@@ -10,6 +10,7 @@ from heron.errors import InvalidParameter
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.security.bundle import SecurityServices
 from heron.services.security.grant_service import check_privilege, check_securable
+from heron.services.security.workloads import WorkloadExchange
 from heron.store.security import AuditQuery
 
 
@@ -54,8 +55,17 @@ def _scopes(f: Fields) -> list[str]:
     return raw
 
 
-def token_routes(api: Endpoints, security: SecurityServices) -> list[Route]:
+def token_routes(
+    api: Endpoints, security: SecurityServices, workloads: WorkloadExchange
+) -> list[Route]:
     tokens = security.tokens
+
+    def exchange(f: Fields) -> Json:
+        """RFC 8693's shape: a workload's own token in, a short-lived Heron token out."""
+        made, text = workloads.exchange(f.required_string("subject_token"))
+        expires_in = ((made.expires_time or 0) - made.created_time) // 1000
+        return {"access_token": text, "token_type": "Bearer", "expires_in": expires_in,
+                "issued_token_type": "urn:ietf:params:oauth:token-type:access_token"}  # fmt: skip
 
     def create(f: Fields) -> Json:
         made, text = tokens.create_token(
@@ -85,6 +95,7 @@ def token_routes(api: Endpoints, security: SecurityServices) -> list[Route]:
         api.get("/tokens/list", list_tokens),
         api.post("/tokens/revoke", revoke),
         api.post("/tokens/rotate", rotate),
+        api.post("/tokens/exchange", exchange),
     ]
 
 
@@ -178,9 +189,9 @@ def grant_routes(api: Endpoints, security: SecurityServices) -> list[Route]:
     ]
 
 
-def routes(api: Endpoints, security: SecurityServices) -> list[Route]:
+def routes(api: Endpoints, security: SecurityServices, workloads: WorkloadExchange) -> list[Route]:
     return [
-        *token_routes(api, security),
+        *token_routes(api, security, workloads),
         *principal_routes(api, security),
         *grant_routes(api, security),
     ]

@@ -69,10 +69,24 @@ class TokenService:
         return self._issue(owner, check_name("Token name", name), check_scopes(scopes),
                            expires_in_days * DAY_MS)  # fmt: skip
 
-    def _issue(
-        self, owner: Principal, name: str, scopes: tuple[str, ...], lifetime_ms: int
+    def issue_workload(
+        self, owner: Principal, name: str, lifetime_ms: int
     ) -> tuple[AccessToken, str]:
-        prefix = tokens.PERSONAL if owner.kind == PrincipalKind.USER else tokens.SERVICE
+        """A short-lived token for a workload that proved who it is (see workloads.py)."""
+        return self._issue(owner, name[:256], tokens.DEFAULT_WORKLOAD_SCOPES, lifetime_ms,
+                           prefix=tokens.WORKLOAD)  # fmt: skip
+
+    def _issue(
+        self,
+        owner: Principal,
+        name: str,
+        scopes: tuple[str, ...],
+        lifetime_ms: int,
+        *,
+        prefix: str | None = None,
+    ) -> tuple[AccessToken, str]:
+        if prefix is None:
+            prefix = tokens.PERSONAL if owner.kind == PrincipalKind.USER else tokens.SERVICE
         made = tokens.new_token(prefix)
         now = int(self._clock() * 1000)
         token = AccessToken(

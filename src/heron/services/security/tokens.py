@@ -20,6 +20,7 @@ PREFIXES = (PERSONAL, SERVICE, WORKLOAD)
 _SHAPE = re.compile(r"heron_(?:pat|spt|wlt)_([a-z0-9]{16})_([A-Za-z0-9_-]{43})")
 
 SCOPES = ("read", "write", "manage")  # write includes read; manage includes both
+DEFAULT_WORKLOAD_SCOPES = ("read", "write")
 
 
 @dataclass(frozen=True, slots=True)
