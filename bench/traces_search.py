@@ -41,7 +41,7 @@ from typing import Any
 import httpx
 from artifacts import HERON_PY, MLFLOW_PY, ROOT, start_heron, start_mlflow
 
-from heron.client.http_traces import otlp_body
+from heron.client.http.traces import otlp_body
 from heron.entities.trace import Span, SpanStatusCode
 
 FILTER = "execution_time_ms > 49"

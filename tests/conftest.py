@@ -331,7 +331,7 @@ def serve_app() -> Any:
 @pytest.fixture(scope="session")
 def serve_settings() -> Any:
     """`with serve_settings(settings) as url:` serves `create_app(settings)` for the block."""
-    from heron.server.app import create_app
+    from heron.app import create_app
 
     return lambda settings: serve(create_app(settings))
 
@@ -342,7 +342,7 @@ def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
 
     SQLite by default; `@pytest.mark.parametrize("live_server", ["postgresql"],
     indirect=True)` serves a fresh PostgreSQL database instead."""
-    from heron.server.app import create_app
+    from heron.app import create_app
     from heron.settings import Settings
 
     backend = getattr(request, "param", "sqlite")

@@ -17,7 +17,7 @@ MAX_REQUEST_BYTES = 256 * 1024
 
 @pytest.fixture(scope="session")
 def server_app(tmp_path_factory: pytest.TempPathFactory) -> Starlette:
-    from heron.server.app import create_app  # the wire tests need no stores
+    from heron.app import create_app  # the wire tests need no stores
 
     home = tmp_path_factory.mktemp("server")
     return create_app(Settings.for_home(home, max_request_bytes=MAX_REQUEST_BYTES))

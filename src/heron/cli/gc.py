@@ -57,12 +57,10 @@ def gc(
     their rows. Without --experiment-ids or --run-ids, everything deleted goes."""
     from heron.client.uri import sql_uri
     from heron.clock import now_ms
-    from heron.services.gc import collect_garbage
+    from heron.services import AllowAll
+    from heron.services.build import build_services
     from heron.settings import Settings
-    from heron.store.artifacts.locations import ArtifactLocations
-    from heron.store.sql import Database
-    from heron.store.sql.migrate import upgrade_if_needed
-    from heron.store.sql.purge import SqlPurgeStore
+    from heron.store.sql import open_sql_stores
 
     cutoff = now_ms() - parse_duration_ms(older_than) if older_than else None
     settings = Settings.for_home(
@@ -70,19 +68,21 @@ def gc(
         artifacts_destination=artifacts_destination,
         default_artifact_root=default_artifact_root,
     )
-    database = Database(sql_uri(settings.backend_store_uri))
+    stores = open_sql_stores(
+        sql_uri(settings.backend_store_uri),
+        default_artifact_root=settings.default_artifact_root,
+        create_default_experiment=False,
+    )
+    services = build_services(stores, AllowAll(), settings)
     try:
-        upgrade_if_needed(database)
-        report = collect_garbage(
-            SqlPurgeStore(database),
-            ArtifactLocations(settings.artifacts_destination, settings.artifact_roots),
+        report = services.gc.collect(
             deleted_before=cutoff,
             experiment_ids=_ids(experiment_ids),
             run_ids=_ids(run_ids),
             dry_run=dry_run,
         )
     finally:
-        database.dispose()
+        services.close()
     verb = "Would remove" if dry_run else "Removed"
     for item in report.removed:
         kind = item.kind.value.replace("_", " ")

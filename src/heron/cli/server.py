@@ -43,7 +43,7 @@ def app_from_env() -> Starlette:
 
     `heron server --workers N` runs `uvicorn.run("heron.cli.server:app_from_env",
     factory=True)`; each worker builds its own app from `$HERON_SERVER_SETTINGS`."""
-    from heron.server.app import create_app
+    from heron.app import create_app
 
     values: dict[str, Any] = json.loads(os.environ[SETTINGS_ENV])
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
@@ -198,7 +198,7 @@ def server(
     console.print(f"  auth:          {'on' if settings.auth else 'off'}")
     warn_if_open(settings)
     if workers == 1:
-        from heron.server.app import create_app
+        from heron.app import create_app
 
         app = create_app(settings)
         tune_for_serving()

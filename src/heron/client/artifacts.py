@@ -1,4 +1,4 @@
-"""Artifacts on the client side: repositories in process, path checks, tree transfers."""
+"""Artifacts on the client side: the artifact service in process, path checks, tree transfers."""
 
 from __future__ import annotations
 
@@ -8,84 +8,43 @@ import posixpath
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from heron.client.backend import ArtifactApi
 from heron.entities import FileInfo
 from heron.errors import InvalidParameter
 from heron.store.artifacts import paths
-from heron.store.artifacts.repository import ArtifactRepository
+
+if TYPE_CHECKING:
+    from heron.services.artifacts import ArtifactService
 
 CHUNK_SIZE = 1 << 20
 TRANSFER_THREADS = 8
 RUNS_SCHEME = "runs:"
 
 
-class RepositoryArtifacts:
-    """Artifacts written and read in this process through the store's repositories.
+class ServiceArtifacts:
+    """Artifacts written and read in this process, through the artifact service.
 
-    `mlflow-artifacts:` URIs resolve under `destination` (the data directory's artifacts root,
-    where a server on the same directory serves them from); any other artifact URI (a path,
-    `file://`, `s3://bucket/prefix`) is a repository of its own, as MLflow's client does
-    when a server hands out storage URIs instead of proxying."""
+    `mlflow-artifacts:` URIs resolve under the service's destination (the data directory's
+    artifacts root, where a server on the same directory serves them from); any other
+    artifact URI (a path, `file://`, `s3://bucket/prefix`) is a repository of its own, as
+    MLflow's client does when a server hands out storage URIs instead of proxying."""
 
-    def __init__(self, destination: str | None) -> None:
-        self._destination = destination
-        self._repositories: dict[str, ArtifactRepository] = {}
-
-    def _repository(self, root: str) -> ArtifactRepository:
-        from heron.store.artifacts import open_artifact_repository
-
-        repository = self._repositories.get(root)
-        if repository is None:
-            repository = open_artifact_repository(root)
-            if len(self._repositories) > 64:
-                self._repositories.clear()
-            self._repositories[root] = repository
-        return repository
-
-    def _locate(self, artifact_uri: str, path: str) -> tuple[ArtifactRepository, str, str]:
-        """(repository, the URI's base path in it, `path` joined to the base)."""
-        if paths.is_proxied(artifact_uri):
-            if self._destination is None:
-                raise InvalidParameter(
-                    f"Cannot reach {artifact_uri!r}: no artifact destination is configured"
-                )
-            repository = self._repository(self._destination)
-            base = paths.proxied_path(artifact_uri)
-        else:
-            repository = self._repository(artifact_uri)
-            base = ""
-        return repository, base, paths.join(base, path)
+    def __init__(self, service: ArtifactService) -> None:
+        self._service = service
 
     def put(self, artifact_uri: str, path: str, content: BinaryIO | Iterable[bytes]) -> None:
-        repository, _, full = self._locate(artifact_uri, path)
-        repository.write(full, chunks_of(content))
+        self._service.write_artifact(artifact_uri, path, chunks_of(content))
 
     def put_many(self, artifact_uri: str, files: Sequence[tuple[Path, str]]) -> None:
         put_each(self, artifact_uri, files)
 
     def list(self, artifact_uri: str, path: str = "") -> list[FileInfo]:
-        repository, base, full = self._locate(artifact_uri, path)
-        found: list[FileInfo] = []
-        token: str | None = None
-        while True:
-            page = repository.list(full, page_token=token)
-            found.extend(
-                FileInfo(
-                    path=paths.relative_to(info.path, base),
-                    is_dir=info.is_dir,
-                    file_size=info.file_size,
-                )
-                for info in page
-            )
-            token = page.next_page_token
-            if not token:
-                return found
+        return self._service.list_all_artifacts(artifact_uri, path)
 
     def read(self, artifact_uri: str, path: str) -> Iterator[bytes]:
-        repository, _, full = self._locate(artifact_uri, path)
-        return repository.read(full, chunk_size=CHUNK_SIZE)
+        return self._service.read_artifact(artifact_uri, path, chunk_size=CHUNK_SIZE)
 
 
 def chunks_of(content: BinaryIO | Iterable[bytes]) -> Iterator[bytes]:

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from heron.client import artifact_formats, artifacts
 from heron.client.backend import Backend
-from heron.client.logged_model_methods import LoggedModelMethods
-from heron.client.namespace_methods import NamespaceMethods
-from heron.client.registry_methods import RegistryMethods
-from heron.client.trace_methods import TraceMethods
+from heron.client.methods.logged_models import LoggedModelMethods
+from heron.client.methods.namespaces import NamespaceMethods
+from heron.client.methods.registry import RegistryMethods
+from heron.client.methods.traces import TraceMethods
+from heron.client.methods.webhooks import WebhookMethods
 from heron.client.uri import backend_kind, resolve_tracking_uri
-from heron.client.webhook_methods import WebhookMethods
 from heron.clock import now_ms
 from heron.entities import (
     DatasetInput,

@@ -175,7 +175,7 @@ def default_client() -> HeronClient:
     """A client on the tracking URI in effect (`heron.set_tracking_uri`, the environment),
     one per URI for the process, as the fluent API keeps."""
     from heron.client.client import HeronClient
-    from heron.client.fluent import get_tracking_uri
+    from heron.client.fluent.state import get_tracking_uri
 
     uri = get_tracking_uri()
     with _clients_lock:

@@ -21,16 +21,16 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from heron.entities.trace import TRACE_ID_PREFIX, Span, SpanEvent, SpanStatusCode
 from heron.errors import InvalidParameter
 from heron.mlflow_json.traces import split_attributes
 from heron.server.wire import parse_json_object, read_body
+from heron.services.access import requires
 from heron.services.traces import TraceService
+from heron.web.routes import PolicyRoute
 
 EXPERIMENT_HEADER = "x-mlflow-experiment-id"
-RUN_HEADER = "x-mlflow-run-id"
 _PROTOBUF = "application/x-protobuf"
 _STATUS = {0: SpanStatusCode.UNSET, 1: SpanStatusCode.OK, 2: SpanStatusCode.ERROR}
 _EMPTY_RESPONSE = ExportTraceServiceResponse().SerializeToString()
@@ -155,7 +155,7 @@ def parse_request(body: bytes, content_type: str) -> ExportTraceServiceRequest:
     )
 
 
-def routes(service: TraceService, *, max_request_bytes: int, inline: bool) -> list[Route]:
+def routes(service: TraceService, *, max_request_bytes: int, inline: bool) -> list[PolicyRoute]:
     async def export_traces(request: Request) -> Response:
         experiment_id = request.headers.get(EXPERIMENT_HEADER)
         if not experiment_id:
@@ -181,7 +181,9 @@ def routes(service: TraceService, *, max_request_bytes: int, inline: bool) -> li
             return Response(b"{}", media_type="application/json")
         return Response(_EMPTY_RESPONSE, media_type=_PROTOBUF)
 
-    return [Route("/v1/traces", export_traces, methods=["POST"])]
+    # The experiment comes in the x-mlflow-experiment-id header.
+    logs = requires("update", "experiment", EXPERIMENT_HEADER)
+    return [PolicyRoute("/v1/traces", export_traces, methods=["POST"], policy=logs)]
 
 
 __all__ = ["routes"]

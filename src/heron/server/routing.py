@@ -10,6 +10,8 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
+from heron.web.routes import PolicyRoute
+
 
 def _route_path(scope: Scope) -> str:
     path: str = scope["path"]
@@ -25,6 +27,7 @@ class PathTable(BaseRoute):
     def __init__(self, routes: Iterable[tuple[str, Route]]) -> None:
         self._by_path: dict[str, dict[str, Route]] = {}
         self._routes: list[Route] = []
+        self.entries: list[tuple[str, Route]] = []  # (full path, route): what it serves
         for prefix, route in routes:
             if "{" in route.path:
                 raise ValueError(f"{route.path!r} has path parameters; mount it instead")
@@ -32,6 +35,7 @@ class PathTable(BaseRoute):
             for method in route.methods or ("GET", "HEAD"):
                 by_method[method] = route
             self._routes.append(route)
+            self.entries.append((prefix + route.path, route))
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
@@ -60,15 +64,17 @@ class PathTable(BaseRoute):
         raise NoMatchFound(name, path_params)
 
 
-def under_prefixes(prefixes: Sequence[str], routes: Sequence[Route]) -> list[BaseRoute]:
+def under_prefixes(prefixes: Sequence[str], routes: Sequence[PolicyRoute]) -> list[BaseRoute]:
     """`routes` served under each prefix: fixed paths in one PathTable, the rest as routes of
     their own (not a Mount: a Mount would take every path under the prefix, so a fixed path
-    asked with the wrong method would answer 404 instead of 405)."""
+    asked with the wrong method would answer 404 instead of 405). Each keeps its policy."""
     fixed = [r for r in routes if "{" not in r.path]
     templated = [r for r in routes if "{" in r.path]
     table: list[BaseRoute] = [PathTable((p, r) for p in prefixes for r in fixed)]
     return table + [
-        Route(p + r.path, r.endpoint, methods=list(r.methods or ()), name=r.name)
+        PolicyRoute(
+            p + r.path, r.endpoint, methods=list(r.methods or ()), name=r.name, policy=r.policy
+        )
         for p in prefixes
         for r in templated
     ]

@@ -1,5 +1,6 @@
 """The security layer of the app: with `--auth`, the security services, the authentication
-middleware, the login pages and the security API; without, the claimed identity as before."""
+middleware, MLflow's auth API and Heron's security API; without, the claimed identity as
+before. The UI's login, token and SSO pages come from `heron.ui.security`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from heron.entities.security import Privilege
+from heron.errors import Unauthenticated
 from heron.server import api as heron_api
 from heron.server.api import auth
 from heron.server.api import security as security_api
@@ -17,7 +19,7 @@ from heron.server.authentication import AuthenticationMiddleware
 from heron.server.hardening import Hardening, default_allowed_hosts
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints
-from heron.services.access import Authorizer
+from heron.services.access import Action, Authorizer, Identity, Policy, ResourceType
 from heron.services.security.authentication import LoginPolicy
 from heron.services.security.bundle import SecurityServices, build_security
 from heron.services.security.oidc import Issuers
@@ -26,8 +28,6 @@ from heron.services.security.scopes import ScopedAuthorizer
 from heron.services.security.workloads import WorkloadExchange
 from heron.settings import Settings
 from heron.store.security import SecurityStores
-from heron.ui import login, sso, tokens
-from heron.ui.rendering import Renderer, environment
 
 
 def hardening(settings: Settings) -> Middleware:
@@ -41,15 +41,33 @@ def hardening(settings: Settings) -> Middleware:
     )
 
 
+class AuthenticatedAuthorizer:
+    """With --auth: only an authenticated caller is admitted to a route that is not public,
+    and a token does only what its scopes allow; then the inner authorizer decides."""
+
+    def __init__(self, inner: Authorizer) -> None:
+        self._inner = inner
+        self._scoped = ScopedAuthorizer(inner)
+
+    def admit(self, identity: Identity, policy: Policy) -> None:
+        if not policy.public and not identity.authenticated:
+            raise Unauthenticated("Authentication required")
+        self._inner.admit(identity, policy)
+
+    def check(self, identity: Identity, action: Action, resource: ResourceType, id_: str) -> None:
+        self._scoped.check(identity, action, resource, id_)
+
+
 @dataclass
 class SecurityLayer:
     services: SecurityServices | None
     middleware: list[Middleware] = field(default_factory=list)
     routes: list[BaseRoute] = field(default_factory=list)
+    oidc: OidcLogin | None = None
 
     def authorizer(self, inner: Authorizer) -> Authorizer:
-        """What the services ask: with --auth, token scopes first."""
-        return inner if self.services is None else ScopedAuthorizer(inner)
+        """What the routes and services ask: with --auth, authenticated callers only."""
+        return inner if self.services is None else AuthenticatedAuthorizer(inner)
 
     def close(self) -> None:
         if self.services is not None:
@@ -76,24 +94,18 @@ def security_layer(settings: Settings, stores: SecurityStores, api: Endpoints) -
             trusted_proxies=settings.trusted_proxies,
         )
     ]
-    renderer = Renderer(environment())
     issuers = Issuers()
-    oidc = _oidc(settings, services, stores, issuers)
     workloads = WorkloadExchange(
         issuers, settings.workload_issuers, settings.workload_audience, stores.principals,
         services.tokens, services.audit,
     )  # fmt: skip
     routes: list[BaseRoute] = [
-        *login.routes(renderer, services.authenticator, sso=oidc is not None),
-        *tokens.routes(renderer, services.tokens),
         *auth.routes(api, services),
         *under_prefixes(
             (heron_api.API, heron_api.AJAX), security_api.routes(api, services, workloads)
         ),
     ]
-    if oidc is not None:
-        routes += sso.routes(renderer, oidc, services.authenticator, settings.public_url)
-    return SecurityLayer(services, middleware, routes)
+    return SecurityLayer(services, middleware, routes, _oidc(settings, services, stores, issuers))
 
 
 def _oidc(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from heron.server.wire import json_response
+from heron.services.access import PUBLIC
+from heron.web.routes import PolicyRoute
 
 # MLflow compat: clients parse /version as an MLflow version and gate features on it (OTLP
 # span export needs >= 3.4), so we report the MLflow release whose wire protocol we speak,
@@ -40,9 +42,12 @@ def routes(*, multipart_uploads: bool = False) -> list[BaseRoute]:
     async def server_info(request: Request) -> Response:
         return json_response(info)
 
+    # What a client needs before it can say who it is: public.
     return [
-        Route("/health", health, methods=["GET"]),
-        Route("/version", version, methods=["GET"]),
-        Route("/api/3.0/mlflow/server-info", server_info, methods=["GET"]),
-        Route("/ajax-api/3.0/mlflow/server-info", server_info, methods=["GET"]),
+        PolicyRoute("/health", health, methods=["GET"], policy=PUBLIC),
+        PolicyRoute("/version", version, methods=["GET"], policy=PUBLIC),
+        PolicyRoute("/api/3.0/mlflow/server-info", server_info, methods=["GET"], policy=PUBLIC),
+        PolicyRoute(
+            "/ajax-api/3.0/mlflow/server-info", server_info, methods=["GET"], policy=PUBLIC
+        ),
     ]

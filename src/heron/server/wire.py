@@ -13,11 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from heron.errors import InvalidParameter
+from heron.services.access import Policy
 from heron.services.validation import holds_nul
+from heron.web.routes import PolicyRoute
 
 Json = dict[str, Any]
 Handler = Callable[["Fields"], Json]
@@ -383,23 +384,84 @@ class JsonEndpoint:
         await send({"type": "http.response.body", "body": body})
 
 
+class PathEndpoint:
+    """Like JsonEndpoint, with the path parameters read as fields too (they win over the body
+    and the query).
+
+    MLflow compat: PATCH and DELETE may come without a body or a Content-Type (the client sends
+    none to delete a tag); an empty body is the empty message. Other methods' bodies are
+    checked as everywhere else, unless `strict_content_type` is False (the webhook routes:
+    every body is read as JSON, whatever its Content-Type)."""
+
+    def __init__(
+        self, handler: Handler, limit: int, *, inline: bool, strict_content_type: bool = True
+    ) -> None:
+        self.handler = handler
+        self.limit = limit
+        self.inline = inline
+        self.strict_content_type = strict_content_type
+        self.__name__ = handler.__name__
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            fields = await self._fields(scope, receive)
+        except ClientDisconnect:
+            return
+        if self.inline:
+            result = self.handler(fields)
+        else:
+            result = await run_in_threadpool(self.handler, fields)
+        await json_response(result)(scope, receive, send)
+
+    async def _fields(self, scope: Scope, receive: Receive) -> Fields:
+        path_params: dict[str, Any] = scope.get("path_params", {})
+        if scope["method"] == "GET":
+            query = QueryParams(scope["query_string"])
+            return Fields({**query, **path_params}, query)
+        if scope["method"] in ("PATCH", "DELETE") or not self.strict_content_type:
+            data = parse_json_object(await read_body(scope, receive, self.limit))
+        else:
+            data = dict((await read_fields(scope, receive, self.limit)).data)
+        return Fields({**data, **path_params})
+
+
 def _json_headers(body: bytes) -> list[tuple[bytes, bytes]]:
     return [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
 
 
 class Endpoints:
-    """Builds routes whose handlers take the request's Fields and return a response dict."""
+    """Builds routes whose handlers take the request's Fields and return a response dict;
+    each is registered with the policy of its caller."""
 
     def __init__(self, max_request_bytes: int, *, inline: bool = False) -> None:
         self.max_request_bytes = max_request_bytes
         self.inline = inline
 
-    def route(self, method: str, path: str, handler: Handler) -> Route:
+    def route(self, method: str, path: str, handler: Handler, policy: Policy) -> PolicyRoute:
+        """A route whose path has no parameters (see `with_path` for one that has)."""
         endpoint = JsonEndpoint(handler, self.max_request_bytes, inline=self.inline)
-        return Route(path, endpoint, methods=[method], name=handler.__name__)
+        return PolicyRoute(path, endpoint, methods=[method], name=handler.__name__, policy=policy)
 
-    def get(self, path: str, handler: Handler) -> Route:
-        return self.route("GET", path, handler)
+    def with_path(
+        self,
+        method: str,
+        path: str,
+        handler: Handler,
+        policy: Policy,
+        *,
+        strict_content_type: bool = True,
+    ) -> PolicyRoute:
+        """A route whose path parameters (`/logged-models/{model_id}`) are read as fields."""
+        endpoint = PathEndpoint(
+            handler,
+            self.max_request_bytes,
+            inline=self.inline,
+            strict_content_type=strict_content_type,
+        )
+        return PolicyRoute(path, endpoint, methods=[method], name=handler.__name__, policy=policy)
 
-    def post(self, path: str, handler: Handler) -> Route:
-        return self.route("POST", path, handler)
+    def get(self, path: str, handler: Handler, policy: Policy) -> PolicyRoute:
+        return self.route("GET", path, handler, policy)
+
+    def post(self, path: str, handler: Handler, policy: Policy) -> PolicyRoute:
+        return self.route("POST", path, handler, policy)

@@ -1,8 +1,12 @@
-"""Who is calling, and the one hook every service call goes through to ask what they may do.
+"""Who is calling, what each route asks of them (`Policy`), and the one hook every service
+call goes through to ask what they may do (`authorize`).
 
 The server's auth middleware sets the identity of each request; in-process SDK calls run as
-the local user. Users, tokens and RBAC plug in as another `Authorizer` without touching any
-endpoint or service method."""
+the local user. Every route of the server and the UI declares a `Policy` when it is
+registered, and the app admits a request to it through `Authorizer.admit`; the services then
+ask `Authorizer.check` about each object through `authorize`, which records the decision for
+whoever listens (`recording`). Users, tokens and RBAC plug in as another `Authorizer`
+without touching any route or service method."""
 
 from __future__ import annotations
 
@@ -15,7 +19,21 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 Action = Literal["read", "create", "update", "delete"]
-ResourceType = Literal["experiment", "run", "registered_model"]
+ResourceType = Literal[
+    "experiment",
+    "run",
+    "logged_model",
+    "registered_model",
+    "model_version",
+    "namespace",
+    "webhook",
+    "trace",
+    "artifact",
+    "principal",  # users, groups, service principals (the security API)
+    "token",
+    "grant",
+    "audit",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,7 +90,46 @@ def identity_scope(identity: Identity) -> Iterator[None]:
         _identity.reset(token)
 
 
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """What a route asks of its caller, declared where the route is registered.
+
+    `PUBLIC` routes need no identity (health, version, static files). Every other route
+    needs a caller the authorizer admits (`Authorizer.admit`) and then does `action` on a
+    `resource`, named by the request field `id_field`: a path parameter, a query parameter
+    or a field of the JSON body or form (None when the request names no single object:
+    creating one, searching, listing). The service behind the route asks `Authorizer.check`
+    about each object it touches; the policy says which object that is, so the route table
+    can be walked (`heron.server.policies.table`) to try each route as one user on another
+    user's object."""
+
+    action: Action | None
+    resource: ResourceType | None
+    id_field: str | None = None
+    public: bool = False
+
+    def __post_init__(self) -> None:
+        named = (self.action is not None, self.resource is not None)
+        if named != (not self.public, not self.public):
+            raise ValueError("A policy is PUBLIC, or names an action and a resource")
+
+
+PUBLIC = Policy(None, None, public=True)
+
+
+def requires(action: Action, resource: ResourceType, id_field: str | None = None) -> Policy:
+    """The policy of a route that does `action` on the `resource` its request names in
+    `id_field`, e.g. `requires("read", "run", "run_id")`."""
+    return Policy(action, resource, id_field)
+
+
 class Authorizer(Protocol):
+    def admit(self, identity: Identity, policy: Policy) -> None:
+        """Returns when `identity` may call a route with `policy` at all; raises
+        Unauthenticated (or PermissionDenied) otherwise. Runs before the route reads its
+        request."""
+        ...
+
     def check(self, identity: Identity, action: Action, resource: ResourceType, id_: str) -> None:
         """Returns when allowed; raises PermissionDenied otherwise."""
         ...
@@ -81,5 +138,64 @@ class Authorizer(Protocol):
 class AllowAll:
     """Single-user mode: everyone may do everything."""
 
+    def admit(self, identity: Identity, policy: Policy) -> None:
+        return None
+
     def check(self, identity: Identity, action: Action, resource: ResourceType, id_: str) -> None:
         return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision:
+    """One question a service asked the authorizer, and its answer."""
+
+    identity: Identity
+    action: Action
+    resource: ResourceType
+    id: str
+    allowed: bool
+
+
+_decisions: contextvars.ContextVar[list[Decision] | None] = contextvars.ContextVar(
+    "heron_decisions", default=None
+)
+
+
+def authorize(authorizer: Authorizer, action: Action, resource: ResourceType, id_: str) -> Identity:
+    """Asks `authorizer` whether the current caller may `action` the `resource` `id_` and
+    returns the caller; raises PermissionDenied (or Unauthenticated) when not. Every service
+    method asks through here before it touches a store, so the decision is recorded for a
+    `recording` block around the call."""
+    identity = current_identity()
+    decisions = _decisions.get()
+    if decisions is None:
+        authorizer.check(identity, action, resource, id_)
+        return identity
+    try:
+        authorizer.check(identity, action, resource, id_)
+    except Exception:
+        decisions.append(Decision(identity=identity, action=action, resource=resource,
+                                  id=id_, allowed=False))  # fmt: skip
+        raise
+    decisions.append(
+        Decision(identity=identity, action=action, resource=resource, id=id_, allowed=True)
+    )
+    return identity
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[Decision]]:
+    """The authorization decisions made inside the block (in this context, and in the worker
+    threads it hands work to), in order. A server wraps a request in it to see whether the
+    request was authorized at all:
+
+        with recording() as decisions:
+            await app(scope, receive, send)
+        assert decisions or route_is_public
+    """
+    decisions: list[Decision] = []
+    token = _decisions.set(decisions)
+    try:
+        yield decisions
+    finally:
+        _decisions.reset(token)

@@ -8,7 +8,7 @@ from heron import search
 from heron.entities import Experiment, LifecycleStage, Page, ViewType
 from heron.errors import InvalidParameter, NotFound
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, current_identity
+from heron.services.access import Action, Authorizer, authorize
 from heron.store.experiments import ExperimentQuery, ExperimentStore
 
 
@@ -25,7 +25,7 @@ class ExperimentService:
         self._artifact_roots = tuple(r.rstrip("/") for r in artifact_roots)
 
     def _check(self, action: Action, experiment_id: str) -> None:
-        self._authorizer.check(current_identity(), action, "experiment", experiment_id)
+        authorize(self._authorizer, action, "experiment", experiment_id)
 
     def create_experiment(
         self,

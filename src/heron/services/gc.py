@@ -22,6 +22,32 @@ class GcReport:
     kept: list[tuple[Deleted, str]] = field(default_factory=list)  # and why
 
 
+class GarbageCollector:
+    """`heron gc` over one database and the artifact roots of its settings."""
+
+    def __init__(self, store: PurgeStore, locations: ArtifactLocations) -> None:
+        self._store = store
+        self._locations = locations
+
+    def collect(
+        self,
+        *,
+        deleted_before: int | None = None,
+        experiment_ids: Sequence[str] = (),
+        run_ids: Sequence[str] = (),
+        dry_run: bool = False,
+    ) -> GcReport:
+        """See `collect_garbage`."""
+        return collect_garbage(
+            self._store,
+            self._locations,
+            deleted_before=deleted_before,
+            experiment_ids=experiment_ids,
+            run_ids=run_ids,
+            dry_run=dry_run,
+        )
+
+
 def collect_garbage(
     store: PurgeStore,
     locations: ArtifactLocations,

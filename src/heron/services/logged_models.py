@@ -16,7 +16,7 @@ from heron.search.logged_models import (
     parse_logged_model_order_by,
 )
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, current_identity
+from heron.services.access import Action, Authorizer, authorize
 from heron.services.experiments import _experiment_id
 from heron.services.runs import _generated_run_name
 from heron.store.experiments import ExperimentStore
@@ -40,7 +40,7 @@ class LoggedModelService:
         self._authorizer = authorizer
 
     def _check(self, action: Action, experiment_id: str) -> None:
-        self._authorizer.check(current_identity(), action, "experiment", experiment_id)
+        authorize(self._authorizer, action, "experiment", experiment_id)
 
     def _model_for(self, action: Action, model_id: str) -> LoggedModel:
         """The active model, once the caller may `action` its experiment."""

@@ -18,7 +18,7 @@ from heron.entities.registry import (
 from heron.errors import InvalidParameter, NotFound
 from heron.search import registry as registry_search
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, current_identity
+from heron.services.access import Action, Authorizer, authorize
 from heron.services.registry_namespaces import split_three_level
 from heron.services.registry_rules import (
     SourceResolver,
@@ -69,9 +69,7 @@ class RegistryService:
         self._resolver = SourceResolver(sources, artifact_roots, self._version_or_alias)
 
     def _check(self, action: Action, name: str) -> str | None:
-        identity = current_identity()
-        self._authorizer.check(identity, action, "registered_model", name)
-        return identity.name
+        return authorize(self._authorizer, action, "registered_model", name).name
 
     # Registered models
 

@@ -11,7 +11,7 @@ import re
 from heron.entities.registry import Catalog, Schema
 from heron.errors import InvalidParameter
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, current_identity
+from heron.services.access import Action, Authorizer, authorize
 from heron.store.registry import NamespaceStore
 
 DEFAULT_CATALOG = "main"
@@ -50,9 +50,7 @@ class NamespaceService:
         self._authorizer = authorizer
 
     def _check(self, action: Action, name: str) -> str:
-        identity = current_identity()
-        self._authorizer.check(identity, action, "registered_model", name)
-        return identity.name
+        return authorize(self._authorizer, action, "registered_model", name).name
 
     def create_catalog(self, name: str, comment: str | None = None) -> Catalog:
         check_part("catalog", name)

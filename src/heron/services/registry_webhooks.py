@@ -37,7 +37,7 @@ from heron.entities.registry import (
 )
 from heron.errors import InvalidParameter
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, current_identity
+from heron.services.access import Action, Authorizer, authorize
 from heron.store.registry import QueuedDelivery, WebhookStore, delivery_body
 
 EVENTS: dict[str, tuple[str, ...]] = {
@@ -241,7 +241,7 @@ class WebhookService:
         self._authorizer = authorizer
 
     def _check(self, action: Action) -> None:
-        self._authorizer.check(current_identity(), action, "registered_model", "")
+        authorize(self._authorizer, action, "registered_model", "")
 
     def create_webhook(
         self,

@@ -27,7 +27,7 @@ from heron.entities import (
 )
 from heron.errors import InvalidParameter
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, attributed, current_identity
+from heron.services.access import Action, Authorizer, attributed, authorize
 from heron.services.experiments import _experiment_id
 from heron.store.runs import MetricWithRunId, RunQuery, RunStore
 
@@ -45,7 +45,7 @@ class RunService:
         self._authorizer = authorizer
 
     def _check(self, action: Action, run_id: str) -> None:
-        self._authorizer.check(current_identity(), action, "run", run_id)
+        authorize(self._authorizer, action, "run", run_id)
 
     def create_run(
         self,
@@ -57,7 +57,7 @@ class RunService:
         tags: Mapping[str, str] | None = None,
     ) -> Run:
         experiment_id = _experiment_id(experiment_id)
-        self._authorizer.check(current_identity(), "create", "experiment", experiment_id)
+        authorize(self._authorizer, "create", "experiment", experiment_id)
         tags = dict(tags or {})
         for key, value in tags.items():
             _check_tag(key, value)
@@ -251,7 +251,7 @@ class RunService:
     ) -> Page[Run]:
         ids = [_experiment_id(e) for e in experiment_ids]
         for experiment_id in ids:
-            self._authorizer.check(current_identity(), "read", "experiment", experiment_id)
+            authorize(self._authorizer, "read", "experiment", experiment_id)
         query = RunQuery(
             experiment_ids=ids,
             filter=search.parse_run_filter(filter_string),
@@ -271,7 +271,7 @@ class RunService:
             )
         ids = [_experiment_id(e) for e in experiment_ids]
         for experiment_id in ids:
-            self._authorizer.check(current_identity(), "read", "experiment", experiment_id)
+            authorize(self._authorizer, "read", "experiment", experiment_id)
         return self._store.search_dataset_summaries(ids)
 
     def log_inputs(

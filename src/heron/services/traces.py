@@ -23,7 +23,7 @@ from heron.errors import InvalidParameter, NotFound
 from heron.search.traces import parse_trace_filter, parse_trace_order_by
 from heron.services import trace_checks as checks
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, attributed, current_identity
+from heron.services.access import Action, Authorizer, attributed, authorize
 from heron.services.experiments import _experiment_id
 from heron.store.traces import AssessmentStore, TraceQuery, TraceStore
 
@@ -98,7 +98,7 @@ class TraceService:
         self._pruning: threading.Thread | None = None
 
     def _check(self, action: Action, experiment_id: str) -> None:
-        self._authorizer.check(current_identity(), action, "experiment", experiment_id)
+        authorize(self._authorizer, action, "experiment", experiment_id)
 
     def _trace_for(self, action: Action, trace_id: str) -> str:
         experiment_id = self._store.experiment_of(checks.check_trace_id(trace_id))

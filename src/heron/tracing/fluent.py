@@ -17,9 +17,8 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import Status, StatusCode
 
-from heron.client import fluent
 from heron.client.client import HeronClient
-from heron.client.fluent_logged_models import get_active_model_id
+from heron.client.fluent import state
 from heron.entities.trace import SpanType
 from heron.errors import InvalidParameter
 from heron.tracing.exporter import ExportStats, Sender, TraceExporter
@@ -85,15 +84,15 @@ def _sender(client: HeronClient) -> Sender:
 
 
 def _destination() -> Destination:
-    client = fluent.tracking_client()
+    client = state.tracking_client()
     metadata = dict(_tracing.metadata)
-    run = fluent.active_run()
+    run = state.active_run()
     if run is not None:
         experiment_id = run.info.experiment_id
         metadata["mlflow.sourceRun"] = run.info.run_id
     else:
-        experiment_id = fluent.active_experiment_id()
-    model_id = get_active_model_id()
+        experiment_id = state.active_experiment_id()
+    model_id = state.get_active_model_id()
     if model_id:
         metadata["mlflow.modelId"] = model_id
     return _sender(client), experiment_id, metadata

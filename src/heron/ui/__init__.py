@@ -1,6 +1,5 @@
 """Heron's web UI: server-rendered pages mounted at / by the server."""
 
-from heron.ui.services import UIServices
 from heron.ui.site import routes
 
-__all__ = ["UIServices", "routes"]
+__all__ = ["routes"]

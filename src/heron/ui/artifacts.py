@@ -13,8 +13,8 @@ from typing import Any
 import yaml
 
 from heron.errors import NotFound
-from heron.store.artifacts import ArtifactRepository, FileStream, paths
-from heron.store.artifacts.locations import repository_for
+from heron.services.artifacts import ArtifactService
+from heron.store.artifacts import FileStream, paths
 
 PREVIEW_BYTES = 1 << 20  # text previews show at most the first MiB
 TABLE_ROWS = 500
@@ -51,18 +51,18 @@ class Preview:
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """Where a run's artifacts are: a repository and the path of the run's root inside it."""
+    """A run's (or a logged model's) artifacts: the files under its artifact URI."""
 
-    repository: ArtifactRepository
-    root: str
+    service: ArtifactService
+    artifact_uri: str
 
     def list(self, path: str) -> list[Entry]:
-        base = paths.join(self.root, path)
-        page = self.repository.list(base, max_results=LISTING_LIMIT)
+        base = paths.clean(path)
+        page = self.service.list_artifacts(self.artifact_uri, base, max_results=LISTING_LIMIT)
         entries = [
             Entry(
                 name=paths.relative_to(info.path, base).rsplit("/", 1)[-1],
-                path=paths.relative_to(info.path, self.root),
+                path=info.path,
                 is_dir=info.is_dir,
                 size=info.file_size,
             )
@@ -71,7 +71,7 @@ class Location:
         return sorted(entries, key=lambda e: (not e.is_dir, e.name.lower()))
 
     def read(self, path: str) -> FileStream:
-        return self.repository.read(paths.join(self.root, path))
+        return self.service.read_artifact(self.artifact_uri, path)
 
     def head(self, path: str, limit: int = PREVIEW_BYTES) -> tuple[bytes, bool]:
         """The first `limit` bytes of a file, and whether there was more."""
@@ -85,11 +85,6 @@ class Location:
         finally:
             chunks.close()
         return bytes(data), False
-
-
-def location(artifact_uri: str, proxied: ArtifactRepository | None) -> Location:
-    """The location of a run's (or a logged model's) artifacts from its artifact URI."""
-    return Location(*repository_for(artifact_uri, proxied))
 
 
 def kind_of(path: str) -> str:

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from heron.entities import Run
 from heron.errors import InvalidParameter
+from heron.services.access import requires
+from heron.services.build import Services
 from heron.ui.rendering import PageResult, Renderer, number
-from heron.ui.services import UIServices
 
 MAX_COMPARED = 100
 
@@ -24,7 +25,7 @@ class CompareRow:
     differs: bool  # the runs do not all have the same value
 
 
-def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
+def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
     def compare_page(request: Request) -> PageResult:
         ids = list(dict.fromkeys(i for i in request.query_params.getlist("runs") if i))
         if not ids:
@@ -60,7 +61,7 @@ def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
             "metric_keys": [row.key for row in metrics],
         }
 
-    return [Route("/compare", renderer.page(compare_page), methods=["GET"])]
+    return [renderer.get("/compare", compare_page, requires("read", "run", "runs"))]
 
 
 def _param(run: Run, key: str) -> str | None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import urllib.parse
 
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from heron.entities import ViewType
 from heron.errors import InvalidParameter
 from heron.services import ExperimentService, RunService
+from heron.services.access import requires
 from heron.ui import paging, runs_table
 from heron.ui.rendering import Form, PageResult, Renderer, field, safe_next
 
@@ -74,17 +75,22 @@ def routes(renderer: Renderer, experiments: ExperimentService, runs: RunService)
             runs.restore_run(run_id)
         return safe_next(field(form, "next"))
 
+    one = "/ui/experiments/{experiment_id}"
+    updates = requires("update", "experiment", "experiment_id")
     return [
-        Route("/", renderer.page(experiment_list), methods=["GET"]),
-        Route("/experiments/{experiment_id}", renderer.page(experiment_page), methods=["GET"]),
-        Route("/ui/experiments/create", renderer.action(create), methods=["POST"]),
-        Route("/ui/experiments/{experiment_id}/rename", renderer.action(rename), methods=["POST"]),
-        Route("/ui/experiments/{experiment_id}/delete", renderer.action(delete), methods=["POST"]),
-        Route(
-            "/ui/experiments/{experiment_id}/restore", renderer.action(restore), methods=["POST"]
+        renderer.get("/", experiment_list, requires("read", "experiment")),
+        renderer.get(
+            "/experiments/{experiment_id}",
+            experiment_page,
+            requires("read", "experiment", "experiment_id"),
         ),
-        Route("/ui/runs/delete", renderer.action(delete_runs), methods=["POST"]),
-        Route("/ui/runs/restore", renderer.action(restore_runs), methods=["POST"]),
+        renderer.post("/ui/experiments/create", create, requires("create", "experiment")),
+        renderer.post(f"{one}/rename", rename, updates),
+        renderer.post(f"{one}/delete", delete, requires("delete", "experiment", "experiment_id")),
+        renderer.post(f"{one}/restore", restore, updates),
+        # The form's run_id fields (one for each run ticked).
+        renderer.post("/ui/runs/delete", delete_runs, requires("delete", "run", "run_id")),
+        renderer.post("/ui/runs/restore", restore_runs, requires("update", "run", "run_id")),
     ]
 
 

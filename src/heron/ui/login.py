@@ -5,12 +5,14 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from heron.errors import HeronError
+from heron.services.access import PUBLIC
 from heron.services.security.authentication import Authenticator
 from heron.ui import csrf
 from heron.ui.rendering import Renderer, field, read_form, safe_next
+from heron.web.routes import PolicyRoute
 
 SESSION_COOKIE = "heron_session"
 
@@ -57,7 +59,7 @@ def routes(
         return response
 
     return [
-        Route("/login", login_page, methods=["GET"]),
-        Route("/login", login, methods=["POST"]),
-        Route("/logout", logout, methods=["POST"]),
+        PolicyRoute("/login", login_page, methods=["GET"], policy=PUBLIC),
+        PolicyRoute("/login", login, methods=["POST"], policy=PUBLIC),
+        PolicyRoute("/logout", logout, methods=["POST"], policy=PUBLIC),
     ]

@@ -9,20 +9,21 @@ from collections.abc import Mapping
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from heron.entities import LoggedModel
 from heron.errors import HeronError
+from heron.services.access import requires
+from heron.services.build import Services
 from heron.ui import artifacts, markdown
 from heron.ui.rendering import Form, PageResult, Renderer, field
 from heron.ui.runs_table import literal
-from heron.ui.services import UIServices
 
 MODELS_PER_PAGE = 100
 LOGGED_MODELS_PER_PAGE = 100
 
 
-def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
+def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
     registry = services.registry
 
     def model_list(request: Request) -> PageResult:
@@ -102,17 +103,21 @@ def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
             "nav": "logged-models",
         }
 
+    reads = requires("read", "registered_model", "name")
+    version = "/models/{name}/versions/{version}"
     return [
-        Route("/models", renderer.page(model_list), methods=["GET"]),
-        Route("/models/{name}", renderer.page(model_page), methods=["GET"]),
-        Route("/models/{name}/versions/{version}", renderer.page(version_page), methods=["GET"]),
-        Route(
-            "/ui/models/{name}/versions/{version}/comments",
-            renderer.action(add_comment),
-            methods=["POST"],
+        renderer.get("/models", model_list, requires("read", "registered_model")),
+        renderer.get("/models/{name}", model_page, reads),
+        renderer.get(version, version_page, reads),
+        renderer.post(f"/ui{version}/comments", add_comment, reads),  # readers may comment
+        renderer.get(
+            "/logged-models", logged_model_list, requires("read", "experiment", "experiment")
         ),
-        Route("/logged-models", renderer.page(logged_model_list), methods=["GET"]),
-        Route("/logged-models/{model_id}", renderer.page(logged_model_page), methods=["GET"]),
+        renderer.get(
+            "/logged-models/{model_id}",
+            logged_model_page,
+            requires("read", "logged_model", "model_id"),
+        ),
     ]
 
 
@@ -136,12 +141,12 @@ def _latest_metrics(model: LoggedModel) -> dict[str, float]:
     return {key: value for key, (_, _, value) in sorted(latest.items())}
 
 
-def _signature(services: UIServices, location: str) -> dict[str, object]:
+def _signature(services: Services, location: str) -> dict[str, object]:
     """The MLmodel summary at a model's storage location ({} when it cannot be read)."""
     if not location:
         return {}
     with contextlib.suppress(HeronError, OSError, ValueError):
-        where = artifacts.location(location, services.artifacts)
+        where = artifacts.Location(services.artifacts, location)
         data, _ = where.head("MLmodel")
         return artifacts.mlmodel_summary(data.decode("utf-8", errors="replace"))
     return {}

@@ -16,9 +16,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from heron.errors import HeronError, InvalidParameter
-from heron.server.errors import status_for
 from heron.services import validation
+from heron.services.access import Policy
 from heron.ui import csrf
+from heron.web.routes import PolicyRoute
+from heron.web.status import status_for
 
 TEMPLATES = Path(__file__).parent / "templates"
 FLASH_COOKIE = "heron_flash"
@@ -157,6 +159,18 @@ class Renderer:
 
         endpoint.__name__ = handler.__name__
         return endpoint
+
+    def get(
+        self, path: str, handler: Callable[[Request], PageResult], policy: Policy
+    ) -> PolicyRoute:
+        """The route of a page (see `page`)."""
+        return PolicyRoute(path, self.page(handler), methods=["GET"], policy=policy)
+
+    def post(
+        self, path: str, handler: Callable[[Request, Form], str], policy: Policy
+    ) -> PolicyRoute:
+        """The route of a form action (see `action`)."""
+        return PolicyRoute(path, self.action(handler), methods=["POST"], policy=policy)
 
     def error(self, request: Request, exc: HeronError) -> Response:
         status = status_for(exc.code)

@@ -8,15 +8,17 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from heron.entities import LoggedModel, Run
 from heron.errors import HeronError, InvalidParameter, NotFound
-from heron.server.files import attachment, file_response
+from heron.services.access import requires
+from heron.services.build import Services
 from heron.store.artifacts import FileStream, paths
 from heron.ui import artifacts, markdown
 from heron.ui.rendering import Form, PageResult, Renderer, field, safe_next
-from heron.ui.services import UIServices
+from heron.web.files import attachment, file_response
+from heron.web.routes import PolicyRoute
 
 NOTE_TAG = "mlflow.note.content"
 PARENT_TAG = "mlflow.parentRunId"
@@ -24,7 +26,7 @@ MAX_CHILDREN = 100
 MAX_MODELS = 50
 
 
-def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
+def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
     def run_context(request: Request, tab: str) -> dict[str, Any]:
         run = services.runs.get_run(request.path_params["run_id"])
         return {
@@ -61,7 +63,7 @@ def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
 
     def artifacts_page(request: Request) -> PageResult:
         context = run_context(request, "artifacts")
-        where = artifacts.location(context["run"].info.artifact_uri, services.artifacts)
+        where = artifacts.Location(services.artifacts, context["run"].info.artifact_uri)
         entry = artifacts.find(where, request.query_params.get("path", ""))
         directory = entry.path if entry and entry.is_dir else _parent(entry.path if entry else "")
         context.update(
@@ -78,7 +80,7 @@ def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
         path = paths.clean(request.query_params.get("path", ""))
         if not path:
             raise InvalidParameter("Give the artifact's path: ?path=dir/file")
-        where = artifacts.location(run.info.artifact_uri, services.artifacts)
+        where = artifacts.Location(services.artifacts, run.info.artifact_uri)
         return path, where.read(path)
 
     async def raw_artifact(request: Request) -> Response:
@@ -111,19 +113,21 @@ def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
         services.runs.update_run(run_id, run_name=name)
         return f"/runs/{run_id}"
 
+    reads = requires("read", "run", "run_id")
+    updates = requires("update", "run", "run_id")
     return [
-        Route("/runs/{run_id}", renderer.page(run_page), methods=["GET"]),
-        Route("/runs/{run_id}/charts", renderer.page(charts_page), methods=["GET"]),
-        Route("/runs/{run_id}/artifacts", renderer.page(artifacts_page), methods=["GET"]),
-        Route("/ui/runs/{run_id}/artifact", raw_artifact, methods=["GET"]),
-        Route("/ui/runs/{run_id}/tags", renderer.action(set_tag), methods=["POST"]),
-        Route("/ui/runs/{run_id}/tags/delete", renderer.action(delete_tag), methods=["POST"]),
-        Route("/ui/runs/{run_id}/description", renderer.action(set_description), methods=["POST"]),
-        Route("/ui/runs/{run_id}/rename", renderer.action(rename), methods=["POST"]),
+        renderer.get("/runs/{run_id}", run_page, reads),
+        renderer.get("/runs/{run_id}/charts", charts_page, reads),
+        renderer.get("/runs/{run_id}/artifacts", artifacts_page, reads),
+        PolicyRoute("/ui/runs/{run_id}/artifact", raw_artifact, methods=["GET"], policy=reads),
+        renderer.post("/ui/runs/{run_id}/tags", set_tag, updates),
+        renderer.post("/ui/runs/{run_id}/tags/delete", delete_tag, updates),
+        renderer.post("/ui/runs/{run_id}/description", set_description, updates),
+        renderer.post("/ui/runs/{run_id}/rename", rename, updates),
     ]
 
 
-def _models(services: UIServices, run: Run) -> list[tuple[str, str, LoggedModel | None]]:
+def _models(services: Services, run: Run) -> list[tuple[str, str, LoggedModel | None]]:
     """The logged models of a run: those it made (source run), produced (outputs) and used
     (inputs), as far as they still exist."""
     made = services.logged_models.search_logged_models(

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute
 from starlette.staticfiles import StaticFiles
 
+from heron.services.access import PUBLIC
+from heron.services.build import Services
 from heron.ui import compare, experiments, models, runs, trace_pages
 from heron.ui.rendering import Renderer, environment
-from heron.ui.services import UIServices
+from heron.web.routes import PolicyMount
 
 STATIC = Path(__file__).parent / "static"
 
 
-def routes(services: UIServices) -> list[BaseRoute]:
+def routes(services: Services) -> list[BaseRoute]:
     """Every UI page and form action, and /static. Mount them after the API routes."""
     renderer = Renderer(environment())
     return [
@@ -23,5 +25,5 @@ def routes(services: UIServices) -> list[BaseRoute]:
         *compare.routes(renderer, services),
         *models.routes(renderer, services),
         *trace_pages.routes(renderer, services),
-        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+        PolicyMount("/static", StaticFiles(directory=STATIC), policy=PUBLIC, name="static"),
     ]

@@ -6,13 +6,15 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from heron.errors import HeronError
+from heron.services.access import PUBLIC
 from heron.services.security.authentication import Authenticator
 from heron.services.security.oidc_login import OidcLogin
 from heron.ui.login import SESSION_COOKIE
 from heron.ui.rendering import Renderer, safe_next
+from heron.web.routes import PolicyRoute
 
 PENDING_COOKIE = "heron_oidc"
 CALLBACK = "/login/oidc/callback"
@@ -58,6 +60,6 @@ def routes(
         return response
 
     return [
-        Route("/login/oidc", start, methods=["GET"]),
-        Route(CALLBACK, callback, methods=["GET"]),
+        PolicyRoute("/login/oidc", start, methods=["GET"], policy=PUBLIC),
+        PolicyRoute(CALLBACK, callback, methods=["GET"], policy=PUBLIC),
     ]

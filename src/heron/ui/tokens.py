@@ -5,12 +5,14 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from heron.errors import HeronError, InvalidParameter
+from heron.services.access import requires
 from heron.services.security.token_service import TokenService
 from heron.ui import csrf
 from heron.ui.rendering import Form, Renderer, field, read_form
+from heron.web.routes import PolicyRoute
 
 
 def routes(renderer: Renderer, tokens: TokenService) -> list[BaseRoute]:
@@ -39,9 +41,13 @@ def routes(renderer: Renderer, tokens: TokenService) -> list[BaseRoute]:
         return "/settings/tokens"
 
     return [
-        Route("/settings/tokens", list_page, methods=["GET"]),
-        Route("/settings/tokens/create", create, methods=["POST"]),
-        Route("/settings/tokens/revoke", renderer.action(revoke), methods=["POST"]),
+        PolicyRoute(
+            "/settings/tokens", list_page, methods=["GET"], policy=requires("read", "token")
+        ),
+        PolicyRoute(
+            "/settings/tokens/create", create, methods=["POST"], policy=requires("create", "token")
+        ),
+        renderer.post("/settings/tokens/revoke", revoke, requires("update", "token", "token_id")),
     ]
 
 

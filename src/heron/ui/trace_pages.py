@@ -9,16 +9,16 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from heron.entities.assessment import Assessment, AssessmentKind, AssessmentSource
 from heron.entities.assessment import AssessmentSourceType as Source
 from heron.errors import InvalidParameter
-from heron.services.access import current_identity
+from heron.services.access import current_identity, requires
+from heron.services.build import Services
 from heron.services.trace_checks import SPAN_ID
 from heron.ui import paging, trace_view, traces
 from heron.ui.rendering import Form, PageResult, Renderer, field
-from heron.ui.services import UIServices
 
 DEFAULT_FEEDBACK_NAME = "user_feedback"
 DEFAULT_EXPECTATION_NAME = "expected_response"
@@ -27,7 +27,7 @@ MAX_RATIONALE = 5000
 MAX_EXPECTATION_CHARS = 64 * 1024
 
 
-def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
+def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
     service = services.traces
 
     def trace_list(request: Request) -> PageResult:
@@ -115,15 +115,16 @@ def routes(renderer: Renderer, services: UIServices) -> list[BaseRoute]:
         query = f"?span={urllib.parse.quote(shown, safe='')}" if shown else ""
         return f"/traces/{urllib.parse.quote(trace_id, safe='')}{query}#assessments"
 
+    updates = requires("update", "trace", "trace_id")
     return [
-        Route("/experiments/{experiment_id}/traces", renderer.page(trace_list), methods=["GET"]),
-        Route("/traces/{trace_id}", renderer.page(trace_page), methods=["GET"]),
-        Route("/ui/traces/{trace_id}/feedback", renderer.action(add_feedback), methods=["POST"]),
-        Route(
-            "/ui/traces/{trace_id}/expectation",
-            renderer.action(add_expectation),
-            methods=["POST"],
+        renderer.get(
+            "/experiments/{experiment_id}/traces",
+            trace_list,
+            requires("read", "experiment", "experiment_id"),
         ),
+        renderer.get("/traces/{trace_id}", trace_page, requires("read", "trace", "trace_id")),
+        renderer.post("/ui/traces/{trace_id}/feedback", add_feedback, updates),
+        renderer.post("/ui/traces/{trace_id}/expectation", add_expectation, updates),
     ]
 
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from heron.server.app import create_app
+from heron.app import create_app
 from heron.settings import Settings
 from heron.store.artifacts.local import TEMP_PREFIX
 

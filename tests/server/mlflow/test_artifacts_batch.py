@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from heron.app import create_app
 from heron.client.http import HttpArtifacts, Transport
-from heron.server.app import create_app
 from heron.settings import Settings
 from heron.store.artifacts import batch
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from starlette.applications import Starlette
 
-from heron.server.app import create_app
+from heron.app import create_app
 from heron.settings import Settings
 
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"

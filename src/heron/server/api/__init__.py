@@ -4,26 +4,20 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from heron.server.api import namespaces, registry
+from heron.server.api import namespaces, registry, traces
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints
-from heron.services.registry import RegistryService
-from heron.services.registry_namespaces import NamespaceService
-from heron.services.registry_webhooks import WebhookService
+from heron.services.build import Services
 
 API = "/api/2.0/heron"
 AJAX = "/ajax-api/2.0/heron"
 
 
-def routes(
-    api: Endpoints,
-    registry_service: RegistryService,
-    namespace_service: NamespaceService,
-    webhook_service: WebhookService,
-) -> list[BaseRoute]:
+def routes(api: Endpoints, services: Services) -> list[BaseRoute]:
     own = [
-        *registry.routes(api, registry_service, webhook_service),
-        *namespaces.routes(api, namespace_service),
+        *registry.routes(api, services.registry, services.webhooks),
+        *namespaces.routes(api, services.namespaces),
+        *traces.routes(api, services.traces),
     ]
     return under_prefixes((API, AJAX), own)
 

@@ -4,7 +4,7 @@ permissions and roles, under /api/ and /ajax-api/ as MLflow serves them."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from heron.entities.security import Principal
 from heron.errors import InvalidParameter
@@ -12,10 +12,13 @@ from heron.server.api import auth_roles
 from heron.server.api.auth_roles import role_json
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints, Fields, Json
+from heron.services.access import requires
 from heron.services.security.bundle import SecurityServices
 from heron.services.security.mlflow_permissions import as_mlflow, check_permission
+from heron.web.routes import PolicyRoute
 
 V2 = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
+_update_user = requires("update", "principal", "username")
 V3 = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
 
 
@@ -30,7 +33,7 @@ def _bool(f: Fields, name: str) -> bool:
     return value
 
 
-def user_routes(api: Endpoints, security: SecurityServices) -> list[Route]:
+def user_routes(api: Endpoints, security: SecurityServices) -> list[PolicyRoute]:
     users = security.principals
 
     def create_user(f: Fields) -> Json:
@@ -70,17 +73,19 @@ def user_routes(api: Endpoints, security: SecurityServices) -> list[Route]:
         return {}
 
     return [
-        api.post("/users/create", create_user),
-        api.get("/users/get", get_user),
-        api.get("/users/list", list_users),
-        api.get("/users/current", current_user),
-        api.route("PATCH", "/users/update-password", update_password),
-        api.route("PATCH", "/users/update-admin", update_admin),
-        api.route("DELETE", "/users/delete", delete_user),
+        api.post("/users/create", create_user, requires("create", "principal")),
+        api.get("/users/get", get_user, requires("read", "principal", "username")),
+        api.get("/users/list", list_users, requires("read", "principal")),
+        api.get("/users/current", current_user, requires("read", "principal")),
+        api.route("PATCH", "/users/update-password", update_password, _update_user),
+        api.route("PATCH", "/users/update-admin", update_admin, _update_user),
+        api.route(
+            "DELETE", "/users/delete", delete_user, requires("delete", "principal", "username")
+        ),
     ]
 
 
-def permission_routes(api: Endpoints, security: SecurityServices) -> list[Route]:
+def permission_routes(api: Endpoints, security: SecurityServices) -> list[PolicyRoute]:
     perms = security.mlflow
 
     def rows(username: str) -> Json:
@@ -123,11 +128,11 @@ def permission_routes(api: Endpoints, security: SecurityServices) -> list[Route]
         return {"allowed": permission in ("USE", "EDIT", "MANAGE"), "permission": permission}
 
     return [
-        api.get("/users/current/permissions", current_permissions),
-        api.get("/users/permissions/list", list_permissions),
-        api.post("/users/permissions/grant", grant),
-        api.post("/users/permissions/revoke", revoke),
-        api.get("/users/permissions/get", get),
+        api.get("/users/current/permissions", current_permissions, requires("read", "grant")),
+        api.get("/users/permissions/list", list_permissions, requires("read", "grant")),
+        api.post("/users/permissions/grant", grant, requires("create", "grant")),
+        api.post("/users/permissions/revoke", revoke, requires("delete", "grant")),
+        api.get("/users/permissions/get", get, requires("read", "grant")),
     ]
 
 

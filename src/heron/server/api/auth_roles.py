@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from starlette.routing import Route
-
 from heron.entities.security import Role, RolePermission
 from heron.errors import InvalidParameter
 from heron.server.wire import Endpoints, Fields, Json
+from heron.services.access import requires
 from heron.services.security.bundle import SecurityServices
 from heron.services.security.mlflow_permissions import check_permission, securable_of
+from heron.web.routes import PolicyRoute
+
+_ROLES_READ = requires("read", "grant")  # MLflow's roles hold permissions: grants
+_ROLES_WRITE = requires("update", "grant")
 
 
 def role_json(role: Role) -> Json:
@@ -36,7 +39,7 @@ def int_field(f: Fields, name: str) -> int:
     return value
 
 
-def routes(api: Endpoints, security: SecurityServices) -> list[Route]:
+def routes(api: Endpoints, security: SecurityServices) -> list[PolicyRoute]:
     perms = security.mlflow
     roles = perms.roles
     audit = perms.audit
@@ -138,17 +141,17 @@ def routes(api: Endpoints, security: SecurityServices) -> list[Route]:
                                  "role_id": a.role_id} for a in held]}  # fmt: skip
 
     return [
-        api.post("/roles/create", create_role),
-        api.get("/roles/get", get_role),
-        api.get("/roles/list", list_roles),
-        api.route("PATCH", "/roles/update", update_role),
-        api.route("DELETE", "/roles/delete", delete_role),
-        api.post("/roles/permissions/add", add_permission),
-        api.route("DELETE", "/roles/permissions/remove", remove_permission),
-        api.get("/roles/permissions/list", list_permissions),
-        api.route("PATCH", "/roles/permissions/update", update_permission),
-        api.post("/roles/assign", assign),
-        api.route("DELETE", "/roles/unassign", unassign),
-        api.get("/users/roles/list", user_roles),
-        api.get("/roles/users/list", role_users),
+        api.post("/roles/create", create_role, _ROLES_WRITE),
+        api.get("/roles/get", get_role, _ROLES_READ),
+        api.get("/roles/list", list_roles, _ROLES_READ),
+        api.route("PATCH", "/roles/update", update_role, _ROLES_WRITE),
+        api.route("DELETE", "/roles/delete", delete_role, _ROLES_WRITE),
+        api.post("/roles/permissions/add", add_permission, _ROLES_WRITE),
+        api.route("DELETE", "/roles/permissions/remove", remove_permission, _ROLES_WRITE),
+        api.get("/roles/permissions/list", list_permissions, _ROLES_READ),
+        api.route("PATCH", "/roles/permissions/update", update_permission, _ROLES_WRITE),
+        api.post("/roles/assign", assign, _ROLES_WRITE),
+        api.route("DELETE", "/roles/unassign", unassign, _ROLES_WRITE),
+        api.get("/users/roles/list", user_roles, _ROLES_READ),
+        api.get("/roles/users/list", role_users, _ROLES_READ),
     ]

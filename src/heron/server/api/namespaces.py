@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from starlette.routing import Route
-
 from heron.entities.registry import Catalog, Schema
 from heron.errors import InvalidParameter
 from heron.server.wire import Endpoints, Fields, Json
+from heron.services.access import requires
 from heron.services.registry_namespaces import NamespaceService
+from heron.web.routes import PolicyRoute
 
 
 def catalog(c: Catalog) -> Json:
@@ -40,7 +40,7 @@ def _full_name(f: Fields) -> tuple[str, str]:
     return catalog_name, name
 
 
-def routes(api: Endpoints, service: NamespaceService) -> list[Route]:
+def routes(api: Endpoints, service: NamespaceService) -> list[PolicyRoute]:
     def create_catalog(f: Fields) -> Json:
         created = service.create_catalog(f.required_string("name"), f.string("comment"))
         return {"catalog": catalog(created)}
@@ -73,12 +73,16 @@ def routes(api: Endpoints, service: NamespaceService) -> list[Route]:
         return {}
 
     return [
-        api.post("/catalogs/create", create_catalog),
-        api.get("/catalogs/get", get_catalog),
-        api.get("/catalogs/list", list_catalogs),
-        api.route("DELETE", "/catalogs/delete", delete_catalog),
-        api.post("/schemas/create", create_schema),
-        api.get("/schemas/get", get_schema),
-        api.get("/schemas/list", list_schemas),
-        api.route("DELETE", "/schemas/delete", delete_schema),
+        api.post("/catalogs/create", create_catalog, requires("create", "namespace", "name")),
+        api.get("/catalogs/get", get_catalog, requires("read", "namespace", "name")),
+        api.get("/catalogs/list", list_catalogs, requires("read", "namespace")),
+        api.route(
+            "DELETE", "/catalogs/delete", delete_catalog, requires("delete", "namespace", "name")
+        ),
+        api.post("/schemas/create", create_schema, requires("create", "namespace", "catalog_name")),
+        api.get("/schemas/get", get_schema, requires("read", "namespace", "full_name")),
+        api.get("/schemas/list", list_schemas, requires("read", "namespace", "catalog_name")),
+        api.route(
+            "DELETE", "/schemas/delete", delete_schema, requires("delete", "namespace", "full_name")
+        ),
     ]

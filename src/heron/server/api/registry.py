@@ -3,13 +3,13 @@ delivery log of a webhook."""
 
 from __future__ import annotations
 
-from starlette.routing import Route
-
 from heron import mlflow_json
 from heron.entities.registry import ModelLineage, ModelVersionEvent, WebhookDelivery
 from heron.server.wire import Endpoints, Fields, Json
+from heron.services.access import requires
 from heron.services.registry import RegistryService
 from heron.services.registry_webhooks import WebhookService
+from heron.web.routes import PolicyRoute
 
 
 def event(e: ModelVersionEvent) -> Json:
@@ -58,7 +58,7 @@ def delivery(d: WebhookDelivery) -> Json:
     }
 
 
-def routes(api: Endpoints, service: RegistryService, webhooks: WebhookService) -> list[Route]:
+def routes(api: Endpoints, service: RegistryService, webhooks: WebhookService) -> list[PolicyRoute]:
     def activity(f: Fields) -> Json:
         events = service.list_model_version_activity(
             f.required_string("name"), f.required_string("version")
@@ -81,9 +81,10 @@ def routes(api: Endpoints, service: RegistryService, webhooks: WebhookService) -
         found = webhooks.list_deliveries(f.required_string("webhook_id"))
         return {"deliveries": [delivery(d) for d in found]}
 
+    read_model = requires("read", "registered_model", "name")
     return [
-        api.get("/webhooks/deliveries", deliveries),
-        api.get("/model-versions/lineage", get_lineage),
-        api.get("/model-versions/activity", activity),
-        api.post("/model-versions/comments", comment),
+        api.get("/webhooks/deliveries", deliveries, requires("read", "webhook", "webhook_id")),
+        api.get("/model-versions/lineage", get_lineage, read_model),
+        api.get("/model-versions/activity", activity, read_model),
+        api.post("/model-versions/comments", comment, read_model),  # readers may comment
     ]

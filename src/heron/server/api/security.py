@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-from starlette.routing import Route
-
 from heron.entities.security import AccessToken, AuditEntry, Grant, PrincipalKind
 from heron.errors import InvalidParameter
 from heron.server.wire import Endpoints, Fields, Json
+from heron.services.access import PUBLIC, requires
 from heron.services.security.bundle import SecurityServices
 from heron.services.security.grant_service import check_privilege, check_securable
 from heron.services.security.workloads import WorkloadExchange
 from heron.store.security import AuditQuery
+from heron.web.routes import PolicyRoute
 
 
 def token_json(t: AccessToken) -> Json:
@@ -57,7 +57,7 @@ def _scopes(f: Fields) -> list[str]:
 
 def token_routes(
     api: Endpoints, security: SecurityServices, workloads: WorkloadExchange
-) -> list[Route]:
+) -> list[PolicyRoute]:
     tokens = security.tokens
 
     def exchange(f: Fields) -> Json:
@@ -91,15 +91,15 @@ def token_routes(
         return {"token": text, "token_info": token_json(made)}
 
     return [
-        api.post("/tokens/create", create),
-        api.get("/tokens/list", list_tokens),
-        api.post("/tokens/revoke", revoke),
-        api.post("/tokens/rotate", rotate),
-        api.post("/tokens/exchange", exchange),
+        api.post("/tokens/create", create, requires("create", "token")),
+        api.get("/tokens/list", list_tokens, requires("read", "token")),
+        api.post("/tokens/revoke", revoke, requires("update", "token", "token_id")),
+        api.post("/tokens/rotate", rotate, requires("create", "token", "token_id")),
+        api.post("/tokens/exchange", exchange, PUBLIC),  # the body is the credential,
     ]
 
 
-def principal_routes(api: Endpoints, security: SecurityServices) -> list[Route]:
+def principal_routes(api: Endpoints, security: SecurityServices) -> list[PolicyRoute]:
     principals = security.principals
 
     def create(f: Fields) -> Json:
@@ -125,17 +125,18 @@ def principal_routes(api: Endpoints, security: SecurityServices) -> list[Route]:
         found = principals.members(f.required_string("group"))
         return {"members": [{"name": p.name, "type": p.kind} for p in found]}
 
+    members_of = requires("update", "principal", "group")
     return [
-        api.post("/principals/create", create),
-        api.get("/principals/list", list_principals),
-        api.post("/principals/delete", delete),
-        api.post("/groups/members/add", lambda f: membership(f, True)),
-        api.post("/groups/members/remove", lambda f: membership(f, False)),
-        api.get("/groups/members/list", members),
+        api.post("/principals/create", create, requires("create", "principal")),
+        api.get("/principals/list", list_principals, requires("read", "principal")),
+        api.post("/principals/delete", delete, requires("delete", "principal", "name")),
+        api.post("/groups/members/add", lambda f: membership(f, True), members_of),
+        api.post("/groups/members/remove", lambda f: membership(f, False), members_of),
+        api.get("/groups/members/list", members, requires("read", "principal", "group")),
     ]
 
 
-def grant_routes(api: Endpoints, security: SecurityServices) -> list[Route]:
+def grant_routes(api: Endpoints, security: SecurityServices) -> list[PolicyRoute]:
     grants = security.grants
 
     def target(f: Fields) -> tuple[object, tuple[object, str]]:
@@ -182,14 +183,16 @@ def grant_routes(api: Endpoints, security: SecurityServices) -> list[Route]:
         return {"entries": [audit_json(e) for e in entries]}
 
     return [
-        api.post("/grants/grant", grant),
-        api.post("/grants/revoke", revoke),
-        api.get("/grants/list", list_grants),
-        api.get("/audit/list", audit),
+        api.post("/grants/grant", grant, requires("create", "grant")),
+        api.post("/grants/revoke", revoke, requires("delete", "grant")),
+        api.get("/grants/list", list_grants, requires("read", "grant")),
+        api.get("/audit/list", audit, requires("read", "audit")),
     ]
 
 
-def routes(api: Endpoints, security: SecurityServices, workloads: WorkloadExchange) -> list[Route]:
+def routes(
+    api: Endpoints, security: SecurityServices, workloads: WorkloadExchange
+) -> list[PolicyRoute]:
     return [
         *token_routes(api, security, workloads),
         *principal_routes(api, security),

@@ -4,14 +4,14 @@ then batchGet) and proto JSON for the same page."""
 
 from __future__ import annotations
 
-from starlette.routing import Route
-
 from heron.mlflow_json import traces_compact as tc
 from heron.server.wire import Endpoints, Fields, Json
+from heron.services.access import requires
 from heron.services.traces import DEFAULT_SEARCH_TRACES, TraceService
+from heron.web.routes import PolicyRoute
 
 
-def routes(api: Endpoints, service: TraceService) -> list[Route]:
+def routes(api: Endpoints, service: TraceService) -> list[PolicyRoute]:
     def search_traces(f: Fields) -> Json:
         max_results = f.int64("max_results")
         include_spans = f.boolean("include_spans")
@@ -30,4 +30,5 @@ def routes(api: Endpoints, service: TraceService) -> list[Route]:
 
     # A GET: the request is one packet (a POST's body is a second write, and under load a
     # second wake-up of the server before it can start).
-    return [api.get("/traces/search", search_traces)]
+    read = requires("read", "experiment", "experiment_ids")
+    return [api.get("/traces/search", search_traces, read)]

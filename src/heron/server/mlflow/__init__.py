@@ -17,52 +17,36 @@ from heron.server.mlflow import (
 )
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints
-from heron.services import ExperimentService, RunService
-from heron.services.logged_models import LoggedModelService
-from heron.services.registry import RegistryService
-from heron.services.registry_webhooks import WebhookService
-from heron.store.artifacts import ArtifactRepository
+from heron.services.build import Services
 
 API = "/api/2.0/mlflow"
 AJAX = "/ajax-api/2.0/mlflow"
 
 
-def routes(
-    api: Endpoints,
-    experiment_service: ExperimentService,
-    run_service: RunService,
-    artifact_repository: ArtifactRepository | None = None,
-    logged_model_service: LoggedModelService | None = None,
-    registry_service: RegistryService | None = None,
-    webhook_service: WebhookService | None = None,
-) -> list[BaseRoute]:
-    """The v2 tracking routes under both prefixes, plus the UI's ajax-only routes, and the
-    artifact proxy (`artifact_repository`; None when the server does not serve artifacts)."""
+def routes(api: Endpoints, services: Services) -> list[BaseRoute]:
+    """The v2 tracking routes under both prefixes, the UI's ajax-only routes, and the
+    artifact proxy."""
     # Listing may wait on S3: never on the event loop.
     threaded = Endpoints(api.max_request_bytes, inline=False)
     shared = [
-        *artifacts.run_routes(threaded, run_service, artifact_repository),
-        *experiments.routes(api, experiment_service),
-        *runs.routes(api, run_service),
-        *metrics.routes(api, run_service),
+        *artifacts.run_routes(threaded, services.runs, services.artifacts),
+        *experiments.routes(api, services.experiments),
+        *runs.routes(api, services.runs),
+        *metrics.routes(api, services.runs),
+        *logged_models.routes(api, services.logged_models, services.artifacts),
+        *registry.routes(api, services.registry),
+        *registry_versions.routes(api, services.registry),
+        *registry_webhooks.routes(services.webhooks, api.max_request_bytes),
     ]
-    if logged_model_service is not None:
-        shared += logged_models.routes(api, logged_model_service, artifact_repository)
-    if registry_service is not None:
-        shared += registry.routes(api, registry_service)
-        shared += registry_versions.routes(api, registry_service)
-    if webhook_service is not None:
-        shared += registry_webhooks.routes(webhook_service, api.max_request_bytes)
     ajax_only = [
-        *metrics.ajax_routes(api, run_service),
-        *datasets.ajax_routes(api, run_service),
+        *metrics.ajax_routes(api, services.runs),
+        *datasets.ajax_routes(api, services.runs),
+        *logged_models.ajax_routes(services.logged_models, services.artifacts),
     ]
-    if logged_model_service is not None:
-        ajax_only += logged_models.ajax_routes(logged_model_service, artifact_repository)
     return [
         *under_prefixes((API, AJAX), shared),
         *under_prefixes((AJAX,), ajax_only),
-        *artifacts.proxy_routes(artifact_repository),
+        *artifacts.proxy_routes(services.artifacts),
     ]
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from starlette.routing import Route
-
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services import RunService
+from heron.services.access import requires
+from heron.web.routes import PolicyRoute
 
 
-def ajax_routes(api: Endpoints, service: RunService) -> list[Route]:
+def ajax_routes(api: Endpoints, service: RunService) -> list[PolicyRoute]:
     def search_datasets(f: Fields) -> Json:
         summaries = service.search_dataset_summaries(f.strings("experiment_ids"))
         if not summaries:
@@ -21,4 +21,5 @@ def ajax_routes(api: Endpoints, service: RunService) -> list[Route]:
             ]
         }
 
-    return [api.post("/experiments/search-datasets", search_datasets)]
+    read = requires("read", "experiment", "experiment_ids")
+    return [api.post("/experiments/search-datasets", search_datasets, read)]

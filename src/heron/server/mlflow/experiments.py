@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from starlette.routing import Route
-
 from heron import mlflow_json
 from heron.server.mlflow import messages as m
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services import ExperimentService
+from heron.services.access import requires
+from heron.web.routes import PolicyRoute
 
 
-def routes(api: Endpoints, service: ExperimentService) -> list[Route]:
+def routes(api: Endpoints, service: ExperimentService) -> list[PolicyRoute]:
     def create_experiment(f: Fields) -> Json:
         experiment_id = service.create_experiment(
             f.required_string("name"),
@@ -70,15 +70,22 @@ def routes(api: Endpoints, service: ExperimentService) -> list[Route]:
         service.delete_experiment_tag(f.required_string("experiment_id"), f.required_string("key"))
         return {}
 
+    read_one = requires("read", "experiment", "experiment_id")
+    update_one = requires("update", "experiment", "experiment_id")
+    delete_one = requires("delete", "experiment", "experiment_id")
     return [
-        api.post("/experiments/create", create_experiment),
-        api.get("/experiments/get", get_experiment),
-        api.get("/experiments/get-by-name", get_experiment_by_name),
-        api.post("/experiments/search", search_experiments),
-        api.get("/experiments/search", search_experiments),
-        api.post("/experiments/delete", delete_experiment),
-        api.post("/experiments/restore", restore_experiment),
-        api.post("/experiments/update", update_experiment),
-        api.post("/experiments/set-experiment-tag", set_experiment_tag),
-        api.post("/experiments/delete-experiment-tag", delete_experiment_tag),
+        api.post("/experiments/create", create_experiment, requires("create", "experiment")),
+        api.get("/experiments/get", get_experiment, read_one),
+        api.get(
+            "/experiments/get-by-name",
+            get_experiment_by_name,
+            requires("read", "experiment", "experiment_name"),
+        ),
+        api.post("/experiments/search", search_experiments, requires("read", "experiment")),
+        api.get("/experiments/search", search_experiments, requires("read", "experiment")),
+        api.post("/experiments/delete", delete_experiment, delete_one),
+        api.post("/experiments/restore", restore_experiment, update_one),
+        api.post("/experiments/update", update_experiment, update_one),
+        api.post("/experiments/set-experiment-tag", set_experiment_tag, update_one),
+        api.post("/experiments/delete-experiment-tag", delete_experiment_tag, update_one),
     ]

@@ -5,32 +5,19 @@ proto field, the path parameter is read together with the body or the query stri
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import QueryParams
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
 from heron import mlflow_json
 from heron.errors import BadRequest
-from heron.server.mlflow.artifacts import _file_response, _files_json, _listing
-from heron.server.wire import (
-    Endpoints,
-    Fields,
-    Json,
-    json_response,
-    missing,
-    parse_json_object,
-    read_body,
-)
-from heron.server.wire import read_fields as read_request_fields
+from heron.server.mlflow.artifacts import download, files_json, listing
+from heron.server.wire import Endpoints, Fields, Json, missing
+from heron.services.access import requires
+from heron.services.artifacts import ArtifactService
 from heron.services.logged_models import LoggedModelService
-from heron.store.artifacts import ArtifactRepository, paths
-from heron.store.artifacts.locations import repository_for
+from heron.store.artifacts import paths
+from heron.web.routes import PolicyRoute
 
 # MLflow compat: the proto leaves max_results unset at 50 on the wire (the store's own is 100).
 DEFAULT_WIRE_PAGE = 50
@@ -40,10 +27,9 @@ MODEL_PATH = "/logged-models/{model_id}"
 
 
 def routes(
-    api: Endpoints, service: LoggedModelService, proxied: ArtifactRepository | None
-) -> list[Route]:
-    """The logged-model routes (under both prefixes); `proxied` is the artifact proxy's
-    repository (None with --no-serve-artifacts)."""
+    api: Endpoints, service: LoggedModelService, artifacts: ArtifactService
+) -> list[PolicyRoute]:
+    """The logged-model routes (under both prefixes)."""
 
     def create_logged_model(f: Fields) -> Json:
         model = service.create_logged_model(
@@ -121,30 +107,43 @@ def routes(
 
     def list_logged_model_artifacts(f: Fields) -> Json:
         root_uri = service.get_logged_model(f.required_string("model_id")).artifact_location
-        repo, root = repository_for(root_uri, proxied)
-        base = paths.join(root, f.string("artifact_directory_path") or "")
-        items, token = _listing(repo, base, f.string("page_token"))
-        answer = _files_json(items, root, token)
+        path = f.string("artifact_directory_path") or ""
+        items, token = listing(artifacts, root_uri, path, f.string("page_token"))
+        answer = files_json(items, token)
         answer["root_uri"] = root_uri
         return answer
 
     # Listing may wait on S3: never on the event loop.
     threaded = Endpoints(api.max_request_bytes, inline=False)
     model = MODEL_PATH
+    reads = requires("read", "logged_model", "model_id")
+    updates = requires("update", "logged_model", "model_id")
     return [
-        api.post("/logged-models", create_logged_model),
-        api.post("/logged-models/search", search_logged_models),
-        _route(api, "GET", model, get_logged_model),
-        _route(api, "PATCH", model, finalize_logged_model),
-        _route(api, "DELETE", model, delete_logged_model),
-        _route(api, "PATCH", f"{model}/tags", set_logged_model_tags),
-        _route(api, "DELETE", model + "/tags/{tag_key:path}", delete_logged_model_tag),
-        _route(api, "POST", f"{model}/params", log_logged_model_params),
-        _route(threaded, "GET", f"{model}/artifacts/directories", list_logged_model_artifacts),
+        api.post(
+            "/logged-models",
+            create_logged_model,
+            requires("update", "experiment", "experiment_id"),
+        ),
+        api.post(
+            "/logged-models/search",
+            search_logged_models,
+            requires("read", "experiment", "experiment_ids"),
+        ),
+        api.with_path("GET", model, get_logged_model, reads),
+        api.with_path("PATCH", model, finalize_logged_model, updates),
+        api.with_path(
+            "DELETE", model, delete_logged_model, requires("delete", "logged_model", "model_id")
+        ),
+        api.with_path("PATCH", f"{model}/tags", set_logged_model_tags, updates),
+        api.with_path("DELETE", model + "/tags/{tag_key:path}", delete_logged_model_tag, updates),
+        api.with_path("POST", f"{model}/params", log_logged_model_params, updates),
+        threaded.with_path(
+            "GET", f"{model}/artifacts/directories", list_logged_model_artifacts, reads
+        ),
     ]
 
 
-def ajax_routes(service: LoggedModelService, proxied: ArtifactRepository | None) -> list[Route]:
+def ajax_routes(service: LoggedModelService, artifacts: ArtifactService) -> list[PolicyRoute]:
     """The UI's GET /logged-models/{model_id}/artifacts/files?artifact_file_path=<path>."""
 
     async def get_logged_model_artifact(request: Request) -> Response:
@@ -154,50 +153,15 @@ def ajax_routes(service: LoggedModelService, proxied: ArtifactRepository | None)
             raise BadRequest('Request must include the "artifact_file_path" query parameter.')
         model_id = request.path_params["model_id"]
         model = await run_in_threadpool(service.get_logged_model, model_id)
-        repo, root = repository_for(model.artifact_location, proxied)
-        path = paths.join(root, file_path)
-        chunks = await run_in_threadpool(repo.read, path)
-        return _file_response(path, chunks)
+        path = paths.clean(file_path)
+        chunks = await run_in_threadpool(artifacts.read_artifact, model.artifact_location, path)
+        return download(path, chunks)
 
-    return [Route(f"{MODEL_PATH}/artifacts/files", get_logged_model_artifact, methods=["GET"])]
-
-
-def _route(api: Endpoints, method: str, path: str, handler: Callable[[Fields], Json]) -> Route:
-    endpoint = _PathEndpoint(handler, api.max_request_bytes, inline=api.inline)
-    return Route(path, endpoint, methods=[method], name=handler.__name__)
-
-
-class _PathEndpoint:
-    """Like wire's JSON endpoints, with the path parameters read as fields too.
-
-    MLflow compat: PATCH and DELETE may come without a body or a Content-Type (the client sends
-    none to delete a tag); an empty body is the empty message. POST bodies are checked as
-    everywhere else."""
-
-    def __init__(self, handler: Callable[[Fields], Json], limit: int, *, inline: bool) -> None:
-        self.handler = handler
-        self.limit = limit
-        self.inline = inline
-        self.__name__ = handler.__name__
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            fields = await self._fields(scope, receive)
-        except ClientDisconnect:
-            return
-        if self.inline:
-            result = self.handler(fields)
-        else:
-            result = await run_in_threadpool(self.handler, fields)
-        await json_response(result)(scope, receive, send)
-
-    async def _fields(self, scope: Scope, receive: Receive) -> Fields:
-        path_params: dict[str, Any] = scope.get("path_params", {})
-        if scope["method"] == "GET":
-            query = QueryParams(scope["query_string"])
-            return Fields({**query, **path_params}, query)
-        if scope["method"] in ("PATCH", "DELETE"):
-            data = parse_json_object(await read_body(scope, receive, self.limit))
-        else:
-            data = dict((await read_request_fields(scope, receive, self.limit)).data)
-        return Fields({**data, **path_params})
+    return [
+        PolicyRoute(
+            f"{MODEL_PATH}/artifacts/files",
+            get_logged_model_artifact,
+            methods=["GET"],
+            policy=requires("read", "logged_model", "model_id"),
+        )
+    ]

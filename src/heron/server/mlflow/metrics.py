@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from starlette.routing import Route
-
 from heron import mlflow_json
 from heron.server.mlflow import messages as m
 from heron.server.mlflow.runs import run_id
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services import RunService
+from heron.services.access import requires
+from heron.web.routes import PolicyRoute
 
 UI_SAMPLED_POINTS = 320
 MAX_BULK_POINTS = 25000
 
 
-def routes(api: Endpoints, service: RunService) -> list[Route]:
+def routes(api: Endpoints, service: RunService) -> list[PolicyRoute]:
     def get_metric_history(f: Fields) -> Json:
         page = service.get_metric_history(
             run_id(f),
@@ -39,12 +39,16 @@ def routes(api: Endpoints, service: RunService) -> list[Route]:
         return {"metrics": [m.metric_with_run_id(p) for p in points]} if points else {}
 
     return [
-        api.get("/metrics/get-history", get_metric_history),
-        api.get("/metrics/get-history-bulk-interval", get_metric_history_bulk_interval),
+        api.get("/metrics/get-history", get_metric_history, requires("read", "run", "run_id")),
+        api.get(
+            "/metrics/get-history-bulk-interval",
+            get_metric_history_bulk_interval,
+            requires("read", "run", "run_ids"),
+        ),
     ]
 
 
-def ajax_routes(api: Endpoints, service: RunService) -> list[Route]:
+def ajax_routes(api: Endpoints, service: RunService) -> list[PolicyRoute]:
     def get_metric_history_bulk(f: Fields) -> Json:
         # MLflow compat: UI-only route; run ids come as repeated `run_id` keys, and the answer
         # always has a `metrics` list (it is plain JSON, not a proto message).
@@ -56,4 +60,5 @@ def ajax_routes(api: Endpoints, service: RunService) -> list[Route]:
         )
         return {"metrics": [m.metric_with_run_id(p) for p in points]}
 
-    return [api.get("/metrics/get-history-bulk", get_metric_history_bulk)]
+    read_runs = requires("read", "run", "run_id")  # repeated: several runs
+    return [api.get("/metrics/get-history-bulk", get_metric_history_bulk, read_runs)]

@@ -3,15 +3,15 @@ aliases, latest versions)."""
 
 from __future__ import annotations
 
-from starlette.routing import Route
-
 from heron import mlflow_json
 from heron.server.mlflow import messages as m
 from heron.server.wire import Endpoints, Fields, Json, missing
+from heron.services.access import requires
 from heron.services.registry import RegistryService
+from heron.web.routes import PolicyRoute
 
 
-def routes(api: Endpoints, service: RegistryService) -> list[Route]:
+def routes(api: Endpoints, service: RegistryService) -> list[PolicyRoute]:
     def create(f: Fields) -> Json:
         model = service.create_registered_model(
             f.required_string("name"),
@@ -88,18 +88,21 @@ def routes(api: Endpoints, service: RegistryService) -> list[Route]:
         return {"model_version": mlflow_json.model_version(version)}
 
     base = "/registered-models"
+    reads = requires("read", "registered_model", "name")
+    updates = requires("update", "registered_model", "name")
+    deletes = requires("delete", "registered_model", "name")
     return [
-        api.post(f"{base}/create", create),
-        api.get(f"{base}/get", get),
-        api.get(f"{base}/search", search),
-        api.post(f"{base}/rename", rename),
-        api.route("PATCH", f"{base}/update", update),
-        api.route("DELETE", f"{base}/delete", delete),
-        api.get(f"{base}/get-latest-versions", latest_versions),
-        api.post(f"{base}/get-latest-versions", latest_versions),
-        api.post(f"{base}/set-tag", set_tag),
-        api.route("DELETE", f"{base}/delete-tag", delete_tag),
-        api.post(f"{base}/alias", set_alias),
-        api.route("DELETE", f"{base}/alias", delete_alias),
-        api.get(f"{base}/alias", get_by_alias),
+        api.post(f"{base}/create", create, requires("create", "registered_model", "name")),
+        api.get(f"{base}/get", get, reads),
+        api.get(f"{base}/search", search, requires("read", "registered_model")),
+        api.post(f"{base}/rename", rename, updates),
+        api.route("PATCH", f"{base}/update", update, updates),
+        api.route("DELETE", f"{base}/delete", delete, deletes),
+        api.get(f"{base}/get-latest-versions", latest_versions, reads),
+        api.post(f"{base}/get-latest-versions", latest_versions, reads),
+        api.post(f"{base}/set-tag", set_tag, updates),
+        api.route("DELETE", f"{base}/delete-tag", delete_tag, updates),
+        api.post(f"{base}/alias", set_alias, updates),
+        api.route("DELETE", f"{base}/alias", delete_alias, updates),
+        api.get(f"{base}/alias", get_by_alias, reads),
     ]

@@ -3,15 +3,15 @@ download URI)."""
 
 from __future__ import annotations
 
-from starlette.routing import Route
-
 from heron import mlflow_json
 from heron.server.mlflow import messages as m
 from heron.server.wire import Endpoints, Fields, Json, missing
+from heron.services.access import requires
 from heron.services.registry import MAX_VERSION_SEARCH, RegistryService
+from heron.web.routes import PolicyRoute
 
 
-def routes(api: Endpoints, service: RegistryService) -> list[Route]:
+def routes(api: Endpoints, service: RegistryService) -> list[PolicyRoute]:
     def create(f: Fields) -> Json:
         version = service.create_model_version(
             f.required_string("name"),
@@ -87,14 +87,18 @@ def routes(api: Endpoints, service: RegistryService) -> list[Route]:
         return {}
 
     base = "/model-versions"
+    # A version is named by its registered model's name (and its number).
+    reads = requires("read", "registered_model", "name")
+    updates = requires("update", "registered_model", "name")
+    deletes = requires("delete", "registered_model", "name")
     return [
-        api.post(f"{base}/create", create),
-        api.get(f"{base}/get", get),
-        api.get(f"{base}/search", search),
-        api.route("PATCH", f"{base}/update", update),
-        api.post(f"{base}/transition-stage", transition_stage),
-        api.route("DELETE", f"{base}/delete", delete),
-        api.get(f"{base}/get-download-uri", download_uri),
-        api.post(f"{base}/set-tag", set_tag),
-        api.route("DELETE", f"{base}/delete-tag", delete_tag),
+        api.post(f"{base}/create", create, updates),
+        api.get(f"{base}/get", get, reads),
+        api.get(f"{base}/search", search, requires("read", "registered_model")),
+        api.route("PATCH", f"{base}/update", update, updates),
+        api.post(f"{base}/transition-stage", transition_stage, updates),
+        api.route("DELETE", f"{base}/delete", delete, deletes),
+        api.get(f"{base}/get-download-uri", download_uri, reads),
+        api.post(f"{base}/set-tag", set_tag, updates),
+        api.route("DELETE", f"{base}/delete-tag", delete_tag, updates),
     ]

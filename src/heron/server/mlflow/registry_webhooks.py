@@ -3,19 +3,12 @@ parameter, read together with the body or the query like any proto field."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import QueryParams
-from starlette.requests import ClientDisconnect
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
-
 from heron.entities.registry import Webhook, WebhookEvent
 from heron.server.mlflow import messages as m
-from heron.server.wire import Fields, Json, json_response, parse_json_object, read_body
+from heron.server.wire import Endpoints, Fields, Handler, Json
+from heron.services.access import Policy, requires
 from heron.services.registry_webhooks import WebhookService
+from heron.web.routes import PolicyRoute
 
 
 def webhook(w: Webhook) -> Json:
@@ -40,30 +33,7 @@ def _events(f: Fields) -> list[WebhookEvent]:
     ]
 
 
-class _PathEndpoint:
-    """Reads the path parameters with the query (GET) or a JSON body (any other method,
-    DELETE's may be empty), runs `handler` in the threadpool (it may wait on a receiver)."""
-
-    def __init__(self, handler: Callable[[Fields], Json], limit: int) -> None:
-        self.handler = handler
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        params: dict[str, Any] = scope.get("path_params", {})
-        try:
-            if scope["method"] == "GET":
-                query = QueryParams(scope["query_string"])
-                fields = Fields({**query, **params}, query)
-            else:
-                body = parse_json_object(await read_body(scope, receive, self.limit))
-                fields = Fields({**body, **params})
-        except ClientDisconnect:
-            return
-        result = await run_in_threadpool(self.handler, fields)
-        await json_response(result)(scope, receive, send)
-
-
-def routes(service: WebhookService, limit: int) -> list[Route]:
+def routes(service: WebhookService, limit: int) -> list[PolicyRoute]:
     def create(f: Fields) -> Json:
         created = service.create_webhook(
             f.required_string("name"),
@@ -120,15 +90,19 @@ def routes(service: WebhookService, limit: int) -> list[Route]:
             body["error_message"] = result.error_message
         return {"result": body}
 
-    def route(method: str, path: str, handler: Callable[[Fields], Json]) -> Route:
-        return Route(path, _PathEndpoint(handler, limit), methods=[method], name=handler.__name__)
+    # Handlers run in the threadpool (they may wait on a receiver); every body is JSON.
+    api = Endpoints(limit, inline=False)
+
+    def route(method: str, path: str, handler: Handler, policy: Policy) -> PolicyRoute:
+        return api.with_path(method, path, handler, policy, strict_content_type=False)
 
     one = "/webhooks/{webhook_id}"
+    updates = requires("update", "webhook", "webhook_id")
     return [
-        route("POST", "/webhooks", create),
-        route("GET", "/webhooks", list_webhooks),
-        route("GET", one, get),
-        route("PATCH", one, update),
-        route("DELETE", one, delete),
-        route("POST", one + "/test", test),
+        route("POST", "/webhooks", create, requires("create", "webhook")),
+        route("GET", "/webhooks", list_webhooks, requires("read", "webhook")),
+        route("GET", one, get, requires("read", "webhook", "webhook_id")),
+        route("PATCH", one, update, updates),
+        route("DELETE", one, delete, requires("delete", "webhook", "webhook_id")),
+        route("POST", one + "/test", test, updates),
     ]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from starlette.routing import Route
-
 from heron import mlflow_json
 from heron.entities import LoggedModelInput, LoggedModelOutput, Param, RunStatus
 from heron.server.mlflow import messages as m
 from heron.server.wire import Endpoints, Fields, Json, missing
 from heron.services import RunService
+from heron.services.access import requires
+from heron.web.routes import PolicyRoute
 
 RUN_STATUSES = {"RUNNING": 1, "SCHEDULED": 2, "FINISHED": 3, "FAILED": 4, "KILLED": 5}
 _STATUS_BY_NUMBER = {n: RunStatus(name) for name, n in RUN_STATUSES.items()}
@@ -23,7 +23,7 @@ def run_id(f: Fields) -> str:
     return value
 
 
-def routes(api: Endpoints, service: RunService) -> list[Route]:
+def routes(api: Endpoints, service: RunService) -> list[PolicyRoute]:
     def create_run(f: Fields) -> Json:
         created = service.create_run(
             f.required_string("experiment_id"),
@@ -122,18 +122,20 @@ def routes(api: Endpoints, service: RunService) -> list[Route]:
         service.log_outputs(f.required_string("run_id"), models)
         return {}
 
+    # MLflow compat: a run is named by run_id or run_uuid; the policy names the first.
+    update_one = requires("update", "run", "run_id")
     return [
-        api.post("/runs/create", create_run),
-        api.post("/runs/update", update_run),
-        api.post("/runs/delete", delete_run),
-        api.post("/runs/restore", restore_run),
-        api.get("/runs/get", get_run),
-        api.post("/runs/search", search_runs),
-        api.post("/runs/log-metric", log_metric),
-        api.post("/runs/log-parameter", log_parameter),
-        api.post("/runs/set-tag", set_tag),
-        api.post("/runs/delete-tag", delete_tag),
-        api.post("/runs/log-batch", log_batch),
-        api.post("/runs/log-inputs", log_inputs),
-        api.post("/runs/outputs", log_outputs),  # MLflow compat: no "log-" in this path
+        api.post("/runs/create", create_run, requires("create", "experiment", "experiment_id")),
+        api.post("/runs/update", update_run, update_one),
+        api.post("/runs/delete", delete_run, requires("delete", "run", "run_id")),
+        api.post("/runs/restore", restore_run, update_one),
+        api.get("/runs/get", get_run, requires("read", "run", "run_id")),
+        api.post("/runs/search", search_runs, requires("read", "experiment", "experiment_ids")),
+        api.post("/runs/log-metric", log_metric, update_one),
+        api.post("/runs/log-parameter", log_parameter, update_one),
+        api.post("/runs/set-tag", set_tag, update_one),
+        api.post("/runs/delete-tag", delete_tag, update_one),
+        api.post("/runs/log-batch", log_batch, update_one),
+        api.post("/runs/log-inputs", log_inputs, update_one),
+        api.post("/runs/outputs", log_outputs, update_one),  # MLflow compat: no "log-" here
     ]

@@ -15,9 +15,9 @@ from heron.entities.trace import TraceInfo
 from heron.errors import InvalidParameter
 from heron.mlflow_json import assessments as aj
 from heron.mlflow_json import traces as tj
-from heron.server.mlflow.logged_models import _route as path_route
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints, Fields, Json, missing
+from heron.services.access import requires
 from heron.services.traces import DEFAULT_SEARCH_TRACES, TraceService
 
 V3 = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
@@ -58,6 +58,11 @@ def _trace_v2(info: TraceInfo) -> Json:
     if info.tags:
         body["tags"] = [{"key": k, "value": v} for k, v in info.tags.items()]
     return body
+
+
+# Where a request names its experiment, as a path into the JSON body.
+_STARTED_IN = "trace.trace_info.trace_location.mlflow_experiment.experiment_id"
+_SEARCHED = "locations.mlflow_experiment.experiment_id"
 
 
 def routes(api: Endpoints, service: TraceService) -> list[BaseRoute]:
@@ -173,28 +178,36 @@ def routes(api: Endpoints, service: TraceService) -> list[BaseRoute]:
 
     trace = "/traces/{trace_id}"
     one = trace + "/assessments/{assessment_id}"
+    reads = requires("read", "trace", "trace_id")
+    updates = requires("update", "trace", "trace_id")
+    deletes = requires("delete", "experiment", "experiment_id")
     v3 = [
-        api.post("/traces", start_trace),
-        api.get("/traces/get", get_trace),
-        api.get("/traces/batchGet", batch_get_traces),
-        api.post("/traces/batchGetInfos", batch_get_trace_infos),
-        api.post("/traces/search", search_traces_v3),
-        api.post("/traces/delete-traces", delete_traces),
-        path_route(api, "GET", trace, get_trace_info),
-        path_route(api, "PATCH", trace + "/tags", set_trace_tag),
-        path_route(api, "DELETE", trace + "/tags", delete_trace_tag),
-        path_route(api, "POST", trace + "/assessments", create_assessment),
-        path_route(api, "GET", one, get_assessment),
-        path_route(api, "PATCH", one, update_assessment),
-        path_route(api, "DELETE", one, delete_assessment),
+        api.post("/traces", start_trace, requires("update", "experiment", _STARTED_IN)),
+        api.get("/traces/get", get_trace, reads),
+        api.get("/traces/batchGet", batch_get_traces, requires("read", "trace", "trace_ids")),
+        api.post(
+            "/traces/batchGetInfos", batch_get_trace_infos, requires("read", "trace", "trace_ids")
+        ),
+        api.post("/traces/search", search_traces_v3, requires("read", "experiment", _SEARCHED)),
+        api.post("/traces/delete-traces", delete_traces, deletes),
+        api.with_path("GET", trace, get_trace_info, reads),
+        api.with_path("PATCH", trace + "/tags", set_trace_tag, updates),
+        api.with_path("DELETE", trace + "/tags", delete_trace_tag, updates),
+        api.with_path("POST", trace + "/assessments", create_assessment, updates),
+        api.with_path("GET", one, get_assessment, reads),
+        api.with_path("PATCH", one, update_assessment, updates),
+        api.with_path("DELETE", one, delete_assessment, updates),
     ]
     legacy = "/traces/{request_id}"
+    legacy_updates = requires("update", "trace", "request_id")
     v2 = [
-        api.get("/traces", search_traces_v2),
-        api.post("/traces/delete-traces", delete_traces),
-        path_route(api, "GET", legacy + "/info", get_trace_info_v2),
-        path_route(api, "PATCH", legacy + "/tags", set_trace_tag),
-        path_route(api, "DELETE", legacy + "/tags", delete_trace_tag),
+        api.get("/traces", search_traces_v2, requires("read", "experiment", "experiment_ids")),
+        api.post("/traces/delete-traces", delete_traces, deletes),
+        api.with_path(
+            "GET", legacy + "/info", get_trace_info_v2, requires("read", "trace", "request_id")
+        ),
+        api.with_path("PATCH", legacy + "/tags", set_trace_tag, legacy_updates),
+        api.with_path("DELETE", legacy + "/tags", delete_trace_tag, legacy_updates),
     ]
     return [*under_prefixes(V3, v3), *under_prefixes(V2, v2)]
 

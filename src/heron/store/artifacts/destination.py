@@ -24,7 +24,7 @@ def open_artifact_repository(destination: str) -> ArtifactRepository:
     Raises:
         InvalidParameter: an unsupported scheme.
     """
-    parts = urllib.parse.urlsplit(destination)
+    parts = check_destination(destination)
     if parts.scheme == "s3":
         return S3ArtifactRepository(
             parts.netloc,
@@ -34,11 +34,25 @@ def open_artifact_repository(destination: str) -> ArtifactRepository:
         )
     if parts.scheme == "file":
         return LocalArtifactRepository(urllib.parse.unquote(parts.path))
-    if parts.scheme and len(parts.scheme) > 1:  # "C:\..." is a Windows path, not a scheme
+    return LocalArtifactRepository(destination)
+
+
+def check_destination(destination: str) -> urllib.parse.SplitResult:
+    """`destination` split into its parts, once it is seen to be one that
+    `open_artifact_repository` opens (nothing is opened or created here).
+
+    Raises:
+        InvalidParameter: an unsupported scheme.
+    """
+    parts = urllib.parse.urlsplit(destination)
+    # "C:\..." is a Windows path, not a scheme
+    if parts.scheme not in ("s3", "file") and len(parts.scheme) > 1:
         raise InvalidParameter(
             f"Unsupported artifact destination {destination!r}: use a local path or s3://"
         )
-    return LocalArtifactRepository(destination)
+    if parts.scheme == "s3" and not parts.netloc:
+        raise InvalidParameter("An S3 artifact destination needs a bucket name")
+    return parts
 
 
 def _first_env(names: tuple[str, ...]) -> str | None:

@@ -12,23 +12,6 @@ from heron.store.artifacts.repository import ArtifactRepository
 _FILE_SCHEME = "file://"
 
 
-def repository_for(uri: str, proxied: ArtifactRepository | None) -> tuple[ArtifactRepository, str]:
-    """The repository holding a stored artifact URI (a run's or a logged model's root, which
-    the server assigned inside its roots) and the URI's path in it; `mlflow-artifacts:` URIs
-    resolve in `proxied`, the server's proxy repository (None when it serves no artifacts).
-
-    Raises:
-        InvalidParameter: a proxied URI and no proxy, or an unsafe path.
-    """
-    if paths.is_proxied(uri):
-        if proxied is None:
-            raise InvalidParameter(
-                f"{uri!r} is served by the artifact proxy, which this server has turned off"
-            )
-        return proxied, paths.proxied_path(uri)
-    return open_artifact_repository(uri), ""
-
-
 class ArtifactLocations:
     """`mlflow-artifacts:` URIs resolve in the proxy's `destination`; any other URI must lie
     inside one of `roots` (the roots experiments may use), and resolves in a repository opened

@@ -8,6 +8,7 @@ from heron.store.sql.database import Database
 from heron.store.sql.experiments import SqlExperimentStore
 from heron.store.sql.logged_models import SqlLoggedModelStore
 from heron.store.sql.migrate import upgrade_if_needed
+from heron.store.sql.purge import SqlPurgeStore
 from heron.store.sql.registry import SqlRegisteredModelStore
 from heron.store.sql.registry_namespaces import SqlNamespaceStore
 from heron.store.sql.registry_sources import SqlModelSourceStore
@@ -49,8 +50,10 @@ class SqlSecurityStores:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SqlStores:
+    """Every store of one database (`heron.store.stores.Stores`)."""
+
     database: Database
     experiments: SqlExperimentStore
     runs: SqlRunStore
@@ -62,33 +65,45 @@ class SqlStores:
     webhooks: SqlWebhookStore
     traces: SqlTraceStore
     assessments: SqlAssessmentStore
+    purge: SqlPurgeStore
     security: SqlSecurityStores
+
+    @property
+    def answers_at_once(self) -> bool:
+        return self.database.answers_at_once
 
     def close(self) -> None:
         self.database.dispose()
 
 
 def open_sql_stores(
-    uri: str, *, default_artifact_root: str, sqlite_synchronous: str = "NORMAL"
+    uri: str,
+    *,
+    default_artifact_root: str,
+    sqlite_synchronous: str = "NORMAL",
+    create_default_experiment: bool = True,
 ) -> SqlStores:
-    """Connects, brings the schema up to date (creating the Default experiment `0` on a new
-    database) and returns the stores."""
+    """Connects, brings the schema up to date and returns the stores. A database without the
+    Default experiment `0` gets it, unless `create_default_experiment` is False (`heron gc`,
+    which may just have purged it, leaves it out)."""
     database = Database(uri, sqlite_synchronous=sqlite_synchronous)
     upgrade_if_needed(database)
     experiments = SqlExperimentStore(database, default_artifact_root=default_artifact_root)
-    experiments.ensure_default_experiment()
+    if create_default_experiment:
+        experiments.ensure_default_experiment()
     return SqlStores(
-        database,
-        experiments,
-        SqlRunStore(database),
-        SqlLoggedModelStore(database),
-        SqlRegisteredModelStore(database),
-        SqlModelVersionStore(database),
-        SqlModelSourceStore(database),
-        SqlNamespaceStore(database),
-        SqlWebhookStore(database),
+        database=database,
+        experiments=experiments,
+        runs=SqlRunStore(database),
+        logged_models=SqlLoggedModelStore(database),
+        registered_models=SqlRegisteredModelStore(database),
+        model_versions=SqlModelVersionStore(database),
+        model_sources=SqlModelSourceStore(database),
+        namespaces=SqlNamespaceStore(database),
+        webhooks=SqlWebhookStore(database),
         traces=SqlTraceStore(database),
         assessments=SqlAssessmentStore(database),
+        purge=SqlPurgeStore(database),
         security=SqlSecurityStores.on(database),
     )
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from heron.client import artifacts
-from heron.client.fluent import _client, _run_id, active_run
+from heron.client.fluent.state import active_run, active_run_id, tracking_client
 from heron.entities import FileInfo
 from heron.errors import InvalidParameter
 
@@ -23,14 +23,14 @@ def log_artifact(
     local_path: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
 ) -> None:
     """Uploads a local file to the active run, under `artifact_path` if given."""
-    _client().log_artifact(run_id or _run_id(), local_path, artifact_path)
+    tracking_client().log_artifact(run_id or active_run_id(), local_path, artifact_path)
 
 
 def log_artifacts(
     local_dir: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
 ) -> None:
     """Uploads every file under `local_dir` (nested directories included)."""
-    _client().log_artifacts(run_id or _run_id(), local_dir, artifact_path)
+    tracking_client().log_artifacts(run_id or active_run_id(), local_dir, artifact_path)
 
 
 def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
@@ -39,12 +39,12 @@ def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
     Example:
         >>> heron.log_text("all good", "notes/summary.txt")
     """
-    _client().log_text(run_id or _run_id(), text, artifact_file)
+    tracking_client().log_text(run_id or active_run_id(), text, artifact_file)
 
 
 def log_dict(dictionary: Mapping[str, Any], artifact_file: str, run_id: str | None = None) -> None:
     """Writes a dict as YAML (`.yaml`/`.yml`) or JSON (any other name)."""
-    _client().log_dict(run_id or _run_id(), dictionary, artifact_file)
+    tracking_client().log_dict(run_id or active_run_id(), dictionary, artifact_file)
 
 
 def log_figure(
@@ -55,17 +55,19 @@ def log_figure(
     run_id: str | None = None,
 ) -> None:
     """Saves a matplotlib or plotly figure in the format the extension names."""
-    _client().log_figure(run_id or _run_id(), figure, artifact_file, save_kwargs=save_kwargs)
+    tracking_client().log_figure(
+        run_id or active_run_id(), figure, artifact_file, save_kwargs=save_kwargs
+    )
 
 
 def log_image(image: Any, artifact_file: str, run_id: str | None = None) -> None:
     """Saves a PIL image or a NumPy array as PNG (or the extension's format); needs pillow."""
-    _client().log_image(run_id or _run_id(), image, artifact_file)
+    tracking_client().log_image(run_id or active_run_id(), image, artifact_file)
 
 
 def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
     """Saves a pandas DataFrame or a dict of columns as MLflow's JSON table format."""
-    _client().log_table(run_id or _run_id(), data, artifact_file)
+    tracking_client().log_table(run_id or active_run_id(), data, artifact_file)
 
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:
@@ -86,7 +88,7 @@ def _locate(
     artifact_uri: str | None, run_id: str | None, artifact_path: str | None
 ) -> tuple[str, str]:
     """(a directory URI, a path under it) from MLflow's `mlflow.artifacts` arguments."""
-    client = _client()
+    client = tracking_client()
     if artifact_uri is not None and run_id is None and artifact_path is None:
         return artifacts.split_uri(artifact_uri, client.get_artifact_uri)
     if artifact_uri is None and run_id is not None:
@@ -100,7 +102,7 @@ def list_artifacts(
     """One directory level, e.g. `list_artifacts("runs:/<run_id>/plots")` or
     `list_artifacts(run_id=..., artifact_path="plots")`."""
     directory, path = _locate(artifact_uri, run_id, artifact_path)
-    entries = artifacts.list_all(_client().backend.artifacts, directory, path)
+    entries = artifacts.list_all(tracking_client().backend.artifacts, directory, path)
     return sorted(entries, key=lambda info: info.path)
 
 
@@ -116,19 +118,19 @@ def download_artifacts(
         >>> local = heron.download_artifacts("runs:/<run_id>/model")
     """
     directory, path = _locate(artifact_uri, run_id, artifact_path)
-    return artifacts.download(_client().backend.artifacts, directory, path, dst_path)
+    return artifacts.download(tracking_client().backend.artifacts, directory, path, dst_path)
 
 
 def load_text(artifact_uri: str) -> str:
     """The text of an artifact, e.g. `heron.load_text("runs:/<run_id>/notes.txt")`."""
-    return _client().load_text(artifact_uri)
+    return tracking_client().load_text(artifact_uri)
 
 
 def load_dict(artifact_uri: str) -> dict[str, Any]:
     """The dict in a JSON (or, by extension, YAML) artifact."""
-    return _client().load_dict(artifact_uri)
+    return tracking_client().load_dict(artifact_uri)
 
 
 def load_image(artifact_uri: str) -> Image:
     """An image artifact as a PIL image; needs pillow."""
-    return _client().load_image(artifact_uri)
+    return tracking_client().load_image(artifact_uri)

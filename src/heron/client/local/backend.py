@@ -8,17 +8,20 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from heron.client.artifacts import RepositoryArtifacts
+from heron.client.artifacts import ServiceArtifacts
 from heron.client.uri import sql_uri
 from heron.errors import TemporarilyUnavailable
-from heron.services import AllowAll, ExperimentService, RunService
+from heron.services import AllowAll
+from heron.services.build import Services, build_services
+from heron.services.experiments import ExperimentService
 from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
 from heron.services.registry_namespaces import NamespaceService
-from heron.services.registry_webhooks import WebhookDispatcher, WebhookService
+from heron.services.registry_webhooks import WebhookService
+from heron.services.runs import RunService
 from heron.services.traces import TraceService
 from heron.settings import PROXIED_ARTIFACT_ROOT, Settings
-from heron.store.sql import SqlStores, open_sql_stores
+from heron.store.sql import open_sql_stores
 
 WEBHOOK_HOSTS_ENV = "HERON_WEBHOOK_ALLOWED_HOSTS"
 
@@ -33,73 +36,54 @@ class LocalBackend:
     def __init__(self, uri: str) -> None:
         database_uri = sql_uri(uri)
         try:
-            self._stores: SqlStores = open_sql_stores(
-                database_uri, default_artifact_root=PROXIED_ARTIFACT_ROOT
-            )
+            stores = open_sql_stores(database_uri, default_artifact_root=PROXIED_ARTIFACT_ROOT)
         except SQLAlchemyError as exc:
             lines = str(exc).strip().splitlines() or [type(exc).__name__]
             safe = re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", database_uri)
             raise TemporarilyUnavailable(f"Could not open {safe}: {lines[0]}") from None
-        self._experiments = ExperimentService(
-            self._stores.experiments, AllowAll(), artifact_roots=(PROXIED_ARTIFACT_ROOT,)
+        settings = Settings(
+            backend_store_uri=database_uri,
+            artifacts_destination=_artifacts_destination(uri, database_uri),
+            webhook_allowed_hosts=webhook_allowed_hosts(),
         )
-        self._runs = RunService(self._stores.runs, AllowAll())
-        self._logged_models = LoggedModelService(
-            self._stores.logged_models, self._stores.experiments, AllowAll()
-        )
-        self._registry = RegistryService(
-            self._stores.registered_models,
-            self._stores.model_versions,
-            self._stores.model_sources,
-            AllowAll(),
-            artifact_roots=(PROXIED_ARTIFACT_ROOT,),
-            runs=self._stores.runs,
-            experiments=self._stores.experiments,
-            namespaces=self._stores.namespaces,
-        )
-        self._namespaces = NamespaceService(self._stores.namespaces, AllowAll())
-        self._dispatcher = WebhookDispatcher(self._stores.webhooks, webhook_allowed_hosts())
-        self._dispatcher.start()  # works off queued deliveries, when hosts are allowed
-        self._webhooks = WebhookService(self._stores.webhooks, self._dispatcher, AllowAll())
-        self._artifacts = RepositoryArtifacts(_artifacts_destination(uri, database_uri))
-        self._traces = TraceService(self._stores.traces, self._stores.assessments, AllowAll())
+        self._services: Services = build_services(stores, AllowAll(), settings)
+        self._services.start()  # works off queued deliveries, when hosts are allowed
+        self._artifacts = ServiceArtifacts(self._services.artifacts)
 
     @property
     def experiments(self) -> ExperimentService:
-        return self._experiments
+        return self._services.experiments
 
     @property
     def runs(self) -> RunService:
-        return self._runs
+        return self._services.runs
 
     @property
     def logged_models(self) -> LoggedModelService:
-        return self._logged_models
+        return self._services.logged_models
 
     @property
-    def artifacts(self) -> RepositoryArtifacts:
+    def artifacts(self) -> ServiceArtifacts:
         return self._artifacts
 
     @property
     def registry(self) -> RegistryService:
-        return self._registry
+        return self._services.registry
 
     @property
     def traces(self) -> TraceService:
-        return self._traces
+        return self._services.traces
 
     @property
     def namespaces(self) -> NamespaceService:
-        return self._namespaces
+        return self._services.namespaces
 
     @property
     def webhooks(self) -> WebhookService:
-        return self._webhooks
+        return self._services.webhooks
 
     def close(self) -> None:
-        self._dispatcher.close()
-        self._traces.close()
-        self._stores.close()
+        self._services.close()
 
 
 def webhook_allowed_hosts() -> tuple[str, ...]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from heron.client.http.transport import Transport
 from heron.entities.registry import Catalog, Schema
 from heron.mlflow_json import Json
 
@@ -11,9 +10,9 @@ HERON_API = "/api/2.0/heron"
 
 
 class HttpNamespaces:
-    """The `NamespaceApi` methods over a transport (`heron.client.http.Transport`)."""
+    """The `NamespaceApi` methods over a transport (`heron.client.http.transport.Transport`)."""
 
-    def __init__(self, transport: Any) -> None:
+    def __init__(self, transport: Transport) -> None:
         self._t = transport
 
     def create_catalog(self, name: str, comment: str | None = None) -> Catalog:

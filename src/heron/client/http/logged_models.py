@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from heron import mlflow_json
-from heron.client import wire
-from heron.client.wire import tag_dict
+from heron.client.http import wire
+from heron.client.http.transport import Transport
+from heron.client.http.wire import tag_dict
 from heron.entities import (
     LifecycleStage,
     LoggedModel,
@@ -27,9 +28,9 @@ API = "/api/2.0/mlflow"
 
 
 class HttpLoggedModels:
-    """The `LoggedModelApi` methods over a transport (`heron.client.http.Transport`)."""
+    """The `LoggedModelApi` methods over a transport (`heron.client.http.transport.Transport`)."""
 
-    def __init__(self, transport: Any) -> None:
+    def __init__(self, transport: Transport) -> None:
         self._t = transport
 
     def create_logged_model(

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from heron.client.http.transport import Transport
 from heron.errors import HeronError, NotImplementedByServer, TemporarilyUnavailable
 
 MPU_API = "/api/2.0/mlflow-artifacts/mpu"
@@ -27,13 +28,14 @@ class Unsupported(Exception):
     """The server's store takes no multipart uploads: send the file in one PUT instead."""
 
 
-def upload(transport: Any, path: str, fd: int, size: int, part_bytes: int = PART_BYTES) -> None:
+def upload(
+    transport: Transport, path: str, fd: int, size: int, part_bytes: int = PART_BYTES
+) -> None:
     """Uploads `size` bytes of the open file `fd` to the repository path `path` in parts.
 
-    `transport` is `heron.client.http.Transport`. Each part is read with `os.pread` (so parts
-    go up on several threads with at most PART_THREADS parts in memory) and PUT to its
-    presigned URL without the tracking server's credentials, with its MD5 for the storage to
-    check. A failure aborts the upload.
+    Each part is read with `os.pread` (so parts go up on several threads with at most
+    PART_THREADS parts in memory) and PUT to its presigned URL without the tracking server's
+    credentials, with its MD5 for the storage to check. A failure aborts the upload.
 
     Raises:
         Unsupported: the server answered MLflow's "not supported" (local stores).

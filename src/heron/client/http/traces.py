@@ -13,6 +13,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
+from heron.client.http.transport import Transport
 from heron.entities import Page
 from heron.entities.assessment import Assessment
 from heron.entities.trace import Span, SpanStatusCode, Trace, TraceInfo
@@ -97,9 +98,9 @@ def _q(value: str) -> str:
 
 
 class HttpTraces:
-    """The `TraceApi` methods over a transport (`heron.client.http.Transport`)."""
+    """The `TraceApi` methods over a transport (`heron.client.http.transport.Transport`)."""
 
-    def __init__(self, transport: Any) -> None:
+    def __init__(self, transport: Transport) -> None:
         self._t = transport
 
     def log_spans(self, experiment_id: str, spans: Sequence[Span]) -> int:

@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from heron import mlflow_json
-from heron.client import wire
-from heron.client.wire import tag_dict
+from heron.client.http import wire
+from heron.client.http.transport import Transport
+from heron.client.http.wire import tag_dict
 from heron.entities import Page
 from heron.entities.registry import (
     LineageModel,
@@ -26,9 +27,9 @@ HERON_API = "/api/2.0/heron"
 
 
 class HttpRegistry:
-    """The `RegistryApi` methods over a transport (`heron.client.http.Transport`)."""
+    """The `RegistryApi` methods over a transport (`heron.client.http.transport.Transport`)."""
 
-    def __init__(self, transport: Any) -> None:
+    def __init__(self, transport: Transport) -> None:
         self._t = transport
 
     def create_registered_model(

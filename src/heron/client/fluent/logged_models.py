@@ -1,17 +1,18 @@
 """The fluent LoggedModel API (MLflow 3): `heron.initialize_logged_model`, `heron.set_active_model`
-and friends, on the tracking URI and active run of `heron.client.fluent`.
-
-The active model lives in a `contextvars.ContextVar` (threads and asyncio tasks each see their
-own); `$HERON_ACTIVE_MODEL_ID` or `$MLFLOW_ACTIVE_MODEL_ID` give one to a whole process."""
+and friends, on the tracking URI, active run and active model of `heron.client.fluent.state`."""
 
 from __future__ import annotations
 
-import contextvars
-import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from heron.client.fluent import _active_experiment_id, _client, active_run
+from heron.client.fluent.state import (
+    activate_model,
+    active_experiment_id,
+    active_run,
+    get_active_model_id,
+    tracking_client,
+)
 from heron.entities import LoggedModel, LoggedModelStatus
 from heron.errors import InvalidParameter
 
@@ -19,10 +20,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _PAGE_LIMIT = 1000
-_ACTIVE_MODEL_ENV = ("HERON_ACTIVE_MODEL_ID", "MLFLOW_ACTIVE_MODEL_ID")
-_active_model: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "heron_active_model_id", default=None
-)
 
 
 def initialize_logged_model(
@@ -40,14 +37,14 @@ def initialize_logged_model(
         >>> model = heron.initialize_logged_model(name="agent", model_type="agent")
         >>> heron.finalize_logged_model(model.model_id, "READY")
     """
-    client = _client()
+    client = tracking_client()
     run = active_run()
     if source_run_id is None and run is not None:
         source_run_id = run.info.run_id
     if experiment_id is None:
         experiment_id = run.info.experiment_id if run is not None else None
     if experiment_id is None:
-        experiment_id = _active_experiment_id(client)
+        experiment_id = active_experiment_id(client)
     return client.create_logged_model(
         str(experiment_id),
         name=name,
@@ -77,20 +74,20 @@ def create_external_model(
 
 def finalize_logged_model(model_id: str, status: LoggedModelStatus | str) -> LoggedModel:
     """Sets the final status: READY, or UPLOAD_FAILED."""
-    return _client().finalize_logged_model(model_id, status)
+    return tracking_client().finalize_logged_model(model_id, status)
 
 
 def get_logged_model(model_id: str) -> LoggedModel:
     """The model with its tags, params and metrics. Raises NotFound."""
-    return _client().get_logged_model(model_id)
+    return tracking_client().get_logged_model(model_id)
 
 
 def set_logged_model_tags(model_id: str, tags: Mapping[str, Any]) -> None:
-    _client().set_logged_model_tags(model_id, tags)
+    tracking_client().set_logged_model_tags(model_id, tags)
 
 
 def delete_logged_model_tag(model_id: str, key: str) -> None:
-    _client().delete_logged_model_tag(model_id, key)
+    tracking_client().delete_logged_model_tag(model_id, key)
 
 
 def log_model_params(params: Mapping[str, Any], model_id: str | None = None) -> None:
@@ -100,7 +97,7 @@ def log_model_params(params: Mapping[str, Any], model_id: str | None = None) -> 
         raise InvalidParameter(
             "No model to log params to: pass model_id=, or call heron.set_active_model first"
         )
-    _client().log_model_params(model_id, params)
+    tracking_client().log_model_params(model_id, params)
 
 
 @overload
@@ -145,8 +142,8 @@ def search_logged_models(
     """
     if output_format not in ("list", "pandas"):
         raise InvalidParameter(f"output_format must be 'list' or 'pandas', got {output_format!r}")
-    client = _client()
-    ids = [str(i) for i in experiment_ids] if experiment_ids else [_active_experiment_id(client)]
+    client = tracking_client()
+    ids = [str(i) for i in experiment_ids] if experiment_ids else [active_experiment_id(client)]
     models: list[LoggedModel] = []
     token: str | None = None
     while max_results is None or len(models) < max_results:
@@ -193,7 +190,7 @@ def set_active_model(name: str | None = None, model_id: str | None = None) -> Lo
     Raises:
         InvalidParameter: neither given, or `model_id` names a model with another name.
     """
-    client = _client()
+    client = tracking_client()
     if model_id is not None:
         model = client.get_logged_model(model_id)
         if name is not None and model.name != name:
@@ -202,31 +199,15 @@ def set_active_model(name: str | None = None, model_id: str | None = None) -> Lo
             )
     elif name is not None:
         found = client.search_logged_models(
-            [_active_experiment_id(client)],
+            [active_experiment_id(client)],
             filter_string=f"name = '{_quoted(name)}'",
             max_results=1,
         )
         model = found[0] if len(found) else create_external_model(name)
     else:
         raise InvalidParameter("set_active_model needs a name or a model_id")
-    _active_model.set(model.model_id)
+    activate_model(model.model_id)
     return model
-
-
-def get_active_model_id() -> str | None:
-    """The active model's id: set by `set_active_model`, or from the environment."""
-    model_id = _active_model.get()
-    if model_id is not None:
-        return model_id
-    for variable in _ACTIVE_MODEL_ENV:
-        if os.environ.get(variable):
-            return os.environ[variable]
-    return None
-
-
-def clear_active_model() -> None:
-    """No model is active any more (in this context)."""
-    _active_model.set(None)
 
 
 def _quoted(text: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Sequence
-from typing import Any
 
+from heron.client.http.transport import Transport
 from heron.entities import Page
 from heron.entities.registry import (
     Webhook,
@@ -21,9 +21,9 @@ HERON_API = "/api/2.0/heron"
 
 
 class HttpWebhooks:
-    """The `WebhookApi` methods over a transport (`heron.client.http.Transport`)."""
+    """The `WebhookApi` methods over a transport (`heron.client.http.transport.Transport`)."""
 
-    def __init__(self, transport: Any) -> None:
+    def __init__(self, transport: Transport) -> None:
         self._t = transport
 
     def create_webhook(

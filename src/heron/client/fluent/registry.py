@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-from heron.client.fluent import _client
+from heron.client.fluent.state import tracking_client
 from heron.entities.registry import ModelVersion
 from heron.errors import AlreadyExists
 
@@ -31,7 +31,7 @@ def register_model(
         >>> heron.HeronClient().set_registered_model_alias("fraud-detector", "champion",
         ...                                                 version.version)
     """
-    client = _client()
+    client = tracking_client()
     with contextlib.suppress(AlreadyExists):  # an existing model just gets a new version
         client.create_registered_model(name)
     return client.create_model_version(name, model_uri, tags=tags)

@@ -1,0 +1,24 @@
+"""Every route of the API server: MLflow's REST API (v2 and v3), OTLP, Heron's own API and the
+server's meta routes, over one bundle of services."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from heron.server import api as heron_api
+from heron.server import mlflow, otlp, system
+from heron.server.mlflow import traces as mlflow_traces
+from heron.server.wire import Endpoints
+from heron.services.build import Services
+from heron.settings import Settings
+
+
+def routes(services: Services, settings: Settings) -> list[BaseRoute]:
+    api = Endpoints(settings.max_request_bytes, inline=services.answers_at_once)
+    return [
+        *mlflow.routes(api, services),
+        *mlflow_traces.routes(api, services.traces),
+        *otlp.routes(services.traces, max_request_bytes=api.max_request_bytes, inline=api.inline),
+        *heron_api.routes(api, services),
+        *system.routes(multipart_uploads=services.artifacts.multipart_uploads),
+    ]

@@ -1,0 +1,63 @@
+"""Stores: every store port of one database, as `heron.services.build_services` takes them."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from heron.store.experiments import ExperimentStore
+from heron.store.logged_models import LoggedModelStore
+from heron.store.purge import PurgeStore
+from heron.store.registry import (
+    ModelSourceStore,
+    ModelVersionStore,
+    NamespaceStore,
+    RegisteredModelStore,
+    WebhookStore,
+)
+from heron.store.runs import RunStore
+from heron.store.traces import AssessmentStore, TraceStore
+
+
+class Stores(Protocol):
+    """The stores of one database (`heron.store.sql.SqlStores` on SQLite or PostgreSQL)."""
+
+    @property
+    def experiments(self) -> ExperimentStore: ...
+
+    @property
+    def runs(self) -> RunStore: ...
+
+    @property
+    def logged_models(self) -> LoggedModelStore: ...
+
+    @property
+    def registered_models(self) -> RegisteredModelStore: ...
+
+    @property
+    def model_versions(self) -> ModelVersionStore: ...
+
+    @property
+    def model_sources(self) -> ModelSourceStore: ...
+
+    @property
+    def namespaces(self) -> NamespaceStore: ...
+
+    @property
+    def webhooks(self) -> WebhookStore: ...
+
+    @property
+    def traces(self) -> TraceStore: ...
+
+    @property
+    def assessments(self) -> AssessmentStore: ...
+
+    @property
+    def purge(self) -> PurgeStore: ...
+
+    @property
+    def answers_at_once(self) -> bool:
+        """Whether a statement never waits on a network or an fsync (SQLite in WAL mode with
+        synchronous=NORMAL), so callers may run it on an event loop."""
+        ...
+
+    def close(self) -> None: ...
