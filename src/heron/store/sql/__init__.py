@@ -73,6 +73,7 @@ class SqlStores:
         return self.database.answers_at_once
 
     def close(self) -> None:
+        self.security.state.close()
         self.database.dispose()
 
 
