@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.server.security.conftest import ADMIN, make_admin
+from tests.server.security.conftest import ADMIN, serve_with_auth
 
 pytestmark = pytest.mark.slow
 
@@ -18,15 +18,8 @@ RunMlflow = Callable[..., Any]
 
 @pytest.fixture
 def server(tmp_path: Path, serve_settings: Any) -> Iterator[str]:
-    from heron.settings import Settings
-
-    uri = f"sqlite:///{tmp_path}/heron.db"
-    make_admin(uri)
-    settings = Settings(
-        backend_store_uri=uri, artifacts_destination=str(tmp_path / "artifacts"), auth=True
-    )
-    with serve_settings(settings) as url:
-        yield url
+    with serve_with_auth(tmp_path, serve_settings) as running:
+        yield running.url
 
 
 def test_mlflow_logs_with_basic_and_bearer_credentials(server: str, run_mlflow: RunMlflow) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,17 +38,25 @@ def make_admin(database_uri: str) -> None:
         stores.close()
 
 
-@pytest.fixture
-def auth_server(tmp_path: Path, serve_settings: Any) -> Iterator[AuthServer]:
+@contextlib.contextmanager
+def serve_with_auth(tmp_path: Path, serve_settings: Any, **overrides: Any) -> Iterator[AuthServer]:
+    """A server with --auth on a fresh SQLite database whose first admin is `ADMIN`."""
     from heron.settings import Settings
 
     uri = f"sqlite:///{tmp_path}/heron.db"
     make_admin(uri)
     settings = Settings(
-        backend_store_uri=uri, artifacts_destination=str(tmp_path / "artifacts"), auth=True
-    )
+        backend_store_uri=uri, artifacts_destination=str(tmp_path / "artifacts"), auth=True,
+        **overrides,
+    )  # fmt: skip
     with serve_settings(settings) as url:
         yield AuthServer(url, uri)
+
+
+@pytest.fixture
+def auth_server(tmp_path: Path, serve_settings: Any) -> Iterator[AuthServer]:
+    with serve_with_auth(tmp_path, serve_settings) as server:
+        yield server
 
 
 def create_user(server: AuthServer, name: str, password: str) -> None:

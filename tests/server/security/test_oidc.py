@@ -12,7 +12,7 @@ import httpx
 import pytest
 from joserfc.jwk import RSAKey
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
-from tests.server.security.conftest import ADMIN, make_admin
+from tests.server.security.conftest import ADMIN, serve_with_auth
 
 
 @dataclass
@@ -23,20 +23,15 @@ class Sso:
 
 @pytest.fixture
 def sso(tmp_path: Path, serve_app: Any, serve_settings: Any) -> Iterator[Sso]:
-    from heron.settings import Settings
-
     provider = Provider()
     with serve_app(provider.app()) as issuer:
         provider.issuer = issuer
-        uri = f"sqlite:///{tmp_path}/heron.db"
-        make_admin(uri)
-        settings = Settings(
-            backend_store_uri=uri, artifacts_destination=str(tmp_path / "artifacts"), auth=True,
-            oidc_issuer=issuer, oidc_client_id=CLIENT_ID, oidc_client_secret=CLIENT_SECRET,
-            oidc_user_claim="preferred_username", workload_issuers=(issuer,),
-        )  # fmt: skip
-        with serve_settings(settings) as url:
-            yield Sso(url, provider)
+        with serve_with_auth(
+            tmp_path, serve_settings, oidc_issuer=issuer, oidc_client_id=CLIENT_ID,
+            oidc_client_secret=CLIENT_SECRET, oidc_user_claim="preferred_username",
+            workload_issuers=(issuer,),
+        ) as running:  # fmt: skip
+            yield Sso(running.url, provider)
 
 
 def _exchange(sso: Sso, token: str) -> httpx.Response:
