@@ -60,3 +60,34 @@ def test_an_open_server_warns_on_every_page(page: Any, tmp_path: Path, serve_set
         for path in ("/", "/models", "/logged-models"):
             page.goto(url + path)
             assert "anyone who reaches its port" in page.inner_text("#open-server-banner")
+
+
+def _sign_in(page: Any, url: str, user: str, password: str) -> None:
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/")
+
+
+def test_an_admin_manages_users_and_reads_the_audit_log(page: Any, auth_url: str) -> None:
+    _sign_in(page, auth_url, *ADMIN)
+    page.click("#admin-link")
+    page.fill("#new-user-form input[name=username]", "dana")
+    page.fill("#new-user-form input[name=password]", "dana-password")
+    page.click("#new-user-form button[type=submit]")
+    page.wait_for_selector("#users :text('dana')")
+    page.click("#users tr:has-text('dana') button:has-text('Make admin')")
+    page.wait_for_selector("#users tr:has-text('dana') button:has-text('Remove admin')")
+    page.goto(f"{auth_url}/admin/audit")
+    text = page.inner_text("#audit")
+    assert "create_user" in text and "update_admin" in text and "dana" in text
+    assert '{"is_admin":true}' in text
+    page.click("#user-menu button[type=submit]")
+    page.wait_for_url(f"{auth_url}/login")
+    with httpx.Client(base_url=auth_url, auth=("dana", "dana-password")) as dana:
+        assert dana.get("/admin/audit").status_code == 200  # dana is an admin now
+        resp = dana.patch("/api/2.0/mlflow/users/update-admin",
+                          json={"username": "dana", "is_admin": False})  # fmt: skip
+        assert resp.status_code == 200
+        assert dana.get("/admin/audit").status_code == 403

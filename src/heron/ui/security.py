@@ -6,7 +6,7 @@ from starlette.routing import BaseRoute
 
 from heron.services.security.bundle import SecurityServices
 from heron.services.security.oidc_login import OidcLogin
-from heron.ui import login, sso, tokens
+from heron.ui import admin, login, sso, tokens
 from heron.ui.rendering import Renderer, environment
 
 
@@ -17,6 +17,7 @@ def routes(
     found: list[BaseRoute] = [
         *login.routes(renderer, services.authenticator, sso=oidc is not None),
         *tokens.routes(renderer, services.tokens),
+        *admin.routes(renderer, services),
     ]
     if oidc is not None:
         found += sso.routes(renderer, oidc, services.authenticator, public_url)

@@ -156,6 +156,10 @@ class AuditTrail:
             raise PermissionDenied("Only an admin may read the audit log")
         return self._store.entries(query)
 
+    def head(self) -> tuple[int, str]:
+        """The newest entry's number and hash (note it elsewhere to detect a truncation)."""
+        return self._store.head()
+
     def verify(self, page: int = 1000) -> Verification:
         """Walks the whole chain: every hash, every link, no gap, and the head row."""
         prev, seq, checked = "", 0, 0
