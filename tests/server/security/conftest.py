@@ -39,11 +39,14 @@ def make_admin(database_uri: str) -> None:
 
 
 @contextlib.contextmanager
-def serve_with_auth(tmp_path: Path, serve_settings: Any, **overrides: Any) -> Iterator[AuthServer]:
-    """A server with --auth on a fresh SQLite database whose first admin is `ADMIN`."""
+def serve_with_auth(
+    tmp_path: Path, serve_settings: Any, uri: str | None = None, **overrides: Any
+) -> Iterator[AuthServer]:
+    """A server with --auth on a fresh database (SQLite unless `uri`) whose first admin is
+    `ADMIN`."""
     from heron.settings import Settings
 
-    uri = f"sqlite:///{tmp_path}/heron.db"
+    uri = uri or f"sqlite:///{tmp_path}/heron.db"
     make_admin(uri)
     settings = Settings(
         backend_store_uri=uri, artifacts_destination=str(tmp_path / "artifacts"), auth=True,
@@ -54,8 +57,9 @@ def serve_with_auth(tmp_path: Path, serve_settings: Any, **overrides: Any) -> It
 
 
 @pytest.fixture
-def auth_server(tmp_path: Path, serve_settings: Any) -> Iterator[AuthServer]:
-    with serve_with_auth(tmp_path, serve_settings) as server:
+def auth_server(tmp_path: Path, serve_settings: Any, database_uri: str) -> Iterator[AuthServer]:
+    """A server with --auth, once on SQLite and once on PostgreSQL."""
+    with serve_with_auth(tmp_path, serve_settings, database_uri) as server:
         yield server
 
 
