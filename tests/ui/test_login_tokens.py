@@ -93,3 +93,31 @@ def test_an_admin_manages_users_and_reads_the_audit_log(page: Any, auth_url: str
                           json={"username": "dana", "is_admin": False})  # fmt: skip
         assert resp.status_code == 200
         assert dana.get("/admin/audit").status_code == 403
+
+
+def test_an_admin_manages_groups_and_grants(page: Any, auth_url: str) -> None:
+    _sign_in(page, auth_url, *ADMIN)
+    page.goto(f"{auth_url}/admin/users")
+    page.fill("#new-user-form input[name=username]", "erin")
+    page.fill("#new-user-form input[name=password]", "erin-password")
+    page.click("#new-user-form button[type=submit]")
+    page.goto(f"{auth_url}/admin/grants")
+    page.fill("#new-group-form input[name=name]", "reviewers")
+    page.click("#new-group-form button[type=submit]")
+    page.fill("#member-form input[name=member]", "erin")
+    page.fill("#member-form input[name=group]", "reviewers")
+    page.click("#member-form button[type=submit]")
+    page.wait_for_selector("#groups tr:has-text('reviewers'):has-text('erin')")
+    page.select_option("#grant-form select[name=principal_type]", "group")
+    page.fill("#grant-form input[name=principal]", "reviewers")
+    page.select_option("#grant-form select[name=privilege]", "ANNOTATE")
+    page.select_option("#grant-form select[name=securable_type]", "catalog")
+    page.fill("#grant-form input[name=securable_id]", "main")
+    page.click("#grant-form button[type=submit]")
+    page.wait_for_selector("#grants tr:has-text('reviewers'):has-text('ANNOTATE')")
+    with httpx.Client(base_url=auth_url, auth=ADMIN) as admin:
+        perm = admin.get("/api/2.0/heron/grants/list",
+                         params={"securable_type": "catalog", "securable_id": "main"})  # fmt: skip
+        assert [g["principal"] for g in perm.json()["grants"]] == ["reviewers"]
+    page.click("#grants tr:has-text('reviewers') button:has-text('Revoke')")
+    page.wait_for_selector("#grants :text('No grants yet.')")
