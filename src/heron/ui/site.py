@@ -9,7 +9,7 @@ from starlette.staticfiles import StaticFiles
 
 from heron.services.access import PUBLIC
 from heron.services.build import Services
-from heron.ui import compare, experiments, models, runs, trace_pages
+from heron.ui import compare, experiments, model_forms, models, runs, trace_pages
 from heron.ui.rendering import Renderer, environment
 from heron.web.routes import PolicyMount
 
@@ -24,6 +24,7 @@ def routes(services: Services) -> list[BaseRoute]:
         *runs.routes(renderer, services),
         *compare.routes(renderer, services),
         *models.routes(renderer, services),
+        *model_forms.routes(renderer, services.registry),
         *trace_pages.routes(renderer, services),
         PolicyMount("/static", StaticFiles(directory=STATIC), policy=PUBLIC, name="static"),
     ]
