@@ -79,10 +79,10 @@ def __getattr__(name: str) -> object:
         from heron import tracing
 
         return getattr(tracing, name)
-    if name == "openai":  # `heron.openai.autolog()` after a plain `import heron`
+    if name in ("openai", "genai"):  # `heron.openai.autolog()` after a plain `import heron`
         import importlib
 
-        return importlib.import_module("heron.openai")
+        return importlib.import_module(f"heron.{name}")
     raise AttributeError(f"module 'heron' has no attribute {name!r}")
 
 
@@ -102,6 +102,7 @@ __all__ = [
     "end_run",
     "finalize_logged_model",
     "flush_trace_async_logging",
+    "genai",
     "get_active_model_id",
     "get_artifact_uri",
     "get_experiment",

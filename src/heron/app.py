@@ -18,6 +18,7 @@ from heron.server.wire import Endpoints
 from heron.services import AllowAll, Authorizer
 from heron.services.build import build_services
 from heron.settings import Settings
+from heron.store.crypto.fields import field_cipher
 from heron.store.sql import open_sql_stores
 from heron.ui.security import routes as security_pages
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Star
         settings.backend_store_uri,
         default_artifact_root=settings.default_artifact_root,
         sqlite_synchronous=settings.sqlite_synchronous,
+        fields=field_cipher(settings.encryption_key, cache_s=settings.key_cache_s),
     )
     try:
         api = Endpoints(settings.max_request_bytes, inline=stores.answers_at_once)
@@ -43,6 +45,8 @@ def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Star
         else security_pages(security.services, security.oidc, settings.public_url)
     )
 
+    proxy = routes.invocation_proxy(services, settings)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services.start()
@@ -50,12 +54,19 @@ def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Star
             yield
         finally:
             security.close()
+            await proxy.aclose()
             services.close()
 
     return Starlette(
         # Every route declares its policy, or the app does not start (deny by default).
         routes=policies.guard(
-            [*routes.routes(services, settings), *security.routes, *pages, *ui.routes(services)],
+            [
+                *routes.routes(services, settings),
+                *proxy.routes(),
+                *security.routes,
+                *pages,
+                *ui.routes(services),
+            ],
             services.authorizer,
         ),
         middleware=[

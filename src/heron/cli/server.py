@@ -17,6 +17,7 @@ from heron.cli.options import (
     backend_store_option,
     console,
     default_artifact_root_option,
+    encryption_key_option,
     masked,
 )
 from heron.cli.server_security import (
@@ -91,6 +92,7 @@ def build_settings(
     serve_artifacts: bool,
     sqlite_synchronous: str,
     webhook_allowed_hosts: tuple[str, ...] = (),
+    encryption_key: str | None = None,
     **security: Any,
 ) -> Settings:
     """Settings from the command line over the data directory's defaults."""
@@ -102,6 +104,7 @@ def build_settings(
         serve_artifacts=serve_artifacts,
         sqlite_synchronous=sqlite_synchronous.upper(),
         default_artifact_root=default_artifact_root,
+        encryption_key=encryption_key,
     )
     if not serve_artifacts and default_artifact_root is None:
         # Without the proxy, clients write artifacts to the destination themselves.
@@ -132,6 +135,7 @@ def _prepare_directories(settings: Settings) -> None:
 @backend_store_option
 @artifacts_destination_option
 @default_artifact_root_option
+@encryption_key_option
 @click.option(
     "--serve-artifacts/--no-serve-artifacts",
     default=True,
@@ -160,6 +164,7 @@ def server(
     backend_store_uri: str | None,
     artifacts_destination: str | None,
     default_artifact_root: str | None,
+    encryption_key: str | None,
     serve_artifacts: bool,
     sqlite_synchronous: str,
     webhook_allowed_hosts: tuple[str, ...],
@@ -173,6 +178,7 @@ def server(
         backend_store_uri=backend_store_uri,
         artifacts_destination=artifacts_destination,
         default_artifact_root=default_artifact_root,
+        encryption_key=encryption_key,
         serve_artifacts=serve_artifacts,
         sqlite_synchronous=sqlite_synchronous,
         webhook_allowed_hosts=webhook_allowed_hosts,
@@ -197,6 +203,8 @@ def server(
     console.print(f"  artifacts:     {masked(settings.artifacts_destination)}")
     console.print(f"  auth:          {'on' if settings.auth else 'off'}")
     warn_if_open(settings)
+    if settings.encryption_key:
+        console.print(f"  encryption:    AES-256-GCM, key {settings.encryption_key}")
     if workers == 1:
         from heron.app import create_app
 

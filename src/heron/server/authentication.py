@@ -47,7 +47,8 @@ _NOT_AUDITED = (
     "/runs/delete-tag", "/runs/log-inputs", "/runs/log-outputs", "/runs/log-model",
     "/v1/traces", "/traces", "/mlflow-artifacts/", "/heron/artifacts/", "/users/", "/roles/",
     "/heron/tokens/", "/heron/grants/", "/heron/principals/", "/heron/groups/", "/login",
-    "/logout", "/settings/tokens/", "/metrics/", "/search", "/get", "/list",
+    "/logout", "/settings/tokens/", "/metrics/", "/search", "/get", "/list", "/invocations",
+    "/gateway/",
 )  # fmt: skip
 
 

@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-Action = Literal["read", "create", "update", "delete"]
+# "execute": query a serving endpoint (its invocations), which reading it does not allow.
+Action = Literal["read", "create", "update", "delete", "execute"]
 ResourceType = Literal[
     "experiment",
     "run",
@@ -33,6 +34,8 @@ ResourceType = Literal[
     "token",
     "grant",
     "audit",
+    "serving_endpoint",
+    "dataset",
 ]
 
 

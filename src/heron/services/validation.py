@@ -7,7 +7,7 @@ import posixpath
 import re
 import urllib.parse
 
-from heron.errors import InvalidParameter
+from heron.errors import InvalidParameter, NotFound
 
 MAX_EXPERIMENT_NAME = 500
 MAX_ENTITY_KEY = 250
@@ -22,6 +22,7 @@ MAX_BATCH_TOTAL = 1000
 MAX_DATASETS_PER_REQUEST = 1000
 MAX_DATASET_NAME = 500
 MAX_DATASET_DIGEST = 36
+MAX_DATASET_SOURCE_TYPE = 36
 MAX_DATASET_SOURCE = 65535
 MAX_DATASET_SCHEMA = 1048575
 MAX_DATASET_PROFILE = 16777215
@@ -150,6 +151,20 @@ def check_location(what: str, location: str) -> str:
     return location
 
 
+def check_run_reference(what: str, run_id: object) -> str:
+    """A run id another row keeps (a logged model's source run, a model version's run): MLflow's
+    rule for run ids, and no wider than Heron's, which the column holds."""
+    return check_length(what, check_run_id(run_id), MAX_RUN_ID)
+
+
+def check_model_reference(what: str, model_id: object) -> str:
+    """A logged model id another row keeps (a model version's, a run's outputs and inputs, a
+    metric's): a non-empty string no wider than a model id."""
+    if not isinstance(model_id, str) or not model_id:
+        raise InvalidParameter(f"{what} must be a non-empty string, got {model_id!r}")
+    return check_length(what, model_id, MAX_MODEL_ID)
+
+
 def check_experiment_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidParameter("Experiment name must be a non-empty string")
@@ -163,3 +178,14 @@ def check_max_results(value: int, limit: int = MAX_SEARCH_RESULTS) -> int:
     if value > limit:
         raise InvalidParameter(f"max_results must be at most {limit}, got {value}")
     return value
+
+
+def check_experiment_id(experiment_id: object) -> str:
+    """Experiment ids are decimal strings; anything else cannot exist."""
+    if (
+        not isinstance(experiment_id, str)
+        or not (experiment_id.isascii() and experiment_id.isdigit())  # not "²", not "٣"
+        or len(experiment_id) > 18
+    ):
+        raise NotFound(f"No Experiment with id={experiment_id!r} exists")
+    return experiment_id

@@ -2,8 +2,8 @@
 grants, MLflow's roles, workspaces, server-side sessions, the security state counters and the
 hash-chained audit log.
 
-Revision ID: 0010
-Revises: 0007
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06 04:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0007"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,81 @@
+"""Traces with their spans, tags and assessments (feedback and expectations). A trace keeps
+its id on the target (ids are random 128-bit numbers), so a copied one is found there."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from heron.entities.assessment import Assessment, AssessmentKind
+from heron.entities.trace import Trace
+from heron.errors import NotFound
+from heron.transfer.base import Transfer, every
+
+_PAGE = 100
+
+
+class Traces:
+    name = "traces"
+
+    def copy(self, transfer: Transfer) -> None:
+        found = {
+            source_id: every(
+                transfer.source.search_traces,
+                experiment_ids=[source_id],
+                max_results=_PAGE,
+                include_spans=False,
+            )
+            for source_id in transfer.experiments
+        }
+        transfer.progress.start(self.name, sum(map(len, found.values())))
+        for source_id, traces in found.items():
+            for listed in traces:
+                trace_id = listed.info.trace_id
+                try:
+                    transfer.target.backend.traces.get_trace_info(trace_id)
+                    copied = False
+                except NotFound:
+                    self._copy_trace(
+                        transfer,
+                        transfer.source.get_trace(trace_id),
+                        transfer.experiments[source_id],
+                    )
+                    copied = True
+                transfer.count(self.name, copied=copied)
+
+    @staticmethod
+    def _copy_trace(transfer: Transfer, trace: Trace, experiment_id: str) -> None:
+        target = transfer.target
+        info = dataclasses.replace(trace.info, experiment_id=experiment_id, assessments=())
+        source_run = info.trace_metadata.get("mlflow.sourceRun")
+        if source_run in transfer.runs:
+            metadata = {**info.trace_metadata, "mlflow.sourceRun": transfer.runs[source_run]}
+            info = dataclasses.replace(info, trace_metadata=metadata)
+        target.backend.traces.start_trace(info)
+        if trace.spans:
+            target.log_spans(experiment_id, list(trace.spans))
+        for key, value in trace.info.tags.items():
+            target.set_trace_tag(info.trace_id, key, value)
+        for assessment in trace.info.assessments:
+            _copy_assessment(transfer, assessment)
+
+
+def _copy_assessment(transfer: Transfer, assessment: Assessment) -> None:
+    if assessment.kind == AssessmentKind.EXPECTATION:
+        transfer.target.log_expectation(
+            assessment.trace_id,
+            assessment.name,
+            assessment.value,
+            source=assessment.source,
+            span_id=assessment.span_id,
+            metadata=dict(assessment.metadata),
+        )
+        return
+    transfer.target.log_feedback(
+        assessment.trace_id,
+        assessment.name,
+        assessment.value,
+        source=assessment.source,
+        rationale=assessment.rationale,
+        span_id=assessment.span_id,
+        metadata=dict(assessment.metadata),
+    )
