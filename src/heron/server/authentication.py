@@ -149,20 +149,21 @@ class AuthenticationMiddleware:
             await self._challenge(scope, receive, send)
             return
         scope["state"]["identity"] = identity
-        status = [0]
+        action = f"{scope['method']} {path[:100]}"
+        audit = self.security.audit
 
-        async def watched(message: Message) -> None:
+        async def audited(message: Message) -> None:
+            # Written before the caller hears the answer, so its next request finds it.
             if message["type"] == "http.response.start":
-                status[0] = message["status"]
+                status = message["status"]
+                if status == 403:  # every refusal, whichever layer made it
+                    await self._call(lambda: audit.denied(action, "request", path))
+                elif 200 <= status < 300 and audited_change(scope["method"], path):
+                    await self._call(lambda: audit.change(action, "request", path))
             await send(message)
 
         with identity_scope(identity or Identity(name="anonymous")):
-            await self.app(scope, receive, watched)
-            action = f"{scope['method']} {path[:100]}"
-            if status[0] == 403:  # every refusal, whichever layer made it, is in the audit log
-                await self._call(lambda: self.security.audit.denied(action, "request", path))
-            elif 200 <= status[0] < 300 and audited_change(scope["method"], path):
-                await self._call(lambda: self.security.audit.change(action, "request", path))
+            await self.app(scope, receive, audited)
 
     async def _identify(self, scope: Scope) -> Identity | None:
         authenticator = self.security.authenticator
