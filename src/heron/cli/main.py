@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from heron.cli.admin import admin, audit
 from heron.cli.backup import backup
 from heron.cli.db import db
 from heron.cli.experiments import experiments
@@ -52,6 +53,8 @@ main.add_command(status)
 main.add_command(models)
 main.add_command(traces)
 main.add_command(scorers)
+main.add_command(admin)
+main.add_command(audit)
 main.add_command(export)
 main.add_command(import_)
 main.add_command(serving)

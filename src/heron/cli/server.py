@@ -26,6 +26,13 @@ from heron.cli.options import (
     encryption_key_option,
     masked,
 )
+from heron.cli.server_security import (
+    bootstrap_admin,
+    enable_access_log,
+    security_options,
+    tls_options,
+    warn_if_open,
+)
 from heron.settings import Settings
 
 if TYPE_CHECKING:
@@ -46,10 +53,11 @@ def app_from_env() -> Starlette:
     from heron.app import create_app
 
     values: dict[str, Any] = json.loads(os.environ[SETTINGS_ENV])
-    values["allowed_artifact_roots"] = tuple(values.get("allowed_artifact_roots", ()))
-    values["webhook_allowed_hosts"] = tuple(values.get("webhook_allowed_hosts", ()))
-    app = create_app(Settings(**values))
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    settings = Settings(**values)
+    app = create_app(settings)
     tune_for_serving()
+    enable_access_log(settings)
     return app
 
 
@@ -91,9 +99,11 @@ def build_settings(
     sqlite_synchronous: str,
     webhook_allowed_hosts: tuple[str, ...] = (),
     encryption_key: str | None = None,
+    **security: Any,
 ) -> Settings:
     """Settings from the command line over the data directory's defaults."""
     settings = Settings.for_home(
+        **security,
         webhook_allowed_hosts=tuple(webhook_allowed_hosts),
         backend_store_uri=backend_store_uri,
         artifacts_destination=artifacts_destination,
@@ -166,6 +176,7 @@ def _prepare_directories(settings: Settings) -> None:
     show_default=True,
     help="Replicas of each serving endpoint with --serve-endpoints.",
 )
+@security_options
 def server(
     host: str,
     port: int,
@@ -179,10 +190,12 @@ def server(
     webhook_allowed_hosts: tuple[str, ...],
     serve_endpoints: bool,
     endpoint_replicas: int,
+    **security: Any,
 ) -> None:
     """Runs the tracking server (MLflow's REST API and Heron's own)."""
     import uvicorn
 
+    tls = tls_options(security)
     settings = build_settings(
         backend_store_uri=backend_store_uri,
         artifacts_destination=artifacts_destination,
@@ -191,21 +204,28 @@ def server(
         serve_artifacts=serve_artifacts,
         sqlite_synchronous=sqlite_synchronous,
         webhook_allowed_hosts=webhook_allowed_hosts,
+        listen_host=host,
+        **{k: tuple(v) if isinstance(v, list | tuple) else v for k, v in security.items()},
     )
     _prepare_directories(settings)
+    bootstrap_admin(settings)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
         "log_level": "warning",
-        "access_log": False,
+        "access_log": False,  # Heron writes its own (server/hardening.py)
+        **tls,
         "loop": "uvloop" if importlib.util.find_spec("uvloop") else "auto",
         "http": "httptools" if importlib.util.find_spec("httptools") else "auto",
     }
     sock = bind_listener(host, port)  # the banner only once the address is ours
     shown_host = f"[{host}]" if ":" in host else host
-    console.print(f"Heron server at [bold]http://{shown_host}:{sock.getsockname()[1]}[/bold]")
+    scheme = "https" if tls else "http"
+    console.print(f"Heron server at [bold]{scheme}://{shown_host}:{sock.getsockname()[1]}[/bold]")
     console.print(f"  backend store: {masked(settings.backend_store_uri)}")
     console.print(f"  artifacts:     {masked(settings.artifacts_destination)}")
+    console.print(f"  auth:          {'on' if settings.auth else 'off'}")
+    warn_if_open(settings)
     if settings.encryption_key:
         console.print(f"  encryption:    AES-256-GCM, key {settings.encryption_key}")
     with _endpoint_replicas(settings, endpoint_replicas if serve_endpoints else 0):
@@ -214,6 +234,7 @@ def server(
 
             app = create_app(settings)
             tune_for_serving()
+            enable_access_log(settings)
             uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
         else:
             from uvicorn.supervisors import Multiprocess

@@ -16,6 +16,7 @@ from heron.ui import (
     endpoints,
     experiments,
     genai_nav,
+    model_forms,
     models,
     overview,
     runs,
@@ -37,6 +38,7 @@ def routes(services: Services) -> list[BaseRoute]:
         *runs.routes(renderer, services),
         *compare.routes(renderer, services),
         *models.routes(renderer, services),
+        *model_forms.routes(renderer, services.registry),
         *trace_compare.routes(renderer, services),  # /traces/compare before /traces/{id}
         *trace_pages.routes(renderer, services),
         *overview.routes(renderer, services),
