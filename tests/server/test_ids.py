@@ -151,3 +151,16 @@ def test_a_version_filter_past_the_column_finds_what_it_says(live_server: str) -
             )
             assert answer.status_code == 200, (condition, answer.text)
             assert len(answer.json().get("model_versions", [])) == found, condition
+
+
+@pytest.mark.parametrize("role_id", [2**31, 2**40, str(2**40)], ids=["int32+1", "int", "text"])
+def test_a_role_id_past_its_column_is_one_that_does_not_exist(role_id: object) -> None:
+    """MLflow's role routes (with --auth) read role ids as int64: one past the 32-bit column
+    would have reached PostgreSQL."""
+    from heron.errors import NotFound
+    from heron.server.api.auth_roles import int_field
+    from heron.server.wire import Fields
+
+    with pytest.raises(NotFound):
+        int_field(Fields({"role_id": role_id}), "role_id")
+    assert int_field(Fields({"role_id": "7"}), "role_id") == 7

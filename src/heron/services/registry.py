@@ -28,6 +28,8 @@ from heron.services.registry_rules import (
     check_tag,
     check_tags,
     check_version,
+    is_prompt_version,
+    prompt_source,
 )
 from heron.store.experiments import ExperimentStore
 from heron.store.registry import (
@@ -183,7 +185,10 @@ class RegistryService:
             v.check_run_reference("run_id", run_id)
         if model_id:
             v.check_model_reference("model_id", model_id)
-        resolved = self._resolver.resolve(source, run_id or None, model_id or None)
+        if is_prompt_version(tags):
+            resolved = prompt_source(source, run_id or None)
+        else:
+            resolved = self._resolver.resolve(source, run_id or None, model_id or None)
         return self._versions.create_model_version(
             name,
             NewModelVersion(
@@ -211,7 +216,13 @@ class RegistryService:
         return self._versions.get_model_version_by_alias(name, alias)
 
     def get_model_version_download_uri(self, name: str, version: str) -> str:
-        return self.get_model_version(name, version).storage_location
+        found = self.get_model_version(name, version)
+        if not found.storage_location:
+            raise InvalidParameter(
+                f"Version {found.version} of {name!r} is a prompt version: it has no files "
+                "to download (its template is its mlflow.prompt.text tag)"
+            )
+        return found.storage_location
 
     def search_model_versions(
         self,

@@ -65,6 +65,18 @@ def searched_experiment_ids(values: Iterable[object]) -> list[str]:
     return found
 
 
+def row_key(what: str, value: int) -> int:
+    """A surrogate key Heron numbers in a 32-bit column (a role's, a permission's): one past
+    the column names no row.
+
+    Raises:
+        NotFound: a number no row of that kind can have.
+    """
+    if not 0 <= value <= INT32_MAX:
+        raise NotFound(f"No {what} with id {value} exists")
+    return value
+
+
 def model_version(value: object) -> str:
     """A model version number, sent as a decimal string (or an integer).
 

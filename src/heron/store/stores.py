@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from heron.store.evaluation import DatasetStore, JudgeCacheStore, ScorerStore
 from heron.store.experiments import ExperimentStore
 from heron.store.logged_models import LoggedModelStore
 from heron.store.purge import PurgeStore
@@ -67,6 +68,15 @@ class Stores(Protocol):
 
     @property
     def inference(self) -> InferenceStore: ...
+
+    @property
+    def datasets(self) -> DatasetStore: ...
+
+    @property
+    def judge_cache(self) -> JudgeCacheStore: ...
+
+    @property
+    def scorers(self) -> ScorerStore: ...
 
     @property
     def answers_at_once(self) -> bool:

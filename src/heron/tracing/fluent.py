@@ -26,6 +26,7 @@ from heron.tracing.exporter import ExportStats, Sender, TraceExporter
 from heron.tracing.tracer import (
     Destination,
     HeronSpanProcessor,
+    KeptTrace,
     LiveSpan,
     base_metadata,
     make_provider,
@@ -43,6 +44,8 @@ class _Tracing:
         self.sampling_ratio = 1.0
         self.provider: TracerProvider = make_provider(1.0, self.processor)
         self.tracer = self.provider.get_tracer("heron")
+        # Traces an evaluation records are never sampled out: each row's scores need one.
+        self.always = make_provider(1.0, self.processor).get_tracer("heron")
         self.senders: dict[str, Sender] = {}
         self.metadata = base_metadata()
         self.lock = threading.Lock()
@@ -137,6 +140,30 @@ def start_span(
         logging.getLogger("heron.tracing").warning("Heron tracing: span not started: %s", exc)
         yield _NoopSpan()
         return
+    try:
+        yield live
+    except BaseException as exc:
+        live.record_exception(exc)
+        raise
+    finally:
+        _finish(otel_span, token)
+
+
+@contextlib.contextmanager
+def start_kept_trace(
+    name: str, receiver: Callable[[KeptTrace], None], span_type: str = SpanType.CHAIN
+) -> Iterator[LiveSpan]:
+    """Records a new trace (a root span, whatever span is current, never sampled out) whose
+    spans go to `receiver` when it ends instead of to the exporter; the receiver sends them.
+    An exception leaving the block marks the span ERROR and is re-raised."""
+    otel_span = _tracing.always.start_span(
+        name, context=otel_context.Context(), record_exception=False,
+        set_status_on_exception=False,
+    )  # fmt: skip
+    _tracing.processor.keep(otel_span.get_span_context().trace_id, receiver)
+    token = otel_context.attach(otel_trace.set_span_in_context(otel_span))
+    live = LiveSpan(otel_span)
+    live.set_span_type(span_type)
     try:
         yield live
     except BaseException as exc:

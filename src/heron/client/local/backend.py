@@ -13,12 +13,15 @@ from heron.client.uri import sql_uri
 from heron.errors import TemporarilyUnavailable
 from heron.services import AllowAll
 from heron.services.build import Services, build_services
+from heron.services.datasets import DatasetService
 from heron.services.experiments import ExperimentService
+from heron.services.judge_cache import JudgeCacheService
 from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
 from heron.services.registry_namespaces import NamespaceService
 from heron.services.registry_webhooks import WebhookService
 from heron.services.runs import RunService
+from heron.services.scorers import ScorerService
 from heron.services.traces import TraceService
 from heron.settings import PROXIED_ARTIFACT_ROOT, Settings
 from heron.store.crypto.envelope import DEFAULT_CACHE_S
@@ -97,6 +100,18 @@ class LocalBackend:
     @property
     def webhooks(self) -> WebhookService:
         return self._services.webhooks
+
+    @property
+    def datasets(self) -> DatasetService:
+        return self._services.datasets
+
+    @property
+    def judge_cache(self) -> JudgeCacheService:
+        return self._services.judge_cache
+
+    @property
+    def scorers(self) -> ScorerService:
+        return self._services.scorers
 
     def close(self) -> None:
         self._services.close()

@@ -62,8 +62,12 @@ class SqlAssessmentStore:
                     .where(assessments.c.assessment_id == created.overrides)
                     .values(valid=False, last_update_time=now)
                 )
-            row = {**assessment_row(created), "experiment_id": experiment_id}
-            conn.execute(assessments.insert().values(**row, trace_time=trace_time))
+            row = {
+                **assessment_row(created),
+                "experiment_id": experiment_id,
+                "trace_time": trace_time,
+            }
+            conn.execute(assessments.insert(), [row])  # compiled once
             return created
 
         return self._db.write(write)

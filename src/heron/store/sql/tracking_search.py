@@ -17,7 +17,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, case, exists, false, null, select
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    and_,
+    case,
+    exists,
+    false,
+    null,
+    select,
+    true,
+)
 
 from heron.entities import reserved
 from heron.errors import InvalidParameter
@@ -216,6 +227,14 @@ def _experiment_condition(c: Comparison) -> ColumnElement[bool]:
         tags = t.experiment_tags
         owner = tags.c.experiment_id == experiments.c.experiment_id
         return key_value_condition(tags, owner, c)
+    if c.entity == "attribute" and c.key == "experiment_id" and c.op in ("=", "!="):
+        # Ids are integers here and decimal strings on the wire: a string that names no
+        # integer equals no experiment.
+        text = c.value if isinstance(c.value, str) else ""
+        if not (text.isascii() and text.isdigit() and len(text) < 19):
+            return false() if c.op == "=" else true()
+        number = Comparison(c.entity, c.key, c.op, int(text))
+        return compare(experiments.c.experiment_id, number, int)
     if c.entity != "attribute" or c.key not in ("name", "creation_time", "last_update_time"):
         raise InvalidParameter(f"Cannot filter experiments on {c.entity} {c.key!r}")
     return compare(experiments.c[c.key], c, str if c.key == "name" else int)

@@ -4,7 +4,7 @@ experiment and start time and their value as a number; covering indexes for the 
 sessions, versions, tool calls and scores. Existing rows are filled in here.
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-06 05:00:00.000000
 """
 
@@ -26,7 +26,7 @@ from heron.store.sql.traces_derived import (
 )
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
