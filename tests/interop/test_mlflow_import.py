@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from tests.conftest import free_port, wait_for_health
 
-from conftest import free_port, wait_for_health
 from heron import HeronClient
 from heron.cli.main import main
 

@@ -18,8 +18,8 @@ from typing import Any
 import psycopg
 import pytest
 from click.testing import CliRunner
+from tests.conftest import free_port, postgres_bindir
 
-from conftest import free_port, postgres_bindir
 from heron import HeronClient
 from heron.cli.main import main
 from heron.store.sql.pitr import replicate_command
