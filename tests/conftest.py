@@ -662,3 +662,17 @@ def kms(kms_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "heron-test-secret")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     return boto3.session.Session().client("kms", endpoint_url=kms_endpoint, region_name="us-east-1")
+
+
+@pytest.fixture(scope="session")
+def server_tools() -> Any:
+    """This file's helpers, for tests that start servers themselves (a test module cannot
+    import them: under xdist `conftest` may name another directory's conftest)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        free_port=free_port,
+        wait_for_health=wait_for_health,
+        ServerProcess=ServerProcess,
+        postgres_bindir=_postgres_bindir,
+    )

@@ -18,8 +18,6 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import ServerProcess
-
 WRITERS = 4
 API = "/api/2.0/mlflow"
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
@@ -64,9 +62,7 @@ def _writer(url: str, experiment_id: str, run_id: str, acked: Acknowledged, stop
             step += 1
 
 
-def _drill(
-    server: ServerProcess, backups: Path, store_flags: list[str]
-) -> tuple[int, Acknowledged]:
+def _drill(server: Any, backups: Path, store_flags: list[str]) -> tuple[int, Acknowledged]:
     """Writes under load, takes a backup mid-load, kills the server; returns the backup's
     snapshot time and what was acknowledged."""
     with httpx.Client(base_url=server.url, timeout=10) as http:
@@ -131,7 +127,7 @@ def _check_restored(url: str, snapshot_ms: int, acked: Acknowledged) -> None:
 
 
 @pytest.mark.slow
-def test_restore_drill_on_sqlite(server_process: ServerProcess, tmp_path: Path) -> None:
+def test_restore_drill_on_sqlite(server_process: Any, server_tools: Any, tmp_path: Path) -> None:
     data = server_process.data_dir
     flags = [
         "--backend-store-uri",
@@ -149,7 +145,7 @@ def test_restore_drill_on_sqlite(server_process: ServerProcess, tmp_path: Path) 
         "--artifacts-destination", str(fresh / "artifacts"),
     )  # fmt: skip
     assert restored.returncode == 0, restored.stderr + restored.stdout
-    server = ServerProcess(data_dir=fresh)
+    server = server_tools.ServerProcess(data_dir=fresh)
     server.start()
     try:
         _check_restored(server.url, snapshot_ms, acked)
@@ -160,12 +156,12 @@ def test_restore_drill_on_sqlite(server_process: ServerProcess, tmp_path: Path) 
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_restore_drill_on_postgresql_into_a_fresh_cluster(
-    postgres_server: Any, fresh_postgres_cluster: Any, tmp_path: Path
+    postgres_server: Any, fresh_postgres_cluster: Any, server_tools: Any, tmp_path: Path
 ) -> None:
     source_uri = postgres_server.create_database()
     data = tmp_path / "server"
     data.mkdir()
-    server = ServerProcess(data_dir=data, backend_store_uri=source_uri)
+    server = server_tools.ServerProcess(data_dir=data, backend_store_uri=source_uri)
     server.start()
     try:
         flags = [
@@ -185,7 +181,7 @@ def test_restore_drill_on_postgresql_into_a_fresh_cluster(
         "--artifacts-destination", str(fresh / "artifacts"),
     )  # fmt: skip
     assert restored.returncode == 0, restored.stderr + restored.stdout
-    server = ServerProcess(data_dir=fresh, backend_store_uri=target_uri)
+    server = server_tools.ServerProcess(data_dir=fresh, backend_store_uri=target_uri)
     server.start()
     try:
         _check_restored(server.url, snapshot_ms, acked)

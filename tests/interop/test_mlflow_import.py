@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from conftest import free_port, wait_for_health
 from heron import HeronClient
 from heron.cli.main import main
 
@@ -27,10 +26,10 @@ RunMlflow = Callable[..., Any]
 
 
 @pytest.fixture
-def mlflow_server(tmp_path: Path) -> Iterator[str]:
+def mlflow_server(tmp_path: Path, server_tools: Any) -> Iterator[str]:
     data = tmp_path / "mlflow"
     (data / "artifacts").mkdir(parents=True)
-    port = free_port()
+    port = server_tools.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "HERON_"))}
     log = open(data / "server.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
@@ -44,7 +43,7 @@ def mlflow_server(tmp_path: Path) -> Iterator[str]:
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_health(url, timeout_s=120, alive=lambda: proc.poll() is None)
+        server_tools.wait_for_health(url, timeout_s=120, alive=lambda: proc.poll() is None)
         yield url
     finally:
         with contextlib.suppress(ProcessLookupError):

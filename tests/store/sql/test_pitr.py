@@ -19,7 +19,6 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from conftest import _postgres_bindir, free_port
 from heron import HeronClient
 from heron.cli.main import main
 from heron.store.sql.pitr import replicate_command
@@ -86,10 +85,10 @@ def test_sqlite_back_to_a_moment_with_litestream(tmp_path: Path) -> None:
 class _Postgres:
     """A cluster of this test's own (archiving needs a restart), run as `postgres` when root."""
 
-    def __init__(self, data: Path) -> None:
-        bindir = _postgres_bindir()
+    def __init__(self, data: Path, tools: Any) -> None:
+        bindir = tools.postgres_bindir()
         assert bindir is not None, "PostgreSQL is not installed"
-        self.bindir, self.data, self.port = bindir, data, free_port()
+        self.bindir, self.data, self.port = bindir, data, tools.free_port()
 
     def run(self, *args: str) -> None:
         command = [str(self.bindir / args[0]), *args[1:]]
@@ -145,8 +144,8 @@ def scratch() -> Iterator[Path]:
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_postgresql_back_to_a_moment_with_wal_archiving(scratch: Path) -> None:
-    server = _Postgres(scratch / "data")
+def test_postgresql_back_to_a_moment_with_wal_archiving(scratch: Path, server_tools: Any) -> None:
+    server = _Postgres(scratch / "data", server_tools)
     server.run("initdb", "-D", str(server.data), "-U", "postgres", "-A", "trust", "--no-sync")
     server.start()
     servers = [server]
@@ -163,7 +162,7 @@ def test_postgresql_back_to_a_moment_with_wal_archiving(scratch: Path) -> None:
         time.sleep(2)
         server.stop()
 
-        recovered = _Postgres(scratch / "recovered")
+        recovered = _Postgres(scratch / "recovered", server_tools)
         heron("pitr", "postgres-restore", str(archive), "--to-time", moment,
               "--pgdata", str(recovered.data))  # fmt: skip
         _give_to_postgres(recovered.data)
