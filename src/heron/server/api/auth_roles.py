@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from heron.entities.security import Role, RolePermission
-from heron.errors import InvalidParameter
+from heron.errors import InvalidParameter, NotFound
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import requires
 from heron.services.security.bundle import SecurityServices
 from heron.services.security.mlflow_permissions import check_permission, securable_of
+from heron.store.ids import INT32_MAX
 from heron.web.routes import PolicyRoute
 
 _ROLES_READ = requires("read", "grant")  # MLflow's roles hold permissions: grants
@@ -30,12 +31,18 @@ def permission_json(p: RolePermission) -> Json:
 
 
 def int_field(f: Fields, name: str) -> int:
-    """An id sent as a JSON number, or as a string of digits (GET, or MLflow's client)."""
+    """An id sent as a JSON number, or as a string of digits (GET, or MLflow's client). One
+    past the 32-bit id columns is an id no role or permission has: not found, on every
+    database (PostgreSQL refuses to compare it with the column)."""
     raw = f.data.get(name)
     if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) < 19:
-        return int(raw)
-    value = f.int64(name, required=True)
+        value: int | None = int(raw)
+    else:
+        value = f.int64(name, required=True)
     assert value is not None  # noqa: S101 - required
+    if abs(value) > INT32_MAX:
+        what = "Role permission" if name == "role_permission_id" else "Role"
+        raise NotFound(f"{what} with id={value} not found")
     return value
 
 
@@ -46,9 +53,7 @@ def routes(api: Endpoints, security: SecurityServices) -> list[PolicyRoute]:
 
     def create_role(f: Fields) -> Json:
         name = perms.check_role_name(f.required_string("name"))
-        workspace = f.required_string("workspace")
-        if not workspace.strip():
-            raise InvalidParameter("Workspace cannot be empty.")
+        workspace = perms.check_workspace(f.required_string("workspace"))
         role = roles.create_role(name, workspace, f.string("description"))
         audit.change("create_role", "role", str(role.role_id), after={"name": name})
         return {"role": role_json(role)}
