@@ -15,6 +15,7 @@ import pytest
 from heron.entities.serving import EndpointConfig, ServedEntity
 from heron.errors import InvalidParameter
 from heron.services.inference_capture import INLINE_LIMIT, Exchange
+from heron.services.validation import MAX_USER_ID
 
 
 @pytest.fixture
@@ -68,6 +69,15 @@ def test_captured_exchanges_are_searchable_with_databricks_columns(services: Any
     assert [r.request_id for r in inference.records_of_trace("tr-3")] == [sent[3].request_id]
     with pytest.raises(InvalidParameter, match="page_token"):
         inference.search_records("ep", page_token="bm9wZQ==")  # noqa: S106 - not a secret
+
+
+def test_a_requester_with_a_256_character_name_is_kept(services: Any) -> None:
+    """The requester is the caller's name, as long as a user's may be: a batch holding one
+    past 250 characters failed on PostgreSQL, again on every retry."""
+    exchange = _exchange(services, requester="u" * MAX_USER_ID)
+    assert services.inference.capture(exchange)
+    services.inference.flush()
+    assert services.inference.get_record(exchange.request_id).requester == "u" * MAX_USER_ID
 
 
 def test_bodies_over_the_inline_limit_are_kept_as_artifacts(services: Any) -> None:

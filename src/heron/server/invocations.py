@@ -38,7 +38,7 @@ from heron.server.serving_metrics import EndpointMetrics
 from heron.server.shadows import Shadows
 from heron.server.wire import read_body
 from heron.services.access import current_identity, requires
-from heron.services.inference import InferenceService
+from heron.services.inference import MAX_CLIENT_REQUEST_ID, InferenceService
 from heron.services.inference_capture import Exchange
 from heron.services.serving_endpoints import EndpointService, Target
 from heron.web.routes import PolicyRoute
@@ -258,8 +258,11 @@ def _client_request_id(body: bytes) -> tuple[bytes, str | None]:
     if not isinstance(value, dict) or "client_request_id" not in value:
         return body, None
     given = value.pop("client_request_id")
-    if not isinstance(given, str) or len(given) > 250 or "\x00" in given:
-        raise InvalidParameter("client_request_id must be a string of at most 250 characters")
+    if not isinstance(given, str) or len(given) > MAX_CLIENT_REQUEST_ID or "\x00" in given:
+        raise InvalidParameter(
+            f"client_request_id must be a string of at most {MAX_CLIENT_REQUEST_ID} characters "
+            "(and no NUL)"
+        )
     return orjson.dumps(value), given
 
 

@@ -19,6 +19,7 @@ from heron.services.validation import check_max_results
 from heron.store.serving import EndpointStore, InferenceQuery, InferenceStore
 
 MAX_RECORDS = 1000  # records in one page
+MAX_CLIENT_REQUEST_ID = 250  # the `client_request_id` a request body may carry
 
 
 class InferenceService:

@@ -37,8 +37,12 @@ from heron.store.serving import EndpointStore, ReplicaStore
 # How long the invocation route trusts what it read about an endpoint's replicas.
 TARGET_TTL_S = 0.5
 
-_ENDPOINT_NAME = re.compile(r"[A-Za-z0-9_-]{1,63}")
-_ENTITY_NAME = re.compile(r"[A-Za-z0-9_.-]{1,63}")
+MAX_ENDPOINT_NAME = 63
+MAX_ENTITY_NAME = 63  # a served entity's name
+MAX_REPLICA_ID = 64  # `heron serving worker --replica-id`
+MAX_REPLICA_URL = 500  # `heron serving worker --advertise-url`
+_ENDPOINT_NAME = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ENDPOINT_NAME}}}")
+_ENTITY_NAME = re.compile(rf"[A-Za-z0-9_.-]{{1,{MAX_ENTITY_NAME}}}")
 WORKLOAD_SIZES = ("Small", "Medium", "Large")
 MAX_ENTITIES = 15  # Databricks' limit of served entities per endpoint
 
@@ -197,6 +201,8 @@ class EndpointService:
         """Records what a replica of endpoint `name` serves now (raises NotFound once the
         endpoint is deleted)."""
         authorize(self._authorizer, "update", "serving_endpoint", name)
+        check_length("replica_id", replica.replica_id, MAX_REPLICA_ID)
+        check_length("The replica's URL", replica.url, MAX_REPLICA_URL)
         self._replicas.put_replica(replica)
 
     def remove_replica(self, name: str, replica_id: str) -> None:
@@ -291,8 +297,8 @@ class EndpointService:
 def check_endpoint_name(name: str) -> str:
     if not _ENDPOINT_NAME.fullmatch(name):
         raise InvalidParameter(
-            f"Invalid serving endpoint name {name[:100]!r}: use 1 to 63 letters, digits, "
-            "dashes and underscores"
+            f"Invalid serving endpoint name {name[:100]!r}: use 1 to {MAX_ENDPOINT_NAME} "
+            "letters, digits, dashes and underscores"
         )
     return name
 
@@ -343,8 +349,8 @@ def _checked_entity(entity: ServedEntity) -> str:
         check_length("entity_alias", check_text("entity_alias", entity.entity_alias), 256)
     if not _ENTITY_NAME.fullmatch(entity.name):
         raise InvalidParameter(
-            f"Invalid served entity name {entity.name[:100]!r}: use 1 to 63 letters, digits, "
-            "dots, dashes and underscores"
+            f"Invalid served entity name {entity.name[:100]!r}: use 1 to {MAX_ENTITY_NAME} "
+            "letters, digits, dots, dashes and underscores"
         )
     if entity.workload_size not in WORKLOAD_SIZES:
         raise InvalidParameter(
@@ -362,7 +368,7 @@ def default_entity_name(entity_name: str, version: str | None, alias: str | None
     """`<model>-<version>` (or `-<alias>`), as Databricks names an unnamed served entity,
     with characters a name cannot hold replaced by dashes."""
     raw = f"{entity_name}-{version if version is not None else alias}"
-    return re.sub(r"[^A-Za-z0-9_.-]", "-", raw)[:63]
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", raw)[:MAX_ENTITY_NAME]
 
 
 def _check_routes(routes: Sequence[TrafficRoute], names: Sequence[str], where: str) -> None:

@@ -47,9 +47,7 @@ def routes(api: Endpoints, security: SecurityServices) -> list[PolicyRoute]:
 
     def create_role(f: Fields) -> Json:
         name = perms.check_role_name(f.required_string("name"))
-        workspace = f.required_string("workspace")
-        if not workspace.strip():
-            raise InvalidParameter("Workspace cannot be empty.")
+        workspace = perms.check_workspace(f.required_string("workspace"))
         role = roles.create_role(name, workspace, f.string("description"))
         audit.change("create_role", "role", str(role.role_id), after={"name": name})
         return {"role": role_json(role)}

@@ -19,7 +19,13 @@ from heron.services.access import Identity, current_identity
 from heron.store.security import AuditQuery, AuditStore
 
 SYSTEM_ADDRESS = "local"
-_MAX_ID = 1000  # an object id longer than this is cut in the log
+# What the log keeps of each field; longer values are cut (the widths of audit_log's columns)
+MAX_PRINCIPAL = 256
+MAX_ADDRESS = 64
+MAX_REQUEST_ID = 64
+MAX_ACTION = 128
+MAX_OBJECT_TYPE = 64
+MAX_OBJECT_ID = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +41,7 @@ _request: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar
 
 @contextlib.contextmanager
 def request_scope(address: str, request_id: str) -> Iterator[None]:
-    token = _request.set(RequestContext(address[:64], request_id[:64]))
+    token = _request.set(RequestContext(address[:MAX_ADDRESS], request_id[:MAX_REQUEST_ID]))
     try:
         yield
     finally:
@@ -87,9 +93,10 @@ class AuditTrail:
     ) -> AuditEntry:
         request = current_request()
         return AuditEntry(
-            seq=0, time=int(self._clock() * 1000), principal=who[:256],
-            address=request.address, request_id=request.request_id, action=action[:128],
-            object_type=object_type[:64], object_id=object_id[:_MAX_ID], allowed=allowed,
+            seq=0, time=int(self._clock() * 1000), principal=who[:MAX_PRINCIPAL],
+            address=request.address, request_id=request.request_id, action=action[:MAX_ACTION],
+            object_type=object_type[:MAX_OBJECT_TYPE], object_id=object_id[:MAX_OBJECT_ID],
+            allowed=allowed,
         )  # fmt: skip
 
     def change(

@@ -21,6 +21,7 @@ from heron.services.security.scopes import require_scope
 from heron.store.security import GrantStore, NewGrant, PrincipalStore
 
 _CACHE_LIMIT = 50_000
+MAX_SECURABLE_ID = 512  # grants.securable_id and role_permissions.resource_pattern
 
 
 def check_securable(securable_type: object, securable_id: object) -> Securable:
@@ -29,8 +30,10 @@ def check_securable(securable_type: object, securable_id: object) -> Securable:
     except ValueError:
         names = ", ".join(t.value for t in SecurableType)
         raise InvalidParameter(f"Unknown securable type {securable_type!r}: use {names}") from None
-    if not isinstance(securable_id, str) or not securable_id or len(securable_id) > 512:
-        raise InvalidParameter("securable_id must be an id or name of 1-512 characters, or *")
+    if not isinstance(securable_id, str) or not 0 < len(securable_id) <= MAX_SECURABLE_ID:
+        raise InvalidParameter(
+            f"securable_id must be an id or name of 1-{MAX_SECURABLE_ID} characters, or *"
+        )
     return kind, securable_id
 
 

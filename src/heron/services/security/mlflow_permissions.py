@@ -15,11 +15,12 @@ from heron.services.access import Identity, current_identity
 from heron.services.security import decisions
 from heron.services.security.audit import AuditTrail
 from heron.services.security.decisions import Securable
-from heron.services.security.grant_service import GrantService
+from heron.services.security.grant_service import MAX_SECURABLE_ID, GrantService
 from heron.services.security.principals import check_name, require_admin
 from heron.store.security import GroupStore, PrincipalStore, RoleStore
 
 PERMISSIONS = ("READ", "USE", "EDIT", "MANAGE", "DENY")
+MAX_WORKSPACE = 256  # roles.workspace
 AS_GRANTS: dict[str, tuple[Privilege, ...]] = {
     "READ": (Privilege.READ,),
     "USE": (Privilege.USE,),
@@ -51,8 +52,10 @@ def securable_of(resource_type: object, resource_id: object) -> Securable:
             f"Invalid resource type {resource_type!r}. Heron supports: "
             f"{tuple(sorted(RESOURCE_TYPES))}"
         )
-    if not isinstance(resource_id, str) or not resource_id or len(resource_id) > 512:
-        raise InvalidParameter("resource_id must be an id or name, or *")
+    if not isinstance(resource_id, str) or not 0 < len(resource_id) <= MAX_SECURABLE_ID:
+        raise InvalidParameter(
+            f"resource_id must be an id or name of 1-{MAX_SECURABLE_ID} characters, or *"
+        )
     return kind, resource_id
 
 
@@ -162,3 +165,14 @@ class MlflowPermissions:
     def check_role_name(self, name: object) -> str:
         self.require_admin()
         return check_name("Role name", name)
+
+    def check_workspace(self, workspace: str) -> str:
+        """A role's workspace: MLflow's message when it is empty, and at most MAX_WORKSPACE
+        characters (a name, not checked against the workspaces table, as MLflow does not)."""
+        if not workspace.strip():
+            raise InvalidParameter("Workspace cannot be empty.")
+        if len(workspace) > MAX_WORKSPACE:
+            raise InvalidParameter(
+                f"Workspace is {len(workspace)} characters long; the limit is {MAX_WORKSPACE}"
+            )
+        return workspace
