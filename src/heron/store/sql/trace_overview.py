@@ -60,7 +60,7 @@ def overview(database: Database, window: Window, buckets: Sequence[tuple[int, in
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="heron-overview") as pool:
         scores = pool.submit(read, _scores)
         tools = pool.submit(read, _tools)
-        filled, totals = read(_traces)
+        filled, totals = read(trace_figures)
         return Overview(
             start_ms=window.start_ms,
             end_ms=window.end_ms,
@@ -71,7 +71,7 @@ def overview(database: Database, window: Window, buckets: Sequence[tuple[int, in
         )
 
 
-def _traces(
+def trace_figures(
     conn: Connection,
     experiment_id: int,
     conditions: list[Any],

@@ -1,7 +1,7 @@
 """The GenAI views' aggregates read one index range each: traces keep their session, app
 version (LoggedModel) and cost as columns, spans their experiment, assessments their trace's
-experiment and start time and their value as a number; covering indexes for the overview,
-sessions, versions, tool calls and scores. Existing rows are filled in here.
+experiment, start time and app version and their value as a number; covering indexes for the
+overview, sessions, versions, tool calls and scores. Existing rows are filled in here.
 
 Revision ID: 0015
 Revises: 0007
@@ -42,6 +42,7 @@ _ASSESSMENT_COLUMNS: tuple[sa.Column[Any], ...] = (
     sa.Column("experiment_id", sa.Integer(), nullable=True),
     sa.Column("trace_time", sa.BigInteger(), nullable=True),
     sa.Column("score", sa.Float(precision=53), nullable=True),
+    sa.Column("model_id", sa.String(length=MAX_INDEXED), nullable=True),
 )
 _TOOL = "span_type = 'TOOL'"
 
@@ -69,7 +70,7 @@ def upgrade() -> None:
         "ix_traces_model",
         "traces",
         ["experiment_id", "model_id", "request_time", "state", "execution_duration",
-         "total_tokens", "total_cost"],
+         "input_tokens", "output_tokens", "total_tokens", "total_cost"],
     )  # fmt: skip
     op.create_index(
         "ix_spans_tools",
@@ -81,7 +82,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_assessments_scores",
         "assessments",
-        ["experiment_id", "trace_time", "kind", "valid", "name", "score"],
+        ["experiment_id", "trace_time", "kind", "valid", "name", "score", "model_id"],
     )
 
 
@@ -101,7 +102,8 @@ def _fill_in() -> None:
         "experiment_id = (SELECT t.experiment_id FROM traces AS t "
         "WHERE t.trace_id = assessments.trace_id), "
         "trace_time = (SELECT t.request_time FROM traces AS t "
-        "WHERE t.trace_id = assessments.trace_id)"
+        "WHERE t.trace_id = assessments.trace_id), "
+        "model_id = (SELECT t.model_id FROM traces AS t WHERE t.trace_id = assessments.trace_id)"
     )
     conn = op.get_bind()
     _fill_scores(conn)
