@@ -46,7 +46,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from artifacts import ROOT, free_port, stop_group, wait_healthy
+from artifacts import RESULTS, ROOT, free_port, stop_group, wait_healthy
 from genai_data import fill, traffic
 from genai_mlflow import fill_and_measure_mlflow
 
@@ -216,7 +216,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--reuse", type=Path, help="keep the databases in this directory")
     parser.add_argument("--postgres", help="an empty PostgreSQL database to fill and serve")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "genai_overview.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "genai_overview.json")
     parser.add_argument(
         "--with-mlflow", action="store_true", help="MLflow's UI on the same traffic"
     )

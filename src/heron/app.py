@@ -17,6 +17,7 @@ from heron.server.auth import IdentityMiddleware
 from heron.services import AllowAll, Authorizer
 from heron.services.build import build_services
 from heron.settings import Settings
+from heron.store.crypto.fields import field_cipher
 from heron.store.sql import open_sql_stores
 
 
@@ -27,6 +28,7 @@ def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Star
         settings.backend_store_uri,
         default_artifact_root=settings.default_artifact_root,
         sqlite_synchronous=settings.sqlite_synchronous,
+        fields=field_cipher(settings.encryption_key, cache_s=settings.key_cache_s),
     )
     try:
         services = build_services(stores, authorizer or AllowAll(), settings)
@@ -34,18 +36,22 @@ def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Star
         stores.close()
         raise
 
+    proxy = routes.invocation_proxy(services, settings)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services.start()
         try:
             yield
         finally:
+            await proxy.aclose()
             services.close()
 
     return Starlette(
         # Every route declares its policy, or the app does not start (deny by default).
         routes=policies.guard(
-            [*routes.routes(services, settings), *ui.routes(services)], services.authorizer
+            [*routes.routes(services, settings), *proxy.routes(), *ui.routes(services)],
+            services.authorizer,
         ),
         middleware=[
             Middleware(errors.UnexpectedErrors),

@@ -49,6 +49,17 @@ class TemporarilyUnavailable(HeronError):
     code = "TEMPORARILY_UNAVAILABLE"
 
 
+class KeyUnavailable(TemporarilyUnavailable):
+    """An encryption key is revoked, disabled, missing or unreachable: the content it
+    protects is refused (never served in clear or as garbage) until the key is back."""
+
+
+class DataLoss(HeronError):
+    """Stored content failed its integrity check (an encrypted object was altered)."""
+
+    code = "DATA_LOSS"
+
+
 _BY_CODE: dict[str, type[HeronError]] = {
     cls.code: cls
     for cls in (
@@ -62,6 +73,7 @@ _BY_CODE: dict[str, type[HeronError]] = {
         InvalidState,
         NotImplementedByServer,
         TemporarilyUnavailable,
+        DataLoss,
     )
 }
 

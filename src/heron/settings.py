@@ -29,6 +29,11 @@ class Settings:
     # Hosts (name or address, optionally :port) webhooks may deliver to. None by default: a
     # webhook can only call what the administrator listed, never an arbitrary address.
     webhook_allowed_hosts: tuple[str, ...] = ()
+    # The customer-managed key that encrypts artifacts at rest: a key file (a path or
+    # file:///path) or aws-kms://<key id, ARN or alias/...>. None: artifacts are stored as is.
+    encryption_key: str | None = None
+    # How long an unwrapped data key is reused: a KMS key revoked stops working within it.
+    key_cache_s: float = 60.0
 
     @classmethod
     def for_home(cls, home: Path | None = None, **overrides: object) -> Settings:

@@ -6,13 +6,20 @@ from pathlib import Path
 
 import click
 
+from heron.cli.model_serving import generate_dockerfile, serve
 from heron.cli.options import tracking_uri_option
+from heron.entities import reserved
 
 
 @click.group()
 def models() -> None:
-    """Use models: predict with a model from a path or a model URI, or show where a
-    registered model version came from (lineage)."""
+    """Use models: predict with a model from a path or a model URI, serve it over HTTP,
+    write a Dockerfile that serves it, or show where a registered model version came from
+    (lineage)."""
+
+
+models.add_command(serve)
+models.add_command(generate_dockerfile)
 
 
 @models.command("predict")
@@ -49,18 +56,22 @@ def predict(
 ) -> None:
     """Loads the model (running its code: only use models you trust) and predicts."""
     import heron
-    from heron.models import payload
     from heron.models.pyfunc import load_model
+    from heron.serving import protocol
 
     if tracking_uri:
         heron.set_tracking_uri(tracking_uri)
     raw = input_path.read_bytes()
-    if content_type == "csv":
-        data, params = payload.parse_csv(raw), None
-    else:
-        data, params = payload.parse_json(raw)
     model = load_model(model_uri)
-    out = payload.predictions_json(model.predict(data, params=params))
+    if content_type == "csv":
+        request = protocol.Request("frame", protocol.parse_csv(raw))
+    else:
+        params = model.metadata.signature.params if model.metadata.signature else None
+        request = protocol.parse_json(raw, [p.name for p in params] if params else ())
+    schema = model.metadata.signature.inputs if model.metadata.signature else None
+    data = request.value if request.kind == "frame" else protocol.model_input(request, schema)
+    predictions = model.predict(data, params=request.params)
+    out = protocol.render(predictions, unwrapped=request.unwrapped).decode()
     if output_path is None:
         click.echo(out)
     else:
@@ -94,7 +105,7 @@ def lineage(name: str, version: str, tracking_uri: str | None) -> None:
         click.echo(f"run            {v.run_id or '(none)'}")
     for item in chain.dataset_inputs:
         d = item.dataset
-        context = next((t.value for t in item.tags if t.key == "mlflow.data.context"), "")
+        context = next((t.value for t in item.tags if t.key == reserved.DATASET_CONTEXT), "")
         shown = f" ({context})" if context else ""
         click.echo(f"  dataset      {d.name}@{d.digest}{shown}  {d.source_type}")
     if chain.experiment is not None:

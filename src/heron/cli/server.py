@@ -17,6 +17,7 @@ from heron.cli.options import (
     backend_store_option,
     console,
     default_artifact_root_option,
+    encryption_key_option,
     masked,
 )
 from heron.settings import Settings
@@ -83,6 +84,7 @@ def build_settings(
     serve_artifacts: bool,
     sqlite_synchronous: str,
     webhook_allowed_hosts: tuple[str, ...] = (),
+    encryption_key: str | None = None,
 ) -> Settings:
     """Settings from the command line over the data directory's defaults."""
     settings = Settings.for_home(
@@ -92,6 +94,7 @@ def build_settings(
         serve_artifacts=serve_artifacts,
         sqlite_synchronous=sqlite_synchronous.upper(),
         default_artifact_root=default_artifact_root,
+        encryption_key=encryption_key,
     )
     if not serve_artifacts and default_artifact_root is None:
         # Without the proxy, clients write artifacts to the destination themselves.
@@ -122,6 +125,7 @@ def _prepare_directories(settings: Settings) -> None:
 @backend_store_option
 @artifacts_destination_option
 @default_artifact_root_option
+@encryption_key_option
 @click.option(
     "--serve-artifacts/--no-serve-artifacts",
     default=True,
@@ -149,6 +153,7 @@ def server(
     backend_store_uri: str | None,
     artifacts_destination: str | None,
     default_artifact_root: str | None,
+    encryption_key: str | None,
     serve_artifacts: bool,
     sqlite_synchronous: str,
     webhook_allowed_hosts: tuple[str, ...],
@@ -160,6 +165,7 @@ def server(
         backend_store_uri=backend_store_uri,
         artifacts_destination=artifacts_destination,
         default_artifact_root=default_artifact_root,
+        encryption_key=encryption_key,
         serve_artifacts=serve_artifacts,
         sqlite_synchronous=sqlite_synchronous,
         webhook_allowed_hosts=webhook_allowed_hosts,
@@ -177,6 +183,8 @@ def server(
     console.print(f"Heron server at [bold]http://{shown_host}:{port}[/bold]")
     console.print(f"  backend store: {masked(settings.backend_store_uri)}")
     console.print(f"  artifacts:     {masked(settings.artifacts_destination)}")
+    if settings.encryption_key:
+        console.print(f"  encryption:    AES-256-GCM, key {settings.encryption_key}")
     if workers == 1:
         from heron.app import create_app
 

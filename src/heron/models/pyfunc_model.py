@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import platform
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -71,6 +71,28 @@ class PyFuncModel:
             return self._implementation.predict(data, None)
         checked = enforce_params(params, self._params, self._has_signature)
         return self._implementation.predict(data, checked)
+
+    @property
+    def streams(self) -> bool:
+        """Whether `predict_stream` works: a custom model that defines `predict_stream`."""
+        return bool(getattr(self._implementation, "streams", False))
+
+    def predict_stream(self, data: Any, params: Mapping[str, Any] | None = None) -> Iterator[Any]:
+        """The model's answer in chunks (its `predict_stream` generator), input checked first.
+
+        Raises:
+            InvalidParameter: the model does not stream, or `data`/`params` do not fit.
+        """
+        if not self.streams:
+            raise InvalidParameter(
+                f"This model does not stream (loader_module {self.loader_module!r}): only a "
+                "PythonModel that defines predict_stream does"
+            )
+        if self._inputs is not None:
+            data = enforce_input(data, self._inputs)
+        checked = enforce_params(params, self._params, self._has_signature)
+        stream: Iterator[Any] = self._implementation.predict_stream(data, checked)  # type: ignore[attr-defined]
+        return stream
 
     def unwrap_python_model(self) -> PythonModel:
         """The user's `PythonModel` inside a custom pyfunc model."""

@@ -13,7 +13,7 @@ import os
 import runpy
 import shutil
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,13 @@ class PythonModel:
 
     def predict(self, context: PythonModelContext, model_input: Any, params: Any = None) -> Any:
         raise NotImplementedError("A PythonModel must implement predict")
+
+    def predict_stream(
+        self, context: PythonModelContext, model_input: Any, params: Any = None
+    ) -> Iterator[Any]:
+        """Override to answer in chunks (a generator); the scoring server sends each one as
+        a server-sent event when a request asks for `"stream": true`."""
+        raise NotImplementedError("This model does not stream: it has no predict_stream")
 
 
 _model_from_code = threading.local()
@@ -108,10 +115,26 @@ class LoadedPythonModel:
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         return self._predict(data, params)
 
+    @property
+    def streams(self) -> bool:
+        """Whether the model overrides `predict_stream`."""
+        method = getattr(type(self.python_model), "predict_stream", None)
+        return method is not None and method is not PythonModel.predict_stream
 
-def _bind_predict(model: Any, context: PythonModelContext) -> Callable[[Any, Any], Any]:
+    def predict_stream(self, data: Any, params: dict[str, Any] | None = None) -> Iterator[Any]:
+        if not self.streams:
+            raise InvalidParameter("This model does not stream: it has no predict_stream")
+        stream: Iterator[Any] = _bind_predict(self.python_model, self.context, "predict_stream")(
+            data, params
+        )
+        return stream
+
+
+def _bind_predict(
+    model: Any, context: PythonModelContext, name: str = "predict"
+) -> Callable[[Any, Any], Any]:
     if isinstance(model, PythonModel) or hasattr(model, "load_context"):
-        function = type(model).predict
+        function = getattr(type(model), name)
         # MLflow wraps predict to check type hints; call the user's own function.
         function = getattr(function, "__wrapped__", function)
         method = function.__get__(model)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from heron.server import api as heron_api
-from heron.server import mlflow, otlp, system
+from heron.server import mlflow, otlp, serving_endpoints, system
+from heron.server.invocations import InvocationProxy
+from heron.server.mlflow import evaluation_datasets, scorers
 from heron.server.mlflow import traces as mlflow_traces
 from heron.server.wire import Endpoints
 from heron.services.build import Services
@@ -18,7 +20,18 @@ def routes(services: Services, settings: Settings) -> list[BaseRoute]:
     return [
         *mlflow.routes(api, services),
         *mlflow_traces.routes(api, services.traces),
+        *evaluation_datasets.routes(api, services.datasets),
+        *scorers.routes(api, services.scorers),
         *otlp.routes(services.traces, max_request_bytes=api.max_request_bytes, inline=api.inline),
         *heron_api.routes(api, services),
+        *serving_endpoints.routes(api, services.endpoints),
         *system.routes(multipart_uploads=services.artifacts.multipart_uploads),
     ]
+
+
+def invocation_proxy(services: Services, settings: Settings) -> InvocationProxy:
+    """The routes that hand serving-endpoint requests to the replicas (`proxy.routes()`);
+    the app closes it (`await proxy.aclose()`) when it stops."""
+    return InvocationProxy(
+        services.endpoints, services.inference, max_request_bytes=settings.max_request_bytes
+    )

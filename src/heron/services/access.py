@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-Action = Literal["read", "create", "update", "delete"]
+# "execute": query a serving endpoint (its invocations), which reading it does not allow.
+Action = Literal["read", "create", "update", "delete", "execute"]
 ResourceType = Literal[
     "experiment",
     "run",
@@ -29,6 +30,8 @@ ResourceType = Literal[
     "webhook",
     "trace",
     "artifact",
+    "serving_endpoint",
+    "dataset",
 ]
 
 

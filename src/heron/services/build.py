@@ -10,16 +10,22 @@ from dataclasses import dataclass, field
 
 from heron.services.access import Authorizer
 from heron.services.artifacts import ArtifactService
+from heron.services.datasets import DatasetService
 from heron.services.experiments import ExperimentService
 from heron.services.gc import GarbageCollector
+from heron.services.inference import InferenceService
+from heron.services.judge_cache import JudgeCacheService
 from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
 from heron.services.registry_namespaces import NamespaceService
 from heron.services.registry_webhooks import WebhookDispatcher, WebhookService
 from heron.services.runs import RunService
+from heron.services.scorers import ScorerService
+from heron.services.serving_endpoints import EndpointService
 from heron.services.trace_analytics import TraceAnalyticsService
 from heron.services.traces import TraceService
 from heron.settings import Settings
+from heron.store.artifacts.encrypted import encryption
 from heron.store.artifacts.locations import ArtifactLocations
 from heron.store.stores import Stores
 
@@ -38,6 +44,11 @@ class Services:
     traces: TraceService
     trace_analytics: TraceAnalyticsService
     artifacts: ArtifactService
+    endpoints: EndpointService
+    inference: InferenceService
+    datasets: DatasetService
+    judge_cache: JudgeCacheService
+    scorers: ScorerService
     gc: GarbageCollector
     authorizer: Authorizer
     # The stores answer without waiting on a network or an fsync (SQLite in WAL mode with
@@ -48,12 +59,15 @@ class Services:
     _dispatcher: WebhookDispatcher = field(repr=False)
 
     def start(self) -> None:
-        """Starts working off queued webhook deliveries (when some host is allowed)."""
+        """Starts working off queued webhook deliveries (when some host is allowed) and
+        writing captured inference requests."""
         self._dispatcher.start()
+        self.inference.start()
 
     def close(self) -> None:
         """Stops the background work, then closes the stores."""
         self._dispatcher.close()
+        self.inference.close()
         self.traces.close()
         self._stores.close()
 
@@ -65,20 +79,26 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
     roots = settings.artifact_roots
     dispatcher = WebhookDispatcher(stores.webhooks, settings.webhook_allowed_hosts)
     destination = settings.artifacts_destination if settings.serve_artifacts else None
+    registry = RegistryService(
+        stores.registered_models,
+        stores.model_versions,
+        stores.model_sources,
+        authorizer,
+        artifact_roots=roots,
+        runs=stores.runs,
+        experiments=stores.experiments,
+        namespaces=stores.namespaces,
+    )
+    wrap = (
+        encryption(settings.encryption_key, cache_s=settings.key_cache_s)
+        if settings.encryption_key
+        else None
+    )
     return Services(
         experiments=ExperimentService(stores.experiments, authorizer, artifact_roots=roots),
         runs=RunService(stores.runs, authorizer),
         logged_models=LoggedModelService(stores.logged_models, stores.experiments, authorizer),
-        registry=RegistryService(
-            stores.registered_models,
-            stores.model_versions,
-            stores.model_sources,
-            authorizer,
-            artifact_roots=roots,
-            runs=stores.runs,
-            experiments=stores.experiments,
-            namespaces=stores.namespaces,
-        ),
+        registry=registry,
         namespaces=NamespaceService(stores.namespaces, authorizer),
         webhooks=WebhookService(stores.webhooks, dispatcher, authorizer),
         traces=TraceService(
@@ -88,7 +108,18 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
             max_payload_bytes=settings.trace_max_payload_bytes,
         ),
         trace_analytics=TraceAnalyticsService(stores.trace_analytics, authorizer),
-        artifacts=ArtifactService(authorizer, destination=destination),
+        artifacts=ArtifactService(authorizer, destination=destination, wrap=wrap),
+        endpoints=EndpointService(stores.endpoints, stores.replicas, registry, authorizer),
+        # Captured bodies over 1 MiB go to the artifact destination, proxy served or not.
+        inference=InferenceService(
+            stores.inference,
+            stores.endpoints,
+            ArtifactService(authorizer, destination=settings.artifacts_destination, wrap=wrap),
+            authorizer,
+        ),
+        datasets=DatasetService(stores.datasets, stores.experiments, authorizer),
+        judge_cache=JudgeCacheService(stores.judge_cache, authorizer),
+        scorers=ScorerService(stores.scorers, stores.experiments, authorizer),
         gc=GarbageCollector(stores.purge, ArtifactLocations(settings.artifacts_destination, roots)),
         authorizer=authorizer,
         answers_at_once=stores.answers_at_once,

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from heron.entities import Page
+from heron.entities import Page, reserved
 from heron.entities.registry import (
     LineageModel,
     ModelLineage,
@@ -43,7 +43,6 @@ from heron.store.runs import RunStore
 MAX_MODEL_SEARCH = 1000
 MAX_VERSION_SEARCH = 200_000
 MAX_COMMENT = 10_000
-PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 
 class RegistryService:
@@ -181,9 +180,9 @@ class RegistryService:
         check_model_name(name)
         actor = self._check("update", name)
         if run_id:
-            v.check_length("run_id", v.check_run_id(run_id), v.MAX_RUN_ID)
+            v.check_run_reference("run_id", run_id)
         if model_id:
-            v.check_length("model_id", v.check_string("model_id", model_id), v.MAX_MODEL_ID)
+            v.check_model_reference("model_id", model_id)
         resolved = self._resolver.resolve(source, run_id or None, model_id or None)
         return self._versions.create_model_version(
             name,
@@ -375,7 +374,7 @@ def _stage(stage: str) -> ModelVersionStage:
 def _asks_for_prompts(filter_: Sequence[Any]) -> bool:
     """MLflow compat: prompts appear only when the filter asks for them by their tag."""
     for c in filter_:
-        if c.entity == "tag" and c.key == PROMPT_TAG and isinstance(c.value, str):
+        if c.entity == "tag" and c.key == reserved.IS_PROMPT and isinstance(c.value, str):
             value = c.value.lower()
             return (c.op == "=" and value == "true") or (c.op == "!=" and value == "false")
     return False

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from heron.entities.registry import ModelVersion
 from heron.errors import InvalidParameter, NotFound
 from heron.services import validation as v
+from heron.store import ids
 from heron.store.artifacts import paths
 from heron.store.registry import ModelSourceStore
 
@@ -24,6 +25,10 @@ _LOGGED_MODEL_ID = re.compile(r"m-[0-9a-f]{32}")
 _ALIAS = re.compile(r"[A-Za-z0-9_-]+")
 _VERSION_ALIAS = re.compile(r"[vV]\d+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+# MLflow compat: a prompt version's source is a placeholder (the client sends "dummy-source",
+# MLflow's store "prompt-template"); it names no files.
+PROMPT_SOURCES = frozenset({"dummy-source", "prompt-template"})
 
 
 def check_model_name(name: object, field: str = "name") -> str:
@@ -66,11 +71,8 @@ def check_alias(alias: object) -> str:
 
 
 def check_version(version: object) -> str:
-    """Version numbers are positive decimal integers, sent as strings."""
-    text = str(version) if isinstance(version, int) and not isinstance(version, bool) else version
-    if not isinstance(text, str) or not text.isascii() or not text.isdigit() or len(text) > 9:
-        raise InvalidParameter(f"Parameter 'version' must be an integer, got {version!r}")
-    return str(int(text))
+    """Version numbers are positive decimal integers, sent as strings (`store.ids`)."""
+    return ids.model_version(version)
 
 
 def check_tag(kind: str, key: object, value: object) -> None:
@@ -126,7 +128,9 @@ class SourceResolver:
             raise InvalidParameter("Missing value for required parameter 'source'")
         if _CONTROL.search(source):
             raise InvalidParameter(f"Invalid model version source {source!r}")
-        if source.startswith("models:"):
+        if source in PROMPT_SOURCES:
+            resolved = ResolvedSource("", None, None)  # a prompt's text is in its tags
+        elif source.startswith("models:"):
             resolved = self._models_uri(source)
         elif source.startswith("runs:"):
             resolved = self._runs_uri(source)

@@ -21,6 +21,7 @@ MAX_BATCH_TOTAL = 1000
 MAX_DATASETS_PER_REQUEST = 1000
 MAX_DATASET_NAME = 500
 MAX_DATASET_DIGEST = 36
+MAX_DATASET_SOURCE_TYPE = 36
 MAX_DATASET_SOURCE = 65535
 MAX_DATASET_SCHEMA = 1048575
 MAX_DATASET_PROFILE = 16777215
@@ -111,6 +112,20 @@ def check_run_id(run_id: object) -> str:
     if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
         raise InvalidParameter(f"Invalid run id {run_id!r}")
     return run_id
+
+
+def check_run_reference(what: str, run_id: object) -> str:
+    """A run id another row keeps (a logged model's source run, a model version's run): MLflow's
+    rule for run ids, and no wider than Heron's, which the column holds."""
+    return check_length(what, check_run_id(run_id), MAX_RUN_ID)
+
+
+def check_model_reference(what: str, model_id: object) -> str:
+    """A logged model id another row keeps (a model version's, a run's outputs and inputs, a
+    metric's): a non-empty string no wider than a model id."""
+    if not isinstance(model_id, str) or not model_id:
+        raise InvalidParameter(f"{what} must be a non-empty string, got {model_id!r}")
+    return check_length(what, model_id, MAX_MODEL_ID)
 
 
 def check_experiment_name(name: object) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from heron.store.evaluation import DatasetStore, JudgeCacheStore, ScorerStore
 from heron.store.experiments import ExperimentStore
 from heron.store.logged_models import LoggedModelStore
 from heron.store.purge import PurgeStore
@@ -15,6 +16,7 @@ from heron.store.registry import (
     WebhookStore,
 )
 from heron.store.runs import RunStore
+from heron.store.serving import EndpointStore, InferenceStore, ReplicaStore
 from heron.store.trace_analytics import TraceAnalyticsStore
 from heron.store.traces import AssessmentStore, TraceStore
 
@@ -57,6 +59,24 @@ class Stores(Protocol):
 
     @property
     def purge(self) -> PurgeStore: ...
+
+    @property
+    def endpoints(self) -> EndpointStore: ...
+
+    @property
+    def replicas(self) -> ReplicaStore: ...
+
+    @property
+    def inference(self) -> InferenceStore: ...
+
+    @property
+    def datasets(self) -> DatasetStore: ...
+
+    @property
+    def judge_cache(self) -> JudgeCacheStore: ...
+
+    @property
+    def scorers(self) -> ScorerStore: ...
 
     @property
     def answers_at_once(self) -> bool:

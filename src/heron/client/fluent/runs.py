@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from heron.client import source
 from heron.client.fluent.state import (
     active_experiment_id,
     active_run_id,
@@ -24,6 +23,7 @@ from heron.entities import (
     Run,
     RunTag,
     ViewType,
+    reserved,
 )
 from heron.errors import InvalidParameter
 
@@ -160,7 +160,7 @@ def log_input(
     entity = dataset if isinstance(dataset, Dataset) else dataset.to_entity()
     input_tags = [InputTag(key=str(k), value=str(v)) for k, v in (tags or {}).items()]
     if context is not None:
-        input_tags.insert(0, InputTag(key=source.DATASET_CONTEXT_TAG, value=context))
+        input_tags.insert(0, InputTag(key=reserved.DATASET_CONTEXT, value=context))
     tracking_client().log_inputs(active_run_id(), [DatasetInput(dataset=entity, tags=input_tags)])
 
 

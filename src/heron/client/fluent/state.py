@@ -22,7 +22,16 @@ from typing import Any
 from heron.client import source
 from heron.client.client import HeronClient
 from heron.client.uri import resolve_tracking_uri
-from heron.entities import Experiment, LifecycleStage, Run, RunData, RunInfo, RunStatus, RunTag
+from heron.entities import (
+    Experiment,
+    LifecycleStage,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    reserved,
+)
 from heron.errors import InvalidParameter, InvalidState
 
 DEFAULT_EXPERIMENT_ID = "0"
@@ -200,13 +209,13 @@ def start_run(
     client = tracking_client()
     user_tags = {str(k): str(v) for k, v in (tags or {}).items()}
     if description is not None:
-        user_tags[source.NOTE_TAG] = description
+        user_tags[reserved.NOTE] = description
     if run_id is not None:
         run = _resume(client, run_id, run_name, user_tags)
     else:
         run_tags = {**source.source_tags(), **user_tags}
         if stack:
-            run_tags[source.PARENT_RUN_ID_TAG] = stack[-1].info.run_id
+            run_tags[reserved.PARENT_RUN_ID] = stack[-1].info.run_id
         experiment = str(experiment_id) if experiment_id is not None else None
         run = client.create_run(
             experiment or active_experiment_id(client), tags=run_tags, run_name=run_name

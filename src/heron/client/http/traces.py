@@ -17,6 +17,7 @@ from heron.client.http.transport import Transport
 from heron.entities import Page
 from heron.entities.assessment import Assessment
 from heron.entities.trace import Span, SpanStatusCode, Trace, TraceInfo
+from heron.errors import HeronError
 from heron.mlflow_json import assessments as aj
 from heron.mlflow_json import traces as tj
 from heron.mlflow_json import traces_compact as tc
@@ -102,6 +103,7 @@ class HttpTraces:
 
     def __init__(self, transport: Transport) -> None:
         self._t = transport
+        self._heron_search = True  # until a server answers that it has no such route
 
     def log_spans(self, experiment_id: str, spans: Sequence[Span]) -> int:
         headers = {
@@ -151,9 +153,37 @@ class HttpTraces:
             "page_token": page_token,
             "include_spans": "true" if include_spans else "false",
         }
-        answer = self._t.get(f"{HERON_API}/traces/search", query)
-        traces = [tc.parse_trace(t) for t in answer.get("traces", ())]
-        return Page(traces, answer.get("next_page_token"))
+        if self._heron_search:
+            try:
+                answer = self._t.get(f"{HERON_API}/traces/search", query)
+            except HeronError as exc:
+                if exc.code != "ENDPOINT_NOT_FOUND":
+                    raise
+                self._heron_search = False  # an MLflow server: its own search, then batchGet
+            else:
+                traces = [tc.parse_trace(t) for t in answer.get("traces", ())]
+                return Page(traces, answer.get("next_page_token"))
+        return self._search_v3(query, include_spans=include_spans)
+
+    def _search_v3(self, query: Mapping[str, Any], *, include_spans: bool) -> Page[Trace]:
+        body = {
+            "locations": [
+                {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": e}}
+                for e in query["experiment_ids"]
+            ],
+            "filter": query["filter"],
+            "order_by": query["order_by"],
+            "max_results": query["max_results"],
+            "page_token": query["page_token"],
+        }
+        answer = self._t.post(f"{V3}/search", {k: v for k, v in body.items() if v is not None})
+        infos = [tj.parse_trace_info(i) for i in answer.get("traces", ())]
+        if include_spans and infos:
+            found = {t.info.trace_id: t for t in self.get_traces([i.trace_id for i in infos])}
+            traces = [found.get(i.trace_id, Trace(info=i)) for i in infos]
+        else:
+            traces = [Trace(info=i) for i in infos]
+        return Page(traces, answer.get("next_page_token") or None)
 
     def set_trace_tag(self, trace_id: str, key: str, value: str) -> None:
         self._t.send_json("PATCH", f"{V2}/{_q(trace_id)}/tags", {"key": key, "value": value})

@@ -7,7 +7,9 @@ Loading unpickles the model, which runs code from the file: only load models you
 
 from __future__ import annotations
 
+import importlib.abc
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -137,13 +139,8 @@ def load_from_directory(directory: Path, model: Model | None = None) -> Any:
     file = model_dir.inside(directory, str(conf.get("pickled_model", PICKLE_FILE)), "model file")
     serialization = conf.get("serialization_format", "pickle")
     if serialization == "skops":
-        try:
-            import skops.io
-        except ImportError:
-            raise InvalidParameter(
-                "This model is saved in the skops format: pip install skops (or heron[sklearn])"
-            ) from None
-        return skops.io.load(file, trusted=conf.get("skops_trusted_types"))
+        skops_io = _import_skops_io()
+        return skops_io.load(file, trusted=conf.get("skops_trusted_types"))
     if serialization not in FORMATS:
         raise InvalidParameter(f"Unknown sklearn serialization_format {serialization!r}")
     return pickles.load(file)
@@ -178,3 +175,33 @@ def load_pyfunc(directory: Path, model: Model) -> SklearnPredictor:
     return SklearnPredictor(
         load_from_directory(directory, model), str(model.pyfunc.get("predict_fn", "predict"))
     )
+
+
+class _WithoutTorch(importlib.abc.MetaPathFinder):
+    """Refuses `import torch` while skops.io is imported (see `_import_skops_io`)."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
+        if fullname == "torch" or fullname.startswith("torch."):
+            raise ImportError("torch is not needed to list scikit-learn's estimators")
+
+
+def _import_skops_io() -> Any:
+    """skops.io, imported without torch when torch is not loaded yet.
+
+    Importing skops.io lists scikit-learn's estimators (`sklearn.utils.all_estimators`),
+    which imports every scikit-learn package, among them array_api_compat's torch adapter:
+    where torch is installed that alone took 2.7 s and some 250 MiB of a server's memory,
+    for models that never use torch. The walk skips a package that fails to import."""
+    guard = None if "torch" in sys.modules else _WithoutTorch()
+    if guard is not None:
+        sys.meta_path.insert(0, guard)
+    try:
+        import skops.io
+    except ImportError:
+        raise InvalidParameter(
+            "This model is saved in the skops format: pip install skops (or heron[sklearn])"
+        ) from None
+    finally:
+        if guard is not None:
+            sys.meta_path.remove(guard)
+    return skops.io

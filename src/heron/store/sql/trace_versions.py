@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, literal_column, select
 
+from heron.entities import reserved
 from heron.entities.assessment import AssessmentKind
 from heron.entities.trace_analytics import (
-    LINKED_PROMPTS_TAG,
     PromptRef,
     VersionStats,
     linked_prompts,
@@ -106,7 +106,9 @@ def _prompts(conn: Connection, which: list[Any]) -> list[PromptRef]:
     )
     query = (
         select(tags.value)
-        .where(tags.trace_id.in_(latest), tags.key == literal_column(f"'{LINKED_PROMPTS_TAG}'"))
+        .where(
+            tags.trace_id.in_(latest), tags.key == literal_column(f"'{reserved.LINKED_PROMPTS}'")
+        )
         .distinct()
     )
     found: dict[PromptRef, None] = {}

@@ -10,11 +10,11 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, bindparam, delete, exists, literal_column, select, update
 
-from heron.entities import LifecycleStage, Page
+from heron.entities import LifecycleStage, Page, reserved
 from heron.entities.assessment import Assessment
 from heron.entities.trace import Span, SpanStatusCode, Trace, TraceInfo, TraceState
-from heron.entities.trace_analytics import COST_METADATA, MODEL_METADATA
 from heron.errors import InvalidParameter, NotFound
+from heron.store import ids
 from heron.store.sql.database import Database, fetch, run, run_many
 from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.search_sql import bindable
@@ -41,9 +41,6 @@ from heron.store.sql.traces_rows import (
 from heron.store.sql.traces_search import trace_search
 from heron.store.traces import TraceQuery
 
-SPANS_LOCATION = "mlflow.trace.spansLocation"
-ARTIFACT_LOCATION = "mlflow.artifactLocation"
-TRACE_NAME = "mlflow.traceName"
 PREVIEW_CHARS = 1000
 _EXPERIMENT = select(experiments.c.artifact_location, experiments.c.lifecycle_stage).where(
     experiments.c.experiment_id == bindparam("experiment_id")
@@ -80,7 +77,7 @@ _ADD_COSTS = (
         traces.c.trace_id == bindparam("tid"),
         ~exists().where(
             trace_metadata.c.trace_id == traces.c.trace_id,
-            trace_metadata.c.key == literal_column(f"'{COST_METADATA}'"),  # not a parameter
+            trace_metadata.c.key == literal_column(f"'{reserved.TRACE_COST}'"),  # not a parameter
         ),
     )
     .values({k: bindparam(k) for k in COST_FIELDS})
@@ -202,9 +199,11 @@ class SqlTraceStore:
                 cost = span_costs(group)
                 if cost is not None:
                     costs.append({"tid": tid, **cost})
-        exp = int(experiment_id)
+        exp = ids.experiment_key(experiment_id)
         rows = [span_row(s, exp) for s in spans_]
-        name_rows = [{"trace_id": t, "key": TRACE_NAME, "value": n} for t, n in names.items()]
+        name_rows = [
+            {"trace_id": t, "key": reserved.TRACE_NAME, "value": n} for t, n in names.items()
+        ]
         tag_rows = _pair_rows(tags)
         metadata_rows = _pair_rows(metadata)
 
@@ -225,7 +224,9 @@ class SqlTraceStore:
             run_many(conn, _ADD_COSTS, costs)
             _set_derived(conn, metadata or {})
             moved = {u["tid"] for u in root_updates}
-            moved.update(t for t, pairs in (metadata or {}).items() if MODEL_METADATA in pairs)
+            moved.update(
+                t for t, pairs in (metadata or {}).items() if reserved.TRACE_MODEL_ID in pairs
+            )
             if moved:
                 run(conn, _SYNC_ASSESSMENTS, {"ids": bound_list(moved)})
             return len(by_trace)
@@ -258,7 +259,7 @@ class SqlTraceStore:
         max_timestamp_millis: int | None = None,
         max_traces: int | None = None,
     ) -> int:
-        exp = int(experiment_id)
+        exp = ids.experiment_key(experiment_id)
 
         def write(conn: Connection) -> int:
             if trace_ids:
@@ -361,7 +362,7 @@ def load_infos(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[TraceInf
 
 
 def _experiment_location(conn: Connection, experiment_id: str) -> str:
-    found = fetch(conn, _EXPERIMENT, {"experiment_id": int(experiment_id)})
+    found = fetch(conn, _EXPERIMENT, {"experiment_id": ids.experiment_key(experiment_id)})
     if not found:
         raise NotFound(f"No Experiment with id={experiment_id} exists")
     location, stage = found[0]
@@ -386,9 +387,15 @@ def _create_traces(conn: Connection, location: str, rows: Sequence[Mapping[str, 
     tag_rows = []
     for r in new:
         tid = r["trace_id"]
-        tag_rows.append({"trace_id": tid, "key": SPANS_LOCATION, "value": "TRACKING_STORE"})
         tag_rows.append(
-            {"trace_id": tid, "key": ARTIFACT_LOCATION, "value": f"{base}/traces/{tid}/artifacts"}
+            {"trace_id": tid, "key": reserved.TRACE_SPANS_LOCATION, "value": "TRACKING_STORE"}
+        )
+        tag_rows.append(
+            {
+                "trace_id": tid,
+                "key": reserved.TRACE_ARTIFACT_LOCATION,
+                "value": f"{base}/traces/{tid}/artifacts",
+            }
         )
     run_many(conn, _upsert(conn.dialect.name, "trace_tags"), tag_rows)
 
@@ -453,7 +460,7 @@ def _placeholder(trace_id: str, experiment_id: str, group: Iterable[Span]) -> di
     start = min(s.start_time_ns for s in group)
     return {
         "trace_id": trace_id,
-        "experiment_id": int(experiment_id),
+        "experiment_id": ids.experiment_key(experiment_id),
         "client_request_id": None,
         "request_time": start // 1_000_000,
         "execution_duration": None,
@@ -490,9 +497,6 @@ def _from_root(root: Span) -> dict[str, Any]:
     }
 
 
-TOKEN_USAGE = "mlflow.chat.tokenUsage"  # noqa: S105 (not a secret)
-
-
 def _token_sum(group: Iterable[Span]) -> dict[str, int] | None:
     """The spans' token counts summed for their trace's columns, or None when there are none.
 
@@ -501,7 +505,7 @@ def _token_sum(group: Iterable[Span]) -> dict[str, int] | None:
     totals = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
     seen = False
     for span in group:
-        usage = span.attributes.get(TOKEN_USAGE)
+        usage = span.attributes.get(reserved.CHAT_TOKEN_USAGE)
         if not isinstance(usage, Mapping):
             continue
         counts = {k: usage.get(k) for k in totals}

@@ -62,10 +62,13 @@ class SqlAssessmentStore:
                     .where(assessments.c.assessment_id == created.overrides)
                     .values(valid=False, last_update_time=now)
                 )
-            row = {**assessment_row(created), "experiment_id": experiment_id}
-            conn.execute(
-                assessments.insert().values(**row, trace_time=trace_time, model_id=model_id)
-            )
+            row = {
+                **assessment_row(created),
+                "experiment_id": experiment_id,
+                "trace_time": trace_time,
+                "model_id": model_id,
+            }
+            conn.execute(assessments.insert(), [row])  # compiled once
             return created
 
         return self._db.write(write)

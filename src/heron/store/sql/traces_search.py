@@ -12,18 +12,18 @@ from sqlalchemy import ColumnElement, String, exists, select, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
+from heron.entities import reserved
 from heron.entities.assessment import AssessmentKind
-from heron.entities.trace_analytics import MODEL_METADATA, SESSION_METADATA
 from heron.errors import InvalidParameter
 from heron.search import Comparison
 from heron.search.traces import TraceClause, TraceOrderKey
 from heron.store.sql.search_sql import (
     SearchStatement,
-    _compare,
-    _experiment_ids,
-    _fingerprint,
-    _SortKey,
-    _statement,
+    SortKey,
+    compare,
+    experiment_keys,
+    page_statement,
+    query_fingerprint,
 )
 from heron.store.sql.tables import assessments, spans, trace_metadata, trace_tags, traces
 from heron.store.sql.traces_derived import MAX_INDEXED
@@ -33,7 +33,7 @@ _NUMERIC = {"timestamp_ms": "request_time", "execution_time_ms": "execution_dura
 _STRING = {"status": "state", "client_request_id": "client_request_id", "trace_id": "trace_id"}
 _SPAN_COLUMNS = {"name": "name", "type": "span_type", "status": "status"}
 # Metadata the traces table keeps a copy of (0015), indexed with the experiment.
-_INDEXED_METADATA = {SESSION_METADATA: "session_id", MODEL_METADATA: "model_id"}
+_INDEXED_METADATA = {reserved.TRACE_SESSION: "session_id", reserved.TRACE_MODEL_ID: "model_id"}
 _STATUS_ALIASES = {
     "STATUS_CODE_OK": "OK",
     "STATUS_CODE_ERROR": "ERROR",
@@ -67,37 +67,41 @@ def trace_search(query: TraceQuery) -> SearchStatement:
     Raises:
         InvalidParameter: a bad experiment id, filter value or page token.
     """
-    keys: list[_SortKey] = []
+    keys: list[SortKey] = []
     seen: set[str] = set()
     for order in query.order_by:
         if order.key not in seen:
             seen.add(order.key)
             keys.append(_sort_key(order))
     if "timestamp_ms" not in seen:
-        keys.append(_SortKey(traces.c.request_time, False, False, True))
+        keys.append(SortKey(traces.c.request_time, False, False, True))
     conditions = [
-        traces.c.experiment_id.in_(_experiment_ids(query.experiment_ids)),
+        traces.c.experiment_id.in_(experiment_keys(query.experiment_ids)),
         *(condition(c) for c in query.filter),
     ]
-    fingerprint = _fingerprint("traces", sorted(query.experiment_ids), query.filter, query.order_by)
-    return _statement(traces, traces, traces.c.trace_id, str, keys, conditions, fingerprint, query)
+    fingerprint = query_fingerprint(
+        "traces", sorted(query.experiment_ids), query.filter, query.order_by
+    )
+    return page_statement(
+        traces, traces, traces.c.trace_id, str, keys, conditions, fingerprint, query
+    )
 
 
-def _sort_key(order: TraceOrderKey) -> _SortKey:
+def _sort_key(order: TraceOrderKey) -> SortKey:
     if order.key in _NUMERIC:
         name = _NUMERIC[order.key]
-        return _SortKey(traces.c[name], order.ascending, name == "execution_duration", True)
+        return SortKey(traces.c[name], order.ascending, name == "execution_duration", True)
     if order.key == "name":
         name_tag = (
             select(trace_tags.c.value)
             .where(
-                trace_tags.c.trace_id == traces.c.trace_id, trace_tags.c.key == "mlflow.traceName"
+                trace_tags.c.trace_id == traces.c.trace_id, trace_tags.c.key == reserved.TRACE_NAME
             )
             .scalar_subquery()
         )
-        return _SortKey(name_tag, order.ascending, True, False)
+        return SortKey(name_tag, order.ascending, True, False)
     column = traces.c[_STRING[order.key]]
-    return _SortKey(column, order.ascending, False, False)
+    return SortKey(column, order.ascending, False, False)
 
 
 def _as_comparison(c: TraceClause, value: Any = None) -> Comparison:
@@ -110,22 +114,22 @@ def condition(c: TraceClause) -> ColumnElement[bool]:
     owner_tags = trace_tags.c.trace_id == traces.c.trace_id
     if c.field == "attribute":
         if c.key in _NUMERIC:
-            return _compare(
+            return compare(
                 traces.c[_NUMERIC[c.key]], Comparison("attribute", c.key, c.op, c.value), int
             )
         if c.key == "name":
-            return _pair(trace_tags, owner_tags, "mlflow.traceName", c)
+            return _pair(trace_tags, owner_tags, reserved.TRACE_NAME, c)
         if c.key == "run_id":
             owner = trace_metadata.c.trace_id == traces.c.trace_id
-            return _pair(trace_metadata, owner, "mlflow.sourceRun", c)
+            return _pair(trace_metadata, owner, reserved.TRACE_SOURCE_RUN, c)
         value = _upper(c.value) if c.key == "status" else c.value
-        return _compare(traces.c[_STRING[c.key]], _as_comparison(c, value), str)
+        return compare(traces.c[_STRING[c.key]], _as_comparison(c, value), str)
     if c.field == "tag":
         return _pair(trace_tags, owner_tags, c.key, c)
     if c.field == "metadata":
         copy = _INDEXED_METADATA.get(c.key)
         if copy is not None and _indexable(c):  # the trace's own column: an index seek
-            return _compare(traces.c[copy], _as_comparison(c), str)
+            return compare(traces.c[copy], _as_comparison(c), str)
         return _pair(trace_metadata, trace_metadata.c.trace_id == traces.c.trace_id, c.key, c)
     if c.field == "span":
         value = c.value
@@ -133,12 +137,12 @@ def condition(c: TraceClause) -> ColumnElement[bool]:
             value = _upper(value, _STATUS_ALIASES)
         column = spans.c[_SPAN_COLUMNS[c.key]]
         return exists().where(
-            spans.c.trace_id == traces.c.trace_id, _compare(column, _as_comparison(c, value), str)
+            spans.c.trace_id == traces.c.trace_id, compare(column, _as_comparison(c, value), str)
         )
     if c.field == "span_attribute":
         text = _JsonText(spans.c.attributes, type_coerce(c.key, String()))
         return exists().where(
-            spans.c.trace_id == traces.c.trace_id, _compare(text, _as_comparison(c), str)
+            spans.c.trace_id == traces.c.trace_id, compare(text, _as_comparison(c), str)
         )
     if c.field in ("feedback", "expectation"):
         kind = AssessmentKind.FEEDBACK if c.field == "feedback" else AssessmentKind.EXPECTATION
@@ -148,7 +152,7 @@ def condition(c: TraceClause) -> ColumnElement[bool]:
             a.kind == kind.value,
             a.name == c.key,
             a.valid.is_(True),
-            _compare(a.value_text, _as_comparison(c), str),
+            compare(a.value_text, _as_comparison(c), str),
         )
     raise InvalidParameter(f"Cannot filter traces on {c.field} {c.key!r}")
 
@@ -161,9 +165,7 @@ def _indexable(c: TraceClause) -> bool:
 
 
 def _pair(table: Any, owner: ColumnElement[bool], key: str, c: TraceClause) -> ColumnElement[bool]:
-    return exists().where(
-        owner, table.c.key == key, _compare(table.c.value, _as_comparison(c), str)
-    )
+    return exists().where(owner, table.c.key == key, compare(table.c.value, _as_comparison(c), str))
 
 
 def _upper(value: Any, aliases: dict[str, str] | None = None) -> Any:

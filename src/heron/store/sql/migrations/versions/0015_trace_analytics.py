@@ -1,10 +1,10 @@
 """The GenAI views' aggregates read one index range each: traces keep their session, app
 version (LoggedModel) and cost as columns, spans their experiment, assessments their trace's
-experiment, start time and app version and their value as a number; covering indexes for the
-overview, sessions, versions, tool calls and scores. Existing rows are filled in here.
+experiment and start time and their value as a number; covering indexes for the overview,
+sessions, versions, tool calls and scores. Existing rows are filled in here.
 
 Revision ID: 0015
-Revises: 0007
+Revises: 0012
 Create Date: 2026-12-06 05:00:00.000000
 """
 
@@ -26,7 +26,7 @@ from heron.store.sql.traces_derived import (
 )
 
 revision = "0015"
-down_revision = "0007"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
@@ -42,7 +42,6 @@ _ASSESSMENT_COLUMNS: tuple[sa.Column[Any], ...] = (
     sa.Column("experiment_id", sa.Integer(), nullable=True),
     sa.Column("trace_time", sa.BigInteger(), nullable=True),
     sa.Column("score", sa.Float(precision=53), nullable=True),
-    sa.Column("model_id", sa.String(length=MAX_INDEXED), nullable=True),
 )
 _TOOL = "span_type = 'TOOL'"
 
@@ -70,7 +69,7 @@ def upgrade() -> None:
         "ix_traces_model",
         "traces",
         ["experiment_id", "model_id", "request_time", "state", "execution_duration",
-         "input_tokens", "output_tokens", "total_tokens", "total_cost"],
+         "total_tokens", "total_cost"],
     )  # fmt: skip
     op.create_index(
         "ix_spans_tools",
@@ -82,7 +81,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_assessments_scores",
         "assessments",
-        ["experiment_id", "trace_time", "kind", "valid", "name", "score", "model_id"],
+        ["experiment_id", "trace_time", "kind", "valid", "name", "score"],
     )
 
 
@@ -102,8 +101,7 @@ def _fill_in() -> None:
         "experiment_id = (SELECT t.experiment_id FROM traces AS t "
         "WHERE t.trace_id = assessments.trace_id), "
         "trace_time = (SELECT t.request_time FROM traces AS t "
-        "WHERE t.trace_id = assessments.trace_id), "
-        "model_id = (SELECT t.model_id FROM traces AS t WHERE t.trace_id = assessments.trace_id)"
+        "WHERE t.trace_id = assessments.trace_id)"
     )
     conn = op.get_bind()
     _fill_scores(conn)

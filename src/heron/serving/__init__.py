@@ -1,0 +1,1 @@
+"""Model serving: the scoring server (`heron models serve`), batching and request capture."""
