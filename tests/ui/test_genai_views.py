@@ -331,3 +331,8 @@ def test_switch_between_training_and_genai_views(page: Any, agent: Agent) -> Non
     page.wait_for_url(f"**/experiments/{agent.experiment_id}/overview")
     page.locator("#tab-traces").click()
     expect(page.locator("#traces-table tbody tr")).to_have_count(TRACES)
+    for trace in agent.infos[:3]:  # traces picked in the list, compared
+        page.locator(f"#traces-table input[name=ids][value='{trace.trace_id}']").check()
+    page.locator("#compare-traces").click()
+    page.wait_for_url("**/traces/compare?**")
+    expect(page.locator("#compare-summary thead th")).to_have_count(4)  # a label, 3 traces

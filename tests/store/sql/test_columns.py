@@ -187,7 +187,8 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     ),
     "assessments.source_id": traces.MAX_SOURCE_ID,
     "assessments.overrides": traces.MAX_ASSESSMENT_ID,
-    # the trace's own experiment, copied to its spans and assessments for the GenAI views
+    # the GenAI views' copies (0015, 0020): only values that fit are copied (traces_derived)
+    "assessments.model_id": traces_derived.MAX_INDEXED,
     "spans.experiment_id": ids.MAX_EXPERIMENT_ID,
     "assessments.experiment_id": ids.MAX_EXPERIMENT_ID,
     # a trace's session and model ids: longer ones are not indexed (left NULL)

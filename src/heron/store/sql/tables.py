@@ -556,6 +556,8 @@ traces = Table(
         "request_time",
         "state",
         "execution_duration",
+        "input_tokens",
+        "output_tokens",
         "total_tokens",
         "total_cost",
     ),
@@ -640,11 +642,12 @@ assessments = Table(
     Column("last_update_time", BigInteger, nullable=False),
     Column("overrides", String(50), nullable=True),
     Column("valid", Boolean, nullable=False),
-    # For the overview's scores (0015): the trace's experiment and start time, and the value
-    # as a number (true/yes 1, false/no 0, finite numbers as they are; else null).
+    # For the overview's scores (0015): the trace's experiment, start time and app version,
+    # and the value as a number (true/yes 1, false/no 0, finite numbers as they are; else null).
     Column("experiment_id", Integer, nullable=True),
     Column("trace_time", BigInteger, nullable=True),
     Column("score", Float(precision=53), nullable=True),
+    Column("model_id", String(250), nullable=True),  # the trace's app version
     Index("ix_assessments_trace", "trace_id", "create_time"),
     Index(
         "ix_assessments_scores",
@@ -654,5 +657,6 @@ assessments = Table(
         "valid",
         "name",
         "score",
+        "model_id",
     ),
 )

@@ -24,6 +24,8 @@ class SqlTraceAnalyticsStore:
         with self._db.read() as conn:
             return sessions(conn, query)
 
-    def versions(self, window: Window, model_ids: Sequence[str]) -> list[VersionStats]:
+    def versions(
+        self, window: Window, model_ids: Sequence[str], buckets: Sequence[tuple[int, int]]
+    ) -> list[VersionStats]:
         with self._db.read() as conn:
-            return versions(conn, window, model_ids)
+            return versions(conn, window, model_ids, buckets)

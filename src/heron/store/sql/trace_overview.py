@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -60,7 +60,7 @@ def overview(database: Database, window: Window, buckets: Sequence[tuple[int, in
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="heron-overview") as pool:
         scores = pool.submit(read, _scores)
         tools = pool.submit(read, _tools)
-        filled, totals = read(_traces)
+        filled, totals = read(trace_figures)
         return Overview(
             start_ms=window.start_ms,
             end_ms=window.end_ms,
@@ -71,7 +71,7 @@ def overview(database: Database, window: Window, buckets: Sequence[tuple[int, in
         )
 
 
-def _traces(
+def trace_figures(
     conn: Connection,
     experiment_id: int,
     conditions: list[Any],
@@ -226,9 +226,15 @@ def _tools(
     )
     arrays = [json_agg(dialect, c) for c in grouped.c]
     query = select(bk.c.i, select(json_array(dialect, *arrays)).scalar_subquery())
+    return _tool_figures(conn.execute(query, params), buckets)
+
+
+def _tool_figures(rows: Iterable[Any], buckets: Sequence[tuple[int, int]]) -> list[Tool]:
+    """Tools from each bucket's JSON [[name...], [ms...], [calls...], [errors...]]: calls and
+    errors by bucket, latency from the window's calls by duration, the most called first."""
     calls: dict[str, dict[int, list[int]]] = defaultdict(dict)  # name -> bucket -> [calls, errors]
     latency: dict[str, dict[float, int]] = defaultdict(dict)  # name -> ms -> calls
-    for i, text in conn.execute(query, params):
+    for i, text in rows:
         names, values, counts, errors = orjson.loads(text) if text else (None,) * 4
         for name, value, count, failed in zip(
             names or (), values or (), counts or (), errors or (), strict=True

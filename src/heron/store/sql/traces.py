@@ -82,14 +82,14 @@ _ADD_COSTS = (
     )
     .values({k: bindparam(k) for k in COST_FIELDS})
 )
-# Assessments keep their trace's start time for the overview's scores.
-_SYNC_TRACE_TIME = (
+# Assessments keep their trace's start time and app version for the GenAI views' scores.
+_OF_TRACE = traces.c.trace_id == assessments.c.trace_id
+_SYNC_ASSESSMENTS = (
     update(assessments)
     .where(in_bound_list(assessments.c.trace_id))
     .values(
-        trace_time=select(traces.c.request_time)
-        .where(traces.c.trace_id == assessments.c.trace_id)
-        .scalar_subquery()
+        trace_time=select(traces.c.request_time).where(_OF_TRACE).scalar_subquery(),
+        model_id=select(traces.c.model_id).where(_OF_TRACE).scalar_subquery(),
     )
 )
 _NO_DERIVED = {"session_id": None, "model_id": None, **dict.fromkeys(COST_FIELDS)}
@@ -166,7 +166,7 @@ class SqlTraceStore:
             conn.execute(update(traces).where(traces.c.trace_id == info.trace_id).values(changes))
             _upsert_pairs(conn, "trace_tags", info.trace_id, info.tags)
             _upsert_pairs(conn, "trace_metadata", info.trace_id, info.trace_metadata)
-            run(conn, _SYNC_TRACE_TIME, {"ids": bound_list([info.trace_id])})
+            run(conn, _SYNC_ASSESSMENTS, {"ids": bound_list([info.trace_id])})
 
         self._db.write(write)
         return self.get_trace_info(info.trace_id)
@@ -223,9 +223,12 @@ class SqlTraceStore:
             run_many(conn, _upsert(conn.dialect.name, "trace_metadata"), metadata_rows)
             run_many(conn, _ADD_COSTS, costs)
             _set_derived(conn, metadata or {})
-            if root_updates:
-                synced = bound_list(u["tid"] for u in root_updates)
-                run(conn, _SYNC_TRACE_TIME, {"ids": synced})
+            moved = {u["tid"] for u in root_updates}
+            moved.update(
+                t for t, pairs in (metadata or {}).items() if reserved.TRACE_MODEL_ID in pairs
+            )
+            if moved:
+                run(conn, _SYNC_ASSESSMENTS, {"ids": bound_list(moved)})
             return len(by_trace)
 
         return self._db.write(write)
