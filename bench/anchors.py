@@ -16,7 +16,7 @@
     and writes a canned answer without parsing anything. Its rates are the benchmark
     client's own: no server of any kind answers this client faster on this machine.
 
-    .venv/bin/python bench/anchors.py [--json bench-results/anchors.json]
+    .venv/bin/python bench/anchors.py [--json bench-results/anchors.json] [--quick]
                                       [--shared ../shared]
 """
 
@@ -122,7 +122,7 @@ def raw_sqlite_points_per_s(batches: int = 100, size: int = 1000) -> float:
 HISTORY_STEPS = 100_000
 
 
-def w5_history_floor_ms() -> tuple[float, float]:
+def w5_history_floor_ms(steps: int = HISTORY_STEPS) -> tuple[float, float]:
     """(raw sqlite3 read of a 100,000-step history, json.loads of its get-history body), ms,
     medians of 5. The points are W5's: value step * 0.01, one timestamp per 1,000 steps."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,7 +131,7 @@ def w5_history_floor_ms() -> tuple[float, float]:
         conn = sqlite3.connect(path, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
         run, start = "0" * 32, 1_700_000_000_000
-        points = [(run, "h", s, start + s // 1000, s * 0.01) for s in range(HISTORY_STEPS)]
+        points = [(run, "h", s, start + s // 1000, s * 0.01) for s in range(steps)]
         conn.execute("BEGIN")
         conn.executemany(
             "INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) "
@@ -180,7 +180,9 @@ BENCH_FIGURES = {
 }
 
 
-def bench_against(command: list[str], port: int, shared: Path, cwd: str) -> dict[str, float]:
+def bench_against(
+    command: list[str], port: int, shared: Path, cwd: str, quick: bool
+) -> dict[str, float]:
     """run_bench.py's W1-W4 (small scale) against the stand-in server `command` starts."""
     server = subprocess.Popen(command, cwd=cwd)
     try:
@@ -197,8 +199,8 @@ def bench_against(command: list[str], port: int, shared: Path, cwd: str) -> dict
         subprocess.run(
             [sys.executable, str(shared / "bench" / "run_bench.py"),
              "--url", f"http://127.0.0.1:{port}", "--only", ",".join(BENCH_FIGURES),
-             "--scale", "small", "--time-cap", "20", "--import-module", "",
-             "--json", str(out)],
+             "--scale", "small", "--time-cap", "2" if quick else "20", "--import-module", "",
+             *(["--repeats", "1", "--no-wait-quiet"] if quick else []), "--json", str(out)],
             check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
     finally:
@@ -211,19 +213,20 @@ def bench_against(command: list[str], port: int, shared: Path, cwd: str) -> dict
     }
 
 
-def bare_asgi_figures(shared: Path) -> dict[str, float]:
+def bare_asgi_figures(shared: Path, quick: bool) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "hello.py").write_text(HELLO_APP)
         port = _free_port()
         command = [sys.executable, "-m", "uvicorn", "hello:app", "--port", str(port),
                    "--log-level", "warning", "--no-access-log"]  # fmt: skip
-        return bench_against(command, port, shared, tmp)
+        return bench_against(command, port, shared, tmp, quick)
 
 
-def null_server_figures(shared: Path) -> dict[str, float]:
+def null_server_figures(shared: Path, quick: bool) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         port = _free_port()
-        return bench_against([sys.executable, "-c", NULL_SERVER, str(port)], port, shared, tmp)
+        command = [sys.executable, "-c", NULL_SERVER, str(port)]
+        return bench_against(command, port, shared, tmp, quick)
 
 
 def main() -> None:
@@ -236,17 +239,22 @@ def main() -> None:
         help="the shared/ directory holding bench/run_bench.py (default: HERON_SHARED or "
         "../shared beside the repository)",
     )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke check of the script, not a measure: few rows, phases cut at 2 s",
+    )
     args = parser.parse_args()
-    points = raw_sqlite_points_per_s()
-    history_read, history_parse = w5_history_floor_ms()
+    points = raw_sqlite_points_per_s(batches=5 if args.quick else 100)
+    history_read, history_parse = w5_history_floor_ms(1000 if args.quick else HISTORY_STEPS)
     result: dict[str, float] = {
         "raw_sqlite_executemany_points_per_s": round(points),
         "raw_sqlite_history_read_100k_ms": round(history_read, 1),
         "client_json_loads_history_100k_ms": round(history_parse, 1),
     }
     for server, figures in (
-        ("bare_asgi", bare_asgi_figures(args.shared)),
-        ("null_server", null_server_figures(args.shared)),
+        ("bare_asgi", bare_asgi_figures(args.shared, args.quick)),
+        ("null_server", null_server_figures(args.shared, args.quick)),
     ):
         for workload, name in BENCH_FIGURES.items():
             result[f"{server}_{workload}_{name}"] = round(figures[workload])

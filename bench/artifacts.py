@@ -44,6 +44,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("HERON_SHARED", ROOT.parent / "shared"))
+# Where every bench script writes its figures (the smoke test points it at a temp dir).
+RESULTS = Path(os.environ.get("HERON_BENCH_RESULTS", ROOT / "bench-results"))
+HERON_ONLY_HELP = "Heron alone, without MLflow (no ratios): a quick check that the script runs"
 HERON_PY = ROOT / ".venv/bin/python"
 MLFLOW_PY = ROOT / ".venv-conformance/bin/python"
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
@@ -137,8 +140,9 @@ def wait_healthy(url: str, timeout_s: float = 180) -> None:
 
 
 def start_heron(directory: Path) -> tuple[str, int]:
-    """Starts `heron server` in its own process group; returns its URL and the group's id."""
-    directory.mkdir()
+    """Starts `heron server` on the data in `directory` (made if missing) in its own process
+    group; returns its URL and the group's id (for `stop_group`)."""
+    directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -308,8 +312,13 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--heron-only", action="store_true", help=HERON_ONLY_HELP)
+    parser.add_argument(
+        "--no-wait-quiet", action="store_true", help="measure at once, busy machine or not"
+    )
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="heron-artifact-bench-", dir=ROOT.parent))
+    servers = [("heron", start_heron)] + ([] if args.heron_only else [("mlflow", start_mlflow)])
     results: dict[str, dict[str, float]] = {}
     running: int | None = None  # the process group of the server being measured
     try:
@@ -357,9 +366,10 @@ def main() -> None:
 
         # One server at a time, the other stopped: MLflow's idle workers (3 GB in some 16
         # processes) slowed Heron's downloads 1.5-2x when both ran.
-        for name, start in (("heron", start_heron), ("mlflow", start_mlflow)):
+        for name, start in servers:
             url, running = start(scratch / name)
-            wait_quiet()  # MLflow's workers go on starting after its first /health answer
+            if not args.no_wait_quiet:
+                wait_quiet()  # MLflow's workers go on starting after its first /health answer
             down = scratch / "down.bin"
             # Every upload replaces the last one, deleted from the server's disk first (as cp
             # replaces its copy), so none takes new pages for the page cache while the last
@@ -406,7 +416,7 @@ def main() -> None:
             stop_group(running)
         shutil.rmtree(scratch, ignore_errors=True)
 
-    h, m, d = results["heron"], results["mlflow"], results["disk"]
+    h, m, d = results["heron"], results.get("mlflow"), results["disk"]
     rows = [
         ("proxy PUT (curl)", "proxy_put_s"),
         ("proxy PUT (sendfile)", "proxy_put_sendfile_s"),
@@ -424,10 +434,10 @@ def main() -> None:
     print(f"{'':44} {'Heron':>9} {'MLflow':>9} {'MLflow/Heron':>13} {'Heron/cp':>9}")
     for label, key in rows:
         ratio_cp = f"{d['cp_s'] / h[key]:.2f}" if "small" not in key else ""
-        print(f"{label:44} {h[key]:8.2f}s {m[key]:8.2f}s {m[key] / h[key]:12.1f}x {ratio_cp:>9}")
-    out = ROOT / "bench-results"
-    out.mkdir(exist_ok=True)
-    (out / "artifacts.json").write_text(json.dumps({"size_mb": mb, **results}, indent=2))
+        theirs = f"{m[key]:8.2f}s {m[key] / h[key]:12.1f}x" if m else f"{'-':>9} {'-':>13}"
+        print(f"{label:44} {h[key]:8.2f}s {theirs} {ratio_cp:>9}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "artifacts.json").write_text(json.dumps({"size_mb": mb, **results}, indent=2))
 
 
 if __name__ == "__main__":

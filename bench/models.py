@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HERON_PY = ROOT / ".venv/bin/python"
 MLFLOW_PY = ROOT / ".venv-conformance/bin/python"
+RESULTS = Path(os.environ.get("HERON_BENCH_RESULTS", ROOT / "bench-results"))
 
 # Runs in each interpreter: argv = kind, model path, calls, loads. Prints one JSON line.
 MEASURE = """
@@ -122,14 +123,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--loads", type=int, default=30)
+    parser.add_argument(
+        "--heron-only", action="store_true", help="Heron alone, without MLflow (no ratios)"
+    )
     args = parser.parse_args()
-    if not MLFLOW_PY.exists():
+    if not MLFLOW_PY.exists() and not args.heron_only:
         sys.exit("bench/models.py: run scripts/dev-setup --conformance first")
+    kinds = [("heron", HERON_PY)] + ([] if args.heron_only else [("mlflow", MLFLOW_PY)])
     with tempfile.TemporaryDirectory() as temp:
         path = save_model(Path(temp) / "iris")
         results = {
-            "heron": measure(HERON_PY, "heron", path, args.calls, args.loads),
-            "mlflow": measure(MLFLOW_PY, "mlflow", path, args.calls, args.loads),
+            kind: measure(python, kind, path, args.calls, args.loads) for kind, python in kinds
         }
     rows = [
         ("first load_model, fresh process (ms)", "first_load_ms"),
@@ -140,17 +144,16 @@ def main() -> None:
         ("pyfunc overhead per predict (ms)", "overhead_ms"),
         ("the wrapper's own work per predict (ms)", "wrapper_ms"),
     ]
-    print(f"{'':40} {'heron':>10} {'mlflow':>10}")
+    print(f"{'':40} " + " ".join(f"{kind:>10}" for kind in results))
     for label, key in rows:
-        print(f"{label:40} {results['heron'][key]:10.3f} {results['mlflow'][key]:10.3f}")
+        print(f"{label:40} " + " ".join(f"{found[key]:10.3f}" for found in results.values()))
     overhead, own = results["heron"]["overhead_ms"], results["heron"]["wrapper_ms"]
     print(
         f"\nHeron pyfunc overhead {overhead:.3f} ms per predict, of which the wrapper's own "
         f"work {own:.3f} ms (target < 0.2 ms)"
     )
-    out = ROOT / "bench-results"
-    out.mkdir(exist_ok=True)
-    (out / "models.json").write_text(json.dumps(results, indent=2))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "models.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ import shutil
 import signal
 import sqlite3
 import statistics
-import subprocess
 import tempfile
 import time
 import uuid
@@ -32,9 +31,12 @@ from typing import Any
 
 import httpx
 from artifacts import (
+    HERON_ONLY_HELP,
+    RESULTS,
     ROOT,
     start_heron,
     start_mlflow,
+    stop_group,
 )  # the servers, as bench/artifacts.py starts them
 
 API = "/api/2.0/mlflow"
@@ -168,6 +170,14 @@ def _get(client: httpx.Client, path: str, params: dict[str, Any]) -> httpx.Respo
     raise AssertionError("unreachable")
 
 
+def measure_heron(url: str, path: str, params: dict[str, Any], repeats: int) -> tuple[float, int]:
+    """Median seconds of Heron's search alone (--heron-only), and its result count."""
+    with httpx.Client(base_url=url, timeout=600) as heron:
+        body = _get(heron, path, params).json()
+        count = len(body.get("registered_models", body.get("model_versions", [])))
+        return statistics.median(_timed(heron, path, params) for _ in range(repeats)), count
+
+
 def measure_both(
     urls: tuple[str, str], path: str, params: dict[str, Any], repeats: int
 ) -> tuple[tuple[float, float], tuple[int, int]]:
@@ -203,19 +213,26 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=10_000)
     parser.add_argument("--versions-per-model", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--heron-only", action="store_true", help=HERON_ONLY_HELP)
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="heron-registry-bench-", dir=ROOT.parent))
-    heron_proc: subprocess.Popen[bytes] | None = None
+    heron_group: int | None = None
     mlflow_pid: int | None = None
     models, versions = registry_rows(args.models, args.versions_per_model)
     results: dict[str, dict[str, float]] = {}
     try:
         (scratch / "heron").mkdir()
-        heron_url, heron_proc = start_heron(scratch / "heron")
-        mlflow_url, mlflow_pid = start_mlflow(scratch / "mlflow")
+        heron_url, heron_group = start_heron(scratch / "heron")
         fill_heron(scratch / "heron/heron.db", models, versions, args.versions_per_model)
-        fill_mlflow(scratch / "mlflow/mlflow.db", models, versions)
+        if not args.heron_only:
+            mlflow_url, mlflow_pid = start_mlflow(scratch / "mlflow")
+            fill_mlflow(scratch / "mlflow/mlflow.db", models, versions)
         for name, (path, params) in queries(versions).items():
+            if args.heron_only:
+                seconds, found = measure_heron(heron_url, path, params, args.repeats)
+                results[name] = {"heron_ms": seconds * 1e3, "results": found}
+                print(f"{name:30} {found:6d} found  heron {seconds * 1e3:9.1f} ms", flush=True)
+                continue
             urls = (heron_url, mlflow_url)
             (heron_s, mlflow_s), (heron_n, mlflow_n) = measure_both(
                 urls, path, params, args.repeats
@@ -231,20 +248,19 @@ def main() -> None:
                 flush=True,
             )
     finally:
-        if heron_proc is not None:
-            os.killpg(heron_proc.pid, signal.SIGTERM)
+        if heron_group is not None:
+            stop_group(heron_group)
         if mlflow_pid is not None:
             os.killpg(mlflow_pid, signal.SIGTERM)
         shutil.rmtree(scratch, ignore_errors=True)
-    out = ROOT / "bench-results"
-    out.mkdir(exist_ok=True)
     summary = {
         "models": args.models,
         "versions": len(versions),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "searches": results,
     }
-    (out / "registry.json").write_text(json.dumps(summary, indent=2))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "registry.json").write_text(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ HERON_PY = ROOT / ".venv/bin/python"
 HERON_BIN = ROOT / ".venv/bin/heron"
 MLFLOW_BIN = ROOT / ".venv-conformance/bin"
 SERVE_BENCH = Path(os.environ.get("HERON_SHARED", ROOT.parent / "shared")) / "bench/serve_bench.py"
+RESULTS = Path(os.environ.get("HERON_BENCH_RESULTS", ROOT / "bench-results"))
 
 SAVE = """
 import sys, types
@@ -180,8 +181,8 @@ def main() -> None:
     parser.add_argument("--no-endpoint", action="store_true")
     args = parser.parse_args()
     scale = "smoke" if args.smoke else "quick" if args.quick else "full"
-    results = ROOT / "bench-results"
-    results.mkdir(exist_ok=True)
+    results = RESULTS
+    results.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="heron-serving-bench-"))
     model = scratch / "iris-model"
     subprocess.run(

@@ -50,9 +50,10 @@ def main() -> None:
     stats = tracing.export_stats()
     found = []
     token = None
+    client = heron.HeronClient(args.url)
     while True:
-        page = heron.HeronClient(args.url).backend.traces.search_traces(
-            [experiment_id], max_results=500, page_token=token
+        page = client.search_traces(
+            [experiment_id], max_results=500, page_token=token, include_spans=False
         )
         found += list(page)
         token = page.next_page_token

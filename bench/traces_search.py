@@ -39,9 +39,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from artifacts import HERON_PY, MLFLOW_PY, ROOT, start_heron, start_mlflow
+from artifacts import (
+    HERON_ONLY_HELP,
+    HERON_PY,
+    MLFLOW_PY,
+    RESULTS,
+    start_heron,
+    start_mlflow,
+    stop_group,
+)
 
-from heron.client.http_traces import otlp_body
+from heron.client.http.traces import otlp_body
 from heron.entities.trace import Span, SpanStatusCode
 
 FILTER = "execution_time_ms > 49"
@@ -164,20 +172,25 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--reuse", type=Path, help="keep the databases here, load them once")
     parser.add_argument("--only", choices=["all", "search"], default="all")
+    parser.add_argument("--heron-only", action="store_true", help=HERON_ONLY_HELP)
     args = parser.parse_args()
     results: dict[str, Any] = {"traces": args.traces, "filter": FILTER}
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = args.reuse or Path(scratch_dir)
         (scratch / "heron").mkdir(parents=True, exist_ok=True)
-        heron_url, heron_proc = start_heron(scratch / "heron")
-        mlflow_url, mlflow_pid = start_mlflow(scratch / "mlflow")
+        heron_url, heron_group = start_heron(scratch / "heron")
+        servers = [("heron", heron_url)]
+        mlflow_pid: int | None = None
+        if not args.heron_only:
+            mlflow_url, mlflow_pid = start_mlflow(scratch / "mlflow")
+            servers.append(("mlflow", mlflow_url))
         try:
             if args.only == "all":
-                for kind, url in (("heron", heron_url), ("mlflow", mlflow_url)):
+                for kind, url in servers:
                     results[f"{kind}_overhead"] = worker(kind, url, "overhead", "-", args.calls)
                     print(kind, "overhead", results[f"{kind}_overhead"], flush=True)
             experiments = {}
-            for kind, url in (("heron", heron_url), ("mlflow", mlflow_url)):
+            for kind, url in servers:
                 loaded = scratch / kind / f"loaded-{args.traces}"
                 if loaded.exists():
                     experiments[kind] = loaded.read_text()
@@ -187,9 +200,9 @@ def main() -> None:
                     results[f"{kind}_load_s"] = time.perf_counter() - t0
                     if args.reuse:
                         loaded.write_text(experiments[kind])
-            rounds: dict[str, list[dict[str, Any]]] = {"heron": [], "mlflow": []}
+            rounds: dict[str, list[dict[str, Any]]] = {kind: [] for kind, _ in servers}
             for n in range(args.rounds):
-                for kind, url in (("heron", heron_url), ("mlflow", mlflow_url)):
+                for kind, url in servers:
                     found = worker(kind, url, "search", experiments[kind], args.repeats)
                     found["load_average"] = os.getloadavg()[0]
                     rounds[kind].append(found)
@@ -204,24 +217,26 @@ def main() -> None:
                     for which in ("without_spans", "with_spans")
                 }
         finally:
-            heron_proc.terminate()
-            os.killpg(mlflow_pid, signal.SIGTERM)
+            stop_group(heron_group)
+            if mlflow_pid is not None:
+                os.killpg(mlflow_pid, signal.SIGTERM)
     results["load_average"] = os.getloadavg()
-    if args.only == "all":
+    if args.heron_only:
+        print("Heron alone:", json.dumps(results, indent=1))
+    elif args.only == "all":
         h, m = results["heron_overhead"]["p50_ms"], results["mlflow_overhead"]["p50_ms"]
         results["ratio_overhead"] = h / m
         print(f"(a) traced call, 10 nested spans: Heron {h:.3f} ms, MLflow {m:.3f} ms, "
               f"ratio {h / m:.3f} (target <= 0.333)")  # fmt: skip
-    for which in ("without_spans", "with_spans"):
+    for which in ("without_spans", "with_spans") if not args.heron_only else ():
         hs = results["heron_search"][which]["p50_ms"]
         ms = results["mlflow_search"][which]["p50_ms"]
         results[f"ratio_search_{which}"] = hs / ms
         print(f"(b) search_traces {which}: Heron {hs:.1f} ms, MLflow {ms:.1f} ms, "
               f"ratio {hs / ms:.3f} (target <= 0.1)")  # fmt: skip
     print("load average", results["load_average"])
-    out = ROOT / "bench-results"
-    out.mkdir(exist_ok=True)
-    (out / "traces_search.json").write_text(json.dumps(results, indent=2))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "traces_search.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

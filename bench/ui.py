@@ -30,7 +30,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from artifacts import ROOT, start_heron  # the server, as bench/artifacts.py starts it
+from artifacts import (  # the server, as bench/artifacts.py starts it
+    RESULTS,
+    ROOT,
+    start_heron,
+    stop_group,
+)
 
 sys.path.insert(0, str(ROOT))
 from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS  # the tests' browser settings
@@ -40,8 +45,9 @@ BATCH = 20_000
 
 def fill(directory: Path, runs: int, history: int) -> tuple[str, str]:
     """Creates the experiment and its runs; returns (experiment id, id of the long run)."""
-    from heron.store.sql import open_sql_stores, tables
-    from heron.store.sql.database import run_many
+    from heron.entities import Metric
+    from heron.store.sql import open_sql_stores
+    from heron.store.sql.run_writes import insert_metrics
 
     stores = open_sql_stores(
         f"sqlite:///{directory}/heron.db", default_artifact_root="mlflow-artifacts:"
@@ -58,14 +64,13 @@ def fill(directory: Path, runs: int, history: int) -> tuple[str, str]:
                 lambda conn, chunk=chunk: _insert(conn, experiment_id, now, chunk)
             )
         long_run = ids[-1]
-        points = [
-            {"run_uuid": long_run, "key": "curve", "step": s, "timestamp": now + s,
-             "value": 1.0 / (1 + s / 1000), "is_nan": False, "experiment_id": int(experiment_id)}
+        curve = [
+            Metric(key="curve", value=1.0 / (1 + s / 1000), timestamp=now + s, step=s)
             for s in range(history)
-        ]  # fmt: skip
-        stores.database.write(lambda conn: run_many(conn, tables.metrics.insert(), points))
-        latest = [{**points[-1]}]
-        stores.database.write(lambda conn: run_many(conn, tables.latest_metrics.insert(), latest))
+        ]
+        stores.database.write(
+            lambda conn: insert_metrics(conn, long_run, int(experiment_id), curve)
+        )
         return experiment_id, long_run
     finally:
         stores.close()
@@ -85,8 +90,10 @@ def metrics_of(i: int) -> tuple[tuple[str, float], ...]:
 
 
 def _insert(conn: Any, experiment_id: str, now: int, chunk: list[tuple[int, str]]) -> None:
+    from heron.entities import Metric
     from heron.store.sql import tables
     from heron.store.sql.database import run_many
+    from heron.store.sql.run_writes import insert_metrics
 
     run_many(conn, tables.runs.insert(), [
         {"run_uuid": rid, "experiment_id": int(experiment_id), "name": f"run-{i:06d}",
@@ -105,14 +112,12 @@ def _insert(conn: Any, experiment_id: str, now: int, chunk: list[tuple[int, str]
         for i, rid in chunk
         for key, value in params_of(i)
     ])  # fmt: skip
-    rows = [
-        {"run_uuid": rid, "key": key, "step": 0, "timestamp": now + i * 1000, "value": value,
-         "is_nan": False, "experiment_id": int(experiment_id)}
-        for i, rid in chunk
-        for key, value in metrics_of(i)
-    ]  # fmt: skip
-    run_many(conn, tables.metrics.insert(), rows)
-    run_many(conn, tables.latest_metrics.insert(), rows)
+    # Metrics through the store's own write path, which keeps each run's latest values (and
+    # whatever columns latest_metrics has) as logging them through the API would.
+    for i, rid in chunk:
+        points = [Metric(key=key, value=value, timestamp=now + i * 1000, step=0)
+                  for key, value in metrics_of(i)]  # fmt: skip
+        insert_metrics(conn, rid, int(experiment_id), points)
 
 
 FIRST_PAINT = "() => performance.getEntriesByName('first-contentful-paint').length > 0"
@@ -178,7 +183,7 @@ def main() -> None:
         started = time.perf_counter()
         experiment_id, long_run = fill(directory, args.runs, args.history)
         print(f"filled {args.runs:,} runs in {time.perf_counter() - started:.1f} s", flush=True)
-        url, proc = start_heron(directory)
+        url, group = start_heron(directory)
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -187,13 +192,12 @@ def main() -> None:
                 finally:
                     browser.close()
         finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+            stop_group(group)
     for name, values in results.items():
         shown = ", ".join(f"{k} {v:,.0f}" for k, v in values.items())
         print(f"{name}: {shown}")
-    out = ROOT / "bench-results"
-    out.mkdir(exist_ok=True)
+    out = RESULTS
+    out.mkdir(parents=True, exist_ok=True)
     report = {"runs": args.runs, "history": args.history, "repeats": args.repeats,
               "median_ms": results}  # fmt: skip
     (out / "ui.json").write_text(json.dumps(report, indent=2))

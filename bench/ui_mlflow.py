@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from artifacts import ROOT, start_heron, start_mlflow
+from artifacts import RESULTS, ROOT, start_heron, start_mlflow, stop_group
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from ui import fill, metrics_of, params_of, tags_of
@@ -234,7 +234,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--timeout-s", type=float, default=300, help="per view, then given up")
-    parser.add_argument("--only", choices=["heron", "mlflow"], help="one UI (default: both)")
+    parser.add_argument(
+        "--only",
+        choices=["heron", "mlflow"],
+        help="one UI (default: both); with heron, MLflow is not started at all",
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -246,21 +250,21 @@ def main() -> None:
         started = time.perf_counter()
         heron_experiment, _ = fill(heron_dir, args.runs, 1)
         print(f"heron: {args.runs:,} runs in {time.perf_counter() - started:.1f} s", flush=True)
-        heron_url, heron_proc = start_heron(heron_dir)
-        mlflow_url, mlflow_pid = start_mlflow(mlflow_dir)
+        heron_url, heron_group = start_heron(heron_dir)
+        uis = [heron_ui(heron_url, heron_experiment)]
+        mlflow_pid: int | None = None
         try:
-            started = time.perf_counter()
-            mlflow_experiment = fill_mlflow(mlflow_dir, mlflow_url, args.runs)
-            print(
-                f"mlflow: {args.runs:,} runs in {time.perf_counter() - started:.1f} s", flush=True
-            )
+            if args.only != "heron":
+                mlflow_url, mlflow_pid = start_mlflow(mlflow_dir)
+                started = time.perf_counter()
+                mlflow_experiment = fill_mlflow(mlflow_dir, mlflow_url, args.runs)
+                seconds = time.perf_counter() - started
+                print(f"mlflow: {args.runs:,} runs in {seconds:.1f} s", flush=True)
+                uis.append(mlflow_ui(mlflow_url, mlflow_experiment))
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 try:
-                    for ui in (
-                        heron_ui(heron_url, heron_experiment),
-                        mlflow_ui(mlflow_url, mlflow_experiment),
-                    ):
+                    for ui in uis:
                         if args.only not in (None, ui.name):
                             continue
                         found = measure(browser, ui, names, args.repeats, args.timeout_s)
@@ -271,11 +275,11 @@ def main() -> None:
                 finally:
                     browser.close()
         finally:
-            heron_proc.terminate()
-            heron_proc.wait(timeout=30)
-            _stop(mlflow_pid)
-    out = ROOT / "bench-results"
-    out.mkdir(exist_ok=True)
+            stop_group(heron_group)
+            if mlflow_pid is not None:
+                _stop(mlflow_pid)
+    out = RESULTS
+    out.mkdir(parents=True, exist_ok=True)
     report = {"runs": args.runs, "repeats": args.repeats, "results": results}
     (out / f"ui_mlflow_{args.runs}.json").write_text(json.dumps(report, indent=2))
 

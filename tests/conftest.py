@@ -10,6 +10,8 @@
   with "postgresql" for PostgreSQL); yields the base URL.
 - `server_process`: the real `heron server` command in a subprocess, with `.restart()`
   (kill -9, then start again on the same data) for durability tests.
+- `deployed_server`: the same command as teams deploy it: `--workers 2` on PostgreSQL, with
+  artifacts on the S3 server (`s3_server`).
 
 Heron modules are imported inside the fixtures, so collecting tests never depends on them.
 """
@@ -75,7 +77,7 @@ def wait_for_health(url: str, *, timeout_s: float, alive: Any = None) -> None:
 # --------------------------------------------------------------------------- PostgreSQL
 
 
-def _postgres_bindir() -> Path | None:
+def postgres_bindir() -> Path | None:
     """The newest /usr/lib/postgresql/<version>/bin that has initdb (Debian's layout)."""
     found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
     if not found:
@@ -209,7 +211,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     if existing:
         yield PostgresServer(uri=existing)
         return
-    bindir = _postgres_bindir()
+    bindir = postgres_bindir()
     if bindir is None:
         pytest.fail(
             "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb). Install it with "
@@ -226,6 +228,26 @@ def postgres_server() -> Iterator[PostgresServer]:
         cluster.stop()
         raise
     try:
+        yield PostgresServer(
+            uri=f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres", _cluster=cluster
+        )
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def fresh_postgres_cluster() -> Iterator[PostgresServer]:
+    """A PostgreSQL cluster of the test's own, new and empty (a restore drill's "new
+    machine"); stopped and removed afterwards."""
+    if os.environ.get("HERON_TEST_SKIP_POSTGRES") == "1":
+        pytest.skip("HERON_TEST_SKIP_POSTGRES=1")
+    bindir = postgres_bindir()
+    if bindir is None:
+        pytest.fail("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb)")
+    cluster = _Cluster(bindir)
+    atexit.register(cluster.stop)
+    try:
+        cluster.start()
         yield PostgresServer(
             uri=f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres", _cluster=cluster
         )
@@ -364,10 +386,16 @@ def _heron_command() -> list[str]:
 
 @dataclass
 class ServerProcess:
-    """`heron server` in a subprocess on a SQLite database in `data_dir`."""
+    """`heron server` in a subprocess: on a SQLite database in `data_dir` unless given a
+    `backend_store_uri` (and an `artifacts_destination`), with `workers` processes and `env`
+    added to the environment; its output goes to `log_path`."""
 
     data_dir: Path
     port: int = field(default_factory=free_port)
+    backend_store_uri: str | None = None
+    artifacts_destination: str | None = None
+    workers: int = 1
+    env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
 
@@ -380,18 +408,21 @@ class ServerProcess:
         return self.data_dir / "server.log"
 
     def command(self) -> list[str]:
+        database = self.backend_store_uri or f"sqlite:///{self.data_dir}/heron.db"
+        artifacts = self.artifacts_destination or str(self.data_dir / "artifacts")
         return [
             *_heron_command(), "server",
             "--host", "127.0.0.1",
             "--port", str(self.port),
-            "--backend-store-uri", f"sqlite:///{self.data_dir}/heron.db",
-            "--artifacts-destination", str(self.data_dir / "artifacts"),
+            "--backend-store-uri", database,
+            "--artifacts-destination", artifacts,
+            "--workers", str(self.workers),
         ]  # fmt: skip
 
     def start(self) -> None:
         if self._log is None:
             self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        env = {**os.environ, "HERON_HOME": str(self.data_dir)}
+        env = {**os.environ, "HERON_HOME": str(self.data_dir), **self.env}
         self.proc = subprocess.Popen(
             self.command(), stdout=self._log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, env=env, start_new_session=True,
@@ -439,6 +470,30 @@ def server_process(tmp_path: Path) -> Iterator[ServerProcess]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def deployed_server(
+    tmp_path: Path, postgres_server: PostgresServer, s3_server: S3Server
+) -> Iterator[ServerProcess]:
+    """`heron server --workers 2` as teams deploy it: a fresh PostgreSQL database, artifacts
+    in a fresh prefix of the S3 server's bucket."""
+    data_dir = tmp_path / "server"
+    data_dir.mkdir()
+    uri = postgres_server.create_database()
+    server = ServerProcess(
+        data_dir=data_dir,
+        backend_store_uri=uri,
+        artifacts_destination=f"s3://{s3_server.shared_bucket()}/{uuid.uuid4().hex}",
+        workers=2,
+        env={"MLFLOW_S3_ENDPOINT_URL": s3_server.endpoint_url, "AWS_REGION": s3_server.region},
+    )
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        postgres_server.drop_database(uri)
 
 
 # --------------------------------------------------------------------------- S3
@@ -559,3 +614,51 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+# --------------------------------------------------------------------------- KMS
+
+
+@pytest.fixture(scope="session")
+def kms_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A KMS speaking AWS KMS's API on 127.0.0.1: moto's server mode (a test-only
+    dependency, in the dev extra); yields its URL."""
+    binary = Path(sys.executable).parent / "moto_server"
+    if not binary.exists():
+        pytest.fail("moto_server is not installed: pip install 'moto[server]' (in the dev extra)")
+    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "ab")  # noqa: SIM115 - closed below
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(binary), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    atexit.register(lambda: proc.poll() is None and os.killpg(proc.pid, signal.SIGKILL))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"moto_server did not start on {url}")
+                time.sleep(0.1)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        log.close()
+
+
+@pytest.fixture
+def kms(kms_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A boto3 KMS client on the test KMS; the AWS variables point Heron's code at it too."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", kms_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "heron-test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "heron-test-secret")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    return boto3.session.Session().client("kms", endpoint_url=kms_endpoint, region_name="us-east-1")

@@ -23,6 +23,7 @@ PUBLIC = [
     "end_run",
     "finalize_logged_model",
     "flush_trace_async_logging",
+    "genai",
     "get_active_model_id",
     "get_artifact_uri",
     "get_experiment",

@@ -2,37 +2,7 @@
 
 from heron import data
 from heron.client.client import HeronClient
-from heron.client.fluent import (
-    ActiveRun,
-    active_run,
-    create_experiment,
-    delete_experiment,
-    delete_run,
-    delete_tag,
-    end_run,
-    get_experiment,
-    get_experiment_by_name,
-    get_metric_history,
-    get_run,
-    get_tracking_uri,
-    last_active_run,
-    log_batch,
-    log_input,
-    log_metric,
-    log_metrics,
-    log_param,
-    log_params,
-    restore_experiment,
-    restore_run,
-    search_experiments,
-    search_runs,
-    set_experiment,
-    set_tag,
-    set_tags,
-    set_tracking_uri,
-    start_run,
-)
-from heron.client.fluent_artifacts import (
+from heron.client.fluent.artifacts import (
     download_artifacts,
     get_artifact_uri,
     list_artifacts,
@@ -47,12 +17,10 @@ from heron.client.fluent_artifacts import (
     log_table,
     log_text,
 )
-from heron.client.fluent_logged_models import (
-    clear_active_model,
+from heron.client.fluent.logged_models import (
     create_external_model,
     delete_logged_model_tag,
     finalize_logged_model,
-    get_active_model_id,
     get_logged_model,
     initialize_logged_model,
     log_model_params,
@@ -60,7 +28,43 @@ from heron.client.fluent_logged_models import (
     set_active_model,
     set_logged_model_tags,
 )
-from heron.client.fluent_registry import register_model
+from heron.client.fluent.registry import (
+    register_model,
+)
+from heron.client.fluent.runs import (
+    create_experiment,
+    delete_experiment,
+    delete_run,
+    delete_tag,
+    get_experiment,
+    get_experiment_by_name,
+    get_metric_history,
+    get_run,
+    log_batch,
+    log_input,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    restore_experiment,
+    restore_run,
+    search_experiments,
+    search_runs,
+    set_tag,
+    set_tags,
+)
+from heron.client.fluent.state import (
+    ActiveRun,
+    active_run,
+    clear_active_model,
+    end_run,
+    get_active_model_id,
+    get_tracking_uri,
+    last_active_run,
+    set_experiment,
+    set_tracking_uri,
+    start_run,
+)
 
 # Tracing loads the OpenTelemetry SDK: imported on first use, so `import heron` stays light.
 _TRACING = frozenset(
@@ -83,10 +87,10 @@ def __getattr__(name: str) -> object:
         from heron import tracing
 
         return getattr(tracing, name)
-    if name == "openai":  # `heron.openai.autolog()` after a plain `import heron`
+    if name in ("openai", "genai"):  # `heron.openai.autolog()` after a plain `import heron`
         import importlib
 
-        return importlib.import_module("heron.openai")
+        return importlib.import_module(f"heron.{name}")
     raise AttributeError(f"module 'heron' has no attribute {name!r}")
 
 
@@ -106,6 +110,7 @@ __all__ = [
     "end_run",
     "finalize_logged_model",
     "flush_trace_async_logging",
+    "genai",
     "get_active_model_id",
     "get_artifact_uri",
     "get_experiment",

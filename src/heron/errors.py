@@ -37,6 +37,10 @@ class Unauthenticated(HeronError):
     code = "UNAUTHENTICATED"
 
 
+class RequestLimitExceeded(HeronError):
+    code = "REQUEST_LIMIT_EXCEEDED"
+
+
 class InvalidState(HeronError):
     code = "INVALID_STATE"
 
@@ -49,6 +53,17 @@ class TemporarilyUnavailable(HeronError):
     code = "TEMPORARILY_UNAVAILABLE"
 
 
+class KeyUnavailable(TemporarilyUnavailable):
+    """An encryption key is revoked, disabled, missing or unreachable: the content it
+    protects is refused (never served in clear or as garbage) until the key is back."""
+
+
+class DataLoss(HeronError):
+    """Stored content failed its integrity check (an encrypted object was altered)."""
+
+    code = "DATA_LOSS"
+
+
 _BY_CODE: dict[str, type[HeronError]] = {
     cls.code: cls
     for cls in (
@@ -59,9 +74,11 @@ _BY_CODE: dict[str, type[HeronError]] = {
         AlreadyExists,
         PermissionDenied,
         Unauthenticated,
+        RequestLimitExceeded,
         InvalidState,
         NotImplementedByServer,
         TemporarilyUnavailable,
+        DataLoss,
     )
 }
 

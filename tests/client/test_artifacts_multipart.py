@@ -14,8 +14,7 @@ import httpx
 import pytest
 
 from heron import HeronClient
-from heron.client import multipart
-from heron.client.http import HttpArtifacts
+from heron.client.http import HttpArtifacts, multipart
 from heron.errors import TemporarilyUnavailable
 from heron.settings import Settings
 from heron.store.artifacts import open_artifact_repository

@@ -83,6 +83,8 @@ def test_values_wider_than_their_columns_are_refused(live_server: str) -> None:
         assert http.post("/api/3.0/mlflow/traces", json={"trace": {"trace_info": info}}).is_success
         feedback = {"assessment_name": "n", "feedback": {"value": 1}}
         assessments = f"/api/3.0/mlflow/traces/{trace_id}/assessments"
+        run = http.post(f"{API}/runs/create", json={"experiment_id": experiment_id}).json()["run"]
+        run_id = run["info"]["run_id"]
         answers = {
             "user_id": http.post(
                 f"{API}/runs/create", json={"experiment_id": experiment_id, "user_id": "x" * 300}
@@ -124,6 +126,40 @@ def test_values_wider_than_their_columns_are_refused(live_server: str) -> None:
             ),
             "overrides": http.post(
                 assessments, json={"assessment": {**feedback, "overrides": "a" * 60}}
+            ),
+            "trace_id": http.post(
+                "/api/3.0/mlflow/traces",
+                json={"trace": {"trace_info": {**info, "trace_id": "tr-" + "a" * 60}}},
+            ),
+            "source_run_id": http.post(
+                f"{API}/logged-models",
+                json={"experiment_id": experiment_id, "source_run_id": "m-" + "0" * 32},
+            ),
+            "metric model_id": http.post(
+                f"{API}/runs/log-metric",
+                json={
+                    "run_id": run_id,
+                    "key": "m",
+                    "value": 1,
+                    "timestamp": 1,
+                    "model_id": "x" * 40,
+                },
+            ),
+            "source_type": http.post(
+                f"{API}/runs/log-inputs",
+                json={
+                    "run_id": run_id,
+                    "datasets": [
+                        {
+                            "dataset": {
+                                "name": "d",
+                                "digest": "1",
+                                "source_type": "x" * 37,
+                                "source": "{}",
+                            }
+                        }
+                    ],
+                },
             ),
         }
         for field, answer in answers.items():

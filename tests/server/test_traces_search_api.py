@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from heron.client.http_traces import otlp_body
+from heron.client.http.traces import otlp_body
 from heron.entities.trace import Span, SpanEvent, SpanStatusCode
 
 SEARCH = "/api/2.0/heron/traces/search"

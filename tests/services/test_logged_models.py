@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from typing import Any
 
 import pytest
 
+from heron.clock import now_ms
 from heron.entities import (
     LoggedModelInput,
     LoggedModelMetric,
@@ -202,9 +204,12 @@ def scored(models: LoggedModelService, runs: RunService, experiment_id: str) -> 
     run_id = runs.create_run(experiment_id).info.run_id
     ids = {}
     for name, params in (("a", {"lr": "0.1"}), ("b", {"lr": "0.2"}), ("c", {})):
-        ids[name] = models.create_logged_model(
+        made = models.create_logged_model(
             experiment_id, name=name, params=params, tags={"kind": name * 2}
-        ).model_id
+        )
+        ids[name] = made.model_id
+        while now_ms() <= made.creation_timestamp:  # newest first: one millisecond each
+            time.sleep(0.001)
     for name, value, dataset, ts in (("a", 0.7, "eval", 1), ("b", 0.9, "eval", 1),
                                      ("b", 0.5, "test", 2)):  # fmt: skip
         link = LoggedModelMetric(key="acc", value=value, timestamp=ts, model_id=ids[name],

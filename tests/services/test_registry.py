@@ -108,6 +108,18 @@ def test_sources_outside_the_roots_are_refused(registry: RegistryService, source
         registry.create_model_version("m", source)
 
 
+@pytest.mark.parametrize("source", ["dummy-source", "prompt-template"])
+def test_a_prompt_versions_placeholder_source_is_taken(
+    registry: RegistryService, source: str
+) -> None:
+    # MLflow compat: mlflow.genai.register_prompt sends "dummy-source" as the source.
+    registry.create_registered_model("greeting", tags={"mlflow.prompt.is_prompt": "true"})
+    version = registry.create_model_version(
+        "greeting", source, tags={"mlflow.prompt.text": "Hello {{name}}!"}
+    )
+    assert (version.source, version.storage_location) == (source, "")
+
+
 def test_aliases_move_and_resolve_at_once(registry: RegistryService) -> None:
     registry.create_registered_model("m")
     _version(registry, "m", "a")

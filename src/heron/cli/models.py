@@ -8,6 +8,7 @@ import click
 
 from heron.cli.model_serving import generate_dockerfile, serve
 from heron.cli.options import tracking_uri_option
+from heron.entities import reserved
 
 
 @click.group()
@@ -104,7 +105,7 @@ def lineage(name: str, version: str, tracking_uri: str | None) -> None:
         click.echo(f"run            {v.run_id or '(none)'}")
     for item in chain.dataset_inputs:
         d = item.dataset
-        context = next((t.value for t in item.tags if t.key == "mlflow.data.context"), "")
+        context = next((t.value for t in item.tags if t.key == reserved.DATASET_CONTEXT), "")
         shown = f" ({context})" if context else ""
         click.echo(f"  dataset      {d.name}@{d.digest}{shown}  {d.source_type}")
     if chain.experiment is not None:

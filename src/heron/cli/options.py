@@ -87,3 +87,14 @@ def default_artifact_root_option(func: F) -> F:
         metavar="URI",
         help="Artifact root of new experiments. Default: mlflow-artifacts: (proxied).",
     )(func)
+
+
+def encryption_key_option(func: F) -> F:
+    return click.option(
+        "--encryption-key",
+        default=None,
+        envvar="HERON_ENCRYPTION_KEY",
+        metavar="PATH|aws-kms://KEY",
+        help="Encrypt artifacts at rest with this customer-managed key: a key file "
+        "(`heron keys create`) or aws-kms://<key id, ARN or alias>. Env: HERON_ENCRYPTION_KEY.",
+    )(func)

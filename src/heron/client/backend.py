@@ -25,6 +25,12 @@ from heron.entities import (
     ViewType,
 )
 from heron.entities.assessment import Assessment
+from heron.entities.evaluation import (
+    DatasetRecord,
+    EvaluationDataset,
+    OnlineScoringConfig,
+    ScorerVersion,
+)
 from heron.entities.registry import (
     Catalog,
     ModelLineage,
@@ -38,6 +44,7 @@ from heron.entities.registry import (
     WebhookTestResult,
 )
 from heron.entities.trace import Span, Trace, TraceInfo
+from heron.store.evaluation import JudgeCacheStore
 
 
 class ExperimentApi(Protocol):
@@ -263,6 +270,68 @@ class TraceApi(Protocol):
     def delete_assessment(self, trace_id: str, assessment_id: str) -> None: ...
 
 
+class DatasetApi(Protocol):
+    """What `heron.services.datasets.DatasetService` offers, in process or over HTTP."""
+
+    def create_dataset(
+        self,
+        name: str,
+        *,
+        experiment_ids: Sequence[str] = (),
+        tags: Mapping[str, Any] | None = None,
+    ) -> EvaluationDataset: ...
+
+    def get_dataset(self, dataset_id: str) -> EvaluationDataset: ...
+
+    def search_datasets(
+        self,
+        experiment_ids: Sequence[str] = (),
+        *,
+        filter_string: str | None = None,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page[EvaluationDataset]: ...
+
+    def delete_dataset(self, dataset_id: str) -> None: ...
+
+    def set_dataset_tags(self, dataset_id: str, tags: Mapping[str, Any]) -> EvaluationDataset: ...
+
+    def delete_dataset_tag(self, dataset_id: str, key: str) -> None: ...
+
+    def link_experiments(
+        self, dataset_id: str, add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> EvaluationDataset: ...
+
+    def upsert_records(
+        self, dataset_id: str, items: Sequence[Mapping[str, Any]]
+    ) -> tuple[int, int]: ...
+
+    def get_records(
+        self, dataset_id: str, *, max_results: int = 1000, page_token: str | None = None
+    ) -> Page[DatasetRecord]: ...
+
+    def delete_records(self, dataset_id: str, record_ids: Sequence[str]) -> int: ...
+
+
+class ScorerApi(Protocol):
+    """Registered scorers, as the monitoring worker reads and registers them."""
+
+    def register_scorer(self, experiment_id: str, name: str, serialized: str) -> ScorerVersion: ...
+
+    def get_scorer(
+        self, experiment_id: str, name: str, version: int | None = None
+    ) -> ScorerVersion: ...
+
+    def set_online_config(
+        self, experiment_id: str, name: str, sample_rate: float, filter_string: str | None = None
+    ) -> OnlineScoringConfig: ...
+
+    def active_configs(self) -> list[OnlineScoringConfig]: ...
+
+    def scorer_by_id(self, scorer_id: str) -> ScorerVersion: ...
+
+
 class Backend(Protocol):
     """A place runs are tracked: the SQL stores in process, or a server over HTTP."""
 
@@ -289,6 +358,15 @@ class Backend(Protocol):
 
     @property
     def webhooks(self) -> WebhookApi: ...
+
+    @property
+    def datasets(self) -> DatasetApi: ...
+
+    @property
+    def judge_cache(self) -> JudgeCacheStore: ...
+
+    @property
+    def scorers(self) -> ScorerApi: ...
 
     def close(self) -> None: ...
 

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from heron.client import artifact_formats, artifacts
 from heron.client.backend import Backend
-from heron.client.logged_model_methods import LoggedModelMethods
-from heron.client.namespace_methods import NamespaceMethods
-from heron.client.registry_methods import RegistryMethods
-from heron.client.trace_methods import TraceMethods
+from heron.client.methods.logged_models import LoggedModelMethods
+from heron.client.methods.namespaces import NamespaceMethods
+from heron.client.methods.registry import RegistryMethods
+from heron.client.methods.traces import TraceMethods
+from heron.client.methods.webhooks import WebhookMethods
 from heron.client.uri import backend_kind, resolve_tracking_uri
-from heron.client.webhook_methods import WebhookMethods
 from heron.clock import now_ms
 from heron.entities import (
     DatasetInput,
@@ -31,6 +31,7 @@ from heron.entities import (
     RunStatus,
     RunTag,
     ViewType,
+    reserved,
 )
 from heron.errors import InvalidParameter, NotFound
 
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 
 _HISTORY_PAGE = 25000
 _ARTIFACT_URI_CACHE = 4096
-LOGGED_ARTIFACTS_TAG = "mlflow.loggedArtifacts"
 
 
 class HeronClient(
@@ -62,9 +62,10 @@ class HeronClient(
         >>> client.log_metric(run.info.run_id, "loss", 0.25, step=1)
     """
 
-    def __init__(self, tracking_uri: str | None = None) -> None:
+    def __init__(self, tracking_uri: str | None = None, *, backend: Backend | None = None) -> None:
+        """`backend`: one already open (the CLI's, on the server's store flags)."""
         self.tracking_uri = resolve_tracking_uri(tracking_uri)
-        self._backend: Backend | None = None
+        self._backend: Backend | None = backend
         self._lock = threading.Lock()
         self._artifact_uris: dict[str, str] = {}
 
@@ -167,7 +168,7 @@ class HeronClient(
         tags = _strings(tags)
         return self.backend.runs.create_run(
             str(experiment_id),
-            user_id=tags.get("mlflow.user"),
+            user_id=tags.get(reserved.USER),
             run_name=run_name,
             start_time=now_ms() if start_time is None else start_time,
             tags=tags,
@@ -398,12 +399,12 @@ class HeronClient(
         # MLflow compat: the UI finds tables through this run tag.
         tags = self.get_run(run_id).data.tags
         try:
-            logged = json.loads(tags.get(LOGGED_ARTIFACTS_TAG, "[]"))
+            logged = json.loads(tags.get(reserved.LOGGED_ARTIFACTS, "[]"))
         except ValueError:
             logged = []
         entry = {"path": path, "type": kind}
         if entry not in logged:
-            self.set_tag(run_id, LOGGED_ARTIFACTS_TAG, json.dumps([*logged, entry]))
+            self.set_tag(run_id, reserved.LOGGED_ARTIFACTS, json.dumps([*logged, entry]))
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         """One directory level of the run's artifacts (the root with no `path`); paths are

@@ -9,8 +9,6 @@ import pandas as pd
 
 from heron.entities import Run
 
-INFO_COLUMNS = ("run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time")
-
 
 def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
     """One row per run: the info columns, then `metrics.*`, `params.*` and `tags.*`.

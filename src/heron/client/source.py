@@ -6,13 +6,7 @@ import getpass
 import os
 import sys
 
-USER_TAG = "mlflow.user"
-SOURCE_NAME_TAG = "mlflow.source.name"
-SOURCE_TYPE_TAG = "mlflow.source.type"
-PARENT_RUN_ID_TAG = "mlflow.parentRunId"
-RUN_NAME_TAG = "mlflow.runName"
-NOTE_TAG = "mlflow.note.content"
-DATASET_CONTEXT_TAG = "mlflow.data.context"
+from heron.entities import reserved
 
 
 def user_name() -> str:
@@ -33,7 +27,7 @@ def source_name() -> str:
 def source_tags() -> dict[str, str]:
     """`mlflow.user`, `mlflow.source.name` and `mlflow.source.type` for a new run."""
     return {
-        USER_TAG: user_name(),
-        SOURCE_NAME_TAG: source_name(),
-        SOURCE_TYPE_TAG: "LOCAL",
+        reserved.USER: user_name(),
+        reserved.SOURCE_NAME: source_name(),
+        reserved.SOURCE_TYPE: "LOCAL",
     }

@@ -28,12 +28,6 @@ class ModelVersionStage(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RegisteredModelAlias:
-    alias: str
-    version: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class ModelVersion:
     name: str
     version: str  # decimal, as MLflow's wire has it

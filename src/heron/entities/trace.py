@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from heron.entities import reserved
 from heron.entities.assessment import Assessment
 
 TRACE_ID_PREFIX = "tr-"
@@ -104,7 +105,7 @@ class TraceInfo:
 
     @property
     def name(self) -> str | None:
-        return self.tags.get("mlflow.traceName")
+        return self.tags.get(reserved.TRACE_NAME)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from heron.entities import reserved
 from heron.entities.trace import (
     TRACE_ID_PREFIX,
     Span,
@@ -37,11 +38,6 @@ from heron.mlflow_json.proto import (
     timestamp,
 )
 
-SPAN_TYPE = "mlflow.spanType"
-SPAN_INPUTS = "mlflow.spanInputs"
-SPAN_OUTPUTS = "mlflow.spanOutputs"
-REQUEST_ID = "mlflow.traceRequestId"
-TOKEN_USAGE_METADATA = "mlflow.trace.tokenUsage"  # noqa: S105 (not a secret)
 _STATUS_CODES = {
     SpanStatusCode.UNSET: "STATUS_CODE_UNSET",
     SpanStatusCode.OK: "STATUS_CODE_OK",
@@ -74,12 +70,12 @@ def otel_trace_hex(trace_id: str) -> str:
 def mlflow_attributes(span: Span) -> dict[str, Any]:
     """Every attribute as MLflow's client reads it: inputs, outputs and type included."""
     attributes = dict(span.attributes)
-    attributes[REQUEST_ID] = span.trace_id
-    attributes[SPAN_TYPE] = span.span_type
+    attributes[reserved.TRACE_REQUEST_ID] = span.trace_id
+    attributes[reserved.SPAN_TYPE] = span.span_type
     if span.inputs is not None:
-        attributes[SPAN_INPUTS] = span.inputs
+        attributes[reserved.SPAN_INPUTS] = span.inputs
     if span.outputs is not None:
-        attributes[SPAN_OUTPUTS] = span.outputs
+        attributes[reserved.SPAN_OUTPUTS] = span.outputs
     return attributes
 
 
@@ -112,10 +108,10 @@ def span(s: Span) -> Json:
 
 def split_attributes(attributes: dict[str, Any]) -> tuple[str, Any, Any]:
     """Pops MLflow's span type, inputs and outputs (and the request id) from decoded attributes."""
-    attributes.pop(REQUEST_ID, None)
-    span_type = attributes.pop(SPAN_TYPE, None)
-    inputs = attributes.pop(SPAN_INPUTS, None)
-    outputs = attributes.pop(SPAN_OUTPUTS, None)
+    attributes.pop(reserved.TRACE_REQUEST_ID, None)
+    span_type = attributes.pop(reserved.SPAN_TYPE, None)
+    inputs = attributes.pop(reserved.SPAN_INPUTS, None)
+    outputs = attributes.pop(reserved.SPAN_OUTPUTS, None)
     return (span_type if isinstance(span_type, str) and span_type else "UNKNOWN"), inputs, outputs
 
 
@@ -174,9 +170,9 @@ def trace_info(info: TraceInfo) -> Json:
     if info.response_preview is not None:
         body["response_preview"] = info.response_preview
     metadata = dict(info.trace_metadata)
-    if info.token_usage is not None and TOKEN_USAGE_METADATA not in metadata:
+    if info.token_usage is not None and reserved.TRACE_TOKEN_USAGE not in metadata:
         u = info.token_usage
-        metadata[TOKEN_USAGE_METADATA] = (
+        metadata[reserved.TRACE_TOKEN_USAGE] = (
             f'{{"input_tokens": {u.input_tokens}, "output_tokens": {u.output_tokens}, '
             f'"total_tokens": {u.total_tokens}}}'
         )
@@ -241,7 +237,7 @@ def parse_trace_info(data: Mapping[str, Any]) -> TraceInfo:
         trace_metadata=metadata,
         tags=string_map(data.get("tags"), "trace_info.tags"),
         assessments=[parse_assessment(a) for a in assessments],
-        token_usage=_token_usage(metadata.get(TOKEN_USAGE_METADATA)),
+        token_usage=_token_usage(metadata.get(reserved.TRACE_TOKEN_USAGE)),
     )
 
 

@@ -175,11 +175,6 @@ def write_environment(directory: Path, requirements: Sequence[str]) -> dict[str,
     return dict(ENV_FILES)
 
 
-def read_requirements(directory: Path) -> list[str]:
-    path = directory / REQUIREMENTS_FILE
-    return _lines(path) if path.is_file() else []
-
-
 def warn_on_version_mismatch(what: str, recorded: Any, running: str | None) -> None:
     """A warning when the model was saved with another major.minor version of `what`."""
     if not recorded or not running:

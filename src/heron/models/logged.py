@@ -41,8 +41,8 @@ def log_model(
             instead of creating one.
     """
     from heron.client import artifacts
-    from heron.client.fluent import active_run
-    from heron.client.fluent_logged_models import initialize_logged_model
+    from heron.client.fluent.logged_models import initialize_logged_model
+    from heron.client.fluent.state import active_run
     from heron.entities import LoggedModelOutput, LoggedModelStatus
     from heron.models.uri import default_client
 
@@ -83,7 +83,7 @@ def log_model(
     logged = client.finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
     version = None
     if registered_model_name:
-        from heron.client.fluent_registry import register_model
+        from heron.client.fluent.registry import register_model
 
         version = int(register_model(logged.model_uri, registered_model_name).version)
     return ModelInfo.from_model(

@@ -109,7 +109,7 @@ def _resolve_artifact(artifact_uri: str) -> Path:
         if not local.exists():
             raise NotFound(f"Artifact {artifact_uri!r} does not exist")
         return local.resolve()
-    from heron.client.fluent_artifacts import download_artifacts
+    from heron.client.fluent.artifacts import download_artifacts
 
     return Path(download_artifacts(str(artifact_uri), dst_path=tempfile.mkdtemp()))
 

@@ -8,12 +8,18 @@ import binascii
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from heron.services.access import ANONYMOUS, Identity, identity_scope
+from heron.services.validation import MAX_USER_ID, check_length, check_text
 
 TOKEN_IDENTITY = Identity(name="token")
 
 
 def identity_from_authorization(header: bytes | None) -> Identity:
-    """`Basic user:pass` -> user (password not checked yet), `Bearer` -> token, else anonymous."""
+    """`Basic user:pass` -> user (password not checked yet), `Bearer` -> token, else anonymous.
+
+    Raises:
+        InvalidParameter: a user name no row can record as its author (a user_id or owner
+            column): wider than the column, or holding a NUL character.
+    """
     if not header:
         return ANONYMOUS
     scheme, _, credentials = header.partition(b" ")
@@ -24,7 +30,10 @@ def identity_from_authorization(header: bytes | None) -> Identity:
         except (binascii.Error, UnicodeDecodeError):
             return ANONYMOUS
         user = decoded.partition(":")[0]
-        return Identity(name=user) if user else ANONYMOUS
+        if not user:
+            return ANONYMOUS
+        what = "The user name of the Authorization header"
+        return Identity(name=check_text(what, check_length(what, user, MAX_USER_ID)))
     if scheme == b"bearer":
         return TOKEN_IDENTITY
     return ANONYMOUS

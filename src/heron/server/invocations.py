@@ -23,6 +23,14 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
+from heron.entities.replica_headers import (
+    EXECUTION_MS,
+    REPLICA_STATE,
+    REPLICA_TOKEN,
+    SERVED_ENTITY,
+    SERVED_VERSION,
+    TRACE_ID,
+)
 from heron.entities.serving import Replica
 from heron.errors import InvalidParameter, TemporarilyUnavailable
 from heron.server.replica_client import ReplicaClient, Response, Timeout, Unreachable
@@ -33,14 +41,6 @@ from heron.services.access import current_identity, requires
 from heron.services.inference import InferenceService
 from heron.services.inference_capture import Exchange
 from heron.services.serving_endpoints import EndpointService, Target
-from heron.web.replicas import (
-    EXECUTION_MS,
-    REPLICA_STATE,
-    REPLICA_TOKEN,
-    SERVED_ENTITY,
-    SERVED_VERSION,
-    TRACE_ID,
-)
 from heron.web.routes import PolicyRoute
 
 _RELAYED = (b"content-type", b"retry-after", SERVED_ENTITY.encode(), SERVED_VERSION.encode(),

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from heron.entities.replica_headers import REPLICA_TOKEN, SERVED_ENTITY, SERVED_VERSION
 from heron.server.replica_client import Timeout, Unreachable
 from heron.services.serving_endpoints import Target
-from heron.web.replicas import REPLICA_TOKEN, SERVED_ENTITY, SERVED_VERSION
 
 if TYPE_CHECKING:
     from heron.server.invocations import InvocationProxy

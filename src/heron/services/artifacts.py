@@ -11,7 +11,7 @@ as they stream (`integrity.verified`), and the authorizer is asked about every f
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from heron import integrity
 from heron.entities import FileInfo, Page
@@ -38,11 +38,18 @@ class ArtifactService:
     server's `--artifacts-destination`; None when the server serves no artifacts). It is
     checked at once and opened on first use."""
 
-    def __init__(self, authorizer: Authorizer, *, destination: str | None) -> None:
+    def __init__(
+        self,
+        authorizer: Authorizer,
+        *,
+        destination: str | None,
+        wrap: Callable[[ArtifactRepository], ArtifactRepository] | None = None,
+    ) -> None:
         if destination is not None:
             check_destination(destination)
         self._authorizer = authorizer
         self._destination = destination
+        self._wrap = wrap  # encryption at rest, around every repository opened
         self._open: dict[str, ArtifactRepository] = {}
         self._lock = threading.Lock()
 
@@ -194,7 +201,10 @@ class ArtifactService:
             with self._lock:
                 if len(self._open) >= _MAX_OPEN:
                     self._open.clear()
-                repository = self._open.setdefault(root, open_artifact_repository(root))
+                opened = open_artifact_repository(root)
+                if self._wrap is not None:
+                    opened = self._wrap(opened)
+                repository = self._open.setdefault(root, opened)
         return repository
 
 

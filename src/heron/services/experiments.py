@@ -9,6 +9,7 @@ from heron.entities import Experiment, LifecycleStage, Page, ViewType
 from heron.errors import InvalidParameter, NotFound
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, authorize
+from heron.store import ids
 from heron.store.experiments import ExperimentQuery, ExperimentStore
 
 
@@ -52,7 +53,7 @@ class ExperimentService:
 
     def _confined_location(self, location: str) -> str:
         """Artifact locations are the server's to assign: only inside a configured root."""
-        location = location.rstrip("/")
+        location = v.check_location("artifact_location", location).rstrip("/")
         if ".." in location.split("/"):
             raise InvalidParameter(f"artifact_location {location!r} must not contain '..'")
         for root in self._artifact_roots:
@@ -65,7 +66,7 @@ class ExperimentService:
         )
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        experiment_id = _experiment_id(experiment_id)
+        experiment_id = ids.experiment_id(experiment_id)
         self._check("read", experiment_id)
         return self._store.get_experiment(experiment_id)
 
@@ -98,23 +99,23 @@ class ExperimentService:
         return self._store.search_experiments(query)
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
-        experiment_id = _experiment_id(experiment_id)
+        experiment_id = ids.experiment_id(experiment_id)
         self._check("update", experiment_id)
         v.check_experiment_name(new_name)
         self._store.rename_experiment(experiment_id, new_name)
 
     def delete_experiment(self, experiment_id: str) -> None:
-        experiment_id = _experiment_id(experiment_id)
+        experiment_id = ids.experiment_id(experiment_id)
         self._check("delete", experiment_id)
         self._store.set_experiment_lifecycle(experiment_id, LifecycleStage.DELETED)
 
     def restore_experiment(self, experiment_id: str) -> None:
-        experiment_id = _experiment_id(experiment_id)
+        experiment_id = ids.experiment_id(experiment_id)
         self._check("update", experiment_id)
         self._store.set_experiment_lifecycle(experiment_id, LifecycleStage.ACTIVE)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
-        experiment_id = _experiment_id(experiment_id)
+        experiment_id = ids.experiment_id(experiment_id)
         self._check("update", experiment_id)
         v.check_key("Experiment tag", key)
         v.check_length(
@@ -125,18 +126,7 @@ class ExperimentService:
         self._store.set_experiment_tag(experiment_id, key, value)
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
-        experiment_id = _experiment_id(experiment_id)
+        experiment_id = ids.experiment_id(experiment_id)
         self._check("update", experiment_id)
         v.check_string("key", key)
         self._store.delete_experiment_tag(experiment_id, key)
-
-
-def _experiment_id(experiment_id: object) -> str:
-    """Experiment ids are decimal strings; anything else cannot exist."""
-    if (
-        not isinstance(experiment_id, str)
-        or not (experiment_id.isascii() and experiment_id.isdigit())  # not "²", not "٣"
-        or len(experiment_id) > 18
-    ):
-        raise NotFound(f"No Experiment with id={experiment_id!r} exists")
-    return experiment_id

@@ -17,14 +17,13 @@ from heron.search.logged_models import (
 )
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, authorize
-from heron.services.experiments import _experiment_id
-from heron.services.runs import _generated_run_name
+from heron.services.names import generated_name
+from heron.store import ids
 from heron.store.experiments import ExperimentStore
 from heron.store.logged_models import LoggedModelQuery, LoggedModelStore
 
 MAX_MODEL_NAME = 500
 MAX_MODEL_TYPE = 500
-MAX_MODEL_ID = 36
 MAX_MODEL_TAG_VALUE = 100_000
 MAX_LOGGED_MODEL_SEARCH_RESULTS = 50_000
 _BAD_NAME_CHARS = ("/", ":", ".", "%", '"', "'")
@@ -64,11 +63,11 @@ class LoggedModelService:
             NotFound: the experiment does not exist.
             InvalidParameter: a bad name, tag or param, or a deleted experiment.
         """
-        experiment_id = _experiment_id(experiment_id)
+        experiment_id = ids.experiment_id(experiment_id)
         self._check("update", experiment_id)
-        name = _generated_run_name() if name is None else check_model_name(name)
+        name = generated_name() if name is None else check_model_name(name)
         if source_run_id:
-            v.check_run_id(source_run_id)
+            v.check_run_reference("source_run_id", source_run_id)
         if model_type:
             v.check_length("model_type", v.check_string("model_type", model_type), MAX_MODEL_TYPE)
         return self._store.create_logged_model(
@@ -140,12 +139,12 @@ class LoggedModelService:
             raise InvalidParameter(
                 "experiment_ids must list at least one experiment to search logged models in"
             )
-        ids = [_experiment_id(e) for e in experiment_ids]
-        for experiment_id in ids:
+        searched = [ids.experiment_id(e) for e in experiment_ids]
+        for experiment_id in searched:
             self._check("read", experiment_id)
             self._experiments.get_experiment(experiment_id)
         query = LoggedModelQuery(
-            experiment_ids=ids,
+            experiment_ids=searched,
             filter=parse_logged_model_filter(filter_string),
             datasets=parse_dataset_scopes(datasets),
             order_by=parse_logged_model_order_by(order_by),
@@ -157,7 +156,7 @@ class LoggedModelService:
 
 def check_model_id(model_id: object) -> str:
     """Logged model ids are short strings (`m-<32 hex>`); anything else cannot exist."""
-    if not isinstance(model_id, str) or not model_id or len(model_id) > MAX_MODEL_ID:
+    if not isinstance(model_id, str) or not model_id or len(model_id) > v.MAX_MODEL_ID:
         raise NotFound(f"Logged model with ID {model_id!r} not found")
     return model_id
 

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from heron.entities import Page
+from heron.entities import Page, reserved
 from heron.entities.registry import (
     LineageModel,
     ModelLineage,
@@ -28,6 +28,8 @@ from heron.services.registry_rules import (
     check_tag,
     check_tags,
     check_version,
+    is_prompt_version,
+    prompt_source,
 )
 from heron.store.experiments import ExperimentStore
 from heron.store.registry import (
@@ -43,7 +45,6 @@ from heron.store.runs import RunStore
 MAX_MODEL_SEARCH = 1000
 MAX_VERSION_SEARCH = 200_000
 MAX_COMMENT = 10_000
-PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 
 class RegistryService:
@@ -181,10 +182,13 @@ class RegistryService:
         check_model_name(name)
         actor = self._check("update", name)
         if run_id:
-            v.check_length("run_id", v.check_run_id(run_id), v.MAX_RUN_ID)
+            v.check_run_reference("run_id", run_id)
         if model_id:
-            v.check_length("model_id", v.check_string("model_id", model_id), v.MAX_MODEL_ID)
-        resolved = self._resolver.resolve(source, run_id or None, model_id or None)
+            v.check_model_reference("model_id", model_id)
+        if is_prompt_version(tags):
+            resolved = prompt_source(source, run_id or None)
+        else:
+            resolved = self._resolver.resolve(source, run_id or None, model_id or None)
         return self._versions.create_model_version(
             name,
             NewModelVersion(
@@ -212,7 +216,13 @@ class RegistryService:
         return self._versions.get_model_version_by_alias(name, alias)
 
     def get_model_version_download_uri(self, name: str, version: str) -> str:
-        return self.get_model_version(name, version).storage_location
+        found = self.get_model_version(name, version)
+        if not found.storage_location:
+            raise InvalidParameter(
+                f"Version {found.version} of {name!r} is a prompt version: it has no files "
+                "to download (its template is its mlflow.prompt.text tag)"
+            )
+        return found.storage_location
 
     def search_model_versions(
         self,
@@ -375,7 +385,7 @@ def _stage(stage: str) -> ModelVersionStage:
 def _asks_for_prompts(filter_: Sequence[Any]) -> bool:
     """MLflow compat: prompts appear only when the filter asks for them by their tag."""
     for c in filter_:
-        if c.entity == "tag" and c.key == PROMPT_TAG and isinstance(c.value, str):
+        if c.entity == "tag" and c.key == reserved.IS_PROMPT and isinstance(c.value, str):
             value = c.value.lower()
             return (c.op == "=" and value == "true") or (c.op == "!=" and value == "false")
     return False

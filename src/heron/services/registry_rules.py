@@ -8,9 +8,11 @@ import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from heron.entities import reserved
 from heron.entities.registry import ModelVersion
 from heron.errors import InvalidParameter, NotFound
 from heron.services import validation as v
+from heron.store import ids
 from heron.store.artifacts import paths
 from heron.store.registry import ModelSourceStore
 
@@ -25,6 +27,10 @@ _ALIAS = re.compile(r"[A-Za-z0-9_-]+")
 _VERSION_ALIAS = re.compile(r"[vV]\d+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
+# MLflow compat: a prompt version's source is a placeholder (the client sends "dummy-source",
+# MLflow's store "prompt-template"); it names no files.
+PROMPT_SOURCES = frozenset({"dummy-source", "prompt-template"})
+
 
 def check_model_name(name: object, field: str = "name") -> str:
     """Registered model names: non-empty, at most 256 characters, no '/' or ':' (they would
@@ -35,6 +41,7 @@ def check_model_name(name: object, field: str = "name") -> str:
     v.check_length("Registered model name", name, MAX_MODEL_NAME)
     if "/" in name or ":" in name:
         raise InvalidParameter(f"Invalid model name {name!r}. Names cannot contain '/' or ':'.")
+    v.check_plain_name("Model name", name)  # also no %2F, which a later decoding makes a '/'
     if _CONTROL.search(name) or "\\" in name:
         raise InvalidParameter(
             f"Invalid model name {name!r}: it contains a control character or a backslash"
@@ -66,11 +73,8 @@ def check_alias(alias: object) -> str:
 
 
 def check_version(version: object) -> str:
-    """Version numbers are positive decimal integers, sent as strings."""
-    text = str(version) if isinstance(version, int) and not isinstance(version, bool) else version
-    if not isinstance(text, str) or not text.isascii() or not text.isdigit() or len(text) > 9:
-        raise InvalidParameter(f"Parameter 'version' must be an integer, got {version!r}")
-    return str(int(text))
+    """Version numbers are positive decimal integers, sent as strings (`store.ids`)."""
+    return ids.model_version(version)
 
 
 def check_tag(kind: str, key: object, value: object) -> None:
@@ -100,6 +104,26 @@ class ResolvedSource:
     model_id: str | None
 
 
+# The placeholders MLflow's clients send as a prompt version's source (a prompt has no files).
+PROMPT_SOURCES = frozenset({"dummy-source", "prompt-template"})
+
+
+def is_prompt_version(tags: Mapping[str, str] | None) -> bool:
+    """MLflow compat: a version is a prompt's when its tags say mlflow.prompt.is_prompt=true
+    (in any case)."""
+    return str((tags or {}).get(reserved.IS_PROMPT, "false")).lower() == "true"
+
+
+def prompt_source(source: str, run_id: str | None) -> ResolvedSource:
+    """A prompt version's source: one of MLflow's placeholders, naming no files."""
+    if source not in PROMPT_SOURCES:
+        raise InvalidParameter(
+            f"Invalid prompt source {source!r}: a prompt version's source must be one of "
+            f"{', '.join(sorted(PROMPT_SOURCES))} (a prompt keeps its template in its tags)"
+        )
+    return ResolvedSource("", run_id, None)
+
+
 class SourceResolver:
     """Turns a version's source URI into where its files are, refusing anything outside the
     server's artifact roots.
@@ -126,7 +150,9 @@ class SourceResolver:
             raise InvalidParameter("Missing value for required parameter 'source'")
         if _CONTROL.search(source):
             raise InvalidParameter(f"Invalid model version source {source!r}")
-        if source.startswith("models:"):
+        if source in PROMPT_SOURCES:
+            resolved = ResolvedSource("", None, None)  # a prompt's text is in its tags
+        elif source.startswith("models:"):
             resolved = self._models_uri(source)
         elif source.startswith("runs:"):
             resolved = self._runs_uri(source)
@@ -186,6 +212,7 @@ class SourceResolver:
         return ResolvedSource(location, run_id, None)
 
     def _confined(self, source: str) -> str:
+        v.check_location("Model version source", source)
         parts = urllib.parse.urlsplit(source)
         if parts.scheme not in ("", "file", "mlflow-artifacts", "s3", "gs", "wasbs", "hdfs"):
             raise InvalidParameter(f"Unsupported model version source scheme in {source!r}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -24,15 +23,15 @@ from heron.entities import (
     RunStatus,
     RunTag,
     ViewType,
+    reserved,
 )
 from heron.errors import InvalidParameter
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, authorize, current_identity
-from heron.services.experiments import _experiment_id
+from heron.services.access import Action, Authorizer, attributed, authorize
+from heron.services.names import generated_name
+from heron.store import ids
 from heron.store.runs import MetricWithRunId, RunQuery, RunStore
 
-RUN_NAME_TAG = "mlflow.runName"
-USER_TAG = "mlflow.user"
 MAX_SAMPLED_POINTS = 2500
 MAX_BULK_RUNS = 100
 MAX_BULK_POINTS = 25000
@@ -56,15 +55,17 @@ class RunService:
         start_time: int | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> Run:
-        experiment_id = _experiment_id(experiment_id)
+        experiment_id = ids.experiment_id(experiment_id)
         authorize(self._authorizer, "create", "experiment", experiment_id)
         tags = dict(tags or {})
         for key, value in tags.items():
             _check_tag(key, value)
-        run_name = run_name or tags.get(RUN_NAME_TAG) or _generated_run_name()
-        v.check_length("Run name", run_name, v.MAX_RUN_NAME)
-        tags[RUN_NAME_TAG] = run_name
-        user_id = user_id or tags.get(USER_TAG) or current_identity().name
+        run_name = run_name or tags.get(reserved.RUN_NAME) or generated_name()
+        v.check_length("Run name", v.check_plain_name("Run name", run_name), v.MAX_RUN_NAME)
+        tags[reserved.RUN_NAME] = run_name
+        user_id = attributed(user_id or tags.get(reserved.USER))
+        if reserved.USER in tags:
+            tags[reserved.USER] = user_id
         v.check_length("user_id", user_id, v.MAX_USER_ID)
         start_time = now_ms() if start_time is None else v.check_timestamp("start_time", start_time)
         return self._store.create_run(
@@ -101,7 +102,7 @@ class RunService:
         if end_time is not None:
             v.check_timestamp("end_time", end_time)
         if run_name:
-            v.check_length("Run name", run_name, v.MAX_RUN_NAME)
+            v.check_length("Run name", v.check_plain_name("Run name", run_name), v.MAX_RUN_NAME)
         return self._store.update_run(
             run_id, status=status, end_time=end_time, run_name=run_name or None
         )
@@ -247,11 +248,11 @@ class RunService:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> Page[Run]:
-        ids = [_experiment_id(e) for e in experiment_ids]
-        for experiment_id in ids:
+        searched = ids.searched_experiment_ids(experiment_ids)
+        for experiment_id in searched:
             authorize(self._authorizer, "read", "experiment", experiment_id)
         query = RunQuery(
-            experiment_ids=ids,
+            experiment_ids=searched,
             filter=search.parse_run_filter(filter_string),
             order_by=search.parse_run_order_by(list(order_by or [])),
             view_type=ViewType(run_view_type),
@@ -267,10 +268,10 @@ class RunService:
                 f"At most {MAX_DATASET_SUMMARY_EXPERIMENTS} experiment ids, "
                 f"got {len(experiment_ids)}"
             )
-        ids = [_experiment_id(e) for e in experiment_ids]
-        for experiment_id in ids:
+        searched = ids.searched_experiment_ids(experiment_ids)
+        for experiment_id in searched:
             authorize(self._authorizer, "read", "experiment", experiment_id)
-        return self._store.search_dataset_summaries(ids)
+        return self._store.search_dataset_summaries(searched)
 
     def log_inputs(
         self,
@@ -347,7 +348,7 @@ def _check_model_refs(models: Sequence[LoggedModelInput | LoggedModelOutput]) ->
         raise InvalidParameter(
             f"At most {v.MAX_DATASETS_PER_REQUEST} models per request, got {len(models)}"
         )
-    for model in models:
+    for model in models:  # the store finds each model, or answers NotFound
         if not isinstance(model.model_id, str) or not model.model_id:
             raise InvalidParameter(f"model_id must be a non-empty string, got {model.model_id!r}")
 
@@ -355,8 +356,7 @@ def _check_model_refs(models: Sequence[LoggedModelInput | LoggedModelOutput]) ->
 def _check_model_metrics(points: Sequence[LoggedModelMetric]) -> None:
     """The link of each point to its model and dataset; the point itself is a checked metric."""
     for p in points:
-        if not isinstance(p.model_id, str) or not p.model_id or len(p.model_id) > 36:
-            raise InvalidParameter(f"Metric {p.key!r}: invalid model_id {p.model_id!r}")
+        v.check_model_reference(f"Metric {p.key!r} model_id", p.model_id)
         v.check_key("Metric", p.key)
         v.check_metric_value(p.key, p.value)
         v.check_timestamp(f"Metric {p.key!r} timestamp", p.timestamp)
@@ -403,6 +403,7 @@ def _check_dataset_input(item: DatasetInput) -> None:
     for what, value, limit in (
         ("Dataset name", d.name, v.MAX_DATASET_NAME),
         ("Dataset digest", d.digest, v.MAX_DATASET_DIGEST),
+        ("Dataset source_type", d.source_type, v.MAX_DATASET_SOURCE_TYPE),
         ("Dataset source", d.source, v.MAX_DATASET_SOURCE),
         ("Dataset schema", d.schema, v.MAX_DATASET_SCHEMA),
         ("Dataset profile", d.profile, v.MAX_DATASET_PROFILE),
@@ -423,54 +424,3 @@ def _check_dataset_input(item: DatasetInput) -> None:
         v.check_length(
             "Input tag value", v.check_string("Input tag value", tag.value), v.MAX_INPUT_TAG_VALUE
         )
-
-
-_ADJECTIVES = (
-    "amber",
-    "bold",
-    "calm",
-    "deft",
-    "eager",
-    "fair",
-    "glad",
-    "keen",
-    "lucid",
-    "mild",
-    "neat",
-    "proud",
-    "quick",
-    "rare",
-    "sly",
-    "tidy",
-    "vast",
-    "warm",
-    "young",
-    "zesty",
-)
-_NOUNS = (
-    "heron",
-    "otter",
-    "lynx",
-    "finch",
-    "crane",
-    "ibis",
-    "moth",
-    "newt",
-    "orca",
-    "puma",
-    "quail",
-    "raven",
-    "seal",
-    "tern",
-    "vole",
-    "wren",
-    "yak",
-    "zebu",
-    "koi",
-    "lark",
-)
-
-
-def _generated_run_name() -> str:
-    n = uuid.uuid4().int
-    return f"{_ADJECTIVES[n % 20]}-{_NOUNS[(n // 20) % 20]}-{(n // 400) % 1000}"

@@ -25,6 +25,7 @@ MAX_REQUEST_ID = 250  # client_request_id
 MAX_SPAN_TYPE = 100
 MAX_SOURCE_ID = 250  # an assessment's source
 MAX_ASSESSMENT_ID = 50  # what an assessment overrides
+MAX_TRACE_ID = 50  # a trace's id: MLflow's tr-<32 hex digits> is 35
 TRACE_ID = re.compile(r"^[A-Za-z0-9][\w.:/-]{0,249}$")
 SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
 
@@ -35,6 +36,12 @@ def check_trace_id(trace_id: object) -> str:
             f"Invalid trace id {trace_id!r}: expected {TRACE_ID_PREFIX}<32 hex digits>"
         )
     return trace_id
+
+
+def check_new_trace_id(trace_id: object) -> str:
+    """The id of a trace to store: a trace id its column holds. (A longer one names no trace,
+    so reads of it answer as for any missing trace.)"""
+    return v.check_length("trace_id", check_trace_id(trace_id), MAX_TRACE_ID)
 
 
 def check_tag(key: object, value: object) -> None:
@@ -66,7 +73,7 @@ def check_time(what: str, ms: object) -> int:
 
 def check_span(span: Span) -> None:
     """A span's ids, times, type and texts: what its columns can hold."""
-    check_trace_id(span.trace_id)
+    check_new_trace_id(span.trace_id)
     if not SPAN_ID.match(span.span_id):
         raise InvalidParameter(f"Invalid span id {span.span_id!r}: expected 16 hex digits")
     if span.parent_span_id is not None and not SPAN_ID.match(span.parent_span_id):

@@ -17,14 +17,14 @@ import orjson
 
 from heron.clock import now_ms
 from heron.entities import Page
-from heron.entities.assessment import Assessment
+from heron.entities.assessment import Assessment, AssessmentSource, AssessmentSourceType
 from heron.entities.trace import Span, Trace, TraceInfo
 from heron.errors import InvalidParameter, NotFound
 from heron.search.traces import parse_trace_filter, parse_trace_order_by
 from heron.services import trace_checks as checks
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, authorize
-from heron.services.experiments import _experiment_id
+from heron.services.access import Action, Authorizer, attributed, authorize
+from heron.store import ids
 from heron.store.traces import AssessmentStore, TraceQuery, TraceStore
 
 log = logging.getLogger("heron.traces")
@@ -114,8 +114,8 @@ class TraceService:
             NotFound: the experiment does not exist.
             InvalidParameter: a bad id, tag or time.
         """
-        experiment_id = _experiment_id(info.experiment_id)
-        checks.check_trace_id(info.trace_id)
+        experiment_id = ids.experiment_id(info.experiment_id)
+        checks.check_new_trace_id(info.trace_id)
         checks.check_time("request_time", info.request_time)
         if info.execution_duration is not None:
             v.check_int64("execution_duration", info.execution_duration)
@@ -137,7 +137,7 @@ class TraceService:
             NotFound: the experiment does not exist.
             InvalidParameter: no spans, or a span with bad ids or times.
         """
-        experiment_id = _experiment_id(experiment_id)
+        experiment_id = ids.experiment_id(experiment_id)
         if not spans:
             raise InvalidParameter("No spans to log: the request holds none")
         for span in spans:
@@ -234,10 +234,11 @@ class TraceService:
         """
         if not experiment_ids:
             raise InvalidParameter("Give at least one experiment id to search traces in")
-        for experiment_id in experiment_ids:
-            self._check("read", _experiment_id(experiment_id))
+        searched = ids.searched_experiment_ids(experiment_ids)
+        for experiment_id in searched:
+            self._check("read", experiment_id)
         query = TraceQuery(
-            experiment_ids=list(experiment_ids),
+            experiment_ids=searched,
             filter=parse_trace_filter(filter_string),
             order_by=parse_trace_order_by(list(order_by or ())),
             max_results=v.check_max_results(max_results, MAX_SEARCH_TRACES),
@@ -270,7 +271,7 @@ class TraceService:
         Raises:
             InvalidParameter: both ways or neither, or a bad number.
         """
-        experiment_id = _experiment_id(experiment_id)
+        experiment_id = ids.experiment_id(experiment_id)
         if bool(trace_ids) == (max_timestamp_millis is not None):
             raise InvalidParameter(
                 "Give either trace ids (request_ids) or max_timestamp_millis to delete traces, "
@@ -365,6 +366,10 @@ class TraceService:
         """
         checks.check_assessment(assessment)
         self._trace_for("update", assessment.trace_id)
+        if assessment.source.source_type == AssessmentSourceType.HUMAN:
+            person = attributed(assessment.source.source_id)
+            source = AssessmentSource(source_type=AssessmentSourceType.HUMAN, source_id=person)
+            assessment = dataclasses.replace(assessment, source=source)
         return self._assessments.create_assessment(assessment)
 
     def get_assessment(self, trace_id: str, assessment_id: str) -> Assessment:

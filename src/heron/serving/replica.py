@@ -20,15 +20,15 @@ from typing import Any
 
 import orjson
 
-from heron.entities.serving import ServedEntity, TrafficRoute
-from heron.serving.app import ScoringApp
-from heron.web.replicas import (
+from heron.entities.replica_headers import (
     EXECUTION_MS,
     REPLICA_STATE,
     REPLICA_TOKEN,
     SERVED_ENTITY,
     SERVED_VERSION,
 )
+from heron.entities.serving import ServedEntity, TrafficRoute
+from heron.serving.app import ScoringApp
 
 _log = logging.getLogger("heron.serving")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from heron.store.evaluation import DatasetStore, JudgeCacheStore, ScorerStore
 from heron.store.experiments import ExperimentStore
 from heron.store.logged_models import LoggedModelStore
 from heron.store.purge import PurgeStore
@@ -16,6 +17,7 @@ from heron.store.registry import (
 )
 from heron.store.runs import RunStore
 from heron.store.serving import EndpointStore, InferenceStore, ReplicaStore
+from heron.store.trace_analytics import TraceAnalyticsStore
 from heron.store.traces import AssessmentStore, TraceStore
 
 
@@ -53,6 +55,9 @@ class Stores(Protocol):
     def assessments(self) -> AssessmentStore: ...
 
     @property
+    def trace_analytics(self) -> TraceAnalyticsStore: ...
+
+    @property
     def purge(self) -> PurgeStore: ...
 
     @property
@@ -63,6 +68,15 @@ class Stores(Protocol):
 
     @property
     def inference(self) -> InferenceStore: ...
+
+    @property
+    def datasets(self) -> DatasetStore: ...
+
+    @property
+    def judge_cache(self) -> JudgeCacheStore: ...
+
+    @property
+    def scorers(self) -> ScorerStore: ...
 
     @property
     def answers_at_once(self) -> bool:

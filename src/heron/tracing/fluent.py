@@ -17,15 +17,16 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import Status, StatusCode
 
-from heron.client import fluent
 from heron.client.client import HeronClient
-from heron.client.fluent_logged_models import get_active_model_id
+from heron.client.fluent import state
+from heron.entities import reserved
 from heron.entities.trace import SpanType
 from heron.errors import InvalidParameter
 from heron.tracing.exporter import ExportStats, Sender, TraceExporter
 from heron.tracing.tracer import (
     Destination,
     HeronSpanProcessor,
+    KeptTrace,
     LiveSpan,
     base_metadata,
     make_provider,
@@ -43,6 +44,8 @@ class _Tracing:
         self.sampling_ratio = 1.0
         self.provider: TracerProvider = make_provider(1.0, self.processor)
         self.tracer = self.provider.get_tracer("heron")
+        # Traces an evaluation records are never sampled out: each row's scores need one.
+        self.always = make_provider(1.0, self.processor).get_tracer("heron")
         self.senders: dict[str, Sender] = {}
         self.metadata = base_metadata()
         self.lock = threading.Lock()
@@ -85,17 +88,17 @@ def _sender(client: HeronClient) -> Sender:
 
 
 def _destination() -> Destination:
-    client = fluent.tracking_client()
+    client = state.tracking_client()
     metadata = dict(_tracing.metadata)
-    run = fluent.active_run()
+    run = state.active_run()
     if run is not None:
         experiment_id = run.info.experiment_id
-        metadata["mlflow.sourceRun"] = run.info.run_id
+        metadata[reserved.TRACE_SOURCE_RUN] = run.info.run_id
     else:
-        experiment_id = fluent.active_experiment_id()
-    model_id = get_active_model_id()
+        experiment_id = state.active_experiment_id()
+    model_id = state.get_active_model_id()
     if model_id:
-        metadata["mlflow.modelId"] = model_id
+        metadata[reserved.TRACE_MODEL_ID] = model_id
     return _sender(client), experiment_id, metadata
 
 
@@ -137,6 +140,30 @@ def start_span(
         logging.getLogger("heron.tracing").warning("Heron tracing: span not started: %s", exc)
         yield _NoopSpan()
         return
+    try:
+        yield live
+    except BaseException as exc:
+        live.record_exception(exc)
+        raise
+    finally:
+        _finish(otel_span, token)
+
+
+@contextlib.contextmanager
+def start_kept_trace(
+    name: str, receiver: Callable[[KeptTrace], None], span_type: str = SpanType.CHAIN
+) -> Iterator[LiveSpan]:
+    """Records a new trace (a root span, whatever span is current, never sampled out) whose
+    spans go to `receiver` when it ends instead of to the exporter; the receiver sends them.
+    An exception leaving the block marks the span ERROR and is re-raised."""
+    otel_span = _tracing.always.start_span(
+        name, context=otel_context.Context(), record_exception=False,
+        set_status_on_exception=False,
+    )  # fmt: skip
+    _tracing.processor.keep(otel_span.get_span_context().trace_id, receiver)
+    token = otel_context.attach(otel_trace.set_span_in_context(otel_span))
+    live = LiveSpan(otel_span)
+    live.set_span_type(span_type)
     try:
         yield live
     except BaseException as exc:
@@ -350,8 +377,8 @@ def update_current_trace(
         return
     open_trace.tags.update({str(k): str(v) for k, v in (tags or {}).items()})
     open_trace.metadata.update({str(k): str(v) for k, v in (metadata or {}).items()})
-    for key, value in (("mlflow.trace.user", user), ("mlflow.trace.session", session),
-                       ("mlflow.trace.requestId", request_id)):  # fmt: skip
+    for key, value in ((reserved.TRACE_USER, user), (reserved.TRACE_SESSION, session),
+                       (reserved.TRACE_CLIENT_REQUEST_ID, request_id)):  # fmt: skip
         if value is not None:
             open_trace.metadata[key] = str(value)
     if client_request_id is not None:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from heron.entities import reserved
 from heron.entities.trace import SpanType
 from heron.tracing.fluent import begin_span
 from heron.tracing.openai_streams import (
@@ -31,11 +32,6 @@ from heron.tracing.tracer import LiveSpan
 
 log = logging.getLogger("heron.tracing")
 
-MODEL = "mlflow.llm.model"
-PROVIDER = "mlflow.llm.provider"
-MESSAGE_FORMAT = "mlflow.message.format"
-TOKEN_USAGE = "mlflow.chat.tokenUsage"  # noqa: S105 (not a secret): summed into the trace's
-COST = "mlflow.llm.cost"
 
 Prices = Mapping[str, tuple[float, float]]  # model -> USD per million (input, output) tokens
 
@@ -151,10 +147,10 @@ def _begin(target: _Target, kwargs: dict[str, Any]) -> LiveSpan:
     span = begin_span(target.cls, target.span_type)
     try:
         span.set_inputs(_inputs(kwargs))
-        span.set_attribute(PROVIDER, "openai")
-        span.set_attribute(MESSAGE_FORMAT, "openai")
+        span.set_attribute(reserved.LLM_PROVIDER, "openai")
+        span.set_attribute(reserved.MESSAGE_FORMAT, "openai")
         if isinstance(kwargs.get("model"), str):
-            span.set_attribute(MODEL, kwargs["model"])
+            span.set_attribute(reserved.LLM_MODEL, kwargs["model"])
     except Exception as exc:
         log.debug("Heron tracing: openai inputs not recorded: %s", exc)
     return span
@@ -201,17 +197,17 @@ def _annotate(span: LiveSpan, answer: Any) -> None:
         return
     model = answer.get("model")
     if isinstance(model, str):
-        span.set_attribute(MODEL, model)
+        span.set_attribute(reserved.LLM_MODEL, model)
     usage = _usage(answer.get("usage"))
     if usage is None:
         return
-    span.set_attribute(TOKEN_USAGE, usage)
+    span.set_attribute(reserved.CHAT_TOKEN_USAGE, usage)
     price = _price(model) if isinstance(model, str) else None
     if price is not None:
         input_cost = usage["input_tokens"] * price[0] / 1e6
         output_cost = usage["output_tokens"] * price[1] / 1e6
         span.set_attribute(
-            COST,
+            reserved.LLM_COST,
             {"input_cost": input_cost, "output_cost": output_cost,
              "total_cost": input_cost + output_cost},
         )  # fmt: skip

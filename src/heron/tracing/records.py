@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from heron.client.fluent import active_experiment_id, tracking_client
+from heron.client.fluent.state import active_experiment_id, tracking_client
 from heron.entities.assessment import Assessment, AssessmentSource
 from heron.entities.trace import Trace, TraceInfo
 

@@ -21,8 +21,8 @@ from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import Status, StatusCode
 
+from heron.entities import reserved
 from heron.entities.trace import Span
-from heron.mlflow_json.traces import SPAN_INPUTS, SPAN_OUTPUTS, SPAN_TYPE
 from heron.services.traces import (
     CLIENT_REQUEST_ID_ATTRIBUTE,
     TRACE_METADATA_ATTRIBUTE,
@@ -64,6 +64,15 @@ class PendingTrace:
         ]
 
 
+@dataclass
+class KeptTrace:
+    """A finished trace its caller asked to keep: where it would have gone, and its spans."""
+
+    sender: Sender
+    experiment_id: str
+    pending: PendingTrace
+
+
 class HeronSpanProcessor(SpanProcessor):
     """Keeps each open trace's finished spans; hands the whole trace to the exporter when its
     (local) root span ends."""
@@ -72,6 +81,7 @@ class HeronSpanProcessor(SpanProcessor):
         self._exporter = exporter
         self._destination = destination
         self._open: dict[int, _OpenTrace] = {}
+        self._kept: dict[int, Callable[[KeptTrace], None]] = {}
         self._lock = threading.Lock()
         self.last_trace_id: str | None = None
 
@@ -108,7 +118,16 @@ class HeronSpanProcessor(SpanProcessor):
             extra[CLIENT_REQUEST_ID_ATTRIBUTE] = open_trace.client_request_id
         self.last_trace_id = trace_id_of(context.trace_id)
         pending = PendingTrace(open_trace.spans, open_trace.root_span_id, extra)
+        receiver = self._kept.pop(context.trace_id, None)
+        if receiver is not None:
+            receiver(KeptTrace(open_trace.sender, open_trace.experiment_id, pending))
+            return
         self._exporter.submit(open_trace.sender, open_trace.experiment_id, pending)
+
+    def keep(self, trace_id: int, receiver: Callable[[KeptTrace], None]) -> None:
+        """Hands the trace to `receiver` when its root span ends, instead of the exporter:
+        the caller then sends it (an evaluation writes each trace before its scores)."""
+        self._kept[trace_id] = receiver
 
     def open_trace(self, trace_id: int) -> _OpenTrace | None:
         return self._open.get(trace_id)
@@ -135,10 +154,10 @@ def base_metadata() -> dict[str, str]:
     except (KeyError, OSError):
         user = "unknown"
     return {
-        "mlflow.trace_schema.version": "3",
-        "mlflow.user": user,
-        "mlflow.source.name": sys.argv[0] if sys.argv and sys.argv[0] else "<console>",
-        "mlflow.source.type": "LOCAL",
+        reserved.TRACE_SCHEMA_VERSION: "3",
+        reserved.USER: user,
+        reserved.SOURCE_NAME: sys.argv[0] if sys.argv and sys.argv[0] else "<console>",
+        reserved.SOURCE_TYPE: "LOCAL",
     }
 
 
@@ -174,13 +193,13 @@ class LiveSpan:
             self.set_attribute(key, value)
 
     def set_span_type(self, span_type: str) -> None:
-        self.set_attribute(SPAN_TYPE, str(span_type))
+        self.set_attribute(reserved.SPAN_TYPE, str(span_type))
 
     def set_inputs(self, inputs: Any) -> None:
-        self.set_attribute(SPAN_INPUTS, inputs)
+        self.set_attribute(reserved.SPAN_INPUTS, inputs)
 
     def set_outputs(self, outputs: Any) -> None:
-        self.set_attribute(SPAN_OUTPUTS, outputs)
+        self.set_attribute(reserved.SPAN_OUTPUTS, outputs)
 
     def add_event(self, name: str, attributes: Mapping[str, Any] | None = None) -> None:
         try:

@@ -6,20 +6,23 @@ from __future__ import annotations
 import urllib.parse
 
 from starlette.requests import Request
+from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute
 
-from heron.entities import ViewType
+from heron.entities import Experiment, ViewType
 from heron.errors import InvalidParameter
-from heron.services import ExperimentService, RunService
 from heron.services.access import requires
-from heron.ui import paging, runs_table
+from heron.services.build import Services
+from heron.ui import genai_nav, paging, runs_table
 from heron.ui.rendering import Form, PageResult, Renderer, field, safe_next
 
 EXPERIMENTS_PER_PAGE = 100
 _VIEWS = {"active": ViewType.ACTIVE_ONLY, "deleted": ViewType.DELETED_ONLY}
 
 
-def routes(renderer: Renderer, experiments: ExperimentService, runs: RunService) -> list[BaseRoute]:
+def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
+    experiments, runs = services.experiments, services.runs
+
     def experiment_list(request: Request) -> PageResult:
         query = request.query_params
         search = query.get("q", "").strip()
@@ -36,9 +39,34 @@ def routes(renderer: Renderer, experiments: ExperimentService, runs: RunService)
         return "experiments.html", {"page": page, "search": search, "view": view}
 
     def experiment_page(request: Request) -> PageResult:
+        """The view the experiment calls for (a bare /experiments/<id>: GenAI's overview for
+        an agent's traces), else the runs table."""
         experiment = experiments.get_experiment(request.path_params["experiment_id"])
         table_request = _table_request(request, experiment.experiment_id)
         table = runs_table.load(runs, table_request)
+        has_runs = bool(table.rows)
+        if not request.query_params and genai_nav.opens_genai(
+            experiment,
+            has_runs=has_runs,
+            has_traces=not has_runs and _has_traces(experiment.experiment_id),
+        ):
+            return RedirectResponse(f"/experiments/{experiment.experiment_id}/overview", 302)
+        return runs_page(request, experiment, table_request, table)
+
+    def runs_tab(request: Request) -> PageResult:
+        experiment = experiments.get_experiment(request.path_params["experiment_id"])
+        table_request = _table_request(request, experiment.experiment_id)
+        return runs_page(request, experiment, table_request, runs_table.load(runs, table_request))
+
+    def _has_traces(experiment_id: str) -> bool:
+        return bool(services.traces.search_traces([experiment_id], max_results=1).items)
+
+    def runs_page(
+        request: Request,
+        experiment: Experiment,
+        table_request: runs_table.TableRequest,
+        table: runs_table.Table,
+    ) -> PageResult:
         return "experiment.html", {
             "experiment": experiment,
             "table": table,
@@ -82,6 +110,11 @@ def routes(renderer: Renderer, experiments: ExperimentService, runs: RunService)
         renderer.get(
             "/experiments/{experiment_id}",
             experiment_page,
+            requires("read", "experiment", "experiment_id"),
+        ),
+        renderer.get(
+            "/experiments/{experiment_id}/runs",
+            runs_tab,
             requires("read", "experiment", "experiment_id"),
         ),
         renderer.post("/ui/experiments/create", create, requires("create", "experiment")),

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from heron.entities import LoggedModel, Run
+from heron.entities import LoggedModel, Run, reserved
 from heron.errors import HeronError, InvalidParameter, NotFound
 from heron.services.access import requires
 from heron.services.build import Services
@@ -20,8 +20,6 @@ from heron.ui.rendering import Form, PageResult, Renderer, field, safe_next
 from heron.web.files import attachment, file_response
 from heron.web.routes import PolicyRoute
 
-NOTE_TAG = "mlflow.note.content"
-PARENT_TAG = "mlflow.parentRunId"
 MAX_CHILDREN = 100
 MAX_MODELS = 50
 
@@ -42,17 +40,21 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
         tags = run.data.tags
         children = services.runs.search_runs(
             [run.info.experiment_id],
-            filter_string=f"tags.`{PARENT_TAG}` = '{run.info.run_id}'",
+            filter_string=f"tags.`{reserved.PARENT_RUN_ID}` = '{run.info.run_id}'",
             max_results=MAX_CHILDREN,
         )
         context.update(
-            description=markdown.render(tags.get(NOTE_TAG, "")),
-            note=tags.get(NOTE_TAG, ""),
-            user_tags=sorted((k, v) for k, v in tags.items() if not k.startswith("mlflow.")),
-            system_tags=sorted((k, v) for k, v in tags.items() if k.startswith("mlflow.")),
+            description=markdown.render(tags.get(reserved.NOTE, "")),
+            note=tags.get(reserved.NOTE, ""),
+            user_tags=sorted(
+                (k, v) for k, v in tags.items() if not k.startswith(reserved.SYSTEM_PREFIX)
+            ),
+            system_tags=sorted(
+                (k, v) for k, v in tags.items() if k.startswith(reserved.SYSTEM_PREFIX)
+            ),
             params=sorted(run.data.params.items()),
             metrics=sorted(run.data.metrics, key=lambda m: m.key),
-            parent_id=tags.get(PARENT_TAG),
+            parent_id=tags.get(reserved.PARENT_RUN_ID),
             children=list(children.items),
             models=_models(services, run),
         )
@@ -102,7 +104,7 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
 
     def set_description(request: Request, form: Form) -> str:
         run_id = request.path_params["run_id"]
-        services.runs.set_tag(run_id, NOTE_TAG, field(form, "description"))
+        services.runs.set_tag(run_id, reserved.NOTE, field(form, "description"))
         return f"/runs/{run_id}"
 
     def rename(request: Request, form: Form) -> str:

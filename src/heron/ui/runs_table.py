@@ -8,13 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from heron.entities import Run, ViewType
+from heron.entities import Run, ViewType, reserved
 from heron.errors import InvalidParameter
 from heron.services import RunService
 from heron.ui.rendering import duration, ms_time, number
 
-PARENT_TAG = "mlflow.parentRunId"
-SOURCE_TAG = "mlflow.source.name"
 PAGE_SIZES = (25, 50, 100, 250)
 DEFAULT_PAGE_SIZE = 100
 DEFAULT_KEYS_PER_KIND = 5
@@ -26,7 +24,7 @@ ATTRIBUTES: dict[str, tuple[str, str | None]] = {
     "status": ("Status", "attributes.status"),
     "duration": ("Duration", None),
     "user_id": ("User", "attributes.user_id"),
-    "source": ("Source", f"tags.{'`' + SOURCE_TAG + '`'}"),
+    "source": ("Source", f"tags.{'`' + reserved.SOURCE_NAME + '`'}"),
     "end_time": ("Ended", "attributes.end_time"),
     "run_id": ("Run ID", "attributes.run_id"),
 }
@@ -151,7 +149,7 @@ def _keys_on_page(runs: Sequence[Run]) -> dict[str, list[str]]:
     for run in runs:
         metrics.update(m.key for m in run.data.metrics)
         params.update(run.data.params)
-        tags.update(k for k in run.data.tags if not k.startswith("mlflow."))
+        tags.update(k for k in run.data.tags if not k.startswith(reserved.SYSTEM_PREFIX))
     return {
         "attributes": list(ATTRIBUTES),
         "metrics": sorted(metrics),
@@ -187,7 +185,7 @@ def cell(run: Run, col: Column) -> str:
     if col.key == "duration":
         return duration(info.start_time, info.end_time)
     if col.key == "source":
-        return run.data.tags.get(SOURCE_TAG, "").rsplit("/", 1)[-1]
+        return run.data.tags.get(reserved.SOURCE_NAME, "").rsplit("/", 1)[-1]
     return str(getattr(info, col.key))
 
 
@@ -198,7 +196,7 @@ def _nested_rows(runs: Sequence[Run], columns: Sequence[Column]) -> list[Row]:
     children: dict[str, list[Run]] = {}
     top: list[Run] = []
     for run in runs:
-        parent = run.data.tags.get(PARENT_TAG)
+        parent = run.data.tags.get(reserved.PARENT_RUN_ID)
         if parent and parent in on_page and parent != run.info.run_id:
             children.setdefault(parent, []).append(run)
         else:
@@ -212,7 +210,7 @@ def _nested_rows(runs: Sequence[Run], columns: Sequence[Column]) -> list[Row]:
             return
         placed.add(run_id)
         kids = children.get(run_id, [])
-        parent = run.data.tags.get(PARENT_TAG)
+        parent = run.data.tags.get(reserved.PARENT_RUN_ID)
         rows.append(Row(run, depth, parent, len(kids), [cell(run, c) for c in columns]))
         for kid in kids:
             place(kid, depth + 1)

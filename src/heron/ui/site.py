@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 from starlette.staticfiles import StaticFiles
 
 from heron.services.access import PUBLIC
 from heron.services.build import Services
-from heron.ui import compare, endpoints, experiments, models, runs, trace_pages
+from heron.ui import (
+    agent_versions,
+    compare,
+    endpoints,
+    experiments,
+    genai_nav,
+    model_forms,
+    models,
+    overview,
+    runs,
+    sessions,
+    trace_compare,
+    trace_pages,
+)
 from heron.ui.rendering import Renderer, environment
 from heron.web.routes import PolicyMount
 
@@ -19,12 +33,21 @@ STATIC = Path(__file__).parent / "static"
 def routes(services: Services) -> list[BaseRoute]:
     """Every UI page and form action, and /static. Mount them after the API routes."""
     renderer = Renderer(environment())
-    return [
-        *experiments.routes(renderer, services.experiments, services.runs),
+    pages = [
+        *experiments.routes(renderer, services),
         *runs.routes(renderer, services),
         *compare.routes(renderer, services),
         *models.routes(renderer, services),
+        *model_forms.routes(renderer, services.registry),
+        *trace_compare.routes(renderer, services),  # /traces/compare before /traces/{id}
         *trace_pages.routes(renderer, services),
+        *overview.routes(renderer, services),
+        *sessions.routes(renderer, services),
+        *agent_versions.routes(renderer, services),
         *endpoints.routes(renderer, services),
-        PolicyMount("/static", StaticFiles(directory=STATIC), policy=PUBLIC, name="static"),
     ]
+    # An experiment's tabs show the pages that exist (evaluations and prompts come later).
+    paths = frozenset(r.path for r in pages if isinstance(r, Route))
+    renderer.env.globals["experiment_nav"] = functools.partial(genai_nav.nav, paths)
+    static = PolicyMount("/static", StaticFiles(directory=STATIC), policy=PUBLIC, name="static")
+    return [*pages, static]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from starlette.datastructures import QueryParams
 
 from heron.clock import now_ms
-from heron.entities import Page
+from heron.entities import Page, reserved
 from heron.entities.trace import TraceInfo, TraceState
 from heron.errors import InvalidParameter
 from heron.services.traces import TraceService
@@ -33,6 +33,9 @@ SORTS = {"time": "timestamp_ms", "duration": "execution_time_ms", "status": "sta
 # Text that compares something is the filter grammar; any other text searches trace names.
 _GRAMMAR = re.compile(r"(=|<|>|\b(?:LIKE|ILIKE|IN|IS)\b)", re.IGNORECASE)
 _TAG = re.compile(r"^\s*([^=]+?)\s*=\s*(.*?)\s*$")
+# query parameter -> the trace metadata it filters on (the GenAI views' fields too)
+METADATA_FIELDS = {"user": reserved.TRACE_USER, "session": reserved.TRACE_SESSION,
+                   "env": reserved.SOURCE_TYPE, "version": reserved.TRACE_MODEL_ID}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,6 +46,8 @@ class TraceFilters:
     start: str = ""  # datetime-local text (UTC), with range "custom"
     end: str = ""
     tags: Sequence[str] = ()  # "key=value"
+    metadata: Sequence[tuple[str, str]] = ()  # (query parameter in METADATA_FIELDS, value)
+    span_type: str = ""
     sort: str = "time"
     descending: bool = True
     page_token: str | None = None
@@ -57,6 +62,8 @@ class TraceFilters:
             start=query.get("from", "").strip(),
             end=query.get("to", "").strip(),
             tags=[t for t in query.getlist("tag") if t.strip()],
+            metadata=metadata_of(query),
+            span_type=query.get("span_type", "").strip(),
             sort=sort if sort in SORTS else "time",
             descending=query.get("dir", "desc") != "asc",
             page_token=query.get("page") or None,
@@ -64,7 +71,9 @@ class TraceFilters:
 
     @property
     def active(self) -> bool:
-        return bool(self.text or self.status or self.range or self.tags)
+        return bool(
+            self.text or self.status or self.range or self.tags or self.metadata or self.span_type
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,18 +99,14 @@ def filter_string(filters: TraceFilters, *, now: int | None = None) -> str:
         clauses.append(f"timestamp_ms >= {since}")
     elif filters.range == "custom":
         if filters.start:
-            clauses.append(f"timestamp_ms >= {_ms('From', filters.start)}")
+            clauses.append(f"timestamp_ms >= {datetime_ms('From', filters.start)}")
         if filters.end:
-            clauses.append(f"timestamp_ms <= {_ms('To', filters.end)}")
+            clauses.append(f"timestamp_ms <= {datetime_ms('To', filters.end)}")
     elif filters.range:
         raise InvalidParameter(
             f"Unknown time range {filters.range!r}; use one of {', '.join(RANGE_LABELS)}"
         )
-    for tag in filters.tags:
-        match = _TAG.match(tag)
-        if not match:
-            raise InvalidParameter(f"Tag filter {tag!r} must read key=value")
-        clauses.append(f"tags.{quoted(match[1])} = {literal(match[2])}")
+    clauses += field_clauses(filters.tags, filters.metadata, filters.span_type)
     text = filters.text
     if text:
         if _GRAMMAR.search(text):
@@ -111,7 +116,33 @@ def filter_string(filters: TraceFilters, *, now: int | None = None) -> str:
     return " AND ".join(clauses)
 
 
-def _ms(label: str, text: str) -> int:
+def metadata_of(query: QueryParams) -> list[tuple[str, str]]:
+    """The metadata fields of the URL (user, session, env, version) that hold a value."""
+    return [(f, query[f].strip()) for f in METADATA_FIELDS if query.get(f, "").strip()]
+
+
+def field_clauses(
+    tags: Sequence[str], metadata: Sequence[tuple[str, str]], span_type: str
+) -> list[str]:
+    """Filter clauses for tags ("key=value"), metadata fields and a span type.
+
+    Raises:
+        InvalidParameter: a tag without '='.
+    """
+    clauses = []
+    for tag in tags:
+        match = _TAG.match(tag)
+        if not match:
+            raise InvalidParameter(f"Tag filter {tag!r} must read key=value")
+        clauses.append(f"tags.{quoted(match[1])} = {literal(match[2])}")
+    for name, value in metadata:
+        clauses.append(f"metadata.{quoted(METADATA_FIELDS[name])} = {literal(value)}")
+    if span_type:
+        clauses.append(f"span.type = {literal(span_type)}")
+    return clauses
+
+
+def datetime_ms(label: str, text: str) -> int:
     """A datetime-local value ('2024-05-01T13:30', read as UTC) as ms since the epoch."""
     try:
         moment = dt.datetime.fromisoformat(text)
@@ -146,4 +177,6 @@ def load(service: TraceService, experiment_id: str, filters: TraceFilters) -> Tr
 
 def user_tags(info: TraceInfo) -> list[tuple[str, str]]:
     """The tags a user set (not MLflow's or Heron's own), sorted."""
-    return sorted((k, v) for k, v in info.tags.items() if not k.startswith(("mlflow.", "heron.")))
+    return sorted(
+        (k, v) for k, v in info.tags.items() if not k.startswith((reserved.SYSTEM_PREFIX, "heron."))
+    )

@@ -133,3 +133,72 @@ def test_upgrade_to_0007_writes_existing_latest_values_as_json(
             assert math.isnan(got[key].value)
         else:
             assert got[key].value == value
+
+
+def test_upgrade_to_0015_fills_in_what_the_genai_views_aggregate(
+    database_uri: str, tmp_path: Path
+) -> None:
+    """Traces logged before 0015 appear in the overview, sessions and versions: their session,
+    app version and cost, their spans' experiment, their assessments' time and score."""
+    from heron.services import AllowAll
+    from heron.services.trace_analytics import TraceAnalyticsService
+    from heron.store.sql import open_sql_stores
+
+    hour = 3_600_000
+    cost = '{"input_cost": 0.25, "output_cost": 0.5, "total_cost": 0.75}'
+    with _old_database(database_uri, "0007", runs=0) as conn:
+        for i, (duration, state) in enumerate([(100, "OK"), (300, "ERROR"), (200, "OK")]):
+            conn.execute(
+                text(
+                    "INSERT INTO traces (trace_id, experiment_id, request_time, "
+                    "execution_duration, state) VALUES (:t, 7, :at, :d, :s)"
+                ),
+                {"t": f"tr-{i}", "at": hour + i, "d": duration, "s": state},
+            )
+            metadata = {"mlflow.trace.session": "chat", "mlflow.modelId": f"m-{i % 2}"}
+            if i == 0:
+                metadata["mlflow.trace.cost"] = cost
+            for key, value in metadata.items():
+                conn.execute(
+                    text("INSERT INTO trace_metadata (trace_id, key, value) VALUES (:t, :k, :v)"),
+                    {"t": f"tr-{i}", "k": key, "v": value},
+                )
+            attributes = '{"mlflow.llm.cost": {"input_cost": 0.5, "output_cost": 1.5}}'
+            conn.execute(
+                text(
+                    "INSERT INTO spans (trace_id, span_id, name, span_type, status, "
+                    "start_time_ns, end_time_ns, attributes) VALUES (:t, 'aaaaaaaaaaaaaaaa', "
+                    "'search', 'TOOL', :s, :start, :end, :a)"
+                ),
+                {
+                    "t": f"tr-{i}",
+                    "s": state,
+                    "start": (hour + i) * 1_000_000,
+                    "end": (hour + i + 40) * 1_000_000,
+                    "a": attributes,
+                },
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO assessments (assessment_id, trace_id, name, kind, "
+                    "source_type, source_id, value, create_time, last_update_time, valid) "
+                    "VALUES (:a, :t, 'safe', 'feedback', 'LLM_JUDGE', 'j', :v, 0, 0, true)"
+                ),
+                {"a": f"a-{i}", "t": f"tr-{i}", "v": '"yes"' if i else '"no"'},
+            )
+
+    stores = open_sql_stores(database_uri, default_artifact_root=str(tmp_path))  # upgrades
+    try:
+        analytics = TraceAnalyticsService(stores.trace_analytics, AllowAll())
+        found = analytics.overview("7", start_ms=hour, end_ms=2 * hour, grain_ms=hour)
+        sessions = analytics.sessions("7", start_ms=hour, end_ms=2 * hour).items
+        versions = analytics.versions("7", ["m-0", "m-1"], start_ms=hour, end_ms=2 * hour)
+    finally:
+        stores.close()
+    assert (found.totals.traces, found.totals.errors) == (3, 1)
+    assert found.totals.latency.p50 == 200
+    assert found.totals.cost == 0.75 + 2.0 + 2.0  # the metadata's, else the spans' added up
+    assert (found.scores[0].count, found.scores[0].mean) == (3, 2 / 3)
+    assert (found.tools[0].name, found.tools[0].calls, found.tools[0].errors) == ("search", 3, 1)
+    assert [(s.session_id, s.turns) for s in sessions] == [("chat", 3)]
+    assert [v.traces for v in versions] == [2, 1]

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, event, insert
 
 from heron.entities import ViewType
-from heron.errors import InvalidParameter
+from heron.errors import InvalidParameter, NotFound
 from heron.search import (
     Comparison,
     OrderKey,
@@ -33,7 +33,8 @@ from heron.store.runs import RunQuery
 from heron.store.sql import tables
 from heron.store.sql.database import engine_url
 from heron.store.sql.run_writes import point_json
-from heron.store.sql.search_sql import SearchStatement, experiment_search, run_search
+from heron.store.sql.search_sql import SearchStatement
+from heron.store.sql.tracking_search import experiment_search, run_search
 
 
 @dataclass
@@ -562,9 +563,9 @@ def test_a_well_formed_token_is_accepted() -> None:
     run_search(RunQuery(experiment_ids=["2"], order_by=query.order_by, page_token=token))
 
 
-@pytest.mark.parametrize("experiment_id", ["x", "-1", "1.5", ""])
-def test_bad_experiment_ids_are_rejected(experiment_id: str) -> None:
-    with pytest.raises(InvalidParameter, match="experiment id"):
+@pytest.mark.parametrize("experiment_id", ["x", "-1", "1.5", "", "²", "2147483648"])
+def test_ids_no_experiment_can_have_are_not_found(experiment_id: str) -> None:
+    with pytest.raises(NotFound, match="No Experiment"):
         run_search(RunQuery(experiment_ids=[experiment_id]))
 
 

@@ -47,7 +47,7 @@ def metric_with_run_id(point: MetricWithRunId) -> Json:
 # Request messages -> entities
 
 
-def read_metric(f: Fields, timestamp_required: bool = True) -> Metric:
+def read_metric(f: Fields) -> Metric:
     data = f.data
     key, value, timestamp = data.get("key"), data.get("value"), data.get("timestamp")
     step = data.get("step", 0)
@@ -63,7 +63,7 @@ def read_metric(f: Fields, timestamp_required: bool = True) -> Metric:
     ):
         return Metric(key=key, value=value, timestamp=timestamp, step=step)
     checked_value = f.double("value", required=True)
-    checked_timestamp = f.int64("timestamp", required=timestamp_required)
+    checked_timestamp = f.int64("timestamp", required=True)
     assert checked_value is not None  # noqa: S101 (required)
     assert checked_timestamp is not None  # noqa: S101 (required)
     return Metric(

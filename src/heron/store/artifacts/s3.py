@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -175,19 +176,23 @@ class S3ArtifactRepository:
     def complete_multipart_upload(
         self, path: str, upload_id: str, parts: Sequence[tuple[int, str]]
     ) -> None:
-        self.client.complete_multipart_upload(
-            Bucket=self.bucket,
-            Key=self._key(paths.clean(path)),
-            UploadId=upload_id,
-            MultipartUpload={
-                "Parts": [{"PartNumber": number, "ETag": etag} for number, etag in sorted(parts)]
-            },
-        )
+        with _upload_errors(upload_id):
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=self._key(_file_name(path)),
+                UploadId=upload_id,
+                MultipartUpload={
+                    "Parts": [
+                        {"PartNumber": number, "ETag": etag} for number, etag in sorted(parts)
+                    ]
+                },
+            )
 
     def abort_multipart_upload(self, path: str, upload_id: str) -> None:
-        self.client.abort_multipart_upload(
-            Bucket=self.bucket, Key=self._key(paths.clean(path)), UploadId=upload_id
-        )
+        with _upload_errors(upload_id):
+            self.client.abort_multipart_upload(
+                Bucket=self.bucket, Key=self._key(_file_name(path)), UploadId=upload_id
+            )
 
 
 def _make_client(endpoint_url: str | None, region: str | None) -> Any:
@@ -211,6 +216,38 @@ def _make_client(endpoint_url: str | None, region: str | None) -> Any:
 
 def _delete_keys(client: Any, bucket: str, batch: list[dict[str, str]]) -> None:
     client.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+
+
+def _file_name(path: str) -> str:
+    rel = paths.clean(path)
+    if not rel:
+        raise InvalidParameter("An artifact needs a file name")
+    return rel
+
+
+# What S3 answers for an upload id or parts a client got wrong (anything else is S3's own
+# trouble, and stays an error of the server).
+_UPLOAD_MISSING = ("NoSuchUpload", "404", "NotFound")
+_UPLOAD_INVALID = (
+    "InvalidPart", "InvalidPartOrder", "EntityTooSmall", "InvalidArgument", "InvalidRequest",
+    "MalformedXML",
+)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _upload_errors(upload_id: str) -> Iterator[None]:
+    """S3's refusals of a client's multipart upload id or parts, as Heron's errors."""
+    try:
+        yield
+    except Exception as exc:
+        response: dict[str, Any] = getattr(exc, "response", None) or {}
+        code = response.get("Error", {}).get("Code")
+        if code in _UPLOAD_MISSING:
+            raise NotFound(f"No multipart upload {upload_id[:100]!r} is in progress") from None
+        if code in _UPLOAD_INVALID:
+            message = response.get("Error", {}).get("Message", code)
+            raise InvalidParameter(f"S3 refused the multipart upload: {message}") from None
+        raise
 
 
 def _is_missing(exc: Exception) -> bool:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from heron.store.crypto.fields import FieldCipher
 from heron.store.sql.database import Database
+from heron.store.sql.datasets import SqlDatasetStore
 from heron.store.sql.experiments import SqlExperimentStore
 from heron.store.sql.inference import SqlInferenceStore
+from heron.store.sql.judge_cache import SqlJudgeCacheStore
 from heron.store.sql.logged_models import SqlLoggedModelStore
 from heron.store.sql.migrate import upgrade_if_needed
 from heron.store.sql.purge import SqlPurgeStore
@@ -16,9 +19,42 @@ from heron.store.sql.registry_sources import SqlModelSourceStore
 from heron.store.sql.registry_versions import SqlModelVersionStore
 from heron.store.sql.registry_webhooks import SqlWebhookStore
 from heron.store.sql.runs import SqlRunStore
+from heron.store.sql.scorers import SqlScorerStore
+from heron.store.sql.security_audit import SqlAuditStore
+from heron.store.sql.security_grants import SqlGrantStore
+from heron.store.sql.security_principals import SqlGroupStore, SqlPrincipalStore
+from heron.store.sql.security_roles import SqlRoleStore
+from heron.store.sql.security_state import SqlSecurityState
+from heron.store.sql.security_tokens import SqlSessionStore, SqlTokenStore
 from heron.store.sql.serving import SqlEndpointStore, SqlReplicaStore
+from heron.store.sql.trace_analytics import SqlTraceAnalyticsStore
 from heron.store.sql.traces import SqlTraceStore
 from heron.store.sql.traces_assessments import SqlAssessmentStore
+
+
+@dataclass(frozen=True, slots=True)
+class SqlSecurityStores:
+    principals: SqlPrincipalStore
+    groups: SqlGroupStore
+    tokens: SqlTokenStore
+    sessions: SqlSessionStore
+    grants: SqlGrantStore
+    roles: SqlRoleStore
+    state: SqlSecurityState
+    audit: SqlAuditStore
+
+    @classmethod
+    def on(cls, database: Database) -> SqlSecurityStores:
+        return cls(
+            SqlPrincipalStore(database),
+            SqlGroupStore(database),
+            SqlTokenStore(database),
+            SqlSessionStore(database),
+            SqlGrantStore(database),
+            SqlRoleStore(database),
+            SqlSecurityState(database),
+            SqlAuditStore(database),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,16 +72,22 @@ class SqlStores:
     webhooks: SqlWebhookStore
     traces: SqlTraceStore
     assessments: SqlAssessmentStore
+    trace_analytics: SqlTraceAnalyticsStore
     purge: SqlPurgeStore
     endpoints: SqlEndpointStore
     replicas: SqlReplicaStore
     inference: SqlInferenceStore
+    datasets: SqlDatasetStore
+    judge_cache: SqlJudgeCacheStore
+    scorers: SqlScorerStore
+    security: SqlSecurityStores
 
     @property
     def answers_at_once(self) -> bool:
         return self.database.answers_at_once
 
     def close(self) -> None:
+        self.security.state.close()
         self.database.dispose()
 
 
@@ -55,10 +97,12 @@ def open_sql_stores(
     default_artifact_root: str,
     sqlite_synchronous: str = "NORMAL",
     create_default_experiment: bool = True,
+    fields: FieldCipher | None = None,
 ) -> SqlStores:
     """Connects, brings the schema up to date and returns the stores. A database without the
     Default experiment `0` gets it, unless `create_default_experiment` is False (`heron gc`,
-    which may just have purged it, leaves it out)."""
+    which may just have purged it, leaves it out). With `fields`, sensitive fields are stored
+    encrypted (webhook secrets)."""
     database = Database(uri, sqlite_synchronous=sqlite_synchronous)
     upgrade_if_needed(database)
     experiments = SqlExperimentStore(database, default_artifact_root=default_artifact_root)
@@ -73,13 +117,18 @@ def open_sql_stores(
         model_versions=SqlModelVersionStore(database),
         model_sources=SqlModelSourceStore(database),
         namespaces=SqlNamespaceStore(database),
-        webhooks=SqlWebhookStore(database),
+        webhooks=SqlWebhookStore(database, fields),
         traces=SqlTraceStore(database),
         assessments=SqlAssessmentStore(database),
+        trace_analytics=SqlTraceAnalyticsStore(database),
         purge=SqlPurgeStore(database),
         endpoints=SqlEndpointStore(database),
         replicas=SqlReplicaStore(database),
         inference=SqlInferenceStore(database),
+        datasets=SqlDatasetStore(database),
+        judge_cache=SqlJudgeCacheStore(database),
+        scorers=SqlScorerStore(database),
+        security=SqlSecurityStores.on(database),
     )
 
 
@@ -88,6 +137,7 @@ __all__ = [
     "SqlExperimentStore",
     "SqlLoggedModelStore",
     "SqlRunStore",
+    "SqlSecurityStores",
     "SqlStores",
     "open_sql_stores",
 ]

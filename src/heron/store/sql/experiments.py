@@ -12,9 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from heron.clock import now_ms
 from heron.entities import Experiment, LifecycleStage, Page
 from heron.errors import AlreadyExists, NotFound
+from heron.store import ids
 from heron.store.experiments import ExperimentQuery
-from heron.store.sql import search_sql
+from heron.store.sql import tracking_search
 from heron.store.sql.database import Database, insert_for
+from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.tables import experiment_tags, experiments, runs
 
 DEFAULT_EXPERIMENT_ID = "0"
@@ -90,7 +92,7 @@ class SqlExperimentStore:
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         with self._db.read() as conn:
-            found = _load(conn, experiments.c.experiment_id == int(experiment_id))
+            found = _load(conn, experiments.c.experiment_id == ids.experiment_key(experiment_id))
         if not found:
             raise NotFound(f"No Experiment with id={experiment_id} exists")
         return found[0]
@@ -101,7 +103,7 @@ class SqlExperimentStore:
         return found[0] if found else None
 
     def search_experiments(self, query: ExperimentQuery) -> Page[Experiment]:
-        statement = search_sql.experiment_search(query)
+        statement = tracking_search.experiment_search(query)
         with self._db.read() as conn:
             rows = conn.execute(statement.select).all()
             page_rows = rows[: query.max_results]
@@ -120,7 +122,7 @@ class SqlExperimentStore:
                 with conn.begin_nested():
                     changed = conn.execute(
                         update(experiments)
-                        .where(experiments.c.experiment_id == int(experiment_id))
+                        .where(experiments.c.experiment_id == ids.experiment_key(experiment_id))
                         .values(name=new_name, last_update_time=now_ms())
                     )
             except IntegrityError:
@@ -141,7 +143,7 @@ class SqlExperimentStore:
             now = now_ms()
             changed = conn.execute(
                 update(experiments)
-                .where(experiments.c.experiment_id == int(experiment_id))
+                .where(experiments.c.experiment_id == ids.experiment_key(experiment_id))
                 .values(lifecycle_stage=stage.value, last_update_time=now)
             )
             if changed.rowcount == 0:
@@ -152,7 +154,7 @@ class SqlExperimentStore:
             conn.execute(
                 update(runs)
                 .where(
-                    runs.c.experiment_id == int(experiment_id),
+                    runs.c.experiment_id == ids.experiment_key(experiment_id),
                     runs.c.lifecycle_stage == other.value,
                 )
                 .values(
@@ -175,7 +177,7 @@ class SqlExperimentStore:
             _require(conn, experiment_id)
             gone = conn.execute(
                 delete(experiment_tags).where(
-                    experiment_tags.c.experiment_id == int(experiment_id),
+                    experiment_tags.c.experiment_id == ids.experiment_key(experiment_id),
                     experiment_tags.c.key == key,
                 )
             )
@@ -188,7 +190,7 @@ class SqlExperimentStore:
 def _require(conn: Connection, experiment_id: str) -> None:
     stage = conn.execute(
         select(experiments.c.lifecycle_stage).where(
-            experiments.c.experiment_id == int(experiment_id)
+            experiments.c.experiment_id == ids.experiment_key(experiment_id)
         )
     ).scalar()
     if stage is None:
@@ -197,7 +199,7 @@ def _require(conn: Connection, experiment_id: str) -> None:
 
 def _upsert(conn: Connection, experiment_id: str, key: str, value: str) -> Any:
     stmt = insert_for(conn, experiment_tags).values(
-        experiment_id=int(experiment_id), key=key, value=value
+        experiment_id=ids.experiment_key(experiment_id), key=key, value=value
     )
     return stmt.on_conflict_do_update(
         index_elements=["experiment_id", "key"], set_={"value": stmt.excluded.value}
@@ -210,12 +212,13 @@ def _load(conn: Connection, where: Any) -> list[Experiment]:
     return [_experiment(row, tags[row.experiment_id]) for row in rows]
 
 
+_TAGS_OF = select(experiment_tags).where(in_bound_list(experiment_tags.c.experiment_id))
+
+
 def _tags_of(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, str]]:
     tags: dict[int, dict[str, str]] = defaultdict(dict)
     if ids:
-        for row in conn.execute(
-            select(experiment_tags).where(experiment_tags.c.experiment_id.in_(ids))
-        ):
+        for row in conn.execute(_TAGS_OF, {"ids": bound_list(ids)}):
             tags[row.experiment_id][row.key] = row.value
     return tags
 

@@ -19,12 +19,12 @@ from heron.search.logged_models import DatasetScope, ModelOrderKey
 from heron.store.logged_models import LoggedModelQuery
 from heron.store.sql.search_sql import (
     SearchStatement,
-    _compare,
-    _experiment_ids,
-    _fingerprint,
-    _key_value_condition,
-    _SortKey,
-    _statement,
+    SortKey,
+    compare,
+    experiment_keys,
+    key_value_condition,
+    page_statement,
+    query_fingerprint,
 )
 from heron.store.sql.tables import (
     logged_model_metrics,
@@ -54,39 +54,39 @@ def logged_model_search(query: LoggedModelQuery) -> SearchStatement:
         InvalidParameter: a bad experiment id, filter value or page token.
     """
     lm = logged_models
-    keys: list[_SortKey] = []
+    keys: list[SortKey] = []
     seen: set[tuple[str, str, DatasetScope | None]] = set()
     for order in query.order_by:
         if (order.entity, order.key, order.dataset) not in seen:
             seen.add((order.entity, order.key, order.dataset))
             keys.append(_sort_key(order))
     if not any(o.entity == "attribute" and o.key == "creation_timestamp" for o in query.order_by):
-        keys.append(_SortKey(lm.c.creation_timestamp_ms, False, False, True))
+        keys.append(SortKey(lm.c.creation_timestamp_ms, False, False, True))
     conditions = [
-        lm.c.experiment_id.in_(_experiment_ids(query.experiment_ids)),
+        lm.c.experiment_id.in_(experiment_keys(query.experiment_ids)),
         lm.c.lifecycle_stage == ACTIVE,
         *(_condition(c, query.datasets) for c in query.filter),
     ]
     if query.datasets and not any(c.entity == "metric" for c in query.filter):
         # Scoped to datasets without a metric clause: models with some metric on one of them.
         conditions.append(exists().where(_metric_of_model(), _on_datasets(query.datasets)))
-    fingerprint = _fingerprint(
+    fingerprint = query_fingerprint(
         "logged_models",
         sorted(query.experiment_ids),
         query.filter,
         query.datasets,
         query.order_by,
     )
-    return _statement(lm, lm, lm.c.model_id, str, keys, conditions, fingerprint, query)
+    return page_statement(lm, lm, lm.c.model_id, str, keys, conditions, fingerprint, query)
 
 
-def _sort_key(order: ModelOrderKey) -> _SortKey:
+def _sort_key(order: ModelOrderKey) -> SortKey:
     if order.entity == "attribute":
         name = _COLUMNS.get(order.key)
         if name is None:
             raise InvalidParameter(f"Cannot order logged models by attribute {order.key!r}")
         column = logged_models.c[name]
-        return _SortKey(column, order.ascending, name in _NULLABLE, name in _NUMERIC)
+        return SortKey(column, order.ascending, name in _NULLABLE, name in _NUMERIC)
     m = logged_model_metrics
     scope = [m.c.key == order.key]
     if order.dataset is not None:
@@ -98,7 +98,7 @@ def _sort_key(order: ModelOrderKey) -> _SortKey:
         .limit(1)
         .scalar_subquery()
     )
-    return _SortKey(latest, order.ascending, True, True)
+    return SortKey(latest, order.ascending, True, True)
 
 
 def _metric_of_model() -> ColumnElement[bool]:
@@ -123,19 +123,19 @@ def _condition(c: Comparison, datasets: Sequence[DatasetScope]) -> ColumnElement
         name = _COLUMNS.get(c.key)
         if name is None:
             raise InvalidParameter(f"Unknown logged model attribute {c.key!r} in the filter")
-        return _compare(lm.c[name], c, int if name in _NUMERIC else str)
+        return compare(lm.c[name], c, int if name in _NUMERIC else str)
     if c.entity == "metric":
         m = logged_model_metrics
         where: list[ColumnElement[Any]] = [
             _metric_of_model(),
             m.c.key == c.key,
             m.c.is_nan == false(),
-            _compare(m.c.value, c, float),
+            compare(m.c.value, c, float),
         ]
         if datasets:
             where.append(_on_datasets(datasets))
         return exists().where(*where)
     if c.entity in ("param", "tag"):
         table = logged_model_params if c.entity == "param" else logged_model_tags
-        return _key_value_condition(table, table.c.model_id == lm.c.model_id, c)
+        return key_value_condition(table, table.c.model_id == lm.c.model_id, c)
     raise InvalidParameter(f"Cannot filter logged models on {c.entity} {c.key!r}")

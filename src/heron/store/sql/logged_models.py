@@ -20,6 +20,7 @@ from heron.entities import (
     Page,
 )
 from heron.errors import InvalidParameter, NotFound
+from heron.store import ids
 from heron.store.logged_models import LoggedModelQuery
 from heron.store.sql.database import Database, fetch, insert_for, run_many
 from heron.store.sql.json_sql import bound_list, in_bound_list
@@ -84,7 +85,7 @@ class SqlLoggedModelStore:
         model_id = "m-" + uuid.uuid4().hex
 
         def create(conn: Connection) -> LoggedModel:
-            found = fetch(conn, _EXPERIMENT, {"experiment_id": int(experiment_id)})
+            found = fetch(conn, _EXPERIMENT, {"experiment_id": ids.experiment_key(experiment_id)})
             if not found:
                 raise NotFound(f"No Experiment with id={experiment_id} exists")
             location, stage = found[0]
@@ -109,7 +110,7 @@ class SqlLoggedModelStore:
             conn.execute(
                 logged_models.insert().values(
                     model_id=model_id,
-                    experiment_id=int(experiment_id),
+                    experiment_id=ids.experiment_key(experiment_id),
                     name=name,
                     artifact_location=model.artifact_location,
                     creation_timestamp_ms=now,
@@ -225,14 +226,17 @@ def _upsert_tags(conn: Connection, model_id: str, tags: Mapping[str, str]) -> No
     )
 
 
+_EXISTING_PARAMS = select(logged_model_params.c.key, logged_model_params.c.value).where(
+    logged_model_params.c.model_id == bindparam("model_id"),
+    in_bound_list(logged_model_params.c.key, "keys"),
+)
+
+
 def _insert_params(conn: Connection, model_id: str, params: Mapping[str, str]) -> None:
     if not params:
         return
     existing = conn.execute(
-        select(logged_model_params.c.key, logged_model_params.c.value).where(
-            logged_model_params.c.model_id == model_id,
-            logged_model_params.c.key.in_(list(params)),
-        )
+        _EXISTING_PARAMS, {"model_id": model_id, "keys": bound_list(params)}
     ).all()
     for key, value in existing:
         if params[key] != value:

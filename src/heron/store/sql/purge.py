@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Select, delete, or_, select
 from heron.entities import LifecycleStage
 from heron.entities.deleted import Deleted, DeletedKind
 from heron.errors import InvalidParameter, NotFound
+from heron.store import ids
 from heron.store.sql.database import Database
 from heron.store.sql.tables import experiments, logged_models, run_model_outputs, runs
 
@@ -128,10 +129,7 @@ def _items(conn: Connection, query: Select[Any], kind: DeletedKind) -> list[Dele
 
 
 def _experiment_key(conn: Connection, experiment_id: str) -> int:
-    try:
-        key = int(experiment_id)
-    except ValueError:
-        raise InvalidParameter(f"Experiment id {experiment_id!r} is not a number") from None
+    key = ids.experiment_key(experiment_id)
     stage = conn.execute(
         select(experiments.c.lifecycle_stage).where(experiments.c.experiment_id == key)
     ).scalar()

@@ -27,14 +27,14 @@ from sqlalchemy import (
     select,
 )
 
+from heron.entities import reserved
 from heron.errors import InvalidParameter
 from heron.search import Comparison, OrderKey
 from heron.store.registry import RegistryQuery
 from heron.store.sql.registry_rows import mv, rm, version_select
-from heron.store.sql.search_sql import bindable
+from heron.store.sql.search_sql import bindable, bound_to, operator
 from heron.store.sql.tables import model_version_tags, registered_model_tags
 
-PROMPT_TAG = "mlflow.prompt.is_prompt"
 _MAX_TOKEN_CHARS = 4096
 
 
@@ -98,7 +98,7 @@ def _without_prompt_clause(query: RegistryQuery) -> list[Comparison]:
     that clause is the exclusion itself."""
     if query.include_prompts:
         return list(query.filter)
-    return [c for c in query.filter if not (c.entity == "tag" and c.key == PROMPT_TAG)]
+    return [c for c in query.filter if not (c.entity == "tag" and c.key == reserved.IS_PROMPT)]
 
 
 def _keyset(
@@ -112,8 +112,8 @@ def _keyset(
         repr((what, tuple(query.filter), tuple(query.order_by), query.include_prompts)).encode()
     ).hexdigest()[:16]
     if query.page_token is not None:
-        kinds = [_kind(column) for column, _ in keys]
-        conditions.append(_after(keys, _decode(query.page_token, fingerprint, kinds)))
+        columns = [column for column, _ in keys]
+        conditions.append(_after(keys, _decode(query.page_token, fingerprint, columns)))
     stmt = (
         base.add_columns(*(column.label(f"k{i}") for i, (column, _) in enumerate(keys)))
         .where(*conditions)
@@ -139,7 +139,7 @@ def _kind(column: Any) -> type:
     return int if isinstance(column.type, Integer | BigInteger) else str
 
 
-def _decode(token: str, fingerprint: str, kinds: list[type]) -> list[Any]:
+def _decode(token: str, fingerprint: str, columns: list[Any]) -> list[Any]:
     bad = InvalidParameter(
         "Invalid page_token: it is corrupted or was not issued for this search; repeat the "
         "search without page_token and page with the tokens it returns"
@@ -153,10 +153,11 @@ def _decode(token: str, fingerprint: str, kinds: list[type]) -> list[Any]:
     if not (isinstance(payload, list) and len(payload) == 2 and payload[0] == fingerprint):
         raise bad
     values = payload[1]
-    if not isinstance(values, list) or len(values) != len(kinds):
+    if not isinstance(values, list) or len(values) != len(columns):
         raise bad
-    if not all(type(v) is kind and bindable(v) for v, kind in zip(values, kinds, strict=True)):
-        raise bad
+    for value, column in zip(values, columns, strict=True):
+        if type(value) is not _kind(column) or not bindable(value, column):
+            raise bad
     return values
 
 
@@ -195,7 +196,7 @@ def _version_condition(c: Comparison) -> ColumnElement[bool]:
 
 def compare(column: ColumnElement[Any], c: Comparison) -> ColumnElement[bool]:
     """`column <op> value` for one parsed clause (the parser checked op and value types)."""
-    value = c.value
+    value = bound_to(column, c.value)
     if c.op == "IN":
         return column.in_(list(value)) if isinstance(value, tuple) else _never()
     if c.op == "NOT IN":
@@ -205,16 +206,10 @@ def compare(column: ColumnElement[Any], c: Comparison) -> ColumnElement[bool]:
         return like
     if c.op == "ILIKE":
         return func.lower(column).like(func.lower(_pattern(value)), escape="\\")
-    operators = {
-        "=": column.__eq__,
-        "!=": column.__ne__,
-        "<": column.__lt__,
-        ">": column.__gt__,
-        "<=": column.__le__,
-        ">=": column.__ge__,
-    }
-    result: ColumnElement[bool] = operators[c.op](value)
-    return result
+    apply = operator(column, c.op)
+    if apply is None:  # the parser lets no other op through
+        raise InvalidParameter(f"{c.op} cannot be used with {c.entity} {c.key!r}")
+    return apply(value)
 
 
 def _never() -> ColumnElement[bool]:
@@ -232,5 +227,9 @@ def _pattern(value: object) -> str:
 
 
 # The same on every search that leaves prompts out: built once (Core clauses are immutable).
-_NOT_A_PROMPT_MODEL = not_(_has_tag(registered_model_tags, _model_owner(), PROMPT_TAG, "true"))
-_NOT_A_PROMPT_VERSION = not_(_has_tag(model_version_tags, _version_owner(), PROMPT_TAG, "true"))
+_NOT_A_PROMPT_MODEL = not_(
+    _has_tag(registered_model_tags, _model_owner(), reserved.IS_PROMPT, "true")
+)
+_NOT_A_PROMPT_VERSION = not_(
+    _has_tag(model_version_tags, _version_owner(), reserved.IS_PROMPT, "true")
+)

@@ -15,7 +15,7 @@ import orjson
 from sqlalchemy import Connection, delete, insert, select, update
 
 from heron.clock import now_ms
-from heron.entities import Page
+from heron.entities import Page, reserved
 from heron.entities.registry import (
     ModelVersion,
     ModelVersionEvent,
@@ -47,8 +47,6 @@ from heron.store.sql.tables import (
     model_version_tags,
     registered_model_aliases,
 )
-
-MODEL_VERSIONS_TAG = "mlflow.modelVersions"
 
 
 class SqlModelVersionStore:
@@ -284,7 +282,7 @@ def _record_registration(conn: Connection, model_id: str, name: str, number: int
         is None
     ):
         return
-    where = (t.c.model_id == model_id, t.c.key == MODEL_VERSIONS_TAG)
+    where = (t.c.model_id == model_id, t.c.key == reserved.MODEL_VERSIONS)
     current = conn.execute(select(t.c.value).where(*where)).scalar_one_or_none()
     try:
         listed = orjson.loads(current) if current else []
@@ -294,7 +292,7 @@ def _record_registration(conn: Connection, model_id: str, name: str, number: int
     if not isinstance(listed, list) or entry in listed:
         return
     value = json.dumps([*listed, entry])  # MLflow's spelling: json.dumps defaults
-    upsert(conn, t, {"model_id": model_id, "key": MODEL_VERSIONS_TAG}, {"value": value})
+    upsert(conn, t, {"model_id": model_id, "key": reserved.MODEL_VERSIONS}, {"value": value})
 
 
 def _version(model_id: int, number: int) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import orjson
@@ -10,6 +11,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from heron.entities import Page
 from heron.entities.registry import Webhook, WebhookDelivery, WebhookStatus
 from heron.errors import InvalidParameter, NotFound
+from heron.store.crypto.fields import FieldCipher, is_encrypted
 from heron.store.registry import QueuedDelivery
 from heron.store.sql import registry_queue
 from heron.store.sql.database import Database
@@ -20,12 +22,26 @@ _DELIVERY_LOG = 1000  # attempts kept per listing
 
 
 class SqlWebhookStore:
-    def __init__(self, database: Database) -> None:
+    """Webhooks and their delivery queue. With `fields`, secrets are stored encrypted."""
+
+    def __init__(self, database: Database, fields: FieldCipher | None = None) -> None:
         self._db = database
+        self._fields = fields
+
+    def _sealed(self, webhook: Webhook) -> dict[str, Any]:
+        values = _row(webhook)
+        if self._fields is not None:
+            values["secret"] = self._fields.encrypt_optional(webhook.secret)
+        return values
+
+    def _opened(self, webhook: Webhook) -> Webhook:
+        if self._fields is None or not is_encrypted(webhook.secret):
+            return webhook
+        return dataclasses.replace(webhook, secret=self._fields.decrypt_optional(webhook.secret))
 
     def create_webhook(self, webhook: Webhook) -> Webhook:
         def create(conn: Connection) -> Webhook:
-            conn.execute(insert(webhooks).values(**_row(webhook)))
+            conn.execute(insert(webhooks).values(**self._sealed(webhook)))
             return webhook
 
         return self._db.write(create)
@@ -35,7 +51,7 @@ class SqlWebhookStore:
             row = conn.execute(select(webhooks).where(webhooks.c.webhook_id == webhook_id)).first()
         if row is None:
             raise NotFound(f"Webhook with ID {webhook_id} not found")
-        return webhook_of(row)
+        return self._opened(webhook_of(row))
 
     def list_webhooks(self, *, max_results: int, page_token: str | None) -> Page[Webhook]:
         stmt = select(webhooks).order_by(webhooks.c.webhook_id).limit(max_results + 1)
@@ -45,13 +61,13 @@ class SqlWebhookStore:
             stmt = stmt.where(webhooks.c.webhook_id > page_token)
         with self._db.read() as conn:
             rows = conn.execute(stmt).all()
-        items = [webhook_of(row) for row in rows[:max_results]]
+        items = [self._opened(webhook_of(row)) for row in rows[:max_results]]
         more = len(rows) > max_results
         return Page(items, items[-1].webhook_id if more else None)
 
     def update_webhook(self, webhook: Webhook) -> Webhook:
         def change(conn: Connection) -> Webhook:
-            values = _row(webhook)
+            values = self._sealed(webhook)
             del values["webhook_id"], values["creation_timestamp"]
             done = conn.execute(
                 update(webhooks).where(webhooks.c.webhook_id == webhook.webhook_id).values(**values)
@@ -79,7 +95,10 @@ class SqlWebhookStore:
         with self._db.read() as conn:  # most polls find nothing: no write for them
             if not registry_queue.anything_due(conn, now):
                 return None
-        return self._db.write(lambda conn: registry_queue.claim(conn, now, lease_ms))
+        claimed = self._db.write(lambda conn: registry_queue.claim(conn, now, lease_ms))
+        if claimed is None:
+            return None
+        return dataclasses.replace(claimed, webhook=self._opened(claimed.webhook))
 
     def finish_delivery(self, attempt: WebhookDelivery, retry_at: int | None) -> None:
         self._db.write(lambda conn: registry_queue.finish(conn, attempt, retry_at))

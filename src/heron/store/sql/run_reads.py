@@ -40,6 +40,7 @@ from heron.entities import (
     RunData,
     RunInfo,
     RunStatus,
+    reserved,
 )
 from heron.errors import InvalidParameter
 from heron.store.sql.database import fetch
@@ -159,7 +160,6 @@ def _models_of(
     return used, produced
 
 
-_CONTEXT_TAG = "mlflow.data.context"
 DATASET_SUMMARIES = (
     select(datasets.c.experiment_id, datasets.c.name, datasets.c.digest, run_input_tags.c.value)
     .distinct()
@@ -169,7 +169,7 @@ DATASET_SUMMARIES = (
         and_(
             run_input_tags.c.run_uuid == run_inputs.c.run_uuid,
             run_input_tags.c.dataset_uuid == run_inputs.c.dataset_uuid,
-            run_input_tags.c.key == _CONTEXT_TAG,
+            run_input_tags.c.key == reserved.DATASET_CONTEXT,
         ),
     )
     .where(in_bound_list(datasets.c.experiment_id))

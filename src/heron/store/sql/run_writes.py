@@ -27,6 +27,7 @@ from heron.entities import (
     MetricColumns,
     Param,
     RunTag,
+    reserved,
 )
 from heron.errors import InvalidParameter, NotFound
 from heron.store.sql.database import fetch, insert_rows, run, run_many
@@ -40,9 +41,6 @@ from heron.store.sql.tables import (
     runs,
     tags,
 )
-
-RUN_NAME_TAG = "mlflow.runName"
-
 
 _REQUIRE_ACTIVE = select(runs.c.experiment_id, runs.c.lifecycle_stage).where(
     runs.c.run_uuid == bindparam("run_id")
@@ -98,8 +96,8 @@ def upsert_tags(conn: Connection, run_id: str, new: Sequence[RunTag]) -> None:
         hot_statements(conn.dialect.name).upsert_tag,
         [{"run_uuid": run_id, "key": k, "value": v} for k, v in latest.items()],
     )
-    if RUN_NAME_TAG in latest:
-        run(conn, _RENAME_RUN, {"run_id": run_id, "name": latest[RUN_NAME_TAG]})
+    if reserved.RUN_NAME in latest:
+        run(conn, _RENAME_RUN, {"run_id": run_id, "name": latest[reserved.RUN_NAME]})
 
 
 def insert_metrics(

@@ -29,10 +29,12 @@ from heron.entities import (
     RunInfo,
     RunStatus,
     RunTag,
+    reserved,
 )
 from heron.errors import InvalidParameter, NotFound
+from heron.store import ids
 from heron.store.runs import MetricWithRunId, RunQuery
-from heron.store.sql import logged_models, run_reads, run_writes, search_sql
+from heron.store.sql import logged_models, run_reads, run_writes, tracking_search
 from heron.store.sql.database import Database, fetch, insert_for, run, run_many
 from heron.store.sql.json_sql import bound_list
 from heron.store.sql.tables import (
@@ -43,8 +45,6 @@ from heron.store.sql.tables import (
     runs,
     tags,
 )
-
-RUN_NAME_TAG = "mlflow.runName"
 
 
 class SqlRunStore:
@@ -66,7 +66,9 @@ class SqlRunStore:
 
         def create(conn: Connection) -> Run:
             found = fetch(
-                conn, run_writes.EXPERIMENT_OF_NEW_RUN, {"experiment_id": int(experiment_id)}
+                conn,
+                run_writes.EXPERIMENT_OF_NEW_RUN,
+                {"experiment_id": ids.experiment_key(experiment_id)},
             )
             if not found:
                 raise NotFound(f"No Experiment with id={experiment_id} exists")
@@ -93,7 +95,7 @@ class SqlRunStore:
                 run_writes.INSERT_RUN,
                 {
                     "run_uuid": run_id,
-                    "experiment_id": int(experiment_id),
+                    "experiment_id": ids.experiment_key(experiment_id),
                     "name": run_name,
                     "user_id": user_id,
                     "status": info.status.value,
@@ -137,7 +139,9 @@ class SqlRunStore:
                 values["end_time"] = end_time
             if run_name is not None:
                 values["name"] = run_name
-                run_writes.upsert_tags(conn, run_id, [RunTag(key=RUN_NAME_TAG, value=run_name)])
+                run_writes.upsert_tags(
+                    conn, run_id, [RunTag(key=reserved.RUN_NAME, value=run_name)]
+                )
             if values:
                 conn.execute(update(runs).where(runs.c.run_uuid == run_id).values(**values))
             row = conn.execute(select(runs).where(runs.c.run_uuid == run_id)).one()
@@ -304,7 +308,7 @@ class SqlRunStore:
             rows = fetch(
                 conn,
                 run_reads.DATASET_SUMMARIES,
-                {"ids": bound_list(int(e) for e in experiment_ids)},
+                {"ids": bound_list(ids.experiment_key(e) for e in experiment_ids)},
             )
         return [
             DatasetSummary(experiment_id=str(e), name=name, digest=digest, context=context or "")
@@ -312,7 +316,7 @@ class SqlRunStore:
         ]
 
     def search_runs(self, query: RunQuery) -> Page[Run]:
-        statement = search_sql.run_search(query)
+        statement = tracking_search.run_search(query)
         with self._db.read() as conn:
             rows = statement.rows(conn, query.max_results)
             page_rows = rows[: query.max_results]

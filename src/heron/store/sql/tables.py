@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -518,7 +519,46 @@ traces = Table(
     Column("input_tokens", BigInteger, nullable=True),
     Column("output_tokens", BigInteger, nullable=True),
     Column("total_tokens", BigInteger, nullable=True),
+    # Copied from the metadata for the overview, sessions and versions (0015): the session
+    # (mlflow.trace.session) and LoggedModel (mlflow.modelId) when at most 250 characters, the
+    # cost in USD (mlflow.trace.cost, else the spans' mlflow.llm.cost summed like the tokens).
+    Column("session_id", String(250), nullable=True),
+    Column("model_id", String(250), nullable=True),
+    Column("input_cost", Float(precision=53), nullable=True),
+    Column("output_cost", Float(precision=53), nullable=True),
+    Column("total_cost", Float(precision=53), nullable=True),
     Index("ix_traces_experiment_time", "experiment_id", "request_time", "trace_id"),
+    # Covering indexes: each overview, session and version aggregate reads one index range.
+    Index(
+        "ix_traces_overview",
+        "experiment_id",
+        "request_time",
+        "state",
+        "execution_duration",
+        "input_tokens",
+        "output_tokens",
+        "total_tokens",
+        "total_cost",
+    ),
+    Index(
+        "ix_traces_session",
+        "experiment_id",
+        "session_id",
+        "request_time",
+        "state",
+        "execution_duration",
+        "total_tokens",
+    ),
+    Index(
+        "ix_traces_model",
+        "experiment_id",
+        "model_id",
+        "request_time",
+        "state",
+        "execution_duration",
+        "total_tokens",
+        "total_cost",
+    ),
 )
 
 trace_tags = Table(
@@ -563,7 +603,20 @@ spans = Table(
     Column("events", Text, nullable=True),
     Column("inputs", Text, nullable=True),
     Column("outputs", Text, nullable=True),
+    Column("experiment_id", Integer, nullable=True),  # the trace's (0015), for the index below
     PrimaryKeyConstraint("trace_id", "span_id", name="pk_spans"),
+    # Tool calls of an experiment over time (the overview), only TOOL spans indexed.
+    Index(
+        "ix_spans_tools",
+        "experiment_id",
+        "start_time_ns",
+        "name",
+        "status",
+        "end_time_ns",
+        "span_type",  # implied by the WHERE, but SQLite covers only with the column itself
+        sqlite_where=text("span_type = 'TOOL'"),
+        postgresql_where=text("span_type = 'TOOL'"),
+    ),
 )
 
 assessments = Table(
@@ -587,5 +640,19 @@ assessments = Table(
     Column("last_update_time", BigInteger, nullable=False),
     Column("overrides", String(50), nullable=True),
     Column("valid", Boolean, nullable=False),
+    # For the overview's scores (0015): the trace's experiment and start time, and the value
+    # as a number (true/yes 1, false/no 0, finite numbers as they are; else null).
+    Column("experiment_id", Integer, nullable=True),
+    Column("trace_time", BigInteger, nullable=True),
+    Column("score", Float(precision=53), nullable=True),
     Index("ix_assessments_trace", "trace_id", "create_time"),
+    Index(
+        "ix_assessments_scores",
+        "experiment_id",
+        "trace_time",
+        "kind",
+        "valid",
+        "name",
+        "score",
+    ),
 )

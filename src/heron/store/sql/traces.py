@@ -8,16 +8,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, literal_column, select, update
 
-from heron.entities import LifecycleStage, Page
+from heron.entities import LifecycleStage, Page, reserved
 from heron.entities.assessment import Assessment
 from heron.entities.trace import Span, SpanStatusCode, Trace, TraceInfo, TraceState
 from heron.errors import InvalidParameter, NotFound
-from heron.store.sql.database import Database, fetch, insert_for, run, run_many
+from heron.store import ids
+from heron.store.sql.database import Database, fetch, run, run_many
 from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.search_sql import bindable
 from heron.store.sql.tables import (
+    assessments,
     experiment_tags,
     experiments,
     spans,
@@ -25,6 +27,7 @@ from heron.store.sql.tables import (
     trace_tags,
     traces,
 )
+from heron.store.sql.traces_derived import COST_FIELDS, metadata_columns, span_costs
 from heron.store.sql.traces_rows import (
     ASSESSMENTS_OF,
     SPANS_OF,
@@ -38,9 +41,6 @@ from heron.store.sql.traces_rows import (
 from heron.store.sql.traces_search import trace_search
 from heron.store.traces import TraceQuery
 
-SPANS_LOCATION = "mlflow.trace.spansLocation"
-ARTIFACT_LOCATION = "mlflow.artifactLocation"
-TRACE_NAME = "mlflow.traceName"
 PREVIEW_CHARS = 1000
 _EXPERIMENT = select(experiments.c.artifact_location, experiments.c.lifecycle_stage).where(
     experiments.c.experiment_id == bindparam("experiment_id")
@@ -70,6 +70,29 @@ _ADD_TOKENS = (
         total_tokens=bindparam("total_tokens"),
     )
 )
+# The spans' costs, unless the trace's metadata says what it cost (MLflow's client sends it).
+_ADD_COSTS = (
+    update(traces)
+    .where(
+        traces.c.trace_id == bindparam("tid"),
+        ~exists().where(
+            trace_metadata.c.trace_id == traces.c.trace_id,
+            trace_metadata.c.key == literal_column(f"'{reserved.TRACE_COST}'"),  # not a parameter
+        ),
+    )
+    .values({k: bindparam(k) for k in COST_FIELDS})
+)
+# Assessments keep their trace's start time for the overview's scores.
+_SYNC_TRACE_TIME = (
+    update(assessments)
+    .where(in_bound_list(assessments.c.trace_id))
+    .values(
+        trace_time=select(traces.c.request_time)
+        .where(traces.c.trace_id == assessments.c.trace_id)
+        .scalar_subquery()
+    )
+)
+_NO_DERIVED = {"session_id": None, "model_id": None, **dict.fromkeys(COST_FIELDS)}
 _SET_CLIENT_REQUEST_ID = (
     update(traces)
     .where(traces.c.trace_id == bindparam("tid"))
@@ -123,7 +146,10 @@ class SqlTraceStore:
             "request_preview": info.request_preview,
             "response_preview": info.response_preview,
         }
-        new_row = {**values, "input_tokens": None, "output_tokens": None, "total_tokens": None}
+        new_row = {
+            **values, "input_tokens": None, "output_tokens": None, "total_tokens": None,
+            **_NO_DERIVED,
+        }  # fmt: skip
         usage = info.token_usage
 
         def write(conn: Connection) -> None:
@@ -136,9 +162,11 @@ class SqlTraceStore:
                     output_tokens=usage.output_tokens,
                     total_tokens=usage.total_tokens,
                 )
+            changes.update(metadata_columns(info.trace_metadata))
             conn.execute(update(traces).where(traces.c.trace_id == info.trace_id).values(changes))
             _upsert_pairs(conn, "trace_tags", info.trace_id, info.tags)
             _upsert_pairs(conn, "trace_metadata", info.trace_id, info.trace_metadata)
+            run(conn, _SYNC_TRACE_TIME, {"ids": bound_list([info.trace_id])})
 
         self._db.write(write)
         return self.get_trace_info(info.trace_id)
@@ -159,8 +187,8 @@ class SqlTraceStore:
         root_updates = []
         names: dict[str, str] = {}
         tokens = []
+        costs = []
         for tid, group in by_trace.items():
-            ids = {s.span_id for s in group}
             root = next((s for s in group if s.parent_span_id is None), None)
             if root is not None:
                 root_updates.append(_from_root(root))
@@ -168,8 +196,16 @@ class SqlTraceStore:
                 usage = _token_sum(group)
                 if usage is not None:
                     tokens.append({"tid": tid, **usage})
-            del ids
-        rows = [span_row(s) for s in spans_]
+                cost = span_costs(group)
+                if cost is not None:
+                    costs.append({"tid": tid, **cost})
+        exp = ids.experiment_key(experiment_id)
+        rows = [span_row(s, exp) for s in spans_]
+        name_rows = [
+            {"trace_id": t, "key": reserved.TRACE_NAME, "value": n} for t, n in names.items()
+        ]
+        tag_rows = _pair_rows(tags)
+        metadata_rows = _pair_rows(metadata)
 
         def write(conn: Connection) -> int:
             location = _experiment_location(conn, experiment_id)
@@ -182,12 +218,14 @@ class SqlTraceStore:
                 _SET_CLIENT_REQUEST_ID,
                 [{"tid": t, "crid": c} for t, c in (client_request_ids or {}).items()],
             )
-            for tid, name in names.items():
-                _insert_missing_tag(conn, tid, TRACE_NAME, name)
-            for tid, pairs in (tags or {}).items():
-                _upsert_pairs(conn, "trace_tags", tid, pairs)
-            for tid, pairs in (metadata or {}).items():
-                _upsert_pairs(conn, "trace_metadata", tid, pairs)
+            run_many(conn, _insert_missing_tag(conn.dialect.name), name_rows)
+            run_many(conn, _upsert(conn.dialect.name, "trace_tags"), tag_rows)
+            run_many(conn, _upsert(conn.dialect.name, "trace_metadata"), metadata_rows)
+            run_many(conn, _ADD_COSTS, costs)
+            _set_derived(conn, metadata or {})
+            if root_updates:
+                synced = bound_list(u["tid"] for u in root_updates)
+                run(conn, _SYNC_TRACE_TIME, {"ids": synced})
             return len(by_trace)
 
         return self._db.write(write)
@@ -218,7 +256,7 @@ class SqlTraceStore:
         max_timestamp_millis: int | None = None,
         max_traces: int | None = None,
     ) -> int:
-        exp = int(experiment_id)
+        exp = ids.experiment_key(experiment_id)
 
         def write(conn: Connection) -> int:
             if trace_ids:
@@ -321,7 +359,7 @@ def load_infos(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[TraceInf
 
 
 def _experiment_location(conn: Connection, experiment_id: str) -> str:
-    found = fetch(conn, _EXPERIMENT, {"experiment_id": int(experiment_id)})
+    found = fetch(conn, _EXPERIMENT, {"experiment_id": ids.experiment_key(experiment_id)})
     if not found:
         raise NotFound(f"No Experiment with id={experiment_id} exists")
     location, stage = found[0]
@@ -346,9 +384,15 @@ def _create_traces(conn: Connection, location: str, rows: Sequence[Mapping[str, 
     tag_rows = []
     for r in new:
         tid = r["trace_id"]
-        tag_rows.append({"trace_id": tid, "key": SPANS_LOCATION, "value": "TRACKING_STORE"})
         tag_rows.append(
-            {"trace_id": tid, "key": ARTIFACT_LOCATION, "value": f"{base}/traces/{tid}/artifacts"}
+            {"trace_id": tid, "key": reserved.TRACE_SPANS_LOCATION, "value": "TRACKING_STORE"}
+        )
+        tag_rows.append(
+            {
+                "trace_id": tid,
+                "key": reserved.TRACE_ARTIFACT_LOCATION,
+                "value": f"{base}/traces/{tid}/artifacts",
+            }
         )
     run_many(conn, _upsert(conn.dialect.name, "trace_tags"), tag_rows)
 
@@ -362,9 +406,45 @@ def _upsert_pairs(conn: Connection, table: str, trace_id: str, pairs: Mapping[st
         )
 
 
-def _insert_missing_tag(conn: Connection, trace_id: str, key: str, value: str) -> None:
-    stmt = insert_for(conn, trace_tags).on_conflict_do_nothing(index_elements=["trace_id", "key"])
-    conn.execute(stmt, [{"trace_id": trace_id, "key": key, "value": value}])
+def _set_derived(conn: Connection, metadata: Mapping[str, Mapping[str, str]]) -> None:
+    """Copies what the merged metadata says (session, app version, cost) into the traces'
+    own columns, one executemany for each set of columns."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for tid, pairs in metadata.items():
+        columns = metadata_columns(pairs)
+        if columns:
+            groups[tuple(sorted(columns))].append({"tid": tid, **columns})
+    for names, rows in groups.items():
+        run_many(conn, _derived_update(names), rows)
+
+
+@functools.cache
+def _derived_update(names: tuple[str, ...]) -> Any:
+    return (
+        update(traces)
+        .where(traces.c.trace_id == bindparam("tid"))
+        .values({n: bindparam(n) for n in names})
+    )
+
+
+@functools.cache
+def _insert_missing_tag(dialect: str) -> Any:
+    """INSERT of a tag that keeps the value already there (built once per dialect)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    return insert(trace_tags).on_conflict_do_nothing(index_elements=["trace_id", "key"])
+
+
+def _pair_rows(by_trace: Mapping[str, Mapping[str, str]] | None) -> list[dict[str, str]]:
+    """Rows of trace_tags or trace_metadata for the pairs of each trace: one executemany for
+    a whole request, however many traces it holds."""
+    return [
+        {"trace_id": tid, "key": k, "value": v}
+        for tid, pairs in (by_trace or {}).items()
+        for k, v in pairs.items()
+    ]
 
 
 def _require(conn: Connection, trace_id: str) -> None:
@@ -377,7 +457,7 @@ def _placeholder(trace_id: str, experiment_id: str, group: Iterable[Span]) -> di
     start = min(s.start_time_ns for s in group)
     return {
         "trace_id": trace_id,
-        "experiment_id": int(experiment_id),
+        "experiment_id": ids.experiment_key(experiment_id),
         "client_request_id": None,
         "request_time": start // 1_000_000,
         "execution_duration": None,
@@ -387,6 +467,7 @@ def _placeholder(trace_id: str, experiment_id: str, group: Iterable[Span]) -> di
         "input_tokens": None,
         "output_tokens": None,
         "total_tokens": None,
+        **_NO_DERIVED,
     }
 
 
@@ -413,9 +494,6 @@ def _from_root(root: Span) -> dict[str, Any]:
     }
 
 
-TOKEN_USAGE = "mlflow.chat.tokenUsage"  # noqa: S105 (not a secret)
-
-
 def _token_sum(group: Iterable[Span]) -> dict[str, int] | None:
     """The spans' token counts summed for their trace's columns, or None when there are none.
 
@@ -424,7 +502,7 @@ def _token_sum(group: Iterable[Span]) -> dict[str, int] | None:
     totals = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
     seen = False
     for span in group:
-        usage = span.attributes.get(TOKEN_USAGE)
+        usage = span.attributes.get(reserved.CHAT_TOKEN_USAGE)
         if not isinstance(usage, Mapping):
             continue
         counts = {k: usage.get(k) for k in totals}

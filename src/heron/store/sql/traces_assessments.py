@@ -16,7 +16,9 @@ from heron.store.sql.database import Database, fetch
 from heron.store.sql.tables import assessments, traces
 from heron.store.sql.traces_rows import ASSESSMENT_COLUMNS, assessment_from_row, assessment_row
 
-_TRACE = select(traces.c.trace_id).where(traces.c.trace_id == bindparam("trace_id"))
+_TRACE = select(traces.c.experiment_id, traces.c.request_time).where(
+    traces.c.trace_id == bindparam("trace_id")
+)
 _UPDATABLE = ("name", "value", "rationale", "metadata", "error", "valid", "span_id")
 
 
@@ -49,8 +51,10 @@ class SqlAssessmentStore:
         )
 
         def write(conn: Connection) -> Assessment:
-            if not fetch(conn, _TRACE, {"trace_id": created.trace_id}):
+            found = fetch(conn, _TRACE, {"trace_id": created.trace_id})
+            if not found:
                 raise NotFound(f"Trace with ID {created.trace_id!r} not found")
+            experiment_id, trace_time = found[0]
             if created.overrides:
                 _one(conn, created.trace_id, created.overrides)
                 conn.execute(
@@ -58,7 +62,12 @@ class SqlAssessmentStore:
                     .where(assessments.c.assessment_id == created.overrides)
                     .values(valid=False, last_update_time=now)
                 )
-            conn.execute(assessments.insert().values(**assessment_row(created)))
+            row = {
+                **assessment_row(created),
+                "experiment_id": experiment_id,
+                "trace_time": trace_time,
+            }
+            conn.execute(assessments.insert(), [row])  # compiled once
             return created
 
         return self._db.write(write)

@@ -31,13 +31,16 @@ from heron.entities.trace import (
 )
 from heron.store.sql.json_sql import in_bound_list, json_object_agg
 from heron.store.sql.tables import assessments, spans, traces
+from heron.store.sql.traces_derived import score_of
 
 # Enum members by value: a dict lookup, where calling the enum costs microseconds a row.
 _STATUS = {s.value: s for s in SpanStatusCode}
 _STATE = {s.value: s for s in TraceState}
-TRACE_COLUMNS = tuple(traces.c)
-SPAN_COLUMNS = tuple(spans.c)
-ASSESSMENT_COLUMNS = tuple(assessments.c)
+# What an entity is read from; the columns kept for the GenAI views' aggregates (0015) come last
+# and are left out.
+TRACE_COLUMNS = tuple(traces.c)[:11]
+SPAN_COLUMNS = tuple(c for c in spans.c if c.name != "experiment_id")
+ASSESSMENT_COLUMNS = tuple(assessments.c)[:16]
 ASSESSMENTS_OF = (
     select(*ASSESSMENT_COLUMNS)
     .where(in_bound_list(assessments.c.trace_id))
@@ -73,8 +76,9 @@ def _loads(value: Any) -> Any:
     return value  # psycopg decodes json columns itself
 
 
-def span_row(span: Span) -> dict[str, Any]:
+def span_row(span: Span, experiment_id: int) -> dict[str, Any]:
     return {
+        "experiment_id": experiment_id,
         "trace_id": span.trace_id,
         "span_id": span.span_id,
         "parent_span_id": span.parent_span_id,
@@ -179,6 +183,7 @@ def assessment_row(a: Assessment) -> dict[str, Any]:
         "last_update_time": a.last_update_time,
         "overrides": a.overrides,
         "valid": a.valid,
+        "score": score_of(a.value),
     }
 
 

@@ -8,28 +8,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, exists, select, type_coerce
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Float,
+    String,
+    Text,
+    cast,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
+from heron.entities import reserved
 from heron.entities.assessment import AssessmentKind
 from heron.errors import InvalidParameter
 from heron.search import Comparison
 from heron.search.traces import TraceClause, TraceOrderKey
 from heron.store.sql.search_sql import (
     SearchStatement,
-    _compare,
-    _experiment_ids,
-    _fingerprint,
-    _SortKey,
-    _statement,
+    SortKey,
+    compare,
+    experiment_keys,
+    page_statement,
+    query_fingerprint,
 )
 from heron.store.sql.tables import assessments, spans, trace_metadata, trace_tags, traces
+from heron.store.sql.traces_derived import MAX_INDEXED
 from heron.store.traces import TraceQuery
 
 _NUMERIC = {"timestamp_ms": "request_time", "execution_time_ms": "execution_duration"}
 _STRING = {"status": "state", "client_request_id": "client_request_id", "trace_id": "trace_id"}
 _SPAN_COLUMNS = {"name": "name", "type": "span_type", "status": "status"}
+# Metadata the traces table keeps a copy of (0015), indexed with the experiment.
+_INDEXED_METADATA = {reserved.TRACE_SESSION: "session_id", reserved.TRACE_MODEL_ID: "model_id"}
 _STATUS_ALIASES = {
     "STATUS_CODE_OK": "OK",
     "STATUS_CODE_ERROR": "ERROR",
@@ -63,60 +80,126 @@ def trace_search(query: TraceQuery) -> SearchStatement:
     Raises:
         InvalidParameter: a bad experiment id, filter value or page token.
     """
-    keys: list[_SortKey] = []
+    keys: list[SortKey] = []
     seen: set[str] = set()
     for order in query.order_by:
         if order.key not in seen:
             seen.add(order.key)
             keys.append(_sort_key(order))
     if "timestamp_ms" not in seen:
-        keys.append(_SortKey(traces.c.request_time, False, False, True))
+        keys.append(SortKey(traces.c.request_time, False, False, True))
     conditions = [
-        traces.c.experiment_id.in_(_experiment_ids(query.experiment_ids)),
-        *(_condition(c) for c in query.filter),
+        traces.c.experiment_id.in_(experiment_keys(query.experiment_ids)),
+        *(condition(c) for c in query.filter),
     ]
-    fingerprint = _fingerprint("traces", sorted(query.experiment_ids), query.filter, query.order_by)
-    return _statement(traces, traces, traces.c.trace_id, str, keys, conditions, fingerprint, query)
+    fingerprint = query_fingerprint(
+        "traces", sorted(query.experiment_ids), query.filter, query.order_by
+    )
+    return page_statement(
+        traces, traces, traces.c.trace_id, str, keys, conditions, fingerprint, query
+    )
 
 
-def _sort_key(order: TraceOrderKey) -> _SortKey:
+def _sort_key(order: TraceOrderKey) -> SortKey:
     if order.key in _NUMERIC:
         name = _NUMERIC[order.key]
-        return _SortKey(traces.c[name], order.ascending, name == "execution_duration", True)
+        return SortKey(traces.c[name], order.ascending, name == "execution_duration", True)
     if order.key == "name":
         name_tag = (
             select(trace_tags.c.value)
             .where(
-                trace_tags.c.trace_id == traces.c.trace_id, trace_tags.c.key == "mlflow.traceName"
+                trace_tags.c.trace_id == traces.c.trace_id, trace_tags.c.key == reserved.TRACE_NAME
             )
             .scalar_subquery()
         )
-        return _SortKey(name_tag, order.ascending, True, False)
+        return SortKey(name_tag, order.ascending, True, False)
     column = traces.c[_STRING[order.key]]
-    return _SortKey(column, order.ascending, False, False)
+    return SortKey(column, order.ascending, False, False)
+
+
+class _JsonNumber(FunctionElement[float]):
+    """A JSON text column's value as a number when it is a JSON number, else NULL."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(_JsonNumber, "sqlite")
+def _json_number_sqlite(element: _JsonNumber, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(next(iter(element.clauses)), **kw)
+    return (
+        f"(CASE WHEN json_valid({column}) AND json_type({column}) IN ('integer', 'real') "
+        f"THEN CAST({column} AS REAL) END)"
+    )
+
+
+@compiles(_JsonNumber, "postgresql")
+def _json_number_postgresql(element: _JsonNumber, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(next(iter(element.clauses)), **kw)
+    return (
+        f"(CASE WHEN jsonb_typeof(CAST({column} AS JSONB)) = 'number' "
+        f"THEN CAST({column} AS DOUBLE PRECISION) END)"
+    )
+
+
+class _JsonListHolds(FunctionElement[bool]):
+    """Whether a JSON text column holding a list of objects has one with the given name and
+    version (the prompt versions a trace links)."""
+
+    type = Boolean()
+    inherit_cache = True
+
+
+@compiles(_JsonListHolds, "sqlite")
+def _json_list_holds_sqlite(element: _JsonListHolds, compiler: Any, **kw: Any) -> str:
+    column, name, version = (compiler.process(c, **kw) for c in element.clauses)
+    # The parts are compiled SQL: bound parameters and a column, never text from a request.
+    return (
+        f"(json_valid({column}) AND EXISTS (SELECT 1 FROM json_each({column}) AS item "  # noqa: S608
+        f"WHERE json_extract(item.value, '$.name') = {name} "
+        f"AND CAST(json_extract(item.value, '$.version') AS TEXT) = {version}))"
+    )
+
+
+@compiles(_JsonListHolds, "postgresql")
+def _json_list_holds_postgresql(element: _JsonListHolds, compiler: Any, **kw: Any) -> str:
+    column, name, version = (compiler.process(c, **kw) for c in element.clauses)
+    return (
+        f"EXISTS (SELECT 1 FROM jsonb_array_elements(CAST({column} AS JSONB)) AS item "  # noqa: S608
+        f"WHERE item ->> 'name' = {name} AND item ->> 'version' = {version})"
+    )
 
 
 def _as_comparison(c: TraceClause, value: Any = None) -> Comparison:
     return Comparison("tag", c.key, c.op, c.value if value is None else value)
 
 
-def _condition(c: TraceClause) -> ColumnElement[bool]:
+def condition(c: TraceClause) -> ColumnElement[bool]:
+    """One clause of a trace filter as a condition on `traces` (the GenAI views' aggregates
+    filter with it too)."""
     owner_tags = trace_tags.c.trace_id == traces.c.trace_id
     if c.field == "attribute":
         if c.key in _NUMERIC:
-            return _compare(
+            return compare(
                 traces.c[_NUMERIC[c.key]], Comparison("attribute", c.key, c.op, c.value), int
             )
+        if c.key == "end_time_ms":
+            # MLflow compat: the end is the request time plus the duration (0 when unknown).
+            end = traces.c.request_time + func.coalesce(traces.c.execution_duration, 0)
+            return compare(end, Comparison("attribute", c.key, c.op, c.value), int)
         if c.key == "name":
-            return _pair(trace_tags, owner_tags, "mlflow.traceName", c)
+            return _pair(trace_tags, owner_tags, reserved.TRACE_NAME, c)
         if c.key == "run_id":
             owner = trace_metadata.c.trace_id == traces.c.trace_id
-            return _pair(trace_metadata, owner, "mlflow.sourceRun", c)
+            return _pair(trace_metadata, owner, reserved.TRACE_SOURCE_RUN, c)
         value = _upper(c.value) if c.key == "status" else c.value
-        return _compare(traces.c[_STRING[c.key]], _as_comparison(c, value), str)
+        return compare(traces.c[_STRING[c.key]], _as_comparison(c, value), str)
     if c.field == "tag":
         return _pair(trace_tags, owner_tags, c.key, c)
     if c.field == "metadata":
+        copy = _INDEXED_METADATA.get(c.key)
+        if copy is not None and _indexable(c):  # the trace's own column: an index seek
+            return compare(traces.c[copy], _as_comparison(c), str)
         return _pair(trace_metadata, trace_metadata.c.trace_id == traces.c.trace_id, c.key, c)
     if c.field == "span":
         value = c.value
@@ -124,30 +207,63 @@ def _condition(c: TraceClause) -> ColumnElement[bool]:
             value = _upper(value, _STATUS_ALIASES)
         column = spans.c[_SPAN_COLUMNS[c.key]]
         return exists().where(
-            spans.c.trace_id == traces.c.trace_id, _compare(column, _as_comparison(c, value), str)
+            spans.c.trace_id == traces.c.trace_id, compare(column, _as_comparison(c, value), str)
         )
+    if c.field == "span_content":
+        s = spans.c
+        texts = (s.name, s.inputs, s.outputs, s.events, cast(s.attributes, Text()))
+        return exists().where(
+            spans.c.trace_id == traces.c.trace_id,
+            or_(*(compare(text, _as_comparison(c), str) for text in texts)),
+        )
+    if c.field == "prompt":
+        name, _, version = str(c.value).partition("/")
+        holds = _JsonListHolds(
+            trace_tags.c.value, type_coerce(name, String()), type_coerce(version, String())
+        )
+        return exists().where(owner_tags, trace_tags.c.key == reserved.LINKED_PROMPTS, holds)
+    if c.field == "issue":
+        return false()  # Heron keeps no issues (their routes are not served): none matches
     if c.field == "span_attribute":
         text = _JsonText(spans.c.attributes, type_coerce(c.key, String()))
         return exists().where(
-            spans.c.trace_id == traces.c.trace_id, _compare(text, _as_comparison(c), str)
+            spans.c.trace_id == traces.c.trace_id, compare(text, _as_comparison(c), str)
         )
     if c.field in ("feedback", "expectation"):
         kind = AssessmentKind.FEEDBACK if c.field == "feedback" else AssessmentKind.EXPECTATION
         a = assessments.c
-        return exists().where(
+        found = exists().where(
             a.trace_id == traces.c.trace_id,
             a.kind == kind.value,
             a.name == c.key,
             a.valid.is_(True),
-            _compare(a.value_text, _as_comparison(c), str),
         )
+        if c.op == "IS NULL":
+            return ~found
+        if c.op == "IS NOT NULL":
+            return found
+        if isinstance(c.value, float):  # < <= > >= a number: JSON numbers only
+            number = Comparison("attribute", c.key, c.op, c.value)
+            return found.where(compare(_JsonNumber(a.value), number, float))
+        return found.where(compare(a.value_text, _as_comparison(c), str))
     raise InvalidParameter(f"Cannot filter traces on {c.field} {c.key!r}")
 
 
+def _indexable(c: TraceClause) -> bool:
+    """An equality (or IN) the copied column answers exactly as the metadata would: the
+    column holds every value of at most MAX_INDEXED characters."""
+    values = c.value if isinstance(c.value, tuple) else (c.value,)
+    return c.op in ("=", "IN") and all(isinstance(v, str) and len(v) <= MAX_INDEXED for v in values)
+
+
 def _pair(table: Any, owner: ColumnElement[bool], key: str, c: TraceClause) -> ColumnElement[bool]:
-    return exists().where(
-        owner, table.c.key == key, _compare(table.c.value, _as_comparison(c), str)
-    )
+    """A key-value clause: IS NULL means the key is absent, anything else needs it present."""
+    has_key = exists().where(owner, table.c.key == key)
+    if c.op == "IS NULL":
+        return ~has_key
+    if c.op == "IS NOT NULL":
+        return has_key
+    return has_key.where(compare(table.c.value, _as_comparison(c), str))
 
 
 def _upper(value: Any, aliases: dict[str, str] | None = None) -> Any:

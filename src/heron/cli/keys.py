@@ -1,0 +1,86 @@
+"""`heron keys create|rotate|retire|rewrap`: the customer-managed key of encryption at rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from heron.cli.options import (
+    artifacts_destination_option,
+    console,
+    encryption_key_option,
+)
+
+
+@click.group()
+def keys() -> None:
+    """The key that encrypts artifacts at rest: a key file, or a KMS key (aws-kms://...)."""
+
+
+@keys.command("create")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def create(path: Path) -> None:
+    """Writes a new key file at PATH (mode 0600) holding one random 256-bit key. Keep a copy
+    somewhere safe: without it, what it encrypts cannot be read."""
+    from heron.store.crypto.keys import create_key_file
+
+    key_id = create_key_file(path)
+    console.print(
+        f"Created {path} with key {key_id}: start the server with --encryption-key {path}"
+    )
+
+
+@keys.command("rotate")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def rotate(path: Path) -> None:
+    """Adds a new key to the key file PATH and makes it the primary: new writes use it at
+    once (a running server reads the file again), older files keep working; then run
+    `heron keys rewrap`."""
+    from heron.store.crypto.keys import rotate_key_file
+
+    console.print(f"New primary key {rotate_key_file(path)}; run `heron keys rewrap` next")
+
+
+@keys.command("retire")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("key_id")
+def retire(path: Path, key_id: str) -> None:
+    """Removes KEY_ID from the key file (after `heron keys rewrap`): anything still wrapped
+    by it becomes unreadable, and is refused with an error naming the key."""
+    from heron.store.crypto.keys import retire_key
+
+    retire_key(path, key_id)
+    console.print(f"Removed key {key_id} from {path}")
+
+
+@keys.command("rewrap")
+@artifacts_destination_option
+@encryption_key_option
+def rewrap(artifacts_destination: str | None, encryption_key: str | None) -> None:
+    """Wraps the data key of every artifact again with the current primary key, while the
+    server keeps serving (contents are copied as they are, not decrypted). Files written
+    before encryption was turned on are left as they are."""
+    from heron.settings import Settings
+    from heron.store.artifacts import open_artifact_repository
+    from heron.store.artifacts.encrypted import EncryptedArtifactRepository
+    from heron.store.artifacts.walk import walk_files
+    from heron.store.crypto.envelope import DataKeys, open_key_provider
+
+    if not encryption_key:
+        raise click.UsageError("Give the key: --encryption-key or $HERON_ENCRYPTION_KEY")
+    settings = Settings.for_home(artifacts_destination=artifacts_destination)
+    repository = EncryptedArtifactRepository(
+        open_artifact_repository(settings.artifacts_destination),
+        DataKeys(open_key_provider(encryption_key)),
+    )
+    moved = kept = 0
+    for info in walk_files(repository):
+        if repository.rewrap(info.path):
+            moved += 1
+        else:
+            kept += 1
+    console.print(
+        f"Re-wrapped {moved} files with key {repository.keys.provider.primary_key_id()}; "
+        f"{kept} were already wrapped by it (or are not encrypted)"
+    )

@@ -1,0 +1,80 @@
+"""Scorers: checks that need no model, LLM judges with MLflow's names, and custom ones."""
+
+from heron.genai.feedback import Feedback
+from heron.genai.judges.base import Judge
+from heron.genai.judges.builtin import (
+    Completeness,
+    Correctness,
+    Equivalence,
+    ExpectationsGuidelines,
+    Fluency,
+    Guidelines,
+    RelevanceToQuery,
+    RetrievalGroundedness,
+    RetrievalRelevance,
+    RetrievalSufficiency,
+    Safety,
+    Summarization,
+    ToolCallCorrectness,
+    ToolCallEfficiency,
+)
+from heron.genai.judges.session import (
+    ConversationalGuidelines,
+    ConversationalRoleAdherence,
+    ConversationalSafety,
+    ConversationalToolCallEfficiency,
+    ConversationCompleteness,
+    KnowledgeRetention,
+    SessionJudge,
+    UserFrustration,
+)
+from heron.genai.scorers.deterministic import (
+    Contains,
+    Cost,
+    ExactMatch,
+    Latency,
+    RegexMatch,
+    TokenCount,
+    ValidJson,
+)
+from heron.genai.scorers.similarity import SemanticSimilarity
+from heron.genai.scoring import FunctionScorer, Row, Scorer, scorer
+
+__all__ = [
+    "Completeness",
+    "Contains",
+    "ConversationCompleteness",
+    "ConversationalGuidelines",
+    "ConversationalRoleAdherence",
+    "ConversationalSafety",
+    "ConversationalToolCallEfficiency",
+    "Correctness",
+    "Cost",
+    "Equivalence",
+    "ExactMatch",
+    "ExpectationsGuidelines",
+    "Feedback",
+    "Fluency",
+    "FunctionScorer",
+    "Guidelines",
+    "Judge",
+    "KnowledgeRetention",
+    "Latency",
+    "RegexMatch",
+    "RelevanceToQuery",
+    "RetrievalGroundedness",
+    "RetrievalRelevance",
+    "RetrievalSufficiency",
+    "Row",
+    "Safety",
+    "Scorer",
+    "SemanticSimilarity",
+    "SessionJudge",
+    "Summarization",
+    "TokenCount",
+    "ToolCallCorrectness",
+    "ToolCallEfficiency",
+    "UserFrustration",
+    "ValidJson",
+    "scorer",
+]

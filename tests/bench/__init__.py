@@ -1,0 +1,1 @@
+"""Smoke checks of the benchmark scripts (bench/)."""

@@ -1,0 +1,221 @@
+"""Every text and 32-bit integer column, read against the one check that guards what the wire
+can put in it (store/sql/tables.py is the truth of what a row holds).
+
+SQLite stores any length in a varchar and any integer in an INTEGER column; PostgreSQL refuses
+both, and each mismatch was a 500 there. A new column must say here what guards it; a guard
+wider than its column fails. tests/fuzz sends one past each width to every field of a real
+server on both databases."""
+
+from __future__ import annotations
+
+import enum
+
+import pytest
+from sqlalchemy import BigInteger, Integer, String
+
+from heron.entities import LifecycleStage
+from heron.entities.assessment import AssessmentKind, AssessmentSourceType
+from heron.entities.logged_model import LoggedModelStatus
+from heron.entities.registry import ModelVersionStage, ModelVersionStatus, WebhookStatus
+from heron.entities.run import RunStatus
+from heron.entities.trace import SpanStatusCode, TraceState
+from heron.services import (
+    datasets,
+    judge_cache,
+    logged_models,
+    registry_namespaces,
+    registry_rules,
+    registry_webhooks,
+    scorers,
+)
+from heron.services import trace_checks as traces
+from heron.services import validation as v
+from heron.store import ids
+from heron.store.sql.tables import metadata
+
+MADE = "made by Heron, never taken from the wire"
+EVENTS = "Heron's own names (registry event kinds, webhook entities and actions)"
+HTTP_STATUS = "an HTTP status code Heron received"
+ATTEMPTS = "a count Heron keeps"
+RUN_ID, MODEL_ID = v.MAX_RUN_ID, v.MAX_MODEL_ID  # the ids Heron makes, and references to them
+SPAN_ID = 16  # trace_checks.SPAN_ID: 16 hex digits
+
+# column -> its guard: a limit checked on input, the enum (or names) stored there, or why
+# nothing from the wire reaches it
+GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
+    "experiments.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "experiments.name": v.MAX_EXPERIMENT_NAME,
+    "experiments.lifecycle_stage": LifecycleStage,
+    "experiment_tags.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "experiment_tags.key": v.MAX_ENTITY_KEY,
+    "runs.run_uuid": RUN_ID,
+    "runs.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "runs.name": v.MAX_RUN_NAME,
+    "runs.user_id": v.MAX_USER_ID,
+    "runs.status": RunStatus,
+    "runs.lifecycle_stage": LifecycleStage,
+    "params.run_uuid": RUN_ID,
+    "params.key": v.MAX_ENTITY_KEY,
+    "tags.run_uuid": RUN_ID,
+    "tags.key": v.MAX_ENTITY_KEY,
+    "metrics.run_uuid": RUN_ID,
+    "metrics.key": v.MAX_ENTITY_KEY,
+    "latest_metrics.run_uuid": RUN_ID,
+    "latest_metrics.key": v.MAX_ENTITY_KEY,
+    "latest_metrics.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "datasets.dataset_uuid": MADE,
+    "datasets.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "datasets.name": v.MAX_DATASET_NAME,
+    "datasets.digest": v.MAX_DATASET_DIGEST,
+    "datasets.source_type": v.MAX_DATASET_SOURCE_TYPE,
+    "run_inputs.run_uuid": RUN_ID,
+    "run_inputs.dataset_uuid": MADE,
+    "run_input_tags.run_uuid": RUN_ID,
+    "run_input_tags.dataset_uuid": MADE,
+    "run_input_tags.key": v.MAX_INPUT_TAG_KEY,
+    "run_input_tags.value": v.MAX_INPUT_TAG_VALUE,
+    "logged_models.model_id": MODEL_ID,
+    "logged_models.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "logged_models.name": logged_models.MAX_MODEL_NAME,
+    "logged_models.status": LoggedModelStatus,
+    "logged_models.lifecycle_stage": LifecycleStage,
+    "logged_models.model_type": logged_models.MAX_MODEL_TYPE,
+    "logged_models.source_run_id": RUN_ID,
+    "logged_model_params.model_id": MODEL_ID,
+    "logged_model_params.key": v.MAX_ENTITY_KEY,
+    "logged_model_tags.model_id": MODEL_ID,
+    "logged_model_tags.key": v.MAX_ENTITY_KEY,
+    "logged_model_metrics.model_id": MODEL_ID,
+    "logged_model_metrics.key": v.MAX_ENTITY_KEY,
+    "logged_model_metrics.dataset_name": v.MAX_DATASET_NAME,
+    "logged_model_metrics.dataset_digest": v.MAX_DATASET_DIGEST,
+    "logged_model_metrics.run_uuid": RUN_ID,
+    "run_model_outputs.run_uuid": RUN_ID,
+    "run_model_outputs.model_id": MODEL_ID,
+    "run_model_inputs.run_uuid": RUN_ID,
+    "run_model_inputs.model_id": MODEL_ID,
+    "registered_models.registered_model_id": MADE,
+    "registered_models.name": registry_rules.MAX_MODEL_NAME,
+    "registered_models.user_id": v.MAX_USER_ID,
+    "registered_models.last_version": ids.MAX_MODEL_VERSION,
+    "registered_model_tags.registered_model_id": MADE,
+    "registered_model_tags.key": v.MAX_ENTITY_KEY,
+    "model_versions.registered_model_id": MADE,
+    "model_versions.version": ids.MAX_MODEL_VERSION,
+    "model_versions.user_id": v.MAX_USER_ID,
+    "model_versions.current_stage": ModelVersionStage,
+    "model_versions.run_id": RUN_ID,
+    "model_versions.model_id": MODEL_ID,
+    "model_versions.status": ModelVersionStatus,
+    "model_version_tags.registered_model_id": MADE,
+    "model_version_tags.version": ids.MAX_MODEL_VERSION,
+    "model_version_tags.key": v.MAX_ENTITY_KEY,
+    "registered_model_aliases.registered_model_id": MADE,
+    "registered_model_aliases.alias": registry_rules.MAX_ALIAS,
+    "registered_model_aliases.version": ids.MAX_MODEL_VERSION,
+    "model_version_events.event_id": MADE,
+    "model_version_events.registered_model_id": MADE,
+    "model_version_events.version": ids.MAX_MODEL_VERSION,
+    "model_version_events.user_id": v.MAX_USER_ID,
+    "model_version_events.kind": EVENTS,
+    "registry_catalogs.name": registry_namespaces.MAX_PART,
+    "registry_catalogs.owner": v.MAX_USER_ID,
+    "registry_schemas.catalog_name": registry_namespaces.MAX_PART,
+    "registry_schemas.name": registry_namespaces.MAX_PART,
+    "registry_schemas.owner": v.MAX_USER_ID,
+    "webhooks.webhook_id": MADE,
+    "webhooks.name": registry_webhooks.MAX_NAME,
+    "webhooks.status": WebhookStatus,
+    "webhook_deliveries.delivery_id": MADE,
+    "webhook_deliveries.attempt": ATTEMPTS,
+    "webhook_deliveries.webhook_id": MADE,
+    "webhook_deliveries.entity": EVENTS,
+    "webhook_deliveries.action": EVENTS,
+    "webhook_deliveries.status_code": HTTP_STATUS,
+    "webhook_queue.delivery_id": MADE,
+    "webhook_queue.webhook_id": MADE,
+    "webhook_queue.entity": EVENTS,
+    "webhook_queue.action": EVENTS,
+    "webhook_queue.attempts": ATTEMPTS,
+    "traces.trace_id": traces.MAX_TRACE_ID,
+    "traces.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "traces.client_request_id": traces.MAX_REQUEST_ID,
+    "traces.state": TraceState,
+    "trace_tags.trace_id": traces.MAX_TRACE_ID,
+    "trace_tags.key": traces.MAX_TRACE_TAG_KEY,
+    "trace_metadata.trace_id": traces.MAX_TRACE_ID,
+    "trace_metadata.key": traces.MAX_TRACE_TAG_KEY,
+    "spans.trace_id": traces.MAX_TRACE_ID,
+    "spans.span_id": SPAN_ID,
+    "spans.parent_span_id": SPAN_ID,
+    "spans.span_type": traces.MAX_SPAN_TYPE,
+    "spans.status": SpanStatusCode,
+    "evaluation_datasets.dataset_id": datasets.MAX_DATASET_ID,
+    "evaluation_datasets.name": datasets.MAX_NAME,
+    "evaluation_datasets.digest": MADE,
+    "evaluation_dataset_experiments.dataset_id": datasets.MAX_DATASET_ID,
+    "evaluation_dataset_experiments.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "evaluation_dataset_records.dataset_record_id": MADE,
+    "evaluation_dataset_records.dataset_id": datasets.MAX_DATASET_ID,
+    "evaluation_dataset_records.input_hash": MADE,
+    "judge_cache.cache_key": judge_cache.KEY_LENGTH,
+    "judge_cache.scorer_digest": judge_cache.KEY_LENGTH,
+    "judge_cache.model": judge_cache.MAX_MODEL,
+    "registered_scorers.scorer_version_id": MADE,
+    "registered_scorers.scorer_id": MADE,
+    "registered_scorers.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "registered_scorers.name": scorers.MAX_NAME,
+    "registered_scorers.version": scorers.INT32_MAX,
+    "online_scoring_configs.config_id": MADE,
+    "online_scoring_configs.scorer_id": MADE,
+    "online_scoring_configs.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "assessments.assessment_id": MADE,
+    "assessments.trace_id": traces.MAX_TRACE_ID,
+    "assessments.name": traces.MAX_ASSESSMENT_NAME,
+    "assessments.kind": AssessmentKind,
+    "assessments.span_id": SPAN_ID,
+    "assessments.source_type": tuple(  # trace_checks refuses SOURCE_TYPE_UNSPECIFIED
+        t.value for t in AssessmentSourceType if t != AssessmentSourceType.SOURCE_TYPE_UNSPECIFIED
+    ),
+    "assessments.source_id": traces.MAX_SOURCE_ID,
+    "assessments.overrides": traces.MAX_ASSESSMENT_ID,
+}
+
+
+def _bounded_columns() -> dict[str, int]:
+    """Each varchar column's width, each 32-bit integer column's largest value."""
+    found = {}
+    for table in metadata.tables.values():
+        for column in table.columns:
+            if isinstance(column.type, String) and column.type.length:
+                found[f"{table.name}.{column.name}"] = column.type.length
+            elif isinstance(column.type, Integer) and not isinstance(column.type, BigInteger):
+                found[f"{table.name}.{column.name}"] = 2**31 - 1
+    return found
+
+
+COLUMNS = _bounded_columns()
+
+
+def test_every_bounded_column_names_its_guard() -> None:
+    assert sorted(set(COLUMNS) - set(GUARDS)) == [], "add the new columns' guards above"
+    assert sorted(set(GUARDS) - set(COLUMNS)) == [], "remove the guards of columns now gone"
+
+
+@pytest.mark.parametrize("column", sorted(COLUMNS))
+def test_no_guard_lets_through_more_than_its_column_holds(column: str) -> None:
+    guard, limit = GUARDS[column], COLUMNS[column]
+    if isinstance(guard, int):
+        assert guard <= limit, f"{column} holds {limit}, its guard lets {guard} through"
+    elif isinstance(guard, type | tuple):
+        names = [str(m.value) for m in guard] if isinstance(guard, type) else list(guard)
+        widest = max(names, key=len)
+        assert len(widest) <= limit, f"{column} holds {limit} characters, not {widest!r}"
+    else:
+        assert guard in (MADE, EVENTS, HTTP_STATUS, ATTEMPTS)
+
+
+def test_the_ids_the_wire_names_are_read_against_their_columns() -> None:
+    """store.ids' limits are those of the columns (one place for every service and store)."""
+    assert COLUMNS["experiments.experiment_id"] == ids.MAX_EXPERIMENT_ID
+    assert COLUMNS["model_versions.version"] == ids.MAX_MODEL_VERSION
