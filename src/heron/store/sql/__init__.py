@@ -21,6 +21,7 @@ from heron.store.sql.registry_webhooks import SqlWebhookStore
 from heron.store.sql.runs import SqlRunStore
 from heron.store.sql.serving import SqlEndpointStore, SqlReplicaStore
 from heron.store.sql.trace_analytics import SqlTraceAnalyticsStore
+from heron.store.sql.trace_links import SqlTraceLinkStore
 from heron.store.sql.traces import SqlTraceStore
 from heron.store.sql.traces_assessments import SqlAssessmentStore
 
@@ -40,6 +41,7 @@ class SqlStores:
     webhooks: SqlWebhookStore
     traces: SqlTraceStore
     assessments: SqlAssessmentStore
+    trace_links: SqlTraceLinkStore
     trace_analytics: SqlTraceAnalyticsStore
     purge: SqlPurgeStore
     endpoints: SqlEndpointStore
@@ -85,6 +87,7 @@ def open_sql_stores(
         webhooks=SqlWebhookStore(database, fields),
         traces=SqlTraceStore(database),
         assessments=SqlAssessmentStore(database),
+        trace_links=SqlTraceLinkStore(database),
         trace_analytics=SqlTraceAnalyticsStore(database),
         purge=SqlPurgeStore(database),
         endpoints=SqlEndpointStore(database),
