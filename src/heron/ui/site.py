@@ -17,6 +17,7 @@ from heron.ui import (
     genai_nav,
     models,
     overview,
+    prompts,
     runs,
     sessions,
     trace_compare,
@@ -36,6 +37,7 @@ def routes(services: Services) -> list[BaseRoute]:
         *runs.routes(renderer, services),
         *compare.routes(renderer, services),
         *models.routes(renderer, services),
+        *prompts.routes(renderer, services),
         *trace_compare.routes(renderer, services),  # /traces/compare before /traces/{id}
         *trace_pages.routes(renderer, services),
         *overview.routes(renderer, services),
