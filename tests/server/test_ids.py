@@ -133,3 +133,21 @@ def test_a_page_token_holding_an_id_past_its_column_is_invalid(live_server: str)
             f"{API}/experiments/search", json={"max_results": 1, "page_token": _token(payload)}
         )
         assert answer.status_code == 200, answer.text
+
+
+@BOTH
+def test_a_version_filter_past_the_column_finds_what_it_says(live_server: str) -> None:
+    """`version_number > 99999999999` was a 500 on PostgreSQL (the number cast to the column's
+    32-bit type); it finds nothing, and `<` finds every version, as on SQLite."""
+    with httpx.Client(base_url=live_server) as http:
+        name = f"m-{uuid.uuid4().hex[:8]}"
+        http.post(f"{API}/registered-models/create", json={"name": name}).raise_for_status()
+        version = {"name": name, "source": "mlflow-artifacts:/0/files/model"}
+        http.post(f"{API}/model-versions/create", json=version).raise_for_status()
+        for condition, found in [("= 99999999999", 0), ("> 2147483648", 0), ("< 99999999999", 1)]:
+            answer = http.get(
+                f"{API}/model-versions/search",
+                params={"filter": f"name = '{name}' AND version_number {condition}"},
+            )
+            assert answer.status_code == 200, (condition, answer.text)
+            assert len(answer.json().get("model_versions", [])) == found, condition

@@ -30,6 +30,10 @@ ResourceType = Literal[
     "webhook",
     "trace",
     "artifact",
+    "principal",  # users, groups, service principals (the security API)
+    "token",
+    "grant",
+    "audit",
     "serving_endpoint",
     "dataset",
 ]
@@ -37,8 +41,17 @@ ResourceType = Literal[
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Identity:
+    """Who is calling. With authentication on, `principal_id` names the user or service
+    principal, `group_ids` the groups it belongs to, and `scopes` what its token allows
+    (None: a password or a session, which allow everything the principal may do)."""
+
     name: str
     authenticated: bool = False
+    principal_id: int | None = None
+    is_admin: bool = False
+    group_ids: tuple[int, ...] = ()
+    scopes: tuple[str, ...] | None = None
+    token_id: str | None = None
 
 
 ANONYMOUS = Identity(name="anonymous")
@@ -52,6 +65,15 @@ def current_identity() -> Identity:
     """The caller of the current request, or the local OS user in embedded mode."""
     identity = _identity.get()
     return _local_user() if identity is None else identity
+
+
+def attributed(claimed: str | None) -> str:
+    """The user a new run or a person's assessment is recorded as: the authenticated caller,
+    whatever the request claims; without authentication, the claim (as MLflow does)."""
+    identity = current_identity()
+    if identity.authenticated or not claimed:
+        return identity.name
+    return claimed
 
 
 @functools.cache

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from heron.services.access import Authorizer
 from heron.services.artifacts import ArtifactService
 from heron.services.datasets import DatasetService
+from heron.services.drift import DriftService
 from heron.services.experiments import ExperimentService
 from heron.services.gc import GarbageCollector
 from heron.services.inference import InferenceService
@@ -20,6 +21,7 @@ from heron.services.registry import RegistryService
 from heron.services.registry_namespaces import NamespaceService
 from heron.services.registry_webhooks import WebhookDispatcher, WebhookService
 from heron.services.runs import RunService
+from heron.services.scorers import ScorerService
 from heron.services.serving_endpoints import EndpointService
 from heron.services.trace_analytics import TraceAnalyticsService
 from heron.services.trace_links import TraceLinkService
@@ -49,6 +51,8 @@ class Services:
     inference: InferenceService
     datasets: DatasetService
     judge_cache: JudgeCacheService
+    scorers: ScorerService
+    drift: DriftService
     gc: GarbageCollector
     authorizer: Authorizer
     # The stores answer without waiting on a network or an fsync (SQLite in WAL mode with
@@ -79,6 +83,16 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
     roots = settings.artifact_roots
     dispatcher = WebhookDispatcher(stores.webhooks, settings.webhook_allowed_hosts)
     destination = settings.artifacts_destination if settings.serve_artifacts else None
+    wrap = (
+        encryption(settings.encryption_key, cache_s=settings.key_cache_s)
+        if settings.encryption_key
+        else None
+    )
+    runs = RunService(stores.runs, authorizer)
+    # Captured bodies over 1 MiB go to the artifact destination, proxy served or not.
+    capture_files = ArtifactService(
+        authorizer, destination=settings.artifacts_destination, wrap=wrap
+    )
     registry = RegistryService(
         stores.registered_models,
         stores.model_versions,
@@ -89,14 +103,9 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         experiments=stores.experiments,
         namespaces=stores.namespaces,
     )
-    wrap = (
-        encryption(settings.encryption_key, cache_s=settings.key_cache_s)
-        if settings.encryption_key
-        else None
-    )
     return Services(
         experiments=ExperimentService(stores.experiments, authorizer, artifact_roots=roots),
-        runs=RunService(stores.runs, authorizer),
+        runs=runs,
         logged_models=LoggedModelService(stores.logged_models, stores.experiments, authorizer),
         registry=registry,
         namespaces=NamespaceService(stores.namespaces, authorizer),
@@ -111,15 +120,11 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         trace_analytics=TraceAnalyticsService(stores.trace_analytics, authorizer),
         artifacts=ArtifactService(authorizer, destination=destination, wrap=wrap),
         endpoints=EndpointService(stores.endpoints, stores.replicas, registry, authorizer),
-        # Captured bodies over 1 MiB go to the artifact destination, proxy served or not.
-        inference=InferenceService(
-            stores.inference,
-            stores.endpoints,
-            ArtifactService(authorizer, destination=settings.artifacts_destination, wrap=wrap),
-            authorizer,
-        ),
+        inference=InferenceService(stores.inference, stores.endpoints, capture_files, authorizer),
+        drift=DriftService(stores.endpoints, stores.inference, runs, capture_files, authorizer),
         datasets=DatasetService(stores.datasets, stores.experiments, authorizer),
         judge_cache=JudgeCacheService(stores.judge_cache, authorizer),
+        scorers=ScorerService(stores.scorers, stores.experiments, authorizer),
         gc=GarbageCollector(stores.purge, ArtifactLocations(settings.artifacts_destination, roots)),
         authorizer=authorizer,
         answers_at_once=stores.answers_at_once,

@@ -53,7 +53,7 @@ class ExperimentService:
 
     def _confined_location(self, location: str) -> str:
         """Artifact locations are the server's to assign: only inside a configured root."""
-        location = location.rstrip("/")
+        location = v.check_location("artifact_location", location).rstrip("/")
         if ".." in location.split("/"):
             raise InvalidParameter(f"artifact_location {location!r} must not contain '..'")
         for root in self._artifact_roots:

@@ -28,13 +28,17 @@ class InferenceService:
         endpoints: EndpointStore,
         artifacts: ArtifactService | None,
         authorizer: Authorizer,
+        *,
+        queue_limit: int = 20_000,
     ) -> None:
         self._store = store
         self._endpoints = endpoints
         self._artifacts = artifacts
         self._authorizer = authorizer
         self._stats = MinuteStats()
-        self._writer = CaptureWriter(store, artifacts, self._stats, writer_id=uuid.uuid4().hex)
+        self._writer = CaptureWriter(
+            store, artifacts, self._stats, writer_id=uuid.uuid4().hex, queue_limit=queue_limit
+        )
 
     # -- the request path (no I/O: queued and counted in memory) -----------------------------
 

@@ -41,6 +41,7 @@ def check_model_name(name: object, field: str = "name") -> str:
     v.check_length("Registered model name", name, MAX_MODEL_NAME)
     if "/" in name or ":" in name:
         raise InvalidParameter(f"Invalid model name {name!r}. Names cannot contain '/' or ':'.")
+    v.check_plain_name("Model name", name)  # also no %2F, which a later decoding makes a '/'
     if _CONTROL.search(name) or "\\" in name:
         raise InvalidParameter(
             f"Invalid model name {name!r}: it contains a control character or a backslash"
@@ -211,6 +212,7 @@ class SourceResolver:
         return ResolvedSource(location, run_id, None)
 
     def _confined(self, source: str) -> str:
+        v.check_location("Model version source", source)
         parts = urllib.parse.urlsplit(source)
         if parts.scheme not in ("", "file", "mlflow-artifacts", "s3", "gs", "wasbs", "hdfs"):
             raise InvalidParameter(f"Unsupported model version source scheme in {source!r}")

@@ -18,7 +18,6 @@ from heron.entities.serving import (
     EndpointConfig,
     InferenceTableConfig,
     Replica,
-    ReplicaState,
     ServedEntity,
     ServingEndpoint,
     TrafficRoute,
@@ -26,7 +25,12 @@ from heron.entities.serving import (
 from heron.errors import InvalidParameter, NotFound
 from heron.services.access import Authorizer, authorize
 from heron.services.registry import RegistryService
-from heron.services.serving_state import HEARTBEAT_TIMEOUT_MS, EndpointStatus, status_of
+from heron.services.serving_state import (
+    HEARTBEAT_TIMEOUT_MS,
+    EndpointStatus,
+    answers,
+    status_of,
+)
 from heron.services.validation import check_length, check_text
 from heron.store.serving import EndpointStore, ReplicaStore
 
@@ -120,6 +124,15 @@ class EndpointService:
             for e in self._endpoints.list_endpoints()
         ]
 
+    def endpoint_names(self) -> list[str]:
+        authorize(self._authorizer, "read", "serving_endpoint", "")
+        return [e.name for e in self._endpoints.list_endpoints()]
+
+    def prune_replicas(self, silent_for_ms: int = 3_600_000) -> int:
+        """Deletes the rows of replicas silent for `silent_for_ms` (killed, never back)."""
+        authorize(self._authorizer, "update", "serving_endpoint", "")
+        return self._replicas.delete_silent_replicas(now_ms() - silent_for_ms)
+
     def delete_endpoint(self, name: str) -> None:
         check_endpoint_name(name)
         authorize(self._authorizer, "delete", "serving_endpoint", name)
@@ -202,7 +215,7 @@ class EndpointService:
         replicas = [
             r
             for r in self._replicas.list_replicas(endpoint.endpoint_id)
-            if r.heartbeat_at >= cutoff and r.state in (ReplicaState.READY, ReplicaState.FAILED)
+            if r.heartbeat_at >= cutoff and answers(r)
         ]
         found = Target(
             endpoint_id=endpoint.endpoint_id,

@@ -11,7 +11,7 @@ from heron.entities.trace_analytics import Overview, SessionSummary, VersionStat
 from heron.errors import InvalidParameter
 from heron.search.traces import parse_trace_filter
 from heron.services import validation as v
-from heron.services.access import Authorizer, current_identity
+from heron.services.access import Authorizer, authorize
 from heron.store import ids
 from heron.store.trace_analytics import SessionQuery, TraceAnalyticsStore, Window
 
@@ -59,7 +59,7 @@ class TraceAnalyticsService:
         self, experiment_id: str, start_ms: int, end_ms: int, filter_string: str | None
     ) -> Window:
         experiment_id = ids.experiment_id(experiment_id)
-        self._authorizer.check(current_identity(), "read", "experiment", experiment_id)
+        authorize(self._authorizer, "read", "experiment", experiment_id)
         return Window(
             experiment_id=experiment_id,
             start_ms=min(max(start_ms, 0), LAST_MS),

@@ -17,13 +17,13 @@ import orjson
 
 from heron.clock import now_ms
 from heron.entities import Page
-from heron.entities.assessment import Assessment
+from heron.entities.assessment import Assessment, AssessmentSource, AssessmentSourceType
 from heron.entities.trace import Span, Trace, TraceInfo
 from heron.errors import InvalidParameter, NotFound
 from heron.search.traces import parse_trace_filter, parse_trace_order_by
 from heron.services import trace_checks as checks
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, authorize
+from heron.services.access import Action, Authorizer, attributed, authorize
 from heron.store import ids
 from heron.store.traces import AssessmentStore, TraceQuery, TraceStore
 
@@ -366,6 +366,10 @@ class TraceService:
         """
         checks.check_assessment(assessment)
         self._trace_for("update", assessment.trace_id)
+        if assessment.source.source_type == AssessmentSourceType.HUMAN:
+            person = attributed(assessment.source.source_id)
+            source = AssessmentSource(source_type=AssessmentSourceType.HUMAN, source_id=person)
+            assessment = dataclasses.replace(assessment, source=source)
         return self._assessments.create_assessment(assessment)
 
     def get_assessment(self, trace_id: str, assessment_id: str) -> Assessment:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from heron.store.evaluation import DatasetStore, JudgeCacheStore
+from heron.store.evaluation import DatasetStore, JudgeCacheStore, ScorerStore
 from heron.store.experiments import ExperimentStore
 from heron.store.logged_models import LoggedModelStore
 from heron.store.purge import PurgeStore
@@ -77,6 +77,9 @@ class Stores(Protocol):
 
     @property
     def judge_cache(self) -> JudgeCacheStore: ...
+
+    @property
+    def scorers(self) -> ScorerStore: ...
 
     @property
     def answers_at_once(self) -> bool:

@@ -17,12 +17,6 @@ from starlette.datastructures import QueryParams
 from heron.clock import now_ms
 from heron.entities import Page, reserved
 from heron.entities.trace import TraceInfo, TraceState
-from heron.entities.trace_analytics import (
-    ENVIRONMENT_METADATA,
-    MODEL_METADATA,
-    SESSION_METADATA,
-    USER_METADATA,
-)
 from heron.errors import InvalidParameter
 from heron.services.traces import TraceService
 from heron.ui.runs_table import literal, quoted
@@ -40,8 +34,8 @@ SORTS = {"time": "timestamp_ms", "duration": "execution_time_ms", "status": "sta
 _GRAMMAR = re.compile(r"(=|<|>|\b(?:LIKE|ILIKE|IN|IS)\b)", re.IGNORECASE)
 _TAG = re.compile(r"^\s*([^=]+?)\s*=\s*(.*?)\s*$")
 # query parameter -> the trace metadata it filters on (the GenAI views' fields too)
-METADATA_FIELDS = {"user": USER_METADATA, "session": SESSION_METADATA,
-                   "env": ENVIRONMENT_METADATA, "version": MODEL_METADATA}  # fmt: skip
+METADATA_FIELDS = {"user": reserved.TRACE_USER, "session": reserved.TRACE_SESSION,
+                   "env": reserved.SOURCE_TYPE, "version": reserved.TRACE_MODEL_ID}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

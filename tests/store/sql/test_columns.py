@@ -19,7 +19,15 @@ from heron.entities.logged_model import LoggedModelStatus
 from heron.entities.registry import ModelVersionStage, ModelVersionStatus, WebhookStatus
 from heron.entities.run import RunStatus
 from heron.entities.trace import SpanStatusCode, TraceState
-from heron.services import logged_models, registry_namespaces, registry_rules, registry_webhooks
+from heron.services import (
+    datasets,
+    judge_cache,
+    logged_models,
+    registry_namespaces,
+    registry_rules,
+    registry_webhooks,
+    scorers,
+)
 from heron.services import trace_checks as traces
 from heron.services import validation as v
 from heron.store import ids
@@ -144,6 +152,25 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     "spans.parent_span_id": SPAN_ID,
     "spans.span_type": traces.MAX_SPAN_TYPE,
     "spans.status": SpanStatusCode,
+    "evaluation_datasets.dataset_id": datasets.MAX_DATASET_ID,
+    "evaluation_datasets.name": datasets.MAX_NAME,
+    "evaluation_datasets.digest": MADE,
+    "evaluation_dataset_experiments.dataset_id": datasets.MAX_DATASET_ID,
+    "evaluation_dataset_experiments.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "evaluation_dataset_records.dataset_record_id": MADE,
+    "evaluation_dataset_records.dataset_id": datasets.MAX_DATASET_ID,
+    "evaluation_dataset_records.input_hash": MADE,
+    "judge_cache.cache_key": judge_cache.KEY_LENGTH,
+    "judge_cache.scorer_digest": judge_cache.KEY_LENGTH,
+    "judge_cache.model": judge_cache.MAX_MODEL,
+    "registered_scorers.scorer_version_id": MADE,
+    "registered_scorers.scorer_id": MADE,
+    "registered_scorers.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "registered_scorers.name": scorers.MAX_NAME,
+    "registered_scorers.version": scorers.INT32_MAX,
+    "online_scoring_configs.config_id": MADE,
+    "online_scoring_configs.scorer_id": MADE,
+    "online_scoring_configs.experiment_id": ids.MAX_EXPERIMENT_ID,
     "assessments.assessment_id": MADE,
     "assessments.trace_id": traces.MAX_TRACE_ID,
     "assessments.name": traces.MAX_ASSESSMENT_NAME,

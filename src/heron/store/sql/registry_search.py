@@ -32,7 +32,7 @@ from heron.errors import InvalidParameter
 from heron.search import Comparison, OrderKey
 from heron.store.registry import RegistryQuery
 from heron.store.sql.registry_rows import mv, rm, version_select
-from heron.store.sql.search_sql import bindable
+from heron.store.sql.search_sql import bindable, bound_to, operator
 from heron.store.sql.tables import model_version_tags, registered_model_tags
 
 _MAX_TOKEN_CHARS = 4096
@@ -196,7 +196,7 @@ def _version_condition(c: Comparison) -> ColumnElement[bool]:
 
 def compare(column: ColumnElement[Any], c: Comparison) -> ColumnElement[bool]:
     """`column <op> value` for one parsed clause (the parser checked op and value types)."""
-    value = c.value
+    value = bound_to(column, c.value)
     if c.op == "IN":
         return column.in_(list(value)) if isinstance(value, tuple) else _never()
     if c.op == "NOT IN":
@@ -206,16 +206,10 @@ def compare(column: ColumnElement[Any], c: Comparison) -> ColumnElement[bool]:
         return like
     if c.op == "ILIKE":
         return func.lower(column).like(func.lower(_pattern(value)), escape="\\")
-    operators = {
-        "=": column.__eq__,
-        "!=": column.__ne__,
-        "<": column.__lt__,
-        ">": column.__gt__,
-        "<=": column.__le__,
-        ">=": column.__ge__,
-    }
-    result: ColumnElement[bool] = operators[c.op](value)
-    return result
+    apply = operator(column, c.op)
+    if apply is None:  # the parser lets no other op through
+        raise InvalidParameter(f"{c.op} cannot be used with {c.entity} {c.key!r}")
+    return apply(value)
 
 
 def _never() -> ColumnElement[bool]:

@@ -202,6 +202,12 @@ class SqlReplicaStore:
     def delete_replica(self, replica_id: str) -> None:
         self._db.write(lambda conn: conn.execute(delete(_R).where(_R.c.replica_id == replica_id)))
 
+    def delete_silent_replicas(self, before: int) -> int:
+        def remove(conn: Connection) -> int:
+            return int(conn.execute(delete(_R).where(_R.c.heartbeat_at < before)).rowcount)
+
+        return self._db.write(remove)
+
 
 def _endpoint_id(conn: Connection, name: str) -> str:
     row = conn.execute(select(_E.c.endpoint_id).where(_E.c.name == name)).first()

@@ -126,3 +126,21 @@ serving_stats = Table(
     ),
     sqlite_with_rowid=False,
 )
+
+# An input drift report of an endpoint: each feature's test against the reference data.
+drift_reports = Table(
+    "drift_reports",
+    metadata,
+    Column("endpoint_id", String(32), nullable=False),
+    Column("computed_at", BigInteger, nullable=False),  # ms since epoch
+    Column("window_start", BigInteger, nullable=False),
+    Column("window_end", BigInteger, nullable=False),
+    Column("reference", Text, nullable=False),  # the reference data's URI
+    Column("reference_rows", Integer, nullable=False),
+    Column("current_rows", Integer, nullable=False),
+    Column("method", String(32), nullable=False),  # "auto" or "psi"
+    Column("features", Text, nullable=False),  # JSON array, one object a feature
+    Column("message", Text, nullable=False),
+    PrimaryKeyConstraint("endpoint_id", "computed_at", name="pk_drift_reports"),
+    sqlite_with_rowid=False,
+)

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, bindparam, select
 
-from heron.entities.trace_analytics import LINKED_PROMPTS_TAG
+from heron.entities import reserved
 from heron.errors import NotFound
 from heron.store.sql.database import Database, fetch, run_many
 from heron.store.sql.json_sql import bound_list, in_bound_list
@@ -23,7 +23,7 @@ _LINKED = select(trace_run_links.c.trace_id).where(
     trace_run_links.c.run_id == bindparam("run_id"), in_bound_list(trace_run_links.c.trace_id)
 )
 _LINKED_PROMPTS = select(trace_tags.c.value).where(
-    trace_tags.c.trace_id == bindparam("trace_id"), trace_tags.c.key == LINKED_PROMPTS_TAG
+    trace_tags.c.trace_id == bindparam("trace_id"), trace_tags.c.key == reserved.LINKED_PROMPTS
 )
 
 
@@ -58,7 +58,9 @@ class SqlTraceLinkStore:
             for name, version in versions:
                 if {"name": name, "version": version} not in links:
                     links.append({"name": name, "version": version})
-            upsert_trace_tags(conn, trace_id, {LINKED_PROMPTS_TAG: orjson.dumps(links).decode()})
+            upsert_trace_tags(
+                conn, trace_id, {reserved.LINKED_PROMPTS: orjson.dumps(links).decode()}
+            )
 
         self._db.write(write)
 

@@ -8,18 +8,20 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, func, literal_column, or_, select
 
+from heron.entities import reserved
 from heron.entities.assessment import AssessmentKind
 from heron.entities.trace_analytics import (
-    LINKED_PROMPTS_TAG,
+    Latency,
     PromptRef,
     VersionStats,
     linked_prompts,
 )
 from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.tables import assessments, trace_tags, traces
-from heron.store.sql.trace_analytics_sql import errors_of, latency, percentiles
+from heron.store.sql.trace_analytics_sql import Frequencies, errors_of, frequencies
 from heron.store.sql.traces_search import condition
 from heron.store.trace_analytics import Window
 
@@ -50,10 +52,8 @@ def versions(conn: Connection, window: Window, model_ids: Sequence[str]) -> list
         )
     }
     rows = select(t.model_id.label("g"), t.execution_duration.label("d")).where(*which)
-    picks = {
-        g: latency(values)
-        for g, *values in conn.execute(percentiles(conn.dialect.name, rows.subquery(), "g"), params)
-    }
+    text = conn.execute(select(frequencies(conn.dialect.name, rows.subquery(), "g")), params)
+    picks = _latencies(text.scalar())
     scores = _scores(conn, which, params)
     prompts = _prompts(conn, which, params)
     found = []
@@ -64,7 +64,7 @@ def versions(conn: Connection, window: Window, model_ids: Sequence[str]) -> list
                 model_id=model_id,
                 traces=traces_,
                 errors=int(errors),
-                latency=picks.get(model_id, latency(None)),
+                latency=picks.get(model_id, Latency()),
                 total_tokens=int(tokens),
                 cost=float(cost),
                 scores=scores.get(model_id, {}),
@@ -72,6 +72,17 @@ def versions(conn: Connection, window: Window, model_ids: Sequence[str]) -> list
             )
         )
     return found
+
+
+def _latencies(text: str | None) -> dict[str | None, Latency]:
+    """Each version's latency percentiles from the frequency table of (version, duration)."""
+    if not text:
+        return {}
+    keys, values, counts = orjson.loads(text)
+    found: dict[str | None, Frequencies] = defaultdict(Frequencies)
+    for key, value, count in zip(keys or (), values or (), counts or (), strict=True):
+        found[key].add((value,), (count,))
+    return {key: f.latency() for key, f in found.items()}
 
 
 def _scores(
@@ -101,7 +112,7 @@ def _prompts(
     query = (
         select(traces.c.model_id, tags.value)
         .select_from(traces.join(trace_tags, tags.trace_id == traces.c.trace_id))
-        .where(*which, tags.key == literal_column(f"'{LINKED_PROMPTS_TAG}'"))
+        .where(*which, tags.key == literal_column(f"'{reserved.LINKED_PROMPTS}'"))
         .distinct()
     )
     found: dict[str | None, dict[PromptRef, None]] = defaultdict(dict)

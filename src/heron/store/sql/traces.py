@@ -13,7 +13,6 @@ from sqlalchemy import Connection, bindparam, delete, exists, literal_column, se
 from heron.entities import LifecycleStage, Page, reserved
 from heron.entities.assessment import Assessment
 from heron.entities.trace import Span, SpanStatusCode, Trace, TraceInfo, TraceState
-from heron.entities.trace_analytics import COST_METADATA
 from heron.errors import InvalidParameter, NotFound
 from heron.store import ids
 from heron.store.sql.database import Database, fetch, run, run_many
@@ -78,7 +77,7 @@ _ADD_COSTS = (
         traces.c.trace_id == bindparam("tid"),
         ~exists().where(
             trace_metadata.c.trace_id == traces.c.trace_id,
-            trace_metadata.c.key == literal_column(f"'{COST_METADATA}'"),  # not a parameter
+            trace_metadata.c.key == literal_column(f"'{reserved.TRACE_COST}'"),  # not a parameter
         ),
     )
     .values({k: bindparam(k) for k in COST_FIELDS})

@@ -27,7 +27,6 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from heron.entities import reserved
 from heron.entities.assessment import AssessmentKind
-from heron.entities.trace_analytics import LINKED_PROMPTS_TAG, MODEL_METADATA, SESSION_METADATA
 from heron.errors import InvalidParameter
 from heron.search import Comparison
 from heron.search.traces import TraceClause, TraceOrderKey
@@ -54,7 +53,7 @@ _NUMERIC = {"timestamp_ms": "request_time", "execution_time_ms": "execution_dura
 _STRING = {"status": "state", "client_request_id": "client_request_id", "trace_id": "trace_id"}
 _SPAN_COLUMNS = {"name": "name", "type": "span_type", "status": "status"}
 # Metadata the traces table keeps a copy of (0015), indexed with the experiment.
-_INDEXED_METADATA = {SESSION_METADATA: "session_id", MODEL_METADATA: "model_id"}
+_INDEXED_METADATA = {reserved.TRACE_SESSION: "session_id", reserved.TRACE_MODEL_ID: "model_id"}
 _STATUS_ALIASES = {
     "STATUS_CODE_OK": "OK",
     "STATUS_CODE_ERROR": "ERROR",
@@ -237,7 +236,7 @@ def condition(c: TraceClause) -> ColumnElement[bool]:
         holds = _JsonListHolds(
             trace_tags.c.value, type_coerce(name, String()), type_coerce(version, String())
         )
-        return exists().where(owner_tags, trace_tags.c.key == LINKED_PROMPTS_TAG, holds)
+        return exists().where(owner_tags, trace_tags.c.key == reserved.LINKED_PROMPTS, holds)
     if c.field == "issue":
         return false()  # Heron keeps no issues (their routes are not served): none matches
     if c.field == "span_attribute":
