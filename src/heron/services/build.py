@@ -24,6 +24,7 @@ from heron.services.runs import RunService
 from heron.services.scorers import ScorerService
 from heron.services.serving_endpoints import EndpointService
 from heron.services.trace_analytics import TraceAnalyticsService
+from heron.services.trace_links import TraceLinkService
 from heron.services.traces import TraceService
 from heron.settings import Settings
 from heron.store.artifacts.encrypted import encryption
@@ -43,6 +44,7 @@ class Services:
     namespaces: NamespaceService
     webhooks: WebhookService
     traces: TraceService
+    trace_links: TraceLinkService
     trace_analytics: TraceAnalyticsService
     artifacts: ArtifactService
     endpoints: EndpointService
@@ -114,6 +116,7 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
             authorizer,
             max_payload_bytes=settings.trace_max_payload_bytes,
         ),
+        trace_links=TraceLinkService(stores.trace_links, stores.traces, stores.runs, authorizer),
         trace_analytics=TraceAnalyticsService(stores.trace_analytics, authorizer),
         artifacts=ArtifactService(authorizer, destination=destination, wrap=wrap),
         endpoints=EndpointService(stores.endpoints, stores.replicas, registry, authorizer),

@@ -213,6 +213,12 @@ class RegistryService:
         check_model_name(name)
         v.check_string("alias", alias)
         self._check("read", name)
+        if alias.lower() == "latest":
+            # MLflow compat: the reserved alias names the highest version (prompts:/x@latest).
+            versions = self._models.get_latest_versions(name, [])
+            if not versions:
+                raise NotFound(f"Latest version not found for model {name}.")
+            return max(versions, key=lambda found: int(found.version))
         return self._versions.get_model_version_by_alias(name, alias)
 
     def get_model_version_download_uri(self, name: str, version: str) -> str:

@@ -18,7 +18,7 @@ from heron.store.registry import (
 from heron.store.runs import RunStore
 from heron.store.serving import EndpointStore, InferenceStore, ReplicaStore
 from heron.store.trace_analytics import TraceAnalyticsStore
-from heron.store.traces import AssessmentStore, TraceStore
+from heron.store.traces import AssessmentStore, TraceLinkStore, TraceStore
 
 
 class Stores(Protocol):
@@ -53,6 +53,9 @@ class Stores(Protocol):
 
     @property
     def assessments(self) -> AssessmentStore: ...
+
+    @property
+    def trace_links(self) -> TraceLinkStore: ...
 
     @property
     def trace_analytics(self) -> TraceAnalyticsStore: ...

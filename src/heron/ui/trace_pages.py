@@ -42,6 +42,8 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
             "statuses": traces.STATUSES,
             "ranges": traces.RANGE_LABELS,
             "user_tags": traces.user_tags,
+            "assessment_columns": traces.assessment_columns(found.traces),
+            "assessment_cell": traces.assessment_cell,
             "nav": "experiments",
             "tab": "traces",
         }
@@ -66,6 +68,7 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
             "pretty": trace_view.pretty,
             "attribute_text": trace_view.attribute_text,
             "errors_of": trace_view.errors,
+            "status_note": trace_view.status_note,
             "ms": trace_view.ms,
             "value_text": trace_view.value_text,
             "default_feedback_name": DEFAULT_FEEDBACK_NAME,

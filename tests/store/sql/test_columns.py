@@ -153,6 +153,8 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     "trace_tags.key": traces.MAX_TRACE_TAG_KEY,
     "trace_metadata.trace_id": traces.MAX_TRACE_ID,
     "trace_metadata.key": traces.MAX_TRACE_TAG_KEY,
+    "trace_run_links.trace_id": traces.MAX_TRACE_ID,
+    "trace_run_links.run_id": RUN_ID,
     "spans.trace_id": traces.MAX_TRACE_ID,
     "spans.span_id": SPAN_ID,
     "spans.parent_span_id": SPAN_ID,

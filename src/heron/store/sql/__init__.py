@@ -28,6 +28,7 @@ from heron.store.sql.security_state import SqlSecurityState
 from heron.store.sql.security_tokens import SqlSessionStore, SqlTokenStore
 from heron.store.sql.serving import SqlEndpointStore, SqlReplicaStore
 from heron.store.sql.trace_analytics import SqlTraceAnalyticsStore
+from heron.store.sql.trace_links import SqlTraceLinkStore
 from heron.store.sql.traces import SqlTraceStore
 from heron.store.sql.traces_assessments import SqlAssessmentStore
 
@@ -72,6 +73,7 @@ class SqlStores:
     webhooks: SqlWebhookStore
     traces: SqlTraceStore
     assessments: SqlAssessmentStore
+    trace_links: SqlTraceLinkStore
     trace_analytics: SqlTraceAnalyticsStore
     purge: SqlPurgeStore
     endpoints: SqlEndpointStore
@@ -120,6 +122,7 @@ def open_sql_stores(
         webhooks=SqlWebhookStore(database, fields),
         traces=SqlTraceStore(database),
         assessments=SqlAssessmentStore(database),
+        trace_links=SqlTraceLinkStore(database),
         trace_analytics=SqlTraceAnalyticsStore(database),
         purge=SqlPurgeStore(database),
         endpoints=SqlEndpointStore(database),

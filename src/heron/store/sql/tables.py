@@ -587,6 +587,19 @@ trace_metadata = Table(
     sqlite_with_rowid=False,
 )
 
+trace_run_links = Table(
+    "trace_run_links",
+    metadata,
+    Column(
+        "trace_id", String(50), ForeignKey("traces.trace_id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("run_id", String(32), nullable=False),  # a run's id, kept when the run is purged
+    Column("linked_time", BigInteger, nullable=False),  # ms since epoch
+    PrimaryKeyConstraint("trace_id", "run_id", name="pk_trace_run_links"),
+    Index("ix_trace_run_links_run", "run_id", "trace_id"),
+    sqlite_with_rowid=False,
+)
+
 spans = Table(
     "spans",
     metadata,

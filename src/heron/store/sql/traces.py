@@ -400,6 +400,11 @@ def _create_traces(conn: Connection, location: str, rows: Sequence[Mapping[str, 
     run_many(conn, _upsert(conn.dialect.name, "trace_tags"), tag_rows)
 
 
+def upsert_trace_tags(conn: Connection, trace_id: str, pairs: Mapping[str, str]) -> None:
+    """Sets tags of a trace in the write `conn` belongs to (the trace exists)."""
+    _upsert_pairs(conn, "trace_tags", trace_id, pairs)
+
+
 def _upsert_pairs(conn: Connection, table: str, trace_id: str, pairs: Mapping[str, str]) -> None:
     if pairs:
         run_many(

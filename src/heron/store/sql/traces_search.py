@@ -38,7 +38,14 @@ from heron.store.sql.search_sql import (
     page_statement,
     query_fingerprint,
 )
-from heron.store.sql.tables import assessments, spans, trace_metadata, trace_tags, traces
+from heron.store.sql.tables import (
+    assessments,
+    spans,
+    trace_metadata,
+    trace_run_links,
+    trace_tags,
+    traces,
+)
 from heron.store.sql.traces_derived import MAX_INDEXED
 from heron.store.traces import TraceQuery
 
@@ -191,7 +198,15 @@ def condition(c: TraceClause) -> ColumnElement[bool]:
             return _pair(trace_tags, owner_tags, reserved.TRACE_NAME, c)
         if c.key == "run_id":
             owner = trace_metadata.c.trace_id == traces.c.trace_id
-            return _pair(trace_metadata, owner, reserved.TRACE_SOURCE_RUN, c)
+            logged_in = _pair(trace_metadata, owner, reserved.TRACE_SOURCE_RUN, c)
+            if c.op not in ("=", "IN"):
+                return logged_in
+            # MLflow compat: a trace linked to the run afterwards (link-to-run) is the run's too.
+            linked = exists().where(
+                trace_run_links.c.trace_id == traces.c.trace_id,
+                compare(trace_run_links.c.run_id, _as_comparison(c), str),
+            )
+            return or_(logged_in, linked)
         value = _upper(c.value) if c.key == "status" else c.value
         return compare(traces.c[_STRING[c.key]], _as_comparison(c, value), str)
     if c.field == "tag":
