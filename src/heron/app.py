@@ -15,7 +15,7 @@ from heron.errors import HeronError
 from heron.server import errors, policies, routes, wire
 from heron.server.security_layer import hardening, security_layer
 from heron.server.wire import Endpoints
-from heron.services import AllowAll, Authorizer
+from heron.services import Authorizer
 from heron.services.build import build_services
 from heron.settings import Settings
 from heron.store.crypto.fields import field_cipher
@@ -35,7 +35,7 @@ def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Star
     try:
         api = Endpoints(settings.max_request_bytes, inline=stores.answers_at_once)
         security = security_layer(settings, stores.security, api)
-        services = build_services(stores, security.authorizer(authorizer or AllowAll()), settings)
+        services = build_services(stores, security.authorizer(authorizer), settings)
     except BaseException:
         stores.close()
         raise

@@ -19,7 +19,7 @@ from heron.server.authentication import AuthenticationMiddleware
 from heron.server.hardening import Hardening, default_allowed_hosts
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints
-from heron.services.access import Action, Authorizer, Identity, Policy, ResourceType
+from heron.services.access import AllowAll, Authorizer, Identity, Policy
 from heron.services.security.authentication import LoginPolicy
 from heron.services.security.bundle import SecurityServices, build_security
 from heron.services.security.oidc import Issuers
@@ -41,21 +41,14 @@ def hardening(settings: Settings) -> Middleware:
     )
 
 
-class AuthenticatedAuthorizer:
+class AuthenticatedAuthorizer(ScopedAuthorizer):
     """With --auth: only an authenticated caller is admitted to a route that is not public,
     and a token does only what its scopes allow; then the inner authorizer decides."""
-
-    def __init__(self, inner: Authorizer) -> None:
-        self._inner = inner
-        self._scoped = ScopedAuthorizer(inner)
 
     def admit(self, identity: Identity, policy: Policy) -> None:
         if not policy.public and not identity.authenticated:
             raise Unauthenticated("Authentication required")
-        self._inner.admit(identity, policy)
-
-    def check(self, identity: Identity, action: Action, resource: ResourceType, id_: str) -> None:
-        self._scoped.check(identity, action, resource, id_)
+        super().admit(identity, policy)
 
 
 @dataclass
@@ -65,9 +58,13 @@ class SecurityLayer:
     routes: list[BaseRoute] = field(default_factory=list)
     oidc: OidcLogin | None = None
 
-    def authorizer(self, inner: Authorizer) -> Authorizer:
-        """What the routes and services ask: with --auth, authenticated callers only."""
-        return inner if self.services is None else AuthenticatedAuthorizer(inner)
+    def authorizer(self, inner: Authorizer | None) -> Authorizer:
+        """What the routes and services ask: with --auth, authenticated callers only, each
+        doing what its grants allow (or what `inner` says, when given); without, `inner`
+        (default: everyone may do everything)."""
+        if self.services is None:
+            return inner or AllowAll()
+        return AuthenticatedAuthorizer(inner or self.services.authorizer)
 
     def close(self) -> None:
         if self.services is not None:

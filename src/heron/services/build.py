@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from heron.services.access import Authorizer
+from heron.services.access import AllowAll, Authorizer
 from heron.services.artifacts import ArtifactService
 from heron.services.datasets import DatasetService
 from heron.services.drift import DriftService
@@ -89,9 +89,11 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         else None
     )
     runs = RunService(stores.runs, authorizer)
-    # Captured bodies over 1 MiB go to the artifact destination, proxy served or not.
+    # Captured bodies over 1 MiB go to the artifact destination, proxy served or not. They
+    # are no experiment's: the inference and drift services reach them, for an endpoint
+    # whose reader they have already checked (and the capture thread, for no caller).
     capture_files = ArtifactService(
-        authorizer, destination=settings.artifacts_destination, wrap=wrap
+        AllowAll(), destination=settings.artifacts_destination, wrap=wrap
     )
     registry = RegistryService(
         stores.registered_models,

@@ -13,7 +13,7 @@ from heron.entities import Page
 from heron.entities.evaluation import DatasetRecord, EvaluationDataset
 from heron.errors import InvalidParameter
 from heron.search.datasets import parse_dataset_filter, parse_dataset_order_by
-from heron.services.access import Authorizer, authorize
+from heron.services.access import Authorizer, authorize, current_identity, listing
 from heron.store import ids
 from heron.store.evaluation import DatasetStore
 from heron.store.experiments import ExperimentStore
@@ -83,9 +83,11 @@ class DatasetService:
             self._experiment(experiment_id, "read")
         filters = parse_dataset_filter(filter_string)
         keys = parse_dataset_order_by(list(order_by or []))
+        visible = listing(self._authorizer, "dataset")
         return self._store.search_datasets(
-            [str(e) for e in experiment_ids], filters, keys, max_results, page_token
-        )
+            [str(e) for e in experiment_ids], filters, keys, max_results, page_token,
+            visible=visible, creator=current_identity().name,
+        )  # fmt: skip
 
     def delete_dataset(self, dataset_id: str) -> None:
         authorize(self._authorizer, "delete", "dataset", _id(dataset_id))

@@ -22,7 +22,7 @@ import orjson
 from heron.entities.serving import DriftReport, InferenceRecord
 from heron.errors import InvalidParameter
 from heron.services import drift_stats
-from heron.services.access import Authorizer, authorize
+from heron.services.access import Authorizer, authorize, listing
 from heron.services.artifacts import ArtifactService
 from heron.services.runs import RunService
 from heron.store.serving import EndpointStore, InferenceQuery, InferenceStore
@@ -86,8 +86,10 @@ class DriftService:
 
     def watched(self) -> list[str]:
         """The endpoints that name their reference data (the schedule computes those)."""
-        authorize(self._authorizer, "read", "serving_endpoint", "")
-        return [e.name for e in self._endpoints.list_endpoints() if e.tags.get(REFERENCE_TAG)]
+        visible = listing(self._authorizer, "serving_endpoint")
+        return [
+            e.name for e in self._endpoints.list_endpoints(visible) if e.tags.get(REFERENCE_TAG)
+        ]
 
     def _requests(self, endpoint_id: str, start: int, end: int) -> list[InferenceRecord]:
         query = InferenceQuery(

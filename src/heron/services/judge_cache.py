@@ -22,11 +22,11 @@ class JudgeCacheService:
         self._authorizer = authorizer
 
     def get_verdict(self, key: str) -> CachedVerdict | None:
-        authorize(self._authorizer, "read", "dataset", _key(key))
+        authorize(self._authorizer, "read", "judge_cache", _key(key))
         return self._store.get_verdict(key)
 
     def put_verdict(self, verdict: CachedVerdict) -> None:
-        authorize(self._authorizer, "create", "dataset", _key(verdict.key))
+        authorize(self._authorizer, "create", "judge_cache", _key(verdict.key))
         if (
             not _KEY.fullmatch(verdict.scorer_digest)
             or not verdict.model

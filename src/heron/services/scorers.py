@@ -12,7 +12,7 @@ from heron.clock import now_ms
 from heron.entities.evaluation import OnlineScoringConfig, ScorerVersion
 from heron.errors import InvalidParameter
 from heron.search.traces import parse_trace_filter
-from heron.services.access import Authorizer, authorize
+from heron.services.access import Authorizer, authorize, listing
 from heron.store import ids
 from heron.store.evaluation import ScorerStore
 from heron.store.experiments import ExperimentStore
@@ -91,11 +91,15 @@ class ScorerService:
         )
 
     def online_configs(self, scorer_ids: list[str]) -> list[OnlineScoringConfig]:
-        return [c for c in self._store.get_configs(scorer_ids) if self._readable(c.experiment_id)]
+        """The configurations of these scorers that the caller may read."""
+        visible = listing(self._authorizer, "run")
+        return [c for c in self._store.get_configs(scorer_ids) if visible.shows(c.experiment_id)]
 
     def active_configs(self) -> list[OnlineScoringConfig]:
-        """Every scorer that samples new traces, for the monitoring worker."""
-        return [c for c in self._store.active_configs() if self._readable(c.experiment_id)]
+        """Every scorer that samples new traces (that the caller may read), for the
+        monitoring worker."""
+        visible = listing(self._authorizer, "run")
+        return [c for c in self._store.active_configs() if visible.shows(c.experiment_id)]
 
     def scorer_by_id(self, scorer_id: str) -> ScorerVersion:
         """The latest version of the scorer `scorer_id` names. Raises NotFound."""

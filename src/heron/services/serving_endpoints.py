@@ -23,7 +23,7 @@ from heron.entities.serving import (
     TrafficRoute,
 )
 from heron.errors import InvalidParameter, NotFound
-from heron.services.access import Authorizer, authorize
+from heron.services.access import Authorizer, authorize, created, listing
 from heron.services.registry import RegistryService
 from heron.services.serving_state import (
     HEARTBEAT_TIMEOUT_MS,
@@ -113,6 +113,7 @@ class EndpointService:
             inference_table=_checked_table(inference_table or InferenceTableConfig()),
         )
         self._endpoints.create_endpoint(endpoint)
+        created(self._authorizer, "serving_endpoint", name)
         return self._status(endpoint)
 
     def get_endpoint(self, name: str) -> EndpointStatus:
@@ -121,16 +122,16 @@ class EndpointService:
         return self._status(self._endpoints.get_endpoint(name))
 
     def list_endpoints(self) -> list[EndpointStatus]:
-        authorize(self._authorizer, "read", "serving_endpoint", "")
+        visible = listing(self._authorizer, "serving_endpoint")
         replicas = self._replicas.list_replicas()
         return [
             self._status(e, [r for r in replicas if r.endpoint_id == e.endpoint_id])
-            for e in self._endpoints.list_endpoints()
+            for e in self._endpoints.list_endpoints(visible)
         ]
 
     def endpoint_names(self) -> list[str]:
-        authorize(self._authorizer, "read", "serving_endpoint", "")
-        return [e.name for e in self._endpoints.list_endpoints()]
+        visible = listing(self._authorizer, "serving_endpoint")
+        return [e.name for e in self._endpoints.list_endpoints(visible)]
 
     def prune_replicas(self, silent_for_ms: int = 3_600_000) -> int:
         """Deletes the rows of replicas silent for `silent_for_ms` (killed, never back)."""
@@ -141,6 +142,7 @@ class EndpointService:
         check_endpoint_name(name)
         authorize(self._authorizer, "delete", "serving_endpoint", name)
         self._endpoints.delete_endpoint(name)
+        self._authorizer.removed("serving_endpoint", name)
         with self._lock:
             self._targets.pop(name, None)
 

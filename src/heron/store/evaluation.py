@@ -15,6 +15,7 @@ from heron.entities.evaluation import (
     ScorerVersion,
 )
 from heron.search.grammar import Comparison, OrderKey
+from heron.store.visibility import Visibility
 
 
 class DatasetStore(Protocol):
@@ -29,7 +30,13 @@ class DatasetStore(Protocol):
         order_by: Sequence[OrderKey],
         max_results: int,
         page_token: str | None,
-    ) -> Page[EvaluationDataset]: ...
+        *,
+        visible: Visibility | None = None,
+        creator: str | None = None,
+    ) -> Page[EvaluationDataset]:
+        """With `visible`, only the datasets of an experiment it shows, and those `creator`
+        made."""
+        ...
 
     def delete_dataset(self, dataset_id: str) -> None: ...
 

@@ -54,6 +54,13 @@ def experiment_key(value: str) -> int:
     return int(experiment_id(value))
 
 
+def experiment_key_or_none(value: str) -> int | None:
+    """The experiment key `value` names, or None when no experiment can have it (an id a
+    grant names, say)."""
+    number = _decimal(value, MAX_EXPERIMENT_ID) if _is_decimal(value) else None
+    return number
+
+
 def searched_experiment_ids(values: Iterable[object]) -> list[str]:
     """The experiment ids of a search. A number no experiment can have matches nothing, as an
     id that does not exist; a value that is no id at all is NotFound, as for one id."""

@@ -113,6 +113,43 @@ class GrantStore(Protocol):
         """Every grant to these principals on any of these securables (one indexed query)."""
         ...
 
+    def grants_of(
+        self, principal_ids: Sequence[int], securable_types: Sequence[SecurableType]
+    ) -> list[Grant]:
+        """Every grant to these principals on securables of these types (what a search of
+        one type may show them)."""
+        ...
+
+    def move_grants(
+        self, securable_types: Sequence[SecurableType], securable_id: str, new_id: str
+    ) -> None:
+        """The grants on a renamed object follow its new name."""
+        ...
+
+    def drop_grants(self, securable_types: Sequence[SecurableType], securable_id: str) -> None:
+        """Removes every grant on an object that is gone for good."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DatasetOwners:
+    experiment_ids: tuple[str, ...]
+    created_by: str | None
+
+
+class OwnerStore(Protocol):
+    """Where the objects that are not securables themselves belong: a run, and an artifact
+    file, to their experiment; an evaluation dataset to its experiments and creator; and
+    whether a registered model holds a prompt. Each answer is one indexed read."""
+
+    def experiment_of_run(self, run_id: str) -> str | None: ...
+    def experiment_of_location(self, uri: str) -> str | None:
+        """The experiment whose artifact location holds `uri` (a file's full URI)."""
+        ...
+
+    def dataset_owners(self, dataset_id: str) -> DatasetOwners | None: ...
+    def is_prompt(self, name: str) -> bool: ...
+
 
 class RoleStore(Protocol):
     def create_role(self, name: str, workspace: str, description: str | None) -> Role: ...
@@ -183,3 +220,5 @@ class SecurityStores(Protocol):
     def state(self) -> SecurityStateStore: ...
     @property
     def audit(self) -> AuditStore: ...
+    @property
+    def owners(self) -> OwnerStore: ...

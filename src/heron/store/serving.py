@@ -17,6 +17,7 @@ from heron.entities.serving import (
     Replica,
     ServingEndpoint,
 )
+from heron.store.visibility import Visibility
 
 
 class EndpointStore(Protocol):
@@ -28,7 +29,9 @@ class EndpointStore(Protocol):
         """Raises NotFound."""
         ...
 
-    def list_endpoints(self) -> list[ServingEndpoint]: ...
+    def list_endpoints(self, visible: Visibility | None = None) -> list[ServingEndpoint]:
+        """Every endpoint (those `visible` shows), by name."""
+        ...
 
     def delete_endpoint(self, name: str) -> None:
         """Deletes the endpoint, its configurations and its replicas' rows (not its

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from heron.entities.security import Privilege
 from heron.services.security.audit import AuditTrail
 from heron.services.security.authentication import Authenticator, LoginPolicy
+from heron.services.security.authorizer import GrantAuthorizer
 from heron.services.security.epoch import EpochWatch
 from heron.services.security.grant_service import GrantService
 from heron.services.security.mlflow_permissions import MlflowPermissions, RoleGrants
@@ -26,6 +27,7 @@ class SecurityServices:
     mlflow: MlflowPermissions
     authenticator: Authenticator
     epoch: EpochWatch
+    authorizer: GrantAuthorizer
 
 
 def build_security(
@@ -48,9 +50,11 @@ def build_security(
         stores.principals, stores.groups, stores.tokens, stores.sessions, stores.state, audit,
         policy=policy, clock=clock,
     )  # fmt: skip
+    authorizer = GrantAuthorizer(grants, stores.grants, stores.owners, audit)
     epoch = EpochWatch(stores.state)
     epoch.register(authenticator.clear_cache)
     epoch.register(grants.clear_cache)
+    epoch.register(authorizer.clear_cache)
     return SecurityServices(
         audit=audit,
         principals=PrincipalService(stores.principals, stores.groups, audit),
@@ -59,4 +63,5 @@ def build_security(
         mlflow=MlflowPermissions(stores.principals, stores.groups, grants, stores.roles, audit),
         authenticator=authenticator,
         epoch=epoch,
+        authorizer=authorizer,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from heron.entities.security import Grant, Privilege, SecurableType, closure
+from heron.store.visibility import NOTHING, Visibility
 
 Securable = tuple[SecurableType, str]
 METASTORE: Securable = (SecurableType.METASTORE, "*")
@@ -75,3 +76,50 @@ def chain(securable_type: SecurableType, securable_id: str) -> list[Securable]:
     if securable_type == SecurableType.METASTORE:
         return [METASTORE]
     return [(securable_type, securable_id), (securable_type, "*"), METASTORE]
+
+
+_NESTED = (SecurableType.REGISTERED_MODEL, SecurableType.PROMPT)
+
+
+def wide_securables(kind: SecurableType) -> set[Securable]:
+    """The securables whose grants reach every object of `kind`."""
+    found = {(kind, "*"), METASTORE}
+    if kind in _NESTED:
+        found |= {(SecurableType.SCHEMA, "*"), (SecurableType.CATALOG, "*")}
+    return found
+
+
+def visibility(grants: Iterable[Grant], kind: SecurableType, need: Privilege) -> Visibility:
+    """Which objects of `kind` a caller holding `grants` (on objects of that kind, on their
+    catalogs and schemas, on `*` and on the metastore) may `need`: what its searches show.
+    The same rule as `allows`, for all objects at once: a DENY anywhere above an object hides
+    it, whatever else is granted."""
+    held = list(grants)
+    needs = closure(need)
+    wide_keys = wide_securables(kind)
+    wide = [g for g in held if (g.securable_type, g.securable_id) in wide_keys]
+    if any(g.deny and g.privilege in needs for g in wide):
+        return NOTHING
+    per_object: dict[tuple[SecurableType, str], list[Grant]] = {}
+    for grant in held:
+        key = (grant.securable_type, grant.securable_id)
+        if key not in wide_keys:
+            per_object.setdefault(key, []).append(grant)
+    shown: set[str] = set()
+    hidden: set[str] = set()
+    prefixes: list[str] = []
+    hidden_prefixes: list[str] = []
+    for (securable_type, securable_id), own in sorted(per_object.items()):
+        denied = any(g.deny and g.privilege in needs for g in own)
+        if not denied and not allows(own, need):
+            continue
+        if securable_type == kind:
+            (hidden if denied else shown).add(securable_id)
+        elif kind in _NESTED and securable_type in (SecurableType.CATALOG, SecurableType.SCHEMA):
+            (hidden_prefixes if denied else prefixes).append(securable_id + ".")
+    if allows(wide, need):
+        return Visibility(hidden=frozenset(hidden), hidden_prefixes=tuple(hidden_prefixes))
+    return Visibility(
+        ids=frozenset(shown), prefixes=tuple(prefixes),
+        hidden=frozenset(hidden), hidden_prefixes=tuple(hidden_prefixes),
+    )  # fmt: skip

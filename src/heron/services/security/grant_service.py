@@ -85,6 +85,24 @@ class GrantService:
                 self._cache[key] = found
         return found
 
+    def grants_of(self, identity: Identity, kinds: Sequence[SecurableType]) -> list[Grant]:
+        """Every grant that applies to `identity` on any securable of these types (its own,
+        its groups', its roles' and the server's default; answered from memory when cached)."""
+        ids = (identity.principal_id or 0, *identity.group_ids)
+        key = (ids, tuple((kind, "") for kind in kinds))
+        found = self._cache.get(key)
+        if found is None:
+            found = self._grants.grants_of(ids, kinds)
+            if self._roles is not None:
+                found += self._roles.grants_of(identity, kinds)  # type: ignore[attr-defined]
+            if self._default is not None:
+                found.append(_default_grant(self._default))
+            with self._lock:
+                if len(self._cache) >= _CACHE_LIMIT:
+                    self._cache.clear()
+                self._cache[key] = found
+        return found
+
     def may(
         self,
         identity: Identity,

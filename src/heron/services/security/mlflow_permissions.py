@@ -85,6 +85,13 @@ class RoleGrants:
         self._roles = roles
 
     def grants_on(self, identity: Identity, chain: Sequence[Securable]) -> list[Grant]:
+        return [g for g in self._grants(identity) if (g.securable_type, g.securable_id) in chain]
+
+    def grants_of(self, identity: Identity, kinds: Sequence[SecurableType]) -> list[Grant]:
+        return [g for g in self._grants(identity) if g.securable_type in kinds]
+
+    def _grants(self, identity: Identity) -> list[Grant]:
+        """Every permission of the roles `identity` holds, as grants."""
         if identity.principal_id is None:
             return []
         held = self._roles.assignments(principal_id=identity.principal_id)
@@ -92,7 +99,7 @@ class RoleGrants:
         for assignment in held:
             for rp in self._roles.get_role(assignment.role_id).permissions:
                 kind = RESOURCE_TYPES.get(rp.resource_type)
-                if kind is None or (kind, rp.resource_pattern) not in chain:
+                if kind is None:
                     continue
                 found += [
                     Grant(

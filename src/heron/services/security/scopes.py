@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from heron.errors import PermissionDenied
-from heron.services.access import Action, Authorizer, Identity, ResourceType
+from heron.services.access import Action, Authorizer, Identity, Policy, ResourceType
 from heron.services.security import tokens
+from heron.store.visibility import Visibility
 
 
 def require_scope(identity: Identity, scope: str, doing: str) -> None:
@@ -22,7 +23,22 @@ class ScopedAuthorizer:
     def __init__(self, inner: Authorizer) -> None:
         self._inner = inner
 
+    def admit(self, identity: Identity, policy: Policy) -> None:
+        self._inner.admit(identity, policy)
+
     def check(self, identity: Identity, action: Action, resource: ResourceType, id_: str) -> None:
         scope = "read" if action == "read" else "write"
         require_scope(identity, scope, f"{action} a {resource.replace('_', ' ')}")
         self._inner.check(identity, action, resource, id_)
+
+    def visible(self, identity: Identity, resource: ResourceType) -> Visibility:
+        return self._inner.visible(identity, resource)
+
+    def created(self, identity: Identity, resource: ResourceType, id_: str) -> None:
+        self._inner.created(identity, resource, id_)
+
+    def renamed(self, resource: ResourceType, id_: str, new_id: str) -> None:
+        self._inner.renamed(resource, id_, new_id)
+
+    def removed(self, resource: ResourceType, id_: str) -> None:
+        self._inner.removed(resource, id_)

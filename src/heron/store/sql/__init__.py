@@ -22,6 +22,7 @@ from heron.store.sql.runs import SqlRunStore
 from heron.store.sql.scorers import SqlScorerStore
 from heron.store.sql.security_audit import SqlAuditStore
 from heron.store.sql.security_grants import SqlGrantStore
+from heron.store.sql.security_owners import SqlOwnerStore
 from heron.store.sql.security_principals import SqlGroupStore, SqlPrincipalStore
 from heron.store.sql.security_roles import SqlRoleStore
 from heron.store.sql.security_state import SqlSecurityState
@@ -43,6 +44,7 @@ class SqlSecurityStores:
     roles: SqlRoleStore
     state: SqlSecurityState
     audit: SqlAuditStore
+    owners: SqlOwnerStore
 
     @classmethod
     def on(cls, database: Database) -> SqlSecurityStores:
@@ -55,6 +57,7 @@ class SqlSecurityStores:
             SqlRoleStore(database),
             SqlSecurityState(database),
             SqlAuditStore(database),
+            SqlOwnerStore(database),
         )
 
 

@@ -34,6 +34,7 @@ from heron.store.registry import RegistryQuery
 from heron.store.sql.registry_rows import mv, rm, version_select
 from heron.store.sql.search_sql import bindable, bound_to, operator
 from heron.store.sql.tables import model_version_tags, registered_model_tags
+from heron.store.sql.visibility import visible
 
 _MAX_TOKEN_CHARS = 4096
 
@@ -57,6 +58,9 @@ def registered_models(query: RegistryQuery) -> Keyset:
     conditions = [_model_condition(c) for c in _without_prompt_clause(query)]
     if not query.include_prompts:
         conditions.append(_NOT_A_PROMPT_MODEL)
+    shown = visible(rm.c.name, query.visible)
+    if shown is not None:
+        conditions.append(shown)
     columns = {
         "name": rm.c.name,
         "creation_timestamp": rm.c.creation_timestamp,
@@ -72,6 +76,9 @@ def model_versions(query: RegistryQuery) -> Keyset:
     conditions = [_version_condition(c) for c in _without_prompt_clause(query)]
     if not query.include_prompts:
         conditions.append(_NOT_A_PROMPT_VERSION)
+    shown = visible(rm.c.name, query.visible)
+    if shown is not None:
+        conditions.append(shown)
     columns = {
         "name": rm.c.name,
         "version_number": mv.c.version,

@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 
 from heron.entities.security import Grant, PrincipalKind, Privilege, SecurableType
 from heron.store.security import NewGrant
@@ -111,6 +111,44 @@ class SqlGrantStore:
         stmt = _SELECT.where(_G.principal_id.in_(list(principal_ids)) & on_any)
         with self._db.read() as conn:
             return [grant_of(row) for row in conn.execute(stmt)]
+
+    def grants_of(
+        self, principal_ids: Sequence[int], securable_types: Sequence[SecurableType]
+    ) -> list[Grant]:
+        if not principal_ids or not securable_types:
+            return []
+        stmt = _SELECT.where(
+            _G.principal_id.in_(list(principal_ids))
+            & _G.securable_type.in_([t.value for t in securable_types])
+        )
+        with self._db.read() as conn:
+            return [grant_of(row) for row in conn.execute(stmt)]
+
+    def move_grants(
+        self, securable_types: Sequence[SecurableType], securable_id: str, new_id: str
+    ) -> None:
+        # What was granted on the new name before it named anything gives way to the grants
+        # of the object that now bears it.
+        self._change(
+            delete(grants).where(_on(securable_types, new_id)),
+            update(grants).where(_on(securable_types, securable_id)).values(securable_id=new_id),
+        )
+
+    def drop_grants(self, securable_types: Sequence[SecurableType], securable_id: str) -> None:
+        self._change(delete(grants).where(_on(securable_types, securable_id)))
+
+    def _change(self, *statements: Any) -> None:
+        def change(conn: Connection) -> None:
+            if sum(conn.execute(stmt).rowcount for stmt in statements):
+                bump_epoch(conn)
+
+        self._db.write(change)
+
+
+def _on(securable_types: Sequence[SecurableType], securable_id: str) -> Any:
+    return _G.securable_type.in_([t.value for t in securable_types]) & (
+        _G.securable_id == securable_id
+    )
 
 
 def _same(principal_id: int, securable_type: SecurableType, securable_id: str) -> Any:

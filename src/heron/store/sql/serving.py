@@ -25,6 +25,8 @@ from heron.store.sql.serving_tables import (
     serving_endpoints,
     serving_replicas,
 )
+from heron.store.sql.visibility import visible as visible_rows
+from heron.store.visibility import Visibility
 
 _E = serving_endpoints
 _C = serving_endpoint_configs
@@ -67,9 +69,9 @@ class SqlEndpointStore:
             raise _missing(name)
         return found[0]
 
-    def list_endpoints(self) -> list[ServingEndpoint]:
+    def list_endpoints(self, visible: Visibility | None = None) -> list[ServingEndpoint]:
         with self._db.read() as conn:
-            return _read_endpoints(conn, None)
+            return _read_endpoints(conn, None, visible)
 
     def delete_endpoint(self, name: str) -> None:
         def remove(conn: Connection) -> None:
@@ -216,7 +218,9 @@ def _endpoint_id(conn: Connection, name: str) -> str:
     return str(row.endpoint_id)
 
 
-def _read_endpoints(conn: Connection, name: str | None) -> list[ServingEndpoint]:
+def _read_endpoints(
+    conn: Connection, name: str | None, visible: Visibility | None = None
+) -> list[ServingEndpoint]:
     stmt = (
         select(_E, _C.c.config, _C.c.creation_timestamp.label("config_created"))
         .join(
@@ -227,6 +231,9 @@ def _read_endpoints(conn: Connection, name: str | None) -> list[ServingEndpoint]
     )
     if name is not None:
         stmt = stmt.where(_E.c.name == name)
+    shown = visible_rows(_E.c.name, visible)
+    if shown is not None:
+        stmt = stmt.where(shown)
     return [
         ServingEndpoint(
             endpoint_id=row.endpoint_id,

@@ -34,6 +34,7 @@ from heron.entities import reserved
 from heron.errors import InvalidParameter
 from heron.search import Comparison, OrderKey
 from heron.store.experiments import ExperimentQuery
+from heron.store.ids import experiment_key_or_none
 from heron.store.runs import RunQuery
 from heron.store.sql import tables as t
 from heron.store.sql.search_sql import (
@@ -50,6 +51,7 @@ from heron.store.sql.search_sql import (
     rows_after,
     select_page,
 )
+from heron.store.sql.visibility import visible
 
 _RUN_COLUMNS = {
     "run_id": "run_uuid",
@@ -153,6 +155,9 @@ def experiment_search(query: ExperimentQuery) -> SearchStatement:
         experiments.c.lifecycle_stage.in_(lifecycle_stages(query.view_type)),
         *(_experiment_condition(c) for c in query.filter),
     ]
+    shown = visible(experiments.c.experiment_id, query.visible, key=experiment_key_or_none)
+    if shown is not None:
+        conditions.append(shown)
     fingerprint = query_fingerprint("experiments", query.filter, query.order_by, query.view_type)
     pk = experiments.c.experiment_id
     return page_statement(experiments, experiments, pk, int, keys, conditions, fingerprint, query)
