@@ -11,6 +11,7 @@ whether the UI answered."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -75,7 +76,8 @@ def first_start(clone: Path, timeout_s: float = 600) -> dict[str, object]:
             seconds = time.monotonic() - start
             ui = answers(f"http://127.0.0.1:{port}/")
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):  # it may have died: say why above
+                os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
     venv_bytes = sum(f.stat().st_size for f in (clone / ".venv").rglob("*") if f.is_file())
     return {

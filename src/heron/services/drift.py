@@ -20,8 +20,7 @@ from typing import Any
 import orjson
 
 from heron.entities.serving import DriftReport, InferenceRecord
-from heron.errors import InvalidParameter
-from heron.services import drift_stats
+from heron.errors import InvalidParameter, NotImplementedByServer
 from heron.services.access import Authorizer, authorize, listing
 from heron.services.artifacts import ArtifactService
 from heron.services.runs import RunService
@@ -66,6 +65,7 @@ class DriftService:
                 f"{REFERENCE_TAG} to the training data (runs:/<run_id>/<path> of a CSV or "
                 "Parquet file)"
             )
+        _require_data_packages()
         now = int(time.time() * 1000)
         reference = self._reference(reference_uri)
         current = _frame(self._requests(endpoint.endpoint_id, now - window_ms, now))
@@ -151,8 +151,22 @@ def _frame(records: Iterable[InferenceRecord]) -> Any:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+def _require_data_packages() -> None:
+    """Drift is tested with NumPy and pandas, which `heron server` alone does not install."""
+    try:
+        import numpy  # noqa: F401
+        import pandas  # noqa: F401
+    except ImportError as e:
+        raise NotImplementedByServer(
+            f"Input drift needs NumPy and pandas on the server ({e.name} is missing): "
+            "pip install 'heron[pandas]'"
+        ) from e
+
+
 def _test(reference: Any, current: Any, method: str | None) -> tuple[list[Any], str]:
     import pandas as pd
+
+    from heron.services import drift_stats
 
     shared = [c for c in reference.columns if c in current.columns]
     if current.empty:
