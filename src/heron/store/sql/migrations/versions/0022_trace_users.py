@@ -24,7 +24,7 @@ depends_on = None
 def upgrade() -> None:
     op.add_column("traces", sa.Column("user_id", sa.String(length=MAX_INDEXED), nullable=True))
     op.execute(
-        "UPDATE traces SET user_id = (SELECT m.value FROM trace_metadata AS m "
+        "UPDATE traces SET user_id = (SELECT m.value FROM trace_metadata AS m "  # noqa: S608
         "WHERE m.trace_id = traces.trace_id AND m.key = 'mlflow.trace.user' "
         f"AND length(m.value) <= {MAX_INDEXED})"
     )
