@@ -4,26 +4,15 @@ reads (loading models across is tests/interop/test_mlflow_server_models.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 import heron
-from heron.client.fluent.state import close_clients
-from heron.client.uri import choose_tracking_uri
 
 pytestmark = pytest.mark.slow
 RunMlflow = Callable[..., Any]
-
-
-@pytest.fixture
-def server(live_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for name in ("HERON_TRACKING_URI", "MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME"):
-        monkeypatch.delenv(name, raising=False)
-    yield live_server
-    choose_tracking_uri(None)
-    close_clients()
 
 
 def test_what_mlflow_registers_heron_reads(server: str, run_mlflow: RunMlflow) -> None:
