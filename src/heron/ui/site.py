@@ -21,6 +21,7 @@ from heron.ui import (
     models,
     overview,
     prompts,
+    review,
     runs,
     sessions,
     trace_compare,
@@ -49,6 +50,7 @@ def routes(services: Services) -> list[BaseRoute]:
         *sessions.routes(renderer, services),
         *agent_versions.routes(renderer, services),
         *endpoints.routes(renderer, services),
+        *review.routes(renderer, services),
     ]
     # An experiment's tabs show the pages that exist (evaluations and prompts come later).
     paths = frozenset(r.path for r in pages if isinstance(r, Route))
