@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from tests.ui.conftest import Demo
+from tests.ui.conftest import Demo, sdk_tracking
 
 from heron.ui.evaluations import EvalRow, pair
 
@@ -32,35 +32,22 @@ def evaluated(demo: Demo) -> Evaluated:
         {"inputs": {"question": q}, "expectations": {"expected_response": a}}
         for q, a in QUESTIONS.items()
     ]
-    with pytest.MonkeyPatch.context() as env:
-        for name in (
-            "HERON_TRACKING_URI",
-            "MLFLOW_TRACKING_URI",
-            "HERON_EXPERIMENT_NAME",
-            "MLFLOW_EXPERIMENT_NAME",
-            "HERON_EXPERIMENT_ID",
-            "MLFLOW_EXPERIMENT_ID",
-        ):
-            env.delenv(name, raising=False)  # fmt: skip
-        heron.set_tracking_uri(demo.url)
-        try:
-            experiment_id = heron.set_experiment("ui-evaluations").experiment_id
+    with sdk_tracking(demo.url):
+        experiment_id = heron.set_experiment("ui-evaluations").experiment_id
 
-            def first(question: str) -> str:  # right about France only
-                return "Paris" if "France" in question else "no idea"
+        def first(question: str) -> str:  # right about France only
+            return "Paris" if "France" in question else "no idea"
 
-            def second(question: str) -> str:  # right about France and 2+2
-                return QUESTIONS[question] if "sky" not in question else "grey"
+        def second(question: str) -> str:  # right about France and 2+2
+            return QUESTIONS[question] if "sky" not in question else "grey"
 
-            one = heron.genai.evaluate(
-                data, predict_fn=first, scorers=[ExactMatch()], run_name="v1", progress=False
-            )
-            two = heron.genai.evaluate(
-                list(reversed(data)),  # another order: rows pair by record, not by position
-                predict_fn=second, scorers=[ExactMatch()], run_name="v2", progress=False,
-            )  # fmt: skip
-        finally:
-            heron.set_tracking_uri(None)
+        one = heron.genai.evaluate(
+            data, predict_fn=first, scorers=[ExactMatch()], run_name="v1", progress=False
+        )
+        two = heron.genai.evaluate(
+            list(reversed(data)),  # another order: rows pair by record, not by position
+            predict_fn=second, scorers=[ExactMatch()], run_name="v2", progress=False,
+        )  # fmt: skip
     return Evaluated(experiment_id, one.run_id, two.run_id)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import expect
-from tests.ui.conftest import Demo
+from tests.ui.conftest import Demo, sdk_tracking
 
 from heron.entities.assessment import AssessmentKind, AssessmentSourceType
 
@@ -37,34 +37,21 @@ def queued(demo: Demo) -> Queued:
     import heron
     from heron import tracing
 
-    with pytest.MonkeyPatch.context() as env:
-        for name in (
-            "HERON_TRACKING_URI",
-            "MLFLOW_TRACKING_URI",
-            "HERON_EXPERIMENT_NAME",
-            "MLFLOW_EXPERIMENT_NAME",
-            "HERON_EXPERIMENT_ID",
-            "MLFLOW_EXPERIMENT_ID",
-        ):
-            env.delenv(name, raising=False)  # fmt: skip
-        heron.set_tracking_uri(demo.url)
-        try:
-            experiment_id = heron.set_experiment("ui-review").experiment_id
+    with sdk_tracking(demo.url):
+        experiment_id = heron.set_experiment("ui-review").experiment_id
 
-            @tracing.trace(name="answer")
-            def answer(question: str) -> str:
-                return f"The answer to {question} is 42"
+        @tracing.trace(name="answer")
+        def answer(question: str) -> str:
+            return f"The answer to {question} is 42"
 
-            trace_ids = []
-            for question in ("life", "the universe", "everything"):
-                answer(question)
-                found = tracing.get_last_active_trace_id()
-                assert found is not None
-                trace_ids.append(found)
-                time.sleep(0.002)
-            assert tracing.flush(timeout_s=60)
-        finally:
-            heron.set_tracking_uri(None)
+        trace_ids = []
+        for question in ("life", "the universe", "everything"):
+            answer(question)
+            found = tracing.get_last_active_trace_id()
+            assert found is not None
+            trace_ids.append(found)
+            time.sleep(0.002)
+        assert tracing.flush(timeout_s=60)
     schemas = [
         _post(demo.url, "/label-schemas/create", {"experiment_id": experiment_id, **body})[
             "label_schema"

@@ -22,8 +22,8 @@ from heron.entities.review import (
     LabelSchemaType,
 )
 from heron.errors import AlreadyExists, InvalidParameter, NotFound
-from heron.services.access import Action, Authorizer, attributed, authorize
-from heron.store import ids
+from heron.services.access import Action, Authorizer, attributed
+from heron.services.experiment_checks import checked_experiment
 from heron.store.experiments import ExperimentStore
 from heron.store.review import LabelSchemaStore
 
@@ -46,10 +46,7 @@ class LabelSchemaService:
         self._authorizer = authorizer
 
     def _experiment(self, experiment_id: str, action: Action) -> str:
-        found = ids.experiment_id(experiment_id)
-        authorize(self._authorizer, action, "experiment", found)
-        self._experiments.get_experiment(found)  # raises NotFound
-        return found
+        return checked_experiment(self._authorizer, self._experiments, experiment_id, action)
 
     def create_schema(
         self,

@@ -20,7 +20,8 @@ from heron.entities.review import (
     ReviewStatus,
 )
 from heron.errors import AlreadyExists, InvalidParameter, NotFound
-from heron.services.access import Action, Authorizer, attributed, authorize
+from heron.services.access import Action, Authorizer, attributed
+from heron.services.experiment_checks import checked_experiment
 from heron.services.label_schemas import LabelSchemaService
 from heron.store import ids
 from heron.store.experiments import ExperimentStore
@@ -53,10 +54,7 @@ class ReviewQueueService:
         self._authorizer = authorizer
 
     def _experiment(self, experiment_id: str, action: Action) -> str:
-        found = ids.experiment_id(experiment_id)
-        authorize(self._authorizer, action, "experiment", found)
-        self._experiments.get_experiment(found)  # raises NotFound
-        return found
+        return checked_experiment(self._authorizer, self._experiments, experiment_id, action)
 
     def _queue(self, queue_id: str, action: Action) -> ReviewQueue:
         if not isinstance(queue_id, str) or not queue_id or len(queue_id) > 36:
