@@ -2,7 +2,7 @@
 reviewers and schemas, and the traces queued in them with their status.
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-06 08:10:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.schema import SchemaItem
 
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
