@@ -11,6 +11,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,29 @@ class Demo:
     runs: dict[str, str] = field(default_factory=dict)  # run name -> run id
     model_name: str = "demo-classifier"
     logged_model_id: str = ""
+
+
+@contextmanager
+def sdk_tracking(url: str) -> Iterator[None]:
+    """Heron's SDK sends to `url` inside the block (the environment's tracking settings are
+    set aside)."""
+    import heron
+
+    with pytest.MonkeyPatch.context() as env:
+        for name in (
+            "HERON_TRACKING_URI",
+            "MLFLOW_TRACKING_URI",
+            "HERON_EXPERIMENT_NAME",
+            "MLFLOW_EXPERIMENT_NAME",
+            "HERON_EXPERIMENT_ID",
+            "MLFLOW_EXPERIMENT_ID",
+        ):
+            env.delenv(name, raising=False)  # fmt: skip
+        heron.set_tracking_uri(url)
+        try:
+            yield
+        finally:
+            heron.set_tracking_uri(None)
 
 
 @pytest.fixture(scope="session")

@@ -151,7 +151,9 @@ def test_overview_figures_match_the_traces_logged(page: Any, agent: Agent, scree
     expect(page).to_have_url(f"{agent.url}/experiments/{agent.experiment_id}/overview")
     expect(page.locator("#view-genai")).to_have_attribute("aria-current", "page")
     expect(page.locator("#tab-overview")).to_have_attribute("aria-current", "page")
-    expect(page.locator("#tab-evaluations")).to_have_count(0)  # its page does not exist yet
+    expect(page.locator("#tab-evaluations")).to_have_attribute(
+        "href", f"/experiments/{agent.experiment_id}/evaluations"
+    )
     expect(page.locator("#tab-prompts")).to_have_attribute(
         "href", f"/experiments/{agent.experiment_id}/prompts"
     )

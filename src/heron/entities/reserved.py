@@ -40,6 +40,7 @@ TRACE_COST = "mlflow.trace.cost"  # {"input_cost", "output_cost", "total_cost"} 
 TRACE_ARTIFACT_LOCATION = "mlflow.artifactLocation"
 TRACE_SPANS_LOCATION = "mlflow.trace.spansLocation"
 TRACE_REQUEST_ID = "mlflow.traceRequestId"  # a span attribute in MLflow 2's traces
+EVAL_RECORD_KEY = "heron.eval.recordKey"  # pairs an evaluation's row with the same row of another
 
 # Assessments: metadata
 ASSESSMENT_JUDGE_COST = "mlflow.assessment.judgeCost"

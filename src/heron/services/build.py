@@ -16,10 +16,12 @@ from heron.services.experiments import ExperimentService
 from heron.services.gc import GarbageCollector
 from heron.services.inference import InferenceService
 from heron.services.judge_cache import JudgeCacheService
+from heron.services.label_schemas import LabelSchemaService
 from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
 from heron.services.registry_namespaces import NamespaceService
 from heron.services.registry_webhooks import WebhookDispatcher, WebhookService
+from heron.services.review_queues import ReviewQueueService
 from heron.services.runs import RunService
 from heron.services.scorers import ScorerService
 from heron.services.serving_endpoints import EndpointService
@@ -52,6 +54,8 @@ class Services:
     datasets: DatasetService
     judge_cache: JudgeCacheService
     scorers: ScorerService
+    label_schemas: LabelSchemaService
+    review_queues: ReviewQueueService
     drift: DriftService
     gc: GarbageCollector
     authorizer: Authorizer
@@ -105,6 +109,7 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         experiments=stores.experiments,
         namespaces=stores.namespaces,
     )
+    schemas = LabelSchemaService(stores.label_schemas, stores.experiments, authorizer)
     return Services(
         experiments=ExperimentService(stores.experiments, authorizer, artifact_roots=roots),
         runs=runs,
@@ -127,6 +132,10 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         datasets=DatasetService(stores.datasets, stores.experiments, authorizer),
         judge_cache=JudgeCacheService(stores.judge_cache, authorizer),
         scorers=ScorerService(stores.scorers, stores.experiments, authorizer),
+        label_schemas=schemas,
+        review_queues=ReviewQueueService(
+            stores.review_queues, schemas, stores.experiments, stores.traces, authorizer
+        ),
         gc=GarbageCollector(stores.purge, ArtifactLocations(settings.artifacts_destination, roots)),
         authorizer=authorizer,
         answers_at_once=stores.answers_at_once,

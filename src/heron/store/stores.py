@@ -15,6 +15,7 @@ from heron.store.registry import (
     RegisteredModelStore,
     WebhookStore,
 )
+from heron.store.review import LabelSchemaStore, ReviewQueueStore
 from heron.store.runs import RunStore
 from heron.store.serving import EndpointStore, InferenceStore, ReplicaStore
 from heron.store.trace_analytics import TraceAnalyticsStore
@@ -80,6 +81,12 @@ class Stores(Protocol):
 
     @property
     def scorers(self) -> ScorerStore: ...
+
+    @property
+    def label_schemas(self) -> LabelSchemaStore: ...
+
+    @property
+    def review_queues(self) -> ReviewQueueStore: ...
 
     @property
     def answers_at_once(self) -> bool:

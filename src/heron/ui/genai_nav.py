@@ -1,5 +1,5 @@
 """An experiment's two views and the switch between them: training (runs, charts) and GenAI
-(overview, traces, sessions, evaluations, prompts, versions). A tab shows only when the UI
+(overview, traces, sessions, evaluations, review, prompts, versions). A tab shows only when the UI
 serves its page, so pages added later (evaluations, prompts, charts) appear by themselves.
 
 `/experiments/<id>` opens the view the experiment calls for: its `mlflow.experimentKind` tag
@@ -28,6 +28,7 @@ _TABS = {
         ("traces", "Traces", "/experiments/{experiment_id}/traces"),
         ("sessions", "Sessions", "/experiments/{experiment_id}/sessions"),
         ("evaluations", "Evaluations", "/experiments/{experiment_id}/evaluations"),
+        ("review", "Review", "/experiments/{experiment_id}/review"),
         ("prompts", "Prompts", "/experiments/{experiment_id}/prompts"),
         ("versions", "Versions", "/experiments/{experiment_id}/versions"),
     ),

@@ -14,6 +14,7 @@ from heron.ui import (
     agent_versions,
     compare,
     endpoints,
+    evaluations,
     experiment_charts,
     experiments,
     genai_nav,
@@ -21,6 +22,7 @@ from heron.ui import (
     models,
     overview,
     prompts,
+    review,
     runs,
     sessions,
     trace_compare,
@@ -49,8 +51,10 @@ def routes(services: Services) -> list[BaseRoute]:
         *sessions.routes(renderer, services),
         *agent_versions.routes(renderer, services),
         *endpoints.routes(renderer, services),
+        *review.routes(renderer, services),
+        *evaluations.routes(renderer, services),
     ]
-    # An experiment's tabs show the pages that exist (evaluations and prompts come later).
+    # An experiment's tabs show the pages that exist.
     paths = frozenset(r.path for r in pages if isinstance(r, Route))
     renderer.env.globals["experiment_nav"] = functools.partial(genai_nav.nav, paths)
     static = PolicyMount("/static", StaticFiles(directory=STATIC), policy=PUBLIC, name="static")

@@ -17,6 +17,7 @@ from heron.entities import LifecycleStage
 from heron.entities.assessment import AssessmentKind, AssessmentSourceType
 from heron.entities.logged_model import LoggedModelStatus
 from heron.entities.registry import ModelVersionStage, ModelVersionStatus, WebhookStatus
+from heron.entities.review import LabelSchemaType, ReviewItemType, ReviewQueueType, ReviewStatus
 from heron.entities.run import RunStatus
 from heron.entities.security import PrincipalKind, Privilege, SecurableType
 from heron.entities.serving import ReplicaState
@@ -26,10 +27,12 @@ from heron.services import (
     drift,
     inference,
     judge_cache,
+    label_schemas,
     logged_models,
     registry_namespaces,
     registry_rules,
     registry_webhooks,
+    review_queues,
     scorers,
 )
 from heron.services import serving_endpoints as serving
@@ -179,6 +182,28 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     "online_scoring_configs.config_id": MADE,
     "online_scoring_configs.scorer_id": MADE,
     "online_scoring_configs.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "label_schemas.schema_id": MADE,
+    "label_schemas.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "label_schemas.name": label_schemas.MAX_NAME,
+    "label_schemas.type": LabelSchemaType,
+    "label_schemas.created_by": label_schemas.MAX_USER,
+    "review_queues.queue_id": MADE,
+    "review_queues.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "review_queues.name": review_queues.MAX_NAME,
+    "review_queues.queue_type": ReviewQueueType,
+    "review_queues.created_by": review_queues.MAX_USER,
+    "review_queue_users.queue_id": MADE,
+    "review_queue_users.user_name": review_queues.MAX_USER,
+    "review_queue_users.position": review_queues.MAX_USERS,
+    "review_queue_schemas.queue_id": MADE,
+    "review_queue_schemas.schema_id": review_queues.MAX_SCHEMA_ID,
+    "review_queue_schemas.position": ATTEMPTS,
+    "review_queue_items.queue_id": MADE,
+    "review_queue_items.item_id": review_queues.MAX_ITEM_ID,
+    "review_queue_items.item_type": ReviewItemType,
+    "review_queue_items.position": ATTEMPTS,
+    "review_queue_items.status": ReviewStatus,
+    "review_queue_items.completed_by": review_queues.MAX_USER,
     "assessments.assessment_id": MADE,
     "assessments.trace_id": traces.MAX_TRACE_ID,
     "assessments.name": traces.MAX_ASSESSMENT_NAME,

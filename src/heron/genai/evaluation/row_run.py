@@ -26,7 +26,7 @@ from heron.services.traces import TRACE_METADATA_ATTRIBUTE, TRACE_TAGS_ATTRIBUTE
 from heron.tracing.fluent import start_kept_trace, update_current_trace
 from heron.tracing.tracer import KeptTrace
 
-RECORD_KEY_TAG = "heron.eval.recordKey"  # pairs a row with the same row of other evaluations
+RECORD_KEY_TAG = reserved.EVAL_RECORD_KEY  # pairs a row with the same row of other evaluations
 
 
 class App:

@@ -10,6 +10,7 @@ from heron.store.sql.datasets import SqlDatasetStore
 from heron.store.sql.experiments import SqlExperimentStore
 from heron.store.sql.inference import SqlInferenceStore
 from heron.store.sql.judge_cache import SqlJudgeCacheStore
+from heron.store.sql.label_schemas import SqlLabelSchemaStore
 from heron.store.sql.logged_models import SqlLoggedModelStore
 from heron.store.sql.migrate import upgrade_if_needed
 from heron.store.sql.purge import SqlPurgeStore
@@ -18,6 +19,7 @@ from heron.store.sql.registry_namespaces import SqlNamespaceStore
 from heron.store.sql.registry_sources import SqlModelSourceStore
 from heron.store.sql.registry_versions import SqlModelVersionStore
 from heron.store.sql.registry_webhooks import SqlWebhookStore
+from heron.store.sql.review_queues import SqlReviewQueueStore
 from heron.store.sql.runs import SqlRunStore
 from heron.store.sql.scorers import SqlScorerStore
 from heron.store.sql.security_audit import SqlAuditStore
@@ -85,6 +87,8 @@ class SqlStores:
     datasets: SqlDatasetStore
     judge_cache: SqlJudgeCacheStore
     scorers: SqlScorerStore
+    label_schemas: SqlLabelSchemaStore
+    review_queues: SqlReviewQueueStore
     security: SqlSecurityStores
 
     @property
@@ -134,6 +138,8 @@ def open_sql_stores(
         datasets=SqlDatasetStore(database),
         judge_cache=SqlJudgeCacheStore(database),
         scorers=SqlScorerStore(database),
+        label_schemas=SqlLabelSchemaStore(database),
+        review_queues=SqlReviewQueueStore(database),
         security=SqlSecurityStores.on(database),
     )
 
