@@ -26,6 +26,7 @@ class Datasets:
             dataset.tags.get(SOURCE_DATASET): dataset
             for dataset in every(target.search_datasets, max_results=1000)
         }
+        linked = _linked(transfer)
         transfer.progress.start(self.name, len(found))
         for dataset in sorted(found, key=lambda d: (d.created_time, d.dataset_id)):
             copy = there.get(dataset.dataset_id)
@@ -35,7 +36,7 @@ class Datasets:
             if copy is None:
                 copy = target.create_dataset(
                     dataset.name,
-                    experiment_ids=_experiments(transfer, dataset),
+                    experiment_ids=linked.get(dataset.dataset_id, []),
                     tags={**_tags(dataset), SOURCE_DATASET: dataset.dataset_id},
                 )
             _copy_records(source, target, dataset.dataset_id, copy.dataset_id)
@@ -48,9 +49,15 @@ def _tags(dataset: EvaluationDataset) -> dict[str, str]:
     return {key: value for key, value in dataset.tags.items() if key != COMPLETE}
 
 
-def _experiments(transfer: Transfer, dataset: EvaluationDataset) -> list[str]:
-    """The target's experiments for the source's linked ones (those that were copied)."""
-    return [transfer.experiments[e] for e in dataset.experiment_ids if e in transfer.experiments]
+def _linked(transfer: Transfer) -> dict[str, list[str]]:
+    """Source dataset id -> the target's experiments for the copied ones it is linked to (an
+    MLflow server leaves `experiment_ids` out of its search answers: asked per experiment)."""
+    linked: dict[str, list[str]] = {}
+    search = transfer.source.backend.datasets.search_datasets
+    for source_id, target_id in transfer.experiments.items():
+        for dataset in every(search, experiment_ids=[source_id], max_results=1000):
+            linked.setdefault(dataset.dataset_id, []).append(target_id)
+    return linked
 
 
 def _copy_records(source: DatasetApi, target: DatasetApi, source_id: str, target_id: str) -> None:
