@@ -1,5 +1,5 @@
 """Backups run at a low CPU and disk priority (checked in a child process: a process cannot
-take its priority back)."""
+take its priority back). Linux only (autogroups, ionice), as the machines that run Heron."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import os, sys
 from heron.cli.priority import lower_priority
 lower_priority(sys.argv[1])
 print(os.nice(0), os.sched_getscheduler(0) == os.SCHED_IDLE)
+group = open("/proc/self/autogroup").read().split()[-1] if os.path.exists("/proc/self/autogroup") else "-"
+print(os.getsid(0) == os.getpid(), group)
 print(os.getpid(), flush=True)
 sys.stdin.read()
 """
@@ -41,10 +43,21 @@ def test_a_backup_lowers_its_priority(level: str, nice: str, idle_cpu: str, io: 
     try:
         assert child.stdout is not None
         assert child.stdout.readline().split() == [nice, idle_cpu]
+        # A session (and autogroup) of its own, at nice 19: see heron.cli.priority.
+        own_session, autogroup_nice = child.stdout.readline().split()
+        if autogroup_nice != "-":  # a kernel with autogroups
+            assert (own_session, autogroup_nice) == (
+                ("False", _autogroup_nice()) if level == "normal" else ("True", "19")
+            )
         pid = child.stdout.readline().strip()
         assert _io_priority(pid) == io
     finally:
         child.communicate("")
+
+
+def _autogroup_nice() -> str:
+    with open("/proc/self/autogroup") as file:
+        return file.read().split()[-1]
 
 
 def _io_priority(pid: str) -> str:
