@@ -14,7 +14,8 @@ import os, sys
 from heron.cli.priority import lower_priority
 lower_priority(sys.argv[1])
 print(os.nice(0), os.sched_getscheduler(0) == os.SCHED_IDLE)
-group = open("/proc/self/autogroup").read().split()[-1] if os.path.exists("/proc/self/autogroup") else "-"
+where = "/proc/self/autogroup"
+group = open(where).read().split()[-1] if os.path.exists(where) else "-"
 print(os.getsid(0) == os.getpid(), group)
 print(os.getpid(), flush=True)
 sys.stdin.read()
