@@ -6,9 +6,11 @@
   file), one without; a PUT of one big file through the proxy (sent 1 MiB at a time from a
   file) and a GET of it (read 1 MiB at a time), medians of `--repeats`, and the ratio.
 - Backup under load: W1 of the shared suite (sequential `log-metric` to one run, one
-  keep-alive client) for `--seconds`, once alone and once while `heron backup create` runs
-  back to back on the same server's store (its database pre-filled with 200,000 metric
-  points and 200 artifact files, so each backup has work to do); the ratio of requests/s.
+  keep-alive client) for `--seconds` alone, then as long again while `heron backup create
+  --priority P` runs back to back on the same server's store (its database pre-filled with
+  200,000 metric points and 200 artifact files, so each backup has work to do), `--rounds`
+  times; the median ratio of requests/s, and the load average (the machine may be shared).
+  The backups' modules are compiled once and kept, as an installed Heron's are.
 
 Prints the figures and writes them to --json (default bench-results/recovery.json).
 """
@@ -137,7 +139,21 @@ def w1_rate(url: str, run_id: str, seconds: float) -> float:
     return done / (time.perf_counter() - start)
 
 
-def measure_backup_load(scratch: Path, seconds: float, points: int) -> dict[str, float]:
+def installed_env(scratch: Path) -> dict[str, str]:
+    """The environment of the backup processes: their modules compiled once and kept (as an
+    installed Heron's are), even where PYTHONDONTWRITEBYTECODE is set for development."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
+    return env
+
+
+def load_average() -> float:
+    return os.getloadavg()[0]
+
+
+def measure_backup_load(
+    scratch: Path, seconds: float, points: int, priority: str, rounds: int
+) -> dict[str, float]:
     directory = scratch / "loaded"
     url, pid = start_heron(directory)
     try:
@@ -155,36 +171,48 @@ def measure_backup_load(scratch: Path, seconds: float, points: int) -> dict[str,
             conn.request("PUT", f"{PROXY}/0/{run_id}/artifacts/f{i}.bin", os.urandom(20_000))
             conn.getresponse().read()
         conn.close()
-        wait_quiet()
-        alone = w1_rate(url, run_id, seconds)
-        stop = threading.Event()
-        backups = 0
-
-        def back_up() -> None:
-            nonlocal backups
-            while not stop.is_set():
-                subprocess.run(
-                    [
-                        HERON, "backup", "create", str(scratch / "backups"),
-                        "--backend-store-uri", f"sqlite:///{directory}/heron.db",
-                        "--artifacts-destination", str(directory / "artifacts"),
-                    ],
-                    check=True, capture_output=True,
-                )  # fmt: skip
-                backups += 1
-
-        wait_quiet()
-        worker = threading.Thread(target=back_up)
-        worker.start()
-        try:
-            during = w1_rate(url, run_id, seconds)
-        finally:
-            stop.set()
-            worker.join()
+        command = [
+            HERON, "backup", "create", str(scratch / "backups"), "--priority", priority,
+            "--backend-store-uri", f"sqlite:///{directory}/heron.db",
+            "--artifacts-destination", str(directory / "artifacts"),
+        ]  # fmt: skip
+        env = installed_env(scratch)
+        subprocess.run(command, check=True, capture_output=True, env=env)  # compiles them
+        pairs = [_alone_then_during(url, run_id, seconds, command, env) for _ in range(rounds)]
     finally:
         stop_group(pid)
-    return {"w1_alone": alone, "w1_during_backups": during, "ratio": during / alone,
-            "backups_during": backups}  # fmt: skip
+    ratios = [p["during"] / p["alone"] for p in pairs]
+    return {"w1_alone": statistics.median(p["alone"] for p in pairs),
+            "w1_during_backups": statistics.median(p["during"] for p in pairs),
+            "ratio": statistics.median(ratios), "ratios": ratios,  # type: ignore[dict-item]
+            "backups_during": sum(p["backups"] for p in pairs),
+            "load_before": pairs[0]["load"], "load_after": load_average()}  # fmt: skip
+
+
+def _alone_then_during(
+    url: str, run_id: str, seconds: float, command: list[str], env: dict[str, str]
+) -> dict[str, float]:
+    """W1 for `seconds` alone, then as long again while backups run back to back."""
+    wait_quiet()
+    load = load_average()
+    alone = w1_rate(url, run_id, seconds)
+    stop = threading.Event()
+    backups = 0
+
+    def back_up() -> None:
+        nonlocal backups
+        while not stop.is_set():
+            subprocess.run(command, check=True, capture_output=True, env=env)
+            backups += 1
+
+    worker = threading.Thread(target=back_up)
+    worker.start()
+    try:
+        during = w1_rate(url, run_id, seconds)
+    finally:
+        stop.set()
+        worker.join()
+    return {"alone": alone, "during": during, "backups": backups, "load": load}
 
 
 def main() -> None:
@@ -194,6 +222,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--points", type=int, default=200_000)
     parser.add_argument("--only", choices=["encryption", "backup"], default=None)
+    parser.add_argument("--rounds", type=int, default=3, help="Pairs of alone/during runs.")
+    parser.add_argument("--backup-priority", choices=["low", "idle", "normal"], default="low")
     parser.add_argument("--json", type=Path, default=RESULTS / "recovery.json")
     parser.add_argument("--no-wait-quiet", action="store_true", help="Do not wait for idle CPUs.")
     args = parser.parse_args()
@@ -206,7 +236,9 @@ def main() -> None:
             else None
         )
         backup = (
-            measure_backup_load(scratch, args.seconds, args.points)
+            measure_backup_load(
+                scratch, args.seconds, args.points, args.backup_priority, args.rounds
+            )
             if args.only in (None, "backup")
             else None
         )
@@ -217,9 +249,12 @@ def main() -> None:
         print(f"  GET  plain {encryption['get']:8.1f}  encrypted {encryption['get_enc']:8.1f}"
               f"  ratio {encryption['get_ratio']:.2f}")  # fmt: skip
     if backup is not None:
-        print(f"W1 log-metric req/s for {args.seconds:.0f} s: alone {backup['w1_alone']:.0f}, "
+        print(f"W1 log-metric req/s, medians of {args.rounds} pairs of {args.seconds:.0f} s: "
+              f"alone {backup['w1_alone']:.0f}, "
               f"during {backup['backups_during']:.0f} back-to-back backups "
-              f"{backup['w1_during_backups']:.0f}  ratio {backup['ratio']:.2f}")  # fmt: skip
+              f"{backup['w1_during_backups']:.0f}  ratio {backup['ratio']:.2f}  "
+              f"(--priority {args.backup_priority}; load average {backup['load_before']:.1f} "
+              f"before, {backup['load_after']:.1f} after)")  # fmt: skip
     args.json.parent.mkdir(parents=True, exist_ok=True)
     result = {"encryption": encryption, "backup_under_w1": backup, "args": vars(args)}
     args.json.write_text(json.dumps(result, indent=2, default=str))

@@ -87,6 +87,12 @@ trace_id = mlflow.get_last_active_trace_id()
 mlflow.flush_trace_async_logging()
 mlflow.log_feedback(trace_id=trace_id, name="correct", value=True, rationale="checked")
 prompt = mlflow.genai.register_prompt(name="greeting", template="Hello {{name}}!")
+dataset = mlflow.genai.datasets.create_dataset(
+    name="golden", experiment_id=run.info.experiment_id, tags={"owner": "ana"}
+)
+dataset.merge_records([
+    {"inputs": {"question": f"q{i}"}, "expectations": {"answer": f"a{i}"}} for i in range(3)
+])
 
 full = client.get_run(run.info.run_id)
 history = client.get_metric_history(run.info.run_id, "loss")
@@ -99,7 +105,7 @@ print(json.dumps({
     "model_id": info.model_id, "model_name": client.get_logged_model(info.model_id).name,
     "trace_id": trace_id, "spans": [s.name for s in trace.data.spans],
     "span_inputs": trace.data.spans[0].inputs, "span_outputs": trace.data.spans[0].outputs,
-    "prompt_version": prompt.version,
+    "prompt_version": prompt.version, "dataset_id": dataset.dataset_id,
 }))
 """
 
@@ -116,6 +122,7 @@ def test_import_from_a_real_mlflow_server(
     again = CliRunner().invoke(main, ["import", "--from-mlflow", mlflow_server, *flags])
     assert again.exit_code == 0, again.output
     assert "runs: 0 imported, 2 already" in again.output
+    assert "datasets: 0 imported, 1 already" in again.output
 
     with HeronClient(str(data)) as heron:
         experiment = heron.get_experiment_by_name("moving-off")
@@ -160,6 +167,16 @@ def test_import_from_a_real_mlflow_server(
         assert trace.spans[0].outputs == logged["span_outputs"]
         (feedback,) = trace.info.assessments
         assert (feedback.name, feedback.value, feedback.rationale) == ("correct", True, "checked")
+
+        (dataset,) = heron.backend.datasets.search_datasets().items
+        assert dataset.name == "golden"
+        assert dataset.tags["owner"] == "ana"
+        assert dataset.tags["heron.source.dataset_id"] == logged["dataset_id"]
+        assert list(dataset.experiment_ids) == [experiment.experiment_id]
+        records = heron.backend.datasets.get_records(dataset.dataset_id).items
+        assert sorted((r.inputs["question"], dict(r.expectations or {})) for r in records) == [
+            (f"q{i}", {"answer": f"a{i}"}) for i in range(3)
+        ]
 
 
 READ_WITH_MLFLOW = """

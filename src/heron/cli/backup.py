@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,6 +24,7 @@ from heron.cli.options import (
     console,
     format_time,
 )
+from heron.cli.priority import LEVELS, lower_priority
 
 _progress_console = Console(stderr=True)
 
@@ -89,21 +89,30 @@ def backup() -> None:
     metavar="AGE|N",
     help="Then remove older backups: those older than AGE (7d, 12h) or all but the newest N.",
 )
+@click.option(
+    "--priority",
+    type=click.Choice(LEVELS),
+    default="low",
+    show_default=True,
+    help="CPU and disk priority: low (nice 19, the last disk level), idle (only what nothing "
+    "else wants: slowest on a busy machine) or normal.",
+)
 def create(
     destination: str,
     backend_store_uri: str | None,
     artifacts_destination: str | None,
     keep: str | None,
+    priority: str,
 ) -> None:
     """Backs up the server's database and artifacts to DEST (a folder or s3://bucket/prefix)
     while it keeps serving. Artifacts already in DEST (by SHA-256) are not copied again."""
+    # Background work, from before its imports (most of its CPU): the server comes first.
+    lower_priority(priority)
     from heron.clock import now_ms
     from heron.services.backup_retention import Retention, prune_backups
     from heron.services.backups import BackupSource, create_backup
     from heron.store.artifacts import open_artifact_repository
 
-    # A backup is background work: the server's requests come first on a busy machine.
-    os.nice(10)
     retention = Retention.parse(keep) if keep else None
     database_uri, artifacts = _store(backend_store_uri, artifacts_destination)
     target = open_artifact_repository(destination)

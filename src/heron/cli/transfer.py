@@ -104,8 +104,8 @@ def export(
     encryption_key: str | None,
 ) -> None:
     """Copies this store's experiments, runs (whole metric histories), artifacts, logged
-    models, registered models and prompts, and traces to DEST: a Heron or MLflow server URL,
-    or a Heron data directory. Run it again to copy only what is new."""
+    models, registered models and prompts, traces and evaluation datasets to DEST: a Heron or
+    MLflow server URL, or a Heron data directory. Run it again to copy only what is new."""
     from heron.client.client import HeronClient
 
     place = _other_side(destination, mlflow_url, "--to-mlflow")

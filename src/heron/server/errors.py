@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from heron.errors import HeronError
 from heron.server.wire import json_response
+from heron.store.artifacts.ranges import RangeNotSatisfiable
 from heron.web.status import status_for
 
 _log = logging.getLogger("heron.server")
@@ -20,9 +21,17 @@ def error_response(code: str, message: str) -> Response:
     return json_response({"error_code": code, "message": message}, status_for(code))
 
 
+def heron_error_response(exc: HeronError) -> Response:
+    """The answer to `exc`; a range outside a file also says the file's size (RFC 9110)."""
+    answer = error_response(exc.code, exc.message)
+    if isinstance(exc, RangeNotSatisfiable):
+        answer.headers["Content-Range"] = f"bytes */{exc.size}"
+    return answer
+
+
 async def heron_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HeronError)  # noqa: S101 (registered for HeronError only)
-    return error_response(exc.code, exc.message)
+    return heron_error_response(exc)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -59,7 +68,7 @@ class UnexpectedErrors:
         except HeronError as exc:
             if started:
                 raise
-            await error_response(exc.code, exc.message)(scope, receive, send)
+            await heron_error_response(exc)(scope, receive, send)
         except Exception:
             if started:
                 raise

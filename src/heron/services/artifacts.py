@@ -20,6 +20,7 @@ from heron.services.access import Action, Authorizer, authorize
 from heron.store.artifacts import paths
 from heron.store.artifacts.batch import records
 from heron.store.artifacts.destination import check_destination, open_artifact_repository
+from heron.store.artifacts.ranges import ByteRange
 from heron.store.artifacts.repository import (
     ArtifactRepository,
     FileStream,
@@ -103,12 +104,19 @@ class ArtifactService:
                 return found
 
     def read_artifact(
-        self, artifact_uri: str, path: str, *, chunk_size: int = 1 << 20
+        self,
+        artifact_uri: str,
+        path: str,
+        *,
+        chunk_size: int = 1 << 20,
+        byte_range: ByteRange | None = None,
     ) -> FileStream:
-        """Streams one file. Raises NotFound when there is none, InvalidParameter when
-        `path` is a directory or unsafe."""
+        """Streams one file, or the bytes `byte_range` takes of it (of an encrypted file, only
+        the segments it covers are read and decrypted). Raises NotFound when there is none,
+        InvalidParameter when `path` is a directory or unsafe, RangeNotSatisfiable when the
+        range takes no byte of it."""
         repository, _, full = self._locate("read", artifact_uri, path)
-        return repository.read(full, chunk_size=chunk_size)
+        return repository.read(full, chunk_size=chunk_size, byte_range=byte_range)
 
     # -- writing
 

@@ -77,8 +77,8 @@ class Transfer:
 
 
 class Aggregate(Protocol):
-    """One kind of object a transfer copies. Later aggregates (evaluation datasets, serving
-    endpoints) join `heron.transfer.AGGREGATES` with their own module."""
+    """One kind of object a transfer copies. Later aggregates (serving endpoints, ...) join
+    `heron.transfer.AGGREGATES` with their own module."""
 
     name: str
 

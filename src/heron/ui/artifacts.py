@@ -15,6 +15,7 @@ import yaml
 from heron.errors import NotFound
 from heron.services.artifacts import ArtifactService
 from heron.store.artifacts import FileStream, paths
+from heron.store.artifacts.ranges import ByteRange
 
 PREVIEW_BYTES = 1 << 20  # text previews show at most the first MiB
 TABLE_ROWS = 500
@@ -70,8 +71,8 @@ class Location:
         ]
         return sorted(entries, key=lambda e: (not e.is_dir, e.name.lower()))
 
-    def read(self, path: str) -> FileStream:
-        return self.service.read_artifact(self.artifact_uri, path)
+    def read(self, path: str, byte_range: ByteRange | None = None) -> FileStream:
+        return self.service.read_artifact(self.artifact_uri, path, byte_range=byte_range)
 
     def head(self, path: str, limit: int = PREVIEW_BYTES) -> tuple[bytes, bool]:
         """The first `limit` bytes of a file, and whether there was more."""

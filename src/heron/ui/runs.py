@@ -15,9 +15,10 @@ from heron.errors import HeronError, InvalidParameter, NotFound
 from heron.services.access import requires
 from heron.services.build import Services
 from heron.store.artifacts import FileStream, paths
+from heron.store.artifacts.ranges import RangeNotSatisfiable
 from heron.ui import artifacts, markdown
 from heron.ui.rendering import Form, PageResult, Renderer, field, safe_next
-from heron.web.files import attachment, file_response
+from heron.web.files import attachment, file_response, requested_range
 from heron.web.routes import PolicyRoute
 
 MAX_CHILDREN = 100
@@ -83,13 +84,16 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
         if not path:
             raise InvalidParameter("Give the artifact's path: ?path=dir/file")
         where = artifacts.Location(services.artifacts, run.info.artifact_uri)
-        return path, where.read(path)
+        return path, where.read(path, requested_range(request.headers))
 
     async def raw_artifact(request: Request) -> Response:
         try:
             path, chunks = await run_in_threadpool(open_artifact, request)
         except HeronError as exc:
-            return renderer.error(request, exc)
+            answer = renderer.error(request, exc)
+            if isinstance(exc, RangeNotSatisfiable):
+                answer.headers["Content-Range"] = f"bytes */{exc.size}"
+            return answer
         download = bool(request.query_params.get("download"))
         return _artifact_response(path, chunks, download=download)
 

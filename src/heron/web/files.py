@@ -6,18 +6,32 @@ import urllib.parse
 from collections.abc import AsyncIterator
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.responses import StreamingResponse
 
 from heron.store.artifacts import FileStream
+from heron.store.artifacts.ranges import ByteRange, parse_range
 
 
 def file_response(
     stream: FileStream, *, media_type: str, headers: dict[str, str]
 ) -> StreamingResponse:
     """Sends `stream` with its Content-Length (not chunked: a client knows what to expect,
-    and uvicorn sends each chunk as it is rather than joined to a chunk header)."""
-    headers = {**headers, "Content-Length": str(stream.size)}
-    return StreamingResponse(_chunks(stream), media_type=media_type, headers=headers)
+    and uvicorn sends each chunk as it is rather than joined to a chunk header); a range of
+    the file as 206 Partial Content with its Content-Range."""
+    headers = {**headers, "Content-Length": str(stream.size), "Accept-Ranges": "bytes"}
+    status = 200
+    if stream.content_range is not None:
+        headers["Content-Range"] = stream.content_range.header()
+        status = 206
+    return StreamingResponse(
+        _chunks(stream), status_code=status, media_type=media_type, headers=headers
+    )
+
+
+def requested_range(headers: Headers) -> ByteRange | None:
+    """The one byte range a GET asks for (its Range header), None for the whole file."""
+    return parse_range(headers.get("range"))
 
 
 def attachment(name: str) -> str:

@@ -22,6 +22,7 @@ HTTP_STATUS: dict[str, int] = {
     "INTERNAL_ERROR": 500,
     "INVALID_STATE": 500,
     "DATA_LOSS": 500,
+    "REQUESTED_RANGE_NOT_SATISFIABLE": 416,  # Heron's: a Range outside the file
     "NOT_IMPLEMENTED": 501,
     "TEMPORARILY_UNAVAILABLE": 503,
     "DEADLINE_EXCEEDED": 504,

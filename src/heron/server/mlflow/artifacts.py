@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -28,7 +29,7 @@ from heron.services.access import PUBLIC, requires
 from heron.services.artifacts import PROXY_ROOT, ArtifactService
 from heron.services.runs import RunService
 from heron.store.artifacts import FileStream, paths
-from heron.web.files import attachment, file_response
+from heron.web.files import attachment, file_response, requested_range
 from heron.web.routes import PolicyRoute
 
 PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
@@ -71,8 +72,7 @@ def proxy_routes(artifacts: ArtifactService) -> list[BaseRoute]:
 
     async def download_artifact(request: Request) -> Response:
         path = paths.clean(request.path_params["path"])
-        chunks = await run_in_threadpool(artifacts.read_artifact, PROXY_ROOT, path)
-        return download(path, chunks)
+        return await send_artifact(request, artifacts, PROXY_ROOT, path)
 
     async def upload_artifact(request: Request) -> Response:
         path = paths.clean(request.path_params["path"])
@@ -210,6 +210,18 @@ def files_json(items: Sequence[FileInfo], token: str | None, *, relative_to: str
     if token:
         answer["next_page_token"] = token
     return answer
+
+
+async def send_artifact(
+    request: Request, artifacts: ArtifactService, artifact_uri: str, path: str
+) -> Response:
+    """The file at `path` under `artifact_uri` as a download, or only the bytes its Range
+    header asks for (206; 416 when the range is outside the file)."""
+    byte_range = requested_range(request.headers)
+    chunks = await run_in_threadpool(
+        partial(artifacts.read_artifact, byte_range=byte_range), artifact_uri, path
+    )
+    return download(path, chunks)
 
 
 def download(path: str, chunks: FileStream) -> Response:

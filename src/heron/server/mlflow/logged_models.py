@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from heron import mlflow_json
 from heron.errors import BadRequest
-from heron.server.mlflow.artifacts import download, files_json, listing
+from heron.server.mlflow.artifacts import files_json, listing, send_artifact
 from heron.server.wire import Endpoints, Fields, Json, missing
 from heron.services.access import requires
 from heron.services.artifacts import ArtifactService
@@ -154,8 +154,7 @@ def ajax_routes(service: LoggedModelService, artifacts: ArtifactService) -> list
         model_id = request.path_params["model_id"]
         model = await run_in_threadpool(service.get_logged_model, model_id)
         path = paths.clean(file_path)
-        chunks = await run_in_threadpool(artifacts.read_artifact, model.artifact_location, path)
-        return download(path, chunks)
+        return await send_artifact(request, artifacts, model.artifact_location, path)
 
     return [
         PolicyRoute(

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute
 
 from heron.errors import BadRequest, InvalidParameter, NotFound
 from heron.mlflow_json import traces as tj
-from heron.server.mlflow.artifacts import download
+from heron.server.mlflow.artifacts import send_artifact
 from heron.server.wire import json_response, read_body
 from heron.services.access import requires
 from heron.services.build import Services
@@ -43,15 +43,13 @@ def routes(services: Services) -> list[BaseRoute]:
         run_id = _required(request, "run_id", "run_uuid")
         path = paths.clean(_required(request, "path"))
         run = await run_in_threadpool(runs.get_run, run_id)
-        stream = await run_in_threadpool(artifacts.read_artifact, run.info.artifact_uri, path)
-        return download(path, stream)
+        return await send_artifact(request, artifacts, run.info.artifact_uri, path)
 
     async def get_model_version_artifact(request: Request) -> Response:
         name, version = _required(request, "name"), _required(request, "version")
         path = paths.clean(_required(request, "path"))
         root = await run_in_threadpool(registry.get_model_version_download_uri, name, version)
-        stream = await run_in_threadpool(artifacts.read_artifact, root, path)
-        return download(path, stream)
+        return await send_artifact(request, artifacts, root, path)
 
     async def get_trace_artifact(request: Request) -> Response:
         trace_id = _required(request, "request_id")

@@ -11,7 +11,8 @@ Each file gets its own AES-256 data key, wrapped by the customer-managed key
              be reordered, dropped or the file cut short without the tag check failing.
 
 So a file of any size streams through in 1 MiB pieces, each segment can be read on its own
-(range reads), and the stored size gives the plaintext size. A file without the magic line
+(a range read fetches the header and the segments the range covers, and decrypts only
+those), and the stored size gives the plaintext size. A file without the magic line
 (written before encryption was turned on) is read as it is."""
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from heron.entities import FileInfo, Page
 from heron.errors import DataLoss, InvalidParameter
+from heron.store.artifacts.ranges import ByteRange, ContentRange
 from heron.store.artifacts.repository import ArtifactRepository, FileStream
 from heron.store.crypto.envelope import DataKeys, open_key_provider
 
@@ -52,6 +54,11 @@ def plaintext_size(stored: int) -> int:
         return stored  # too short to be encrypted: a plain file
     segments = -(-body // (SEGMENT + TAG))
     return body - TAG * segments
+
+
+def _last_segment(stored: int) -> int:
+    """The index of the last segment of an encrypted file of `stored` bytes."""
+    return (stored - HEADER - 1) // (SEGMENT + TAG)
 
 
 def _aad(index: int, final: bool) -> bytes:
@@ -108,21 +115,58 @@ class EncryptedArtifactRepository:
         info = self.inner.write(path, sealed.stream(header))
         return FileInfo(path=info.path, is_dir=False, file_size=sealed.size)
 
-    def read(self, path: str, *, chunk_size: int = SEGMENT) -> FileStream:
+    def read(
+        self, path: str, *, chunk_size: int = SEGMENT, byte_range: ByteRange | None = None
+    ) -> FileStream:
+        if byte_range is not None:
+            return self._read_range(path, byte_range)
         raw = self.inner.read(path, chunk_size=SEGMENT + TAG)
         head, ended = _read_head(raw)
         if not head.startswith(MAGIC):
             return _Plain(raw, bytes(head), ended)
-        if len(head) < HEADER + TAG:
-            raw.close()
-            raise DataLoss(f"Encrypted artifact {path!r} is cut short")
-        key_id, wrapped, prefix = parse_header(bytes(head[:HEADER]))
+        aead, prefix = self._open(path, raw, head, raw.size)
+        stored = raw.size
+        return _Opened(raw, aead, prefix, head[HEADER:], path, _last_segment(stored))
+
+    def _open(
+        self, path: str, raw: FileStream, head: bytearray, stored: int
+    ) -> tuple[AESGCM, bytes]:
+        """The cipher and nonce prefix of an encrypted file, from its header (the key
+        unwrapped); closes `raw` when it cannot be read."""
         try:
-            key = self.keys.unwrap(key_id, wrapped)
+            if stored < HEADER + TAG or len(head) < HEADER:
+                raise DataLoss(f"Encrypted artifact {path!r} is cut short")
+            key_id, wrapped, prefix = parse_header(bytes(head[:HEADER]))
+            return AESGCM(self.keys.unwrap(key_id, wrapped)), prefix
         except BaseException:
             raw.close()
             raise
-        return _Opened(raw, AESGCM(key), prefix, head[HEADER:], plaintext_size(raw.size), path)
+
+    def _read_range(self, path: str, byte_range: ByteRange) -> FileStream:
+        """Two reads of the stored file: its header (and size), then only the segments the
+        range covers; each is authenticated before any of its bytes is served."""
+        head_stream = self.inner.read(path, byte_range=ByteRange(0, HEADER - 1))
+        head = bytearray(b"".join(head_stream))
+        if not head.startswith(MAGIC):
+            return self.inner.read(path, byte_range=byte_range)  # a plain file
+        stored = _stored_size(head_stream)
+        aead, prefix = self._open(path, head_stream, head, stored)
+        size = plaintext_size(stored)
+        start, stop = byte_range.within(size)
+        first, last = start // SEGMENT, (stop - 1) // SEGMENT
+        whole = SEGMENT + TAG
+        sealed = ByteRange(HEADER + first * whole, min(stored, HEADER + (last + 1) * whole) - 1)
+        raw = self.inner.read(path, chunk_size=whole, byte_range=sealed)
+        return _Opened(
+            raw,
+            aead,
+            prefix,
+            bytearray(),
+            path,
+            _last_segment(stored),
+            first=first,
+            content_range=ContentRange(start, stop, size),
+        )
 
     def rewrap(self, path: str) -> bool:
         """Wraps the file's data key again with the primary key (the contents are copied as
@@ -171,6 +215,10 @@ class EncryptedArtifactRepository:
         self.inner.delete(path)
 
 
+def _stored_size(stream: FileStream) -> int:
+    return stream.size if stream.content_range is None else stream.content_range.total
+
+
 def _read_head(raw: FileStream) -> tuple[bytearray, bool]:
     """At least the header's bytes of a stream (fewer only if the file is shorter), and
     whether the stream is at its end."""
@@ -217,6 +265,7 @@ class _Plain:
         self._head = head
         self._ended = ended
         self.size = raw.size
+        self.content_range: ContentRange | None = None
 
     def __iter__(self) -> Iterator[bytes]:
         return self
@@ -240,7 +289,9 @@ class _Plain:
 
 
 class _Opened:
-    """Decrypts an encrypted file segment by segment; a failed tag ends it with DataLoss."""
+    """Decrypts an encrypted file's segments from `first` on; a failed tag ends it with
+    DataLoss. Of a range, only its bytes are returned, each from a segment that passed its
+    tag check; `last` is the file's last segment (sealed as such)."""
 
     def __init__(
         self,
@@ -248,18 +299,29 @@ class _Opened:
         aead: AESGCM,
         prefix: bytes,
         buffered: bytearray,
-        size: int,
         path: str,
+        last: int,
+        *,
+        first: int = 0,
+        content_range: ContentRange | None = None,
     ) -> None:
         self._raw = raw
         self._aead = aead
         self._prefix = prefix
         self._buffer = buffered
         self._ended = False  # the raw stream is exhausted
-        self._done = False  # the last segment was returned
-        self._index = 0
+        self._done = False  # the range's (or the file's) last bytes were returned
+        self._index = first
+        self._last = last
         self._path = path
-        self.size = size
+        self.content_range = content_range
+        if content_range is None:
+            self.size = plaintext_size(raw.size)
+            self._skip = 0
+        else:
+            self.size = content_range.stop - content_range.start
+            self._skip = content_range.start - first * SEGMENT
+        self._left = self.size
 
     def __iter__(self) -> Iterator[bytes]:
         return self
@@ -290,20 +352,32 @@ class _Opened:
             self._ended = True
 
     def _next_segment(self) -> bytes | None:
-        """The next plaintext segment, b"" at the end, or None when more bytes are needed."""
+        """The next plaintext piece, b"" at the end, or None when more bytes are needed."""
         if self._done:
             return b""
         whole = SEGMENT + TAG
-        if len(self._buffer) > whole:
-            sealed, final = self._buffer[:whole], False
+        final = self._index == self._last
+        if not final and len(self._buffer) >= whole:
+            sealed = self._buffer[:whole]
             del self._buffer[:whole]
-        elif self._ended:
-            sealed, final = self._buffer, True
-            self._buffer = bytearray()
+        elif self._ended:  # the last segment, or one cut short (its tag check fails)
+            sealed, self._buffer = self._buffer, bytearray()
         else:
             return None
+        plain = self._decrypt(sealed, final)
+        self._index += 1
+        if self._skip:
+            plain, self._skip = plain[self._skip :], 0
+        plain = plain[: self._left]
+        self._left -= len(plain)
+        self._done = final or self._left == 0
+        if self._done:
+            self._raw.close()
+        return plain
+
+    def _decrypt(self, sealed: bytearray, final: bool) -> bytes:
         try:
-            plain = self._aead.decrypt(
+            return self._aead.decrypt(
                 _nonce(self._prefix, self._index), sealed, _aad(self._index, final)
             )
         except (InvalidTag, ValueError):
@@ -312,11 +386,6 @@ class _Opened:
                 f"Encrypted artifact {self._path!r} failed its integrity check at segment "
                 f"{self._index}: it was altered or cut short"
             ) from None
-        self._index += 1
-        self._done = final
-        if final:
-            self._raw.close()
-        return plain if plain or not final else b""
 
     def close(self) -> None:
         self._done = True

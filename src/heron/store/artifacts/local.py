@@ -16,6 +16,7 @@ from heron.entities import FileInfo, Page
 from heron.errors import InvalidParameter, NotFound
 from heron.store.artifacts import paths
 from heron.store.artifacts.paging import decode_token, encode_token
+from heron.store.artifacts.ranges import ByteRange, ContentRange
 from heron.store.artifacts.repository import FileStream
 
 TEMP_PREFIX = ".heron-upload-"
@@ -77,7 +78,9 @@ class LocalArtifactRepository:
             raise
         return FileInfo(path=rel, is_dir=False, file_size=size)
 
-    def read(self, path: str, *, chunk_size: int = 1 << 20) -> FileStream:
+    def read(
+        self, path: str, *, chunk_size: int = 1 << 20, byte_range: ByteRange | None = None
+    ) -> FileStream:
         """Opens the file now (so NotFound is raised by the call), streams it lazily."""
         rel, real = self._resolve(path)
         try:
@@ -92,7 +95,15 @@ class LocalArtifactRepository:
         if stat.S_ISDIR(status.st_mode):
             os.close(fd)
             raise InvalidParameter(f"Artifact {rel!r} is a directory, not a file")
-        return _FileChunks(fd, status.st_size, chunk_size)
+        if byte_range is None:
+            return _FileChunks(fd, status.st_size, chunk_size)
+        try:
+            start, stop = byte_range.within(status.st_size)
+            os.lseek(fd, start, os.SEEK_SET)
+        except BaseException:
+            os.close(fd)
+            raise
+        return _FileChunks(fd, stop - start, chunk_size, ContentRange(start, stop, status.st_size))
 
     def list(
         self, path: str = "", *, max_results: int = 1000, page_token: str | None = None
@@ -158,29 +169,45 @@ _READ_NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None) if hasattr(os, "pread
 
 
 class _FileChunks:
-    """Iterates an open file in chunks and closes it at the end (or on close())."""
+    """Iterates an open file in chunks from where it stands, `size` bytes at most, and closes
+    it at the end (or on close())."""
 
-    def __init__(self, fd: int, size: int, chunk_size: int) -> None:
+    def __init__(
+        self, fd: int, size: int, chunk_size: int, content_range: ContentRange | None = None
+    ) -> None:
         self._file = os.fdopen(fd, "rb", buffering=0)
         self.size = size
+        self.content_range = content_range
         self._chunk_size = chunk_size
+        self._left = size if content_range is not None else None  # a range's bytes to go
 
     def __iter__(self) -> Iterator[bytes]:
         return self
 
+    def _next_size(self) -> int:
+        return self._chunk_size if self._left is None else min(self._chunk_size, self._left)
+
+    def _took(self, chunk: bytes) -> bytes:
+        if self._left is not None:
+            self._left -= len(chunk)
+        return chunk
+
     def __next__(self) -> bytes:
-        chunk = self._file.read(self._chunk_size)
+        chunk = self._file.read(self._next_size()) if self._left != 0 else b""
         if not chunk:
             self._file.close()
             raise StopIteration
-        return chunk
+        return self._took(chunk)
 
     def next_at_hand(self) -> bytes | None:
         if self._file.closed:
             return b""
         if _READ_NOWAIT is None:
             return None
-        buffer = bytearray(self._chunk_size)
+        if self._left == 0:
+            self._file.close()
+            return b""
+        buffer = bytearray(self._next_size())
         try:
             n = os.preadv(self._file.fileno(), [buffer], self._file.tell(), _READ_NOWAIT)
         except OSError:  # EAGAIN: the next bytes are not in the page cache; or no such reads
@@ -189,7 +216,7 @@ class _FileChunks:
             self._file.close()
             return b""
         self._file.seek(n, os.SEEK_CUR)
-        return bytes(memoryview(buffer)[:n])
+        return self._took(bytes(memoryview(buffer)[:n]))
 
     def close(self) -> None:
         self._file.close()

@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeGuard
 
 from heron.entities import FileInfo, Page
+from heron.store.artifacts.ranges import ByteRange, ContentRange
 
 
 class FileStream(Protocol):
-    """A file's bytes in chunks, read lazily, and its size in bytes (a download's
-    Content-Length). The file closes at the last chunk, or on close()."""
+    """A file's bytes in chunks, read lazily, and their count (a download's Content-Length).
+    The file closes at the last chunk, or on close(). A read of a byte range yields only those
+    bytes, and `content_range` says which they are (None for the whole file)."""
 
     size: int
+    content_range: ContentRange | None
 
     def __iter__(self) -> Iterator[bytes]: ...
 
@@ -40,9 +43,12 @@ class ArtifactRepository(Protocol):
         The file appears whole or not at all (write to a temporary name, then rename)."""
         ...
 
-    def read(self, path: str, *, chunk_size: int = 1 << 20) -> FileStream:
-        """Streams a file. Raises NotFound when there is no file at `path`, InvalidParameter
-        when it is a directory."""
+    def read(
+        self, path: str, *, chunk_size: int = 1 << 20, byte_range: ByteRange | None = None
+    ) -> FileStream:
+        """Streams a file, or only the bytes `byte_range` takes of it. Raises NotFound when
+        there is no file at `path`, InvalidParameter when it is a directory,
+        RangeNotSatisfiable when the range takes no byte of it."""
         ...
 
     def list(

@@ -11,6 +11,7 @@ from typing import Any
 from heron.entities import FileInfo, Page
 from heron.errors import InvalidParameter, NotFound
 from heron.store.artifacts import paths
+from heron.store.artifacts.ranges import ByteRange, ContentRange, RangeNotSatisfiable
 from heron.store.artifacts.repository import FileStream, MultipartUpload, PartCredential
 
 # boto3 switches to multipart above this size and sends parts of it.
@@ -79,19 +80,32 @@ class S3ArtifactRepository:
         self.client.upload_fileobj(stream, self.bucket, self._key(rel), Config=config)
         return FileInfo(path=rel, is_dir=False, file_size=stream.size)
 
-    def read(self, path: str, *, chunk_size: int = 1 << 20) -> FileStream:
-        """Starts the GET now (so NotFound is raised by the call), streams the body lazily."""
+    def read(
+        self, path: str, *, chunk_size: int = 1 << 20, byte_range: ByteRange | None = None
+    ) -> FileStream:
+        """Starts the GET now (so NotFound is raised by the call), streams the body lazily. A
+        range is S3's own (a ranged GET): only its bytes come over the network."""
         rel = paths.clean(path)
         errors = self.client.exceptions
+        request = {"Bucket": self.bucket, "Key": self._key(rel)}
+        if byte_range is not None:
+            request["Range"] = byte_range.header()
         try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self._key(rel))
+            answer = self.client.get_object(**request)
         except (errors.NoSuchKey, errors.ClientError) as exc:
+            if byte_range is not None and _error_code(exc) == "InvalidRange":
+                size = self.client.head_object(Bucket=self.bucket, Key=self._key(rel))
+                raise RangeNotSatisfiable(int(size["ContentLength"])) from None
             if not _is_missing(exc):
                 raise
             if not rel or self._has_children(rel):
                 raise InvalidParameter(f"Artifact {rel!r} is a directory, not a file") from None
             raise NotFound(f"Artifact {rel!r} does not exist") from None
-        return _BodyChunks(answer["Body"], int(answer["ContentLength"]), chunk_size)
+        size = int(answer["ContentLength"])
+        if byte_range is None:
+            return _BodyChunks(answer["Body"], size, chunk_size)
+        content_range = _content_range(answer.get("ContentRange"), size, byte_range)
+        return _BodyChunks(answer["Body"], size, chunk_size, content_range)
 
     def list(
         self, path: str = "", *, max_results: int = 1000, page_token: str | None = None
@@ -250,9 +264,27 @@ def _upload_errors(upload_id: str) -> Iterator[None]:
         raise
 
 
-def _is_missing(exc: Exception) -> bool:
+def _error_code(exc: Exception) -> str | None:
     response: dict[str, Any] = getattr(exc, "response", {}) or {}
-    return response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound")
+    code: str | None = response.get("Error", {}).get("Code")
+    return code
+
+
+def _is_missing(exc: Exception) -> bool:
+    return _error_code(exc) in ("NoSuchKey", "404", "NotFound")
+
+
+def _content_range(header: str | None, length: int, asked: ByteRange) -> ContentRange:
+    """What a ranged GET answered (`bytes a-b/total`). A store that sent the whole object
+    instead (no Content-Range) is answered the same way only if the range takes all of it."""
+    if header:
+        span, _, total = header.removeprefix("bytes ").partition("/")
+        first, _, last = span.partition("-")
+        return ContentRange(int(first), int(last) + 1, int(total))
+    start, stop = asked.within(length)
+    if (start, stop) != (0, length):
+        raise InvalidParameter("The S3 store ignored the byte range: fetch the whole file")
+    return ContentRange(0, length, length)
 
 
 def _child(rel: str, name: str) -> str:
@@ -286,9 +318,12 @@ class _ChunkReader(io.RawIOBase):
 class _BodyChunks:
     """Iterates a botocore StreamingBody in chunks; closes it at the end (or on close())."""
 
-    def __init__(self, body: Any, size: int, chunk_size: int) -> None:
+    def __init__(
+        self, body: Any, size: int, chunk_size: int, content_range: ContentRange | None = None
+    ) -> None:
         self._body = body
         self.size = size
+        self.content_range = content_range
         self._chunks = body.iter_chunks(chunk_size)
         self._ended = False
 
