@@ -34,6 +34,14 @@ class Settings:
     encryption_key: str | None = None
     # How long an unwrapped data key is reused: a KMS key revoked stops working within it.
     key_cache_s: float = 60.0
+    # `heron worker` processes `heron server` starts to run deployment jobs (0: none, run
+    # them elsewhere), and how long a worker's claim on a task lasts without a heartbeat.
+    job_workers: int = 1
+    job_lease_s: float = 30.0
+    # What custom tasks of deployment jobs may run: Python callables from these modules, and
+    # these programs. None by default: a job definition cannot run arbitrary code.
+    job_task_modules: tuple[str, ...] = ()
+    job_task_commands: tuple[str, ...] = ()
 
     @classmethod
     def for_home(cls, home: Path | None = None, **overrides: object) -> Settings:

@@ -354,6 +354,7 @@ class RegistryApi(Protocol):
         *,
         tags: Mapping[str, str] | None = None,
         description: str | None = None,
+        deployment_job_id: str | None = None,
     ) -> RegisteredModel: ...
 
     def get_registered_model(self, name: str) -> RegisteredModel: ...
@@ -370,7 +371,7 @@ class RegistryApi(Protocol):
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel: ...
 
     def update_registered_model(
-        self, name: str, description: str | None = None
+        self, name: str, description: str | None = None, *, deployment_job_id: str | None = None
     ) -> RegisteredModel: ...
 
     def delete_registered_model(self, name: str) -> None: ...

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 # "execute": query a serving endpoint (its invocations), which reading it does not allow.
-Action = Literal["read", "create", "update", "delete", "execute"]
+# "promote": approve a model version in a deployment job (the PROMOTE privilege); its id is
+# the registered model's name, or `name@alias` when the approval promotes to one alias.
+Action = Literal["read", "create", "update", "delete", "execute", "promote"]
 ResourceType = Literal[
     "experiment",
     "run",
@@ -32,6 +34,7 @@ ResourceType = Literal[
     "artifact",
     "serving_endpoint",
     "dataset",
+    "deployment_job",
 ]
 
 

@@ -11,6 +11,11 @@ from dataclasses import dataclass, field
 from heron.services.access import Authorizer
 from heron.services.artifacts import ArtifactService
 from heron.services.datasets import DatasetService
+from heron.services.deployment_job_approvals import ApprovalTags
+from heron.services.deployment_job_runner import DeploymentRunner
+from heron.services.deployment_job_runs import JobRunService
+from heron.services.deployment_job_specs import CustomTaskPolicy
+from heron.services.deployment_jobs import DeploymentJobService
 from heron.services.experiments import ExperimentService
 from heron.services.gc import GarbageCollector
 from heron.services.inference import InferenceService
@@ -47,6 +52,10 @@ class Services:
     inference: InferenceService
     datasets: DatasetService
     judge_cache: JudgeCacheService
+    deployment_jobs: DeploymentJobService
+    job_runs: JobRunService
+    # Runs deployment job tasks; only `heron worker` starts it (with its executors).
+    deployment_runner: DeploymentRunner
     gc: GarbageCollector
     authorizer: Authorizer
     # The stores answer without waiting on a network or an fsync (SQLite in WAL mode with
@@ -64,6 +73,7 @@ class Services:
 
     def close(self) -> None:
         """Stops the background work, then closes the stores."""
+        self.deployment_runner.close()
         self._dispatcher.close()
         self.inference.close()
         self.traces.close()
@@ -86,6 +96,10 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         runs=stores.runs,
         experiments=stores.experiments,
         namespaces=stores.namespaces,
+        tag_guard=ApprovalTags(stores.deployment_jobs, authorizer),
+    )
+    custom = CustomTaskPolicy(
+        modules=settings.job_task_modules, commands=settings.job_task_commands
     )
     wrap = (
         encryption(settings.encryption_key, cache_s=settings.key_cache_s)
@@ -117,6 +131,9 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         ),
         datasets=DatasetService(stores.datasets, stores.experiments, authorizer),
         judge_cache=JudgeCacheService(stores.judge_cache, authorizer),
+        deployment_jobs=DeploymentJobService(stores.deployment_jobs, authorizer, custom),
+        job_runs=JobRunService(stores.job_runs, stores.deployment_jobs, authorizer),
+        deployment_runner=DeploymentRunner(stores.job_tasks, lease_s=settings.job_lease_s),
         gc=GarbageCollector(stores.purge, ArtifactLocations(settings.artifacts_destination, roots)),
         authorizer=authorizer,
         answers_at_once=stores.answers_at_once,

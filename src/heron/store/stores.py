@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from heron.store.deployment_jobs import DeploymentJobStore, JobRunStore, JobTaskQueue
 from heron.store.evaluation import DatasetStore, JudgeCacheStore
 from heron.store.experiments import ExperimentStore
 from heron.store.logged_models import LoggedModelStore
@@ -74,6 +75,15 @@ class Stores(Protocol):
 
     @property
     def judge_cache(self) -> JudgeCacheStore: ...
+
+    @property
+    def deployment_jobs(self) -> DeploymentJobStore: ...
+
+    @property
+    def job_runs(self) -> JobRunStore: ...
+
+    @property
+    def job_tasks(self) -> JobTaskQueue: ...
 
     @property
     def answers_at_once(self) -> bool:

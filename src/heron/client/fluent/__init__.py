@@ -63,6 +63,7 @@ from heron.client.fluent.state import (
     set_tracking_uri,
     start_run,
     tracking_client,
+    use_client,
 )
 
 __all__ = [
@@ -121,4 +122,5 @@ __all__ = [
     "set_tracking_uri",
     "start_run",
     "tracking_client",
+    "use_client",
 ]

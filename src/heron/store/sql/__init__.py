@@ -9,6 +9,9 @@ from heron.store.sql.database import Database
 from heron.store.sql.datasets import SqlDatasetStore
 from heron.store.sql.experiments import SqlExperimentStore
 from heron.store.sql.inference import SqlInferenceStore
+from heron.store.sql.jobs import SqlDeploymentJobStore
+from heron.store.sql.jobs_queue import SqlJobTaskQueue
+from heron.store.sql.jobs_runs import SqlJobRunStore
 from heron.store.sql.judge_cache import SqlJudgeCacheStore
 from heron.store.sql.logged_models import SqlLoggedModelStore
 from heron.store.sql.migrate import upgrade_if_needed
@@ -47,6 +50,9 @@ class SqlStores:
     inference: SqlInferenceStore
     datasets: SqlDatasetStore
     judge_cache: SqlJudgeCacheStore
+    deployment_jobs: SqlDeploymentJobStore
+    job_runs: SqlJobRunStore
+    job_tasks: SqlJobTaskQueue
 
     @property
     def answers_at_once(self) -> bool:
@@ -92,6 +98,9 @@ def open_sql_stores(
         inference=SqlInferenceStore(database),
         datasets=SqlDatasetStore(database),
         judge_cache=SqlJudgeCacheStore(database),
+        deployment_jobs=SqlDeploymentJobStore(database),
+        job_runs=SqlJobRunStore(database),
+        job_tasks=SqlJobTaskQueue(database),
     )
 
 
