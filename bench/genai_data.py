@@ -195,6 +195,7 @@ def _assessments(turn: Turn, experiment_id: int) -> list[dict[str, Any]]:
             ),
             "experiment_id": experiment_id,
             "trace_time": turn.start_ms,
+            "model_id": turn.version,
         }
         for name, value, source in found
     ]

@@ -1,7 +1,8 @@
-"""The GenAI views at a million traces (issue #23): first paint and charts drawn in Chromium.
+"""The GenAI views at a million traces (issue #23): first paint and charts drawn in Chromium,
+beside MLflow 3.17's overview on the same traces.
 
     .venv/bin/python bench/genai_overview.py [--traces 1000000] [--days 30] [--repeats 5]
-                                             [--reuse DIR] [--postgres URI]
+        [--reuse DIR] [--postgres URI] [--with-mlflow] [--mlflow-repeats 1] [--timeout-s 300]
 
 Fills one experiment with `--traces` traces of an agent spread over the last `--days` days
 (bench/genai_data.py: sessions of five turns, a chat model call with tokens and cost, up to
@@ -14,14 +15,21 @@ in bulk), starts the real `heron server` on it and opens each view in Debian's c
 - first_paint: first contentful paint (Paint Timing),
 - charts_drawn: the overview's charts drawn from the numbers in the page (overview.js
   records performance.now() when the last one is drawn), for the overview views,
+- server_cpu: the CPU time the server's processes used for the view (from /proc), steadier
+  than wall time on a machine shared with other work,
 
-all in ms from the start of the navigation, and the page's own count of traces. It also times
-the service alone, in process, for each overview window (median of `--repeats`).
+in ms (times from the start of the navigation), and the page's own count of traces. It also
+times the overview service alone, in process, for each window, and notes the share of a core
+a busy loop gets before and after (1.0 on an idle machine), to read the figures beside.
 
-On SQLite the database lives in DIR/heron.db (a temporary directory, or `--reuse DIR`, which
-keeps it for the next run; the fill is skipped when DIR already holds one). `--postgres URI`
-fills and serves a PostgreSQL database instead (a fresh, empty one). Writes
-bench-results/genai_overview.json (or `--out`).
+`--with-mlflow` fills MLflow 3.17's own tables with the same traces (bench/genai_mlflow.py,
+bulk inserts after its server made the schema) and times its overview's three tabs (usage,
+quality, tool calls) until every one of their data requests was answered.
+
+The databases live in DIR (a temporary directory, or `--reuse DIR`, which keeps them: a
+later run with the same DIR skips the fills). `--postgres URI` fills and serves a PostgreSQL
+database instead (a fresh, empty one). Writes bench-results/genai_overview.json (or `--out`)
+after each step.
 """
 
 from __future__ import annotations
@@ -38,8 +46,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from artifacts import ROOT, free_port, stop_group, wait_healthy
+from artifacts import RESULTS, ROOT, free_port, stop_group, wait_healthy
 from genai_data import fill, traffic
+from genai_mlflow import fill_and_measure_mlflow
 
 sys.path.insert(0, str(ROOT))
 from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS  # the tests' browser settings
@@ -48,11 +57,12 @@ DAY = 86_400_000
 CHUNK = 100_000  # traces generated at a time (memory stays flat)
 VIEWS = {
     "overview, last 7 days (the default view)": "overview",
+    "overview, last 7 days by day (MLflow's default)": "overview?grain=1d",
     "overview, last hour": "overview?range=1h",
     "overview, last 24 hours": "overview?range=24h",
     "overview, last 30 days (every trace)": "overview?range=30d",
     "overview, last 7 days, one user": "overview?user=user-1",
-    "overview, last 7 days, one app version": "overview?version={version}",
+    "overview, last 7 days, one app version (the newest)": "overview?version={version}",
     "sessions, last 7 days": "sessions",
     "one session (five turns)": "sessions/{session}",
     "versions, last 7 days": "versions",
@@ -68,8 +78,9 @@ TIMINGS = """() => {
 }"""
 
 
-def fill_database(uri: str, count: int, days: int) -> tuple[str, float, int]:
-    """Creates the experiment and its traffic; returns (experiment id, seconds, now_ms)."""
+def fill_database(uri: str, count: int, days: int) -> tuple[str, float, int, list[str]]:
+    """Creates the experiment, its three app versions and its traffic; returns (experiment
+    id, seconds, now_ms, the versions' model ids)."""
     from heron.store.sql import open_sql_stores
 
     # The fill alone skips fsync (a benchmark's data, made again on a crash) and gives its
@@ -97,7 +108,7 @@ def fill_database(uri: str, count: int, days: int) -> tuple[str, float, int]:
         while chunk := list(itertools.islice(turns, CHUNK)):
             done += fill(stores, experiment_id, iter(chunk), batch=10_000)
             print(f"  {done:,} traces, {time.perf_counter() - started:.0f} s", flush=True)
-        return experiment_id, time.perf_counter() - started, now
+        return experiment_id, time.perf_counter() - started, now, list(versions)
     finally:
         stores.close()
 
@@ -142,12 +153,41 @@ def in_process(uri: str, experiment_id: str, repeats: int) -> dict[str, float]:
     return found
 
 
-def measure(browser: Any, url: str, paths: dict[str, str], repeats: int) -> dict[str, Any]:
+def cpu_ms(pgid: int) -> float:
+    """CPU time (user + system) used so far by a process group, in ms (Linux /proc)."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # pgrp
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_share() -> float:
+    """The share of one core this process gets for a busy loop now: how loaded the machine
+    is (1.0 on an idle one), to read the timings beside."""
+    began, cpu = time.perf_counter(), time.process_time()
+    total = 0
+    for i in range(3_000_000):
+        total += i
+    return (time.process_time() - cpu) / (time.perf_counter() - began)
+
+
+def measure(
+    browser: Any, url: str, pgid: int, paths: dict[str, str], repeats: int
+) -> dict[str, Any]:
+    """Each view's timings in Chromium, and the server's CPU time for it."""
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in paths}
     for _ in range(repeats):
         for name, path in paths.items():
             context = browser.new_context(viewport={"width": 1400, "height": 900})
             page = context.new_page()
+            before = cpu_ms(pgid)
             page.goto(f"{url}/{path}")
             page.wait_for_function(
                 "() => performance.getEntriesByName('first-contentful-paint').length > 0"
@@ -158,7 +198,9 @@ def measure(browser: Any, url: str, paths: dict[str, str], repeats: int) -> dict
                     " || !document.getElementById('overview-data')",
                     timeout=120_000,
                 )
-            runs[name].append(dict(page.evaluate(TIMINGS)))
+            found = dict(page.evaluate(TIMINGS))
+            found["server_cpu"] = cpu_ms(pgid) - before
+            runs[name].append(found)
             context.close()
     return {
         name: {key: statistics.median(r[key] for r in found if r[key] is not None)
@@ -172,64 +214,79 @@ def main() -> None:
     parser.add_argument("--traces", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--reuse", type=Path, help="keep the SQLite database in this directory")
+    parser.add_argument("--reuse", type=Path, help="keep the databases in this directory")
     parser.add_argument("--postgres", help="an empty PostgreSQL database to fill and serve")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "genai_overview.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "genai_overview.json")
+    parser.add_argument(
+        "--with-mlflow", action="store_true", help="MLflow's UI on the same traffic"
+    )
+    parser.add_argument("--mlflow-repeats", type=int, default=1)
+    parser.add_argument("--timeout-s", type=float, default=300, help="per MLflow view")
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
-
     with tempfile.TemporaryDirectory(prefix="heron-genai-bench-") as tmp:
         directory = args.reuse or Path(tmp)
         directory.mkdir(parents=True, exist_ok=True)
-        uri = args.postgres or f"sqlite:///{directory}/heron.db"
-        state = directory / "bench-state.json"
-        if args.postgres or not state.exists():
-            print(f"filling {args.traces:,} traces over {args.days} days", flush=True)
-            experiment_id, seconds, now = fill_database(uri, args.traces, args.days)
-            facts = {"experiment_id": experiment_id, "fill_s": seconds, "filled_at_ms": now,
-                     "traces": args.traces, "days": args.days}  # fmt: skip
-            state.write_text(json.dumps(facts))
-        facts = json.loads(state.read_text())
-        experiment_id = facts["experiment_id"]
-        print(f"filled in {facts['fill_s']:.0f} s; experiment {experiment_id}", flush=True)
-        service = in_process(uri, experiment_id, args.repeats)
-        url, pgid = start_server(uri, directory)
+        run(args, directory)
+
+
+def run(args: argparse.Namespace, directory: Path) -> None:
+    """Fills (unless DIR holds the data), measures Heron, then MLflow; the report is written
+    after each step, so a step that fails leaves the ones before it."""
+    from playwright.sync_api import sync_playwright
+
+    uri = args.postgres or f"sqlite:///{directory}/heron.db"
+    state = directory / "bench-state.json"
+    if args.postgres or not state.exists():
+        print(f"filling {args.traces:,} traces over {args.days} days", flush=True)
+        experiment_id, seconds, now, versions = fill_database(uri, args.traces, args.days)
+        facts = {"experiment_id": experiment_id, "fill_s": seconds, "filled_at_ms": now,
+                 "traces": args.traces, "days": args.days, "versions": versions}  # fmt: skip
+        state.write_text(json.dumps(facts))
+    facts = json.loads(state.read_text())
+    print(f"filled in {facts['fill_s']:.0f} s; experiment {facts['experiment_id']}", flush=True)
+    report: dict[str, Any] = {
+        **facts, "database": "postgresql" if args.postgres else "sqlite",
+        "repeats": args.repeats, "cpu_share_before": cpu_share(),
+        "load_average_before": os.getloadavg(),
+    }  # fmt: skip
+    report["service_ms"] = in_process(uri, facts["experiment_id"], args.repeats)
+    _write(args.out, report)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            version = _first_version(url, experiment_id)
-            paths = {
-                name: f"experiments/{experiment_id}/"
-                + path.format(version=version, session="session-0000001")
-                for name, path in VIEWS.items()
-            }
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    pages = measure(browser, url, paths, args.repeats)
-                finally:
-                    browser.close()
+            report["median_ms"] = _heron_views(browser, uri, directory, facts, args.repeats)
+            report["cpu_share_after"] = cpu_share()
+            _write(args.out, report)
+            if args.with_mlflow:
+                report["mlflow_median_ms"] = fill_and_measure_mlflow(
+                    directory, facts, browser, args.mlflow_repeats, args.timeout_s
+                )
+                state.write_text(json.dumps(facts))  # keeps MLflow's filled database too
+                _write(args.out, report)
         finally:
-            stop_group(pgid)
-    report = {**facts, "database": "postgresql" if args.postgres else "sqlite",
-              "repeats": args.repeats, "load_average": os.getloadavg(),
-              "service_ms": service, "median_ms": pages}  # fmt: skip
-    for name, value in service.items():
-        print(f"{name}: {value:,.0f} ms")
-    for name, values in pages.items():
-        print(f"{name}: " + ", ".join(f"{k} {v:,.0f}" for k, v in values.items()))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
+            browser.close()
 
 
-def _first_version(url: str, experiment_id: str) -> str:
-    import httpx
+def _heron_views(
+    browser: Any, uri: str, directory: Path, facts: dict[str, Any], repeats: int
+) -> dict[str, Any]:
+    url, pgid = start_server(uri, directory)
+    try:
+        experiment_id = facts["experiment_id"]
+        paths = {
+            name: f"experiments/{experiment_id}/"
+            + path.format(version=facts["versions"][-1], session="session-0000001")
+            for name, path in VIEWS.items()
+        }
+        return measure(browser, url, pgid, paths, repeats)
+    finally:
+        stop_group(pgid)
 
-    answer = httpx.post(
-        f"{url}/api/2.0/mlflow/logged-models/search",
-        json={"experiment_ids": [experiment_id], "max_results": 1},
-        timeout=60,
-    )
-    answer.raise_for_status()
-    return str(answer.json()["models"][0]["info"]["model_id"])
+
+def _write(out: Path, report: dict[str, Any]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(json.dumps({k: v for k, v in report.items() if k.endswith("ms")}, indent=1), flush=True)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from artifacts import ROOT, free_port, start_heron, stop_group, wait_healthy
+from artifacts import RESULTS, ROOT, free_port, start_heron, stop_group, wait_healthy
 from artifacts import wait_quiet as _wait_quiet
 
 HERON = str(ROOT / ".venv/bin/heron")
@@ -193,22 +193,33 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--points", type=int, default=200_000)
-    parser.add_argument("--json", type=Path, default=ROOT / "bench-results/recovery.json")
+    parser.add_argument("--only", choices=["encryption", "backup"], default=None)
+    parser.add_argument("--json", type=Path, default=RESULTS / "recovery.json")
     parser.add_argument("--no-wait-quiet", action="store_true", help="Do not wait for idle CPUs.")
     args = parser.parse_args()
     QUIET["wait"] = not args.no_wait_quiet
     with tempfile.TemporaryDirectory(prefix="heron-recovery-bench-") as tmp:
         scratch = Path(tmp)
-        encryption = measure_encryption(scratch, args.size_mb, args.repeats)
-        backup = measure_backup_load(scratch, args.seconds, args.points)
-    print(f"1 file of {args.size_mb} MiB through the proxy (MiB/s, median of {args.repeats}):")
-    print(f"  PUT  plain {encryption['put']:8.1f}  encrypted {encryption['put_enc']:8.1f}"
-          f"  ratio {encryption['put_ratio']:.2f}")  # fmt: skip
-    print(f"  GET  plain {encryption['get']:8.1f}  encrypted {encryption['get_enc']:8.1f}"
-          f"  ratio {encryption['get_ratio']:.2f}")  # fmt: skip
-    print(f"W1 log-metric req/s for {args.seconds:.0f} s: alone {backup['w1_alone']:.0f}, during "
-          f"{backup['backups_during']:.0f} back-to-back backups {backup['w1_during_backups']:.0f}"
-          f"  ratio {backup['ratio']:.2f}")  # fmt: skip
+        encryption = (
+            measure_encryption(scratch, args.size_mb, args.repeats)
+            if args.only in (None, "encryption")
+            else None
+        )
+        backup = (
+            measure_backup_load(scratch, args.seconds, args.points)
+            if args.only in (None, "backup")
+            else None
+        )
+    if encryption is not None:
+        print(f"1 file of {args.size_mb} MiB through the proxy (MiB/s, median of {args.repeats}):")
+        print(f"  PUT  plain {encryption['put']:8.1f}  encrypted {encryption['put_enc']:8.1f}"
+              f"  ratio {encryption['put_ratio']:.2f}")  # fmt: skip
+        print(f"  GET  plain {encryption['get']:8.1f}  encrypted {encryption['get_enc']:8.1f}"
+              f"  ratio {encryption['get_ratio']:.2f}")  # fmt: skip
+    if backup is not None:
+        print(f"W1 log-metric req/s for {args.seconds:.0f} s: alone {backup['w1_alone']:.0f}, "
+              f"during {backup['backups_during']:.0f} back-to-back backups "
+              f"{backup['w1_during_backups']:.0f}  ratio {backup['ratio']:.2f}")  # fmt: skip
     args.json.parent.mkdir(parents=True, exist_ok=True)
     result = {"encryption": encryption, "backup_under_w1": backup, "args": vars(args)}
     args.json.write_text(json.dumps(result, indent=2, default=str))

@@ -77,7 +77,7 @@ def wait_for_health(url: str, *, timeout_s: float, alive: Any = None) -> None:
 # --------------------------------------------------------------------------- PostgreSQL
 
 
-def _postgres_bindir() -> Path | None:
+def postgres_bindir() -> Path | None:
     """The newest /usr/lib/postgresql/<version>/bin that has initdb (Debian's layout)."""
     found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
     if not found:
@@ -211,7 +211,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     if existing:
         yield PostgresServer(uri=existing)
         return
-    bindir = _postgres_bindir()
+    bindir = postgres_bindir()
     if bindir is None:
         pytest.fail(
             "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb). Install it with "
@@ -241,7 +241,7 @@ def fresh_postgres_cluster() -> Iterator[PostgresServer]:
     machine"); stopped and removed afterwards."""
     if os.environ.get("HERON_TEST_SKIP_POSTGRES") == "1":
         pytest.skip("HERON_TEST_SKIP_POSTGRES=1")
-    bindir = _postgres_bindir()
+    bindir = postgres_bindir()
     if bindir is None:
         pytest.fail("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb)")
     cluster = _Cluster(bindir)

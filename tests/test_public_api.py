@@ -110,6 +110,7 @@ def test_model_modules_are_pinned() -> None:
         "model_config",
         "save_model",
         "set_model",
+        "spark_udf",
     ]
     for name in FLAVOR_MODULES:
         module = importlib.import_module(f"heron.{name}")

@@ -17,8 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-from conftest import ServerProcess
+from tests.conftest import ServerProcess
 
 WRITERS = 4
 API = "/api/2.0/mlflow"

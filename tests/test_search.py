@@ -176,7 +176,7 @@ def test_parse_experiment_filter_builds_the_ast(text: str, expected: list[Compar
         "creation_time = 'x'",
         "creation_time > 1.5",
         "tags.t IN ('a')",
-        "experiment_id = '1'",
+        "experiment_id LIKE '1'",
         "params.p = 'x'",
         "name = 'a' OR name = 'b'",
     ],

@@ -13,12 +13,14 @@ from starlette.middleware import Middleware
 from heron import ui
 from heron.errors import HeronError
 from heron.server import errors, policies, routes, wire
-from heron.server.auth import IdentityMiddleware
-from heron.services import AllowAll, Authorizer
+from heron.server.security_layer import hardening, security_layer
+from heron.server.wire import Endpoints
+from heron.services import Authorizer
 from heron.services.build import build_services
 from heron.settings import Settings
 from heron.store.crypto.fields import field_cipher
 from heron.store.sql import open_sql_stores
+from heron.ui.security import routes as security_pages
 
 
 def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Starlette:
@@ -31,10 +33,17 @@ def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Star
         fields=field_cipher(settings.encryption_key, cache_s=settings.key_cache_s),
     )
     try:
-        services = build_services(stores, authorizer or AllowAll(), settings)
+        api = Endpoints(settings.max_request_bytes, inline=stores.answers_at_once)
+        security = security_layer(settings, stores.security, api)
+        services = build_services(stores, security.authorizer(authorizer), settings)
     except BaseException:
         stores.close()
         raise
+    pages = (
+        []
+        if security.services is None
+        else security_pages(security.services, security.oidc, settings.public_url)
+    )
 
     proxy = routes.invocation_proxy(services, settings)
 
@@ -44,19 +53,29 @@ def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Star
         try:
             yield
         finally:
+            security.close()
             await proxy.aclose()
             services.close()
 
     return Starlette(
         # Every route declares its policy, or the app does not start (deny by default).
         routes=policies.guard(
-            [*routes.routes(services, settings), *proxy.routes(), *ui.routes(services)],
+            # The invocation routes first: every endpoint request is matched in one step
+            # rather than after the ~70 routes of the API (120 us a request).
+            [
+                *proxy.routes(),
+                *routes.routes(services, settings),
+                *security.routes,
+                *pages,
+                *ui.routes(services),
+            ],
             services.authorizer,
         ),
         middleware=[
+            hardening(settings),
             Middleware(errors.UnexpectedErrors),
             Middleware(wire.RefuseNul),
-            Middleware(IdentityMiddleware),
+            *security.middleware,
         ],
         exception_handlers={HeronError: errors.heron_error, HTTPException: errors.http_error},
         lifespan=lifespan,

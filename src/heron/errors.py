@@ -37,6 +37,10 @@ class Unauthenticated(HeronError):
     code = "UNAUTHENTICATED"
 
 
+class RequestLimitExceeded(HeronError):
+    code = "REQUEST_LIMIT_EXCEEDED"
+
+
 class InvalidState(HeronError):
     code = "INVALID_STATE"
 
@@ -70,6 +74,7 @@ _BY_CODE: dict[str, type[HeronError]] = {
         AlreadyExists,
         PermissionDenied,
         Unauthenticated,
+        RequestLimitExceeded,
         InvalidState,
         NotImplementedByServer,
         TemporarilyUnavailable,

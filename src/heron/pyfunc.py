@@ -4,6 +4,7 @@ from heron.models.info import ModelInfo, get_model_info
 from heron.models.pyfunc import load_model, log_model, save_model
 from heron.models.pyfunc_model import PyFuncModel
 from heron.models.python_model import PythonModel, PythonModelContext, model_config, set_model
+from heron.models.spark_udf import spark_udf
 
 __all__ = [
     "ModelInfo",
@@ -16,4 +17,5 @@ __all__ = [
     "model_config",
     "save_model",
     "set_model",
+    "spark_udf",
 ]

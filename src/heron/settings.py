@@ -23,7 +23,8 @@ class Settings:
     default_artifact_root: str = PROXIED_ARTIFACT_ROOT
     allowed_artifact_roots: tuple[str, ...] = field(default_factory=tuple)
     sqlite_synchronous: str = "NORMAL"  # NORMAL keeps acknowledged writes through kill -9
-    max_request_bytes: int = 64 * 1024 * 1024
+    # A JSON (or OTLP) request body larger than this is refused before it is read whole.
+    max_request_bytes: int = 16 * 1024 * 1024
     # A span's inputs or outputs longer than this (as JSON) are stored cut, with a marker.
     trace_max_payload_bytes: int = 1024 * 1024
     # Hosts (name or address, optionally :port) webhooks may deliver to. None by default: a
@@ -34,6 +35,36 @@ class Settings:
     encryption_key: str | None = None
     # How long an unwrapped data key is reused: a KMS key revoked stops working within it.
     key_cache_s: float = 60.0
+    # Authentication (`--auth`): every request must prove who it comes from, and what it may
+    # do follows the grants (docs/security.md). Off, anyone who reaches the port may do all.
+    auth: bool = False
+    # What a signed-in user may do where no grant says otherwise: None (no access, the
+    # default), or a privilege such as "READ" granted to everyone on everything.
+    default_privilege: str | None = None
+    max_failed_logins: int = 5  # then the user is locked out for lockout_s
+    lockout_s: int = 900
+    # Proxies (addresses or networks) whose X-Forwarded-For names the real client.
+    trusted_proxies: tuple[str, ...] = ()
+    # Where the server listens (set by `heron server --host`): beyond this machine without
+    # auth, every UI page carries a warning.
+    listen_host: str = "127.0.0.1"
+    # Host header values the server answers (`--allowed-hosts`); none given: this machine's
+    # own names when listening on localhost, else any (see server/hardening.py).
+    allowed_hosts: tuple[str, ...] = ()
+    cors_allowed_origins: tuple[str, ...] = ()  # origins whose pages may call the API
+    access_log: bool = True  # one line a request on stderr
+    # OIDC login for the UI (docs/security.md): the provider, this server's client there, the
+    # claim that names the user (an email can be reassigned: `sub` by default) and the groups.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_user_claim: str = "sub"
+    oidc_groups_claim: str = "groups"
+    # Where browsers reach this server (for the OIDC redirect), when a proxy changes it.
+    public_url: str | None = None
+    # Issuers whose workload tokens (CI jobs, pods) may be exchanged for a Heron token.
+    workload_issuers: tuple[str, ...] = ()
+    workload_audience: str = "heron"
     # `heron worker` processes `heron server` starts to run deployment jobs (0: none, run
     # them elsewhere), and how long a worker's claim on a task lasts without a heartbeat.
     job_workers: int = 1
@@ -42,6 +73,11 @@ class Settings:
     # these programs. None by default: a job definition cannot run arbitrary code.
     job_task_modules: tuple[str, ...] = ()
     job_task_commands: tuple[str, ...] = ()
+
+    @property
+    def exposed_without_auth(self) -> bool:
+        """Listening beyond localhost with nobody asked who they are."""
+        return not self.auth and self.listen_host not in ("127.0.0.1", "localhost", "::1")
 
     @classmethod
     def for_home(cls, home: Path | None = None, **overrides: object) -> Settings:

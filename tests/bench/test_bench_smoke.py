@@ -31,6 +31,8 @@ SCRIPTS = [
     ("traces_search.py", ["--traces", "20", "--calls", "10", "--repeats", "2", "--rounds", "1",
                           "--heron-only"], "traces_search.json"),
     ("anchors.py", ["--quick", "--json", "{results}/anchors.json"], "anchors.json"),
+    ("serving.py", ["--quick", "--no-mlflow"], "serving.json"),
+    # genai_overview.py and recovery.py: tests/bench/test_genai_bench.py, test_recovery_bench.py
 ]  # fmt: skip
 
 

@@ -194,3 +194,47 @@ def test_heron_server_with_two_workers_serves_from_the_app_factory(tmp_path: Pat
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_in_use_is_one_error_naming_the_flag_and_no_banner(
+    tmp_path: Path, workers: str
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "heron.cli", "server", "--port", str(port), "--workers",
+             workers],
+            env={**os.environ, "HERON_HOME": str(tmp_path)},
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 1
+    assert "Heron server at" not in output
+    assert f"port {port} on 127.0.0.1 is already in use" in output
+    assert "--port" in output
+    assert "Traceback" not in output
+
+
+def test_port_zero_prints_the_port_it_got(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "heron.cli", "server", "--port", "0"],
+        env={**os.environ, "HERON_HOME": str(tmp_path)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        banner = proc.stdout.readline()
+        assert banner.startswith("Heron server at http://127.0.0.1:")
+        url = banner.split(" at ", 1)[1].strip()
+        assert not url.endswith(":0")
+        _wait_for_health(url, proc)  # type: ignore[arg-type]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        if proc.stdout is not None:
+            proc.stdout.close()

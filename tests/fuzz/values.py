@@ -64,6 +64,8 @@ STRINGS = [
     "attributes.start_time > " + "9" * 30, "name = 'x' OR name = 'y'", "s3://other/bucket",
     "file:///etc/passwd", "http://127.0.0.1:1/", "models:/x/1", "runs:/x/y", "m-" + "0" * 32,
     "tr-" + "0" * 32, "0" * 32, "\ud800",
+    # filters comparing an integer column with a number past its range
+    *(f"{key} > {n}" for key in ("version_number", "attributes.start_time") for n in INTEGERS),
 ]  # fmt: skip
 NUMBERS = [
     *INTEGERS, 0, -1, 1, 2**64, 2**200, 1.5, -0.0, 1e308, -1e308, 5e-324, *map(str, INTEGERS),

@@ -11,7 +11,7 @@ import pytest
 
 import heron
 from heron import tracing
-from heron.client import fluent
+from heron.client.fluent import state
 from heron.genai.judges.chat import close_connections
 
 from .judge_server import JudgeServer
@@ -28,7 +28,7 @@ def _finish() -> None:
     tracing.flush(timeout_s=30)
     while heron.active_run() is not None:
         heron.end_run()
-    fluent.tracking_client().close()  # its connections, before the server goes
+    state.tracking_client().close()  # its connections, before the server goes
     heron.set_tracking_uri(None)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 import heron
 import heron.genai as genai
-from heron.client.fluent import tracking_client
+from heron.client.fluent.state import tracking_client
 from heron.errors import InvalidParameter, NotFound
 from heron.genai.datasets import create_dataset, delete_dataset, get_dataset, search_datasets
 from heron.genai.scorers import ExactMatch

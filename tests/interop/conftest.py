@@ -21,7 +21,8 @@ MLFLOW_PYTHON = ROOT / ".venv-conformance" / "bin" / "python"
 RunMlflow = Callable[..., Any]
 
 
-def _run(code: str, workdir: Path, **env: str) -> Any:
+def run_mlflow_code(code: str, workdir: Path, **env: str) -> Any:
+    """Runs `code` with MLflow's Python in `workdir`; returns the JSON its last line printed."""
     if not MLFLOW_PYTHON.exists():
         pytest.fail(
             f"{MLFLOW_PYTHON} is missing: run scripts/dev-setup --conformance "
@@ -54,13 +55,13 @@ def _run(code: str, workdir: Path, **env: str) -> Any:
 def run_mlflow(tmp_path: Path) -> RunMlflow:
     """`run_mlflow(code, **env)` runs `code` with MLflow's Python (in a temporary working
     directory) and returns the JSON value the code printed on its last line."""
-    return lambda code, **env: _run(code, tmp_path, **env)
+    return lambda code, **env: run_mlflow_code(code, tmp_path, **env)
 
 
 @pytest.fixture(scope="session")
 def run_mlflow_once(tmp_path_factory: pytest.TempPathFactory) -> RunMlflow:
     """Like `run_mlflow`, for session fixtures (MLflow takes seconds to import)."""
-    return lambda code, **env: _run(code, tmp_path_factory.mktemp("mlflow"), **env)
+    return lambda code, **env: run_mlflow_code(code, tmp_path_factory.mktemp("mlflow"), **env)
 
 
 @pytest.fixture(scope="session")

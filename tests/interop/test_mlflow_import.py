@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from tests.conftest import free_port, wait_for_health
 
-from conftest import free_port, wait_for_health
 from heron import HeronClient
 from heron.cli.main import main
 
@@ -160,3 +160,71 @@ def test_import_from_a_real_mlflow_server(
         assert trace.spans[0].outputs == logged["span_outputs"]
         (feedback,) = trace.info.assessments
         assert (feedback.name, feedback.value, feedback.rationale) == ("correct", True, "checked")
+
+
+READ_WITH_MLFLOW = """
+import json
+import mlflow
+from mlflow import MlflowClient
+
+client = MlflowClient()
+experiment = client.get_experiment_by_name("to-mlflow")
+(run,) = client.search_runs([experiment.experiment_id])
+history = client.get_metric_history(run.info.run_id, "loss")
+files = sorted(a.path for a in client.list_artifacts(run.info.run_id, "notes"))
+local = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="notes/a.txt")
+version = client.get_model_version("exported", "1")
+model = client.get_registered_model("exported")
+traces = mlflow.search_traces(locations=[experiment.experiment_id], return_type="list")
+print(json.dumps({
+    "params": run.data.params, "tags": {k: v for k, v in run.data.tags.items()},
+    "history": [[m.step, m.value, m.timestamp] for m in history], "files": files,
+    "text": open(local).read(), "version_run_id": version.run_id,
+    "aliases": model.aliases, "traces": [t.info.trace_id for t in traces],
+    "spans": [[s.name for s in t.data.spans] for t in traces],
+}))
+"""
+
+
+def test_export_to_a_real_mlflow_server(
+    mlflow_server: str, run_mlflow: RunMlflow, tmp_path: Path
+) -> None:
+    import secrets
+
+    from heron.entities import Metric
+    from heron.entities.trace import Span
+
+    data = tmp_path / "heron"
+    with HeronClient(str(data)) as heron:
+        experiment_id = heron.create_experiment("to-mlflow")
+        run_id = heron.create_run(experiment_id, run_name="r").info.run_id
+        heron.log_param(run_id, "lr", "0.1")
+        points = [
+            Metric(key="loss", value=1 / (s + 1), timestamp=1000 + s, step=s) for s in range(50)
+        ]
+        heron.log_batch(run_id, metrics=points)
+        heron.log_text(run_id, "hello", "notes/a.txt")
+        heron.set_terminated(run_id)
+        heron.create_registered_model("exported")
+        heron.create_model_version("exported", f"runs:/{run_id}/notes", run_id=run_id)
+        heron.set_registered_model_alias("exported", "prod", "1")
+        trace_id = "tr-" + secrets.token_hex(16)
+        span = Span(
+            trace_id=trace_id, span_id=secrets.token_hex(8), parent_span_id=None, name="root",
+            start_time_ns=10**18, end_time_ns=10**18 + 10**6, inputs={"q": 1}, outputs={"a": 2},
+        )  # fmt: skip
+        heron.log_spans(experiment_id, [span])
+    flags = ["--backend-store-uri", f"sqlite:///{data}/heron.db"]
+    flags += ["--artifacts-destination", str(data / "artifacts")]
+    result = CliRunner().invoke(main, ["export", "--to-mlflow", mlflow_server, *flags])
+    assert result.exit_code == 0, result.output
+
+    seen = run_mlflow(READ_WITH_MLFLOW, MLFLOW_TRACKING_URI=mlflow_server)
+    assert seen["params"] == {"lr": "0.1"}
+    assert seen["tags"]["heron.source.run_id"] == run_id
+    assert seen["history"] == [[m.step, m.value, m.timestamp] for m in points]
+    assert seen["files"] == ["notes/a.txt"]
+    assert seen["text"] == "hello"
+    assert seen["aliases"] == {"prod": "1"}
+    assert seen["traces"] == [trace_id]
+    assert seen["spans"] == [["root"]]

@@ -133,3 +133,34 @@ def test_a_page_token_holding_an_id_past_its_column_is_invalid(live_server: str)
             f"{API}/experiments/search", json={"max_results": 1, "page_token": _token(payload)}
         )
         assert answer.status_code == 200, answer.text
+
+
+@BOTH
+def test_a_version_filter_past_the_column_finds_what_it_says(live_server: str) -> None:
+    """`version_number > 99999999999` was a 500 on PostgreSQL (the number cast to the column's
+    32-bit type); it finds nothing, and `<` finds every version, as on SQLite."""
+    with httpx.Client(base_url=live_server) as http:
+        name = f"m-{uuid.uuid4().hex[:8]}"
+        http.post(f"{API}/registered-models/create", json={"name": name}).raise_for_status()
+        version = {"name": name, "source": "mlflow-artifacts:/0/files/model"}
+        http.post(f"{API}/model-versions/create", json=version).raise_for_status()
+        for condition, found in [("= 99999999999", 0), ("> 2147483648", 0), ("< 99999999999", 1)]:
+            answer = http.get(
+                f"{API}/model-versions/search",
+                params={"filter": f"name = '{name}' AND version_number {condition}"},
+            )
+            assert answer.status_code == 200, (condition, answer.text)
+            assert len(answer.json().get("model_versions", [])) == found, condition
+
+
+@pytest.mark.parametrize("role_id", [2**31, 2**40, str(2**40)], ids=["int32+1", "int", "text"])
+def test_a_role_id_past_its_column_is_one_that_does_not_exist(role_id: object) -> None:
+    """MLflow's role routes (with --auth) read role ids as int64: one past the 32-bit column
+    would have reached PostgreSQL."""
+    from heron.errors import NotFound
+    from heron.server.api.auth_roles import int_field
+    from heron.server.wire import Fields
+
+    with pytest.raises(NotFound):
+        int_field(Fields({"role_id": role_id}), "role_id")
+    assert int_field(Fields({"role_id": "7"}), "role_id") == 7

@@ -18,7 +18,9 @@ from heron.entities.serving import (
     TrafficRoute,
 )
 from heron.errors import AlreadyExists, InvalidParameter, NotFound
+from heron.services.access import Identity, identity_scope
 from heron.services.serving_state import ConfigUpdate
+from heron.services.validation import MAX_USER_ID
 
 
 @pytest.fixture
@@ -130,6 +132,30 @@ def test_bad_configurations_are_refused(
 def test_bad_endpoint_names_are_refused(services: Any, name: str) -> None:
     with pytest.raises(InvalidParameter, match="endpoint name"):
         services.endpoints.create_endpoint(name, _config(_entity("a", "1")))
+
+
+def test_a_caller_with_a_256_character_name_creates_an_endpoint(services: Any) -> None:
+    """The creator is the caller's name, as long as a user's may be (PostgreSQL refused one
+    past 250 characters)."""
+    name = "u" * MAX_USER_ID
+    with identity_scope(Identity(name=name, authenticated=True)):
+        services.endpoints.create_endpoint("ep", _config(_entity("a", "1")))
+    assert services.endpoints.get_endpoint("ep").endpoint.creator == name
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("replica_id", "r" * 65), ("url", "http://" + "h" * 494)],
+    ids=["replica-id", "url"],
+)
+def test_a_replica_reporting_what_its_row_cannot_hold_is_refused(
+    services: Any, field: str, value: str
+) -> None:
+    endpoints = services.endpoints
+    endpoint_id = endpoints.create_endpoint("ep", _config(_entity("a", "1"))).endpoint.endpoint_id
+    with pytest.raises(InvalidParameter, match="the limit is"):
+        endpoints.report_replica("ep", _replica(endpoint_id, 1, {"a": "1"}, **{field: value}))
+    assert list(endpoints.get_endpoint("ep").replicas) == []
 
 
 def test_update_and_roll_back_make_new_configuration_versions(services: Any) -> None:

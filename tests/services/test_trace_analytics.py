@@ -336,3 +336,16 @@ def test_versions_with_volume_latency_errors_scores_and_prompts(
     assert stats["m-none"].traces == 0
     assert stats["m-none"].latency.p50 is None
     assert stats[None].traces == 1
+
+
+def test_scores_follow_a_version_named_after_the_feedback(
+    traces: TraceService, analytics: TraceAnalyticsService, exp: str
+) -> None:
+    """Feedback logged before its trace names its version still counts for that version."""
+    tid = log_trace(traces, exp, at_ms=T0 + 5, duration_ms=10)
+    feedback(traces, tid, "relevance", 4)
+    info = traces.get_trace_info(tid)
+    traces.start_trace(dataclasses.replace(info, trace_metadata={MODEL: "m-late"}))
+    (version,) = analytics.versions(exp, ["m-late"], start_ms=T0, end_ms=T0 + HOUR)
+    assert version.traces == 1
+    assert version.scores == {"relevance": (1, 4.0)}

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from tests.conftest import free_port
+from tests.conftest import ServerProcess, free_port
 
 pd = pytest.importorskip("pandas")
 sklearn_datasets = pytest.importorskip("sklearn.datasets")
@@ -139,3 +139,123 @@ def code_model(directory: Path, source: str, **save_options: Any) -> Path:
     path = directory / "model"
     heron.pyfunc.save_model(path, python_model=str(code), **save_options)
     return path
+
+
+# --------------------------------------------------------------------------- endpoints
+
+
+@dataclass
+class EndpointServer(ServerProcess):
+    """`heron server --serve-endpoints` on any database: it starts `replicas` workers of
+    every serving endpoint (in its process group: `kill()` ends them too)."""
+
+    backend_uri: str = ""
+    replicas: int = 2
+
+    def command(self) -> list[str]:
+        return [
+            *heron_command(), "server",
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--backend-store-uri", self.backend_uri,
+            "--artifacts-destination", str(self.data_dir / "artifacts"),
+            "--serve-endpoints", "--endpoint-replicas", str(self.replicas),
+        ]  # fmt: skip
+
+    def kill(self) -> None:
+        """kill -9 of the server and its workers (the whole process group), even once the
+        server itself has exited."""
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def terminate(self) -> None:
+        """SIGTERM to the server alone, as a service manager stops it; waits for it."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(90)
+
+
+def register_iris(url: str, name: str, fits: int = 2) -> None:
+    """Registers `fits` LogisticRegressions on iris as versions 1.. of model `name`."""
+    from sklearn.linear_model import LogisticRegression
+
+    import heron
+    import heron.sklearn
+    from heron.models.uri import close_clients
+
+    features, labels = sklearn_datasets.load_iris(return_X_y=True, as_frame=True)
+    heron.set_tracking_uri(url)
+    try:
+        for i in range(fits):
+            fitted = LogisticRegression(C=0.5 + i, max_iter=300).fit(features, labels)
+            with heron.start_run():
+                heron.sklearn.log_model(
+                    fitted, name="m", input_example=features.head(2), registered_model_name=name
+                )
+    finally:
+        heron.set_tracking_uri(None)
+        close_clients()
+
+
+def wait_until(check: Callable[[], Any], timeout_s: float = 120.0, what: str = "") -> Any:
+    """Calls `check` until it returns something true; returns that."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what or check}")
+        time.sleep(0.25)
+
+
+IRIS_ROW = {"dataframe_split": {"columns": IRIS_COLUMNS, "data": [[5.1, 3.5, 1.4, 0.2]]}}
+
+
+@dataclass
+class Load:
+    """Requests sent without pause by `threads` threads until stopped, every answer kept:
+    (status, served version, request id, error text)."""
+
+    url: str
+    body: dict[str, Any] = field(default_factory=lambda: IRIS_ROW)
+    threads: int = 2
+    answers: list[tuple[int, str, str, str]] = field(default_factory=list)
+    _stop: Any = None
+    _running: list[Any] = field(default_factory=list)
+
+    def __enter__(self) -> Load:
+        import threading
+
+        self._stop = threading.Event()
+        for _ in range(self.threads):
+            thread = threading.Thread(target=self._send, daemon=True)
+            thread.start()
+            self._running.append(thread)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._running:
+            thread.join(120)
+
+    def _send(self) -> None:
+        import httpx
+
+        with httpx.Client(timeout=90) as client:
+            while not self._stop.is_set():
+                try:
+                    resp = client.post(self.url, json=self.body)
+                except httpx.HTTPError as exc:
+                    self.answers.append((0, "", "", repr(exc)))
+                    continue
+                self.answers.append((
+                    resp.status_code, resp.headers.get("x-heron-served-version", ""),
+                    resp.headers.get("x-request-id", ""),
+                    "" if resp.status_code == 200 else resp.text[:300],
+                ))  # fmt: skip
+
+    def failures(self) -> list[tuple[int, str, str, str]]:
+        return [a for a in self.answers if a[0] != 200]

@@ -49,3 +49,10 @@ def test_a_model_version_that_is_no_integer_is_invalid(given: object) -> None:
 def test_a_model_version_past_the_column_is_not_found(given: str) -> None:
     with pytest.raises(NotFound, match="versions go up to 2147483647"):
         ids.model_version(given)
+
+
+def test_a_surrogate_key_past_its_column_names_no_row() -> None:
+    assert ids.row_key("role_id", 2**31 - 1) == 2**31 - 1
+    for value in (2**31, 2**40, -1):
+        with pytest.raises(NotFound, match="No role_id with id"):
+            ids.row_key("role_id", value)

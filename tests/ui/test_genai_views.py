@@ -151,8 +151,10 @@ def test_overview_figures_match_the_traces_logged(page: Any, agent: Agent, scree
     expect(page).to_have_url(f"{agent.url}/experiments/{agent.experiment_id}/overview")
     expect(page.locator("#view-genai")).to_have_attribute("aria-current", "page")
     expect(page.locator("#tab-overview")).to_have_attribute("aria-current", "page")
-    for absent in ("#tab-evaluations", "#tab-prompts"):  # their pages do not exist yet
-        expect(page.locator(absent)).to_have_count(0)
+    expect(page.locator("#tab-evaluations")).to_have_count(0)  # its page does not exist yet
+    expect(page.locator("#tab-prompts")).to_have_attribute(
+        "href", f"/experiments/{agent.experiment_id}/prompts"
+    )
     infos = agent.infos
     durations = [i.execution_duration for i in infos]
     errors = sum(i.state == "ERROR" for i in infos)
@@ -331,3 +333,8 @@ def test_switch_between_training_and_genai_views(page: Any, agent: Agent) -> Non
     page.wait_for_url(f"**/experiments/{agent.experiment_id}/overview")
     page.locator("#tab-traces").click()
     expect(page.locator("#traces-table tbody tr")).to_have_count(TRACES)
+    for trace in agent.infos[:3]:  # traces picked in the list, compared
+        page.locator(f"#traces-table input[name=ids][value='{trace.trace_id}']").check()
+    page.locator("#compare-traces").click()
+    page.wait_for_url("**/traces/compare?**")
+    expect(page.locator("#compare-summary thead th")).to_have_count(4)  # a label, 3 traces

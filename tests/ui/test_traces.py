@@ -85,8 +85,8 @@ def test_traces_list_filters_and_pages(
     expect(_rows(page)).to_have_count(50)
     first = _rows(page).first
     expect(first).to_have_attribute("data-trace-id", traced.failed_trace_id)  # newest first
-    expect(first.locator("td").nth(1)).to_contain_text("explode")  # request preview
-    expect(first.locator("td").nth(3)).to_have_text("ERROR")
+    expect(first.locator("td").nth(2)).to_contain_text("explode")  # request preview
+    expect(first.locator("td").nth(4)).to_have_text("ERROR")
     screenshot(page, "traces")
 
     page.locator("#next-page").click()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -101,6 +102,8 @@ def create(
     from heron.services.backups import BackupSource, create_backup
     from heron.store.artifacts import open_artifact_repository
 
+    # A backup is background work: the server's requests come first on a busy machine.
+    os.nice(10)
     retention = Retention.parse(keep) if keep else None
     database_uri, artifacts = _store(backend_store_uri, artifacts_destination)
     target = open_artifact_repository(destination)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import click
 
 from heron.cli.options import (
@@ -13,18 +11,15 @@ from heron.cli.options import (
     default_artifact_root_option,
     format_time,
 )
-
-_UNITS_S = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
-_DURATION = re.compile(r"(\d+)([dhms])")
+from heron.clock import duration_ms
 
 
 def parse_duration_ms(text: str) -> int:
     """`1d2h3m4s` (any subset, in that order) as milliseconds."""
-    compact = text.replace(" ", "").lower()
-    parts = _DURATION.findall(compact)
-    if not parts or "".join(n + u for n, u in parts) != compact:
+    found = duration_ms(text)
+    if found is None:
         raise click.BadParameter(f"{text!r} is not a duration like 30d, 12h or 1d2h30m")
-    return sum(int(n) * _UNITS_S[u] for n, u in parts) * 1000
+    return found
 
 
 def _ids(text: str | None) -> list[str]:

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from heron.cli.admin import admin, audit
 from heron.cli.backup import backup
 from heron.cli.db import db
 from heron.cli.experiments import experiments
@@ -14,7 +15,9 @@ from heron.cli.keys import keys
 from heron.cli.models import models
 from heron.cli.pitr import pitr
 from heron.cli.runs import runs
+from heron.cli.scorers import scorers
 from heron.cli.server import server
+from heron.cli.serving import serving
 from heron.cli.status import replicate, status
 from heron.cli.traces import traces
 from heron.cli.transfer import export, import_
@@ -49,5 +52,9 @@ main.add_command(replicate)
 main.add_command(status)
 main.add_command(models)
 main.add_command(traces)
+main.add_command(scorers)
+main.add_command(admin)
+main.add_command(audit)
 main.add_command(export)
 main.add_command(import_)
+main.add_command(serving)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import gc
 import importlib.util
 import json
 import os
+import signal
+import socket
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +25,13 @@ from heron.cli.options import (
     default_artifact_root_option,
     encryption_key_option,
     masked,
+)
+from heron.cli.server_security import (
+    bootstrap_admin,
+    enable_access_log,
+    security_options,
+    tls_options,
+    warn_if_open,
 )
 from heron.settings import Settings
 
@@ -40,10 +53,11 @@ def app_from_env() -> Starlette:
     from heron.app import create_app
 
     values: dict[str, Any] = json.loads(os.environ[SETTINGS_ENV])
-    values["allowed_artifact_roots"] = tuple(values.get("allowed_artifact_roots", ()))
-    values["webhook_allowed_hosts"] = tuple(values.get("webhook_allowed_hosts", ()))
-    app = create_app(Settings(**values))
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    settings = Settings(**values)
+    app = create_app(settings)
     tune_for_serving()
+    enable_access_log(settings)
     return app
 
 
@@ -85,9 +99,11 @@ def build_settings(
     sqlite_synchronous: str,
     webhook_allowed_hosts: tuple[str, ...] = (),
     encryption_key: str | None = None,
+    **security: Any,
 ) -> Settings:
     """Settings from the command line over the data directory's defaults."""
     settings = Settings.for_home(
+        **security,
         webhook_allowed_hosts=tuple(webhook_allowed_hosts),
         backend_store_uri=backend_store_uri,
         artifacts_destination=artifacts_destination,
@@ -146,6 +162,21 @@ def _prepare_directories(settings: Settings) -> None:
     metavar="HOST[:PORT]",
     help="A host registry webhooks may call (repeatable). None by default: no webhooks.",
 )
+@click.option(
+    "--serve-endpoints/--no-serve-endpoints",
+    default=False,
+    show_default=True,
+    help="Start and supervise replicas (heron serving worker processes) of every serving "
+    "endpoint on this machine.",
+)
+@click.option(
+    "--endpoint-replicas",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Replicas of each serving endpoint with --serve-endpoints.",
+)
+@security_options
 def server(
     host: str,
     port: int,
@@ -157,10 +188,14 @@ def server(
     serve_artifacts: bool,
     sqlite_synchronous: str,
     webhook_allowed_hosts: tuple[str, ...],
+    serve_endpoints: bool,
+    endpoint_replicas: int,
+    **security: Any,
 ) -> None:
     """Runs the tracking server (MLflow's REST API and Heron's own)."""
     import uvicorn
 
+    tls = tls_options(security)
     settings = build_settings(
         backend_store_uri=backend_store_uri,
         artifacts_destination=artifacts_destination,
@@ -169,28 +204,106 @@ def server(
         serve_artifacts=serve_artifacts,
         sqlite_synchronous=sqlite_synchronous,
         webhook_allowed_hosts=webhook_allowed_hosts,
+        listen_host=host,
+        **{k: tuple(v) if isinstance(v, list | tuple) else v for k, v in security.items()},
     )
     _prepare_directories(settings)
+    bootstrap_admin(settings)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
         "log_level": "warning",
-        "access_log": False,
+        "access_log": False,  # Heron writes its own (server/hardening.py)
+        **tls,
         "loop": "uvloop" if importlib.util.find_spec("uvloop") else "auto",
         "http": "httptools" if importlib.util.find_spec("httptools") else "auto",
     }
+    sock = bind_listener(host, port)  # the banner only once the address is ours
     shown_host = f"[{host}]" if ":" in host else host
-    console.print(f"Heron server at [bold]http://{shown_host}:{port}[/bold]")
+    scheme = "https" if tls else "http"
+    console.print(f"Heron server at [bold]{scheme}://{shown_host}:{sock.getsockname()[1]}[/bold]")
     console.print(f"  backend store: {masked(settings.backend_store_uri)}")
     console.print(f"  artifacts:     {masked(settings.artifacts_destination)}")
+    console.print(f"  auth:          {'on' if settings.auth else 'off'}")
+    warn_if_open(settings)
     if settings.encryption_key:
         console.print(f"  encryption:    AES-256-GCM, key {settings.encryption_key}")
-    if workers == 1:
-        from heron.app import create_app
+    with _endpoint_replicas(settings, endpoint_replicas if serve_endpoints else 0):
+        if workers == 1:
+            from heron.app import create_app
 
-        app = create_app(settings)
-        tune_for_serving()
-        uvicorn.run(app, **options)
-    else:
-        os.environ[SETTINGS_ENV] = settings_to_env(settings)
-        uvicorn.run(f"{__name__}:app_from_env", factory=True, workers=workers, **options)
+            app = create_app(settings)
+            tune_for_serving()
+            enable_access_log(settings)
+            uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
+        else:
+            from uvicorn.supervisors import Multiprocess
+
+            os.environ[SETTINGS_ENV] = settings_to_env(settings)
+            with tempfile.TemporaryDirectory(prefix="heron-metrics-") as metrics_dir:
+                # /metrics adds up every worker's samples, whichever worker answers.
+                os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
+                config = uvicorn.Config(
+                    f"{__name__}:app_from_env", factory=True, workers=workers, **options
+                )
+                Multiprocess(config, sockets=[sock]).run()
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+@contextlib.contextmanager
+def _endpoint_replicas(settings: Settings, replicas: int) -> Iterator[None]:
+    """With `replicas` > 0, workers of every serving endpoint run (and are restarted) while
+    the block runs, and are stopped after it."""
+    if replicas == 0:
+        yield
+        return
+    # uvicorn re-raises the SIGTERM it stopped on once it is done: leave through this
+    # block's `finally` (which stops the workers) instead of dying of the signal there.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    from heron.services import AllowAll
+    from heron.services.build import build_services
+    from heron.serving.supervisor import Supervisor
+    from heron.store.sql import open_sql_stores
+
+    stores = open_sql_stores(
+        settings.backend_store_uri, default_artifact_root=settings.default_artifact_root
+    )
+    services = build_services(stores, AllowAll(), settings)
+    supervisor = Supervisor(services.endpoints, settings, replicas=replicas, drift=services.drift)
+    supervisor.start()
+    console.print(f"  serving endpoints: {replicas} replica(s) each, on this machine")
+    try:
+        yield
+    finally:
+        supervisor.stop()
+        services.close()
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port (port 0: any free one), for uvicorn to listen on.
+
+    Raises:
+        click.ClickException: the address is taken or cannot be had; says which flag changes it.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise click.ClickException(
+                f"port {port} on {host} is already in use; choose another with --port "
+                f"(for example --port {port + 1 if 0 < port < 65535 else 5001}), or stop what "
+                "listens there"
+            ) from None
+        raise click.ClickException(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); change the address with "
+            "--host or the port with --port"
+        ) from None
+    sock.set_inheritable(True)
+    return sock

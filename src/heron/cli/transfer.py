@@ -3,9 +3,9 @@ Heron or an MLflow server (or a Heron data directory), with progress bars."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -17,6 +17,8 @@ from heron.cli.options import (
     console,
     encryption_key_option,
 )
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
     from heron.client.client import HeronClient
@@ -79,6 +81,11 @@ def _run(source: HeronClient, target: HeronClient, verb: str, where: str) -> Non
         console.print(f"{aggregate}: {counts.copied} {verb}, {counts.skipped} already in {where}")
 
 
+def store_options(func: F) -> F:
+    """This store's flags, as `heron server` takes them (and its encryption key)."""
+    return backend_store_option(artifacts_destination_option(encryption_key_option(func)))
+
+
 def _other_side(place: str | None, mlflow_url: str | None, flag: str) -> str:
     if (place is None) == (mlflow_url is None):
         raise click.UsageError(f"Give a server URL or data directory, or {flag} URL (one)")
@@ -88,9 +95,7 @@ def _other_side(place: str | None, mlflow_url: str | None, flag: str) -> str:
 @click.command("export")
 @click.argument("destination", metavar="DEST", required=False)
 @click.option("--to-mlflow", "mlflow_url", metavar="URL", help="An MLflow server to write into.")
-@backend_store_option
-@artifacts_destination_option
-@encryption_key_option
+@store_options
 def export(
     destination: str | None,
     mlflow_url: str | None,
@@ -111,9 +116,7 @@ def export(
 @click.command("import")
 @click.argument("source", metavar="SRC", required=False)
 @click.option("--from-mlflow", "mlflow_url", metavar="URL", help="An MLflow server to read.")
-@backend_store_option
-@artifacts_destination_option
-@encryption_key_option
+@store_options
 def import_(
     source: str | None,
     mlflow_url: str | None,

@@ -25,7 +25,12 @@ from heron.entities import (
     ViewType,
 )
 from heron.entities.assessment import Assessment
-from heron.entities.evaluation import DatasetRecord, EvaluationDataset
+from heron.entities.evaluation import (
+    DatasetRecord,
+    EvaluationDataset,
+    OnlineScoringConfig,
+    ScorerVersion,
+)
 from heron.entities.registry import (
     Catalog,
     ModelLineage,
@@ -309,6 +314,24 @@ class DatasetApi(Protocol):
     def delete_records(self, dataset_id: str, record_ids: Sequence[str]) -> int: ...
 
 
+class ScorerApi(Protocol):
+    """Registered scorers, as the monitoring worker reads and registers them."""
+
+    def register_scorer(self, experiment_id: str, name: str, serialized: str) -> ScorerVersion: ...
+
+    def get_scorer(
+        self, experiment_id: str, name: str, version: int | None = None
+    ) -> ScorerVersion: ...
+
+    def set_online_config(
+        self, experiment_id: str, name: str, sample_rate: float, filter_string: str | None = None
+    ) -> OnlineScoringConfig: ...
+
+    def active_configs(self) -> list[OnlineScoringConfig]: ...
+
+    def scorer_by_id(self, scorer_id: str) -> ScorerVersion: ...
+
+
 class Backend(Protocol):
     """A place runs are tracked: the SQL stores in process, or a server over HTTP."""
 
@@ -341,6 +364,9 @@ class Backend(Protocol):
 
     @property
     def judge_cache(self) -> JudgeCacheStore: ...
+
+    @property
+    def scorers(self) -> ScorerApi: ...
 
     def close(self) -> None: ...
 

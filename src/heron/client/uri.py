@@ -29,9 +29,28 @@ def default_tracking_uri() -> str:
     return str(heron_home())
 
 
+_chosen: list[str] = []  # what set_tracking_uri chose, for the whole process (as MLflow's)
+
+
+def choose_tracking_uri(uri: str | None) -> None:
+    """The URI every client without one of its own follows (None: the environment's)."""
+    _chosen[:] = [] if uri is None or not uri.strip() else [uri.strip()]
+
+
+def chosen_tracking_uri() -> str | None:
+    """What `choose_tracking_uri` set, if anything."""
+    return _chosen[0] if _chosen else None
+
+
 def resolve_tracking_uri(uri: str | None) -> str:
-    """The URI given, else the one from the environment, else the local data directory."""
-    return (uri or "").strip() or tracking_uri_from_env() or default_tracking_uri()
+    """The URI given, else the one `heron.set_tracking_uri` chose, else the environment's,
+    else the local data directory."""
+    return (
+        (uri or "").strip()
+        or chosen_tracking_uri()
+        or tracking_uri_from_env()
+        or default_tracking_uri()
+    )
 
 
 def backend_kind(uri: str) -> Kind:

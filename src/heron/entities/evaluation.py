@@ -58,3 +58,28 @@ class DatasetRecord:
     source: Mapping[str, Any] | None = None
     created_by: str | None = None
     last_updated_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScorerVersion:
+    """One version of a scorer registered in an experiment. `serialized_scorer` is MLflow's
+    JSON form; `scorer_id` names the scorer (all its versions)."""
+
+    scorer_id: str
+    experiment_id: str
+    name: str
+    version: int
+    serialized_scorer: str
+    creation_time: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnlineScoringConfig:
+    """How a registered scorer scores new traces of its experiment: the share of traces it
+    picks (0 stops it) and a filter they must match."""
+
+    config_id: str
+    scorer_id: str
+    experiment_id: str
+    sample_rate: float
+    filter_string: str | None = None

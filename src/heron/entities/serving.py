@@ -156,3 +156,20 @@ class EndpointMinute:
     shadow_errors: int = 0
     shadow_latency_diff_sum_ms: float = 0.0
     capture_dropped: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DriftReport:
+    """One computation of an endpoint's input drift: `features` holds one entry a feature
+    (its name, kind, test, statistic, p-value, threshold and whether it drifted)."""
+
+    endpoint_id: str
+    computed_at: int  # ms since epoch
+    window_start: int
+    window_end: int
+    reference: str
+    reference_rows: int
+    current_rows: int
+    method: str  # "auto" (the defaults by reference size) or "psi"
+    features: Sequence[Mapping[str, object]] = ()
+    message: str = ""

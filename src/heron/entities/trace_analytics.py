@@ -7,14 +7,6 @@ from dataclasses import dataclass, field
 
 import orjson
 
-# MLflow's names for what a trace says about itself (trace metadata and tags).
-SESSION_METADATA = "mlflow.trace.session"
-USER_METADATA = "mlflow.trace.user"
-MODEL_METADATA = "mlflow.modelId"  # the LoggedModel (app version) that answered
-ENVIRONMENT_METADATA = "mlflow.source.type"  # MLflow's docs set it to the deployment's name
-COST_METADATA = "mlflow.trace.cost"  # {"input_cost", "output_cost", "total_cost"} in USD
-LINKED_PROMPTS_TAG = "mlflow.linkedPrompts"  # [{"name", "version"}] on traces and models
-SPAN_COST_ATTRIBUTE = "mlflow.llm.cost"
 TOOL_SPAN_TYPE = "TOOL"
 PERCENTILES = (0.5, 0.9, 0.99)
 

@@ -17,9 +17,8 @@ from typing import Any
 
 import orjson
 
-from heron.client.fluent import tracking_client
-from heron.client.fluent.state import active_experiment_id
-from heron.entities import DatasetInput, Page
+from heron.client.fluent.state import active_experiment_id, tracking_client
+from heron.entities import DatasetInput, Page, reserved
 from heron.entities.assessment import AssessmentKind
 from heron.entities.dataset import Dataset, InputTag
 from heron.entities.evaluation import DatasetRecord
@@ -125,7 +124,7 @@ class EvaluationDataset:
             name=self.name, digest=self.digest, source_type=SOURCE_TYPE, source=source
         )
         return DatasetInput(
-            dataset=dataset, tags=[InputTag(key="mlflow.data.context", value="evaluation")]
+            dataset=dataset, tags=[InputTag(key=reserved.DATASET_CONTEXT, value="evaluation")]
         )
 
 

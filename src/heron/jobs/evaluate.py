@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from heron import genai
-from heron.client import fluent
 from heron.client.client import HeronClient
+from heron.client.fluent import state as fluent
+from heron.client.fluent.artifacts import download_artifacts
 from heron.errors import InvalidParameter, NotFound
 from heron.genai import scorers
 from heron.models.evaluation import evaluate
@@ -188,7 +189,7 @@ def _table(uri: str) -> Any:
     import pandas as pd
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(fluent.download_artifacts(artifact_uri=uri, dst_path=tmp))
+        path = Path(download_artifacts(artifact_uri=uri, dst_path=tmp))
         suffix = path.suffix.lower()
         if suffix == ".csv":
             return pd.read_csv(path)

@@ -114,6 +114,45 @@ def parse_duration(value: object, what: str) -> int:
     return ms
 
 
+# -- field masks ---------------------------------------------------------------------------
+
+
+def field_mask(paths: list[str]) -> str:
+    """A pb.FieldMask in proto JSON: its paths in camelCase, joined by commas."""
+    return ",".join(_camel_path(p) for p in paths)
+
+
+def parse_field_mask(value: object, what: str) -> list[str]:
+    """A pb.FieldMask in proto JSON ("assessmentName,feedback") as snake_case paths.
+
+    Heron also takes the message form {"paths": [...]}, which its older clients sent.
+
+    Raises:
+        InvalidParameter: neither a string of paths nor an object with a list of them.
+    """
+    if isinstance(value, Mapping) and set(value) <= {"paths"}:
+        paths = value.get("paths")
+        if isinstance(paths, list) and all(isinstance(p, str) for p in paths):
+            return [_snake_path(p.strip()) for p in paths if p.strip()]
+    elif isinstance(value, str):
+        return [_snake_path(p.strip()) for p in value.split(",") if p.strip()]
+    raise InvalidParameter(
+        f"{what} must be a field mask: a string of comma-separated field paths such as "
+        f"'assessmentName,feedback', got {shown(value)}"
+    )
+
+
+def _camel_path(path: str) -> str:
+    return ".".join(
+        head + "".join(w.title() for w in rest)
+        for head, *rest in (part.split("_") for part in path.split("."))
+    )
+
+
+def _snake_path(path: str) -> str:
+    return ".".join(_snake(part) for part in path.split("."))
+
+
 # -- OTel AnyValue ---------------------------------------------------------------------------
 
 

@@ -106,6 +106,32 @@ def span(s: Span) -> Json:
     return body
 
 
+def trace_data(t: Trace) -> Json:
+    """The trace's spans as MLflow's TraceData JSON ({"spans": [...]}, what traces.json and the
+    UI's get-trace-artifact hold): ids in base64, each attribute's value JSON-encoded text."""
+    return {"spans": [_span_dict(s) for s in t.spans]}
+
+
+def _span_dict(s: Span) -> Json:
+    return {
+        "trace_id": _b64(otel_trace_hex(s.trace_id)),
+        "span_id": _b64(s.span_id),
+        "parent_span_id": _b64(s.parent_span_id) if s.parent_span_id else None,
+        "name": s.name,
+        "start_time_unix_nano": s.start_time_ns,
+        "end_time_unix_nano": s.end_time_ns,
+        "events": [
+            {"name": e.name, "time_unix_nano": e.time_unix_nano, "attributes": dict(e.attributes)}
+            for e in s.events
+        ],
+        "status": {"code": _STATUS_CODES[s.status], "message": s.status_message or ""},
+        "attributes": {
+            key: orjson.dumps(value).decode() for key, value in mlflow_attributes(s).items()
+        },
+        "links": [],
+    }
+
+
 def split_attributes(attributes: dict[str, Any]) -> tuple[str, Any, Any]:
     """Pops MLflow's span type, inputs and outputs (and the request id) from decoded attributes."""
     attributes.pop(reserved.TRACE_REQUEST_ID, None)

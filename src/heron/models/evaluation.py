@@ -65,7 +65,7 @@ def evaluate(
         A ModelEvaluationResult; `passed` says whether every threshold held (see
         `heron.models.thresholds.raise_if_failed` for a deployment job).
     """
-    from heron.client import fluent
+    from heron.client.fluent import state
 
     if model_type not in ("classifier", "regressor"):
         raise InvalidParameter(f"model_type is 'classifier' or 'regressor', not {model_type!r}")
@@ -75,10 +75,10 @@ def evaluate(
     baseline = None
     if baseline_model is not None:
         baseline = _score(_load(baseline_model), features, y, model_type)[0]
-    owned = fluent.active_run() is None
-    run = fluent.active_run() or fluent.start_run()
+    owned = state.active_run() is None
+    run = state.active_run() or state.start_run()
     try:
-        client = fluent.tracking_client()
+        client = state.tracking_client()
         model_id = getattr(candidate, "model_id", None)
         _log_metrics(client, run.info.run_id, metrics, model_id)
         artifacts = (
@@ -88,7 +88,7 @@ def evaluate(
         )
     finally:
         if owned:
-            fluent.end_run()
+            state.end_run()
     results = check_thresholds(validation_thresholds or {}, metrics, baseline)
     return ModelEvaluationResult(
         run_id=run.info.run_id, metrics=metrics, artifacts=artifacts, baseline_metrics=baseline,

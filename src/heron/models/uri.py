@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -167,27 +166,16 @@ def fetch(client: HeronClient, location: str, sub_path: str, destination: Path) 
     return Path(artifacts.download(client.backend.artifacts, location, folder, destination))
 
 
-_clients: dict[str, HeronClient] = {}
-_clients_lock = threading.Lock()
-
-
 def default_client() -> HeronClient:
-    """A client on the tracking URI in effect (`heron.set_tracking_uri`, the environment),
-    one per URI for the process, as the fluent API keeps."""
-    from heron.client.client import HeronClient
-    from heron.client.fluent.state import get_tracking_uri
+    """The client on the tracking URI in effect (`heron.set_tracking_uri`, the environment):
+    the fluent API's, one per URI for the process."""
+    from heron.client.fluent.state import tracking_client
 
-    uri = get_tracking_uri()
-    with _clients_lock:
-        client = _clients.get(uri)
-        if client is None:
-            client = _clients[uri] = HeronClient(uri)
-    return client
+    return tracking_client()
 
 
 def close_clients() -> None:
     """Closes the clients `default_client` opened (they reconnect if used again)."""
-    with _clients_lock:
-        for client in _clients.values():
-            client.close()
-        _clients.clear()
+    from heron.client.fluent.state import close_clients as close_fluent_clients
+
+    close_fluent_clients()

@@ -12,6 +12,7 @@ a quote inside one is doubled or backslash-escaped, and `\\\\` is one backslash.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,7 +20,19 @@ from heron.errors import InvalidParameter
 
 Entity = Literal["metric", "param", "tag", "attribute", "dataset"]
 Op = Literal[
-    "=", "!=", "<", ">", "<=", ">=", "LIKE", "ILIKE", "IN", "NOT IN", "IS NULL", "IS NOT NULL"
+    "=",
+    "!=",
+    "<",
+    ">",
+    "<=",
+    ">=",
+    "LIKE",
+    "ILIKE",
+    "RLIKE",
+    "IN",
+    "NOT IN",
+    "IS NULL",
+    "IS NOT NULL",
 ]
 Value = str | float | int | tuple[str, ...] | None
 
@@ -66,7 +79,11 @@ STRING_OPS: tuple[Op, ...] = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
 MAX_CONDITIONS = 100
 MAX_LIKE_PATTERN = 10_000  # characters: at most 40,000 bytes in UTF-8
 KEY_OPS: tuple[Op, ...] = (*STRING_OPS, "IS NULL", "IS NOT NULL")
-_WORD_OPS: dict[str, Op] = {"LIKE": "LIKE", "ILIKE": "ILIKE", "IN": "IN"}
+_WORD_OPS: dict[str, Op] = {"LIKE": "LIKE", "ILIKE": "ILIKE", "RLIKE": "RLIKE", "IN": "IN"}
+# RLIKE patterns: Python's re checks them, then the database runs them (SQLite through Python's
+# re, PostgreSQL's own engine), so only what both read alike is taken: no (?...) groups but
+# (?:...), and a length that keeps a hostile pattern's cost in bounds.
+MAX_REGEX_PATTERN = 1_000
 INT64 = (-(2**63), 2**63 - 1)
 
 _WORD_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
@@ -250,7 +267,8 @@ class Parser:
                     return "IS NOT NULL" if negated else "IS NULL"
                 raise self.fail("IS must be followed by NULL or NOT NULL")
         raise self.fail(
-            f"expected a comparator (= != < > <= >= LIKE ILIKE IN NOT IN IS NULL IS NOT NULL), "
+            "expected a comparator (= != < > <= >= LIKE ILIKE RLIKE IN NOT IN IS NULL "
+            f"IS NOT NULL), "
             f"got {self.describe(token)}"
         )
 
@@ -266,9 +284,26 @@ class Parser:
             and len(token.text) > MAX_LIKE_PATTERN
         ):
             raise self.fail(f"a {op} pattern may have at most {MAX_LIKE_PATTERN:,} characters")
+        if token.kind == "string" and op == "RLIKE":
+            return self.regex(token.text)
         if token.kind in ("string", "number"):
             return token.text if token.kind == "string" else Number(token.text)
         raise self.fail(f"expected a value after {op}, got {self.describe(token)}")
+
+    def regex(self, pattern: str) -> str:
+        """An RLIKE pattern, checked to be one both databases read as Python's re does."""
+        if len(pattern) > MAX_REGEX_PATTERN:
+            raise self.fail(f"an RLIKE pattern may have at most {MAX_REGEX_PATTERN:,} characters")
+        if re.search(r"\(\?(?!:)", pattern):
+            raise self.fail(
+                "an RLIKE pattern may not use (?...) groups other than (?:...); "
+                "use plain groups, classes and anchors"
+            )
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise self.fail(f"the RLIKE pattern is not a regular expression: {exc}") from None
+        return pattern
 
     def string_list(self, op: Op) -> tuple[str, ...]:
         opening = self.take()

@@ -65,6 +65,8 @@ def parse_experiment_filter(text: str | None) -> list[Comparison]:
             ops = _EXPERIMENT_TAG_OPS
         elif key == "name":
             ops = ("=", "!=", "LIKE", "ILIKE")
+        elif key == "experiment_id":
+            ops = ("=", "!=")
         else:
             ops = NUMERIC_OPS
         result.append(typed(parser, entity, key, op, value, ops))
@@ -106,11 +108,11 @@ def _experiment_entity(parser: Parser, prefix: str | None, key: str) -> Entity:
     entity = "attribute" if prefix is None else PREFIXES.get(prefix.lower())
     if entity == "tag":
         return "tag"
-    if entity == "attribute" and key in ("name", *_EXPERIMENT_TIME_ATTRS):
+    if entity == "attribute" and key in ("name", "experiment_id", *_EXPERIMENT_TIME_ATTRS):
         return "attribute"
     raise parser.fail(
         f"unknown identifier {key if prefix is None else prefix + '.' + key!r}; "
-        "use name, creation_time, last_update_time or tags.<key>"
+        "use name, experiment_id, creation_time, last_update_time or tags.<key>"
     )
 
 

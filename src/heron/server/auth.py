@@ -8,7 +8,7 @@ import binascii
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from heron.services.access import ANONYMOUS, Identity, identity_scope
-from heron.services.validation import MAX_USER_ID, check_length, check_text
+from heron.services.validation import MAX_CALLER_NAME, check_length, check_text
 
 TOKEN_IDENTITY = Identity(name="token")
 
@@ -17,8 +17,8 @@ def identity_from_authorization(header: bytes | None) -> Identity:
     """`Basic user:pass` -> user (password not checked yet), `Bearer` -> token, else anonymous.
 
     Raises:
-        InvalidParameter: a user name no row can record as its author (a user_id or owner
-            column): wider than the column, or holding a NUL character.
+        InvalidParameter: a user name no row can record as its author (a user_id, owner,
+            creator or requester column): wider than those, or holding a NUL character.
     """
     if not header:
         return ANONYMOUS
@@ -33,7 +33,7 @@ def identity_from_authorization(header: bytes | None) -> Identity:
         if not user:
             return ANONYMOUS
         what = "The user name of the Authorization header"
-        return Identity(name=check_text(what, check_length(what, user, MAX_USER_ID)))
+        return Identity(name=check_text(what, check_length(what, user, MAX_CALLER_NAME)))
     if scheme == b"bearer":
         return TOKEN_IDENTITY
     return ANONYMOUS

@@ -19,20 +19,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import httpx
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
-from heron.entities.serving import Replica
-from heron.errors import InvalidParameter, TemporarilyUnavailable
-from heron.server.shadows import Shadows
-from heron.server.wire import read_body
-from heron.services.access import current_identity, requires
-from heron.services.inference import InferenceService
-from heron.services.inference_capture import Exchange
-from heron.services.serving_endpoints import EndpointService, Target
-from heron.web.replicas import (
+from heron.entities.replica_headers import (
     EXECUTION_MS,
     REPLICA_STATE,
     REPLICA_TOKEN,
@@ -40,12 +31,20 @@ from heron.web.replicas import (
     SERVED_VERSION,
     TRACE_ID,
 )
+from heron.entities.serving import Replica
+from heron.errors import InvalidParameter, TemporarilyUnavailable
+from heron.server.replica_client import ReplicaClient, Response, Timeout, Unreachable
+from heron.server.serving_metrics import EndpointMetrics
+from heron.server.shadows import Shadows
+from heron.server.wire import read_body
+from heron.services.access import current_identity, requires
+from heron.services.inference import MAX_CLIENT_REQUEST_ID, InferenceService
+from heron.services.inference_capture import Exchange
+from heron.services.serving_endpoints import EndpointService, Target
 from heron.web.routes import PolicyRoute
 
 _RELAYED = (b"content-type", b"retry-after", SERVED_ENTITY.encode(), SERVED_VERSION.encode(),
             TRACE_ID.encode())  # fmt: skip
-_UNREACHABLE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError,
-                httpx.ReadError, httpx.WriteError, httpx.PoolTimeout)  # fmt: skip
 _SET_ASIDE_S = 3.0
 _CLIENT_ID_KEY = b'"client_request_id"'
 
@@ -77,15 +76,17 @@ class InvocationProxy:
         self.max_request_bytes = max_request_bytes
         self.timeout_s = timeout_s
         self.wait_s = wait_s
-        self._client: httpx.AsyncClient | None = None
+        self.client = ReplicaClient()
         self._turn = itertools.count()
         self._set_aside: dict[str, float] = {}
         self.shadows = Shadows(self)
+        self.metrics = EndpointMetrics()
 
     def routes(self) -> list[PolicyRoute]:
         policy = requires("execute", "serving_endpoint", "name")
         base = "/serving-endpoints/{name}"
         return [
+            self.metrics.route(),
             PolicyRoute(base + "/invocations", self, methods=["POST"], policy=policy),
             PolicyRoute(
                 base + "/served-models/{entity}/invocations",
@@ -95,20 +96,9 @@ class InvocationProxy:
             ),
         ]
 
-    @property
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.timeout_s, connect=2.0),
-                limits=httpx.Limits(max_connections=512, max_keepalive_connections=128),
-            )
-        return self._client
-
     async def aclose(self) -> None:
         await self.shadows.drain()
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        self.client.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         name: str = scope["path_params"]["name"]
@@ -116,6 +106,7 @@ class InvocationProxy:
         target = await self._target(name)
         body = await read_body(scope, receive, self.max_request_bytes)
         content_type = _header(scope, b"content-type") or "application/json"
+        original = body
         body, client_request_id = _client_request_id(body)
         request_id = str(uuid.uuid4())
         started_at, started = int(time.time() * 1000), time.perf_counter()
@@ -124,10 +115,12 @@ class InvocationProxy:
         entity_name = _get(answer.headers, SERVED_ENTITY)
         version = _get(answer.headers, SERVED_VERSION)
         self.inference.observe(target.endpoint_id, entity_name, version, answer.status, elapsed_ms)
+        self.metrics.requests.labels(name, entity_name, version, str(answer.status)).inc()
+        self.metrics.latency.labels(name, entity_name, version).observe(elapsed_ms / 1000)
         table = target.inference_table
         if table.enabled and random.random() < table.sampling_fraction:  # noqa: S311 - sampling
             executed = _get(answer.headers, EXECUTION_MS)
-            self.inference.capture(
+            captured = self.inference.capture(
                 Exchange(
                     request_id=request_id,
                     endpoint_id=target.endpoint_id,
@@ -138,7 +131,7 @@ class InvocationProxy:
                     served_entity=entity_name,
                     served_version=version,
                     requester=current_identity().name,
-                    request=body,
+                    request=original,
                     response=answer.body,
                     chunks=answer.chunks,
                     client_request_id=client_request_id,
@@ -146,6 +139,8 @@ class InvocationProxy:
                     error_codes=answer.error_codes,
                 )
             )
+            if not captured:
+                self.metrics.dropped.labels(name).inc()
         if entity is None and answer.status == 200 and answer.chunks is None:
             self.shadows.mirror(target, body, content_type, answer.body, elapsed_ms)
 
@@ -194,58 +189,50 @@ class InvocationProxy:
                 target = await run_in_threadpool(self.endpoints.target, target.name)
                 tried.clear()
                 continue
-            headers = {"content-type": content_type, REPLICA_TOKEN: replica.token,
-                       "x-request-id": request_id}  # fmt: skip
+            headers = [
+                (b"content-type", content_type.encode("latin-1")),
+                (REPLICA_TOKEN.encode(), replica.token.encode()),
+                (b"x-request-id", request_id.encode()),
+            ]
             if entity is not None:
-                headers[SERVED_ENTITY] = entity
-            request = self.client.build_request(
-                "POST", replica.url + "/invocations", content=body, headers=headers
-            )
+                headers.append((SERVED_ENTITY.encode(), entity.encode()))
             try:
-                response = await self.client.send(request, stream=True)
-            except _UNREACHABLE:
-                self.set_aside(replica)
-                tried.add(replica.replica_id)
-                continue
-            except httpx.TimeoutException:
-                raise _deadline(self.timeout_s) from None
-            if response.status_code == 503 and response.headers.get(REPLICA_STATE) == "stopping":
-                await response.aclose()
-                self.set_aside(replica)
-                tried.add(replica.replica_id)
-                continue
-            try:
+                response = await self.client.post(
+                    replica.url + "/invocations", body, headers, timeout_s=self.timeout_s
+                )
+                if (
+                    response.status == 503
+                    and response.header(REPLICA_STATE.encode()) == b"stopping"
+                ):
+                    response.close()
+                    raise Unreachable("the replica is stopping")
                 return await _relay(response, replica, send, request_id)
-            except _UNREACHABLE:
+            except Unreachable:  # nothing was sent to the caller yet (see _relay)
                 self.set_aside(replica)
                 tried.add(replica.replica_id)
-                continue  # nothing was sent to the caller yet (see _relay)
-            except httpx.TimeoutException:
+            except Timeout:
                 raise _deadline(self.timeout_s) from None
-            finally:
-                await response.aclose()
 
 
-async def _relay(
-    response: httpx.Response, replica: Replica, send: Send, request_id: str
-) -> _Answer:
+async def _relay(response: Response, replica: Replica, send: Send, request_id: str) -> _Answer:
     """Reads a replica's answer and sends it on. A whole answer is read before anything is
     sent (so a replica dying midway can still be retried); a stream of server-sent events is
     passed on event by event."""
-    headers = [(k, v) for k, v in response.headers.raw if k.lower() in _RELAYED]
+    headers = [(k, v) for k, v in response.headers if k in _RELAYED]
     headers.append((b"x-request-id", request_id.encode()))
-    streamed = response.headers.get("content-type", "").startswith("text/event-stream")
+    streamed = (response.header(b"content-type") or b"").startswith(b"text/event-stream")
     if not streamed:
-        body = await response.aread()
+        body = await response.read()
         sent = [*headers, (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": response.status_code, "headers": sent})
+        await send({"type": "http.response.start", "status": response.status, "headers": sent})
         await send({"type": "http.response.body", "body": body})
-        return _Answer(response.status_code, headers, body, None, replica)
-    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+        return _Answer(response.status, headers, body, None, replica)
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
     chunks: list[bytes] = []
     buffer = b""
+    codes: list[str] = []
     try:
-        async for piece in response.aiter_raw():
+        async for piece in response.pieces():
             await send({"type": "http.response.body", "body": piece, "more_body": True})
             buffer += piece
             *events, buffer = buffer.split(b"\n\n")
@@ -253,14 +240,10 @@ async def _relay(
                 data = event.removeprefix(b"data: ").strip()
                 if data and data != b"[DONE]":
                     chunks.append(data)
-    except (*_UNREACHABLE, httpx.TimeoutException):  # the caller got part of the stream
-        answer = _Answer(
-            response.status_code, headers, b"", chunks, replica, ["STREAM_INTERRUPTED"]
-        )
-    else:
-        answer = _Answer(response.status_code, headers, b"", chunks, replica)
+    except (Unreachable, Timeout):  # the caller got part of the stream: end it there
+        codes.append("STREAM_INTERRUPTED")
     await send({"type": "http.response.body", "body": b""})
-    return answer
+    return _Answer(response.status, headers, b"", chunks, replica, codes)
 
 
 def _client_request_id(body: bytes) -> tuple[bytes, str | None]:
@@ -275,8 +258,11 @@ def _client_request_id(body: bytes) -> tuple[bytes, str | None]:
     if not isinstance(value, dict) or "client_request_id" not in value:
         return body, None
     given = value.pop("client_request_id")
-    if not isinstance(given, str) or len(given) > 250 or "\x00" in given:
-        raise InvalidParameter("client_request_id must be a string of at most 250 characters")
+    if not isinstance(given, str) or len(given) > MAX_CLIENT_REQUEST_ID or "\x00" in given:
+        raise InvalidParameter(
+            f"client_request_id must be a string of at most {MAX_CLIENT_REQUEST_ID} characters "
+            "(and no NUL)"
+        )
     return orjson.dumps(value), given
 
 

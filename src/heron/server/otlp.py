@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import zlib
-from collections.abc import Iterable
 from typing import Any
 
 from google.protobuf.json_format import ParseDict
@@ -25,7 +24,7 @@ from starlette.responses import Response
 from heron.entities.trace import TRACE_ID_PREFIX, Span, SpanEvent, SpanStatusCode
 from heron.errors import InvalidParameter
 from heron.mlflow_json.traces import split_attributes
-from heron.server.wire import parse_json_object, read_body
+from heron.server.wire import EXACT_FLOAT_INT, parse_json_object, read_body
 from heron.services.access import requires
 from heron.services.traces import TraceService
 from heron.web.routes import PolicyRoute
@@ -112,23 +111,40 @@ def _inflate(body: bytes, encoding: str | None, limit: int) -> bytes:
     return out
 
 
-def _hex_to_base64(node: Any, keys: Iterable[str]) -> None:
-    """OTLP JSON writes ids as hex; protobuf's JSON parser wants base64 bytes."""
+def _prepare_json(node: Any) -> None:
+    """Makes OTLP JSON what protobuf's JSON parser reads: ids from hex to base64 bytes, and
+    integer fields checked to be exact. The JSON reader gives a float for an integer literal
+    outside 64 bits, and protobuf would round such a float into range: refused instead."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if key in keys and isinstance(value, str) and value:
+            if key in _ID_KEYS and isinstance(value, str) and value:
                 try:
                     node[key] = base64.b64encode(bytes.fromhex(value)).decode("ascii")
                 except ValueError:
                     raise InvalidParameter(f"{key} {value!r} is not hexadecimal") from None
+            elif isinstance(value, float) and _is_integer_field(key):
+                _check_exact(key, value)
             else:
-                _hex_to_base64(value, keys)
+                _prepare_json(value)
     elif isinstance(node, list):
         for item in node:
-            _hex_to_base64(item, keys)
+            _prepare_json(item)
+
+
+def _is_integer_field(key: str) -> bool:
+    return key in _INTEGER_KEYS or key.endswith(("UnixNano", "_unix_nano", "Count", "_count"))
+
+
+def _check_exact(key: str, value: float) -> None:
+    if not value.is_integer() or abs(value) >= EXACT_FLOAT_INT:
+        raise InvalidParameter(
+            f"{key} must be an integer that fits in 64 bits (OTLP JSON writes these as "
+            f"strings of digits), got {value!r}, which cannot be read exactly"
+        )
 
 
 _ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"})
+_INTEGER_KEYS = frozenset({"intValue", "int_value", "flags"})
 
 
 def parse_request(body: bytes, content_type: str) -> ExportTraceServiceRequest:
@@ -144,7 +160,7 @@ def parse_request(body: bytes, content_type: str) -> ExportTraceServiceRequest:
         return message
     if content_type == "application/json":
         data = parse_json_object(body)
-        _hex_to_base64(data, _ID_KEYS)
+        _prepare_json(data)
         try:
             ParseDict(data, message, ignore_unknown_fields=True)
         except Exception as exc:  # protobuf's ParseError and the type errors under it

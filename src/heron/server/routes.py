@@ -8,7 +8,7 @@ from starlette.routing import BaseRoute
 from heron.server import api as heron_api
 from heron.server import mlflow, otlp, serving_endpoints, system
 from heron.server.invocations import InvocationProxy
-from heron.server.mlflow import evaluation_datasets
+from heron.server.mlflow import evaluation_datasets, scorers, trace_links, ui_files
 from heron.server.mlflow import traces as mlflow_traces
 from heron.server.wire import Endpoints
 from heron.services.build import Services
@@ -20,7 +20,10 @@ def routes(services: Services, settings: Settings) -> list[BaseRoute]:
     return [
         *mlflow.routes(api, services),
         *mlflow_traces.routes(api, services.traces),
+        *trace_links.routes(api, services.trace_links),
+        *ui_files.routes(services),
         *evaluation_datasets.routes(api, services.datasets),
+        *scorers.routes(api, services.scorers),
         *otlp.routes(services.traces, max_request_bytes=api.max_request_bytes, inline=api.inline),
         *heron_api.routes(api, services),
         *serving_endpoints.routes(api, services.endpoints),

@@ -3,7 +3,7 @@ create, get, list, delete, update the configuration, patch the tags, set the AI 
 inference table, and Heron's rollback.
 
 MLflow compat: `mlflow.deployments.get_deploy_client("databricks")` pointed at Heron calls
-exactly these paths (its list call ends the path with a slash)."""
+exactly these paths (its create and list calls end the path with a slash)."""
 
 from __future__ import annotations
 
@@ -63,6 +63,7 @@ def routes(api: Endpoints, service: EndpointService) -> list[PolicyRoute]:
     item = PREFIX + "/{name}"
     return [
         api.post(PREFIX, create_endpoint, requires("create", "serving_endpoint", "name")),
+        api.post(PREFIX + "/", create_endpoint, requires("create", "serving_endpoint", "name")),
         api.get(PREFIX, list_endpoints, requires("read", "serving_endpoint")),
         api.get(PREFIX + "/", list_endpoints, requires("read", "serving_endpoint")),
         api.with_path("GET", item, get_endpoint, requires("read", "serving_endpoint", "name")),

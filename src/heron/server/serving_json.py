@@ -286,6 +286,21 @@ def endpoint_json(status: EndpointStatus) -> Json:
         out["pending_config"] = pending
     if e.inference_table != InferenceTableConfig():
         out["ai_gateway"] = ai_gateway_json(e.inference_table)
+    # Heron's: the live replicas, as they report themselves (never their token).
+    out["replicas"] = [
+        {
+            "replica_id": r.replica_id,
+            "host": r.host,
+            "pid": r.pid,
+            "state": r.state.value,
+            "config_version": r.config_version,
+            "versions": dict(r.versions),
+            "message": r.message,
+            "started_at": r.started_at,
+            "heartbeat_at": r.heartbeat_at,
+        }
+        for r in status.replicas
+    ]
     return out
 
 

@@ -10,11 +10,11 @@ import random
 import time
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 
+from heron.entities.replica_headers import REPLICA_TOKEN, SERVED_ENTITY, SERVED_VERSION
+from heron.server.replica_client import Timeout, Unreachable
 from heron.services.serving_endpoints import Target
-from heron.web.replicas import REPLICA_TOKEN, SERVED_ENTITY, SERVED_VERSION
 
 if TYPE_CHECKING:
     from heron.server.invocations import InvocationProxy
@@ -60,23 +60,26 @@ class Shadows:
         replica = self.proxy.pick(target.replicas, set())
         if replica is None:
             return
-        headers = {
-            "content-type": content_type,
-            REPLICA_TOKEN: replica.token,
-            SERVED_ENTITY: entity,
-        }
+        headers = [
+            (b"content-type", content_type.encode("latin-1")),
+            (REPLICA_TOKEN.encode(), replica.token.encode()),
+            (SERVED_ENTITY.encode(), entity.encode()),
+        ]
         started = time.perf_counter()
         try:
             response = await self.proxy.client.post(
-                replica.url + "/invocations", content=body, headers=headers
+                replica.url + "/invocations", body, headers, timeout_s=self.proxy.timeout_s
             )
-        except httpx.HTTPError:
+            content = await response.read()
+        except (Unreachable, Timeout):
             ok, agreed, version = False, False, ""
         else:
-            ok = response.status_code == 200
-            agreed = ok and _agree(answer, response.content)
-            version = response.headers.get(SERVED_VERSION, "")
+            ok = response.status == 200
+            agreed = ok and _agree(answer, content)
+            version = (response.header(SERVED_VERSION.encode()) or b"").decode("latin-1")
         shadow_ms = (time.perf_counter() - started) * 1000
+        verdict = "error" if not ok else "agreed" if agreed else "differed"
+        self.proxy.metrics.shadow.labels(target.name, entity, version, verdict).inc()
         self.proxy.inference.observe_shadow(
             target.endpoint_id, entity, version, ok=ok, agreed=agreed,
             latency_diff_ms=shadow_ms - answer_ms,

@@ -25,6 +25,13 @@ Handler = Callable[["Fields"], Json]
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+# The largest integer every float above holds exactly. The JSON reader gives a float for an
+# integer literal outside 64 bits (-9223372036854775809 reads as -9.223372036854776e18, which
+# int() would take as -2**63): a float at or past this size may not be the number that was
+# sent, so it is refused rather than rounded.
+EXACT_FLOAT_INT = 2**53
 MAX_JSON_DEPTH = 64
 
 _INTEGER = re.compile(r"-?[0-9]+")
@@ -93,7 +100,18 @@ class Fields:
             if required:
                 raise missing(name)
             return None
-        return _int64(name, value)
+        return int64_value(name, value)
+
+    def int32(self, name: str, *, required: bool = False) -> int | None:
+        """An int32 field (max_results, steps of a sampled history, ...): read as an int64,
+        then refused outside 32 bits, as protobuf refuses it."""
+        number = self.int64(name, required=required)
+        if number is not None and not INT32_MIN <= number <= INT32_MAX:
+            raise InvalidParameter(
+                f"Field {name!r} must fit in a signed 32-bit integer "
+                f"({INT32_MIN} to {INT32_MAX}), got {number}"
+            )
+        return number
 
     def double(self, name: str, *, required: bool = False) -> float | None:
         value = self._raw(name)
@@ -174,7 +192,13 @@ def _show(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _int64(name: str, value: object) -> int:
+def int64_value(name: str, value: object) -> int:
+    """A JSON value as an int64, exactly: an integer, a decimal string (proto3 JSON's form) or
+    an integral float small enough to be exact; anything else is INVALID_PARAMETER_VALUE.
+
+    Raises:
+        InvalidParameter: not an integer, or one outside the signed 64-bit range.
+    """
     number: int
     if isinstance(value, bool):
         raise InvalidParameter(f"Field {name!r} must be an integer, got {_show(value)}")
@@ -182,13 +206,22 @@ def _int64(name: str, value: object) -> int:
         number = value
     elif isinstance(value, str) and _INTEGER.fullmatch(value):
         number = _decimal(name, value)  # proto3 JSON writes int64 as a decimal string
-    elif isinstance(value, float) and value.is_integer():
+    elif isinstance(value, float) and value.is_integer() and abs(value) < EXACT_FLOAT_INT:
         # MLflow compat: protobuf's JSON parser takes an integral float (5.0) for an int64.
         number = int(value)
+    elif isinstance(value, float) and value.is_integer():
+        raise InvalidParameter(
+            f"Field {name!r} must be an integer from {INT64_MIN} to {INT64_MAX}, written "
+            f"without a fraction or exponent; got {_show(value)}, a number too large to read "
+            "exactly"
+        )
     else:
         raise InvalidParameter(f"Field {name!r} must be an integer, got {_show(value)}")
     if not INT64_MIN <= number <= INT64_MAX:
-        raise InvalidParameter(f"Field {name!r} must fit in a signed 64-bit integer, got {number}")
+        raise InvalidParameter(
+            f"Field {name!r} must fit in a signed 64-bit integer "
+            f"({INT64_MIN} to {INT64_MAX}), got {number}"
+        )
     return number
 
 

@@ -18,30 +18,49 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-# "execute": query a serving endpoint (its invocations), which reading it does not allow.
-# "promote": approve a model version in a deployment job (the PROMOTE privilege); its id is
-# the registered model's name, or `name@alias` when the approval promotes to one alias.
-Action = Literal["read", "create", "update", "delete", "execute", "promote"]
+from heron.store.visibility import EVERYTHING, Visibility
+
+# "execute": query a serving endpoint (its invocations), which reading it does not allow;
+# "annotate": add feedback, expectations or comments, which changes nothing else;
+# "promote": move an alias or a stage (approve a deployment), which editing does not allow.
+Action = Literal["read", "create", "update", "delete", "execute", "annotate", "promote"]
 ResourceType = Literal[
     "experiment",
     "run",
     "logged_model",
     "registered_model",
+    "prompt",  # a registered model that holds a prompt's versions
     "model_version",
+    "model_alias",  # named "<model name>@<alias>": moving it is PROMOTE, maybe of that alias only
     "namespace",
     "webhook",
     "trace",
     "artifact",
+    "principal",  # users, groups, service principals (the security API)
+    "token",
+    "grant",
+    "audit",
     "serving_endpoint",
     "dataset",
+    "judge_cache",
+    "workspace",
     "deployment_job",
 ]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Identity:
+    """Who is calling. With authentication on, `principal_id` names the user or service
+    principal, `group_ids` the groups it belongs to, and `scopes` what its token allows
+    (None: a password or a session, which allow everything the principal may do)."""
+
     name: str
     authenticated: bool = False
+    principal_id: int | None = None
+    is_admin: bool = False
+    group_ids: tuple[int, ...] = ()
+    scopes: tuple[str, ...] | None = None
+    token_id: str | None = None
 
 
 ANONYMOUS = Identity(name="anonymous")
@@ -55,6 +74,15 @@ def current_identity() -> Identity:
     """The caller of the current request, or the local OS user in embedded mode."""
     identity = _identity.get()
     return _local_user() if identity is None else identity
+
+
+def attributed(claimed: str | None) -> str:
+    """The user a new run or a person's assessment is recorded as: the authenticated caller,
+    whatever the request claims; without authentication, the claim (as MLflow does)."""
+    identity = current_identity()
+    if identity.authenticated or not claimed:
+        return identity.name
+    return claimed
 
 
 @functools.cache
@@ -115,7 +143,26 @@ class Authorizer(Protocol):
         ...
 
     def check(self, identity: Identity, action: Action, resource: ResourceType, id_: str) -> None:
-        """Returns when allowed; raises PermissionDenied otherwise."""
+        """Returns when allowed; raises PermissionDenied otherwise. An empty `id_` asks about
+        the type as a whole: listing it, or creating a new object of it."""
+        ...
+
+    def visible(self, identity: Identity, resource: ResourceType) -> Visibility:
+        """Which objects of `resource` a search or list may show `identity` (the stores apply
+        it inside their queries)."""
+        ...
+
+    def created(self, identity: Identity, resource: ResourceType, id_: str) -> None:
+        """`identity` has just made `resource` `id_`: it becomes the owner."""
+        ...
+
+    def renamed(self, resource: ResourceType, id_: str, new_id: str) -> None:
+        """An object's name changed: what was granted on it follows it."""
+        ...
+
+    def removed(self, resource: ResourceType, id_: str) -> None:
+        """An object is gone for good: what was granted on it goes too (its name may be
+        taken again by someone else)."""
         ...
 
 
@@ -126,6 +173,18 @@ class AllowAll:
         return None
 
     def check(self, identity: Identity, action: Action, resource: ResourceType, id_: str) -> None:
+        return None
+
+    def visible(self, identity: Identity, resource: ResourceType) -> Visibility:
+        return EVERYTHING
+
+    def created(self, identity: Identity, resource: ResourceType, id_: str) -> None:
+        return None
+
+    def renamed(self, resource: ResourceType, id_: str, new_id: str) -> None:
+        return None
+
+    def removed(self, resource: ResourceType, id_: str) -> None:
         return None
 
 
@@ -165,6 +224,18 @@ def authorize(authorizer: Authorizer, action: Action, resource: ResourceType, id
         Decision(identity=identity, action=action, resource=resource, id=id_, allowed=True)
     )
     return identity
+
+
+def listing(authorizer: Authorizer, resource: ResourceType) -> Visibility:
+    """Asks whether the caller may list `resource` at all (a recorded decision, as
+    `authorize(authorizer, "read", resource, "")`) and returns what the list may show."""
+    identity = authorize(authorizer, "read", resource, "")
+    return authorizer.visible(identity, resource)
+
+
+def created(authorizer: Authorizer, resource: ResourceType, id_: str) -> None:
+    """Tells `authorizer` that the caller has just made `resource` `id_` (its owner grant)."""
+    authorizer.created(current_identity(), resource, id_)
 
 
 @contextlib.contextmanager

@@ -3,9 +3,9 @@ remaining backup refers to. The newest backup is always kept."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from heron.clock import duration_ms
 from heron.errors import InvalidParameter
 from heron.services.backup_manifest import (
     BackupManifest,
@@ -16,9 +16,6 @@ from heron.services.backup_manifest import (
 )
 from heron.store.artifacts.repository import ArtifactRepository
 from heron.store.artifacts.walk import walk_files
-
-_UNITS_MS = {"d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1000}
-_AGE = re.compile(r"(\d+)([dhms])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +38,15 @@ class Retention:
         Raises:
             InvalidParameter: neither.
         """
-        compact = text.replace(" ", "").lower()
+        compact = text.strip()
         if compact.isdigit() and int(compact) >= 1:
             return cls(count=int(compact))
-        parts = _AGE.findall(compact)
-        if not parts or "".join(n + u for n, u in parts) != compact:
+        age = duration_ms(compact)
+        if age is None:
             raise InvalidParameter(
                 f"--keep {text!r}: give an age like 7d, 12h, 1d12h, or a number of backups"
             )
-        return cls(max_age_ms=sum(int(n) * _UNITS_MS[u] for n, u in parts))
+        return cls(max_age_ms=age)
 
 
 @dataclass(frozen=True, slots=True)

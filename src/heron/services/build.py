@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from heron.services.access import Authorizer
+from heron.services.access import AllowAll, Authorizer
 from heron.services.artifacts import ArtifactService
 from heron.services.datasets import DatasetService
 from heron.services.deployment_job_approvals import ApprovalTags
@@ -16,6 +16,7 @@ from heron.services.deployment_job_runner import DeploymentRunner
 from heron.services.deployment_job_runs import JobRunService
 from heron.services.deployment_job_specs import CustomTaskPolicy
 from heron.services.deployment_jobs import DeploymentJobService
+from heron.services.drift import DriftService
 from heron.services.experiments import ExperimentService
 from heron.services.gc import GarbageCollector
 from heron.services.inference import InferenceService
@@ -25,8 +26,10 @@ from heron.services.registry import RegistryService
 from heron.services.registry_namespaces import NamespaceService
 from heron.services.registry_webhooks import WebhookDispatcher, WebhookService
 from heron.services.runs import RunService
+from heron.services.scorers import ScorerService
 from heron.services.serving_endpoints import EndpointService
 from heron.services.trace_analytics import TraceAnalyticsService
+from heron.services.trace_links import TraceLinkService
 from heron.services.traces import TraceService
 from heron.settings import Settings
 from heron.store.artifacts.encrypted import encryption
@@ -46,12 +49,15 @@ class Services:
     namespaces: NamespaceService
     webhooks: WebhookService
     traces: TraceService
+    trace_links: TraceLinkService
     trace_analytics: TraceAnalyticsService
     artifacts: ArtifactService
     endpoints: EndpointService
     inference: InferenceService
     datasets: DatasetService
     judge_cache: JudgeCacheService
+    scorers: ScorerService
+    drift: DriftService
     deployment_jobs: DeploymentJobService
     job_runs: JobRunService
     # Runs deployment job tasks; only `heron worker` starts it (with its executors).
@@ -87,6 +93,18 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
     roots = settings.artifact_roots
     dispatcher = WebhookDispatcher(stores.webhooks, settings.webhook_allowed_hosts)
     destination = settings.artifacts_destination if settings.serve_artifacts else None
+    wrap = (
+        encryption(settings.encryption_key, cache_s=settings.key_cache_s)
+        if settings.encryption_key
+        else None
+    )
+    runs = RunService(stores.runs, authorizer)
+    # Captured bodies over 1 MiB go to the artifact destination, proxy served or not. They
+    # are no experiment's: the inference and drift services reach them, for an endpoint
+    # whose reader they have already checked (and the capture thread, for no caller).
+    capture_files = ArtifactService(
+        AllowAll(), destination=settings.artifacts_destination, wrap=wrap
+    )
     registry = RegistryService(
         stores.registered_models,
         stores.model_versions,
@@ -101,14 +119,9 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
     custom = CustomTaskPolicy(
         modules=settings.job_task_modules, commands=settings.job_task_commands
     )
-    wrap = (
-        encryption(settings.encryption_key, cache_s=settings.key_cache_s)
-        if settings.encryption_key
-        else None
-    )
     return Services(
         experiments=ExperimentService(stores.experiments, authorizer, artifact_roots=roots),
-        runs=RunService(stores.runs, authorizer),
+        runs=runs,
         logged_models=LoggedModelService(stores.logged_models, stores.experiments, authorizer),
         registry=registry,
         namespaces=NamespaceService(stores.namespaces, authorizer),
@@ -119,18 +132,15 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
             authorizer,
             max_payload_bytes=settings.trace_max_payload_bytes,
         ),
+        trace_links=TraceLinkService(stores.trace_links, stores.traces, stores.runs, authorizer),
         trace_analytics=TraceAnalyticsService(stores.trace_analytics, authorizer),
         artifacts=ArtifactService(authorizer, destination=destination, wrap=wrap),
         endpoints=EndpointService(stores.endpoints, stores.replicas, registry, authorizer),
-        # Captured bodies over 1 MiB go to the artifact destination, proxy served or not.
-        inference=InferenceService(
-            stores.inference,
-            stores.endpoints,
-            ArtifactService(authorizer, destination=settings.artifacts_destination, wrap=wrap),
-            authorizer,
-        ),
+        inference=InferenceService(stores.inference, stores.endpoints, capture_files, authorizer),
+        drift=DriftService(stores.endpoints, stores.inference, runs, capture_files, authorizer),
         datasets=DatasetService(stores.datasets, stores.experiments, authorizer),
         judge_cache=JudgeCacheService(stores.judge_cache, authorizer),
+        scorers=ScorerService(stores.scorers, stores.experiments, authorizer),
         deployment_jobs=DeploymentJobService(stores.deployment_jobs, authorizer, custom),
         job_runs=JobRunService(stores.job_runs, stores.deployment_jobs, authorizer),
         deployment_runner=DeploymentRunner(stores.job_tasks, lease_s=settings.job_lease_s),

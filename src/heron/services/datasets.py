@@ -13,11 +13,14 @@ from heron.entities import Page
 from heron.entities.evaluation import DatasetRecord, EvaluationDataset
 from heron.errors import InvalidParameter
 from heron.search.datasets import parse_dataset_filter, parse_dataset_order_by
-from heron.services.access import Authorizer, authorize
+from heron.services.access import Authorizer, authorize, current_identity, listing
+from heron.store import ids
 from heron.store.evaluation import DatasetStore
 from heron.store.experiments import ExperimentStore
 
 MAX_NAME = 500
+MAX_DATASET_ID = 36  # evaluation_datasets.dataset_id ("d-" and 32 hex digits)
+MAX_MODEL = 500  # judge_cache.model
 MAX_RECORDS_PER_CALL = 10_000
 DEFAULT_RECORDS_PAGE = 1000  # MLflow's default page of records
 MAX_RECORDS_PAGE = 10_000  # Heron's SDK reads a 10,000-record dataset in one request
@@ -57,9 +60,7 @@ class DatasetService:
         return self._store.create_dataset(dataset)
 
     def _experiment(self, experiment_id: str, action: str) -> None:
-        text = str(experiment_id)
-        if not text.isdigit() or len(text) > 18:
-            raise InvalidParameter(f"Invalid experiment id {experiment_id!r}")
+        text = ids.experiment_id(experiment_id)  # raises for ids no row can have
         authorize(self._authorizer, "update" if action == "update" else "read", "experiment", text)
         self._experiments.get_experiment(text)  # raises NotFound
 
@@ -82,9 +83,11 @@ class DatasetService:
             self._experiment(experiment_id, "read")
         filters = parse_dataset_filter(filter_string)
         keys = parse_dataset_order_by(list(order_by or []))
+        visible = listing(self._authorizer, "dataset")
         return self._store.search_datasets(
-            [str(e) for e in experiment_ids], filters, keys, max_results, page_token
-        )
+            [str(e) for e in experiment_ids], filters, keys, max_results, page_token,
+            visible=visible, creator=current_identity().name,
+        )  # fmt: skip
 
     def delete_dataset(self, dataset_id: str) -> None:
         authorize(self._authorizer, "delete", "dataset", _id(dataset_id))
@@ -150,7 +153,7 @@ class DatasetService:
 
 
 def _id(dataset_id: str) -> str:
-    if not isinstance(dataset_id, str) or not dataset_id or len(dataset_id) > 36:
+    if not isinstance(dataset_id, str) or not dataset_id or len(dataset_id) > MAX_DATASET_ID:
         raise InvalidParameter(f"Invalid dataset id {dataset_id!r}")
     return dataset_id
 

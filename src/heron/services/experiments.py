@@ -8,7 +8,7 @@ from heron import search
 from heron.entities import Experiment, LifecycleStage, Page, ViewType
 from heron.errors import InvalidParameter, NotFound
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, authorize
+from heron.services.access import Action, Authorizer, authorize, created, listing
 from heron.store import ids
 from heron.store.experiments import ExperimentQuery, ExperimentStore
 
@@ -47,13 +47,17 @@ class ExperimentService:
             )
         if artifact_location:
             artifact_location = self._confined_location(artifact_location)
-        return self._store.create_experiment(
+            # A place of one's choosing must be one's own to write: never inside another's.
+            authorize(self._authorizer, "update", "artifact", artifact_location)
+        experiment_id = self._store.create_experiment(
             name, artifact_location=artifact_location or None, tags=tags
         )
+        created(self._authorizer, "experiment", experiment_id)
+        return experiment_id
 
     def _confined_location(self, location: str) -> str:
         """Artifact locations are the server's to assign: only inside a configured root."""
-        location = location.rstrip("/")
+        location = v.check_location("artifact_location", location).rstrip("/")
         if ".." in location.split("/"):
             raise InvalidParameter(f"artifact_location {location!r} must not contain '..'")
         for root in self._artifact_roots:
@@ -88,13 +92,14 @@ class ExperimentService:
         max_results: int = 1000,
         page_token: str | None = None,
     ) -> Page[Experiment]:
-        self._check("read", "")
+        visible = listing(self._authorizer, "experiment")
         query = ExperimentQuery(
             filter=search.parse_experiment_filter(filter_string),
             order_by=search.parse_experiment_order_by(list(order_by or [])),
             view_type=ViewType(view_type),
             max_results=v.check_max_results(max_results),
             page_token=page_token or None,
+            visible=visible,
         )
         return self._store.search_experiments(query)
 

@@ -19,6 +19,7 @@ from heron.services.validation import check_max_results
 from heron.store.serving import EndpointStore, InferenceQuery, InferenceStore
 
 MAX_RECORDS = 1000  # records in one page
+MAX_CLIENT_REQUEST_ID = 250  # the `client_request_id` a request body may carry
 
 
 class InferenceService:
@@ -28,13 +29,17 @@ class InferenceService:
         endpoints: EndpointStore,
         artifacts: ArtifactService | None,
         authorizer: Authorizer,
+        *,
+        queue_limit: int = 20_000,
     ) -> None:
         self._store = store
         self._endpoints = endpoints
         self._artifacts = artifacts
         self._authorizer = authorizer
         self._stats = MinuteStats()
-        self._writer = CaptureWriter(store, artifacts, self._stats, writer_id=uuid.uuid4().hex)
+        self._writer = CaptureWriter(
+            store, artifacts, self._stats, writer_id=uuid.uuid4().hex, queue_limit=queue_limit
+        )
 
     # -- the request path (no I/O: queued and counted in memory) -----------------------------
 

@@ -12,6 +12,8 @@ from heron.services.access import Authorizer, authorize
 from heron.store.evaluation import JudgeCacheStore
 
 _KEY = re.compile(r"[0-9a-f]{64}")
+KEY_LENGTH = 64  # judge_cache.cache_key and scorer_digest: SHA-256 in hex
+MAX_MODEL = 500  # judge_cache.model
 
 
 class JudgeCacheService:
@@ -20,15 +22,15 @@ class JudgeCacheService:
         self._authorizer = authorizer
 
     def get_verdict(self, key: str) -> CachedVerdict | None:
-        authorize(self._authorizer, "read", "dataset", _key(key))
+        authorize(self._authorizer, "read", "judge_cache", _key(key))
         return self._store.get_verdict(key)
 
     def put_verdict(self, verdict: CachedVerdict) -> None:
-        authorize(self._authorizer, "create", "dataset", _key(verdict.key))
+        authorize(self._authorizer, "create", "judge_cache", _key(verdict.key))
         if (
             not _KEY.fullmatch(verdict.scorer_digest)
             or not verdict.model
-            or len(verdict.model) > 500
+            or len(verdict.model) > MAX_MODEL
         ):
             raise InvalidParameter("A cached verdict needs a scorer digest and a model name")
         if min(verdict.input_tokens, verdict.output_tokens) < 0 or not (

@@ -18,7 +18,7 @@ from heron.entities.registry import (
 from heron.errors import InvalidParameter, NotFound
 from heron.search import registry as registry_search
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, authorize
+from heron.services.access import Action, Authorizer, authorize, created, listing
 from heron.services.registry_namespaces import split_three_level
 from heron.services.registry_rules import (
     SourceResolver,
@@ -28,6 +28,8 @@ from heron.services.registry_rules import (
     check_tag,
     check_tags,
     check_version,
+    is_prompt_version,
+    prompt_source,
 )
 from heron.store.experiments import ExperimentStore
 from heron.store.registry import (
@@ -82,6 +84,10 @@ class RegistryService:
     def _check(self, action: Action, name: str) -> str | None:
         return authorize(self._authorizer, action, "registered_model", name).name
 
+    def _promote(self, name: str, alias: str) -> str:
+        """Moving an alias is PROMOTE, which a grant may limit to some aliases."""
+        return authorize(self._authorizer, "promote", "model_alias", f"{name}@{alias}").name
+
     # Registered models
 
     def create_registered_model(
@@ -97,13 +103,15 @@ class RegistryService:
         check_model_name(name)
         self._require_namespace(name)
         actor = self._check("create", name)
-        return self._models.create_registered_model(
+        made = self._models.create_registered_model(
             name,
             tags=check_tags("Registered model tag", tags),
             description=check_description(description),
             actor=actor,
             deployment_job_id=_job_id(deployment_job_id) or None,
         )
+        created(self._authorizer, "prompt" if is_prompt_version(tags) else "registered_model", name)
+        return made
 
     def get_registered_model(self, name: str) -> RegisteredModel:
         check_model_name(name)
@@ -118,14 +126,15 @@ class RegistryService:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> Page[RegisteredModel]:
-        self._check("read", "")
         parsed = registry_search.parse_registered_model_filter(filter_string)
+        prompts = _asks_for_prompts(parsed)
         query = RegistryQuery(
             filter=parsed,
             order_by=registry_search.parse_registered_model_order_by(list(order_by or [])),
             max_results=v.check_max_results(max_results, MAX_MODEL_SEARCH),
             page_token=page_token or None,
-            include_prompts=_asks_for_prompts(parsed),
+            include_prompts=prompts,
+            visible=listing(self._authorizer, "prompt" if prompts else "registered_model"),
         )
         return self._models.search_registered_models(query)
 
@@ -134,7 +143,10 @@ class RegistryService:
         check_model_name(new_name, "new_name")
         self._require_namespace(new_name)
         self._check("update", name)
-        return self._models.rename_registered_model(name, new_name)
+        self._check("create", new_name)
+        renamed = self._models.rename_registered_model(name, new_name)
+        self._authorizer.renamed("registered_model", name, new_name)
+        return renamed
 
     def update_registered_model(
         self, name: str, description: str | None = None, *, deployment_job_id: str | None = None
@@ -156,6 +168,7 @@ class RegistryService:
         check_model_name(name)
         self._check("delete", name)
         self._models.delete_registered_model(name)
+        self._authorizer.removed("registered_model", name)
 
     def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
         check_model_name(name)
@@ -173,13 +186,13 @@ class RegistryService:
         check_model_name(name)
         check_alias(alias)
         version = check_version(version)
-        actor = self._check("update", name)
+        actor = self._promote(name, alias)
         self._models.set_registered_model_alias(name, alias, version, actor=actor)
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         check_model_name(name)
         v.check_string("alias", alias)
-        actor = self._check("update", name)
+        actor = self._promote(name, alias)
         self._models.delete_registered_model_alias(name, alias, actor=actor)
 
     def get_latest_versions(
@@ -208,7 +221,12 @@ class RegistryService:
             v.check_run_reference("run_id", run_id)
         if model_id:
             v.check_model_reference("model_id", model_id)
-        resolved = self._resolver.resolve(source, run_id or None, model_id or None)
+        if is_prompt_version(tags):
+            resolved = prompt_source(source, run_id or None)
+        else:
+            resolved = self._resolver.resolve(source, run_id or None, model_id or None)
+            # A version reads its files from its source: the caller must be able to read it.
+            authorize(self._authorizer, "read", "artifact", resolved.storage_location)
         return self._versions.create_model_version(
             name,
             NewModelVersion(
@@ -233,10 +251,22 @@ class RegistryService:
         check_model_name(name)
         v.check_string("alias", alias)
         self._check("read", name)
+        if alias.lower() == "latest":
+            # MLflow compat: the reserved alias names the highest version (prompts:/x@latest).
+            versions = self._models.get_latest_versions(name, [])
+            if not versions:
+                raise NotFound(f"Latest version not found for model {name}.")
+            return max(versions, key=lambda found: int(found.version))
         return self._versions.get_model_version_by_alias(name, alias)
 
     def get_model_version_download_uri(self, name: str, version: str) -> str:
-        return self.get_model_version(name, version).storage_location
+        found = self.get_model_version(name, version)
+        if not found.storage_location:
+            raise InvalidParameter(
+                f"Version {found.version} of {name!r} is a prompt version: it has no files "
+                "to download (its template is its mlflow.prompt.text tag)"
+            )
+        return found.storage_location
 
     def search_model_versions(
         self,
@@ -246,7 +276,6 @@ class RegistryService:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> Page[ModelVersion]:
-        self._check("read", "")
         parsed = registry_search.parse_model_version_filter(filter_string)
         query = RegistryQuery(
             filter=parsed,
@@ -254,6 +283,7 @@ class RegistryService:
             max_results=v.check_max_results(max_results, MAX_VERSION_SEARCH),
             page_token=page_token or None,
             include_prompts=_asks_for_prompts(parsed),
+            visible=listing(self._authorizer, "model_version"),
         )
         return self._versions.search_model_versions(query)
 
@@ -282,7 +312,7 @@ class RegistryService:
                 f"Model version transition cannot archive existing model versions because "
                 f"'{target}' is not an Active stage. Valid stages are Staging and Production."
             )
-        actor = self._check("update", name)
+        actor = self._check("promote", name)
         return self._versions.transition_model_version_stage(
             name,
             version,
@@ -330,7 +360,7 @@ class RegistryService:
         if not text.strip():
             raise InvalidParameter("Missing value for required parameter 'comment'")
         v.check_length("Comment", text, MAX_COMMENT)
-        actor = self._check("read", name)
+        actor = self._check("annotate", name)
         return self._versions.add_model_version_event(
             name, version, "comment", {"comment": text}, actor=actor
         )

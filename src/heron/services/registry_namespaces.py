@@ -11,7 +11,7 @@ import re
 from heron.entities.registry import Catalog, Schema
 from heron.errors import InvalidParameter
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, authorize
+from heron.services.access import Action, Authorizer, authorize, created, listing
 from heron.store.registry import NamespaceStore
 
 DEFAULT_CATALOG = "main"
@@ -50,12 +50,14 @@ class NamespaceService:
         self._authorizer = authorizer
 
     def _check(self, action: Action, name: str) -> str:
-        return authorize(self._authorizer, action, "registered_model", name).name
+        return authorize(self._authorizer, action, "namespace", name).name
 
     def create_catalog(self, name: str, comment: str | None = None) -> Catalog:
         check_part("catalog", name)
         owner = self._check("create", name)
-        return self._store.create_catalog(name, comment=_comment(comment), owner=owner)
+        catalog = self._store.create_catalog(name, comment=_comment(comment), owner=owner)
+        created(self._authorizer, "namespace", name)
+        return catalog
 
     def get_catalog(self, name: str) -> Catalog:
         check_part("catalog", name)
@@ -63,8 +65,9 @@ class NamespaceService:
         return self._store.get_catalog(name)
 
     def list_catalogs(self) -> list[Catalog]:
-        self._check("read", "")
-        return self._store.list_catalogs()
+        """The catalogs the caller may browse (a few: filtered here, not in SQL)."""
+        visible = listing(self._authorizer, "namespace")
+        return [c for c in self._store.list_catalogs() if visible.shows(c.name)]
 
     def delete_catalog(self, name: str) -> None:
         check_part("catalog", name)
@@ -72,12 +75,17 @@ class NamespaceService:
             raise InvalidParameter(f"The default catalog {name!r} cannot be deleted")
         self._check("delete", name)
         self._store.delete_catalog(name)
+        self._authorizer.removed("namespace", name)
 
     def create_schema(self, catalog_name: str, name: str, comment: str | None = None) -> Schema:
         check_part("catalog", catalog_name)
         check_part("schema", name)
         owner = self._check("create", f"{catalog_name}.{name}")
-        return self._store.create_schema(catalog_name, name, comment=_comment(comment), owner=owner)
+        schema = self._store.create_schema(
+            catalog_name, name, comment=_comment(comment), owner=owner
+        )
+        created(self._authorizer, "namespace", f"{catalog_name}.{name}")
+        return schema
 
     def get_schema(self, catalog_name: str, name: str) -> Schema:
         check_part("catalog", catalog_name)
@@ -97,6 +105,7 @@ class NamespaceService:
             raise InvalidParameter("The default schema main.default cannot be deleted")
         self._check("delete", f"{catalog_name}.{name}")
         self._store.delete_schema(catalog_name, name)
+        self._authorizer.removed("namespace", f"{catalog_name}.{name}")
 
 
 def _comment(comment: str | None) -> str | None:

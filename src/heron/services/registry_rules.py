@@ -8,6 +8,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from heron.entities import reserved
 from heron.entities.registry import ModelVersion
 from heron.errors import InvalidParameter, NotFound
 from heron.services import validation as v
@@ -40,6 +41,7 @@ def check_model_name(name: object, field: str = "name") -> str:
     v.check_length("Registered model name", name, MAX_MODEL_NAME)
     if "/" in name or ":" in name:
         raise InvalidParameter(f"Invalid model name {name!r}. Names cannot contain '/' or ':'.")
+    v.check_plain_name("Model name", name)  # also no %2F, which a later decoding makes a '/'
     if _CONTROL.search(name) or "\\" in name:
         raise InvalidParameter(
             f"Invalid model name {name!r}: it contains a control character or a backslash"
@@ -100,6 +102,26 @@ class ResolvedSource:
     storage_location: str
     run_id: str | None
     model_id: str | None
+
+
+# The placeholders MLflow's clients send as a prompt version's source (a prompt has no files).
+PROMPT_SOURCES = frozenset({"dummy-source", "prompt-template"})
+
+
+def is_prompt_version(tags: Mapping[str, str] | None) -> bool:
+    """MLflow compat: a version is a prompt's when its tags say mlflow.prompt.is_prompt=true
+    (in any case)."""
+    return str((tags or {}).get(reserved.IS_PROMPT, "false")).lower() == "true"
+
+
+def prompt_source(source: str, run_id: str | None) -> ResolvedSource:
+    """A prompt version's source: one of MLflow's placeholders, naming no files."""
+    if source not in PROMPT_SOURCES:
+        raise InvalidParameter(
+            f"Invalid prompt source {source!r}: a prompt version's source must be one of "
+            f"{', '.join(sorted(PROMPT_SOURCES))} (a prompt keeps its template in its tags)"
+        )
+    return ResolvedSource("", run_id, None)
 
 
 class SourceResolver:
@@ -190,6 +212,7 @@ class SourceResolver:
         return ResolvedSource(location, run_id, None)
 
     def _confined(self, source: str) -> str:
+        v.check_location("Model version source", source)
         parts = urllib.parse.urlsplit(source)
         if parts.scheme not in ("", "file", "mlflow-artifacts", "s3", "gs", "wasbs", "hdfs"):
             raise InvalidParameter(f"Unsupported model version source scheme in {source!r}")

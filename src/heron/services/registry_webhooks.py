@@ -234,7 +234,7 @@ class WebhookService:
         self._authorizer = authorizer
 
     def _check(self, action: Action) -> None:
-        authorize(self._authorizer, action, "registered_model", "")
+        authorize(self._authorizer, action, "webhook", "")
 
     def create_webhook(
         self,

@@ -27,7 +27,7 @@ from heron.entities import (
 )
 from heron.errors import InvalidParameter
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, authorize, current_identity
+from heron.services.access import Action, Authorizer, attributed, authorize
 from heron.services.names import generated_name
 from heron.store import ids
 from heron.store.runs import MetricWithRunId, RunQuery, RunStore
@@ -61,9 +61,11 @@ class RunService:
         for key, value in tags.items():
             _check_tag(key, value)
         run_name = run_name or tags.get(reserved.RUN_NAME) or generated_name()
-        v.check_length("Run name", run_name, v.MAX_RUN_NAME)
+        v.check_length("Run name", v.check_plain_name("Run name", run_name), v.MAX_RUN_NAME)
         tags[reserved.RUN_NAME] = run_name
-        user_id = user_id or tags.get(reserved.USER) or current_identity().name
+        user_id = attributed(user_id or tags.get(reserved.USER))
+        if reserved.USER in tags:
+            tags[reserved.USER] = user_id
         v.check_length("user_id", user_id, v.MAX_USER_ID)
         start_time = now_ms() if start_time is None else v.check_timestamp("start_time", start_time)
         return self._store.create_run(
@@ -100,7 +102,7 @@ class RunService:
         if end_time is not None:
             v.check_timestamp("end_time", end_time)
         if run_name:
-            v.check_length("Run name", run_name, v.MAX_RUN_NAME)
+            v.check_length("Run name", v.check_plain_name("Run name", run_name), v.MAX_RUN_NAME)
         return self._store.update_run(
             run_id, status=status, end_time=end_time, run_name=run_name or None
         )

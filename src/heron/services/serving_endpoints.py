@@ -18,23 +18,31 @@ from heron.entities.serving import (
     EndpointConfig,
     InferenceTableConfig,
     Replica,
-    ReplicaState,
     ServedEntity,
     ServingEndpoint,
     TrafficRoute,
 )
 from heron.errors import InvalidParameter, NotFound
-from heron.services.access import Authorizer, authorize
+from heron.services.access import Authorizer, authorize, created, listing
 from heron.services.registry import RegistryService
-from heron.services.serving_state import HEARTBEAT_TIMEOUT_MS, EndpointStatus, status_of
+from heron.services.serving_state import (
+    HEARTBEAT_TIMEOUT_MS,
+    EndpointStatus,
+    answers,
+    status_of,
+)
 from heron.services.validation import check_length, check_text
 from heron.store.serving import EndpointStore, ReplicaStore
 
 # How long the invocation route trusts what it read about an endpoint's replicas.
 TARGET_TTL_S = 0.5
 
-_ENDPOINT_NAME = re.compile(r"[A-Za-z0-9_-]{1,63}")
-_ENTITY_NAME = re.compile(r"[A-Za-z0-9_.-]{1,63}")
+MAX_ENDPOINT_NAME = 63
+MAX_ENTITY_NAME = 63  # a served entity's name
+MAX_REPLICA_ID = 64  # `heron serving worker --replica-id`
+MAX_REPLICA_URL = 500  # `heron serving worker --advertise-url`
+_ENDPOINT_NAME = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ENDPOINT_NAME}}}")
+_ENTITY_NAME = re.compile(rf"[A-Za-z0-9_.-]{{1,{MAX_ENTITY_NAME}}}")
 WORKLOAD_SIZES = ("Small", "Medium", "Large")
 MAX_ENTITIES = 15  # Databricks' limit of served entities per endpoint
 
@@ -105,6 +113,7 @@ class EndpointService:
             inference_table=_checked_table(inference_table or InferenceTableConfig()),
         )
         self._endpoints.create_endpoint(endpoint)
+        created(self._authorizer, "serving_endpoint", name)
         return self._status(endpoint)
 
     def get_endpoint(self, name: str) -> EndpointStatus:
@@ -113,17 +122,27 @@ class EndpointService:
         return self._status(self._endpoints.get_endpoint(name))
 
     def list_endpoints(self) -> list[EndpointStatus]:
-        authorize(self._authorizer, "read", "serving_endpoint", "")
+        visible = listing(self._authorizer, "serving_endpoint")
         replicas = self._replicas.list_replicas()
         return [
             self._status(e, [r for r in replicas if r.endpoint_id == e.endpoint_id])
-            for e in self._endpoints.list_endpoints()
+            for e in self._endpoints.list_endpoints(visible)
         ]
+
+    def endpoint_names(self) -> list[str]:
+        visible = listing(self._authorizer, "serving_endpoint")
+        return [e.name for e in self._endpoints.list_endpoints(visible)]
+
+    def prune_replicas(self, silent_for_ms: int = 3_600_000) -> int:
+        """Deletes the rows of replicas silent for `silent_for_ms` (killed, never back)."""
+        authorize(self._authorizer, "update", "serving_endpoint", "")
+        return self._replicas.delete_silent_replicas(now_ms() - silent_for_ms)
 
     def delete_endpoint(self, name: str) -> None:
         check_endpoint_name(name)
         authorize(self._authorizer, "delete", "serving_endpoint", name)
         self._endpoints.delete_endpoint(name)
+        self._authorizer.removed("serving_endpoint", name)
         with self._lock:
             self._targets.pop(name, None)
 
@@ -184,6 +203,8 @@ class EndpointService:
         """Records what a replica of endpoint `name` serves now (raises NotFound once the
         endpoint is deleted)."""
         authorize(self._authorizer, "update", "serving_endpoint", name)
+        check_length("replica_id", replica.replica_id, MAX_REPLICA_ID)
+        check_length("The replica's URL", replica.url, MAX_REPLICA_URL)
         self._replicas.put_replica(replica)
 
     def remove_replica(self, name: str, replica_id: str) -> None:
@@ -202,7 +223,7 @@ class EndpointService:
         replicas = [
             r
             for r in self._replicas.list_replicas(endpoint.endpoint_id)
-            if r.heartbeat_at >= cutoff and r.state in (ReplicaState.READY, ReplicaState.FAILED)
+            if r.heartbeat_at >= cutoff and answers(r)
         ]
         found = Target(
             endpoint_id=endpoint.endpoint_id,
@@ -278,8 +299,8 @@ class EndpointService:
 def check_endpoint_name(name: str) -> str:
     if not _ENDPOINT_NAME.fullmatch(name):
         raise InvalidParameter(
-            f"Invalid serving endpoint name {name[:100]!r}: use 1 to 63 letters, digits, "
-            "dashes and underscores"
+            f"Invalid serving endpoint name {name[:100]!r}: use 1 to {MAX_ENDPOINT_NAME} "
+            "letters, digits, dashes and underscores"
         )
     return name
 
@@ -330,8 +351,8 @@ def _checked_entity(entity: ServedEntity) -> str:
         check_length("entity_alias", check_text("entity_alias", entity.entity_alias), 256)
     if not _ENTITY_NAME.fullmatch(entity.name):
         raise InvalidParameter(
-            f"Invalid served entity name {entity.name[:100]!r}: use 1 to 63 letters, digits, "
-            "dots, dashes and underscores"
+            f"Invalid served entity name {entity.name[:100]!r}: use 1 to {MAX_ENTITY_NAME} "
+            "letters, digits, dots, dashes and underscores"
         )
     if entity.workload_size not in WORKLOAD_SIZES:
         raise InvalidParameter(
@@ -349,7 +370,7 @@ def default_entity_name(entity_name: str, version: str | None, alias: str | None
     """`<model>-<version>` (or `-<alias>`), as Databricks names an unnamed served entity,
     with characters a name cannot hold replaced by dashes."""
     raw = f"{entity_name}-{version if version is not None else alias}"
-    return re.sub(r"[^A-Za-z0-9_.-]", "-", raw)[:63]
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", raw)[:MAX_ENTITY_NAME]
 
 
 def _check_routes(routes: Sequence[TrafficRoute], names: Sequence[str], where: str) -> None:

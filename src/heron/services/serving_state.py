@@ -38,6 +38,13 @@ class EndpointStatus:
     message: str = ""
 
 
+def answers(replica: Replica) -> bool:
+    """Whether a replica serves some configuration (a FAILED one may still serve an older)."""
+    return replica.state == ReplicaState.READY or (
+        replica.state == ReplicaState.FAILED and replica.config_version > 0
+    )
+
+
 def status_of(
     endpoint: ServingEndpoint,
     replicas: Sequence[Replica],
@@ -48,7 +55,7 @@ def status_of(
     configuration's entities resolve to (`versions`)."""
     cutoff = int(time.time() * 1000) - HEARTBEAT_TIMEOUT_MS
     live = [r for r in replicas if r.heartbeat_at >= cutoff and r.state != ReplicaState.STOPPING]
-    serving = [r for r in live if r.state in (ReplicaState.READY, ReplicaState.FAILED)]
+    serving = [r for r in live if answers(r)]
     newest = endpoint.config
 
     def current(r: Replica) -> bool:

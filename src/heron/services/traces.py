@@ -17,13 +17,13 @@ import orjson
 
 from heron.clock import now_ms
 from heron.entities import Page
-from heron.entities.assessment import Assessment
+from heron.entities.assessment import Assessment, AssessmentSource, AssessmentSourceType
 from heron.entities.trace import Span, Trace, TraceInfo
 from heron.errors import InvalidParameter, NotFound
 from heron.search.traces import parse_trace_filter, parse_trace_order_by
 from heron.services import trace_checks as checks
 from heron.services import validation as v
-from heron.services.access import Action, Authorizer, authorize
+from heron.services.access import Action, Authorizer, attributed, authorize, current_identity
 from heron.store import ids
 from heron.store.traces import AssessmentStore, TraceQuery, TraceStore
 
@@ -365,7 +365,11 @@ class TraceService:
             InvalidParameter: a missing name or a bad source.
         """
         checks.check_assessment(assessment)
-        self._trace_for("update", assessment.trace_id)
+        self._trace_for("annotate", assessment.trace_id)
+        if assessment.source.source_type == AssessmentSourceType.HUMAN:
+            person = attributed(assessment.source.source_id)
+            source = AssessmentSource(source_type=AssessmentSourceType.HUMAN, source_id=person)
+            assessment = dataclasses.replace(assessment, source=source)
         return self._assessments.create_assessment(assessment)
 
     def get_assessment(self, trace_id: str, assessment_id: str) -> Assessment:
@@ -383,7 +387,7 @@ class TraceService:
             InvalidParameter: a change of the wrong type.
         """
         changes = checks.check_changes(changes)
-        self._trace_for("update", trace_id)
+        self._may_change(trace_id, assessment_id)
         return self._assessments.update_assessment(trace_id, assessment_id, changes)
 
     def override_assessment(
@@ -407,8 +411,23 @@ class TraceService:
         Raises:
             NotFound: the trace does not exist.
         """
-        self._trace_for("update", trace_id)
+        self._may_change(trace_id, assessment_id)
         self._assessments.delete_assessment(trace_id, assessment_id)
+
+    def _may_change(self, trace_id: str, assessment_id: str) -> None:
+        """A reviewer (ANNOTATE) changes only what they wrote themselves; anything else
+        needs EDIT on the experiment."""
+        experiment_id = self._trace_for("read", trace_id)
+        try:
+            found = self._assessments.get_assessment(trace_id, assessment_id)
+        except NotFound:
+            found = None
+        own = (
+            found is not None
+            and found.source.source_type == AssessmentSourceType.HUMAN
+            and found.source.source_id == current_identity().name
+        )
+        self._check("annotate" if own or found is None else "update", experiment_id)
 
 
 def _pairs(value: object) -> dict[str, str]:

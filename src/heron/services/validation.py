@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import posixpath
 import re
+import urllib.parse
 
-from heron.errors import InvalidParameter, NotFound
+from heron.errors import InvalidParameter
 
 MAX_EXPERIMENT_NAME = 500
 MAX_ENTITY_KEY = 250
@@ -29,6 +30,9 @@ MAX_INPUT_TAG_KEY = 255
 MAX_INPUT_TAG_VALUE = 500
 MAX_SEARCH_RESULTS = 50000
 MAX_USER_ID = 256  # the widths of runs.user_id and of run and model ids in the tables
+# The caller's name, which rows record as their author, creator or requester: the narrowest of
+# those columns (serving_endpoints.creator and inference_records.requester).
+MAX_CALLER_NAME = 250
 MAX_RUN_ID = 32
 MAX_MODEL_ID = 36
 INT64_MIN = -(2**63)
@@ -114,6 +118,42 @@ def check_run_id(run_id: object) -> str:
     return run_id
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_ENCODED_SEPARATOR = re.compile(r"%(?:2f|5c)", re.IGNORECASE)
+
+
+def check_plain_name(what: str, name: str) -> str:
+    """A name shown in logs, terminals and pages: no control characters (CR, LF, ESC...: they
+    forge log lines and repaint terminals), no %-escaped path separator (%2F, %5C: a later
+    decoding would make it a path)."""
+    found = _CONTROL.search(name)
+    if found:
+        raise InvalidParameter(
+            f"{what} {name[:100]!r} contains the control character {found.group()!r}"
+        )
+    if _ENCODED_SEPARATOR.search(name):
+        raise InvalidParameter(f"{what} {name[:100]!r} contains an escaped path separator")
+    return name
+
+
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:(?:[\\/]|$)")
+
+
+def check_location(what: str, location: str) -> str:
+    """An artifact location or model source must name this server's storage: never another
+    host (`mlflow-artifacts://host:port/...`, `file://host/...`), a Windows drive (`C:/`)
+    or a backslash path."""
+    if _WINDOWS_DRIVE.match(location) or "\\" in location:
+        raise InvalidParameter(f"{what} {location[:200]!r} names a Windows drive or path")
+    parts = urllib.parse.urlsplit(location)
+    if parts.scheme in ("", "file", "mlflow-artifacts") and parts.netloc:
+        raise InvalidParameter(
+            f"{what} {location[:200]!r} names the host {parts.netloc[:100]!r}; only this "
+            "server's own storage may be named"
+        )
+    return location
+
+
 def check_run_reference(what: str, run_id: object) -> str:
     """A run id another row keeps (a logged model's source run, a model version's run): MLflow's
     rule for run ids, and no wider than Heron's, which the column holds."""
@@ -131,6 +171,7 @@ def check_model_reference(what: str, model_id: object) -> str:
 def check_experiment_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidParameter("Experiment name must be a non-empty string")
+    check_plain_name("Experiment name", name)
     return check_length("Experiment name", name, MAX_EXPERIMENT_NAME)
 
 
@@ -140,14 +181,3 @@ def check_max_results(value: int, limit: int = MAX_SEARCH_RESULTS) -> int:
     if value > limit:
         raise InvalidParameter(f"max_results must be at most {limit}, got {value}")
     return value
-
-
-def check_experiment_id(experiment_id: object) -> str:
-    """Experiment ids are decimal strings; anything else cannot exist."""
-    if (
-        not isinstance(experiment_id, str)
-        or not (experiment_id.isascii() and experiment_id.isdigit())  # not "²", not "٣"
-        or len(experiment_id) > 18
-    ):
-        raise NotFound(f"No Experiment with id={experiment_id!r} exists")
-    return experiment_id

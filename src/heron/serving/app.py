@@ -128,6 +128,7 @@ class ScoringApp:
             request = self._parse(body, mime)
         except HeronError as exc:
             return error_outcome(exc.code, exc.message, _STATUS_OF_CODE.get(exc.code, 400))
+        request.request_id = _header(scope, b"x-request-id")
         return await self._score(request)
 
     def _parse(self, body: bytes, mime: str) -> protocol.Request:

@@ -46,6 +46,7 @@ class Request:
     value: Any
     params: dict[str, Any] | None = None
     stream: bool = False  # a chat body with "stream": true, answered as server-sent events
+    request_id: str | None = None  # a managed endpoint's id for it (its inference record's)
 
     @property
     def unwrapped(self) -> bool:

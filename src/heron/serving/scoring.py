@@ -200,11 +200,13 @@ class Scorer:
             yield None
             return
         from heron.entities.trace import SpanType
-        from heron.tracing.fluent import start_span
+        from heron.tracing.fluent import start_span, update_current_trace
 
         kind = SpanType.AGENT if request.kind == "llm" else SpanType.CHAIN
         with start_span("predict", span_type=kind) as span:
             span.set_inputs(request.value if request.kind not in ("csv", "parquet") else None)
+            if request.request_id:  # a managed endpoint's request: its inference record's id
+                update_current_trace(client_request_id=request.request_id)
             yield span
 
     def _rendered(self, predictions: Any, request: protocol.Request) -> Outcome:

@@ -1,4 +1,5 @@
-"""The store ports of GenAI evaluation: evaluation datasets and the judge cache."""
+"""The store ports of GenAI evaluation: evaluation datasets, the judge cache, registered
+scorers."""
 
 from __future__ import annotations
 
@@ -6,8 +7,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from heron.entities import Page
-from heron.entities.evaluation import CachedVerdict, DatasetRecord, EvaluationDataset
+from heron.entities.evaluation import (
+    CachedVerdict,
+    DatasetRecord,
+    EvaluationDataset,
+    OnlineScoringConfig,
+    ScorerVersion,
+)
 from heron.search.grammar import Comparison, OrderKey
+from heron.store.visibility import Visibility
 
 
 class DatasetStore(Protocol):
@@ -22,7 +30,13 @@ class DatasetStore(Protocol):
         order_by: Sequence[OrderKey],
         max_results: int,
         page_token: str | None,
-    ) -> Page[EvaluationDataset]: ...
+        *,
+        visible: Visibility | None = None,
+        creator: str | None = None,
+    ) -> Page[EvaluationDataset]:
+        """With `visible`, only the datasets of an experiment it shows, and those `creator`
+        made."""
+        ...
 
     def delete_dataset(self, dataset_id: str) -> None: ...
 
@@ -52,3 +66,29 @@ class JudgeCacheStore(Protocol):
     def get_verdict(self, key: str) -> CachedVerdict | None: ...
 
     def put_verdict(self, verdict: CachedVerdict) -> None: ...
+
+
+class ScorerStore(Protocol):
+    def register_scorer(
+        self, experiment_id: str, name: str, serialized: str, now: int
+    ) -> ScorerVersion: ...
+
+    def list_scorers(self, experiment_ids: Sequence[str]) -> list[ScorerVersion]: ...
+
+    def scorer_versions(self, experiment_id: str, name: str) -> list[ScorerVersion]: ...
+
+    def get_scorer(
+        self, experiment_id: str, name: str, version: int | None
+    ) -> ScorerVersion: ...  # raises NotFound
+
+    def delete_scorer(self, experiment_id: str, name: str, version: int | None) -> None: ...
+
+    def upsert_config(
+        self, scorer: ScorerVersion, sample_rate: float, filter_string: str | None, now: int
+    ) -> OnlineScoringConfig: ...
+
+    def get_configs(self, scorer_ids: Sequence[str]) -> list[OnlineScoringConfig]: ...
+
+    def latest_by_id(self, scorer_id: str) -> ScorerVersion: ...  # raises NotFound
+
+    def active_configs(self) -> list[OnlineScoringConfig]: ...

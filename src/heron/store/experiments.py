@@ -8,6 +8,7 @@ from typing import Protocol
 
 from heron.entities import Experiment, LifecycleStage, Page, ViewType
 from heron.search import Comparison, OrderKey
+from heron.store.visibility import Visibility
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -17,6 +18,7 @@ class ExperimentQuery:
     view_type: ViewType = ViewType.ACTIVE_ONLY
     max_results: int = 1000
     page_token: str | None = None
+    visible: Visibility | None = None  # None: every experiment
 
 
 class ExperimentStore(Protocol):

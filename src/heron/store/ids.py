@@ -54,6 +54,13 @@ def experiment_key(value: str) -> int:
     return int(experiment_id(value))
 
 
+def experiment_key_or_none(value: str) -> int | None:
+    """The experiment key `value` names, or None when no experiment can have it (an id a
+    grant names, say)."""
+    number = _decimal(value, MAX_EXPERIMENT_ID) if _is_decimal(value) else None
+    return number
+
+
 def searched_experiment_ids(values: Iterable[object]) -> list[str]:
     """The experiment ids of a search. A number no experiment can have matches nothing, as an
     id that does not exist; a value that is no id at all is NotFound, as for one id."""
@@ -63,6 +70,18 @@ def searched_experiment_ids(values: Iterable[object]) -> list[str]:
             continue
         found.append(experiment_id(value))
     return found
+
+
+def row_key(what: str, value: int) -> int:
+    """A surrogate key Heron numbers in a 32-bit column (a role's, a permission's): one past
+    the column names no row.
+
+    Raises:
+        NotFound: a number no row of that kind can have.
+    """
+    if not 0 <= value <= INT32_MAX:
+        raise NotFound(f"No {what} with id {value} exists")
+    return value
 
 
 def model_version(value: object) -> str:

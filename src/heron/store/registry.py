@@ -26,6 +26,7 @@ from heron.entities.registry import (
     WebhookDelivery,
 )
 from heron.search import Comparison, OrderKey
+from heron.store.visibility import Visibility
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,6 +38,7 @@ class RegistryQuery:
     max_results: int = 100
     page_token: str | None = None
     include_prompts: bool = False  # MLflow compat: prompts are left out unless asked for
+    visible: Visibility | None = None  # the models (by name) the caller may see; None: all
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from heron.entities import Page
 from heron.entities.serving import (
+    DriftReport,
     EndpointConfig,
     EndpointMinute,
     InferenceRecord,
@@ -16,6 +17,7 @@ from heron.entities.serving import (
     Replica,
     ServingEndpoint,
 )
+from heron.store.visibility import Visibility
 
 
 class EndpointStore(Protocol):
@@ -27,7 +29,9 @@ class EndpointStore(Protocol):
         """Raises NotFound."""
         ...
 
-    def list_endpoints(self) -> list[ServingEndpoint]: ...
+    def list_endpoints(self, visible: Visibility | None = None) -> list[ServingEndpoint]:
+        """Every endpoint (those `visible` shows), by name."""
+        ...
 
     def delete_endpoint(self, name: str) -> None:
         """Deletes the endpoint, its configurations and its replicas' rows (not its
@@ -62,6 +66,10 @@ class ReplicaStore(Protocol):
 
     def delete_replica(self, replica_id: str) -> None: ...
 
+    def delete_silent_replicas(self, before: int) -> int:
+        """Deletes the replicas whose last heartbeat is before `before` (ms); how many."""
+        ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InferenceQuery:
@@ -95,4 +103,10 @@ class InferenceStore(Protocol):
     def read_minutes(self, endpoint_id: str, since: int) -> list[EndpointMinute]:
         """Every writer's figures since `since` (ms), added up per minute, entity and
         version, oldest first."""
+        ...
+
+    def put_drift_report(self, report: DriftReport) -> None: ...
+
+    def drift_reports(self, endpoint_id: str, limit: int) -> list[DriftReport]:
+        """The newest reports first."""
         ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from heron.store.deployment_jobs import DeploymentJobStore, JobRunStore, JobTaskQueue
-from heron.store.evaluation import DatasetStore, JudgeCacheStore
+from heron.store.evaluation import DatasetStore, JudgeCacheStore, ScorerStore
 from heron.store.experiments import ExperimentStore
 from heron.store.logged_models import LoggedModelStore
 from heron.store.purge import PurgeStore
@@ -19,7 +19,7 @@ from heron.store.registry import (
 from heron.store.runs import RunStore
 from heron.store.serving import EndpointStore, InferenceStore, ReplicaStore
 from heron.store.trace_analytics import TraceAnalyticsStore
-from heron.store.traces import AssessmentStore, TraceStore
+from heron.store.traces import AssessmentStore, TraceLinkStore, TraceStore
 
 
 class Stores(Protocol):
@@ -56,6 +56,9 @@ class Stores(Protocol):
     def assessments(self) -> AssessmentStore: ...
 
     @property
+    def trace_links(self) -> TraceLinkStore: ...
+
+    @property
     def trace_analytics(self) -> TraceAnalyticsStore: ...
 
     @property
@@ -75,6 +78,9 @@ class Stores(Protocol):
 
     @property
     def judge_cache(self) -> JudgeCacheStore: ...
+
+    @property
+    def scorers(self) -> ScorerStore: ...
 
     @property
     def deployment_jobs(self) -> DeploymentJobStore: ...

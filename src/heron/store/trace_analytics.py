@@ -42,8 +42,11 @@ class TraceAnalyticsStore(Protocol):
         Raises InvalidParameter for a bad page token."""
         ...
 
-    def versions(self, window: Window, model_ids: Sequence[str]) -> list[VersionStats]:
+    def versions(
+        self, window: Window, model_ids: Sequence[str], buckets: Sequence[tuple[int, int]]
+    ) -> list[VersionStats]:
         """The window's traces by app version (`mlflow.modelId`): one entry for each of
         `model_ids`, in that order (empty ones too), then one for the traces without a
-        version (model_id None) when there are any."""
+        version (model_id None) when there are any. `buckets` cut the window as for
+        `overview` (each is read on its own; the figures are the window's)."""
         ...

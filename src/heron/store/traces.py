@@ -88,6 +88,20 @@ class TraceStore(Protocol):
         ...
 
 
+class TraceLinkStore(Protocol):
+    """What a trace is linked to after it was logged: runs, and the prompt versions it used."""
+
+    def link_traces_to_run(self, trace_ids: Sequence[str], run_id: str) -> int:
+        """Links those of the traces that exist to the run (again: no change). Returns how
+        many links are new."""
+        ...
+
+    def link_prompts_to_trace(self, trace_id: str, versions: Sequence[tuple[str, str]]) -> None:
+        """Adds (name, version) pairs to the trace's linked prompts, keeping those there.
+        Raises NotFound for a missing trace."""
+        ...
+
+
 class AssessmentStore(Protocol):
     def create_assessment(self, assessment: Assessment) -> Assessment:
         """Stores it with a new id; when it overrides another, that one becomes invalid.

@@ -3,12 +3,10 @@ models and prompts, with versions (their sources pointed at the copies), aliases
 
 from __future__ import annotations
 
-from heron.entities import LoggedModel, LoggedModelOutput, LoggedModelStatus
+from heron.entities import LoggedModel, LoggedModelOutput, LoggedModelStatus, reserved
 from heron.entities.registry import ModelVersion
 from heron.errors import NotFound
 from heron.transfer.base import SOURCE_MODEL, SOURCE_VERSION, Transfer, every
-
-PROMPT_TAG = "mlflow.prompt.is_prompt"
 
 
 class LoggedModels:
@@ -79,7 +77,7 @@ class RegisteredModels:
         models = {m.name: m for m in every(source.search_registered_models, max_results=1000)}
         prompts = every(
             source.search_registered_models,
-            filter_string=f"tags.`{PROMPT_TAG}` = 'true'",
+            filter_string=f"tags.`{reserved.IS_PROMPT}` = 'true'",
             max_results=1000,
         )
         models.update({m.name: m for m in prompts})
@@ -96,7 +94,9 @@ class RegisteredModels:
             for key, value in model.tags.items():
                 if there.tags.get(key) != value:
                     transfer.target.set_registered_model_tag(name, key, value)
-            numbers = self._copy_versions(transfer, name, model.tags.get(PROMPT_TAG) == "true")
+            numbers = self._copy_versions(
+                transfer, name, model.tags.get(reserved.IS_PROMPT) == "true"
+            )
             for alias, version in model.aliases.items():
                 if version in numbers and there.aliases.get(alias) != numbers[version]:
                     transfer.target.set_registered_model_alias(name, alias, numbers[version])
@@ -106,7 +106,7 @@ class RegisteredModels:
         """Copies the versions the target lacks; returns source version -> target version."""
         query = f"name = '{_quoted(name)}'"
         if prompt:  # MLflow's search leaves prompt versions out unless asked for them
-            query += f" AND tags.`{PROMPT_TAG}` = 'true'"
+            query += f" AND tags.`{reserved.IS_PROMPT}` = 'true'"
         there = {
             v.tags[SOURCE_VERSION]: v.version
             for v in every(transfer.target.search_model_versions, filter_string=query)

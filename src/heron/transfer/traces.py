@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 
+from heron.entities import reserved
 from heron.entities.assessment import Assessment, AssessmentKind
 from heron.entities.trace import Trace
 from heron.errors import NotFound
 from heron.transfer.base import Transfer, every
 
 _PAGE = 100
+SERVER_TAGS = "mlflow.trace."
 
 
 class Traces:
@@ -46,15 +48,26 @@ class Traces:
     def _copy_trace(transfer: Transfer, trace: Trace, experiment_id: str) -> None:
         target = transfer.target
         info = dataclasses.replace(trace.info, experiment_id=experiment_id, assessments=())
-        source_run = info.trace_metadata.get("mlflow.sourceRun")
+        source_run = info.trace_metadata.get(reserved.TRACE_SOURCE_RUN)
         if source_run in transfer.runs:
-            metadata = {**info.trace_metadata, "mlflow.sourceRun": transfer.runs[source_run]}
+            metadata = {**info.trace_metadata, reserved.TRACE_SOURCE_RUN: transfer.runs[source_run]}
             info = dataclasses.replace(info, trace_metadata=metadata)
-        target.backend.traces.start_trace(info)
+        try:
+            target.backend.traces.start_trace(info)
+        except NotFound:
+            # An MLflow 3.17 server refuses some trace infos it did not make itself (its
+            # start_trace answers "no longer exists"): the spans alone then create the trace,
+            # and its tags follow below.
+            if not trace.spans:
+                raise
         if trace.spans:
             target.log_spans(experiment_id, list(trace.spans))
+        there = target.backend.traces.get_trace_info(info.trace_id).tags
         for key, value in trace.info.tags.items():
-            target.set_trace_tag(info.trace_id, key, value)
+            # mlflow.trace.* tags describe how a server stores the trace (spansLocation, ...):
+            # the target keeps its own, and MLflow refuses to have them set.
+            if not key.startswith(SERVER_TAGS) and there.get(key) != value:
+                target.set_trace_tag(info.trace_id, key, value)
         for assessment in trace.info.assessments:
             _copy_assessment(transfer, assessment)
 

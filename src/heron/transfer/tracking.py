@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from heron.entities import Metric, Param, Run, RunStatus, RunTag
+from heron.entities import Metric, Param, Run, RunStatus, RunTag, reserved
 from heron.transfer.base import COMPLETE, SOURCE_RUN, Transfer, every
 
-PARENT_TAG = "mlflow.parentRunId"
 _METRICS_PER_BATCH = 1000  # MLflow's log-batch limits
 _PARAMS_PER_BATCH = 100
 
@@ -54,7 +53,7 @@ class Runs:
                 there = done.get(run.info.run_id)
                 if there is None:
                     target_id = self._copy_run(transfer, run, transfer.experiments[source_id])
-                    parent = run.data.tags.get(PARENT_TAG)
+                    parent = run.data.tags.get(reserved.PARENT_RUN_ID)
                     if parent and parent not in transfer.runs:
                         unparented.append((target_id, parent))
                 else:
@@ -64,7 +63,7 @@ class Runs:
                 transfer.count(self.name, copied=there is None)
         for target_id, parent in unparented:  # a child copied before its parent
             if parent in transfer.runs:
-                transfer.target.set_tag(target_id, PARENT_TAG, transfer.runs[parent])
+                transfer.target.set_tag(target_id, reserved.PARENT_RUN_ID, transfer.runs[parent])
 
     @staticmethod
     def _already_there(transfer: Transfer, experiment_id: str) -> dict[str, Run]:
@@ -83,8 +82,8 @@ class Runs:
     def _copy_run(transfer: Transfer, run: Run, experiment_id: str) -> str:
         target = transfer.target
         tags = {**run.data.tags, SOURCE_RUN: run.info.run_id}
-        if tags.get(PARENT_TAG) in transfer.runs:
-            tags[PARENT_TAG] = transfer.runs[tags[PARENT_TAG]]
+        if tags.get(reserved.PARENT_RUN_ID) in transfer.runs:
+            tags[reserved.PARENT_RUN_ID] = transfer.runs[tags[reserved.PARENT_RUN_ID]]
         created = target.create_run(
             experiment_id, start_time=run.info.start_time, tags=tags, run_name=run.info.run_name
         )

@@ -11,14 +11,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
-from heron.entities import LoggedModel
-from heron.entities.trace_analytics import (
-    LINKED_PROMPTS_TAG,
-    MODEL_METADATA,
-    PromptRef,
-    VersionStats,
-    linked_prompts,
-)
+from heron.entities import LoggedModel, reserved
+from heron.entities.trace_analytics import PromptRef, VersionStats, linked_prompts
 from heron.errors import InvalidParameter
 from heron.services.access import requires
 from heron.services.build import Services
@@ -40,7 +34,7 @@ class Version:
 
 
 def version_filter(model_id: str) -> str:
-    return f"metadata.{quoted(MODEL_METADATA)} = {literal(model_id)}"
+    return f"metadata.{quoted(reserved.TRACE_MODEL_ID)} = {literal(model_id)}"
 
 
 def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
@@ -110,7 +104,7 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
 
 
 def _version(model: LoggedModel | None, stats: VersionStats) -> Version:
-    own = linked_prompts(model.tags.get(LINKED_PROMPTS_TAG)) if model else []
+    own = linked_prompts(model.tags.get(reserved.LINKED_PROMPTS)) if model else []
     prompts = list(dict.fromkeys([*own, *stats.prompts]))
     return Version(model=model, stats=stats, prompts=prompts)
 

@@ -33,35 +33,42 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
         if len(ids) > MAX_COMPARED:
             raise InvalidParameter(f"At most {MAX_COMPARED} runs can be compared, got {len(ids)}")
         runs = [services.runs.get_run(run_id) for run_id in ids]
-        params = _rows(runs, sorted({k for r in runs for k in r.data.params}), _param)
-        metrics = _rows(runs, sorted({m.key for r in runs for m in r.data.metrics}), _metric)
-        axes = [f"params.{row.key}" for row in params] + [f"metrics.{row.key}" for row in metrics]
-        data = {
-            "axes": axes,
-            "runs": [
-                {
-                    "id": r.info.run_id,
-                    "name": r.info.run_name,
-                    "values": [_param_value(r, row.key) for row in params]
-                    + [_metric_value(r, row.key) for row in metrics],
-                }
-                for r in runs
-            ],
-        }
-        first_metric = len(params) if metrics else 0
-        return "compare.html", {
-            "runs": runs,
-            "params": params,
-            "metrics": metrics,
-            "data": data,
-            "axes": axes,
-            "default_x": 0,
-            "default_y": first_metric if first_metric < len(axes) else 0,
-            "chart_runs": [{"id": r.info.run_id, "name": r.info.run_name} for r in runs],
-            "metric_keys": [row.key for row in metrics],
-        }
+        experiment = services.experiments.get_experiment(runs[0].info.experiment_id)
+        return "compare.html", {"runs": runs, "experiment": experiment, **chart_context(runs)}
 
     return [renderer.get("/compare", compare_page, requires("read", "run", "runs"))]
+
+
+def chart_context(runs: Sequence[Run]) -> dict[str, object]:
+    """What the compare and chart pages draw from runs: their params and metrics side by side,
+    the parallel-coordinates and scatter data (`axes`, `data`), the scatter's default axes,
+    and the runs and metric keys of the metric charts."""
+    params = _rows(runs, sorted({k for r in runs for k in r.data.params}), _param)
+    metrics = _rows(runs, sorted({m.key for r in runs for m in r.data.metrics}), _metric)
+    axes = [f"params.{row.key}" for row in params] + [f"metrics.{row.key}" for row in metrics]
+    data = {
+        "axes": axes,
+        "runs": [
+            {
+                "id": r.info.run_id,
+                "name": r.info.run_name,
+                "values": [_param_value(r, row.key) for row in params]
+                + [_metric_value(r, row.key) for row in metrics],
+            }
+            for r in runs
+        ],
+    }
+    first_metric = len(params) if metrics else 0
+    return {
+        "params": params,
+        "metrics": metrics,
+        "data": data,
+        "axes": axes,
+        "default_x": 0,
+        "default_y": first_metric if first_metric < len(axes) else 0,
+        "chart_runs": [{"id": r.info.run_id, "name": r.info.run_name} for r in runs],
+        "metric_keys": [row.key for row in metrics],
+    }
 
 
 def _param(run: Run, key: str) -> str | None:

@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from heron.entities import reserved
 from heron.entities.assessment import Assessment, AssessmentKind
 from heron.entities.trace import Trace
-from heron.entities.trace_analytics import SESSION_METADATA
 from heron.ui.trace_view import pretty
 
 _TEXT_KEYS = ("content", "text", "question", "query", "input", "prompt", "message", "answer",
@@ -41,7 +41,7 @@ def turn(trace: Trace) -> Turn:
 def of_session(assessment: Assessment) -> bool:
     """An assessment of the whole conversation (a session-level judge): MLflow logs those on
     a turn, naming the session in the assessment's metadata."""
-    return SESSION_METADATA in assessment.metadata
+    return reserved.TRACE_SESSION in assessment.metadata
 
 
 def session_assessments(traces: Sequence[Trace]) -> list[Assessment]:

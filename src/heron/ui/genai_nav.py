@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from heron.entities import Experiment
+from heron.entities import Experiment, reserved
 from heron.ui.genai_query import kept
 
-KIND_TAG = "mlflow.experimentKind"
 TRAINING, GENAI = "training", "genai"
 # (key, label, route path): the route path also says whether the page exists
 _TABS = {
@@ -73,7 +72,7 @@ def nav(pages: Collection[str], request: Request, experiment_id: str, current: s
 
 def opens_genai(experiment: Experiment, *, has_runs: bool, has_traces: bool) -> bool:
     """Whether `/experiments/<id>` opens the GenAI view."""
-    kind = experiment.tags.get(KIND_TAG)
+    kind = experiment.tags.get(reserved.EXPERIMENT_KIND)
     if kind:
         return kind.startswith("genai")
     return has_traces and not has_runs

@@ -10,8 +10,8 @@ import urllib.parse
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
-from heron.entities import Page
-from heron.entities.trace_analytics import SESSION_METADATA, SessionSummary
+from heron.entities import Page, reserved
+from heron.entities.trace_analytics import SessionSummary
 from heron.errors import InvalidParameter
 from heron.services.access import requires
 from heron.services.build import Services
@@ -26,7 +26,7 @@ TURNS_PER_PAGE = 100
 
 
 def session_filter(session_id: str) -> str:
-    return f"metadata.{quoted(SESSION_METADATA)} = {literal(session_id)}"
+    return f"metadata.{quoted(reserved.TRACE_SESSION)} = {literal(session_id)}"
 
 
 def session_href(experiment_id: str, session_id: str) -> str:

@@ -13,10 +13,14 @@ from heron.services.build import Services
 from heron.ui import (
     agent_versions,
     compare,
+    endpoints,
+    experiment_charts,
     experiments,
     genai_nav,
+    model_forms,
     models,
     overview,
+    prompts,
     runs,
     sessions,
     trace_compare,
@@ -35,12 +39,16 @@ def routes(services: Services) -> list[BaseRoute]:
         *experiments.routes(renderer, services),
         *runs.routes(renderer, services),
         *compare.routes(renderer, services),
+        *experiment_charts.routes(renderer, services),
         *models.routes(renderer, services),
+        *prompts.routes(renderer, services),
+        *model_forms.routes(renderer, services.registry),
         *trace_compare.routes(renderer, services),  # /traces/compare before /traces/{id}
         *trace_pages.routes(renderer, services),
         *overview.routes(renderer, services),
         *sessions.routes(renderer, services),
         *agent_versions.routes(renderer, services),
+        *endpoints.routes(renderer, services),
     ]
     # An experiment's tabs show the pages that exist (evaluations and prompts come later).
     paths = frozenset(r.path for r in pages if isinstance(r, Route))

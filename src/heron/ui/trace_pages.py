@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute
 
 from heron.entities.assessment import Assessment, AssessmentKind, AssessmentSource
 from heron.entities.assessment import AssessmentSourceType as Source
-from heron.errors import InvalidParameter
+from heron.errors import InvalidParameter, PermissionDenied
 from heron.services.access import current_identity, requires
 from heron.services.build import Services
 from heron.services.trace_checks import SPAN_ID
@@ -42,6 +42,8 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
             "statuses": traces.STATUSES,
             "ranges": traces.RANGE_LABELS,
             "user_tags": traces.user_tags,
+            "assessment_columns": traces.assessment_columns(found.traces),
+            "assessment_cell": traces.assessment_cell,
             "nav": "experiments",
             "tab": "traces",
         }
@@ -50,7 +52,12 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
         trace = service.get_trace(request.path_params["trace_id"])
         experiment = services.experiments.get_experiment(trace.info.experiment_id)
         shown = trace_view.view(trace, request.query_params.get("span"))
+        try:  # the serving requests this trace recorded, when the caller may read them
+            inference = services.inference.records_of_trace(trace.info.trace_id)
+        except PermissionDenied:
+            inference = []
         return "trace.html", {
+            "inference": inference,
             "trace": trace,
             "info": trace.info,
             "experiment": experiment,
@@ -61,6 +68,7 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
             "pretty": trace_view.pretty,
             "attribute_text": trace_view.attribute_text,
             "errors_of": trace_view.errors,
+            "status_note": trace_view.status_note,
             "ms": trace_view.ms,
             "value_text": trace_view.value_text,
             "default_feedback_name": DEFAULT_FEEDBACK_NAME,

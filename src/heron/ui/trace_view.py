@@ -101,6 +101,20 @@ def errors(span: Span) -> list[SpanEvent]:
     return [e for e in span.events if e.name == EXCEPTION_EVENT]
 
 
+def status_note(span: Span) -> str | None:
+    """The span's status message, unless an exception event says the same (the tracer sets
+    the message to "Type: message" of the exception it records): said once, not twice."""
+    message = (span.status_message or "").strip()
+    if not message:
+        return None
+    for event in errors(span):
+        kind = str(event.attributes.get("exception.type", ""))
+        text = str(event.attributes.get("exception.message", ""))
+        if message in (text, f"{kind}: {text}", kind):
+            return None
+    return message
+
+
 def ms(value: float | None) -> str:
     """A span duration or offset, in the unit that reads best."""
     if value is None:

@@ -17,15 +17,10 @@ from starlette.datastructures import QueryParams
 from heron.clock import now_ms
 from heron.entities import Page, reserved
 from heron.entities.trace import TraceInfo, TraceState
-from heron.entities.trace_analytics import (
-    ENVIRONMENT_METADATA,
-    MODEL_METADATA,
-    SESSION_METADATA,
-    USER_METADATA,
-)
 from heron.errors import InvalidParameter
 from heron.services.traces import TraceService
 from heron.ui.runs_table import literal, quoted
+from heron.ui.trace_view import value_text
 
 TRACES_PER_PAGE = 50
 STATUSES = (TraceState.OK, TraceState.ERROR, TraceState.IN_PROGRESS)
@@ -40,8 +35,8 @@ SORTS = {"time": "timestamp_ms", "duration": "execution_time_ms", "status": "sta
 _GRAMMAR = re.compile(r"(=|<|>|\b(?:LIKE|ILIKE|IN|IS)\b)", re.IGNORECASE)
 _TAG = re.compile(r"^\s*([^=]+?)\s*=\s*(.*?)\s*$")
 # query parameter -> the trace metadata it filters on (the GenAI views' fields too)
-METADATA_FIELDS = {"user": USER_METADATA, "session": SESSION_METADATA,
-                   "env": ENVIRONMENT_METADATA, "version": MODEL_METADATA}  # fmt: skip
+METADATA_FIELDS = {"user": reserved.TRACE_USER, "session": reserved.TRACE_SESSION,
+                   "env": reserved.SOURCE_TYPE, "version": reserved.TRACE_MODEL_ID}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -186,3 +181,23 @@ def user_tags(info: TraceInfo) -> list[tuple[str, str]]:
     return sorted(
         (k, v) for k, v in info.tags.items() if not k.startswith((reserved.SYSTEM_PREFIX, "heron."))
     )
+
+
+MAX_ASSESSMENT_COLUMNS = 8
+
+
+def assessment_columns(infos: Sequence[TraceInfo]) -> list[tuple[str, str]]:
+    """(kind, name) of the feedback and expectations the page's traces carry, feedback first,
+    at most MAX_ASSESSMENT_COLUMNS: one column each in the traces list."""
+    found = {(a.kind.value, a.name) for info in infos for a in info.assessments if a.valid}
+    ordered = sorted(found, key=lambda column: (column[0] != "feedback", column[1]))
+    return ordered[:MAX_ASSESSMENT_COLUMNS]
+
+
+def assessment_cell(info: TraceInfo, kind: str, name: str) -> str:
+    """The newest valid assessment of that kind and name on the trace, as text ("" if none)."""
+    matching = [a for a in info.assessments if a.valid and a.kind.value == kind and a.name == name]
+    if not matching:
+        return ""
+    newest = max(matching, key=lambda a: (a.last_update_time, a.assessment_id))
+    return value_text(newest.value)

@@ -18,8 +18,8 @@ from typing import Any
 import psycopg
 import pytest
 from click.testing import CliRunner
+from tests.conftest import free_port, postgres_bindir
 
-from conftest import _postgres_bindir, free_port
 from heron import HeronClient
 from heron.cli.main import main
 from heron.store.sql.pitr import replicate_command
@@ -87,7 +87,7 @@ class _Postgres:
     """A cluster of this test's own (archiving needs a restart), run as `postgres` when root."""
 
     def __init__(self, data: Path) -> None:
-        bindir = _postgres_bindir()
+        bindir = postgres_bindir()
         assert bindir is not None, "PostgreSQL is not installed"
         self.bindir, self.data, self.port = bindir, data, free_port()
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from heron.client import source
 from heron.client.client import HeronClient
-from heron.client.uri import resolve_tracking_uri
+from heron.client.uri import choose_tracking_uri, resolve_tracking_uri
 from heron.entities import (
     Experiment,
     LifecycleStage,
@@ -39,7 +39,6 @@ DEFAULT_EXPERIMENT_ID = "0"
 
 @dataclass
 class _State:
-    tracking_uri: str | None = None
     experiment: tuple[str, str] | None = None  # (resolved tracking URI, experiment id)
     clients: dict[str, HeronClient] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -102,13 +101,14 @@ def set_tracking_uri(uri: str | Path | None) -> None:
     """Where the fluent API logs: a server URL, a database URI or a data directory.
 
     None goes back to `$HERON_TRACKING_URI`, `$MLFLOW_TRACKING_URI` or the local data
-    directory (`$HERON_HOME` or `./heron-data`)."""
-    _state.tracking_uri = None if uri is None else str(uri)
+    directory (`$HERON_HOME` or `./heron-data`). A `HeronClient()` made without a URI
+    follows it too, as MLflow's `MlflowClient()` follows `mlflow.set_tracking_uri`."""
+    choose_tracking_uri(None if uri is None else str(uri))
 
 
 def get_tracking_uri() -> str:
     """The tracking URI in effect (see `set_tracking_uri`)."""
-    return resolve_tracking_uri(_state.tracking_uri)
+    return resolve_tracking_uri(None)
 
 
 def use_client(client: HeronClient) -> None:
@@ -126,8 +126,21 @@ def tracking_client() -> HeronClient:
     client = _state.clients.get(uri)
     if client is None:
         with _state.lock:
-            client = _state.clients.setdefault(uri, HeronClient(uri))
+            client = _state.clients.get(uri)
+            if client is None:
+                client = _state.clients[uri] = HeronClient(uri)
+                _register_exit_hook()
     return client
+
+
+def close_clients() -> None:
+    """Closes the clients the fluent API opened (they reconnect if used again); runs at exit,
+    so no connection is left for the garbage collector to find open."""
+    with _state.lock:
+        clients = list(_state.clients.values())
+        _state.clients.clear()
+    for client in clients:
+        client.close()
 
 
 # Experiments
@@ -278,6 +291,7 @@ def _end(active: ActiveRun, status: RunStatus) -> None:
 def _register_exit_hook() -> None:
     if not _state.exit_hook:
         _state.exit_hook = True
+        atexit.register(close_clients)  # atexit runs in reverse: after the runs end
         atexit.register(_end_all_runs)
 
 

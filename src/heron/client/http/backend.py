@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from heron.client.http.artifacts import HttpArtifacts
-from heron.client.http.datasets import HttpDatasets, HttpJudgeCache
+from heron.client.http.datasets import HttpDatasets, HttpJudgeCache, HttpScorers
 from heron.client.http.logged_models import HttpLoggedModels
 from heron.client.http.namespaces import HttpNamespaces
 from heron.client.http.registry import HttpRegistry
@@ -28,6 +28,7 @@ class HttpBackend:
         self._webhooks = HttpWebhooks(self._transport)
         self._datasets = HttpDatasets(self._transport)
         self._judge_cache = HttpJudgeCache(self._transport)
+        self._scorers = HttpScorers(self._transport)
 
     @property
     def experiments(self) -> HttpExperiments:
@@ -68,6 +69,10 @@ class HttpBackend:
     @property
     def judge_cache(self) -> HttpJudgeCache:
         return self._judge_cache
+
+    @property
+    def scorers(self) -> HttpScorers:
+        return self._scorers
 
     def close(self) -> None:
         self._transport.close()

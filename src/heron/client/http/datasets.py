@@ -1,5 +1,5 @@
-"""Evaluation datasets over HTTP (MLflow's /api/3.0/mlflow/datasets routes) and the judge cache
-(Heron's /api/2.0/heron/judge-cache), behind the same methods as the services."""
+"""Evaluation datasets over HTTP (MLflow's /api/3.0/mlflow/datasets routes), the judge cache
+(Heron's /api/2.0/heron/judge-cache) and registered scorers, behind the services' methods."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ import orjson
 
 from heron.client.http.transport import Transport
 from heron.entities import Page
-from heron.entities.evaluation import CachedVerdict, DatasetRecord, EvaluationDataset
+from heron.entities.evaluation import (
+    CachedVerdict,
+    DatasetRecord,
+    EvaluationDataset,
+    OnlineScoringConfig,
+    ScorerVersion,
+)
 from heron.mlflow_json import Json
 
 V3 = "/api/3.0/mlflow/datasets"
@@ -175,3 +181,72 @@ class HttpJudgeCache:
                 "create_time": verdict.create_time,
             },
         )
+
+
+class HttpScorers:
+    """Registered scorers over HTTP (MLflow's /api/3.0/mlflow/scorers routes)."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+
+    def register_scorer(self, experiment_id: str, name: str, serialized: str) -> ScorerVersion:
+        body = {"experiment_id": experiment_id, "name": name, "serialized_scorer": serialized}
+        s = self._t.post("/api/3.0/mlflow/scorers/register", body)
+        return ScorerVersion(
+            scorer_id=s["scorer_id"],
+            experiment_id=str(s["experiment_id"]),
+            name=s["name"],
+            version=int(s["version"]),
+            serialized_scorer=s["serialized_scorer"],
+            creation_time=int(s.get("creation_time", 0)),
+        )
+
+    def get_scorer(
+        self, experiment_id: str, name: str, version: int | None = None
+    ) -> ScorerVersion:
+        query: dict[str, Any] = {"experiment_id": experiment_id, "name": name}
+        if version is not None:
+            query["version"] = version
+        return scorer_in(self._t.get("/api/3.0/mlflow/scorers/get", query)["scorer"])
+
+    def set_online_config(
+        self, experiment_id: str, name: str, sample_rate: float, filter_string: str | None = None
+    ) -> OnlineScoringConfig:
+        body: dict[str, Any] = {
+            "experiment_id": experiment_id,
+            "name": name,
+            "sample_rate": sample_rate,
+        }
+        if filter_string:
+            body["filter_string"] = filter_string
+        c = self._t.send_json("PUT", "/api/3.0/mlflow/scorers/online-config", body)["config"]
+        return config_in(c)
+
+    def active_configs(self) -> list[OnlineScoringConfig]:
+        answer = self._t.get(f"{HERON_API}/scorers/active-configs", {})
+        return [config_in(c) for c in answer.get("configs", [])]
+
+    def scorer_by_id(self, scorer_id: str) -> ScorerVersion:
+        answer = self._t.get(f"{HERON_API}/scorers/by-id", {"scorer_id": scorer_id})
+        return scorer_in(answer["scorer"])
+
+
+def scorer_in(s: Json) -> ScorerVersion:
+    return ScorerVersion(
+        scorer_id=s["scorer_id"],
+        experiment_id=str(s["experiment_id"]),
+        name=s["scorer_name"],
+        version=int(s["scorer_version"]),
+        serialized_scorer=s["serialized_scorer"],
+        creation_time=int(s.get("creation_time", 0)),
+    )
+
+
+def config_in(c: Json) -> OnlineScoringConfig:
+    return OnlineScoringConfig(
+        config_id=c["online_scoring_config_id"],
+        scorer_id=c["scorer_id"],
+        experiment_id=str(c["experiment_id"]),
+        sample_rate=float(c["sample_rate"]),
+        filter_string=c.get("filter_string"),
+    )

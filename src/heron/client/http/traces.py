@@ -21,6 +21,7 @@ from heron.errors import HeronError
 from heron.mlflow_json import assessments as aj
 from heron.mlflow_json import traces as tj
 from heron.mlflow_json import traces_compact as tc
+from heron.mlflow_json.proto import field_mask
 
 V3 = "/api/3.0/mlflow/traces"
 V2 = "/api/2.0/mlflow/traces"
@@ -236,7 +237,7 @@ class HttpTraces:
                 paths.append(field)
         path = f"{V3}/{_q(trace_id)}/assessments/{_q(assessment_id)}"
         answer = self._t.send_json(
-            "PATCH", path, {"assessment": body, "update_mask": {"paths": paths}}
+            "PATCH", path, {"assessment": body, "update_mask": field_mask(paths)}
         )
         return aj.parse_assessment(answer["assessment"])
 

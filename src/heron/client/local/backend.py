@@ -21,6 +21,7 @@ from heron.services.registry import RegistryService
 from heron.services.registry_namespaces import NamespaceService
 from heron.services.registry_webhooks import WebhookService
 from heron.services.runs import RunService
+from heron.services.scorers import ScorerService
 from heron.services.traces import TraceService
 from heron.settings import PROXIED_ARTIFACT_ROOT, Settings
 from heron.store.crypto.envelope import DEFAULT_CACHE_S
@@ -107,6 +108,10 @@ class LocalBackend:
     @property
     def judge_cache(self) -> JudgeCacheService:
         return self._services.judge_cache
+
+    @property
+    def scorers(self) -> ScorerService:
+        return self._services.scorers
 
     def close(self) -> None:
         self._services.close()

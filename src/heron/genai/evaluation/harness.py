@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
-from heron.client import fluent
+from heron.client.fluent import state
 from heron.client.fluent.logged_models import set_active_model
-from heron.entities import LoggedModelMetric, Metric
+from heron.entities import LoggedModelMetric, Metric, reserved
 from heron.errors import InvalidParameter
 from heron.genai.evaluation.display import progress_bar, show_summary
 from heron.genai.evaluation.results import CacheStats, EvaluationResult, RowResult, aggregate
@@ -30,7 +30,6 @@ from heron.genai.usage import Usage, tracking_usage
 
 DEFAULT_MAX_WORKERS = 16
 MAX_WORKERS_ENV = "HERON_GENAI_EVAL_MAX_WORKERS"
-RUN_TYPE_TAG = "mlflow.runType"  # MLflow's tag for an evaluation run, read by its UI
 GENAI_EVALUATE = "genai_evaluate"
 
 
@@ -81,13 +80,13 @@ def evaluate(
     rows = rows_of(data)
     app = _check_app(predict_fn, rows)
     workers = _workers(max_workers)
-    owned = fluent.active_run() is None
-    run = fluent.active_run() or fluent.start_run(run_name=run_name)
+    owned = state.active_run() is None
+    run = state.active_run() or state.start_run(run_name=run_name)
     run_id = run.info.run_id
     started = time.monotonic()
     try:
-        client = fluent.tracking_client()
-        client.set_tag(run_id, RUN_TYPE_TAG, GENAI_EVALUATE)
+        client = state.tracking_client()
+        client.set_tag(run_id, reserved.RUN_TYPE, GENAI_EVALUATE)
         _log_dataset(client, run_id, data)
         with tracking_usage() as usage, using_cache(SharedCache(client.backend.judge_cache)):
             context = contextvars.copy_context()
@@ -98,10 +97,10 @@ def evaluate(
         _log_metrics(client, run_id, metrics, model_id)
     except BaseException:
         if owned:
-            fluent.end_run("FAILED")
+            state.end_run("FAILED")
         raise
     if owned:
-        fluent.end_run()
+        state.end_run()
     result = EvaluationResult(
         run_id=run_id, metrics=metrics, rows=results, written=written, cache=_cache(usage),
         duration_s=time.monotonic() - started,
@@ -119,7 +118,7 @@ def _run_rows(
     context: contextvars.Context,
     progress: bool,
 ) -> tuple[list[RowResult], Written]:
-    client = fluent.tracking_client()
+    client = state.tracking_client()
     create = client.backend.traces.create_assessment
     turn_scorers = [s for s in scorers if not s.session_level]
     writer = EvalWriter(create, threads=min(4, workers))

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from heron.entities import reserved
 from heron.entities.assessment import (
     Assessment,
     AssessmentKind,
@@ -26,8 +27,6 @@ from heron.tracing.fluent import start_kept_trace, update_current_trace
 from heron.tracing.tracer import KeptTrace
 
 RECORD_KEY_TAG = "heron.eval.recordKey"  # pairs a row with the same row of other evaluations
-SOURCE_RUN_ID = "mlflow.assessment.sourceRunId"
-SCORER_DIGEST = "mlflow.assessment.scorerDigest"
 
 
 class App:
@@ -88,7 +87,10 @@ def evaluate_row(
 
 def with_digest(scorer: Scorer, feedbacks: list[Feedback]) -> list[Feedback]:
     digest = scorer.fingerprint()
-    return [replace(f, metadata={**f.metadata, SCORER_DIGEST: digest}) for f in feedbacks]
+    return [
+        replace(f, metadata={**f.metadata, reserved.ASSESSMENT_SCORER_DIGEST: digest})
+        for f in feedbacks
+    ]
 
 
 def trace_of(spans: Sequence[Span], experiment_id: str) -> Trace:
@@ -104,7 +106,7 @@ def trace_of(spans: Sequence[Span], experiment_id: str) -> Trace:
         execution_duration=(end - root.start_time_ns) // 1_000_000,
         state=TraceState.ERROR if root.status is SpanStatusCode.ERROR else TraceState.OK,
         trace_metadata=dict(metadata),
-        tags={**tags, "mlflow.traceName": root.name},
+        tags={**tags, reserved.TRACE_NAME: root.name},
     )  # fmt: skip
     return Trace(info=info, spans=tuple(spans))
 
@@ -113,7 +115,7 @@ def _expectations(row: EvalRow, trace: Trace) -> list[Assessment]:
     present = {a.name for a in trace.info.assessments if a.kind is AssessmentKind.EXPECTATION}
     source = AssessmentSource(
         source_type=AssessmentSourceType.HUMAN,
-        source_id=trace.info.trace_metadata.get("mlflow.user", "unknown"),
+        source_id=trace.info.trace_metadata.get(reserved.USER, "unknown"),
     )
     root = trace.root_span
     return [
@@ -147,7 +149,7 @@ def feedback_assessments(feedbacks: list[Feedback], trace: Trace, run_id: str) -
                 rationale=fb.rationale,
                 error=fb.error,
                 span_id=fb.span_id or (root.span_id if root else None),
-                metadata={**fb.metadata, SOURCE_RUN_ID: run_id},
+                metadata={**fb.metadata, reserved.ASSESSMENT_SOURCE_RUN_ID: run_id},
             )
         )
     return out

@@ -10,13 +10,12 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
+from heron.entities import reserved
 from heron.entities.trace import Trace
 from heron.genai.evaluation.results import RowResult
 from heron.genai.evaluation.row_run import feedback_assessments, with_digest
 from heron.genai.evaluation.writer import EvalWriter
 from heron.genai.scoring import Row, Scorer
-
-SESSION_KEY = "mlflow.trace.session"
 
 
 def sessions_of(rows: Sequence[RowResult], traces: dict[str, Trace]) -> dict[str, list[Trace]]:
@@ -24,7 +23,7 @@ def sessions_of(rows: Sequence[RowResult], traces: dict[str, Trace]) -> dict[str
     groups: dict[str, list[Trace]] = defaultdict(list)
     for row in rows:
         trace = traces.get(row.trace_id or "")
-        session = trace.info.trace_metadata.get(SESSION_KEY) if trace else None
+        session = trace.info.trace_metadata.get(reserved.TRACE_SESSION) if trace else None
         if trace is not None and session:
             groups[session].append(trace)
     return {k: sorted(v, key=lambda t: t.info.request_time) for k, v in groups.items()}

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from heron.clock import now_ms
+from heron.entities import reserved
 from heron.entities.assessment import AssessmentSource, AssessmentSourceType
 from heron.entities.evaluation import CachedVerdict
 from heron.errors import InvalidState
@@ -20,9 +21,6 @@ from heron.genai.judges.verdict import Unreadable, ValueType, answer_format, rea
 from heron.genai.scoring import Aggregation, Row, Scorer
 from heron.genai.usage import current_usage
 
-JUDGE_COST = "mlflow.assessment.judgeCost"
-JUDGE_INPUT_TOKENS = "mlflow.assessment.judgeInputTokens"
-JUDGE_OUTPUT_TOKENS = "mlflow.assessment.judgeOutputTokens"
 REASKS = 2  # a model whose answer cannot be read is asked again this many times
 
 _SYSTEM = (
@@ -130,9 +128,11 @@ class Judge(Scorer):
 
     def _feedback(self, verdict: CachedVerdict, span_id: str | None, cache_hit: bool) -> Feedback:
         metadata = {
-            JUDGE_COST: "0" if cache_hit else f"{verdict.cost_usd:.8f}",
-            JUDGE_INPUT_TOKENS: "0" if cache_hit else str(verdict.input_tokens),
-            JUDGE_OUTPUT_TOKENS: "0" if cache_hit else str(verdict.output_tokens),
+            reserved.ASSESSMENT_JUDGE_COST: "0" if cache_hit else f"{verdict.cost_usd:.8f}",
+            reserved.ASSESSMENT_JUDGE_INPUT_TOKENS: "0" if cache_hit else str(verdict.input_tokens),
+            reserved.ASSESSMENT_JUDGE_OUTPUT_TOKENS: "0"
+            if cache_hit
+            else str(verdict.output_tokens),
         }
         if cache_hit:
             metadata["heron.judge.cacheHit"] = "true"

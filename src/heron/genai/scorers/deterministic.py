@@ -10,14 +10,12 @@ from typing import Any, Literal
 
 import orjson
 
+from heron.entities import reserved
 from heron.entities.trace import Trace
 from heron.errors import InvalidParameter
 from heron.genai.feedback import Feedback
 from heron.genai.scoring import Row, Scorer
 from heron.genai.text import as_text, outputs_of
-
-TOKEN_USAGE = "mlflow.chat.tokenUsage"  # noqa: S105 (an attribute name)
-LLM_COST = "mlflow.llm.cost"
 
 
 def _verdict(passed: bool, rationale: str) -> Feedback:
@@ -172,7 +170,7 @@ class TokenCount(Scorer):
         usage = trace.info.token_usage
         if usage is not None:
             return Feedback(value=getattr(usage, self.key))
-        summed = _span_sums(trace, TOKEN_USAGE, self.key)
+        summed = _span_sums(trace, reserved.CHAT_TOKEN_USAGE, self.key)
         return Feedback(value=summed if summed is not None else 0, rationale=None)
 
 
@@ -184,7 +182,7 @@ class Cost(Scorer):
 
     def score(self, row: Row) -> Feedback:
         trace = _needs_trace(row, "Cost")
-        total = _span_sums(trace, LLM_COST, "total_cost")
+        total = _span_sums(trace, reserved.LLM_COST, "total_cost")
         if total is None:
             return Feedback(value=0.0, rationale="No span of the trace has a cost")
         return Feedback(value=total)

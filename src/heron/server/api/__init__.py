@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from heron.server.api import judge_cache, namespaces, registry, traces
+from heron.server.api import inference, judge_cache, namespaces, registry, scorers, traces
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints
 from heron.services.build import Services
@@ -19,6 +19,8 @@ def routes(api: Endpoints, services: Services) -> list[BaseRoute]:
         *namespaces.routes(api, services.namespaces),
         *traces.routes(api, services.traces),
         *judge_cache.routes(api, services.judge_cache),
+        *scorers.routes(api, services.scorers),
+        *inference.routes(api, services.inference, services.drift),
     ]
     return under_prefixes((API, AJAX), own)
 

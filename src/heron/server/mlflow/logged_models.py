@@ -75,7 +75,7 @@ def routes(
         return {}
 
     def search_logged_models(f: Fields) -> Json:
-        max_results = f.int64("max_results")
+        max_results = f.int32("max_results")
         page = service.search_logged_models(
             f.strings("experiment_ids"),
             filter_string=f.string("filter"),

@@ -19,7 +19,7 @@ def routes(api: Endpoints, service: RunService) -> list[PolicyRoute]:
         page = service.get_metric_history(
             run_id(f),
             f.required_string("metric_key"),
-            max_results=f.int64("max_results"),
+            max_results=f.int32("max_results"),
             page_token=f.string("page_token"),
         )
         body: Json = {}
@@ -28,13 +28,13 @@ def routes(api: Endpoints, service: RunService) -> list[PolicyRoute]:
         return m.with_page_token(body, page.next_page_token)
 
     def get_metric_history_bulk_interval(f: Fields) -> Json:
-        max_results = f.int64("max_results")
+        max_results = f.int32("max_results")
         points = service.get_metric_history_bulk_interval(
             f.strings("run_ids"),
             f.required_string("metric_key"),
             max_results=UI_SAMPLED_POINTS if max_results is None else max_results,
-            start_step=f.int64("start_step"),
-            end_step=f.int64("end_step"),
+            start_step=f.int32("start_step"),
+            end_step=f.int32("end_step"),
         )
         return {"metrics": [m.metric_with_run_id(p) for p in points]} if points else {}
 

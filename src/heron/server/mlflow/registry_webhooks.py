@@ -46,7 +46,7 @@ def routes(service: WebhookService, limit: int) -> list[PolicyRoute]:
         return {"webhook": webhook(created)}
 
     def list_webhooks(f: Fields) -> Json:
-        max_results = f.int64("max_results")
+        max_results = f.int32("max_results")
         page = service.list_webhooks(
             max_results=100 if max_results is None else max_results,
             page_token=f.string("page_token"),

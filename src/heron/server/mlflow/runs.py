@@ -58,7 +58,7 @@ def routes(api: Endpoints, service: RunService) -> list[PolicyRoute]:
         return {"run": mlflow_json.run(service.get_run(run_id(f)))}
 
     def search_runs(f: Fields) -> Json:
-        max_results = f.int64("max_results")
+        max_results = f.int32("max_results")
         page = service.search_runs(
             f.strings("experiment_ids"),
             filter_string=f.string("filter"),

@@ -15,6 +15,7 @@ from heron.entities.trace import TraceInfo
 from heron.errors import InvalidParameter
 from heron.mlflow_json import assessments as aj
 from heron.mlflow_json import traces as tj
+from heron.mlflow_json.proto import parse_field_mask
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints, Fields, Json, missing
 from heron.services.access import requires
@@ -100,7 +101,7 @@ def routes(api: Endpoints, service: TraceService) -> list[BaseRoute]:
         return _page(infos, "trace_infos", None)
 
     def _search(f: Fields, experiment_ids: list[str]) -> Any:
-        max_results = f.int64("max_results")
+        max_results = f.int32("max_results")
         return service.search_traces(
             experiment_ids,
             filter_string=f.string("filter"),
@@ -137,7 +138,7 @@ def routes(api: Endpoints, service: TraceService) -> list[BaseRoute]:
         return {}
 
     def delete_traces(f: Fields) -> Json:
-        max_traces = f.int64("max_traces")
+        max_traces = f.int32("max_traces")
         deleted = service.delete_traces(
             f.required_string("experiment_id"),
             trace_ids=f.strings("request_ids"),
@@ -161,11 +162,9 @@ def routes(api: Endpoints, service: TraceService) -> list[BaseRoute]:
 
     def update_assessment(f: Fields) -> Json:
         raw = f.message("assessment", required=True)
-        mask = f.message("update_mask")
         assert raw is not None  # noqa: S101 (required)
-        paths = mask.strings("paths") if mask is not None else []
-        if isinstance(f.data.get("update_mask"), str):
-            paths = [p.strip() for p in str(f.data["update_mask"]).split(",") if p.strip()]
+        mask = f.data.get("update_mask", f.data.get("updateMask"))
+        paths = [] if mask is None else parse_field_mask(mask, "update_mask")
         changes = _changes(dict(raw.data), paths)
         updated = service.update_assessment(
             f.required_string("trace_id"), f.required_string("assessment_id"), changes

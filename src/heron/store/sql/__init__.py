@@ -22,10 +22,46 @@ from heron.store.sql.registry_sources import SqlModelSourceStore
 from heron.store.sql.registry_versions import SqlModelVersionStore
 from heron.store.sql.registry_webhooks import SqlWebhookStore
 from heron.store.sql.runs import SqlRunStore
+from heron.store.sql.scorers import SqlScorerStore
+from heron.store.sql.security_audit import SqlAuditStore
+from heron.store.sql.security_grants import SqlGrantStore
+from heron.store.sql.security_owners import SqlOwnerStore
+from heron.store.sql.security_principals import SqlGroupStore, SqlPrincipalStore
+from heron.store.sql.security_roles import SqlRoleStore
+from heron.store.sql.security_state import SqlSecurityState
+from heron.store.sql.security_tokens import SqlSessionStore, SqlTokenStore
 from heron.store.sql.serving import SqlEndpointStore, SqlReplicaStore
 from heron.store.sql.trace_analytics import SqlTraceAnalyticsStore
+from heron.store.sql.trace_links import SqlTraceLinkStore
 from heron.store.sql.traces import SqlTraceStore
 from heron.store.sql.traces_assessments import SqlAssessmentStore
+
+
+@dataclass(frozen=True, slots=True)
+class SqlSecurityStores:
+    principals: SqlPrincipalStore
+    groups: SqlGroupStore
+    tokens: SqlTokenStore
+    sessions: SqlSessionStore
+    grants: SqlGrantStore
+    roles: SqlRoleStore
+    state: SqlSecurityState
+    audit: SqlAuditStore
+    owners: SqlOwnerStore
+
+    @classmethod
+    def on(cls, database: Database) -> SqlSecurityStores:
+        return cls(
+            SqlPrincipalStore(database),
+            SqlGroupStore(database),
+            SqlTokenStore(database),
+            SqlSessionStore(database),
+            SqlGrantStore(database),
+            SqlRoleStore(database),
+            SqlSecurityState(database),
+            SqlAuditStore(database),
+            SqlOwnerStore(database),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,6 +79,7 @@ class SqlStores:
     webhooks: SqlWebhookStore
     traces: SqlTraceStore
     assessments: SqlAssessmentStore
+    trace_links: SqlTraceLinkStore
     trace_analytics: SqlTraceAnalyticsStore
     purge: SqlPurgeStore
     endpoints: SqlEndpointStore
@@ -50,6 +87,8 @@ class SqlStores:
     inference: SqlInferenceStore
     datasets: SqlDatasetStore
     judge_cache: SqlJudgeCacheStore
+    scorers: SqlScorerStore
+    security: SqlSecurityStores
     deployment_jobs: SqlDeploymentJobStore
     job_runs: SqlJobRunStore
     job_tasks: SqlJobTaskQueue
@@ -59,6 +98,7 @@ class SqlStores:
         return self.database.answers_at_once
 
     def close(self) -> None:
+        self.security.state.close()
         self.database.dispose()
 
 
@@ -91,6 +131,7 @@ def open_sql_stores(
         webhooks=SqlWebhookStore(database, fields),
         traces=SqlTraceStore(database),
         assessments=SqlAssessmentStore(database),
+        trace_links=SqlTraceLinkStore(database),
         trace_analytics=SqlTraceAnalyticsStore(database),
         purge=SqlPurgeStore(database),
         endpoints=SqlEndpointStore(database),
@@ -98,6 +139,8 @@ def open_sql_stores(
         inference=SqlInferenceStore(database),
         datasets=SqlDatasetStore(database),
         judge_cache=SqlJudgeCacheStore(database),
+        scorers=SqlScorerStore(database),
+        security=SqlSecurityStores.on(database),
         deployment_jobs=SqlDeploymentJobStore(database),
         job_runs=SqlJobRunStore(database),
         job_tasks=SqlJobTaskQueue(database),
@@ -109,6 +152,7 @@ __all__ = [
     "SqlExperimentStore",
     "SqlLoggedModelStore",
     "SqlRunStore",
+    "SqlSecurityStores",
     "SqlStores",
     "open_sql_stores",
 ]

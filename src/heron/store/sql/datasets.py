@@ -19,6 +19,7 @@ from heron.entities import Page
 from heron.entities.evaluation import DatasetRecord, EvaluationDataset
 from heron.errors import InvalidParameter, NotFound
 from heron.search.grammar import Comparison, OrderKey
+from heron.store.ids import experiment_key_or_none
 from heron.store.sql.database import Database
 from heron.store.sql.tables_evaluation import (
     evaluation_dataset_experiments as links,
@@ -29,6 +30,8 @@ from heron.store.sql.tables_evaluation import (
 from heron.store.sql.tables_evaluation import (
     evaluation_datasets as datasets,
 )
+from heron.store.sql.visibility import visible as visible_rows
+from heron.store.visibility import Visibility
 
 
 def input_hash(inputs: Any) -> str:
@@ -155,6 +158,9 @@ class SqlDatasetStore:
         order_by: Sequence[OrderKey],
         max_results: int,
         page_token: str | None,
+        *,
+        visible: Visibility | None = None,
+        creator: str | None = None,
     ) -> Page[EvaluationDataset]:
         query = select(datasets)
         if experiment_ids:
@@ -162,6 +168,12 @@ class SqlDatasetStore:
                 links.c.experiment_id.in_([int(e) for e in experiment_ids])
             )
             query = query.where(datasets.c.dataset_id.in_(linked))
+        shown = visible_rows(links.c.experiment_id, visible, key=experiment_key_or_none)
+        if shown is not None:
+            readable = select(links.c.dataset_id).where(shown)
+            query = query.where(
+                or_(datasets.c.dataset_id.in_(readable), datasets.c.created_by == creator)
+            )
         with self._db.read() as conn:
             rows = [r for r in conn.execute(query).all() if all(_matches(r, c) for c in filters)]
             for key in reversed(order_by or [OrderKey("attribute", "created_time", False)]):

@@ -42,8 +42,11 @@ class SqlExperimentStore:
             ).first():
                 return
             now = now_ms()
+            # Several server workers start on a new database at once: the first insert wins,
+            # the others (which saw no row yet) find it there and do nothing.
             conn.execute(
-                insert(experiments).values(
+                insert_for(conn, experiments)
+                .values(
                     experiment_id=0,
                     name=DEFAULT_EXPERIMENT_NAME,
                     artifact_location=f"{self._root}/0",
@@ -51,6 +54,7 @@ class SqlExperimentStore:
                     creation_time=now,
                     last_update_time=now,
                 )
+                .on_conflict_do_nothing()
             )
 
         self._db.write(create)

@@ -12,11 +12,16 @@ import orjson
 from sqlalchemy import Connection, and_, or_, select
 
 from heron.entities import Page
-from heron.entities.serving import LATENCY_BUCKETS_MS, EndpointMinute, InferenceRecord
+from heron.entities.serving import (
+    LATENCY_BUCKETS_MS,
+    DriftReport,
+    EndpointMinute,
+    InferenceRecord,
+)
 from heron.errors import InvalidParameter, NotFound
 from heron.store.serving import InferenceQuery
 from heron.store.sql.database import Database, insert_for, run_many
-from heron.store.sql.serving_tables import inference_records, serving_stats
+from heron.store.sql.serving_tables import drift_reports, inference_records, serving_stats
 
 _I = inference_records
 _S = serving_stats
@@ -118,6 +123,44 @@ class SqlInferenceStore:
                 **{**figures, "latency_buckets": tuple(figures["latency_buckets"])},
             )
             for (minute, entity, version), figures in summed.items()
+        ]
+
+    def put_drift_report(self, report: DriftReport) -> None:
+        row = {
+            "endpoint_id": report.endpoint_id, "computed_at": report.computed_at,
+            "window_start": report.window_start, "window_end": report.window_end,
+            "reference": report.reference, "reference_rows": report.reference_rows,
+            "current_rows": report.current_rows, "method": report.method,
+            "features": orjson.dumps(list(report.features)).decode(), "message": report.message,
+        }  # fmt: skip
+
+        def put(conn: Connection) -> None:
+            stmt = insert_for(conn, drift_reports).values(**row)
+            conn.execute(stmt.on_conflict_do_nothing(index_elements=["endpoint_id", "computed_at"]))
+
+        self._db.write(put)
+
+    def drift_reports(self, endpoint_id: str, limit: int) -> list[DriftReport]:
+        d = drift_reports
+        stmt = (
+            select(d).where(d.c.endpoint_id == endpoint_id).order_by(d.c.computed_at.desc())
+        ).limit(limit)
+        with self._db.read() as conn:
+            rows = conn.execute(stmt).all()
+        return [
+            DriftReport(
+                endpoint_id=r.endpoint_id,
+                computed_at=r.computed_at,
+                window_start=r.window_start,
+                window_end=r.window_end,
+                reference=r.reference,
+                reference_rows=r.reference_rows,
+                current_rows=r.current_rows,
+                method=r.method,
+                features=orjson.loads(r.features),
+                message=r.message,
+            )
+            for r in rows
         ]
 
 

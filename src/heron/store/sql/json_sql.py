@@ -90,3 +90,13 @@ def in_bound_list(column: ColumnElement[Any], name: str = "ids") -> ColumnElemen
 def bound_list(values: Iterable[Any]) -> str:
     """The parameter value for in_bound_list: a JSON array."""
     return orjson.dumps(list(values)).decode()
+
+
+def in_values(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column` is one of `values`, bound with the statement as one JSON-array parameter:
+    any number of values, under every database's parameter limit."""
+    bound = bindparam(None, value=bound_list(values), type_=String())
+    among: ColumnElement[bool] = column.op("IN", is_comparison=True)(
+        _BoundValues(bound, column.type)
+    )
+    return among

@@ -32,8 +32,9 @@ from heron.errors import InvalidParameter
 from heron.search import Comparison, OrderKey
 from heron.store.registry import RegistryQuery
 from heron.store.sql.registry_rows import mv, rm, version_select
-from heron.store.sql.search_sql import bindable
+from heron.store.sql.search_sql import bindable, bound_to, operator
 from heron.store.sql.tables import model_version_tags, registered_model_tags
+from heron.store.sql.visibility import visible
 
 _MAX_TOKEN_CHARS = 4096
 
@@ -57,6 +58,9 @@ def registered_models(query: RegistryQuery) -> Keyset:
     conditions = [_model_condition(c) for c in _without_prompt_clause(query)]
     if not query.include_prompts:
         conditions.append(_NOT_A_PROMPT_MODEL)
+    shown = visible(rm.c.name, query.visible)
+    if shown is not None:
+        conditions.append(shown)
     columns = {
         "name": rm.c.name,
         "creation_timestamp": rm.c.creation_timestamp,
@@ -72,6 +76,9 @@ def model_versions(query: RegistryQuery) -> Keyset:
     conditions = [_version_condition(c) for c in _without_prompt_clause(query)]
     if not query.include_prompts:
         conditions.append(_NOT_A_PROMPT_VERSION)
+    shown = visible(rm.c.name, query.visible)
+    if shown is not None:
+        conditions.append(shown)
     columns = {
         "name": rm.c.name,
         "version_number": mv.c.version,
@@ -196,7 +203,7 @@ def _version_condition(c: Comparison) -> ColumnElement[bool]:
 
 def compare(column: ColumnElement[Any], c: Comparison) -> ColumnElement[bool]:
     """`column <op> value` for one parsed clause (the parser checked op and value types)."""
-    value = c.value
+    value = bound_to(column, c.value)
     if c.op == "IN":
         return column.in_(list(value)) if isinstance(value, tuple) else _never()
     if c.op == "NOT IN":
@@ -206,16 +213,10 @@ def compare(column: ColumnElement[Any], c: Comparison) -> ColumnElement[bool]:
         return like
     if c.op == "ILIKE":
         return func.lower(column).like(func.lower(_pattern(value)), escape="\\")
-    operators = {
-        "=": column.__eq__,
-        "!=": column.__ne__,
-        "<": column.__lt__,
-        ">": column.__gt__,
-        "<=": column.__le__,
-        ">=": column.__ge__,
-    }
-    result: ColumnElement[bool] = operators[c.op](value)
-    return result
+    apply = operator(column, c.op)
+    if apply is None:  # the parser lets no other op through
+        raise InvalidParameter(f"{c.op} cannot be used with {c.entity} {c.key!r}")
+    return apply(value)
 
 
 def _never() -> ColumnElement[bool]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -26,6 +26,7 @@ from sqlalchemy import (
     and_,
     exists,
     func,
+    literal,
     or_,
     select,
 )
@@ -159,11 +160,17 @@ def key_value_condition(
 
 
 def compare(column: ColumnElement[Any], c: Comparison, kind: type) -> ColumnElement[bool]:
-    value = _checked(c, kind)
+    value = bound_to(column, _checked(c, kind))
     if c.op in ("IN", "NOT IN"):
         if not isinstance(value, tuple) or not value:
             raise InvalidParameter(f"{c.op} on {c.entity} {c.key!r} needs a non-empty list")
         return column.in_(value) if c.op == "IN" else column.not_in(value)
+    if c.op == "RLIKE":
+        if kind is not str or not isinstance(value, str):
+            raise InvalidParameter(f"RLIKE on {c.entity} {c.key!r} needs a string pattern")
+        # SQLite: SQLAlchemy's pysqlite dialect gives each connection a REGEXP of Python's re;
+        # PostgreSQL: the ~ operator.
+        return column.regexp_match(value)
     if c.op in ("LIKE", "ILIKE"):
         if kind is not str or not isinstance(value, str):
             raise InvalidParameter(f"{c.op} on {c.entity} {c.key!r} needs a string pattern")
@@ -171,7 +178,16 @@ def compare(column: ColumnElement[Any], c: Comparison, kind: type) -> ColumnElem
         if c.op == "LIKE":
             return column.like(pattern, escape="\\")
         return func.lower(column).like(func.lower(pattern), escape="\\")
-    comparisons = {
+    apply = operator(column, c.op)
+    if apply is None or (kind is str and c.op not in ("=", "!=")):
+        raise InvalidParameter(f"{c.op} cannot be used with {c.entity} {c.key!r}")
+    result: ColumnElement[bool] = apply(value)
+    return result
+
+
+def operator(column: ColumnElement[Any], op: str) -> Callable[[Any], ColumnElement[bool]] | None:
+    """`column`'s comparison for one of = != < > <= >= (None for any other op)."""
+    comparisons: dict[str, Callable[[Any], ColumnElement[bool]]] = {
         "=": column.__eq__,
         "!=": column.__ne__,
         "<": column.__lt__,
@@ -179,11 +195,20 @@ def compare(column: ColumnElement[Any], c: Comparison, kind: type) -> ColumnElem
         "<=": column.__le__,
         ">=": column.__ge__,
     }
-    apply = comparisons.get(c.op)
-    if apply is None or (kind is str and c.op not in ("=", "!=")):
-        raise InvalidParameter(f"{c.op} cannot be used with {c.entity} {c.key!r}")
-    result: ColumnElement[bool] = apply(value)
-    return result
+    return comparisons.get(op)
+
+
+def bound_to(column: ColumnElement[Any], value: Any) -> Any:
+    """Integers compared with a 32-bit column are bound as BIGINTs: PostgreSQL refuses to cast
+    one past the column's range to its type (SQLite compares any integers), so a filter such as
+    `version_number > 99999999999` finds what it says, nothing, instead of failing."""
+    if integer_limit(column) != ids.INT32_MAX:
+        return value
+    if isinstance(value, tuple):
+        return tuple(bound_to(column, v) for v in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return literal(value, BigInteger)
+    return value
 
 
 def _checked(c: Comparison, kind: type) -> Value:
@@ -239,6 +264,7 @@ def _like_pattern(pattern: str) -> str:
 
 
 def experiment_keys(experiment_ids: Sequence[str]) -> list[int]:
+    """The integer keys of experiment ids (NotFound for one no experiment can have)."""
     return [ids.experiment_key(e) for e in experiment_ids]
 
 

@@ -25,6 +25,8 @@ from heron.store.sql.serving_tables import (
     serving_endpoints,
     serving_replicas,
 )
+from heron.store.sql.visibility import visible as visible_rows
+from heron.store.visibility import Visibility
 
 _E = serving_endpoints
 _C = serving_endpoint_configs
@@ -67,9 +69,9 @@ class SqlEndpointStore:
             raise _missing(name)
         return found[0]
 
-    def list_endpoints(self) -> list[ServingEndpoint]:
+    def list_endpoints(self, visible: Visibility | None = None) -> list[ServingEndpoint]:
         with self._db.read() as conn:
-            return _read_endpoints(conn, None)
+            return _read_endpoints(conn, None, visible)
 
     def delete_endpoint(self, name: str) -> None:
         def remove(conn: Connection) -> None:
@@ -202,6 +204,12 @@ class SqlReplicaStore:
     def delete_replica(self, replica_id: str) -> None:
         self._db.write(lambda conn: conn.execute(delete(_R).where(_R.c.replica_id == replica_id)))
 
+    def delete_silent_replicas(self, before: int) -> int:
+        def remove(conn: Connection) -> int:
+            return int(conn.execute(delete(_R).where(_R.c.heartbeat_at < before)).rowcount)
+
+        return self._db.write(remove)
+
 
 def _endpoint_id(conn: Connection, name: str) -> str:
     row = conn.execute(select(_E.c.endpoint_id).where(_E.c.name == name)).first()
@@ -210,7 +218,9 @@ def _endpoint_id(conn: Connection, name: str) -> str:
     return str(row.endpoint_id)
 
 
-def _read_endpoints(conn: Connection, name: str | None) -> list[ServingEndpoint]:
+def _read_endpoints(
+    conn: Connection, name: str | None, visible: Visibility | None = None
+) -> list[ServingEndpoint]:
     stmt = (
         select(_E, _C.c.config, _C.c.creation_timestamp.label("config_created"))
         .join(
@@ -221,6 +231,9 @@ def _read_endpoints(conn: Connection, name: str | None) -> list[ServingEndpoint]
     )
     if name is not None:
         stmt = stmt.where(_E.c.name == name)
+    shown = visible_rows(_E.c.name, visible)
+    if shown is not None:
+        stmt = stmt.where(shown)
     return [
         ServingEndpoint(
             endpoint_id=row.endpoint_id,

@@ -24,7 +24,7 @@ serving_endpoints = Table(
     metadata,
     Column("endpoint_id", String(32), primary_key=True),
     Column("name", String(63), nullable=False),
-    Column("creator", String(250), nullable=False),
+    Column("creator", Text, nullable=False),  # the caller's name (0019)
     Column("creation_timestamp", BigInteger, nullable=False),
     Column("last_updated_timestamp", BigInteger, nullable=False),
     Column("config_version", Integer, nullable=False),  # the newest configuration
@@ -84,7 +84,7 @@ inference_records = Table(
     Column("execution_duration_ms", BigInteger, nullable=False),
     Column("served_entity_id", String(250), nullable=False),
     Column("served_version", String(32), nullable=False),
-    Column("requester", String(250), nullable=False),
+    Column("requester", Text, nullable=False),  # the caller's name (0019)
     Column("request", Text, nullable=True),
     Column("response", Text, nullable=True),
     Column("response_chunks", Text, nullable=True),  # JSON array, for a streamed answer
@@ -124,5 +124,23 @@ serving_stats = Table(
         "writer_id",
         name="pk_serving_stats",
     ),
+    sqlite_with_rowid=False,
+)
+
+# An input drift report of an endpoint: each feature's test against the reference data.
+drift_reports = Table(
+    "drift_reports",
+    metadata,
+    Column("endpoint_id", String(32), nullable=False),
+    Column("computed_at", BigInteger, nullable=False),  # ms since epoch
+    Column("window_start", BigInteger, nullable=False),
+    Column("window_end", BigInteger, nullable=False),
+    Column("reference", Text, nullable=False),  # the reference data's URI
+    Column("reference_rows", Integer, nullable=False),
+    Column("current_rows", Integer, nullable=False),
+    Column("method", String(32), nullable=False),  # "auto" or "psi"
+    Column("features", Text, nullable=False),  # JSON array, one object a feature
+    Column("message", Text, nullable=False),
+    PrimaryKeyConstraint("endpoint_id", "computed_at", name="pk_drift_reports"),
     sqlite_with_rowid=False,
 )

@@ -559,6 +559,8 @@ traces = Table(
         "request_time",
         "state",
         "execution_duration",
+        "input_tokens",
+        "output_tokens",
         "total_tokens",
         "total_cost",
     ),
@@ -585,6 +587,19 @@ trace_metadata = Table(
     Column("key", String(250), nullable=False),
     Column("value", Text, nullable=False),
     PrimaryKeyConstraint("trace_id", "key", name="pk_trace_metadata"),
+    sqlite_with_rowid=False,
+)
+
+trace_run_links = Table(
+    "trace_run_links",
+    metadata,
+    Column(
+        "trace_id", String(50), ForeignKey("traces.trace_id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("run_id", String(32), nullable=False),  # a run's id, kept when the run is purged
+    Column("linked_time", BigInteger, nullable=False),  # ms since epoch
+    PrimaryKeyConstraint("trace_id", "run_id", name="pk_trace_run_links"),
+    Index("ix_trace_run_links_run", "run_id", "trace_id"),
     sqlite_with_rowid=False,
 )
 
@@ -643,11 +658,12 @@ assessments = Table(
     Column("last_update_time", BigInteger, nullable=False),
     Column("overrides", String(50), nullable=True),
     Column("valid", Boolean, nullable=False),
-    # For the overview's scores (0015): the trace's experiment and start time, and the value
-    # as a number (true/yes 1, false/no 0, finite numbers as they are; else null).
+    # For the overview's scores (0015): the trace's experiment, start time and app version,
+    # and the value as a number (true/yes 1, false/no 0, finite numbers as they are; else null).
     Column("experiment_id", Integer, nullable=True),
     Column("trace_time", BigInteger, nullable=True),
     Column("score", Float(precision=53), nullable=True),
+    Column("model_id", String(250), nullable=True),  # the trace's app version
     Index("ix_assessments_trace", "trace_id", "create_time"),
     Index(
         "ix_assessments_scores",
@@ -657,5 +673,6 @@ assessments = Table(
         "valid",
         "name",
         "score",
+        "model_id",
     ),
 )

@@ -29,8 +29,8 @@ evaluation_datasets = Table(
     Column("digest", String(36), nullable=False),
     Column("created_time", BigInteger, nullable=False),
     Column("last_update_time", BigInteger, nullable=False),
-    Column("created_by", String(256), nullable=True),
-    Column("last_updated_by", String(256), nullable=True),
+    Column("created_by", Text, nullable=True),
+    Column("last_updated_by", Text, nullable=True),
     Index("ix_evaluation_datasets_name", "name"),
 )
 
@@ -70,8 +70,8 @@ evaluation_dataset_records = Table(
     Column("source", Text, nullable=True),  # JSON object
     Column("created_time", BigInteger, nullable=False),
     Column("last_update_time", BigInteger, nullable=False),
-    Column("created_by", String(256), nullable=True),
-    Column("last_updated_by", String(256), nullable=True),
+    Column("created_by", Text, nullable=True),
+    Column("last_updated_by", Text, nullable=True),
     UniqueConstraint("dataset_id", "input_hash", name="uq_evaluation_dataset_records_inputs"),
     Index("ix_evaluation_dataset_records_page", "dataset_id", "created_time", "dataset_record_id"),
 )

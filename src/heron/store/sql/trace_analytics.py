@@ -1,5 +1,4 @@
-"""SqlTraceAnalyticsStore: the GenAI views' aggregates (overview, sessions, versions) in SQL,
-each read in one read transaction."""
+"""SqlTraceAnalyticsStore: the GenAI views' aggregates (overview, sessions, versions) in SQL."""
 
 from __future__ import annotations
 
@@ -19,13 +18,14 @@ class SqlTraceAnalyticsStore:
         self._db = database
 
     def overview(self, window: Window, buckets: Sequence[tuple[int, int]]) -> Overview:
-        with self._db.read() as conn:
-            return overview(conn, window, buckets)
+        return overview(self._db, window, buckets)
 
     def sessions(self, query: SessionQuery) -> Page[SessionSummary]:
         with self._db.read() as conn:
             return sessions(conn, query)
 
-    def versions(self, window: Window, model_ids: Sequence[str]) -> list[VersionStats]:
+    def versions(
+        self, window: Window, model_ids: Sequence[str], buckets: Sequence[tuple[int, int]]
+    ) -> list[VersionStats]:
         with self._db.read() as conn:
-            return versions(conn, window, model_ids)
+            return versions(conn, window, model_ids, buckets)

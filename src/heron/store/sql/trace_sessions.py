@@ -11,8 +11,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, and_, func, or_, select
 
-from heron.entities import Page
-from heron.entities.trace_analytics import USER_METADATA, SessionSummary
+from heron.entities import Page, reserved
+from heron.entities.trace_analytics import SessionSummary
 from heron.errors import InvalidParameter
 from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.search_sql import bindable
@@ -88,7 +88,9 @@ def _first_turns(
     m = trace_metadata.c
     users = dict(
         conn.execute(
-            select(m.trace_id, m.value).where(in_bound_list(m.trace_id), m.key == USER_METADATA),
+            select(m.trace_id, m.value).where(
+                in_bound_list(m.trace_id), m.key == reserved.TRACE_USER
+            ),
             {"ids": bound_list(trace_id for trace_id, _ in firsts.values())},
         ).all()
     )

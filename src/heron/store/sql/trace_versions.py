@@ -1,6 +1,6 @@
 """An experiment's traces by app version (the LoggedModel in `mlflow.modelId`), each read from
 ix_traces_model: volume, errors, latency percentiles, tokens, cost, mean scores and the prompts
-its traces linked (`mlflow.linkedPrompts`)."""
+its latest traces linked (`mlflow.linkedPrompts`)."""
 
 from __future__ import annotations
 
@@ -8,104 +8,110 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, literal_column, or_, select
+from sqlalchemy import Connection, func, literal_column, select
 
+from heron.entities import reserved
 from heron.entities.assessment import AssessmentKind
 from heron.entities.trace_analytics import (
-    LINKED_PROMPTS_TAG,
     PromptRef,
     VersionStats,
     linked_prompts,
 )
-from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.tables import assessments, trace_tags, traces
-from heron.store.sql.trace_analytics_sql import errors_of, latency, percentiles
+from heron.store.sql.trace_analytics_sql import bucket_list
+from heron.store.sql.trace_overview import trace_figures
 from heron.store.sql.traces_search import condition
 from heron.store.trace_analytics import Window
 
+PROMPT_SAMPLE = 1000  # a version's prompts: those its latest traces in the window linked
 
-def versions(conn: Connection, window: Window, model_ids: Sequence[str]) -> list[VersionStats]:
+
+def versions(
+    conn: Connection,
+    window: Window,
+    model_ids: Sequence[str],
+    buckets: Sequence[tuple[int, int]],
+) -> list[VersionStats]:
+    """Each version's figures from its own range of ix_traces_model (the traces without a
+    version: the NULL range), read bucket by bucket as the overview reads them (a bucket's
+    durations are a small sort, the window's a large one); the scores of them all in one read
+    of the window's assessments (ix_assessments_scores)."""
     t = traces.c
-    which = [
-        t.experiment_id == int(window.experiment_id),
-        or_(in_bound_list(t.model_id), t.model_id.is_(None)),
-        t.request_time >= window.start_ms,
-        t.request_time < window.end_ms,
-        *(condition(c) for c in window.filter),
-    ]
-    params = {"ids": bound_list(model_ids)}
-    counts = {
-        row[0]: row[1:]
-        for row in conn.execute(
-            select(
-                t.model_id,
-                func.count(),
-                errors_of(t.state),
-                func.coalesce(func.sum(t.total_tokens), 0),
-                func.coalesce(func.sum(t.total_cost), 0),
-            )
-            .where(*which)
-            .group_by(t.model_id),
-            params,
-        )
-    }
-    rows = select(t.model_id.label("g"), t.execution_duration.label("d")).where(*which)
-    picks = {
-        g: latency(values)
-        for g, *values in conn.execute(percentiles(conn.dialect.name, rows.subquery(), "g"), params)
-    }
-    scores = _scores(conn, which, params)
-    prompts = _prompts(conn, which, params)
+    conditions = [condition(c) for c in window.filter]
+    experiment_id = int(window.experiment_id)
+    params = {"buckets": bucket_list(buckets)}
+    scores = _scores(conn, window, conditions)
     found = []
-    for model_id in [*dict.fromkeys(model_ids), *([None] if None in counts else [])]:
-        traces_, errors, tokens, cost = counts.get(model_id, (0, 0, 0, 0))
+    for model_id in [*dict.fromkeys(model_ids), None]:
+        version = t.model_id == model_id if model_id else t.model_id.is_(None)
+        _, totals = trace_figures(conn, experiment_id, [*conditions, version], buckets, params)
+        if model_id is None and not totals.traces:
+            continue
+        which = [
+            t.experiment_id == experiment_id,
+            t.request_time >= window.start_ms,
+            t.request_time < window.end_ms,
+            version,
+            *conditions,
+        ]
         found.append(
             VersionStats(
                 model_id=model_id,
-                traces=traces_,
-                errors=int(errors),
-                latency=picks.get(model_id, latency(None)),
-                total_tokens=int(tokens),
-                cost=float(cost),
+                traces=totals.traces,
+                errors=totals.errors,
+                latency=totals.latency,
+                total_tokens=totals.total_tokens,
+                cost=totals.cost,
                 scores=scores.get(model_id, {}),
-                prompts=prompts.get(model_id, ()),
+                prompts=_prompts(conn, which),
             )
         )
     return found
 
 
 def _scores(
-    conn: Connection, which: list[Any], params: dict[str, Any]
+    conn: Connection, window: Window, conditions: list[Any]
 ) -> dict[str | None, dict[str, tuple[int, float | None]]]:
+    """Valid feedback by version and name, from the window's assessments (each keeps its
+    trace's version); joined with the traces only to apply a filter."""
     a = assessments.c
     query = (
-        select(traces.c.model_id, a.name, func.count(a.score), func.avg(a.score))
-        .select_from(traces.join(assessments, a.trace_id == traces.c.trace_id))
+        select(a.model_id, a.name, func.count(a.score), func.avg(a.score))
         .where(
-            *which,
+            a.experiment_id == int(window.experiment_id),
+            a.trace_time >= window.start_ms,
+            a.trace_time < window.end_ms,
             a.kind == literal_column(f"'{AssessmentKind.FEEDBACK.value}'"),
             a.valid.is_(True),
+            *conditions,
         )
-        .group_by(traces.c.model_id, a.name)
+        .group_by(a.model_id, a.name)
     )
+    if conditions:
+        query = query.select_from(assessments.join(traces, traces.c.trace_id == a.trace_id))
     found: dict[str | None, dict[str, tuple[int, float | None]]] = defaultdict(dict)
-    for model_id, name, count, mean in conn.execute(query, params):
+    for model_id, name, count, mean in conn.execute(query):
         found[model_id][name] = (count, None if mean is None else float(mean))
     return found
 
 
-def _prompts(
-    conn: Connection, which: list[Any], params: dict[str, Any]
-) -> dict[str | None, list[PromptRef]]:
+def _prompts(conn: Connection, which: list[Any]) -> list[PromptRef]:
+    """The prompt versions linked (`mlflow.linkedPrompts`) by the version's latest traces."""
     tags = trace_tags.c
+    latest = (
+        select(traces.c.trace_id)
+        .where(*which)
+        .order_by(traces.c.request_time.desc())
+        .limit(PROMPT_SAMPLE)
+    )
     query = (
-        select(traces.c.model_id, tags.value)
-        .select_from(traces.join(trace_tags, tags.trace_id == traces.c.trace_id))
-        .where(*which, tags.key == literal_column(f"'{LINKED_PROMPTS_TAG}'"))
+        select(tags.value)
+        .where(
+            tags.trace_id.in_(latest), tags.key == literal_column(f"'{reserved.LINKED_PROMPTS}'")
+        )
         .distinct()
     )
-    found: dict[str | None, dict[PromptRef, None]] = defaultdict(dict)
-    for model_id, text in conn.execute(query, params):
-        for ref in linked_prompts(text):
-            found[model_id][ref] = None
-    return {m: sorted(refs, key=lambda r: (r.name, r.version)) for m, refs in found.items()}
+    found: dict[PromptRef, None] = {}
+    for (text,) in conn.execute(query):
+        found.update(dict.fromkeys(linked_prompts(text)))
+    return sorted(found, key=lambda r: (r.name, r.version))

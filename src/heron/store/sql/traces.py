@@ -13,7 +13,6 @@ from sqlalchemy import Connection, bindparam, delete, exists, literal_column, se
 from heron.entities import LifecycleStage, Page, reserved
 from heron.entities.assessment import Assessment
 from heron.entities.trace import Span, SpanStatusCode, Trace, TraceInfo, TraceState
-from heron.entities.trace_analytics import COST_METADATA
 from heron.errors import InvalidParameter, NotFound
 from heron.store import ids
 from heron.store.sql.database import Database, fetch, run, run_many
@@ -78,19 +77,19 @@ _ADD_COSTS = (
         traces.c.trace_id == bindparam("tid"),
         ~exists().where(
             trace_metadata.c.trace_id == traces.c.trace_id,
-            trace_metadata.c.key == literal_column(f"'{COST_METADATA}'"),  # not a parameter
+            trace_metadata.c.key == literal_column(f"'{reserved.TRACE_COST}'"),  # not a parameter
         ),
     )
     .values({k: bindparam(k) for k in COST_FIELDS})
 )
-# Assessments keep their trace's start time for the overview's scores.
-_SYNC_TRACE_TIME = (
+# Assessments keep their trace's start time and app version for the GenAI views' scores.
+_OF_TRACE = traces.c.trace_id == assessments.c.trace_id
+_SYNC_ASSESSMENTS = (
     update(assessments)
     .where(in_bound_list(assessments.c.trace_id))
     .values(
-        trace_time=select(traces.c.request_time)
-        .where(traces.c.trace_id == assessments.c.trace_id)
-        .scalar_subquery()
+        trace_time=select(traces.c.request_time).where(_OF_TRACE).scalar_subquery(),
+        model_id=select(traces.c.model_id).where(_OF_TRACE).scalar_subquery(),
     )
 )
 _NO_DERIVED = {"session_id": None, "model_id": None, **dict.fromkeys(COST_FIELDS)}
@@ -167,7 +166,7 @@ class SqlTraceStore:
             conn.execute(update(traces).where(traces.c.trace_id == info.trace_id).values(changes))
             _upsert_pairs(conn, "trace_tags", info.trace_id, info.tags)
             _upsert_pairs(conn, "trace_metadata", info.trace_id, info.trace_metadata)
-            run(conn, _SYNC_TRACE_TIME, {"ids": bound_list([info.trace_id])})
+            run(conn, _SYNC_ASSESSMENTS, {"ids": bound_list([info.trace_id])})
 
         self._db.write(write)
         return self.get_trace_info(info.trace_id)
@@ -224,9 +223,12 @@ class SqlTraceStore:
             run_many(conn, _upsert(conn.dialect.name, "trace_metadata"), metadata_rows)
             run_many(conn, _ADD_COSTS, costs)
             _set_derived(conn, metadata or {})
-            if root_updates:
-                synced = bound_list(u["tid"] for u in root_updates)
-                run(conn, _SYNC_TRACE_TIME, {"ids": synced})
+            moved = {u["tid"] for u in root_updates}
+            moved.update(
+                t for t, pairs in (metadata or {}).items() if reserved.TRACE_MODEL_ID in pairs
+            )
+            if moved:
+                run(conn, _SYNC_ASSESSMENTS, {"ids": bound_list(moved)})
             return len(by_trace)
 
         return self._db.write(write)
@@ -396,6 +398,11 @@ def _create_traces(conn: Connection, location: str, rows: Sequence[Mapping[str, 
             }
         )
     run_many(conn, _upsert(conn.dialect.name, "trace_tags"), tag_rows)
+
+
+def upsert_trace_tags(conn: Connection, trace_id: str, pairs: Mapping[str, str]) -> None:
+    """Sets tags of a trace in the write `conn` belongs to (the trace exists)."""
+    _upsert_pairs(conn, "trace_tags", trace_id, pairs)
 
 
 def _upsert_pairs(conn: Connection, table: str, trace_id: str, pairs: Mapping[str, str]) -> None:

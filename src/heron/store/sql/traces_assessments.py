@@ -16,7 +16,7 @@ from heron.store.sql.database import Database, fetch
 from heron.store.sql.tables import assessments, traces
 from heron.store.sql.traces_rows import ASSESSMENT_COLUMNS, assessment_from_row, assessment_row
 
-_TRACE = select(traces.c.experiment_id, traces.c.request_time).where(
+_TRACE = select(traces.c.experiment_id, traces.c.request_time, traces.c.model_id).where(
     traces.c.trace_id == bindparam("trace_id")
 )
 _UPDATABLE = ("name", "value", "rationale", "metadata", "error", "valid", "span_id")
@@ -54,7 +54,7 @@ class SqlAssessmentStore:
             found = fetch(conn, _TRACE, {"trace_id": created.trace_id})
             if not found:
                 raise NotFound(f"Trace with ID {created.trace_id!r} not found")
-            experiment_id, trace_time = found[0]
+            experiment_id, trace_time, model_id = found[0]
             if created.overrides:
                 _one(conn, created.trace_id, created.overrides)
                 conn.execute(
@@ -66,6 +66,7 @@ class SqlAssessmentStore:
                 **assessment_row(created),
                 "experiment_id": experiment_id,
                 "trace_time": trace_time,
+                "model_id": model_id,
             }
             conn.execute(assessments.insert(), [row])  # compiled once
             return created

@@ -9,13 +9,8 @@ from typing import Any
 
 import orjson
 
+from heron.entities import reserved
 from heron.entities.trace import Span
-from heron.entities.trace_analytics import (
-    COST_METADATA,
-    MODEL_METADATA,
-    SESSION_METADATA,
-    SPAN_COST_ATTRIBUTE,
-)
 
 MAX_INDEXED = 250  # the width of traces.session_id and traces.model_id
 COST_FIELDS = ("input_cost", "output_cost", "total_cost")
@@ -31,12 +26,12 @@ def indexed(value: str) -> str | None:
 def metadata_columns(metadata: Mapping[str, str]) -> dict[str, Any]:
     """The trace columns that `metadata` (being merged into a trace's) sets."""
     columns: dict[str, Any] = {}
-    if SESSION_METADATA in metadata:
-        columns["session_id"] = indexed(metadata[SESSION_METADATA])
-    if MODEL_METADATA in metadata:
-        columns["model_id"] = indexed(metadata[MODEL_METADATA])
-    if COST_METADATA in metadata:
-        cost = cost_of_text(metadata[COST_METADATA])
+    if reserved.TRACE_SESSION in metadata:
+        columns["session_id"] = indexed(metadata[reserved.TRACE_SESSION])
+    if reserved.TRACE_MODEL_ID in metadata:
+        columns["model_id"] = indexed(metadata[reserved.TRACE_MODEL_ID])
+    if reserved.TRACE_COST in metadata:
+        cost = cost_of_text(metadata[reserved.TRACE_COST])
         if cost is not None:
             columns.update(cost)
     return columns
@@ -66,7 +61,7 @@ def cost_of(value: Any) -> dict[str, float] | None:
 
 def span_costs(spans: Iterable[Span]) -> dict[str, float] | None:
     """The spans' `mlflow.llm.cost` added up (what the openai autolog records), or None."""
-    return summed_costs(span.attributes.get(SPAN_COST_ATTRIBUTE) for span in spans)
+    return summed_costs(span.attributes.get(reserved.LLM_COST) for span in spans)
 
 
 def summed_costs(values: Iterable[Any]) -> dict[str, float] | None:

@@ -8,13 +8,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, exists, select, type_coerce
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Float,
+    String,
+    Text,
+    cast,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
 from heron.entities import reserved
 from heron.entities.assessment import AssessmentKind
-from heron.entities.trace_analytics import MODEL_METADATA, SESSION_METADATA
 from heron.errors import InvalidParameter
 from heron.search import Comparison
 from heron.search.traces import TraceClause, TraceOrderKey
@@ -26,7 +38,14 @@ from heron.store.sql.search_sql import (
     page_statement,
     query_fingerprint,
 )
-from heron.store.sql.tables import assessments, spans, trace_metadata, trace_tags, traces
+from heron.store.sql.tables import (
+    assessments,
+    spans,
+    trace_metadata,
+    trace_run_links,
+    trace_tags,
+    traces,
+)
 from heron.store.sql.traces_derived import MAX_INDEXED
 from heron.store.traces import TraceQuery
 
@@ -34,7 +53,7 @@ _NUMERIC = {"timestamp_ms": "request_time", "execution_time_ms": "execution_dura
 _STRING = {"status": "state", "client_request_id": "client_request_id", "trace_id": "trace_id"}
 _SPAN_COLUMNS = {"name": "name", "type": "span_type", "status": "status"}
 # Metadata the traces table keeps a copy of (0015), indexed with the experiment.
-_INDEXED_METADATA = {SESSION_METADATA: "session_id", MODEL_METADATA: "model_id"}
+_INDEXED_METADATA = {reserved.TRACE_SESSION: "session_id", reserved.TRACE_MODEL_ID: "model_id"}
 _STATUS_ALIASES = {
     "STATUS_CODE_OK": "OK",
     "STATUS_CODE_ERROR": "ERROR",
@@ -105,6 +124,59 @@ def _sort_key(order: TraceOrderKey) -> SortKey:
     return SortKey(column, order.ascending, False, False)
 
 
+class _JsonNumber(FunctionElement[float]):
+    """A JSON text column's value as a number when it is a JSON number, else NULL."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(_JsonNumber, "sqlite")
+def _json_number_sqlite(element: _JsonNumber, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(next(iter(element.clauses)), **kw)
+    return (
+        f"(CASE WHEN json_valid({column}) AND json_type({column}) IN ('integer', 'real') "
+        f"THEN CAST({column} AS REAL) END)"
+    )
+
+
+@compiles(_JsonNumber, "postgresql")
+def _json_number_postgresql(element: _JsonNumber, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(next(iter(element.clauses)), **kw)
+    return (
+        f"(CASE WHEN jsonb_typeof(CAST({column} AS JSONB)) = 'number' "
+        f"THEN CAST({column} AS DOUBLE PRECISION) END)"
+    )
+
+
+class _JsonListHolds(FunctionElement[bool]):
+    """Whether a JSON text column holding a list of objects has one with the given name and
+    version (the prompt versions a trace links)."""
+
+    type = Boolean()
+    inherit_cache = True
+
+
+@compiles(_JsonListHolds, "sqlite")
+def _json_list_holds_sqlite(element: _JsonListHolds, compiler: Any, **kw: Any) -> str:
+    column, name, version = (compiler.process(c, **kw) for c in element.clauses)
+    # The parts are compiled SQL: bound parameters and a column, never text from a request.
+    return (
+        f"(json_valid({column}) AND EXISTS (SELECT 1 FROM json_each({column}) AS item "  # noqa: S608
+        f"WHERE json_extract(item.value, '$.name') = {name} "
+        f"AND CAST(json_extract(item.value, '$.version') AS TEXT) = {version}))"
+    )
+
+
+@compiles(_JsonListHolds, "postgresql")
+def _json_list_holds_postgresql(element: _JsonListHolds, compiler: Any, **kw: Any) -> str:
+    column, name, version = (compiler.process(c, **kw) for c in element.clauses)
+    return (
+        f"EXISTS (SELECT 1 FROM jsonb_array_elements(CAST({column} AS JSONB)) AS item "  # noqa: S608
+        f"WHERE item ->> 'name' = {name} AND item ->> 'version' = {version})"
+    )
+
+
 def _as_comparison(c: TraceClause, value: Any = None) -> Comparison:
     return Comparison("tag", c.key, c.op, c.value if value is None else value)
 
@@ -118,11 +190,23 @@ def condition(c: TraceClause) -> ColumnElement[bool]:
             return compare(
                 traces.c[_NUMERIC[c.key]], Comparison("attribute", c.key, c.op, c.value), int
             )
+        if c.key == "end_time_ms":
+            # MLflow compat: the end is the request time plus the duration (0 when unknown).
+            end = traces.c.request_time + func.coalesce(traces.c.execution_duration, 0)
+            return compare(end, Comparison("attribute", c.key, c.op, c.value), int)
         if c.key == "name":
             return _pair(trace_tags, owner_tags, reserved.TRACE_NAME, c)
         if c.key == "run_id":
             owner = trace_metadata.c.trace_id == traces.c.trace_id
-            return _pair(trace_metadata, owner, reserved.TRACE_SOURCE_RUN, c)
+            logged_in = _pair(trace_metadata, owner, reserved.TRACE_SOURCE_RUN, c)
+            if c.op not in ("=", "IN"):
+                return logged_in
+            # MLflow compat: a trace linked to the run afterwards (link-to-run) is the run's too.
+            linked = exists().where(
+                trace_run_links.c.trace_id == traces.c.trace_id,
+                compare(trace_run_links.c.run_id, _as_comparison(c), str),
+            )
+            return or_(logged_in, linked)
         value = _upper(c.value) if c.key == "status" else c.value
         return compare(traces.c[_STRING[c.key]], _as_comparison(c, value), str)
     if c.field == "tag":
@@ -140,6 +224,21 @@ def condition(c: TraceClause) -> ColumnElement[bool]:
         return exists().where(
             spans.c.trace_id == traces.c.trace_id, compare(column, _as_comparison(c, value), str)
         )
+    if c.field == "span_content":
+        s = spans.c
+        texts = (s.name, s.inputs, s.outputs, s.events, cast(s.attributes, Text()))
+        return exists().where(
+            spans.c.trace_id == traces.c.trace_id,
+            or_(*(compare(text, _as_comparison(c), str) for text in texts)),
+        )
+    if c.field == "prompt":
+        name, _, version = str(c.value).partition("/")
+        holds = _JsonListHolds(
+            trace_tags.c.value, type_coerce(name, String()), type_coerce(version, String())
+        )
+        return exists().where(owner_tags, trace_tags.c.key == reserved.LINKED_PROMPTS, holds)
+    if c.field == "issue":
+        return false()  # Heron keeps no issues (their routes are not served): none matches
     if c.field == "span_attribute":
         text = _JsonText(spans.c.attributes, type_coerce(c.key, String()))
         return exists().where(
@@ -148,13 +247,20 @@ def condition(c: TraceClause) -> ColumnElement[bool]:
     if c.field in ("feedback", "expectation"):
         kind = AssessmentKind.FEEDBACK if c.field == "feedback" else AssessmentKind.EXPECTATION
         a = assessments.c
-        return exists().where(
+        found = exists().where(
             a.trace_id == traces.c.trace_id,
             a.kind == kind.value,
             a.name == c.key,
             a.valid.is_(True),
-            compare(a.value_text, _as_comparison(c), str),
         )
+        if c.op == "IS NULL":
+            return ~found
+        if c.op == "IS NOT NULL":
+            return found
+        if isinstance(c.value, float):  # < <= > >= a number: JSON numbers only
+            number = Comparison("attribute", c.key, c.op, c.value)
+            return found.where(compare(_JsonNumber(a.value), number, float))
+        return found.where(compare(a.value_text, _as_comparison(c), str))
     raise InvalidParameter(f"Cannot filter traces on {c.field} {c.key!r}")
 
 
@@ -166,7 +272,13 @@ def _indexable(c: TraceClause) -> bool:
 
 
 def _pair(table: Any, owner: ColumnElement[bool], key: str, c: TraceClause) -> ColumnElement[bool]:
-    return exists().where(owner, table.c.key == key, compare(table.c.value, _as_comparison(c), str))
+    """A key-value clause: IS NULL means the key is absent, anything else needs it present."""
+    has_key = exists().where(owner, table.c.key == key)
+    if c.op == "IS NULL":
+        return ~has_key
+    if c.op == "IS NOT NULL":
+        return has_key
+    return has_key.where(compare(table.c.value, _as_comparison(c), str))
 
 
 def _upper(value: Any, aliases: dict[str, str] | None = None) -> Any:

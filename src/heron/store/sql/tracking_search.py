@@ -17,12 +17,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, case, exists, false, null, select
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    and_,
+    case,
+    exists,
+    false,
+    null,
+    select,
+    true,
+)
 
 from heron.entities import reserved
 from heron.errors import InvalidParameter
 from heron.search import Comparison, OrderKey
 from heron.store.experiments import ExperimentQuery
+from heron.store.ids import experiment_key_or_none
 from heron.store.runs import RunQuery
 from heron.store.sql import tables as t
 from heron.store.sql.search_sql import (
@@ -39,6 +51,7 @@ from heron.store.sql.search_sql import (
     rows_after,
     select_page,
 )
+from heron.store.sql.visibility import visible
 
 _RUN_COLUMNS = {
     "run_id": "run_uuid",
@@ -142,6 +155,9 @@ def experiment_search(query: ExperimentQuery) -> SearchStatement:
         experiments.c.lifecycle_stage.in_(lifecycle_stages(query.view_type)),
         *(_experiment_condition(c) for c in query.filter),
     ]
+    shown = visible(experiments.c.experiment_id, query.visible, key=experiment_key_or_none)
+    if shown is not None:
+        conditions.append(shown)
     fingerprint = query_fingerprint("experiments", query.filter, query.order_by, query.view_type)
     pk = experiments.c.experiment_id
     return page_statement(experiments, experiments, pk, int, keys, conditions, fingerprint, query)
@@ -216,6 +232,14 @@ def _experiment_condition(c: Comparison) -> ColumnElement[bool]:
         tags = t.experiment_tags
         owner = tags.c.experiment_id == experiments.c.experiment_id
         return key_value_condition(tags, owner, c)
+    if c.entity == "attribute" and c.key == "experiment_id" and c.op in ("=", "!="):
+        # Ids are integers here and decimal strings on the wire: a string that names no
+        # integer equals no experiment.
+        text = c.value if isinstance(c.value, str) else ""
+        if not (text.isascii() and text.isdigit() and len(text) < 19):
+            return false() if c.op == "=" else true()
+        number = Comparison(c.entity, c.key, c.op, int(text))
+        return compare(experiments.c.experiment_id, number, int)
     if c.entity != "attribute" or c.key not in ("name", "creation_time", "last_update_time"):
         raise InvalidParameter(f"Cannot filter experiments on {c.entity} {c.key!r}")
     return compare(experiments.c[c.key], c, str if c.key == "name" else int)

@@ -65,6 +65,22 @@ function controls() {
   };
 }
 
+// Bounds that fit the data: ECharts' own for one value, or values close together, reach far
+// past them (an accuracy of 0.95 drawn from 0.4 to 1.6). These leave 5 % of the data's span
+// (of the value itself when all values are one) on each side.
+function fitted(log) {
+  if (log) return {};
+  const pad = (e) => {
+    const span = e.max - e.min;
+    return span > 0 ? span * 0.05 : Math.abs(e.max) * 0.05 || 1;
+  };
+  return {
+    min: (e) => e.min - pad(e),
+    max: (e) => e.max + pad(e),
+    axisLabel: { formatter: (v) => String(Number(Number(v).toPrecision(6))), showMinLabel: false, showMaxLabel: false },
+  };
+}
+
 function lineOption(metric, series, opts) {
   const xName = { step: "step", time: "time", relative: "seconds since start" }[opts.x];
   return {
@@ -75,7 +91,7 @@ function lineOption(metric, series, opts) {
     legend: { type: "scroll", bottom: 34, left: 8, right: 8 },
     grid: { left: 56, right: 20, top: 36, bottom: 84 },
     xAxis: { type: opts.x === "time" ? "time" : "value", name: xName, nameLocation: "middle", nameGap: 24, scale: true },
-    yAxis: { type: opts.log ? "log" : "value", scale: true },
+    yAxis: { type: opts.log ? "log" : "value", scale: true, ...fitted(opts.log) },
     dataZoom: [{ type: "inside", xAxisIndex: 0 }, { type: "slider", xAxisIndex: 0, height: 16, bottom: 6 }],
     series,
   };
@@ -127,7 +143,7 @@ function drawParallel(el) {
   const axes = data.axes.map((a, i) => {
     const values = data.runs.map((r) => r.values[i]);
     const numeric = values.every((v) => v === null || typeof v === "number");
-    const axis = { dim: i, name: a };
+    const axis = { dim: i, name: a, scale: true };
     if (!numeric) axis.type = "category", axis.data = [...new Set(values.filter((v) => v !== null).map(String))];
     return axis;
   });
@@ -155,15 +171,22 @@ function drawScatter(el) {
     .filter((r) => r.values[xi] !== null && r.values[yi] !== null)
     .map((r) => ({ name: r.name, value: [r.values[xi], r.values[yi]] }));
   const axisType = (i) => (data.runs.every((r) => r.values[i] === null || typeof r.values[i] === "number") ? "value" : "category");
+  // Room on the right for the labels of the right-most points (run names, cut at 24).
+  const longest = Math.max(0, ...points.map((p) => Math.min(24, String(p.name).length)));
+  const numeric = (i) => (axisType(i) === "value" ? fitted(false) : {});
   const chart = chartFor(el);
   chart.setOption({
     backgroundColor: "transparent",
     animation: false,
     tooltip: { trigger: "item", formatter: (p) => `${echarts.format.encodeHTML(p.name)}<br>${p.value[0]}, ${p.value[1]}` },
-    grid: { left: 70, right: 30, top: 30, bottom: 50 },
-    xAxis: { type: axisType(xi), name: data.axes[xi], nameLocation: "middle", nameGap: 30, scale: true },
-    yAxis: { type: axisType(yi), name: data.axes[yi], scale: true },
-    series: [{ type: "scatter", symbolSize: 12, data: points, label: { show: true, position: "right", formatter: "{b}" } }],
+    grid: { left: 70, right: 30 + 7 * longest, top: 30, bottom: 50, containLabel: true },
+    xAxis: { type: axisType(xi), name: data.axes[xi], nameLocation: "middle", nameGap: 30, scale: true, ...numeric(xi) },
+    yAxis: { type: axisType(yi), name: data.axes[yi], scale: true, ...numeric(yi) },
+    series: [{
+      type: "scatter", symbolSize: 12, data: points,
+      label: { show: true, position: "right", formatter: (p) => String(p.name).slice(0, 24) },
+      labelLayout: { hideOverlap: true },
+    }],
   }, true);
   el.dataset.ready = "1";
 }

@@ -36,6 +36,8 @@ if (runsForm) {
       if (b) b.disabled = n === 0;
     }
     if (compare) compare.disabled = n < 2;
+    const chart = document.getElementById("chart-button");
+    if (chart) chart.disabled = n === 0;
     const hideButton = document.getElementById("hide-button");
     if (hideButton) hideButton.disabled = n === 0;
   };
@@ -44,6 +46,10 @@ if (runsForm) {
       for (const b of boxes()) if (!b.closest("tr").classList.contains("hidden-child")) b.checked = event.target.checked;
     }
     update();
+  });
+  document.getElementById("chart-button")?.addEventListener("click", (event) => {
+    const params = new URLSearchParams(selected().map((id) => ["runs", id]));
+    location.href = `/experiments/${encodeURIComponent(event.target.dataset.experiment)}/charts?${params}`;
   });
   compare?.addEventListener("click", () => {
     const params = new URLSearchParams(selected().map((id) => ["runs", id]));

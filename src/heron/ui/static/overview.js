@@ -36,10 +36,14 @@ function base(title) {
 function pairs(at) { return data.buckets.map(([lo], i) => [lo, at(i)]); }
 function round(v, digits) { return v === null || v === undefined ? null : Number(v.toFixed(digits)); }
 
-// Each series carries `links`: the URL behind each of its points.
+// Each series carries `links`: the URL behind each of its points. Lines of many points draw
+// no symbol per point (the tooltip still shows each), which keeps drawing cheap.
 function draw(id, option, points) {
   const node = document.getElementById(id);
   if (!node) return;
+  for (const series of option.series) {
+    if (series.type === "line") series.showSymbol = series.data.length <= 60;
+  }
   const chart = echarts.init(node, dark() ? "dark" : null, { renderer: "canvas" });
   chart.setOption(option);
   chart.on("click", (p) => {

@@ -1,5 +1,5 @@
 """Managed serving: serving_endpoints, their configurations and replicas, inference_records
-(the inference tables) and serving_stats (per-minute request statistics).
+(the inference tables), serving_stats (per-minute request statistics) and drift_reports.
 
 Revision ID: 0011
 Revises: 0007
@@ -119,9 +119,25 @@ def upgrade() -> None:
         ),
         sqlite_with_rowid=False,
     )
+    op.create_table(
+        "drift_reports",
+        sa.Column("endpoint_id", sa.String(length=32), nullable=False),
+        sa.Column("computed_at", sa.BigInteger(), nullable=False),
+        sa.Column("window_start", sa.BigInteger(), nullable=False),
+        sa.Column("window_end", sa.BigInteger(), nullable=False),
+        sa.Column("reference", sa.Text(), nullable=False),
+        sa.Column("reference_rows", sa.Integer(), nullable=False),
+        sa.Column("current_rows", sa.Integer(), nullable=False),
+        sa.Column("method", sa.String(length=32), nullable=False),
+        sa.Column("features", sa.Text(), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("endpoint_id", "computed_at", name="pk_drift_reports"),
+        sqlite_with_rowid=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("drift_reports")
     op.drop_table("serving_stats")
     op.drop_table("inference_records")
     op.drop_table("serving_replicas")

@@ -1,0 +1,80 @@
+"""SqlAuditStore: the append-only audit log, each entry chained to the one before by hash."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from heron.entities.security import AuditEntry, audit_hash
+from heron.store.security import AuditQuery
+from heron.store.sql.database import Database, insert_for
+from heron.store.sql.security_tables import audit_log, security_state
+
+_HEAD = "audit_head"
+_A = audit_log.c
+_S = security_state.c
+
+
+def entry_of(row: Any) -> AuditEntry:
+    return AuditEntry(
+        seq=int(row.seq), time=int(row.time), principal=row.principal, address=row.address,
+        request_id=row.request_id, action=row.action, object_type=row.object_type,
+        object_id=row.object_id, allowed=bool(row.allowed), before=row.before, after=row.after,
+        count=int(row.count), prev_hash=row.prev_hash, hash=row.hash,
+    )  # fmt: skip
+
+
+def _append(conn: Connection, entries: Sequence[AuditEntry]) -> list[AuditEntry]:
+    head_row = insert_for(conn, security_state).values(name=_HEAD, number=0, text="")
+    conn.execute(head_row.on_conflict_do_nothing(index_elements=["name"]))
+    # FOR UPDATE: on PostgreSQL, concurrent appenders (other server processes) queue here, so
+    # the chain never forks; SQLite's write lock already orders them.
+    seq, prev = conn.execute(
+        select(_S.number, _S.text).where(_S.name == _HEAD).with_for_update()
+    ).one()
+    seq, prev = int(seq), prev or ""
+    written = []
+    for entry in entries:
+        seq += 1
+        chained = dataclasses.replace(entry, seq=seq, prev_hash=prev, hash="")
+        chained = dataclasses.replace(chained, hash=audit_hash(prev, chained))
+        written.append(chained)
+        prev = chained.hash
+    conn.execute(insert(audit_log), [dataclasses.asdict(e) for e in written])
+    conn.execute(update(security_state).where(_S.name == _HEAD).values(number=seq, text=prev))
+    return written
+
+
+class SqlAuditStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def append(self, entries: Sequence[AuditEntry]) -> list[AuditEntry]:
+        if not entries:
+            return []
+        return self._db.write(lambda conn: _append(conn, entries))
+
+    def entries(self, query: AuditQuery) -> list[AuditEntry]:
+        stmt = select(audit_log).where(_A.seq > query.after_seq)
+        if query.principal is not None:
+            stmt = stmt.where(_A.principal == query.principal)
+        if query.object_type is not None:
+            stmt = stmt.where(_A.object_type == query.object_type)
+        if query.object_id is not None:
+            stmt = stmt.where(_A.object_id == query.object_id)
+        if query.allowed is not None:
+            stmt = stmt.where(_A.allowed == query.allowed)
+        if query.since is not None:
+            stmt = stmt.where(_A.time >= query.since)
+        stmt = stmt.order_by(_A.seq).limit(query.max_results)
+        with self._db.read() as conn:
+            return [entry_of(row) for row in conn.execute(stmt)]
+
+    def head(self) -> tuple[int, str]:
+        """The last entry's sequence number and hash, as the chain's head row records them."""
+        with self._db.read() as conn:
+            row = conn.execute(select(_S.number, _S.text).where(_S.name == _HEAD)).first()
+        return (0, "") if row is None else (int(row[0]), row[1] or "")
