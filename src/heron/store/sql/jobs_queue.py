@@ -19,7 +19,15 @@ from heron.errors import NotFound
 from heron.store.deployment_jobs import TASK_WORK, ClaimedTask, Event, Outcome
 from heron.store.sql import work_queue
 from heron.store.sql.database import Database
-from heron.store.sql.jobs_rows import emit, job_specs, load_run, model_id_of, set_run, set_task
+from heron.store.sql.jobs_rows import (
+    emit,
+    job_specs,
+    load_run,
+    lock_run,
+    model_id_of,
+    set_run,
+    set_task,
+)
 from heron.store.work_queue import WorkItem
 
 LOG_LIMIT = 256 * 1024  # characters of a task's logs kept (the newest)
@@ -57,7 +65,7 @@ class SqlJobTaskQueue:
         def record(conn: Connection) -> bool:
             if not work_queue.holds(conn, claimed.item):
                 return False
-            run = load_run(conn, claimed.run.run_id)
+            run = lock_run(conn, claimed.run.run_id)
             task = run.tasks[claimed.task.index]
             set_task(
                 conn,
@@ -86,7 +94,9 @@ class SqlJobTaskQueue:
         def finish(conn: Connection) -> bool:
             if not work_queue.holds(conn, claimed.item):
                 return False
-            run = load_run(conn, claimed.run.run_id)
+            run = lock_run(conn, claimed.run.run_id)
+            if run.state.finished:
+                return False
             _settle(conn, claimed.item, run, run.tasks[claimed.task.index], outcome, retry_at)
             return True
 
@@ -97,7 +107,7 @@ def _take(conn: Connection, item: WorkItem, now: int) -> ClaimedTask | None:
     """The claimed item's task, marked started; None (and the item gone) when there is
     nothing left to do for it."""
     try:
-        run = load_run(conn, item.subject)
+        run = lock_run(conn, item.subject)
     except NotFound:
         work_queue.complete(conn, item)
         return None

@@ -24,6 +24,7 @@ from heron.entities.deployment_jobs import (
 )
 from heron.errors import NotFound
 from heron.store.deployment_jobs import Event
+from heron.store.sql import work_queue
 from heron.store.sql.jobs_tables import (
     deployment_job_runs,
     deployment_job_versions,
@@ -153,6 +154,14 @@ def load_runs(conn: Connection, rows: Sequence[Any]) -> list[JobRun]:
         )
         for r in rows
     ]
+
+
+def lock_run(conn: Connection, run_id: str) -> JobRun:
+    """The run, its work items and its row locked until the transaction ends (PostgreSQL),
+    in that order (see `work_queue.lock`)."""
+    work_queue.lock(conn, run_id)
+    conn.execute(select(runs.c.run_id).where(runs.c.run_id == run_id).with_for_update()).all()
+    return load_run(conn, run_id)
 
 
 def load_run(conn: Connection, run_id: str) -> JobRun:

@@ -24,6 +24,7 @@ from heron.store.sql.jobs_rows import (
     jobs,
     load_run,
     load_runs,
+    lock_run,
     model_id_of,
     rm,
     run_select,
@@ -61,6 +62,13 @@ def start_in(
                 "deployment_job_id first"
             )
         return None
+    # One start at a time per model (PostgreSQL; SQLite has one writer): a second one sees
+    # the run the first started.
+    conn.execute(
+        select(rm.c.registered_model_id)
+        .where(rm.c.registered_model_id == model_id)
+        .with_for_update()
+    ).all()
     if by_hand and _active_run(conn, model_id, version) is not None:
         raise InvalidParameter(
             f"A deployment job run of {name!r} version {version} is still going: cancel it "
@@ -185,7 +193,7 @@ class SqlJobRunStore:
 
     def cancel_run(self, run_id: str, *, actor: str | None, reason: str) -> JobRun:
         def cancel(conn: Connection) -> JobRun:
-            run = load_run(conn, run_id)
+            run = lock_run(conn, run_id)
             if run.state.finished:
                 raise InvalidParameter(
                     f"Deployment job run {run_id!r} is already over ({run.state.value})"
@@ -215,7 +223,7 @@ class SqlJobRunStore:
 
     def retry_run(self, run_id: str, *, actor: str | None) -> JobRun:
         def retry(conn: Connection) -> JobRun:
-            run = load_run(conn, run_id)
+            run = lock_run(conn, run_id)
             if run.state not in (RunState.FAILED, RunState.CANCELLED):
                 raise InvalidParameter(
                     f"Only a failed or cancelled run can be retried; {run_id!r} is "
@@ -260,7 +268,7 @@ class SqlJobRunStore:
 
     def decide(self, run_id: str, task: str, decision: Decision) -> JobRun:
         def decide(conn: Connection) -> JobRun:
-            run = load_run(conn, run_id)
+            run = lock_run(conn, run_id)
             found = run.task(task)
             if found is None:
                 raise NotFound(f"Deployment job run {run_id!r} has no task {task!r}")

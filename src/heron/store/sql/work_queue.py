@@ -103,11 +103,21 @@ def complete(conn: Connection, item: WorkItem) -> bool:
 
 
 def holds(conn: Connection, item: WorkItem) -> bool:
-    """Whether the worker still holds `item` (nobody claimed it since, it was not dropped)."""
+    """Whether the worker still holds `item` (nobody claimed it since, it was not dropped);
+    the row stays locked until the transaction ends (PostgreSQL), so it stays that way."""
     found = conn.execute(
-        select(w.c.item_id).where(w.c.item_id == item.item_id, w.c.claims == item.claim)
+        select(w.c.item_id)
+        .where(w.c.item_id == item.item_id, w.c.claims == item.claim)
+        .with_for_update()
     ).first()
     return found is not None
+
+
+def lock(conn: Connection, subject: str) -> None:
+    """Locks the items of `subject` until the transaction ends (PostgreSQL; SQLite has one
+    writer at a time). Every change to what a worker holds takes these locks first, then the
+    locks of what it works on, so two changes never wait on each other in a circle."""
+    conn.execute(select(w.c.item_id).where(w.c.subject == subject).with_for_update()).all()
 
 
 def wake(conn: Connection, subject: str, *, at: int) -> None:
