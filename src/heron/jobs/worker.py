@@ -10,15 +10,15 @@ from heron.client.client import HeronClient
 from heron.client.local import LocalBackend
 from heron.entities.deployment_jobs import TaskKind
 from heron.jobs.custom import CustomTask
-from heron.jobs.evaluate import EvaluateTask
 from heron.services import AllowAll
 from heron.services.build import Services, build_services
 from heron.services.deployment_job_approve import POLL_S, ApproveTask
 from heron.services.deployment_job_checks import CheckTask
 from heron.services.deployment_job_deploy import DeployTask
-from heron.services.deployment_job_runner import Executor
+from heron.services.deployment_job_runner import Executor, TaskContext
 from heron.settings import Settings
 from heron.store.crypto.fields import field_cipher
+from heron.store.deployment_jobs import Outcome
 from heron.store.sql import open_sql_stores
 
 
@@ -28,7 +28,7 @@ def executors(
     """One executor for each kind of task: the services' own for approve, deploy and
     post-deploy check; those that run model code or custom code need this process."""
     return {
-        TaskKind.EVALUATE: EvaluateTask(client),
+        TaskKind.EVALUATE: _Evaluate(client),
         TaskKind.APPROVE: ApproveTask(services.registry, poll_s=approval_poll_s),
         TaskKind.DEPLOY: DeployTask(services.registry, services.endpoints),
         TaskKind.POST_DEPLOY_CHECK: CheckTask(
@@ -36,6 +36,24 @@ def executors(
         ),
         TaskKind.CUSTOM: CustomTask(services.deployment_jobs.custom_tasks),
     }
+
+
+class _Evaluate:
+    """The evaluate task, its model libraries (NumPy, pandas) loaded when it first runs: a
+    worker of a server installed with only the server's packages runs every other kind."""
+
+    def __init__(self, client: HeronClient) -> None:
+        self._client = client
+
+    def __call__(self, ctx: TaskContext) -> Outcome:
+        try:
+            from heron.jobs.evaluate import EvaluateTask
+        except ImportError as exc:
+            return Outcome(
+                error=f"The evaluate task needs the model libraries: pip install "
+                f"'heron[pandas]' where `heron worker` runs ({exc})"
+            )
+        return EvaluateTask(self._client)(ctx)
 
 
 class Worker:

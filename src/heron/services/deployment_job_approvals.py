@@ -24,7 +24,10 @@ def check_approver(authorizer: Authorizer, name: str, task: TaskSpec) -> Identit
     """The caller, when they may answer approval task `task` of model `name`'s job; raises
     PermissionDenied (or Unauthenticated) otherwise."""
     params = approve_params(task.name, task.params)
-    identity = authorize(authorizer, "promote", "registered_model", promote_target(name, params))
+    if params.alias:
+        identity = authorize(authorizer, "promote", "model_alias", promote_target(name, params))
+    else:
+        identity = authorize(authorizer, "promote", "registered_model", name)
     if params.approvers and identity.name not in params.approvers:
         raise PermissionDenied(
             f"Only {', '.join(params.approvers)} may answer approval {task.name!r} of "

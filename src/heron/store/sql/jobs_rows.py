@@ -22,6 +22,7 @@ from heron.entities.deployment_jobs import (
     TaskSpec,
     TaskState,
 )
+from heron.entities.security import AuditEntry
 from heron.errors import NotFound
 from heron.store.deployment_jobs import Event
 from heron.store.sql import work_queue
@@ -33,6 +34,7 @@ from heron.store.sql.jobs_tables import (
 )
 from heron.store.sql.registry_queue import queue_event
 from heron.store.sql.registry_rows import record_event
+from heron.store.sql.security_audit import append_entries
 from heron.store.sql.tables import registered_models
 
 jobs = deployment_jobs
@@ -180,11 +182,22 @@ def model_id_of(conn: Connection, run_id: str) -> int:
     return int(found)
 
 
+WORKER = "heron-worker"  # who the audit log names for what a job did by itself
+
+
 def emit(conn: Connection, model_id: int, run: JobRun, event: Event) -> None:
-    """Writes `event` to the version's activity log and queues its webhook deliveries."""
+    """Writes `event` to the version's activity log and the audit log, and queues its webhook
+    deliveries, in the caller's transaction."""
     detail = {"run_id": run.run_id, "job_id": run.job_id, **event.detail}
     actor = event.actor
     record_event(conn, model_id, int(run.version), event.kind, detail, actor)
+    audited = AuditEntry(
+        seq=0, time=now_ms(), principal=(actor or WORKER)[:256], address=WORKER,
+        request_id=run.run_id, action=f"deployment_job.{event.kind}"[:128],
+        object_type="model_version", object_id=f"{run.name}/{run.version}"[:1000],
+        allowed=True, after=orjson.dumps(detail, default=str).decode(),
+    )  # fmt: skip
+    append_entries(conn, [audited])
     if event.action is not None:
         data = {"name": run.name, "version": run.version, "job_name": run.job_name, **detail}
         queue_event(conn, "DEPLOYMENT_JOB", event.action, data)
