@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from heron.cli.options import console, format_duration, format_time, tracking_uri_option
 from heron.client.client import HeronClient
@@ -55,14 +54,11 @@ def update(job: str, definition: Path, description: str | None, tracking_uri: st
 @tracking_uri_option
 def list_jobs(tracking_uri: str | None) -> None:
     """Every job definition."""
-    table = Table("job_id", "name", "version", "tasks", "updated")
     with HeronClient(tracking_uri) as client:
-        for j in client.backend.deployment_jobs.list_jobs():
-            tasks = " → ".join(f"{t.name} ({t.kind.value})" for t in j.tasks)
-            table.add_row(
-                j.job_id, j.name, str(j.version), tasks, format_time(j.last_updated_timestamp)
-            )
-    console.print(table)
+        found = client.backend.deployment_jobs.list_jobs()
+    for j in found:
+        tasks = " > ".join(f"{t.name} ({t.kind.value})" for t in j.tasks)
+        click.echo(f"{j.job_id}  {j.name}  v{j.version}  {tasks}")
 
 
 @jobs.command("show")
@@ -108,15 +104,14 @@ def runs(
     model: str | None, version: str | None, states: tuple[str, ...], tracking_uri: str | None
 ) -> None:
     """Runs, newest first."""
-    table = Table("run_id", "model", "version", "job", "state", "task", "started")
     with HeronClient(tracking_uri) as client:
         page = client.backend.job_runs.search_runs(name=model, version=version, states=states)
-    for r in page:
-        table.add_row(
-            r.run_id, r.name, r.version, r.job_name, r.state.value, r.current_task or "",
-            format_time(r.creation_timestamp),
-        )  # fmt: skip
-    console.print(table)
+    for r in page:  # one line a run, for people and for scripts (awk '{print $1}')
+        started = format_time(r.creation_timestamp)
+        click.echo(
+            f"{r.run_id}  {r.name} v{r.version}  {r.job_name}  {r.state.value}  "
+            f"{r.current_task or '-'}  {started}"
+        )
 
 
 @jobs.command("status")

@@ -147,6 +147,13 @@ def job_workers(settings: Settings) -> Iterator[None]:
     if settings.job_workers <= 0:
         yield
         return
+    from heron.store.sql import open_sql_stores
+
+    # The database is brought up to date here first: a worker starting beside the server on a
+    # new SQLite file would race it to create the tables (one of them fails: locked).
+    open_sql_stores(
+        settings.backend_store_uri, default_artifact_root=settings.default_artifact_root
+    ).close()
     processes = WorkerProcesses(settings, settings.job_workers)
     processes.start()
     console.print(f"  job workers:   {settings.job_workers} (heron worker)")
