@@ -11,7 +11,7 @@
         PostDeployCheck("watch", window="30m", max_error_rate=0.01),
     ]))
 
-Every parameter has the YAML field's name and meaning (docs/deployment-jobs.md); the server
+Every parameter has the YAML field's name and meaning (docs/jobs.md); the server
 checks them when the job is created."""
 
 from __future__ import annotations

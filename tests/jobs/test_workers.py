@@ -22,6 +22,7 @@ from tests.conftest import ServerProcess
 from tests.jobs.polling import state_is, wait_for
 
 from heron.cli.main import main
+from heron.client.client import HeronClient
 from heron.client.http.deployment_jobs import run_in
 from heron.entities.deployment_jobs import JobRun, RunState
 
@@ -171,6 +172,11 @@ def test_heron_server_runs_jobs_with_its_own_worker_and_the_cli_answers(
     assert done.state == RunState.SUCCEEDED
     assert done.tasks[0].detail["decision"]["via"] == "cli"
     assert done.tasks[0].detail["decision"]["comment"] == "ship it"
+    with HeronClient(url) as client:  # the SDK reads the same over HTTP
+        assert [j.name for j in client.list_deployment_jobs()] == ["release"]
+        latest = client.get_deployment_job_run_of("fraud", "1")
+        assert latest is not None
+        assert latest.state == RunState.SUCCEEDED
 
     _new_version(url)
     second = wait_for(lambda: _runs(url, "2"), state_is(RunState.APPROVAL), timeout_s=60)
