@@ -1,6 +1,7 @@
 """`heron worker` and `heron server` as users run them: a worker killed with kill -9 in the
 middle of a task leaves it to another once its lease ends, and the job finishes once; the
-worker `heron server` starts by default runs a job approved and cancelled with `heron jobs`."""
+worker `heron server` starts by default runs a job approved and cancelled with `heron jobs`,
+and a server killed with kill -9 while the job waits loses nothing."""
 
 from __future__ import annotations
 
@@ -164,6 +165,7 @@ def test_heron_server_runs_jobs_with_its_own_worker_and_the_cli_answers(
     _model_with_job(url, tmp_path, "tasks: [{name: approve, type: approve}]")
     waiting = wait_for(lambda: _runs(url), state_is(RunState.APPROVAL), timeout_s=60)
     assert waiting.state == RunState.APPROVAL
+    server_process.restart()  # kill -9 of the server and its worker: the job waits on
     listed = heron("jobs", "runs", "--model", "fraud", "--tracking-uri", url).output
     assert waiting.run_id in listed
     assert "APPROVAL" in listed

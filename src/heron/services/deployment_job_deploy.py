@@ -28,41 +28,6 @@ READY_POLL_S = 1.0
 _EMPTY = EndpointConfig(config_version=0, served_entities=(), routes=())
 
 
-def config_json(config: EndpointConfig) -> dict[str, Any]:
-    """An endpoint configuration as a task keeps it (to put it back later)."""
-    return {
-        "served_entities": [
-            {
-                "name": e.name,
-                "entity_name": e.entity_name,
-                "entity_version": e.entity_version,
-                "entity_alias": e.entity_alias,
-                "workload_size": e.workload_size,
-                "scale_to_zero_enabled": e.scale_to_zero_enabled,
-            }
-            for e in config.served_entities
-        ],
-        "routes": [[r.served_entity_name, r.traffic_percentage] for r in config.routes],
-        "shadow_routes": [
-            [r.served_entity_name, r.traffic_percentage] for r in config.shadow_routes
-        ],
-    }
-
-
-def config_of(body: Mapping[str, Any]) -> EndpointConfig:
-    return EndpointConfig(
-        config_version=0,
-        served_entities=tuple(ServedEntity(**e) for e in body["served_entities"]),
-        routes=tuple(
-            TrafficRoute(served_entity_name=n, traffic_percentage=p) for n, p in body["routes"]
-        ),
-        shadow_routes=tuple(
-            TrafficRoute(served_entity_name=n, traffic_percentage=p)
-            for n, p in body.get("shadow_routes", ())
-        ),
-    )
-
-
 def canary_config(current: EndpointConfig, entity: ServedEntity, percent: int) -> EndpointConfig:
     """`current` with `entity` taking `percent` of the traffic and the entities that had some
     sharing the rest in their old proportions (at 100%, or with nobody else serving: all of
@@ -133,23 +98,22 @@ class DeployTask:
             entity_version=ctx.run.version,
             workload_size=params.workload_size,
         )
-        if "previous_config" not in detail:
+        if "previous_config_version" not in detail:
             previous = self._current(name)
-            ctx.save(
-                {
-                    "endpoint": name,
-                    "served_entity": entity.name,
-                    "previous_config": None if previous is None else config_json(previous),
-                }
-            )
-            detail = {**detail, "previous_config": previous and config_json(previous)}
+            # The version number only: the configuration itself stays in the endpoint's
+            # history (its environment variables may be secrets a task's detail must not show).
+            before = None if previous is None else previous.config_version
+            ctx.save({"endpoint": name, "served_entity": entity.name,
+                      "previous_config_version": before})  # fmt: skip
+            detail = {**detail, "previous_config_version": before}
         done: list[int] = list(detail.get("steps_done", ()))
         # A new endpoint has nothing to share its traffic with: all of it at once.
-        steps = params.canary if detail.get("previous_config") is not None else (100,)
+        before = detail.get("previous_config_version")
+        steps = params.canary if before is not None else (100,)
         for percent in steps:
             if percent in done:
                 continue
-            failure = self._step(ctx, params, entity, percent, detail.get("previous_config"))
+            failure = self._step(ctx, params, entity, percent, before)
             if failure is not None:
                 return failure
             done.append(percent)
@@ -170,7 +134,7 @@ class DeployTask:
         params: DeployParams,
         entity: ServedEntity,
         percent: int,
-        previous: Mapping[str, Any] | None,
+        previous: int | None,
     ) -> Outcome | None:
         assert params.endpoint is not None  # noqa: S101 - the caller checked
         current = self._current(params.endpoint)
@@ -185,7 +149,7 @@ class DeployTask:
             return None
         ctx.log(f"Endpoint {params.endpoint}: {problem}; putting the configuration back")
         if previous is not None:
-            self._endpoints.update_config(params.endpoint, config_of(previous))
+            self._endpoints.restore_config(params.endpoint, previous)
         return Outcome(error=f"endpoint {params.endpoint}: {problem}", retryable=False)
 
     def _wait_ready(self, ctx: TaskContext, params: DeployParams, version: int) -> str | None:
@@ -228,9 +192,9 @@ def roll_back(
         raise HeronError("there is no deploy task before this check to roll back")
     spec, task = found[0]
     detail: dict[str, Any] = {"task": ctx.spec.name, "deploy_task": spec.name, "reason": reason}
-    previous = task.detail.get("previous_config")
+    previous = task.detail.get("previous_config_version")
     if task.detail.get("endpoint") and previous is not None:
-        endpoints.update_config(task.detail["endpoint"], config_of(previous))
+        endpoints.restore_config(task.detail["endpoint"], int(previous))
         detail["endpoint"] = task.detail["endpoint"]
         ctx.log(
             f"Rolled endpoint {task.detail['endpoint']} back to its configuration from "
