@@ -109,11 +109,16 @@ def _run(admin: httpx.Client, version: str) -> JobRun:
     return run_in(found["runs"][0])
 
 
-def _set_up(server: AuthServer, models: dict[str, str]) -> httpx.Client:
+@pytest.fixture
+def admin(server: AuthServer) -> Iterator[httpx.Client]:
+    with server.admin() as client:
+        yield client
+
+
+def _set_up(server: AuthServer, admin: httpx.Client, models: dict[str, str]) -> None:
     """The job, the model it is attached to, alice who may promote, bob who may only edit."""
     for user in ("alice", "bob"):
         create_user(server, user, f"{user}-password")
-    admin = server.admin()
     definition = JOB.format(data=models["data"])
     job = ok(admin.post(f"{HERON}/deployment-jobs/create",
                         json={"name": "fraud-release", "definition": definition}))  # fmt: skip
@@ -121,7 +126,6 @@ def _set_up(server: AuthServer, models: dict[str, str]) -> httpx.Client:
                   json={"name": "fraud", "deployment_job_id": job["job"]["job_id"]}))  # fmt: skip
     grant(server, "alice", "PROMOTE", "registered_model", "fraud")
     grant(server, "bob", "EDIT", "registered_model", "fraud")
-    return admin
 
 
 def _new_version(admin: httpx.Client, source: str) -> str:
@@ -132,9 +136,9 @@ def _new_version(admin: httpx.Client, source: str) -> str:
 
 
 def test_a_good_version_is_evaluated_approved_and_deployed_and_a_bad_one_stops(
-    server: AuthServer, models: dict[str, str]
+    server: AuthServer, admin: httpx.Client, models: dict[str, str]
 ) -> None:
-    admin = _set_up(server, models)
+    _set_up(server, admin, models)
     version = _new_version(admin, models["good"])
     waiting = wait_for(lambda: _run(admin, version),
                        state_is(RunState.APPROVAL, RunState.FAILED), timeout_s=120)  # fmt: skip
