@@ -9,11 +9,15 @@ import json
 import os
 import subprocess
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+import heron
+from heron.client.fluent.state import close_clients
+from heron.client.uri import choose_tracking_uri
 
 ROOT = Path(__file__).resolve().parents[2]
 MLFLOW_PYTHON = ROOT / ".venv-conformance" / "bin" / "python"
@@ -76,3 +80,16 @@ def iris_model(iris: tuple[Any, Any]) -> Any:
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(max_iter=300).fit(*iris)
+
+
+@pytest.fixture
+def server(live_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A Heron server (`live_server`) that no tracking variable of the tests' environment
+    points away from; afterwards runs left active are ended and the SDK's clients closed."""
+    for name in ("HERON_TRACKING_URI", "MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    yield live_server
+    while heron.active_run() is not None:
+        heron.end_run()
+    choose_tracking_uri(None)
+    close_clients()

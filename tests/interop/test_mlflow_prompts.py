@@ -5,26 +5,15 @@ written by Heron's SDK (heron.genai)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 import heron
-from heron.client.fluent.state import close_clients
-from heron.client.uri import choose_tracking_uri
 
 pytestmark = pytest.mark.slow
 RunMlflow = Callable[..., Any]
-
-
-@pytest.fixture
-def server(live_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for name in ("HERON_TRACKING_URI", "MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME"):
-        monkeypatch.delenv(name, raising=False)
-    yield live_server
-    choose_tracking_uri(None)
-    close_clients()
 
 
 MLFLOW_SIDE = """

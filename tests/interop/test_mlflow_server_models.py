@@ -3,7 +3,7 @@ logs, Heron's loads (and the other way round), by `models:/<model_id>` and regis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -13,7 +13,6 @@ import pytest
 import heron
 import heron.pyfunc
 import heron.sklearn
-from heron.models.uri import close_clients
 
 pytestmark = pytest.mark.slow
 
@@ -21,15 +20,10 @@ RunMlflow = Callable[..., Any]
 
 
 @pytest.fixture
-def server(live_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for name in ("HERON_TRACKING_URI", "MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME"):
-        monkeypatch.delenv(name, raising=False)
-    heron.set_tracking_uri(live_server)
-    yield live_server
-    while heron.active_run() is not None:
-        heron.end_run()
-    heron.set_tracking_uri(None)
-    close_clients()
+def server(server: str) -> str:
+    """conftest's server, which the fluent API follows."""
+    heron.set_tracking_uri(server)
+    return server
 
 
 def test_model_logged_by_mlflow_loads_in_heron(

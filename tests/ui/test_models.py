@@ -38,4 +38,5 @@ def test_logged_models_list_and_page(page: Any, demo: Demo) -> None:
     page.get_by_role("link", name="clf").click()
     expect(page.locator("#logged-model-name")).to_contain_text("clf")
     expect(page.locator("main")).to_contain_text(demo.logged_model_id)
+    expect(page.locator("#logged-model-experiment")).to_have_text("ui-demo")  # its name, not id
     expect(page.get_by_role("link", name=demo.runs["run-1"])).to_be_visible()

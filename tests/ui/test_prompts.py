@@ -52,6 +52,9 @@ def test_the_prompts_pages(demo: Demo, page: Any, tmp_path: Path, screenshot: An
     page.get_by_role("link", name="support-answer").click()
     page.wait_for_url(f"{demo.url}/prompts/support-answer")
     assert "@production" in page.locator("#prompt-aliases").inner_text()
+    # the experiment it was registered in, by name
+    registered_in = page.get_by_role("link", name="prompted", exact=True)
+    assert registered_in.get_attribute("href") == f"/experiments/{seen['experiment_id']}"
     diff = page.locator("#prompt-diff")
     assert diff.locator("th").nth(0).inner_text().startswith("Version 1")
     assert diff.locator("th").nth(1).inner_text().startswith("Version 2 (@production)")

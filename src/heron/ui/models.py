@@ -99,6 +99,7 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
         model = services.logged_models.get_logged_model(request.path_params["model_id"])
         return "logged_model.html", {
             "model": model,
+            "experiment": services.experiments.get_experiment(model.experiment_id),
             "latest": _latest_metrics(model),
             "signature": _signature(services, model.artifact_location),
             "nav": "logged-models",

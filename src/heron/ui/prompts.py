@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute
 from heron.entities import reserved
 from heron.entities.prompt import PromptVersion, Template, is_prompt, prompt_of, version_of
 from heron.entities.trace import TraceInfo
-from heron.errors import InvalidParameter
+from heron.errors import InvalidParameter, NotFound, PermissionDenied
 from heron.services.access import requires
 from heron.services.build import Services
 from heron.ui.rendering import PageResult, Renderer
@@ -115,10 +115,12 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
         )
         versions = [version_of(v) for v in found]
         left, right = _compared(request, versions)
-        experiment_ids = _experiments_searched(prompt_of(model).experiment_ids)
+        prompt = prompt_of(model)
+        experiment_ids = _experiments_searched(prompt.experiment_ids)
         used = {v.version: _traces_of(v, experiment_ids) for v in versions}
         return "prompt.html", {
-            "prompt": prompt_of(model),
+            "prompt": prompt,
+            "experiment_names": {e: _experiment_name(e) for e in prompt.experiment_ids},
             "versions": versions,
             "left": left,
             "right": right,
@@ -141,6 +143,13 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
         default_left = versions[1] if len(versions) > 1 else right
         left = by_number.get(request.query_params.get("a", "")) or default_left
         return left, right
+
+    def _experiment_name(experiment_id: str) -> str:
+        """The linked experiment's name, or its id where it is gone or not the reader's."""
+        try:
+            return experiments.get_experiment(experiment_id).name
+        except (NotFound, PermissionDenied):
+            return f"experiment {experiment_id}"
 
     def _experiments_searched(linked: Sequence[str]) -> list[str]:
         if linked:

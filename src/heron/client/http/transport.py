@@ -4,12 +4,15 @@ back into the same `heron.errors` classes the services raise."""
 
 from __future__ import annotations
 
+import atexit
 import base64
 import hashlib
 import io
 import mimetypes
 import os
+import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, BinaryIO
 
@@ -36,17 +39,35 @@ _FALLBACK_CODES = {
 
 
 class Transport:
-    """One keep-alive connection pool to a tracking server; turns error bodies into errors."""
+    """One keep-alive connection pool to a tracking server; turns error bodies into errors.
+
+    Its connections are closed at interpreter exit even when its client never was (a
+    `HeronClient()` a script drops), so no socket is left to the garbage collector; one used
+    again after `close()` reconnects."""
 
     def __init__(self, base_url: str, *, timeout_s: float = 120.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
-        self._client = httpx.Client(
+        self._lock = threading.Lock()
+        self._pool = self._connect()
+        _OPEN.add(self)
+
+    def _connect(self) -> httpx.Client:
+        return httpx.Client(
             base_url=self.base_url,
-            timeout=timeout_s,
+            timeout=self.timeout_s,
             headers=_auth_headers(),
             follow_redirects=False,
         )
+
+    @property
+    def _client(self) -> httpx.Client:
+        """The connection pool, opened again if it was closed."""
+        if self._pool.is_closed:
+            with self._lock:
+                if self._pool.is_closed:
+                    self._pool = self._connect()
+        return self._pool
 
     def get(self, path: str, params: Mapping[str, Any]) -> mlflow_json.Json:
         query = {k: v for k, v in params.items() if v is not None}
@@ -123,7 +144,20 @@ class Transport:
         return _stream(response)
 
     def close(self) -> None:
-        self._client.close()
+        with self._lock:
+            self._pool.close()
+
+
+# Every open transport, closed at exit. Where this hook runs before the fluent API's (which
+# end the active runs through their transports, then close them), a transport used after it
+# reconnects and is closed again by those hooks.
+_OPEN: weakref.WeakSet[Transport] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_transports() -> None:
+    for transport in list(_OPEN):
+        transport.close()
 
 
 def _size_from(file: io.IOBase, start: int) -> int:
