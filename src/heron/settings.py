@@ -65,6 +65,14 @@ class Settings:
     # Issuers whose workload tokens (CI jobs, pods) may be exchanged for a Heron token.
     workload_issuers: tuple[str, ...] = ()
     workload_audience: str = "heron"
+    # `heron worker` processes `heron server` starts to run deployment jobs (0: none, run
+    # them elsewhere), and how long a worker's claim on a task lasts without a heartbeat.
+    job_workers: int = 1
+    job_lease_s: float = 30.0
+    # What custom tasks of deployment jobs may run: Python callables from these modules, and
+    # these programs. None by default: a job definition cannot run arbitrary code.
+    job_task_modules: tuple[str, ...] = ()
+    job_task_commands: tuple[str, ...] = ()
 
     @property
     def exposed_without_auth(self) -> bool:

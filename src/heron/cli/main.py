@@ -11,6 +11,7 @@ from heron.cli.backup import backup
 from heron.cli.db import db
 from heron.cli.experiments import experiments
 from heron.cli.gc import gc
+from heron.cli.jobs import jobs
 from heron.cli.keys import keys
 from heron.cli.models import models
 from heron.cli.pitr import pitr
@@ -21,6 +22,7 @@ from heron.cli.serving import serving
 from heron.cli.status import replicate, status
 from heron.cli.traces import traces
 from heron.cli.transfer import export, import_
+from heron.cli.worker import worker
 from heron.errors import HeronError
 
 
@@ -58,3 +60,5 @@ main.add_command(audit)
 main.add_command(export)
 main.add_command(import_)
 main.add_command(serving)
+main.add_command(worker)
+main.add_command(jobs)

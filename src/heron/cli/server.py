@@ -7,7 +7,6 @@ import dataclasses
 import errno
 import gc
 import importlib.util
-import json
 import os
 import signal
 import socket
@@ -33,16 +32,14 @@ from heron.cli.server_security import (
     tls_options,
     warn_if_open,
 )
+from heron.cli.worker import job_workers as job_workers_running
+from heron.cli.worker import settings_from_env, settings_to_env
 from heron.settings import Settings
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
 SETTINGS_ENV = "HERON_SERVER_SETTINGS"
-
-
-def settings_to_env(settings: Settings) -> str:
-    return json.dumps(dataclasses.asdict(settings))
 
 
 def app_from_env() -> Starlette:
@@ -52,9 +49,7 @@ def app_from_env() -> Starlette:
     factory=True)`; each worker builds its own app from `$HERON_SERVER_SETTINGS`."""
     from heron.app import create_app
 
-    values: dict[str, Any] = json.loads(os.environ[SETTINGS_ENV])
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-    settings = Settings(**values)
+    settings = settings_from_env(os.environ[SETTINGS_ENV])
     app = create_app(settings)
     tune_for_serving()
     enable_access_log(settings)
@@ -176,6 +171,17 @@ def _prepare_directories(settings: Settings) -> None:
     show_default=True,
     help="Replicas of each serving endpoint with --serve-endpoints.",
 )
+@click.option(
+    "--job-workers",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="heron worker processes to start for deployment jobs (0: run them elsewhere).",
+)
+@click.option("--job-task-module", "job_task_modules", multiple=True, metavar="MODULE",
+              help="A module whose functions custom job tasks may call (repeatable).")  # fmt: skip
+@click.option("--job-task-command", "job_task_commands", multiple=True, metavar="PROGRAM",
+              help="A program custom job tasks may run (repeatable).")  # fmt: skip
 @security_options
 def server(
     host: str,
@@ -190,6 +196,9 @@ def server(
     webhook_allowed_hosts: tuple[str, ...],
     serve_endpoints: bool,
     endpoint_replicas: int,
+    job_workers: int,
+    job_task_modules: tuple[str, ...],
+    job_task_commands: tuple[str, ...],
     **security: Any,
 ) -> None:
     """Runs the tracking server (MLflow's REST API and Heron's own)."""
@@ -205,6 +214,9 @@ def server(
         sqlite_synchronous=sqlite_synchronous,
         webhook_allowed_hosts=webhook_allowed_hosts,
         listen_host=host,
+        job_workers=job_workers,
+        job_task_modules=job_task_modules,
+        job_task_commands=job_task_commands,
         **{k: tuple(v) if isinstance(v, list | tuple) else v for k, v in security.items()},
     )
     _prepare_directories(settings)
@@ -228,7 +240,12 @@ def server(
     warn_if_open(settings)
     if settings.encryption_key:
         console.print(f"  encryption:    AES-256-GCM, key {settings.encryption_key}")
-    with _endpoint_replicas(settings, endpoint_replicas if serve_endpoints else 0):
+    if serve_endpoints or job_workers:
+        # uvicorn re-raises the SIGTERM it stopped on once it is done: leave through the
+        # blocks' `finally` (which stop the workers) instead of dying of the signal there.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
+    replicas = endpoint_replicas if serve_endpoints else 0
+    with _endpoint_replicas(settings, replicas), job_workers_running(settings):
         if workers == 1:
             from heron.app import create_app
 
@@ -260,9 +277,6 @@ def _endpoint_replicas(settings: Settings, replicas: int) -> Iterator[None]:
     if replicas == 0:
         yield
         return
-    # uvicorn re-raises the SIGTERM it stopped on once it is done: leave through this
-    # block's `finally` (which stops the workers) instead of dying of the signal there.
-    signal.signal(signal.SIGTERM, _exit_on_signal)
     from heron.services import AllowAll
     from heron.services.build import build_services
     from heron.serving.supervisor import Supervisor

@@ -25,6 +25,7 @@ from heron.entities import (
     ViewType,
 )
 from heron.entities.assessment import Assessment
+from heron.entities.deployment_jobs import DeploymentJob, DeploymentJobVersion, JobRun
 from heron.entities.evaluation import (
     DatasetRecord,
     EvaluationDataset,
@@ -368,6 +369,12 @@ class Backend(Protocol):
     @property
     def scorers(self) -> ScorerApi: ...
 
+    @property
+    def deployment_jobs(self) -> DeploymentJobApi: ...
+
+    @property
+    def job_runs(self) -> JobRunApi: ...
+
     def close(self) -> None: ...
 
 
@@ -380,6 +387,7 @@ class RegistryApi(Protocol):
         *,
         tags: Mapping[str, str] | None = None,
         description: str | None = None,
+        deployment_job_id: str | None = None,
     ) -> RegisteredModel: ...
 
     def get_registered_model(self, name: str) -> RegisteredModel: ...
@@ -396,7 +404,7 @@ class RegistryApi(Protocol):
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel: ...
 
     def update_registered_model(
-        self, name: str, description: str | None = None
+        self, name: str, description: str | None = None, *, deployment_job_id: str | None = None
     ) -> RegisteredModel: ...
 
     def delete_registered_model(self, name: str) -> None: ...
@@ -522,3 +530,58 @@ class WebhookApi(Protocol):
     ) -> WebhookTestResult: ...
 
     def list_deliveries(self, webhook_id: str) -> list[WebhookDelivery]: ...
+
+
+class DeploymentJobApi(Protocol):
+    """What `heron.services.deployment_jobs.DeploymentJobService` offers."""
+
+    def create_job(
+        self, name: str, definition: object, *, description: str | None = None
+    ) -> DeploymentJob: ...
+
+    def update_job(
+        self, job_id: str, definition: object, *, description: str | None = None
+    ) -> DeploymentJob: ...
+
+    def find_job(self, id_or_name: str) -> DeploymentJob: ...
+
+    def list_jobs(self) -> list[DeploymentJob]: ...
+
+    def list_job_versions(self, job_id: str) -> list[DeploymentJobVersion]: ...
+
+    def delete_job(self, job_id: str) -> None: ...
+
+
+class JobRunApi(Protocol):
+    """What `heron.services.deployment_job_runs.JobRunService` offers."""
+
+    def start_run(self, name: str, version: str) -> JobRun: ...
+
+    def get_run(self, run_id: str) -> JobRun: ...
+
+    def latest_run(self, name: str, version: str) -> JobRun | None: ...
+
+    def search_runs(
+        self,
+        *,
+        name: str | None = None,
+        version: str | None = None,
+        job_id: str | None = None,
+        states: Sequence[str] = (),
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> Page[JobRun]: ...
+
+    def cancel_run(self, run_id: str, reason: str | None = None) -> JobRun: ...
+
+    def retry_run(self, run_id: str) -> JobRun: ...
+
+    def decide(
+        self,
+        run_id: str,
+        *,
+        approved: bool,
+        comment: str = "",
+        task: str | None = None,
+        via: str = "api",
+    ) -> JobRun: ...

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, overload
 
 from heron.entities.dataset import DatasetInput
+from heron.entities.deployment_jobs import DeploymentJobState
 from heron.entities.experiment import Experiment
 from heron.entities.run import RunInfo
 
@@ -45,6 +46,8 @@ class ModelVersion:
     status_message: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     aliases: Sequence[str] = ()
+    # Filled when one version is read (not in searches): its deployment job's latest run.
+    deployment_job_state: DeploymentJobState | None = None
 
 
 VersionRecord = tuple[
@@ -132,6 +135,7 @@ class RegisteredModel:
     latest_versions: Sequence[ModelVersion] = ()  # the newest version in each stage
     tags: Mapping[str, str] = field(default_factory=dict)
     aliases: Mapping[str, str] = field(default_factory=dict)  # alias -> version
+    deployment_job_id: str | None = None  # the job its new versions run
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -24,6 +24,7 @@ from heron.entities import (
     Run,
     RunInfo,
 )
+from heron.entities.deployment_jobs import ConnectionState, DeploymentJobState
 from heron.entities.registry import ModelVersion, ModelVersionRecords, RegisteredModel
 
 Json = dict[str, Any]
@@ -198,7 +199,7 @@ def logged_model(model: LoggedModel) -> Json:
 
 
 def model_version(v: ModelVersion) -> Json:
-    return _version_body(
+    body = _version_body(
         v.name,
         v.version,
         v.creation_timestamp,
@@ -215,6 +216,31 @@ def model_version(v: ModelVersion) -> Json:
         v.status_message,
         v.tags,
         v.aliases,
+    )
+    if v.deployment_job_state is not None:
+        body["deployment_job_state"] = deployment_job_state(v.deployment_job_state)
+    return body
+
+
+def deployment_job_state(state: DeploymentJobState) -> Json:
+    """MLflow's ModelVersionDeploymentJobState."""
+    body: Json = {"job_state": state.job_state.value, "run_state": state.run_state}
+    if state.job_id:
+        body["job_id"] = state.job_id
+    if state.run_id:
+        body["run_id"] = state.run_id
+    if state.current_task_name:
+        body["current_task_name"] = state.current_task_name
+    return body
+
+
+def deployment_job_state_in(body: Json) -> DeploymentJobState:
+    return DeploymentJobState(
+        job_id=body.get("job_id") or None,
+        run_id=body.get("run_id") or None,
+        job_state=ConnectionState(body.get("job_state", "NOT_SET_UP")),
+        run_state=str(body.get("run_state", "DEPLOYMENT_JOB_RUN_STATE_UNSPECIFIED")),
+        current_task_name=body.get("current_task_name") or None,
     )
 
 
@@ -289,4 +315,7 @@ def registered_model(m: RegisteredModel) -> Json:
         body["tags"] = key_values(m.tags)
     if m.aliases:
         body["aliases"] = [{"alias": a, "version": v} for a, v in m.aliases.items()]
+    if m.deployment_job_id:
+        body["deployment_job_id"] = m.deployment_job_id
+        body["deployment_job_state"] = ConnectionState.CONNECTED.value
     return body

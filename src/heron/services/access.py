@@ -44,6 +44,8 @@ ResourceType = Literal[
     "dataset",
     "judge_cache",
     "workspace",
+    "deployment_job",  # a job definition (its tasks), named by its id
+    "deployment_job_run",  # a run of one: decided on its registered model
 ]
 
 

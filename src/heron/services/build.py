@@ -11,6 +11,11 @@ from dataclasses import dataclass, field
 from heron.services.access import AllowAll, Authorizer
 from heron.services.artifacts import ArtifactService
 from heron.services.datasets import DatasetService
+from heron.services.deployment_job_approvals import ApprovalTags
+from heron.services.deployment_job_runner import DeploymentRunner
+from heron.services.deployment_job_runs import JobRunService
+from heron.services.deployment_job_specs import CustomTaskPolicy
+from heron.services.deployment_jobs import DeploymentJobService
 from heron.services.drift import DriftService
 from heron.services.experiments import ExperimentService
 from heron.services.gc import GarbageCollector
@@ -57,6 +62,10 @@ class Services:
     label_schemas: LabelSchemaService
     review_queues: ReviewQueueService
     drift: DriftService
+    deployment_jobs: DeploymentJobService
+    job_runs: JobRunService
+    # Runs deployment job tasks; only `heron worker` starts it (with its executors).
+    deployment_runner: DeploymentRunner
     gc: GarbageCollector
     authorizer: Authorizer
     # The stores answer without waiting on a network or an fsync (SQLite in WAL mode with
@@ -74,6 +83,7 @@ class Services:
 
     def close(self) -> None:
         """Stops the background work, then closes the stores."""
+        self.deployment_runner.close()
         self._dispatcher.close()
         self.inference.close()
         self.traces.close()
@@ -108,6 +118,10 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         runs=stores.runs,
         experiments=stores.experiments,
         namespaces=stores.namespaces,
+        tag_guard=ApprovalTags(stores.deployment_jobs, authorizer),
+    )
+    custom = CustomTaskPolicy(
+        modules=settings.job_task_modules, commands=settings.job_task_commands
     )
     schemas = LabelSchemaService(stores.label_schemas, stores.experiments, authorizer)
     return Services(
@@ -136,6 +150,9 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         review_queues=ReviewQueueService(
             stores.review_queues, schemas, stores.experiments, stores.traces, authorizer
         ),
+        deployment_jobs=DeploymentJobService(stores.deployment_jobs, authorizer, custom),
+        job_runs=JobRunService(stores.job_runs, stores.deployment_jobs, authorizer),
+        deployment_runner=DeploymentRunner(stores.job_tasks, lease_s=settings.job_lease_s),
         gc=GarbageCollector(stores.purge, ArtifactLocations(settings.artifacts_destination, roots)),
         authorizer=authorizer,
         answers_at_once=stores.answers_at_once,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from heron.entities import Page, reserved
 from heron.entities.registry import (
@@ -45,6 +45,16 @@ from heron.store.runs import RunStore
 MAX_MODEL_SEARCH = 1000
 MAX_VERSION_SEARCH = 200_000
 MAX_COMMENT = 10_000
+MAX_JOB_ID = 36
+
+
+class TagGuard(Protocol):
+    """Asks more of whoever sets or deletes some version tags: the tag an approval task of
+    the model's deployment job reads (MLflow's way to approve) needs PROMOTE."""
+
+    def check_tag(self, name: str, version: str, key: str) -> None:
+        """Returns when the caller may set or delete tag `key`; raises PermissionDenied."""
+        ...
 
 
 class RegistryService:
@@ -59,6 +69,7 @@ class RegistryService:
         runs: RunStore | None = None,
         experiments: ExperimentStore | None = None,
         namespaces: NamespaceStore | None = None,
+        tag_guard: TagGuard | None = None,
     ) -> None:
         self._models = models
         self._versions = versions
@@ -67,6 +78,7 @@ class RegistryService:
         self._experiments = experiments
         self._namespaces = namespaces
         self._authorizer = authorizer
+        self._tag_guard = tag_guard
         self._resolver = SourceResolver(sources, artifact_roots, self._version_or_alias)
 
     def _check(self, action: Action, name: str) -> str | None:
@@ -84,7 +96,10 @@ class RegistryService:
         *,
         tags: Mapping[str, str] | None = None,
         description: str | None = None,
+        deployment_job_id: str | None = None,
     ) -> RegisteredModel:
+        """`deployment_job_id`: the deployment job each new version runs (NotFound when no
+        job has that id)."""
         check_model_name(name)
         self._require_namespace(name)
         actor = self._check("create", name)
@@ -93,6 +108,7 @@ class RegistryService:
             tags=check_tags("Registered model tag", tags),
             description=check_description(description),
             actor=actor,
+            deployment_job_id=_job_id(deployment_job_id) or None,
         )
         created(self._authorizer, "prompt" if is_prompt_version(tags) else "registered_model", name)
         return made
@@ -132,11 +148,20 @@ class RegistryService:
         self._authorizer.renamed("registered_model", name, new_name)
         return renamed
 
-    def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
+    def update_registered_model(
+        self, name: str, description: str | None = None, *, deployment_job_id: str | None = None
+    ) -> RegisteredModel:
+        """Sets the description; with `deployment_job_id`, attaches that deployment job (''
+        detaches it) and leaves the description alone unless it is given too."""
         check_model_name(name)
         self._check("update", name)
+        job = _job_id(deployment_job_id)
         return self._models.update_registered_model(
-            name, description=check_description(description)
+            name,
+            description=check_description(description),
+            set_description=job is None or description is not None,
+            deployment_job_id=job or None,
+            set_deployment_job=job is not None,
         )
 
     def delete_registered_model(self, name: str) -> None:
@@ -307,6 +332,8 @@ class RegistryService:
         version = check_version(version)
         check_tag("Model version tag", key, value)
         actor = self._check("update", name)
+        if self._tag_guard is not None:
+            self._tag_guard.check_tag(name, version, key)
         self._versions.set_model_version_tag(name, version, key, value, actor=actor)
 
     def delete_model_version_tag(self, name: str, version: str, key: str) -> None:
@@ -314,6 +341,8 @@ class RegistryService:
         version = check_version(version)
         v.check_string("key", key)
         actor = self._check("update", name)
+        if self._tag_guard is not None:
+            self._tag_guard.check_tag(name, version, key)
         self._versions.delete_model_version_tag(name, version, key, actor=actor)
 
     # Activity
@@ -390,6 +419,14 @@ class RegistryService:
                 raise InvalidParameter(f"Registered model {name!r} has no versions")
             return latest
         return self.get_model_version(name, version)
+
+
+def _job_id(job_id: object) -> str | None:
+    """A deployment job id as the wire gives it ('' detaches); None when not given."""
+    if job_id is None:
+        return None
+    return v.check_length("deployment_job_id", v.check_string("deployment_job_id", job_id),
+                          MAX_JOB_ID)  # fmt: skip
 
 
 def _stage(stage: str) -> ModelVersionStage:

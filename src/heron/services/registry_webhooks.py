@@ -16,7 +16,6 @@ import base64
 import hashlib
 import hmac
 import logging
-import threading
 import time
 import urllib.parse
 import uuid
@@ -38,6 +37,7 @@ from heron.entities.registry import (
 from heron.errors import InvalidParameter
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, authorize
+from heron.services.background import PollingWorkers
 from heron.store.registry import QueuedDelivery, WebhookStore, delivery_body
 
 EVENTS: dict[str, tuple[str, ...]] = {
@@ -50,6 +50,15 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "PROMPT_TAG": ("SET", "DELETED"),
     "PROMPT_VERSION_TAG": ("SET", "DELETED"),
     "PROMPT_ALIAS": ("CREATED", "DELETED"),
+    # Heron's own: a deployment job's run of a model version (not in MLflow's enum).
+    "DEPLOYMENT_JOB": (
+        "STARTED",
+        "TASK_FINISHED",
+        "APPROVAL_REQUESTED",
+        "DEPLOYED",
+        "ROLLED_BACK",
+        "FINISHED",
+    ),
 }
 MAX_NAME = 256
 MAX_URL = 2048
@@ -128,42 +137,26 @@ class WebhookDispatcher:
         self.allowed_hosts = tuple(allowed_hosts)
         self._attempts = attempts
         self._backoff_s = backoff_s
-        self._poll_interval_s = poll_interval_s
-        self._workers = workers
         self._lease_ms = int((2 * timeout_s + 5) * 1000)
         self._http = httpx.Client(timeout=timeout_s, follow_redirects=False)
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._workers = PollingWorkers(
+            "heron-webhooks",
+            lambda: self._store.claim_delivery(now_ms(), self._lease_ms),
+            self._deliver,
+            threads=workers,
+            poll_interval_s=poll_interval_s,
+        )
 
     def start(self) -> None:
         """Starts the workers; none when no host is allowed, since nothing could be sent."""
-        if not self.allowed_hosts or self._threads:
-            return
-        for n in range(self._workers):
-            thread = threading.Thread(target=self._work, name=f"heron-webhooks-{n}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        if self.allowed_hosts:
+            self._workers.start()
 
     def close(self) -> None:
         """Stops the workers once their attempt in flight is done (at most the timeout);
         what is still queued stays queued for the next dispatcher."""
-        self._stop.set()
-        for thread in self._threads:
-            thread.join()
-        self._threads.clear()
+        self._workers.close()
         self._http.close()
-
-    def _work(self) -> None:
-        while not self._stop.is_set():
-            try:
-                job = self._store.claim_delivery(now_ms(), self._lease_ms)
-            except Exception:  # the database is away for a moment: try again later
-                _log.exception("Could not read the webhook delivery queue")
-                job = None
-            if job is None:
-                self._stop.wait(self._poll_interval_s)
-                continue
-            self._deliver(job)
 
     def _deliver(self, job: QueuedDelivery) -> None:
         delivery, response = self.attempt(
@@ -360,4 +353,6 @@ def _example(event: WebhookEvent) -> dict[str, Any]:
         data.update(key="example_key", value="example_value")
     if event.entity.endswith("ALIAS"):
         data.update(alias="example_alias", version="1")
+    if event.entity == "DEPLOYMENT_JOB":
+        data.update(version="1", run_id="example_run", job_id="example_job", task="deploy")
     return data

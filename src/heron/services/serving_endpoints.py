@@ -169,6 +169,19 @@ class EndpointService:
             )
         return self._add_config(current, self._checked(previous))
 
+    def restore_config(self, name: str, config_version: int) -> EndpointStatus:
+        """Makes configuration `config_version` of the endpoint the newest again (as a new
+        version): how a deployment job undoes its rollout, whatever came after it."""
+        check_endpoint_name(name)
+        authorize(self._authorizer, "update", "serving_endpoint", name)
+        current = self._endpoints.get_endpoint(name)
+        found = self._endpoints.get_config(current.endpoint_id, config_version)
+        if found is None:
+            raise InvalidParameter(
+                f"Serving endpoint {name!r} has no configuration version {config_version}"
+            )
+        return self._add_config(current, self._checked(found))
+
     def update_tags(
         self, name: str, add: Mapping[str, str], remove: Sequence[str]
     ) -> Mapping[str, str]:

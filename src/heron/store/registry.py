@@ -60,8 +60,9 @@ class RegisteredModelStore(Protocol):
         tags: Mapping[str, str],
         description: str | None,
         actor: str | None,
+        deployment_job_id: str | None = None,
     ) -> RegisteredModel:
-        """Raises AlreadyExists."""
+        """Raises AlreadyExists, or NotFound when `deployment_job_id` names no job."""
         ...
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -74,7 +75,18 @@ class RegisteredModelStore(Protocol):
         """Raises NotFound, AlreadyExists."""
         ...
 
-    def update_registered_model(self, name: str, *, description: str | None) -> RegisteredModel: ...
+    def update_registered_model(
+        self,
+        name: str,
+        *,
+        description: str | None,
+        set_description: bool = True,
+        deployment_job_id: str | None = None,
+        set_deployment_job: bool = False,
+    ) -> RegisteredModel:
+        """Sets the description and/or the deployment job (None detaches it) when asked to.
+        Raises NotFound (the model, or the job)."""
+        ...
 
     def delete_registered_model(self, name: str) -> None:
         """Deletes the model with its versions, tags, aliases and activity."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from heron.store.deployment_jobs import DeploymentJobStore, JobRunStore, JobTaskQueue
 from heron.store.evaluation import DatasetStore, JudgeCacheStore, ScorerStore
 from heron.store.experiments import ExperimentStore
 from heron.store.logged_models import LoggedModelStore
@@ -87,6 +88,15 @@ class Stores(Protocol):
 
     @property
     def review_queues(self) -> ReviewQueueStore: ...
+
+    @property
+    def deployment_jobs(self) -> DeploymentJobStore: ...
+
+    @property
+    def job_runs(self) -> JobRunStore: ...
+
+    @property
+    def job_tasks(self) -> JobTaskQueue: ...
 
     @property
     def answers_at_once(self) -> bool:

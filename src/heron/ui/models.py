@@ -60,6 +60,7 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
             "lineage": lineage,
             "description": markdown.render(model_version.description or ""),
             "activity": registry.list_model_version_activity(name, model_version.version),
+            "job_run": services.job_runs.latest_run(name, model_version.version),
             "signature": _signature(services, model_version.storage_location),
             "nav": "models",
         }

@@ -13,6 +13,7 @@ from heron.services.build import Services
 from heron.ui import (
     agent_versions,
     compare,
+    deployment_jobs,
     endpoints,
     evaluations,
     experiment_charts,
@@ -43,6 +44,7 @@ def routes(services: Services) -> list[BaseRoute]:
         *compare.routes(renderer, services),
         *experiment_charts.routes(renderer, services),
         *models.routes(renderer, services),
+        *deployment_jobs.routes(renderer, services.job_runs),
         *prompts.routes(renderer, services),
         *model_forms.routes(renderer, services.registry),
         *trace_compare.routes(renderer, services),  # /traces/compare before /traces/{id}

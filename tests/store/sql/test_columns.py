@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, Integer, String
 
 from heron.entities import LifecycleStage
 from heron.entities.assessment import AssessmentKind, AssessmentSourceType
+from heron.entities.deployment_jobs import RunState, TaskKind, TaskState
 from heron.entities.logged_model import LoggedModelStatus
 from heron.entities.registry import ModelVersionStage, ModelVersionStatus, WebhookStatus
 from heron.entities.review import LabelSchemaType, ReviewItemType, ReviewQueueType, ReviewStatus
@@ -24,11 +25,14 @@ from heron.entities.serving import ReplicaState
 from heron.entities.trace import SpanStatusCode, TraceState
 from heron.services import (
     datasets,
+    deployment_job_specs,
+    deployment_jobs,
     drift,
     inference,
     judge_cache,
     label_schemas,
     logged_models,
+    registry,
     registry_namespaces,
     registry_rules,
     registry_webhooks,
@@ -109,6 +113,7 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     "registered_models.name": registry_rules.MAX_MODEL_NAME,
     "registered_models.user_id": v.MAX_USER_ID,
     "registered_models.last_version": ids.MAX_MODEL_VERSION,
+    "registered_models.deployment_job_id": registry.MAX_JOB_ID,
     "registered_model_tags.registered_model_id": MADE,
     "registered_model_tags.key": v.MAX_ENTITY_KEY,
     "model_versions.registered_model_id": MADE,
@@ -148,6 +153,33 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     "webhook_queue.entity": EVENTS,
     "webhook_queue.action": EVENTS,
     "webhook_queue.attempts": ATTEMPTS,
+    "deployment_jobs.job_id": MADE,
+    "deployment_jobs.name": deployment_jobs.MAX_NAME,
+    "deployment_jobs.latest_version": ATTEMPTS,
+    "deployment_jobs.created_by": v.MAX_USER_ID,
+    "deployment_job_versions.job_id": MADE,
+    "deployment_job_versions.version": ATTEMPTS,
+    "deployment_job_versions.created_by": v.MAX_USER_ID,
+    "deployment_job_runs.run_id": MADE,
+    "deployment_job_runs.job_id": MADE,
+    "deployment_job_runs.job_version": ATTEMPTS,
+    "deployment_job_runs.registered_model_id": MADE,
+    "deployment_job_runs.version": ids.MAX_MODEL_VERSION,
+    "deployment_job_runs.state": RunState,
+    "deployment_job_runs.current_task": deployment_job_specs.MAX_TASK_NAME,
+    "deployment_job_runs.started_by": v.MAX_USER_ID,
+    "deployment_task_runs.run_id": MADE,
+    "deployment_task_runs.task_index": ATTEMPTS,
+    "deployment_task_runs.name": deployment_job_specs.MAX_TASK_NAME,
+    "deployment_task_runs.kind": TaskKind,
+    "deployment_task_runs.state": TaskState,
+    "deployment_task_runs.attempts": ATTEMPTS,
+    "work_queue.item_id": MADE,
+    "work_queue.kind": MADE,
+    "work_queue.subject": MADE,
+    "work_queue.claims": ATTEMPTS,
+    "work_queue.failures": ATTEMPTS,
+    "work_queue.lease_owner": MADE,
     "traces.trace_id": traces.MAX_TRACE_ID,
     "traces.experiment_id": ids.MAX_EXPERIMENT_ID,
     "traces.client_request_id": traces.MAX_REQUEST_ID,

@@ -36,8 +36,14 @@ def test_migrated_database_has_every_table_and_column(database_uri: str) -> None
 
 
 def test_migration_files_are_all_in_the_package() -> None:
-    versions = sorted(p.name for p in (Path(migrate.MIGRATIONS) / "versions").glob("*.py"))
-    assert versions[-1].startswith(migrate.HEAD_REVISION)
+    # Numbers are handed out to branches ahead of their merge: the head is the newest by its
+    # chain, not by its file name.
+    versions = {p.name[:4] for p in (Path(migrate.MIGRATIONS) / "versions").glob("*.py")}
+    config = Config()
+    config.set_main_option("script_location", str(migrate.MIGRATIONS))
+    chain = {s.revision for s in ScriptDirectory.from_config(config).walk_revisions()}
+    assert migrate.HEAD_REVISION in versions
+    assert chain == versions
 
 
 @contextmanager

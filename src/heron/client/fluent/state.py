@@ -111,6 +111,15 @@ def get_tracking_uri() -> str:
     return resolve_tracking_uri(None)
 
 
+def use_client(client: HeronClient) -> None:
+    """Makes `client` the fluent API's client for its tracking URI, and that URI the one in
+    effect: for a process that opened its backend itself (`heron worker`, with its own
+    artifact destination)."""
+    with _state.lock:
+        _state.clients[client.tracking_uri] = client
+    set_tracking_uri(client.tracking_uri)
+
+
 def tracking_client() -> HeronClient:
     """The client the fluent API uses for the tracking URI in effect (one per URI)."""
     uri = get_tracking_uri()

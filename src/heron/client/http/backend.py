@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from heron.client.http.artifacts import HttpArtifacts
 from heron.client.http.datasets import HttpDatasets, HttpJudgeCache, HttpScorers
+from heron.client.http.deployment_jobs import HttpDeploymentJobs, HttpJobRuns
 from heron.client.http.logged_models import HttpLoggedModels
 from heron.client.http.namespaces import HttpNamespaces
 from heron.client.http.registry import HttpRegistry
@@ -29,6 +30,8 @@ class HttpBackend:
         self._datasets = HttpDatasets(self._transport)
         self._judge_cache = HttpJudgeCache(self._transport)
         self._scorers = HttpScorers(self._transport)
+        self._deployment_jobs = HttpDeploymentJobs(self._transport)
+        self._job_runs = HttpJobRuns(self._transport)
 
     @property
     def experiments(self) -> HttpExperiments:
@@ -73,6 +76,14 @@ class HttpBackend:
     @property
     def scorers(self) -> HttpScorers:
         return self._scorers
+
+    @property
+    def deployment_jobs(self) -> HttpDeploymentJobs:
+        return self._deployment_jobs
+
+    @property
+    def job_runs(self) -> HttpJobRuns:
+        return self._job_runs
 
     def close(self) -> None:
         self._transport.close()

@@ -38,9 +38,11 @@ class HttpRegistry:
         *,
         tags: Mapping[str, str] | None = None,
         description: str | None = None,
+        deployment_job_id: str | None = None,
     ) -> RegisteredModel:
         tag_list = mlflow_json.key_values(tags or {})
-        body = {"name": name, "tags": tag_list, "description": description}
+        body = {"name": name, "tags": tag_list, "description": description,
+                "deployment_job_id": deployment_job_id}  # fmt: skip
         return registered_model_in(self._post("registered-models/create", body))
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -63,8 +65,10 @@ class HttpRegistry:
         body = {"name": name, "new_name": new_name}
         return registered_model_in(self._post("registered-models/rename", body))
 
-    def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
-        body = {"name": name, "description": description}
+    def update_registered_model(
+        self, name: str, description: str | None = None, *, deployment_job_id: str | None = None
+    ) -> RegisteredModel:
+        body = {"name": name, "description": description, "deployment_job_id": deployment_job_id}
         return registered_model_in(self._send("PATCH", "registered-models/update", body))
 
     def delete_registered_model(self, name: str) -> None:
@@ -228,6 +232,11 @@ def model_version_in(body: Json) -> ModelVersion:
         status_message=body.get("status_message") or None,
         tags=tag_dict(body.get("tags")),
         aliases=tuple(str(a) for a in body.get("aliases", ())),
+        deployment_job_state=(
+            mlflow_json.deployment_job_state_in(body["deployment_job_state"])
+            if body.get("deployment_job_state")
+            else None
+        ),
     )
 
 
@@ -242,6 +251,7 @@ def registered_model_in(body: Json) -> RegisteredModel:
         latest_versions=tuple(model_version_in(v) for v in body.get("latest_versions", ())),
         tags=tag_dict(body.get("tags")),
         aliases={str(a["alias"]): str(a["version"]) for a in body.get("aliases", ())},
+        deployment_job_id=body.get("deployment_job_id") or None,
     )
 
 

@@ -14,6 +14,8 @@ from heron.errors import TemporarilyUnavailable
 from heron.services import AllowAll
 from heron.services.build import Services, build_services
 from heron.services.datasets import DatasetService
+from heron.services.deployment_job_runs import JobRunService
+from heron.services.deployment_jobs import DeploymentJobService
 from heron.services.experiments import ExperimentService
 from heron.services.judge_cache import JudgeCacheService
 from heron.services.logged_models import LoggedModelService
@@ -112,6 +114,14 @@ class LocalBackend:
     @property
     def scorers(self) -> ScorerService:
         return self._services.scorers
+
+    @property
+    def deployment_jobs(self) -> DeploymentJobService:
+        return self._services.deployment_jobs
+
+    @property
+    def job_runs(self) -> JobRunService:
+        return self._services.job_runs
 
     def close(self) -> None:
         self._services.close()

@@ -30,10 +30,12 @@ class RegistryMethods:
         name: str,
         tags: Mapping[str, Any] | None = None,
         description: str | None = None,
+        deployment_job_id: str | None = None,
     ) -> RegisteredModel:
-        """Creates a registered model. Raises AlreadyExists when the name is taken."""
+        """Creates a registered model, its new versions running the deployment job
+        `deployment_job_id` when given. Raises AlreadyExists when the name is taken."""
         return self.backend.registry.create_registered_model(
-            name, tags=_strings(tags), description=description
+            name, tags=_strings(tags), description=description, deployment_job_id=deployment_job_id
         )
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -43,8 +45,14 @@ class RegistryMethods:
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         return self.backend.registry.rename_registered_model(name, new_name)
 
-    def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
-        return self.backend.registry.update_registered_model(name, description)
+    def update_registered_model(
+        self, name: str, description: str | None = None, deployment_job_id: str | None = None
+    ) -> RegisteredModel:
+        """Sets the description, or attaches the deployment job `deployment_job_id` (''
+        detaches it; the description stays unless given too)."""
+        return self.backend.registry.update_registered_model(
+            name, description, deployment_job_id=deployment_job_id
+        )
 
     def delete_registered_model(self, name: str) -> None:
         """Deletes the model with all its versions, tags and aliases (no undo)."""

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from heron.server.api import inference, judge_cache, namespaces, registry, scorers, traces
+from heron.server.api import (
+    deployment_jobs,
+    inference,
+    judge_cache,
+    namespaces,
+    registry,
+    scorers,
+    traces,
+)
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints
 from heron.services.build import Services
@@ -21,6 +29,8 @@ def routes(api: Endpoints, services: Services) -> list[BaseRoute]:
         *judge_cache.routes(api, services.judge_cache),
         *scorers.routes(api, services.scorers),
         *inference.routes(api, services.inference, services.drift),
+        *deployment_jobs.job_routes(api, services.deployment_jobs),
+        *deployment_jobs.run_routes(api, services.job_runs),
     ]
     return under_prefixes((API, AJAX), own)
 

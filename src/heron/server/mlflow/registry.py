@@ -17,6 +17,7 @@ def routes(api: Endpoints, service: RegistryService) -> list[PolicyRoute]:
             f.required_string("name"),
             tags=f.key_values("tags"),
             description=f.string("description"),
+            deployment_job_id=f.string("deployment_job_id"),
         )
         return {"registered_model": mlflow_json.registered_model(model)}
 
@@ -46,7 +47,9 @@ def routes(api: Endpoints, service: RegistryService) -> list[PolicyRoute]:
 
     def update(f: Fields) -> Json:
         model = service.update_registered_model(
-            f.required_string("name"), description=f.string("description")
+            f.required_string("name"),
+            description=f.string("description"),
+            deployment_job_id=f.string("deployment_job_id"),
         )
         return {"registered_model": mlflow_json.registered_model(model)}
 

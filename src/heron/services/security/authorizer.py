@@ -82,6 +82,7 @@ class GrantAuthorizer:
             "namespace": self._namespace,
             "serving_endpoint": self._endpoint,
             "webhook": self._server_wide,
+            "deployment_job": self._deployment_job,
         }
 
     def clear_cache(self) -> None:
@@ -290,6 +291,13 @@ class GrantAuthorizer:
             identity, NEEDS[action], (SecurableType.SERVING_ENDPOINT, name),
             what=f"{action} serving endpoint {name!r}",
         )  # fmt: skip
+
+    def _deployment_job(self, identity: Identity, action: Action, job_id: str) -> None:
+        """Job definitions are read by every signed-in user (a model's page shows its job);
+        writing one decides what runs on every model it is attached to (custom tasks
+        included), so it is the server's managers' (attaching one is EDIT on the model)."""
+        if action != "read":
+            self._server_wide(identity, action, job_id)
 
     def _server_wide(self, identity: Identity, action: Action, id_: str) -> None:
         """What concerns the whole server (webhooks, catalogs, replicas): MANAGE on it."""

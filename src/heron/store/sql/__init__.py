@@ -9,6 +9,9 @@ from heron.store.sql.database import Database
 from heron.store.sql.datasets import SqlDatasetStore
 from heron.store.sql.experiments import SqlExperimentStore
 from heron.store.sql.inference import SqlInferenceStore
+from heron.store.sql.jobs import SqlDeploymentJobStore
+from heron.store.sql.jobs_queue import SqlJobTaskQueue
+from heron.store.sql.jobs_runs import SqlJobRunStore
 from heron.store.sql.judge_cache import SqlJudgeCacheStore
 from heron.store.sql.label_schemas import SqlLabelSchemaStore
 from heron.store.sql.logged_models import SqlLoggedModelStore
@@ -90,6 +93,9 @@ class SqlStores:
     label_schemas: SqlLabelSchemaStore
     review_queues: SqlReviewQueueStore
     security: SqlSecurityStores
+    deployment_jobs: SqlDeploymentJobStore
+    job_runs: SqlJobRunStore
+    job_tasks: SqlJobTaskQueue
 
     @property
     def answers_at_once(self) -> bool:
@@ -141,6 +147,9 @@ def open_sql_stores(
         label_schemas=SqlLabelSchemaStore(database),
         review_queues=SqlReviewQueueStore(database),
         security=SqlSecurityStores.on(database),
+        deployment_jobs=SqlDeploymentJobStore(database),
+        job_runs=SqlJobRunStore(database),
+        job_tasks=SqlJobTaskQueue(database),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +15,7 @@ from heron.errors import AlreadyExists, NotFound
 from heron.store.registry import RegistryQuery
 from heron.store.sql import registry_search
 from heron.store.sql.database import Database
+from heron.store.sql.jobs import require_job
 from heron.store.sql.registry_queue import queue_event
 from heron.store.sql.registry_rows import (
     latest_per_stage,
@@ -41,9 +43,12 @@ class SqlRegisteredModelStore:
         tags: Mapping[str, str],
         description: str | None,
         actor: str | None,
+        deployment_job_id: str | None = None,
     ) -> RegisteredModel:
         def create(conn: Connection) -> RegisteredModel:
             now = now_ms()
+            if deployment_job_id is not None:
+                require_job(conn, deployment_job_id)
             try:
                 with conn.begin_nested():
                     model_id = conn.execute(
@@ -55,6 +60,7 @@ class SqlRegisteredModelStore:
                             user_id=actor,
                             description=description,
                             last_version=0,
+                            deployment_job_id=deployment_job_id,
                         )
                         .returning(rm.c.registered_model_id)
                     ).scalar_one()
@@ -102,14 +108,25 @@ class SqlRegisteredModelStore:
 
         return self._db.write(rename)
 
-    def update_registered_model(self, name: str, *, description: str | None) -> RegisteredModel:
+    def update_registered_model(
+        self,
+        name: str,
+        *,
+        description: str | None,
+        set_description: bool = True,
+        deployment_job_id: str | None = None,
+        set_deployment_job: bool = False,
+    ) -> RegisteredModel:
         def change(conn: Connection) -> RegisteredModel:
             model_id = model_row_id(conn, name)
-            conn.execute(
-                update(rm)
-                .where(rm.c.registered_model_id == model_id)
-                .values(description=description, last_updated_timestamp=now_ms())
-            )
+            values: dict[str, Any] = {"last_updated_timestamp": now_ms()}
+            if set_description:
+                values["description"] = description
+            if set_deployment_job:
+                if deployment_job_id is not None:
+                    require_job(conn, deployment_job_id)
+                values["deployment_job_id"] = deployment_job_id
+            conn.execute(update(rm).where(rm.c.registered_model_id == model_id).values(**values))
             return _load(conn, name)
 
         return self._db.write(change)

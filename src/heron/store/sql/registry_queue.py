@@ -1,10 +1,9 @@
 """The durable queue of webhook deliveries: rows queued in the transaction of the registry
-change that causes them, claimed by dispatchers with a lease, finished into the delivery log.
+change that causes them, claimed by dispatchers with a lease (`leases.LeaseQueue`, the
+mechanism background jobs use too), finished into the delivery log.
 
-A claim is a compare-and-set (`UPDATE ... SET attempts = attempts + 1, lease_until = :until
-WHERE delivery_id = :id AND attempts = :seen AND lease_until < :now`): on SQLite and
-PostgreSQL alike at most one worker gets each attempt, and a worker that died holding one
-gives it back when its lease runs out."""
+A delivery's `attempts` count its claims: at most one worker makes each attempt, and a worker
+that died holding one gives it back when its lease runs out."""
 
 from __future__ import annotations
 
@@ -13,16 +12,16 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from heron.clock import now_ms
 from heron.entities.registry import Webhook, WebhookDelivery, WebhookEvent, WebhookStatus
 from heron.store.registry import QueuedDelivery, delivery_body
 from heron.store.sql.database import fetch, run
+from heron.store.sql.leases import Claim, LeaseQueue
 from heron.store.sql.tables import webhook_deliveries, webhook_queue, webhooks
 
 q = webhook_queue
-_CANDIDATES = 8  # due rows looked at per claim (others may be taking the first ones)
 
 _listening = select(webhooks.c.webhook_id, webhooks.c.events).where(
     webhooks.c.status == WebhookStatus.ACTIVE.value
@@ -38,25 +37,12 @@ _enqueue = insert(q).values(
     lease_until=0,
     created_at=bindparam("now"),
 )
-_due = (
-    select(q.c.delivery_id, q.c.attempts)
-    .join(webhooks, webhooks.c.webhook_id == q.c.webhook_id)
-    .where(
-        q.c.next_attempt_at <= bindparam("now"),
-        q.c.lease_until < bindparam("now"),
-        webhooks.c.status == WebhookStatus.ACTIVE.value,
-    )
-    .order_by(q.c.next_attempt_at)
-    .limit(_CANDIDATES)
-)
-_claim = (
-    update(q)
-    .where(
-        q.c.delivery_id == bindparam("id"),
-        q.c.attempts == bindparam("seen"),
-        q.c.lease_until < bindparam("now"),
-    )
-    .values(attempts=q.c.attempts + 1, lease_until=bindparam("until"))
+leases = LeaseQueue(
+    q,
+    id_column="delivery_id",
+    fence_column="attempts",
+    joined=q.join(webhooks, webhooks.c.webhook_id == q.c.webhook_id),
+    due_where=[webhooks.c.status == WebhookStatus.ACTIVE.value],
 )
 
 
@@ -79,44 +65,41 @@ def queue_event(conn: Connection, entity: str, action: str, data: Mapping[str, A
 
 
 def anything_due(conn: Connection, now: int) -> bool:
-    return bool(fetch(conn, _due, {"now": now}))
+    return leases.anything_due(conn, now)
 
 
 def claim(conn: Connection, now: int, lease_ms: int) -> QueuedDelivery | None:
-    for delivery_id, seen in fetch(conn, _due, {"now": now}):
-        params = {"id": delivery_id, "seen": seen, "now": now, "until": now + lease_ms}
-        if run(conn, _claim, params) != 1:
-            continue  # another worker took this attempt first
-        row = conn.execute(
-            select(q.c.entity, q.c.action, q.c.body, *webhooks.c)
-            .join(webhooks, webhooks.c.webhook_id == q.c.webhook_id)
-            .where(q.c.delivery_id == delivery_id)
-        ).one()
-        return QueuedDelivery(
-            delivery_id=delivery_id,
-            webhook=webhook_of(row),
-            entity=row.entity,
-            action=row.action,
-            body=row.body,
-            attempt=seen + 1,
-        )
-    return None
+    held = leases.claim(conn, now, lease_ms)
+    if held is None:
+        return None
+    row = conn.execute(
+        select(q.c.entity, q.c.action, q.c.body, *webhooks.c)
+        .join(webhooks, webhooks.c.webhook_id == q.c.webhook_id)
+        .where(q.c.delivery_id == held.id)
+    ).one()
+    return QueuedDelivery(
+        delivery_id=held.id,
+        webhook=webhook_of(row),
+        entity=row.entity,
+        action=row.action,
+        body=row.body,
+        attempt=held.token,
+    )
 
 
 def finish(conn: Connection, attempt: WebhookDelivery, retry_at: int | None) -> None:
     log(conn, attempt)
     # Only while the row is still at this attempt: a worker whose lease ran out must not undo
     # the claim of the one that took the next attempt.
-    where = and_(q.c.delivery_id == attempt.delivery_id, q.c.attempts == attempt.attempt)
+    held = Claim(attempt.delivery_id, attempt.attempt)
     if retry_at is None:
-        conn.execute(delete(q).where(where))
+        leases.remove(conn, held)
     else:
-        conn.execute(update(q).where(where).values(next_attempt_at=retry_at, lease_until=0))
+        leases.release(conn, held, retry_at)
 
 
 def next_due(conn: Connection) -> int | None:
-    found = conn.execute(select(func.min(q.c.next_attempt_at))).scalar_one_or_none()
-    return None if found is None else int(found)
+    return leases.next_due(conn)
 
 
 def drop_pending(conn: Connection, webhook_id: str) -> None:

@@ -241,6 +241,7 @@ def load_models(conn: Connection, rows: Sequence[Any]) -> list[RegisteredModel]:
             latest_versions=ModelVersionRecords(latest[row.registered_model_id]),
             tags=tags[row.registered_model_id],
             aliases=aliases[row.registered_model_id],
+            deployment_job_id=row.deployment_job_id,
         )
         for row in rows
     ]

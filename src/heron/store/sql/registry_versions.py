@@ -7,6 +7,7 @@ again."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -26,6 +27,8 @@ from heron.errors import NotFound
 from heron.store.registry import NewModelVersion, RegistryQuery
 from heron.store.sql import registry_search
 from heron.store.sql.database import Database, plain_rows
+from heron.store.sql.jobs_rows import job_state
+from heron.store.sql.jobs_runs import start_for_new_version
 from heron.store.sql.registry_queue import queue_event
 from heron.store.sql.registry_rows import (
     load_versions,
@@ -109,6 +112,8 @@ class SqlModelVersionStore:
                 "description": version.description,
             }
             queue_event(conn, "MODEL_VERSION", "CREATED", data)
+            # A model with a deployment job runs it for each new version, starting with it.
+            start_for_new_version(conn, model_id, name, number, actor)
             return _load(conn, name, number)
 
         return self._db.write(create)
@@ -325,7 +330,9 @@ def _load(conn: Connection, name: str, number: int) -> ModelVersion:
     if not rows:
         model_row_id(conn, name)  # NotFound for the model first, as MLflow says
         raise version_not_found(name, number)
-    return load_versions(conn, rows)[0]
+    found = load_versions(conn, rows)[0]
+    state = job_state(conn, rows[0][0], number)
+    return found if state is None else dataclasses.replace(found, deployment_job_state=state)
 
 
 def _events(conn: Connection, name: str, model_id: int, number: int) -> list[ModelVersionEvent]:

@@ -27,7 +27,8 @@ def entry_of(row: Any) -> AuditEntry:
     )  # fmt: skip
 
 
-def _append(conn: Connection, entries: Sequence[AuditEntry]) -> list[AuditEntry]:
+def append_entries(conn: Connection, entries: Sequence[AuditEntry]) -> list[AuditEntry]:
+    """Chains `entries` to the log in the caller's transaction (one writer at a time)."""
     head_row = insert_for(conn, security_state).values(name=_HEAD, number=0, text="")
     conn.execute(head_row.on_conflict_do_nothing(index_elements=["name"]))
     # FOR UPDATE: on PostgreSQL, concurrent appenders (other server processes) queue here, so
@@ -55,7 +56,7 @@ class SqlAuditStore:
     def append(self, entries: Sequence[AuditEntry]) -> list[AuditEntry]:
         if not entries:
             return []
-        return self._db.write(lambda conn: _append(conn, entries))
+        return self._db.write(lambda conn: append_entries(conn, entries))
 
     def entries(self, query: AuditQuery) -> list[AuditEntry]:
         stmt = select(audit_log).where(_A.seq > query.after_seq)

@@ -302,6 +302,9 @@ registered_models = Table(
     Column("user_id", String(256), nullable=True),
     Column("description", Text, nullable=True),
     Column("last_version", Integer, nullable=False),
+    # The deployment job new versions run (`deployment_jobs.job_id`; checked by the store, not
+    # a foreign key: SQLite adds a column with one only by rebuilding the table).
+    Column("deployment_job_id", String(36), nullable=True),
     UniqueConstraint("name", name="uq_registered_models_name"),
     Index("ix_registered_models_last_updated", "last_updated_timestamp"),
 )

@@ -1,0 +1,102 @@
+"""The worker: opens the database the settings name, and runs deployment job tasks from its
+queue with every kind of executor until it is stopped. Several workers, on one machine or
+many (against PostgreSQL), share the queue: each task is claimed by one of them at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from heron.client.client import HeronClient
+from heron.client.local import LocalBackend
+from heron.entities.deployment_jobs import TaskKind
+from heron.jobs.custom import CustomTask
+from heron.services import AllowAll
+from heron.services.build import Services, build_services
+from heron.services.deployment_job_approve import POLL_S, ApproveTask
+from heron.services.deployment_job_checks import CheckTask
+from heron.services.deployment_job_deploy import DeployTask
+from heron.services.deployment_job_runner import Executor, TaskContext
+from heron.settings import Settings
+from heron.store.crypto.fields import field_cipher
+from heron.store.deployment_jobs import Outcome
+from heron.store.sql import open_sql_stores
+
+
+def executors(
+    services: Services, client: HeronClient, *, approval_poll_s: float = POLL_S
+) -> Mapping[TaskKind, Executor]:
+    """One executor for each kind of task: the services' own for approve, deploy and
+    post-deploy check; those that run model code or custom code need this process."""
+    return {
+        TaskKind.EVALUATE: _Evaluate(client),
+        TaskKind.APPROVE: ApproveTask(services.registry, poll_s=approval_poll_s),
+        TaskKind.DEPLOY: DeployTask(services.registry, services.endpoints),
+        TaskKind.POST_DEPLOY_CHECK: CheckTask(
+            services.registry, services.endpoints, services.inference
+        ),
+        TaskKind.CUSTOM: CustomTask(services.deployment_jobs.custom_tasks),
+    }
+
+
+class _Evaluate:
+    """The evaluate task, its model libraries (NumPy, pandas) loaded when it first runs: a
+    worker of a server installed with only the server's packages runs every other kind."""
+
+    def __init__(self, client: HeronClient) -> None:
+        self._client = client
+
+    def __call__(self, ctx: TaskContext) -> Outcome:
+        try:
+            from heron.jobs.evaluate import EvaluateTask
+        except ImportError as exc:
+            return Outcome(
+                error=f"The evaluate task needs the model libraries: pip install "
+                f"'heron[pandas]' where `heron worker` runs ({exc})"
+            )
+        return EvaluateTask(self._client)(ctx)
+
+
+class Worker:
+    """The services of one database and a runner working off its tasks. The worker is a
+    trusted part of the installation (it holds the database's credentials), so it acts with
+    every right; what a task may do was decided when its job was defined and started."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        threads: int = 1,
+        poll_s: float = 0.5,
+        approval_poll_s: float = POLL_S,
+    ) -> None:
+        self.settings = settings
+        stores = open_sql_stores(
+            settings.backend_store_uri,
+            default_artifact_root=settings.default_artifact_root,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            fields=field_cipher(settings.encryption_key, cache_s=settings.key_cache_s),
+        )
+        self.services = build_services(stores, AllowAll(), settings)
+        try:
+            backend = LocalBackend(
+                settings.backend_store_uri,
+                artifacts_destination=settings.artifacts_destination,
+                encryption_key=settings.encryption_key,
+            )
+        except BaseException:
+            self.services.close()
+            raise
+        self.client = HeronClient(settings.backend_store_uri, backend=backend)
+        self._threads = threads
+        self._poll_s = poll_s
+        self._approval_poll_s = approval_poll_s
+
+    def start(self) -> None:
+        tasks = executors(self.services, self.client, approval_poll_s=self._approval_poll_s)
+        self.services.deployment_runner.start(tasks, threads=self._threads, poll_s=self._poll_s)
+
+    def close(self) -> None:
+        """Stops taking tasks (a task in flight is given up at its next wait: its lease runs
+        out and another worker goes on with it), then closes the database."""
+        self.services.close()
+        self.client.close()
