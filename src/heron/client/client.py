@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from heron.client import artifact_formats, artifacts
 from heron.client.backend import Backend
+from heron.client.methods.endpoints import EndpointMethods
 from heron.client.methods.logged_models import LoggedModelMethods
 from heron.client.methods.namespaces import NamespaceMethods
 from heron.client.methods.registry import RegistryMethods
@@ -43,7 +44,12 @@ _ARTIFACT_URI_CACHE = 4096
 
 
 class HeronClient(
-    RegistryMethods, NamespaceMethods, WebhookMethods, LoggedModelMethods, TraceMethods
+    RegistryMethods,
+    NamespaceMethods,
+    WebhookMethods,
+    LoggedModelMethods,
+    TraceMethods,
+    EndpointMethods,
 ):
     """Talks to one tracking backend, chosen by the scheme of the tracking URI.
 
