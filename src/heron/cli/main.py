@@ -9,6 +9,7 @@ import click
 from heron.cli.admin import admin, audit
 from heron.cli.backup import backup
 from heron.cli.db import db
+from heron.cli.endpoints import endpoints
 from heron.cli.experiments import experiments
 from heron.cli.gc import gc
 from heron.cli.keys import keys
@@ -58,3 +59,4 @@ main.add_command(audit)
 main.add_command(export)
 main.add_command(import_)
 main.add_command(serving)
+main.add_command(endpoints)

@@ -16,6 +16,7 @@ from heron.entities.serving import (
     EndpointResponse,
     InferenceRecord,
     InferenceTableConfig,
+    ReplicaState,
     ServedEntity,
     TrafficRoute,
 )
@@ -131,7 +132,8 @@ class EndpointMethods:
     def wait_for_endpoint(
         self, name: str, timeout_s: float = 300.0, poll_s: float = 0.5
     ) -> EndpointStatus:
-        """Waits until every replica serves the newest configuration; returns the endpoint.
+        """Waits until the endpoint serves its newest configuration and none of its live
+        replicas is still loading; returns the endpoint.
 
         Raises:
             InvalidState: the update failed (a replica could not load a model, a followed
@@ -141,7 +143,8 @@ class EndpointMethods:
         deadline = time.monotonic() + timeout_s
         while True:
             status = self.get_endpoint(name)
-            if status.ready and status.config_update == ConfigUpdate.NOT_UPDATING:
+            settled = all(r.state != ReplicaState.LOADING for r in status.replicas)
+            if status.ready and status.config_update == ConfigUpdate.NOT_UPDATING and settled:
                 return status
             if status.config_update == ConfigUpdate.UPDATE_FAILED:
                 raise InvalidState(
