@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from tests.conftest import ServerProcess, free_port
+from tests.conftest import PostgresServer, ServerProcess, free_port
 
 pd = pytest.importorskip("pandas")
 sklearn_datasets = pytest.importorskip("sklearn.datasets")
@@ -175,6 +175,32 @@ class EndpointServer(ServerProcess):
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(90)
+
+
+@pytest.fixture(
+    scope="session",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def endpoint_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EndpointServer]:
+    """One `heron server --serve-endpoints` (two replicas an endpoint) on SQLite and on
+    PostgreSQL, shared by the endpoint tests, with versions 1 and 2 of model `iris`."""
+    data_dir = tmp_path_factory.mktemp("endpoints")
+    uri = f"sqlite:///{data_dir}/heron.db"
+    postgres: PostgresServer | None = None
+    if request.param == "postgresql":
+        postgres = request.getfixturevalue("postgres_server")
+        uri = postgres.create_database()
+    running = EndpointServer(data_dir=data_dir, backend_uri=uri, replicas=2)
+    try:
+        running.start()
+        register_iris(running.url, "iris")
+        yield running
+    finally:
+        running.stop()
+        if postgres is not None:
+            postgres.drop_database(uri)
 
 
 def register_iris(url: str, name: str, fits: int = 2) -> None:

@@ -14,12 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import PostgresServer
 from tests.serving.conftest import (
     IRIS_ROW,
     EndpointServer,
     Load,
-    register_iris,
     wait_until,
 )
 
@@ -28,28 +26,9 @@ pytestmark = pytest.mark.slow
 API = "/api/2.0/serving-endpoints"
 
 
-@pytest.fixture(
-    scope="module",
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
-)
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[EndpointServer]:
-    data_dir = tmp_path_factory.mktemp("endpoints")
-    uri = f"sqlite:///{data_dir}/heron.db"
-    postgres: PostgresServer | None = None
-    if request.param == "postgresql":
-        postgres = request.getfixturevalue("postgres_server")
-        uri = postgres.create_database()
-    running = EndpointServer(data_dir=data_dir, backend_uri=uri, replicas=2)
-    try:
-        running.start()
-        register_iris(running.url, "iris")
-        yield running
-    finally:
-        running.stop()
-        if postgres is not None:
-            postgres.drop_database(uri)
+@pytest.fixture
+def server(endpoint_server: EndpointServer) -> EndpointServer:
+    return endpoint_server
 
 
 @pytest.fixture

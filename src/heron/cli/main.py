@@ -9,6 +9,7 @@ import click
 from heron.cli.admin import admin, audit
 from heron.cli.backup import backup
 from heron.cli.db import db
+from heron.cli.endpoints import endpoints
 from heron.cli.experiments import experiments
 from heron.cli.gc import gc
 from heron.cli.jobs import jobs
@@ -62,3 +63,4 @@ main.add_command(import_)
 main.add_command(serving)
 main.add_command(worker)
 main.add_command(jobs)
+main.add_command(endpoints)

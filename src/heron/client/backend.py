@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from heron.client.serving_api import EndpointApi, InferenceApi, InvocationApi
 from heron.entities import (
     DatasetInput,
     Experiment,
@@ -374,6 +375,15 @@ class Backend(Protocol):
 
     @property
     def job_runs(self) -> JobRunApi: ...
+
+    @property
+    def endpoints(self) -> EndpointApi: ...
+
+    @property
+    def inference(self) -> InferenceApi: ...
+
+    @property
+    def invocations(self) -> InvocationApi: ...
 
     def close(self) -> None: ...
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from heron.client import artifact_formats, artifacts
 from heron.client.backend import Backend
 from heron.client.methods.deployment_jobs import DeploymentJobMethods
+from heron.client.methods.endpoints import EndpointMethods
 from heron.client.methods.logged_models import LoggedModelMethods
 from heron.client.methods.namespaces import NamespaceMethods
 from heron.client.methods.registry import RegistryMethods
@@ -50,6 +51,7 @@ class HeronClient(
     LoggedModelMethods,
     TraceMethods,
     DeploymentJobMethods,
+    EndpointMethods,
 ):
     """Talks to one tracking backend, chosen by the scheme of the tracking URI.
 

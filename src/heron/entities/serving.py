@@ -7,6 +7,7 @@ import datetime
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +66,21 @@ class ServingEndpoint:
     config: EndpointConfig  # the newest configuration (what the replicas roll to)
     tags: Mapping[str, str] = field(default_factory=dict)
     inference_table: InferenceTableConfig = field(default_factory=InferenceTableConfig)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndpointResponse:
+    """A serving endpoint's answer to one query: the decoded JSON body (MLflow's
+    `{"predictions": ...}` for a classic model, the bare answer of a chat model), or the
+    decoded events of a streamed answer (`chunks`), with the served entity and model version
+    that gave it, the request id its inference record is filed under, and its trace."""
+
+    body: Any
+    served_entity: str = ""
+    served_version: str = ""
+    request_id: str = ""
+    trace_id: str | None = None
+    chunks: Sequence[Any] = ()
 
 
 class ReplicaState(enum.StrEnum):

@@ -5,9 +5,11 @@ from __future__ import annotations
 from heron.client.http.artifacts import HttpArtifacts
 from heron.client.http.datasets import HttpDatasets, HttpJudgeCache, HttpScorers
 from heron.client.http.deployment_jobs import HttpDeploymentJobs, HttpJobRuns
+from heron.client.http.inference import HttpInference, HttpInvocations
 from heron.client.http.logged_models import HttpLoggedModels
 from heron.client.http.namespaces import HttpNamespaces
 from heron.client.http.registry import HttpRegistry
+from heron.client.http.serving_endpoints import HttpEndpoints
 from heron.client.http.traces import HttpTraces
 from heron.client.http.tracking import HttpExperiments, HttpRuns
 from heron.client.http.transport import Transport
@@ -32,6 +34,9 @@ class HttpBackend:
         self._scorers = HttpScorers(self._transport)
         self._deployment_jobs = HttpDeploymentJobs(self._transport)
         self._job_runs = HttpJobRuns(self._transport)
+        self._endpoints = HttpEndpoints(self._transport)
+        self._inference = HttpInference(self._transport)
+        self._invocations = HttpInvocations(self._transport)
 
     @property
     def experiments(self) -> HttpExperiments:
@@ -84,6 +89,18 @@ class HttpBackend:
     @property
     def job_runs(self) -> HttpJobRuns:
         return self._job_runs
+
+    @property
+    def endpoints(self) -> HttpEndpoints:
+        return self._endpoints
+
+    @property
+    def inference(self) -> HttpInference:
+        return self._inference
+
+    @property
+    def invocations(self) -> HttpInvocations:
+        return self._invocations
 
     def close(self) -> None:
         self._transport.close()

@@ -101,6 +101,19 @@ class Transport:
             return _body_or_raise(response)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def send_once(self, path: str, content: bytes, headers: Mapping[str, str]) -> httpx.Response:
+        """POSTs a raw body once (no retry: a model's answer is not assumed idempotent) and
+        returns the successful response whatever its content; errors as for JSON calls."""
+        try:
+            response = self._client.post(path, content=content, headers=dict(headers))
+        except httpx.TransportError as exc:
+            raise TemporarilyUnavailable(
+                f"Could not reach the tracking server at {self.base_url}: {exc}"
+            ) from None
+        if not response.is_success:
+            _body_or_raise(response)
+        return response
+
     def upload(self, path: str, content: BinaryIO | Iterable[bytes]) -> None:
         """PUTs a raw body streamed from `content`; a seekable file is retried like a call."""
         file = content if hasattr(content, "seek") else None

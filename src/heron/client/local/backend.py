@@ -10,13 +10,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from heron.client.artifacts import ServiceArtifacts
 from heron.client.uri import sql_uri
-from heron.errors import TemporarilyUnavailable
+from heron.entities.serving import EndpointResponse
+from heron.errors import NotImplementedByServer, TemporarilyUnavailable
 from heron.services import AllowAll
 from heron.services.build import Services, build_services
 from heron.services.datasets import DatasetService
 from heron.services.deployment_job_runs import JobRunService
 from heron.services.deployment_jobs import DeploymentJobService
 from heron.services.experiments import ExperimentService
+from heron.services.inference import InferenceService
 from heron.services.judge_cache import JudgeCacheService
 from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
@@ -24,6 +26,7 @@ from heron.services.registry_namespaces import NamespaceService
 from heron.services.registry_webhooks import WebhookService
 from heron.services.runs import RunService
 from heron.services.scorers import ScorerService
+from heron.services.serving_endpoints import EndpointService
 from heron.services.traces import TraceService
 from heron.settings import PROXIED_ARTIFACT_ROOT, Settings
 from heron.store.crypto.envelope import DEFAULT_CACHE_S
@@ -123,8 +126,39 @@ class LocalBackend:
     def job_runs(self) -> JobRunService:
         return self._services.job_runs
 
+    @property
+    def endpoints(self) -> EndpointService:
+        return self._services.endpoints
+
+    @property
+    def inference(self) -> InferenceService:
+        return self._services.inference
+
+    @property
+    def invocations(self) -> NoInvocations:
+        return NoInvocations()
+
     def close(self) -> None:
         self._services.close()
+
+
+class NoInvocations:
+    """Querying needs the tracking server: it routes each request to a replica and captures
+    it in the inference table, which a client holding only the database cannot do."""
+
+    def query(
+        self,
+        name: str,
+        body: bytes,
+        *,
+        content_type: str = "application/json",
+        served_entity: str | None = None,
+    ) -> EndpointResponse:
+        raise NotImplementedByServer(
+            f"Querying serving endpoint {name!r} goes through the tracking server that routes "
+            "to its replicas: use its http:// URL as the tracking URI (--tracking-uri or "
+            "$HERON_TRACKING_URI)"
+        )
 
 
 def webhook_allowed_hosts() -> tuple[str, ...]:

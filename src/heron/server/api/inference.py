@@ -23,6 +23,7 @@ def record_json(r: InferenceRecord) -> Json:
     """A record with Databricks' inference-table columns, plus Heron's."""
     return {
         "request_id": r.request_id,
+        "endpoint_id": r.endpoint_id,
         "endpoint_name": r.endpoint_name,
         "request_date": r.request_date,
         "request_time": r.request_time,
