@@ -45,6 +45,11 @@ def test_a_workload_trades_its_token_for_a_short_lived_one(sso: Sso) -> None:
                           json={"name": "repo:org/app:ref:refs/heads/main",
                                 "principal_type": "service_principal"})  # fmt: skip
         assert made.status_code == 200, made.text
+        granted = admin.post("/api/2.0/heron/grants/grant", json={
+            "principal": "repo:org/app:ref:refs/heads/main", "principal_type": "service_principal",
+            "privilege": "EDIT", "securable_type": "experiment", "securable_id": "0",
+        })  # fmt: skip
+        assert granted.status_code == 200, granted.text
     job_token = sso.provider.mint({"sub": "repo:org/app:ref:refs/heads/main", "aud": "heron"})
     answer = _exchange(sso, job_token)
     assert answer.status_code == 200, answer.text
@@ -54,6 +59,7 @@ def test_a_workload_trades_its_token_for_a_short_lived_one(sso: Sso) -> None:
     bearer = {"Authorization": f"Bearer {body['access_token']}"}
     with httpx.Client(base_url=sso.heron, headers=bearer) as job:
         created = job.post("/api/2.0/mlflow/runs/create", json={"experiment_id": "0"})
+    assert created.status_code == 200, created.text
     assert created.json()["run"]["info"]["user_id"] == "repo:org/app:ref:refs/heads/main"
 
 
