@@ -35,10 +35,12 @@ class Recorder:
             await self.app(scope, receive, send)
             return
         with recording() as decisions:
+            # The live list: the client may read it as soon as it has the answer, before
+            # this call returns.
+            for name, value in scope["headers"]:
+                if name == WALK_HEADER.encode():
+                    self.seen[value.decode()] = decisions
             await self.app(scope, receive, send)
-        for name, value in scope["headers"]:
-            if name == WALK_HEADER.encode():
-                self.seen[value.decode()] = list(decisions)
 
 
 @dataclass
