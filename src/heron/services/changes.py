@@ -47,6 +47,11 @@ def changed(
         changes.append(Change(resource=resource, id=id_, before=before, after=after))
 
 
+def changed_field(resource: ResourceType, id_: str, name: str, before: Any, after: Any) -> None:
+    """Notes that one field of `resource` `id_` went from `before` to `after`."""
+    changed(resource, id_, before={name: before}, after={name: after})
+
+
 @contextlib.contextmanager
 def noted_changes() -> Iterator[list[Change]]:
     """The changes noted inside the block (and in the worker threads it hands work to)."""

@@ -9,7 +9,7 @@ from heron.entities import Experiment, LifecycleStage, Page, ViewType
 from heron.errors import InvalidParameter, NotFound
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, authorize, created, listing
-from heron.services.changes import changed, noting
+from heron.services.changes import changed, changed_field, noting
 from heron.store import ids
 from heron.store.experiments import ExperimentQuery, ExperimentStore
 
@@ -136,11 +136,12 @@ class ExperimentService:
         before = self._before(experiment_id)
         self._store.set_experiment_lifecycle(experiment_id, stage)
         if before is not None:
-            changed(
+            changed_field(
                 "experiment",
                 experiment_id,
-                before={"lifecycle_stage": str(before.lifecycle_stage)},
-                after={"lifecycle_stage": str(stage)},
+                "lifecycle_stage",
+                str(before.lifecycle_stage),
+                str(stage),
             )
 
     def _before(self, experiment_id: str) -> Experiment | None:
@@ -159,12 +160,7 @@ class ExperimentService:
         before = self._before(experiment_id)
         self._store.set_experiment_tag(experiment_id, key, value)
         if before is not None:
-            changed(
-                "experiment",
-                experiment_id,
-                before={f"tags.{key}": before.tags.get(key)},
-                after={f"tags.{key}": value},
-            )
+            changed_field("experiment", experiment_id, f"tags.{key}", before.tags.get(key), value)
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
         experiment_id = ids.experiment_id(experiment_id)
@@ -173,9 +169,4 @@ class ExperimentService:
         before = self._before(experiment_id)
         self._store.delete_experiment_tag(experiment_id, key)
         if before is not None:
-            changed(
-                "experiment",
-                experiment_id,
-                before={f"tags.{key}": before.tags.get(key)},
-                after={f"tags.{key}": None},
-            )
+            changed_field("experiment", experiment_id, f"tags.{key}", before.tags.get(key), None)

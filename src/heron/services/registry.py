@@ -19,7 +19,7 @@ from heron.errors import InvalidParameter, NotFound
 from heron.search import registry as registry_search
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, authorize, created, listing
-from heron.services.changes import changed, noting
+from heron.services.changes import changed, changed_field, noting
 from heron.services.registry_namespaces import split_three_level
 from heron.services.registry_rules import (
     SourceResolver,
@@ -143,11 +143,8 @@ class RegistryService:
             name, description=check_description(description)
         )
         if before is not None:
-            changed(
-                "registered_model",
-                name,
-                before={"description": before.description},
-                after={"description": updated.description},
+            changed_field(
+                "registered_model", name, "description", before.description, updated.description
             )
         return updated
 
@@ -169,12 +166,7 @@ class RegistryService:
         before = self._model_before(name)
         self._models.set_registered_model_tag(name, key, value)
         if before is not None:
-            changed(
-                "registered_model",
-                name,
-                before={f"tags.{key}": before.tags.get(key)},
-                after={f"tags.{key}": value},
-            )
+            changed_field("registered_model", name, f"tags.{key}", before.tags.get(key), value)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         check_model_name(name)
@@ -183,12 +175,7 @@ class RegistryService:
         before = self._model_before(name)
         self._models.delete_registered_model_tag(name, key)
         if before is not None:
-            changed(
-                "registered_model",
-                name,
-                before={f"tags.{key}": before.tags.get(key)},
-                after={f"tags.{key}": None},
-            )
+            changed_field("registered_model", name, f"tags.{key}", before.tags.get(key), None)
 
     def set_registered_model_alias(self, name: str, alias: str, version: str) -> None:
         check_model_name(name)
@@ -198,11 +185,8 @@ class RegistryService:
         before = self._model_before(name)
         self._models.set_registered_model_alias(name, alias, version, actor=actor)
         if before is not None:
-            changed(
-                "registered_model",
-                name,
-                before={f"aliases.{alias}": before.aliases.get(alias)},
-                after={f"aliases.{alias}": version},
+            changed_field(
+                "registered_model", name, f"aliases.{alias}", before.aliases.get(alias), version
             )
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
@@ -212,11 +196,8 @@ class RegistryService:
         before = self._model_before(name)
         self._models.delete_registered_model_alias(name, alias, actor=actor)
         if before is not None:
-            changed(
-                "registered_model",
-                name,
-                before={f"aliases.{alias}": before.aliases.get(alias)},
-                after={f"aliases.{alias}": None},
+            changed_field(
+                "registered_model", name, f"aliases.{alias}", before.aliases.get(alias), None
             )
 
     def _model_before(self, name: str) -> RegisteredModel | None:

@@ -28,7 +28,7 @@ from heron.entities import (
 from heron.errors import InvalidParameter
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, attributed, authorize
-from heron.services.changes import changed, noting
+from heron.services.changes import changed, changed_field, noting
 from heron.services.names import generated_name
 from heron.store import ids
 from heron.store.runs import MetricWithRunId, RunQuery, RunStore
@@ -135,12 +135,7 @@ class RunService:
         before = self._store.get_run(run_id).info.lifecycle_stage if noting() else None
         self._store.set_run_lifecycle(run_id, stage)
         if before is not None:
-            changed(
-                "run",
-                run_id,
-                before={"lifecycle_stage": str(before)},
-                after={"lifecycle_stage": str(stage)},
-            )
+            changed_field("run", run_id, "lifecycle_stage", str(before), str(stage))
 
     def log_metric(
         self, run_id: str, key: str, value: float, timestamp: int, step: int = 0
