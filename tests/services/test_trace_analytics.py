@@ -247,6 +247,22 @@ def test_filters_narrow_traces_scores_and_tools_alike(
         analytics.overview(exp, filter_string="nonsense ==", **window)
 
 
+def test_a_user_filter_finds_each_users_traces_short_or_long(
+    traces: TraceService, analytics: TraceAnalyticsService, exp: str
+) -> None:
+    """The user is kept in an indexed column when it fits (250 characters); a longer one is
+    still found, through the metadata."""
+    long_user = "u" * 300
+    for i, user in enumerate(["ana", "ana", "bo", long_user]):
+        log_trace(traces, exp, at_ms=T0 + i, duration_ms=10, metadata={USER: user})
+    window = {"start_ms": T0, "end_ms": T0 + HOUR, "grain_ms": HOUR}
+    for user, count in (("ana", 2), ("bo", 1), (long_user, 1), ("nobody", 0)):
+        found = analytics.overview(exp, filter_string=f"metadata.`{USER}` = '{user}'", **window)
+        assert found.totals.traces == count, user
+    found = analytics.overview(exp, filter_string=f"metadata.`{USER}` IN ('bo', 'ana')", **window)
+    assert found.totals.traces == 3
+
+
 def test_session_and_cost_come_from_the_metadata_an_mlflow_client_sends(
     traces: TraceService, analytics: TraceAnalyticsService, exp: str
 ) -> None:

@@ -196,6 +196,7 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     # a trace's session and model ids: longer ones are not indexed (left NULL)
     "traces.session_id": traces_derived.MAX_INDEXED,
     "traces.model_id": traces_derived.MAX_INDEXED,
+    "traces.user_id": traces_derived.MAX_INDEXED,
     # security: principals are named (principals.check_name), Heron numbers them
     "principals.principal_id": MADE,
     "principals.kind": PrincipalKind,

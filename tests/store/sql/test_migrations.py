@@ -202,3 +202,43 @@ def test_upgrade_to_0015_fills_in_what_the_genai_views_aggregate(
     assert (found.tools[0].name, found.tools[0].calls, found.tools[0].errors) == ("search", 3, 1)
     assert [(s.session_id, s.turns) for s in sessions] == [("chat", 3)]
     assert [v.traces for v in versions] == [2, 1]
+
+
+def test_upgrade_to_0022_keeps_each_traces_user_in_its_column(
+    database_uri: str, tmp_path: Path
+) -> None:
+    """Traces logged before 0022 are found by a user filter through the new column."""
+    from heron.services import AllowAll
+    from heron.services.trace_analytics import TraceAnalyticsService
+    from heron.store.sql import open_sql_stores
+
+    hour = 3_600_000
+    with _old_database(database_uri, "0021", runs=0) as conn:
+        for i, user in enumerate(["ana", "bo", "ana", "x" * 300]):
+            conn.execute(
+                text(
+                    "INSERT INTO traces (trace_id, experiment_id, request_time, "
+                    "execution_duration, state) VALUES (:t, 7, :at, 5, 'OK')"
+                ),
+                {"t": f"tr-{i}", "at": hour + i},
+            )
+            conn.execute(
+                text("INSERT INTO trace_metadata (trace_id, key, value) VALUES (:t, :k, :v)"),
+                {"t": f"tr-{i}", "k": "mlflow.trace.user", "v": user},
+            )
+    stores = open_sql_stores(database_uri, default_artifact_root=str(tmp_path))  # upgrades
+    try:
+        analytics = TraceAnalyticsService(stores.trace_analytics, AllowAll())
+        window = {"start_ms": hour, "end_ms": 2 * hour, "grain_ms": hour}
+        ana = analytics.overview(
+            "7", filter_string="metadata.`mlflow.trace.user` = 'ana'", **window
+        )
+        database = Database(database_uri)
+        with database.engine.connect() as conn:
+            kept = conn.execute(text("SELECT trace_id, user_id FROM traces ORDER BY trace_id"))
+            columns = [tuple(row) for row in kept]
+        database.dispose()
+    finally:
+        stores.close()
+    assert ana.totals.traces == 2
+    assert columns == [("tr-0", "ana"), ("tr-1", "bo"), ("tr-2", "ana"), ("tr-3", None)]

@@ -521,9 +521,11 @@ traces = Table(
     Column("total_tokens", BigInteger, nullable=True),
     # Copied from the metadata for the overview, sessions and versions (0015): the session
     # (mlflow.trace.session) and LoggedModel (mlflow.modelId) when at most 250 characters, the
-    # cost in USD (mlflow.trace.cost, else the spans' mlflow.llm.cost summed like the tokens).
+    # cost in USD (mlflow.trace.cost, else the spans' mlflow.llm.cost summed like the tokens);
+    # and the user (mlflow.trace.user, 0022), which the views filter by.
     Column("session_id", String(250), nullable=True),
     Column("model_id", String(250), nullable=True),
+    Column("user_id", String(250), nullable=True),
     Column("input_cost", Float(precision=53), nullable=True),
     Column("output_cost", Float(precision=53), nullable=True),
     Column("total_cost", Float(precision=53), nullable=True),
@@ -548,6 +550,18 @@ traces = Table(
         "state",
         "execution_duration",
         "total_tokens",
+    ),
+    Index(
+        "ix_traces_user",
+        "experiment_id",
+        "user_id",
+        "request_time",
+        "state",
+        "execution_duration",
+        "input_tokens",
+        "output_tokens",
+        "total_tokens",
+        "total_cost",
     ),
     Index(
         "ix_traces_model",

@@ -92,7 +92,7 @@ _SYNC_ASSESSMENTS = (
         model_id=select(traces.c.model_id).where(_OF_TRACE).scalar_subquery(),
     )
 )
-_NO_DERIVED = {"session_id": None, "model_id": None, **dict.fromkeys(COST_FIELDS)}
+_NO_DERIVED = {"session_id": None, "model_id": None, "user_id": None, **dict.fromkeys(COST_FIELDS)}
 _SET_CLIENT_REQUEST_ID = (
     update(traces)
     .where(traces.c.trace_id == bindparam("tid"))

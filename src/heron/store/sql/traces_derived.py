@@ -12,13 +12,13 @@ import orjson
 from heron.entities import reserved
 from heron.entities.trace import Span
 
-MAX_INDEXED = 250  # the width of traces.session_id and traces.model_id
+MAX_INDEXED = 250  # the width of traces.session_id, model_id and user_id
 COST_FIELDS = ("input_cost", "output_cost", "total_cost")
 _YES_NO = {"yes": 1.0, "no": 0.0}
 
 
 def indexed(value: str) -> str | None:
-    """A session or model id as its column keeps it: longer ones are not kept (a search for
+    """A session, model or user id as its column keeps it: longer ones are not kept (a search for
     one reads the metadata instead)."""
     return value if len(value) <= MAX_INDEXED else None
 
@@ -30,6 +30,8 @@ def metadata_columns(metadata: Mapping[str, str]) -> dict[str, Any]:
         columns["session_id"] = indexed(metadata[reserved.TRACE_SESSION])
     if reserved.TRACE_MODEL_ID in metadata:
         columns["model_id"] = indexed(metadata[reserved.TRACE_MODEL_ID])
+    if reserved.TRACE_USER in metadata:
+        columns["user_id"] = indexed(metadata[reserved.TRACE_USER])
     if reserved.TRACE_COST in metadata:
         cost = cost_of_text(metadata[reserved.TRACE_COST])
         if cost is not None:

@@ -53,7 +53,11 @@ _NUMERIC = {"timestamp_ms": "request_time", "execution_time_ms": "execution_dura
 _STRING = {"status": "state", "client_request_id": "client_request_id", "trace_id": "trace_id"}
 _SPAN_COLUMNS = {"name": "name", "type": "span_type", "status": "status"}
 # Metadata the traces table keeps a copy of (0015), indexed with the experiment.
-_INDEXED_METADATA = {reserved.TRACE_SESSION: "session_id", reserved.TRACE_MODEL_ID: "model_id"}
+_INDEXED_METADATA = {
+    reserved.TRACE_SESSION: "session_id",
+    reserved.TRACE_MODEL_ID: "model_id",
+    reserved.TRACE_USER: "user_id",
+}
 _STATUS_ALIASES = {
     "STATUS_CODE_OK": "OK",
     "STATUS_CODE_ERROR": "ERROR",
