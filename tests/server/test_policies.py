@@ -37,6 +37,8 @@ PUBLIC_ROUTES = {
     ("GET", "/version"),
     ("GET", "/api/3.0/mlflow/server-info"),
     ("GET", "/ajax-api/3.0/mlflow/server-info"),
+    ("GET", "/ajax-api/3.0/mlflow/ui-telemetry"),
+    ("POST", "/ajax-api/3.0/mlflow/ui-telemetry"),
     ("*", "/static/{path:path}"),
 }
 

@@ -24,7 +24,8 @@ from heron.errors import HeronError, Unauthenticated
 from heron.server.errors import error_response
 from heron.server.wire import header
 from heron.services.access import Identity, identity_scope
-from heron.services.security.audit import request_scope
+from heron.services.changes import Change, noted_changes
+from heron.services.security.audit import AuditTrail, request_scope
 from heron.services.security.bundle import SecurityServices
 
 SESSION_COOKIE = "heron_session"
@@ -159,10 +160,10 @@ class AuthenticationMiddleware:
                 if status == 403:  # every refusal, whichever layer made it
                     await self._call(lambda: audit.denied(action, "request", path))
                 elif 200 <= status < 300 and audited_change(scope["method"], path):
-                    await self._call(lambda: audit.change(action, "request", path))
+                    await self._call(lambda: _write_changes(audit, action, path, changes))
             await send(message)
 
-        with identity_scope(identity or Identity(name="anonymous")):
+        with identity_scope(identity or Identity(name="anonymous")), noted_changes() as changes:
             await self.app(scope, receive, audited)
 
     async def _identify(self, scope: Scope) -> Identity | None:
@@ -211,3 +212,12 @@ def _next(path: str) -> str:
     from urllib.parse import urlencode
 
     return urlencode({"next": path})
+
+
+def _write_changes(audit: AuditTrail, action: str, path: str, changes: list[Change]) -> None:
+    """One entry for each object the request changed, with its fields before and after (one
+    for the request itself when no service noted what it changed)."""
+    if not changes:
+        audit.change(action, "request", path)
+    for change in changes:
+        audit.change(action, change.resource, change.id, before=change.before, after=change.after)

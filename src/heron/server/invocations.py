@@ -86,7 +86,7 @@ class InvocationProxy:
         policy = requires("execute", "serving_endpoint", "name")
         base = "/serving-endpoints/{name}"
         return [
-            self.metrics.route(),
+            self.metrics.route(self.endpoints.endpoint_names),
             PolicyRoute(base + "/invocations", self, methods=["POST"], policy=policy),
             PolicyRoute(
                 base + "/served-models/{entity}/invocations",

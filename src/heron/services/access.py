@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from heron.errors import PermissionDenied
 from heron.store.visibility import EVERYTHING, Visibility
 
 # "execute": query a serving endpoint (its invocations), which reading it does not allow;
@@ -211,20 +212,34 @@ def authorize(authorizer: Authorizer, action: Action, resource: ResourceType, id
     method asks through here before it touches a store, so the decision is recorded for a
     `recording` block around the call."""
     identity = current_identity()
-    decisions = _decisions.get()
-    if decisions is None:
-        authorizer.check(identity, action, resource, id_)
-        return identity
     try:
         authorizer.check(identity, action, resource, id_)
     except Exception:
-        decisions.append(Decision(identity=identity, action=action, resource=resource,
-                                  id=id_, allowed=False))  # fmt: skip
+        _record(identity, action, resource, id_, allowed=False)
         raise
-    decisions.append(
-        Decision(identity=identity, action=action, resource=resource, id=id_, allowed=True)
-    )
+    _record(identity, action, resource, id_, allowed=True)
     return identity
+
+
+def decide(
+    identity: Identity, action: Action, resource: ResourceType, id_: str, *, allowed: bool,
+    refusal: str,
+) -> None:  # fmt: skip
+    """A decision the security services make themselves (who may manage users, tokens,
+    grants and the audit log: admins, or a user about their own), recorded like the
+    authorizer's; raises PermissionDenied(`refusal`) when not `allowed`."""
+    _record(identity, action, resource, id_, allowed=allowed)
+    if not allowed:
+        raise PermissionDenied(refusal)
+
+
+def _record(
+    identity: Identity, action: Action, resource: ResourceType, id_: str, *, allowed: bool
+) -> None:
+    decisions = _decisions.get()
+    if decisions is not None:
+        decisions.append(Decision(identity=identity, action=action, resource=resource,
+                                  id=id_, allowed=allowed))  # fmt: skip
 
 
 def listing(authorizer: Authorizer, resource: ResourceType) -> Visibility:

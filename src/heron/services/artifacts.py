@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from heron import integrity
 from heron.entities import FileInfo, Page
-from heron.errors import InvalidParameter
+from heron.errors import InvalidParameter, NotImplementedByServer
 from heron.services.access import Action, Authorizer, authorize
 from heron.store.artifacts import paths
 from heron.store.artifacts.batch import records
@@ -32,6 +32,9 @@ from heron.store.artifacts.repository import (
 PROXY_ROOT = paths.PROXY_SCHEME + ":"  # the URI of the artifact destination's root
 LISTING_PAGE = 1000
 _MAX_OPEN = 64  # repositories kept open (one per artifact root seen)
+
+
+MULTIPART_UNSUPPORTED = "Multipart upload is not supported for the current artifact repository"
 
 
 class ArtifactService:
@@ -179,8 +182,8 @@ class ArtifactService:
 
     def _multipart(self, artifact_uri: str, path: str) -> tuple[MultipartArtifactRepository, str]:
         repository, _, full = self._locate("update", artifact_uri, path)
-        if not supports_multipart(repository):
-            raise InvalidParameter(f"{artifact_uri!r} does not take multipart uploads")
+        if not supports_multipart(repository):  # said after the caller's access is checked
+            raise NotImplementedByServer(MULTIPART_UNSUPPORTED)
         return repository, full
 
     def _locate(

@@ -9,6 +9,7 @@ from heron.entities import Experiment, LifecycleStage, Page, ViewType
 from heron.errors import InvalidParameter, NotFound
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, authorize, created, listing
+from heron.services.changes import changed, changed_field, noting
 from heron.store import ids
 from heron.store.experiments import ExperimentQuery, ExperimentStore
 
@@ -53,6 +54,13 @@ class ExperimentService:
             name, artifact_location=artifact_location or None, tags=tags
         )
         created(self._authorizer, "experiment", experiment_id)
+        made = self._before(experiment_id)
+        if made is not None:
+            changed(
+                "experiment",
+                experiment_id,
+                after={"name": name, "artifact_location": made.artifact_location},
+            )
         return experiment_id
 
     def _confined_location(self, location: str) -> str:
@@ -107,17 +115,38 @@ class ExperimentService:
         experiment_id = ids.experiment_id(experiment_id)
         self._check("update", experiment_id)
         v.check_experiment_name(new_name)
+        before = self._before(experiment_id)
         self._store.rename_experiment(experiment_id, new_name)
+        if before is not None:
+            changed(
+                "experiment", experiment_id, before={"name": before.name}, after={"name": new_name}
+            )
 
     def delete_experiment(self, experiment_id: str) -> None:
         experiment_id = ids.experiment_id(experiment_id)
         self._check("delete", experiment_id)
-        self._store.set_experiment_lifecycle(experiment_id, LifecycleStage.DELETED)
+        self._lifecycle(experiment_id, LifecycleStage.DELETED)
 
     def restore_experiment(self, experiment_id: str) -> None:
         experiment_id = ids.experiment_id(experiment_id)
         self._check("update", experiment_id)
-        self._store.set_experiment_lifecycle(experiment_id, LifecycleStage.ACTIVE)
+        self._lifecycle(experiment_id, LifecycleStage.ACTIVE)
+
+    def _lifecycle(self, experiment_id: str, stage: LifecycleStage) -> None:
+        before = self._before(experiment_id)
+        self._store.set_experiment_lifecycle(experiment_id, stage)
+        if before is not None:
+            changed_field(
+                "experiment",
+                experiment_id,
+                "lifecycle_stage",
+                str(before.lifecycle_stage),
+                str(stage),
+            )
+
+    def _before(self, experiment_id: str) -> Experiment | None:
+        """The experiment as it is, when its changes are noted for the audit log."""
+        return self._store.get_experiment(experiment_id) if noting() else None
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
         experiment_id = ids.experiment_id(experiment_id)
@@ -128,10 +157,16 @@ class ExperimentService:
             v.check_string("value", value),
             v.MAX_EXPERIMENT_TAG_VALUE,
         )
+        before = self._before(experiment_id)
         self._store.set_experiment_tag(experiment_id, key, value)
+        if before is not None:
+            changed_field("experiment", experiment_id, f"tags.{key}", before.tags.get(key), value)
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
         experiment_id = ids.experiment_id(experiment_id)
         self._check("update", experiment_id)
         v.check_string("key", key)
+        before = self._before(experiment_id)
         self._store.delete_experiment_tag(experiment_id, key)
+        if before is not None:
+            changed_field("experiment", experiment_id, f"tags.{key}", before.tags.get(key), None)

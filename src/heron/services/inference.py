@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from heron.entities import Page
 from heron.entities.serving import EndpointMinute, InferenceRecord
 from heron.errors import InvalidParameter
-from heron.services.access import Authorizer, authorize
+from heron.services.access import Authorizer, authorize, listing
 from heron.services.artifacts import PROXY_ROOT, ArtifactService
 from heron.services.inference_capture import CaptureWriter, Exchange
 from heron.services.serving_stats import MinuteStats
@@ -132,10 +132,8 @@ class InferenceService:
 
     def records_of_trace(self, trace_id: str) -> list[InferenceRecord]:
         """The inference records of the requests a trace recorded (usually one)."""
-        records = self._store.records_of_trace(trace_id)
-        for record in records:
-            authorize(self._authorizer, "read", "serving_endpoint", record.endpoint_name)
-        return records
+        visible = listing(self._authorizer, "serving_endpoint")
+        return [r for r in self._store.records_of_trace(trace_id) if visible.shows(r.endpoint_name)]
 
     def read_body(self, request_id: str, part: str) -> Iterator[bytes]:
         """The request or response body of a record, kept inline or as an artifact."""

@@ -19,6 +19,7 @@ from heron.errors import InvalidParameter, NotFound
 from heron.search import registry as registry_search
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, authorize, created, listing
+from heron.services.changes import changed, changed_field, noting
 from heron.services.registry_namespaces import split_three_level
 from heron.services.registry_rules import (
     SourceResolver,
@@ -111,6 +112,7 @@ class RegistryService:
             deployment_job_id=_job_id(deployment_job_id) or None,
         )
         created(self._authorizer, "prompt" if is_prompt_version(tags) else "registered_model", name)
+        changed("registered_model", name, after={"name": name, "description": made.description})
         return made
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -146,6 +148,7 @@ class RegistryService:
         self._check("create", new_name)
         renamed = self._models.rename_registered_model(name, new_name)
         self._authorizer.renamed("registered_model", name, new_name)
+        changed("registered_model", new_name, before={"name": name}, after={"name": new_name})
         return renamed
 
     def update_registered_model(
@@ -156,44 +159,89 @@ class RegistryService:
         check_model_name(name)
         self._check("update", name)
         job = _job_id(deployment_job_id)
-        return self._models.update_registered_model(
+        before = self._model_before(name)
+        updated = self._models.update_registered_model(
             name,
             description=check_description(description),
             set_description=job is None or description is not None,
             deployment_job_id=job or None,
             set_deployment_job=job is not None,
         )
+        if before is not None:
+            changed_field(
+                "registered_model", name, "description", before.description, updated.description
+            )
+        return updated
 
     def delete_registered_model(self, name: str) -> None:
         check_model_name(name)
         self._check("delete", name)
+        before = self._model_before(name)
         self._models.delete_registered_model(name)
         self._authorizer.removed("registered_model", name)
+        if before is not None:
+            changed(
+                "registered_model", name, before={"name": name, "aliases": dict(before.aliases)}
+            )
 
     def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
         check_model_name(name)
         check_tag("Registered model tag", key, value)
         self._check("update", name)
+        before = self._model_before(name)
         self._models.set_registered_model_tag(name, key, value)
+        if before is not None:
+            changed_field("registered_model", name, f"tags.{key}", before.tags.get(key), value)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         check_model_name(name)
         v.check_string("key", key)
         self._check("update", name)
+        before = self._model_before(name)
         self._models.delete_registered_model_tag(name, key)
+        if before is not None:
+            changed_field("registered_model", name, f"tags.{key}", before.tags.get(key), None)
 
     def set_registered_model_alias(self, name: str, alias: str, version: str) -> None:
         check_model_name(name)
         check_alias(alias)
         version = check_version(version)
         actor = self._promote(name, alias)
+        before = self._model_before(name)
         self._models.set_registered_model_alias(name, alias, version, actor=actor)
+        if before is not None:
+            changed_field(
+                "registered_model", name, f"aliases.{alias}", before.aliases.get(alias), version
+            )
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         check_model_name(name)
         v.check_string("alias", alias)
         actor = self._promote(name, alias)
+        before = self._model_before(name)
         self._models.delete_registered_model_alias(name, alias, actor=actor)
+        if before is not None:
+            changed_field(
+                "registered_model", name, f"aliases.{alias}", before.aliases.get(alias), None
+            )
+
+    def _model_before(self, name: str) -> RegisteredModel | None:
+        """The model as it is, when its changes are noted for the audit log."""
+        return self._models.get_registered_model(name) if noting() else None
+
+    def _version_before(self, name: str, version: str) -> ModelVersion | None:
+        return self._versions.get_model_version(name, version) if noting() else None
+
+    def _version_changed(
+        self, before: ModelVersion | None, after: ModelVersion | None, *fields: str
+    ) -> None:
+        if before is not None:
+            changed(
+                "model_version",
+                f"{before.name}/{before.version}",
+                before={f: str(getattr(before, f)) for f in fields},
+                after=None if after is None else {f: str(getattr(after, f)) for f in fields},
+            )
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
@@ -227,7 +275,7 @@ class RegistryService:
             resolved = self._resolver.resolve(source, run_id or None, model_id or None)
             # A version reads its files from its source: the caller must be able to read it.
             authorize(self._authorizer, "read", "artifact", resolved.storage_location)
-        return self._versions.create_model_version(
+        made = self._versions.create_model_version(
             name,
             NewModelVersion(
                 source=source,
@@ -240,6 +288,12 @@ class RegistryService:
             ),
             actor=actor,
         )
+        changed(
+            "model_version",
+            f"{name}/{made.version}",
+            after={"source": source, "run_id": made.run_id, "model_id": made.model_id},
+        )
+        return made
 
     def get_model_version(self, name: str, version: str) -> ModelVersion:
         check_model_name(name)
@@ -293,9 +347,12 @@ class RegistryService:
         check_model_name(name)
         version = check_version(version)
         actor = self._check("update", name)
-        return self._versions.update_model_version(
+        before = self._version_before(name, version)
+        updated = self._versions.update_model_version(
             name, version, description=check_description(description), actor=actor
         )
+        self._version_changed(before, updated, "description")
+        return updated
 
     def transition_model_version_stage(
         self, name: str, version: str, stage: str, archive_existing_versions: bool = False
@@ -313,19 +370,24 @@ class RegistryService:
                 f"'{target}' is not an Active stage. Valid stages are Staging and Production."
             )
         actor = self._check("promote", name)
-        return self._versions.transition_model_version_stage(
+        before = self._version_before(name, version)
+        moved = self._versions.transition_model_version_stage(
             name,
             version,
             target,
             archive_existing_versions=archive_existing_versions,
             actor=actor,
         )
+        self._version_changed(before, moved, "current_stage")
+        return moved
 
     def delete_model_version(self, name: str, version: str) -> None:
         check_model_name(name)
         version = check_version(version)
         self._check("delete", name)
+        before = self._version_before(name, version)
         self._versions.delete_model_version(name, version)
+        self._version_changed(before, None, "source", "current_stage")
 
     def set_model_version_tag(self, name: str, version: str, key: str, value: str) -> None:
         check_model_name(name)

@@ -28,6 +28,7 @@ from heron.entities import (
 from heron.errors import InvalidParameter
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, attributed, authorize
+from heron.services.changes import changed, changed_field, noting
 from heron.services.names import generated_name
 from heron.store import ids
 from heron.store.runs import MetricWithRunId, RunQuery, RunStore
@@ -68,13 +69,16 @@ class RunService:
             tags[reserved.USER] = user_id
         v.check_length("user_id", user_id, v.MAX_USER_ID)
         start_time = now_ms() if start_time is None else v.check_timestamp("start_time", start_time)
-        return self._store.create_run(
+        run = self._store.create_run(
             experiment_id=experiment_id,
             user_id=user_id,
             run_name=run_name,
             start_time=start_time,
             tags=tags,
         )
+        made = {"experiment_id": experiment_id, "run_name": run_name, "user_id": user_id}
+        changed("run", run.info.run_id, after=made)
+        return run
 
     def get_run(self, run_id: str) -> Run:
         v.check_run_id(run_id)
@@ -103,19 +107,35 @@ class RunService:
             v.check_timestamp("end_time", end_time)
         if run_name:
             v.check_length("Run name", v.check_plain_name("Run name", run_name), v.MAX_RUN_NAME)
-        return self._store.update_run(
+        before = self._store.get_run(run_id).info if noting() else None
+        info = self._store.update_run(
             run_id, status=status, end_time=end_time, run_name=run_name or None
         )
+        if before is not None:
+            fields = ("status", "end_time", "run_name")
+            changed(
+                "run",
+                run_id,
+                before={f: str(getattr(before, f)) for f in fields},
+                after={f: str(getattr(info, f)) for f in fields},
+            )
+        return info
 
     def delete_run(self, run_id: str) -> None:
         v.check_run_id(run_id)
         self._check("delete", run_id)
-        self._store.set_run_lifecycle(run_id, LifecycleStage.DELETED)
+        self._lifecycle(run_id, LifecycleStage.DELETED)
 
     def restore_run(self, run_id: str) -> None:
         v.check_run_id(run_id)
         self._check("update", run_id)
-        self._store.set_run_lifecycle(run_id, LifecycleStage.ACTIVE)
+        self._lifecycle(run_id, LifecycleStage.ACTIVE)
+
+    def _lifecycle(self, run_id: str, stage: LifecycleStage) -> None:
+        before = self._store.get_run(run_id).info.lifecycle_stage if noting() else None
+        self._store.set_run_lifecycle(run_id, stage)
+        if before is not None:
+            changed_field("run", run_id, "lifecycle_stage", str(before), str(stage))
 
     def log_metric(
         self, run_id: str, key: str, value: float, timestamp: int, step: int = 0

@@ -94,12 +94,12 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
         return safe_next(field(form, "next"))
 
     def delete_runs(request: Request, form: Form) -> str:
-        for run_id in form.get("run_id", []):
+        for run_id in _chosen_runs(form):
             runs.delete_run(run_id)
         return safe_next(field(form, "next"))
 
     def restore_runs(request: Request, form: Form) -> str:
-        for run_id in form.get("run_id", []):
+        for run_id in _chosen_runs(form):
             runs.restore_run(run_id)
         return safe_next(field(form, "next"))
 
@@ -160,3 +160,10 @@ def _table_request(request: Request, experiment_id: str) -> runs_table.TableRequ
 
 def compare_url(run_ids: list[str]) -> str:
     return "/compare?" + urllib.parse.urlencode([("runs", r) for r in run_ids])
+
+
+def _chosen_runs(form: Form) -> list[str]:
+    chosen = form.get("run_id", [])
+    if not chosen:
+        raise InvalidParameter("Choose the runs first: tick their boxes in the table")
+    return chosen

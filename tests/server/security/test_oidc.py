@@ -45,11 +45,11 @@ def test_a_workload_trades_its_token_for_a_short_lived_one(sso: Sso) -> None:
                           json={"name": "repo:org/app:ref:refs/heads/main",
                                 "principal_type": "service_principal"})  # fmt: skip
         assert made.status_code == 200, made.text
-        shared = admin.post("/api/2.0/heron/grants/grant", json={
+        granted = admin.post("/api/2.0/heron/grants/grant", json={
             "principal": "repo:org/app:ref:refs/heads/main", "principal_type": "service_principal",
             "privilege": "EDIT", "securable_type": "experiment", "securable_id": "0",
         })  # fmt: skip
-        assert shared.status_code == 200, shared.text
+        assert granted.status_code == 200, granted.text
     job_token = sso.provider.mint({"sub": "repo:org/app:ref:refs/heads/main", "aud": "heron"})
     answer = _exchange(sso, job_token)
     assert answer.status_code == 200, answer.text

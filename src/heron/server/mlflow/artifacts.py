@@ -13,7 +13,6 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute
 
 from heron.entities import FileInfo
-from heron.errors import NotImplementedByServer
 from heron.server.routing import under_prefixes
 from heron.server.uploads import in_thread_with_body
 from heron.server.wire import (
@@ -36,7 +35,6 @@ PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
 # Heron's own: many small files in one PUT (the body format is heron.store.artifacts.batch).
 BATCH_PREFIXES = ("/api/2.0/heron/artifacts/batch", "/ajax-api/2.0/heron/artifacts/batch")
 # MLflow compat: the client falls back to a plain PUT when the message starts with this.
-MULTIPART_UNSUPPORTED = "Multipart upload is not supported for the current artifact repository"
 _MPU_BODY_LIMIT = 4 * 1024 * 1024
 # The proxy names a file by its path in the destination (`<experiment>/<run>/artifacts/...`).
 _READ = requires("read", "artifact", "path")
@@ -143,8 +141,6 @@ def _multipart_endpoint(artifacts: ArtifactService) -> Callable[[Request], Await
         f = Fields(parse_json_object(body))
         if action not in ("create", "complete", "abort"):
             return PlainTextResponse("Not Found", status_code=404)
-        if not artifacts.multipart_uploads:
-            raise NotImplementedByServer(MULTIPART_UNSUPPORTED)
         upload_id = f.string("upload_id")
         if action == "create":
             num_parts = f.int64("num_parts") or 1

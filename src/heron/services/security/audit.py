@@ -14,8 +14,7 @@ from typing import Any
 import orjson
 
 from heron.entities.security import AuditEntry, audit_hash
-from heron.errors import PermissionDenied
-from heron.services.access import Identity, current_identity
+from heron.services.access import Identity, current_identity, decide
 from heron.store.security import AuditQuery, AuditStore
 
 SYSTEM_ADDRESS = "local"
@@ -159,8 +158,8 @@ class AuditTrail:
 
     def entries(self, query: AuditQuery, identity: Identity | None = None) -> list[AuditEntry]:
         identity = identity or current_identity()
-        if not identity.is_admin:
-            raise PermissionDenied("Only an admin may read the audit log")
+        decide(identity, "read", "audit", "", allowed=identity.is_admin,
+               refusal="Only an admin may read the audit log")  # fmt: skip
         return self._store.entries(query)
 
     def head(self) -> tuple[int, str]:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from heron.entities.security import Grant, Principal, PrincipalKind, Privilege, SecurableType
 from heron.errors import InvalidParameter, PermissionDenied
-from heron.services.access import Identity, current_identity
+from heron.services.access import Identity, current_identity, decide
 from heron.services.security import decisions
 from heron.services.security.audit import AuditTrail
 from heron.services.security.decisions import Securable
@@ -187,12 +187,15 @@ class GrantService:
     ) -> list[Grant]:
         identity = current_identity()
         if principal is not None and principal.principal_id == identity.principal_id:
-            pass  # one's own grants
+            decide(identity, "read", "grant", identity.name, allowed=True, refusal="")
         elif securable is not None:
-            if Privilege.MANAGE not in self.privileges(identity, securable):
-                raise PermissionDenied(f"MANAGE on {securable[0].value} {securable[1]!r} is needed")
-        elif not identity.is_admin:
-            raise PermissionDenied("Only an admin may list every grant")
+            kind, name = securable
+            decide(identity, "read", "grant", name,
+                   allowed=Privilege.MANAGE in self.privileges(identity, securable),
+                   refusal=f"MANAGE on {kind.value} {name!r} is needed")  # fmt: skip
+        else:
+            decide(identity, "read", "grant", "", allowed=identity.is_admin,
+                   refusal="Only an admin may list every grant")  # fmt: skip
         return self._grants.list_grants(
             principal_ids=None if principal is None else [principal.principal_id],
             securable=securable,

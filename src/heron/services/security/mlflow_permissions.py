@@ -16,7 +16,7 @@ from heron.services.security import decisions
 from heron.services.security.audit import AuditTrail
 from heron.services.security.decisions import Securable
 from heron.services.security.grant_service import MAX_SECURABLE_ID, GrantService
-from heron.services.security.principals import check_name, require_admin
+from heron.services.security.principals import check_name, require_admin, require_self_or_admin
 from heron.store.security import GroupStore, PrincipalStore, RoleStore
 
 PERMISSIONS = ("READ", "USE", "EDIT", "MANAGE", "DENY")
@@ -145,9 +145,7 @@ class MlflowPermissions:
 
     def get(self, username: str, resource_type: str, resource_id: str) -> str:
         user, securable = self.user(username), securable_of(resource_type, resource_id)
-        caller = current_identity()
-        if caller.name != username:
-            require_admin(caller, "read another user's permissions")
+        require_self_or_admin(current_identity(), username, "read another user's permissions")
         identity = Identity(
             name=user.name, authenticated=True, principal_id=user.principal_id,
             is_admin=user.is_admin,
@@ -161,9 +159,7 @@ class MlflowPermissions:
 
     def direct(self, username: str) -> tuple[Principal, list[Grant]]:
         user = self.user(username)
-        caller = current_identity()
-        if caller.name != username:
-            require_admin(caller, "list another user's permissions")
+        require_self_or_admin(current_identity(), username, "list another user's permissions")
         return user, self._grants.list_grants(principal=user)
 
     def require_admin(self) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from heron.entities.security import Principal, PrincipalKind
-from heron.errors import BadRequest, InvalidParameter, NotFound, PermissionDenied
-from heron.services.access import Identity, current_identity
+from heron.errors import BadRequest, InvalidParameter, NotFound
+from heron.services.access import Identity, current_identity, decide
 from heron.services.security import passwords
 from heron.services.security.audit import AuditTrail
 from heron.services.security.scopes import require_scope
@@ -25,9 +25,17 @@ def check_name(what: str, name: object) -> str:
 
 
 def require_admin(identity: Identity, doing: str) -> None:
-    if not identity.is_admin:
-        raise PermissionDenied(f"Only an admin may {doing}")
+    decide(identity, "update", "principal", "", allowed=identity.is_admin,
+           refusal=f"Only an admin may {doing}")  # fmt: skip
     require_scope(identity, "manage", doing)
+
+
+def require_self_or_admin(identity: Identity, name: str, doing: str) -> None:
+    """A user may read their own user and permissions; an admin anyone's."""
+    if identity.name == name and identity.authenticated:
+        decide(identity, "read", "principal", name, allowed=True, refusal="")
+        return
+    require_admin(identity, doing)
 
 
 class PrincipalService:
@@ -75,15 +83,14 @@ class PrincipalService:
         return self._principals.count_admins() > 0
 
     def get_user(self, name: str) -> Principal:
-        identity = current_identity()
-        if identity.name != name:
-            require_admin(identity, "read other users")
+        require_self_or_admin(current_identity(), name, "read other users")
         return self._principals.get_principal(PrincipalKind.USER, name)
 
     def current_user(self) -> Principal:
         identity = current_identity()
         if identity.principal_id is None:
             raise NotFound("The caller is not a user of this server")
+        decide(identity, "read", "principal", identity.name, allowed=True, refusal="")
         return self._principals.get_principal_by_id(identity.principal_id)
 
     def list_users(self) -> list[Principal]:

@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable, Sequence
 
 from heron.entities.security import AccessToken, Principal, PrincipalKind
-from heron.errors import InvalidParameter, NotFound, PermissionDenied
-from heron.services.access import current_identity
+from heron.errors import InvalidParameter, NotFound
+from heron.services.access import current_identity, decide
 from heron.services.security import tokens
 from heron.services.security.audit import AuditTrail
 from heron.services.security.principals import check_name, require_admin
@@ -50,8 +50,10 @@ class TokenService:
             return self._principals.get_principal(
                 PrincipalKind.SERVICE_PRINCIPAL, service_principal
             )
-        if identity.principal_id is None:
-            raise PermissionDenied("Sign in as a user to manage your tokens")
+        signed_in = identity.principal_id is not None
+        decide(identity, "update", "token", identity.name, allowed=signed_in,
+               refusal="Sign in as a user to manage your tokens")  # fmt: skip
+        assert identity.principal_id is not None  # noqa: S101 - decided above
         return self._principals.get_principal_by_id(identity.principal_id)
 
     def create_token(
@@ -109,6 +111,7 @@ class TokenService:
         identity = current_identity()
         if found is None or (found.principal_id != identity.principal_id and not identity.is_admin):
             raise NotFound(f"Token {token_id!r} does not exist")
+        decide(identity, "update", "token", token_id, allowed=True, refusal="")
         return found
 
     def revoke_token(self, token_id: str) -> None:
