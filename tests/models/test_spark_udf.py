@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,15 @@ pytestmark = [
 pyspark = pytest.importorskip("pyspark", reason="pyspark is in the dev extra")
 
 
+def _popen_without_preexec(command: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    """pyspark starts its JVM with a preexec_fn (to ignore SIGINT), which runs the at-fork
+    handlers in the child of this many-threaded test process: one of them waited forever on a
+    lock another thread held at the fork. A new session keeps the terminal's SIGINT from the
+    JVM as well, and a child without preexec_fn runs no Python before exec."""
+    kwargs.pop("preexec_fn", None)
+    return subprocess.Popen(command, start_new_session=True, **kwargs)
+
+
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
     if shutil.which("java") is None:
@@ -31,13 +41,15 @@ def spark() -> Iterator[Any]:
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode: no outside address
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers run this Python
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("heron-spark-udf")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("pyspark.java_gateway.Popen", _popen_without_preexec)
+        session = (
+            SparkSession.builder.master("local[2]")
+            .appName("heron-spark-udf")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "2")
+            .getOrCreate()
+        )
     try:
         yield session
     finally:
