@@ -8,7 +8,8 @@ their permissions (see mlflow_permissions)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from heron.entities.security import Grant, Principal, PrincipalKind, Privilege, SecurableType
 from heron.errors import InvalidParameter, PermissionDenied
@@ -60,7 +61,7 @@ class GrantService:
         self._audit = audit
         self._default = default_privilege
         self._roles = extra_grants  # RoleGrants, when MLflow's roles are in use
-        self._cache: dict[tuple[tuple[int, ...], tuple[Securable, ...]], list[Grant]] = {}
+        self._cache: dict[tuple[Any, ...], list[Grant]] = {}
         self._lock = threading.Lock()
 
     def clear_cache(self) -> None:
@@ -71,30 +72,35 @@ class GrantService:
         """Every grant that applies to `identity` on the securables of `chain`: its own, its
         groups', its roles' and the server's default (answered from memory when cached)."""
         ids = (identity.principal_id or 0, *identity.group_ids)
-        key = (ids, tuple(chain))
-        found = self._cache.get(key)
-        if found is None:
-            found = self._grants.grants_on(ids, chain)
-            if self._roles is not None:
-                found += self._roles.grants_on(identity, chain)  # type: ignore[attr-defined]
-            if self._default is not None:
-                found.append(_default_grant(self._default))
-            with self._lock:
-                if len(self._cache) >= _CACHE_LIMIT:
-                    self._cache.clear()
-                self._cache[key] = found
-        return found
+        return self._cached(
+            (ids, tuple(chain)),
+            lambda: self._grants.grants_on(ids, chain),
+            lambda roles: list(roles.grants_on(identity, chain)),
+        )
 
     def grants_of(self, identity: Identity, kinds: Sequence[SecurableType]) -> list[Grant]:
         """Every grant that applies to `identity` on any securable of these types (its own,
         its groups', its roles' and the server's default; answered from memory when cached)."""
         ids = (identity.principal_id or 0, *identity.group_ids)
-        key = (ids, tuple((kind, "") for kind in kinds))
+        return self._cached(
+            (ids, tuple((kind, "") for kind in kinds)),
+            lambda: self._grants.grants_of(ids, kinds),
+            lambda roles: list(roles.grants_of(identity, kinds)),
+        )
+
+    def _cached(
+        self,
+        key: tuple[Any, ...],
+        own: Callable[[], list[Grant]],
+        of_roles: Callable[[Any], list[Grant]],
+    ) -> list[Grant]:
+        """The grants under `key` from memory, else read (the principal's and groups', the
+        roles', the server's default) and kept."""
         found = self._cache.get(key)
         if found is None:
-            found = self._grants.grants_of(ids, kinds)
+            found = own()
             if self._roles is not None:
-                found += self._roles.grants_of(identity, kinds)  # type: ignore[attr-defined]
+                found += of_roles(self._roles)
             if self._default is not None:
                 found.append(_default_grant(self._default))
             with self._lock:
