@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from tests.ui.conftest import sdk_tracking
 
 TRACES = 20
 FAILING = {3, 9, 15}
@@ -98,31 +99,18 @@ def _record(url: str) -> Agent:
             raise ValueError("kaput")
         return f"answer {i}"
 
-    with pytest.MonkeyPatch.context() as env:
-        for name in (
-            "HERON_TRACKING_URI",
-            "MLFLOW_TRACKING_URI",
-            "HERON_EXPERIMENT_NAME",
-            "MLFLOW_EXPERIMENT_NAME",
-            "HERON_EXPERIMENT_ID",
-            "MLFLOW_EXPERIMENT_ID",
-        ):
-            env.delenv(name, raising=False)  # fmt: skip
-        heron.set_tracking_uri(url)
-        try:
-            agent = Agent(url, heron.set_experiment("agent-app").experiment_id, {})
-            ids = []
-            for i in range(TRACES):
-                version = "agent-v1" if i < 12 else "agent-v2"
-                agent.versions[version] = heron.set_active_model(name=version).model_id
-                with contextlib.suppress(ValueError):
-                    answer(f"question {i}", i)
-                ids.append(tracing.get_last_active_trace_id())
-                time.sleep(0.002)  # distinct start times: the turns' order is known
-            heron.clear_active_model()
-            assert tracing.flush(timeout_s=60)
-        finally:
-            heron.set_tracking_uri(None)
+    with sdk_tracking(url):
+        agent = Agent(url, heron.set_experiment("agent-app").experiment_id, {})
+        ids = []
+        for i in range(TRACES):
+            version = "agent-v1" if i < 12 else "agent-v2"
+            agent.versions[version] = heron.set_active_model(name=version).model_id
+            with contextlib.suppress(ValueError):
+                answer(f"question {i}", i)
+            ids.append(tracing.get_last_active_trace_id())
+            time.sleep(0.002)  # distinct start times: the turns' order is known
+        heron.clear_active_model()
+        assert tracing.flush(timeout_s=60)
     with HeronClient(url) as client:
         _assess(client, agent, ids)
         agent.infos = [client.get_trace(t).info for t in ids]
