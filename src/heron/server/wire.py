@@ -453,6 +453,8 @@ class PathEndpoint:
             return Fields({**query, **path_params}, query)
         if scope["method"] in ("PATCH", "DELETE") or not self.strict_content_type:
             data = parse_json_object(await read_body(scope, receive, self.limit))
+            if scope["method"] == "DELETE":  # MLflow's client puts options in the query
+                data = {**QueryParams(scope["query_string"]), **data}
         else:
             data = dict((await read_fields(scope, receive, self.limit)).data)
         return Fields({**data, **path_params})

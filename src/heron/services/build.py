@@ -33,6 +33,7 @@ from heron.services.serving_endpoints import EndpointService
 from heron.services.trace_analytics import TraceAnalyticsService
 from heron.services.trace_links import TraceLinkService
 from heron.services.traces import TraceService
+from heron.services.workspaces import WorkspaceService
 from heron.settings import Settings
 from heron.store.artifacts.encrypted import encryption
 from heron.store.artifacts.locations import ArtifactLocations
@@ -64,6 +65,7 @@ class Services:
     drift: DriftService
     deployment_jobs: DeploymentJobService
     job_runs: JobRunService
+    workspaces: WorkspaceService
     # Runs deployment job tasks; only `heron worker` starts it (with its executors).
     deployment_runner: DeploymentRunner
     gc: GarbageCollector
@@ -125,6 +127,7 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
     )
     schemas = LabelSchemaService(stores.label_schemas, stores.experiments, authorizer)
     return Services(
+        workspaces=WorkspaceService(stores.workspaces, authorizer),
         experiments=ExperimentService(stores.experiments, authorizer, artifact_roots=roots),
         runs=runs,
         logged_models=LoggedModelService(stores.logged_models, stores.experiments, authorizer),

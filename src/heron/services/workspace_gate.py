@@ -1,0 +1,150 @@
+"""WorkspaceGate: with workspaces enabled, an object in another workspace than the request's
+does not exist for it, and (with --auth) a grant on a workspace reaches the objects in it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from heron.entities.security import Privilege, SecurableType
+from heron.entities.workspace import DEFAULT_WORKSPACE
+from heron.errors import NotFound, PermissionDenied
+from heron.services.access import Action, Authorizer, Identity, Policy, ResourceType
+from heron.store.security import OwnerStore
+from heron.store.visibility import NOTHING, Visibility
+from heron.store.workspaces import WorkspaceStore, current_workspace
+
+# "May this identity hold this privilege on this securable?" (GrantService.may), with --auth.
+May = Callable[[Identity, Privilege, tuple[SecurableType, str]], bool]
+
+_NEEDS: dict[str, Privilege] = {
+    "read": Privilege.READ,
+    "annotate": Privilege.ANNOTATE,
+    "create": Privilege.EDIT,
+    "update": Privilege.EDIT,
+    "promote": Privilege.PROMOTE,
+    "execute": Privilege.EXECUTE,
+    "delete": Privilege.MANAGE,
+}
+# What lives in a workspace: experiments (and their runs, artifacts, traces, logged models,
+# datasets) and registered models (and their versions, aliases, prompts).
+_INSIDE = frozenset(
+    {"experiment", "run", "artifact", "trace", "logged_model", "dataset", "registered_model",
+     "prompt", "model_version", "model_alias"}
+)  # fmt: skip
+_LISTED_BY_READ = frozenset({"run", "model_version", "dataset"})
+_CACHE_LIMIT = 100_000
+
+
+class WorkspaceGate:
+    """Wraps the services' authorizer when workspaces are enabled. `may` (None without
+    --auth) answers from the grants: a caller needs BROWSE on a workspace other than
+    `default` to reach anything in it, EDIT on it to make something there, and a privilege
+    held on the workspace holds on everything in it."""
+
+    def __init__(
+        self, inner: Authorizer, store: WorkspaceStore, owners: OwnerStore, may: May | None
+    ) -> None:
+        self._inner = inner
+        self._store = store
+        self._owners = owners
+        self._may = may
+        self._homes: dict[str, str | None] = {}  # an experiment's workspace
+        self._lock = threading.Lock()
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._homes.clear()
+
+    def admit(self, identity: Identity, policy: Policy) -> None:
+        self._inner.admit(identity, policy)
+
+    def check(self, identity: Identity, action: Action, resource: ResourceType, id_: str) -> None:
+        workspace = current_workspace()
+        if workspace is None or resource not in _INSIDE:
+            self._inner.check(identity, action, resource, id_)
+            return
+        if id_:
+            self._require_here(workspace, resource, id_)
+        if self._governed(identity):
+            self._require_member(identity, workspace)
+            if self._holds(identity, _NEEDS[action], workspace):
+                return  # a token's scopes were checked outside (ScopedAuthorizer)
+            if action == "create" and not id_ and workspace != DEFAULT_WORKSPACE:
+                raise PermissionDenied(
+                    f"{identity.name!r} may not create a {resource.replace('_', ' ')} in "
+                    f"workspace {workspace!r}: EDIT on the workspace is needed"
+                )
+        self._inner.check(identity, action, resource, id_)
+
+    def visible(self, identity: Identity, resource: ResourceType) -> Visibility:
+        workspace = current_workspace()
+        inner = self._inner.visible(identity, resource)
+        if workspace is None or resource not in _INSIDE or not self._governed(identity):
+            return inner
+        if workspace != DEFAULT_WORKSPACE and not self._holds(
+            identity, Privilege.BROWSE, workspace
+        ):
+            return NOTHING
+        need = Privilege.READ if resource in _LISTED_BY_READ else Privilege.BROWSE
+        if self._holds(identity, need, workspace):  # all of it, but what is denied
+            return Visibility(hidden=inner.hidden, hidden_prefixes=inner.hidden_prefixes)
+        return inner
+
+    def created(self, identity: Identity, resource: ResourceType, id_: str) -> None:
+        self._inner.created(identity, resource, id_)
+
+    def renamed(self, resource: ResourceType, id_: str, new_id: str) -> None:
+        self._inner.renamed(resource, id_, new_id)
+
+    def removed(self, resource: ResourceType, id_: str) -> None:
+        if resource == "workspace":
+            self.clear_cache()  # its objects may have moved to `default`
+        self._inner.removed(resource, id_)
+
+    # -- the rules ---------------------------------------------------------------------------
+
+    def _governed(self, identity: Identity) -> bool:
+        return self._may is not None and identity.authenticated and not identity.is_admin
+
+    def _holds(self, identity: Identity, need: Privilege, workspace: str) -> bool:
+        assert self._may is not None  # noqa: S101 (only asked when governed)
+        return self._may(identity, need, (SecurableType.WORKSPACE, workspace))
+
+    def _require_member(self, identity: Identity, workspace: str) -> None:
+        if workspace != DEFAULT_WORKSPACE and not self._holds(
+            identity, Privilege.BROWSE, workspace
+        ):
+            raise PermissionDenied(
+                f"{identity.name!r} has no access to workspace {workspace!r}: a grant on it "
+                "is needed"
+            )
+
+    def _require_here(self, workspace: str, resource: ResourceType, id_: str) -> None:
+        experiment_id: str | None = None
+        if resource == "experiment":
+            experiment_id = id_
+        elif resource == "run":
+            experiment_id = self._owners.experiment_of_run(id_)
+        elif resource == "artifact":
+            experiment_id = self._owners.experiment_of_location(id_)
+        if experiment_id is None:
+            return  # a model (found by name in the workspace by the store), or nothing
+        home = self._home(experiment_id)
+        if home is not None and home != workspace:
+            what = {"experiment": "Experiment with id", "run": "Run with id"}.get(
+                resource, "artifact"
+            )
+            raise NotFound(f"No {what}={id_} exists in workspace {workspace!r}")
+
+    def _home(self, experiment_id: str) -> str | None:
+        if experiment_id in self._homes:
+            return self._homes[experiment_id]
+        home = self._store.workspace_of_experiment(experiment_id)
+        if home is None:
+            return None  # no such experiment yet: not remembered
+        with self._lock:
+            if len(self._homes) >= _CACHE_LIMIT:
+                self._homes.clear()
+            self._homes[experiment_id] = home
+        return home
