@@ -66,7 +66,7 @@ class WorkspaceGate:
             return
         if id_:
             self._require_here(workspace, resource, id_)
-        if self._governed(identity):
+        if self._governed(identity) and (id_ or action != "read"):  # a list: `visible`
             self._require_member(identity, workspace)
             if self._holds(identity, _NEEDS[action], workspace):
                 return  # a token's scopes were checked outside (ScopedAuthorizer)

@@ -194,7 +194,9 @@ def test_without_the_flag_nothing_is_scoped_and_the_routes_say_so(
     )
     with serve_settings(settings) as url, httpx.Client(base_url=url, timeout=30) as client:
         assert client.get("/api/3.0/mlflow/server-info").json()["workspaces_enabled"] is False
-        assert client.get(WS).status_code == 503
+        off = client.get(WS)
+        assert off.status_code == 404
+        assert "--enable-workspaces" in off.text
         create_experiment(client, "anywhere", "ignored-header")
         assert names(client, None) == ["Default", "anywhere"]
         got = client.post(f"{API}/experiments/search", json={}).json()["experiments"][0]

@@ -6,11 +6,12 @@ from __future__ import annotations
 import time
 
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from heron.entities.workspace import DEFAULT_WORKSPACE, Workspace
-from heron.errors import InvalidParameter, TemporarilyUnavailable
+from heron.errors import InvalidParameter
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import requires
 from heron.services.workspaces import MAX_NAME, WorkspaceService
@@ -34,10 +35,13 @@ def workspace_json(w: Workspace) -> Json:
 
 def routes(api: Endpoints, service: WorkspaceService, *, enabled: bool) -> list[BaseRoute]:
     def on() -> None:
-        if not enabled:  # MLflow compat: the routes exist, and answer 503 when off
-            raise TemporarilyUnavailable(
-                "Workspace endpoints are disabled because the server is running without "
-                "workspaces support. To enable them, run `heron server --enable-workspaces`"
+        # Off, MLflow answers 503, which its client retries for minutes; a plain-text 404
+        # is what the client reads at once as "this server does not expose workspace APIs".
+        if not enabled:
+            raise HTTPException(
+                404,
+                "Workspaces are disabled on this server: start it with "
+                "`heron server --enable-workspaces`",
             )
 
     def list_workspaces(f: Fields) -> Json:
