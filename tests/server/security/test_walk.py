@@ -1,9 +1,9 @@
 """Two users and a group walk every route of the app (each method, HEAD beside GET; the
 other's ids in the path, the query and the body, snake_case and camelCase) against a real
 `--auth` server on SQLite and on PostgreSQL. Neither reads, changes or lists the other's
-private experiments, runs, models, artifacts, traces or logged models, though both belong to
-a group with a grant on a shared experiment, nor the other's workspace; and any answer that succeeded without an
-authorization decision fails the walk."""
+private experiments, runs, models, artifacts, traces, logged models or workspace, though both
+belong to a group with a grant on a shared experiment; and any answer that succeeded without
+an authorization decision fails the walk."""
 
 from __future__ import annotations
 
@@ -74,8 +74,10 @@ def _setup(url: str) -> dict[str, Owner]:
     with httpx.Client(base_url=url, auth=ADMIN, timeout=60) as admin:
         for name, owner in owners.items():  # a workspace each, theirs to manage
             owner.ids["workspace"] = f"{name}-ws"
-            made = admin.post("/api/3.0/mlflow/workspaces",
-                              json={"name": f"{name}-ws", "description": owner.marker})
+            made = admin.post(
+                "/api/3.0/mlflow/workspaces",
+                json={"name": f"{name}-ws", "description": owner.marker},
+            )
             assert made.status_code == 200, made.text
             granted = admin.post("/api/2.0/heron/grants/grant", json={
                 "principal": name, "privilege": "MANAGE", "securable_type": "workspace",
