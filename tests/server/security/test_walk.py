@@ -78,7 +78,7 @@ def _setup(url: str) -> dict[str, Owner]:
                 "/api/3.0/mlflow/workspaces",
                 json={"name": f"{name}-ws", "description": owner.marker},
             )
-            assert made.status_code == 200, made.text
+            assert made.status_code == 201, made.text
             granted = admin.post("/api/2.0/heron/grants/grant", json={
                 "principal": name, "privilege": "MANAGE", "securable_type": "workspace",
                 "securable_id": f"{name}-ws",

@@ -24,7 +24,7 @@ def server(tmp_path: Path, serve_settings: Any, database_uri: str) -> Iterator[A
         for name, password in USERS.items():
             create_user(s, name, password)
         with s.admin() as admin:
-            assert admin.post(WS, json={"name": "team-a"}).status_code == 200
+            assert admin.post(WS, json={"name": "team-a"}).status_code == 201
             for user, privilege in (("alice", "EDIT"), ("carol", "READ")):
                 granted = admin.post("/api/2.0/heron/grants/grant", json={
                     "principal": user, "privilege": privilege,

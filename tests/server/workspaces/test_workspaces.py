@@ -33,7 +33,7 @@ def server(tmp_path: Path, serve_settings: Any, database_uri: str) -> Iterator[h
 
 def make_workspace(client: httpx.Client, name: str) -> None:
     resp = client.post(WS, json={"name": name, "description": f"team {name}"})
-    assert resp.status_code == 200, resp.text
+    assert resp.status_code == 201, resp.text
     assert resp.json() == {"workspace": {"name": name, "description": f"team {name}"}}
 
 
@@ -155,7 +155,7 @@ def test_workspaces_are_made_listed_changed_and_deleted(server: httpx.Client) ->
     assert refused.status_code == 409
     assert "still holds experiments" in refused.json()["message"]
     moved = server.delete(f"{WS}/team-a", params={"mode": "SET_DEFAULT"})
-    assert moved.status_code == 200, moved.text
+    assert moved.status_code == 204, moved.text
     assert names(server, None) == ["Default", "kept"]
     assert server.get(f"{WS}/team-a").json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
 

@@ -90,13 +90,15 @@ def routes(api: Endpoints, service: WorkspaceService, *, enabled: bool) -> list[
         found += [
             api.route("GET", prefix + "/workspaces", list_workspaces,
                       requires("read", "workspace")),
-            api.route("POST", prefix + "/workspaces", create, requires("create", "workspace")),
+            # MLflow compat: its client expects 201 for a new workspace, 204 for a deletion.
+            api.with_path("POST", prefix + "/workspaces", create,
+                          requires("create", "workspace"), status=201),
             api.with_path("GET", prefix + one, get,
                           requires("read", "workspace", "workspace_name")),
             api.with_path("PATCH", prefix + one, update,
                           requires("update", "workspace", "workspace_name")),
             api.with_path("DELETE", prefix + one, delete,
-                          requires("delete", "workspace", "workspace_name")),
+                          requires("delete", "workspace", "workspace_name"), status=204),
         ]  # fmt: skip
     return found
 
