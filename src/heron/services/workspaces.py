@@ -17,6 +17,8 @@ _NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 # Path segments MLflow's server and UI route on.
 _RESERVED = frozenset({"workspaces", "api", "ajax-api", "static-files"})
 MODES = ("RESTRICT", "SET_DEFAULT", "CASCADE")
+# The cookie the UI's switcher sets: the workspace of a request that names none in its header.
+UI_COOKIE = "heron_workspace"
 
 
 def check_name(name: str) -> str:

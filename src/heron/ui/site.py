@@ -28,6 +28,7 @@ from heron.ui import (
     sessions,
     trace_compare,
     trace_pages,
+    workspaces,
 )
 from heron.ui.rendering import Renderer, environment
 from heron.web.routes import PolicyMount
@@ -55,6 +56,7 @@ def routes(services: Services) -> list[BaseRoute]:
         *endpoints.routes(renderer, services),
         *review.routes(renderer, services),
         *evaluations.routes(renderer, services),
+        *workspaces.routes(renderer, services.workspaces),
     ]
     # An experiment's tabs show the pages that exist.
     paths = frozenset(r.path for r in pages if isinstance(r, Route))

@@ -199,6 +199,7 @@ def fields(owner: Owner, walker: str, *, own_name: bool = False) -> dict[str, An
         "dataset_id": ids["dataset"],
         "endpoint_name": ids["endpoint"],
         "workspace_name": ids["workspace"],
+        "workspace": ids["workspace"],
         "token_id": ids["token"],
         "username": walker if own_name else owner.name,
         "principal": walker,

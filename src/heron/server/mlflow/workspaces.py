@@ -4,6 +4,7 @@ middleware that runs each request in the workspace its X-MLFLOW-WORKSPACE header
 from __future__ import annotations
 
 import time
+from http.cookies import CookieError, SimpleCookie
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -14,7 +15,7 @@ from heron.entities.workspace import DEFAULT_WORKSPACE, Workspace
 from heron.errors import InvalidParameter
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import requires
-from heron.services.workspaces import MAX_NAME, WorkspaceService
+from heron.services.workspaces import MAX_NAME, UI_COOKIE, WorkspaceService
 from heron.store.sql.workspaces import not_found
 from heron.store.workspaces import workspace_scope
 
@@ -103,6 +104,21 @@ def routes(api: Endpoints, service: WorkspaceService, *, enabled: bool) -> list[
     return found
 
 
+def _named(headers: list[tuple[bytes, bytes]]) -> tuple[str, bool]:
+    """The header's workspace; else the UI's choice (its cookie); else `default`. True when
+    the header named it."""
+    chosen = None
+    for key, value in headers:
+        if key == HEADER:
+            return value.decode("latin-1").strip() or DEFAULT_WORKSPACE, True
+        if key == b"cookie" and chosen is None:
+            try:
+                chosen = SimpleCookie(value.decode("latin-1")).get(UI_COOKIE)
+            except CookieError:
+                chosen = None
+    return (chosen.value if chosen is not None and chosen.value else DEFAULT_WORKSPACE), False
+
+
 class WorkspaceMiddleware:
     """With workspaces enabled: each HTTP request runs in the workspace its
     X-MLFLOW-WORKSPACE header names (`default` without one); an unknown one is refused with
@@ -128,12 +144,11 @@ class WorkspaceMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        name = DEFAULT_WORKSPACE
-        for key, value in scope["headers"]:
-            if key == HEADER:
-                name = value.decode("latin-1").strip() or DEFAULT_WORKSPACE
-                break
+        name, named = _named(scope["headers"])
         if name != DEFAULT_WORKSPACE and not await self._exists(name):
-            raise not_found(name[:80])
+            if named:
+                raise not_found(name[:80])
+            name = DEFAULT_WORKSPACE  # the UI's choice, deleted since
+        scope.setdefault("state", {})["workspace"] = name  # the UI shows it
         with workspace_scope(name):
             await self.app(scope, receive, send)
