@@ -86,3 +86,29 @@ def test_without_a_grant_a_workspace_shows_nothing(server: AuthServer) -> None:
         # EDIT is not MANAGE: the workspace itself stays the admins'.
         assert alice.patch(f"{WS}/team-a", json={"description": "x"}).status_code == 403
         assert alice.post(WS, json={"name": "team-z"}).status_code == 403
+
+
+def test_a_grant_on_a_model_does_not_reach_its_namesake_in_a_workspace(
+    server: AuthServer,
+) -> None:
+    with server.admin() as admin:
+        for headers in ({}, IN_A):
+            made = admin.post(f"{API}/registered-models/create", json={"name": "fraud"},
+                              headers=headers)  # fmt: skip
+            assert made.status_code == 200, made.text
+        granted = admin.post("/api/2.0/heron/grants/grant", json={
+            "principal": "carol", "privilege": "MANAGE",
+            "securable_type": "registered_model", "securable_id": "fraud",
+        })  # fmt: skip
+        assert granted.status_code == 200, granted.text
+    with as_user(server, "carol") as carol:  # READ on team-a, MANAGE on default's fraud
+        update = {"name": "fraud", "description": "changed"}
+        assert carol.patch(f"{API}/registered-models/update", json=update).is_success
+        refused = carol.patch(f"{API}/registered-models/update", json=update, headers=IN_A)
+        assert refused.status_code == 403
+        assert "EDIT on the workspace is needed" in refused.json()["message"]
+        read = carol.get(f"{API}/registered-models/get", params={"name": "fraud"}, headers=IN_A)
+        assert read.json()["registered_model"].get("description") is None
+    with as_user(server, "bob") as bob:  # no grant on team-a
+        listed = bob.get(f"{API}/registered-models/search", headers=IN_A)
+        assert listed.json().get("registered_models", []) == []
