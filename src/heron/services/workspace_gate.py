@@ -10,6 +10,7 @@ from heron.entities.security import Privilege, SecurableType
 from heron.entities.workspace import DEFAULT_WORKSPACE
 from heron.errors import NotFound, PermissionDenied
 from heron.services.access import Action, Authorizer, Identity, Policy, ResourceType
+from heron.services.security.authorizer import NEEDS
 from heron.store.security import OwnerStore
 from heron.store.visibility import NOTHING, Visibility
 from heron.store.workspaces import WorkspaceStore, current_workspace
@@ -17,15 +18,6 @@ from heron.store.workspaces import WorkspaceStore, current_workspace
 # "May this identity hold this privilege on this securable?" (GrantService.may), with --auth.
 May = Callable[[Identity, Privilege, tuple[SecurableType, str]], bool]
 
-_NEEDS: dict[str, Privilege] = {
-    "read": Privilege.READ,
-    "annotate": Privilege.ANNOTATE,
-    "create": Privilege.EDIT,
-    "update": Privilege.EDIT,
-    "promote": Privilege.PROMOTE,
-    "execute": Privilege.EXECUTE,
-    "delete": Privilege.MANAGE,
-}
 # What lives in a workspace: experiments (and their runs, artifacts, traces, logged models,
 # datasets) and registered models (and their versions, aliases, prompts).
 _INSIDE = frozenset(
@@ -73,14 +65,14 @@ class WorkspaceGate:
             self._require_here(workspace, resource, id_)
         if self._governed(identity) and (id_ or action != "read"):  # a list: `visible`
             self._require_member(identity, workspace)
-            if self._holds(identity, _NEEDS[action], workspace):
+            if self._holds(identity, NEEDS[action], workspace):
                 return  # a token's scopes were checked outside (ScopedAuthorizer)
             if workspace != DEFAULT_WORKSPACE and (
                 (action == "create" and not id_) or resource in _BY_NAME
             ):
                 raise PermissionDenied(
                     f"{identity.name!r} may not {action} a {resource.replace('_', ' ')} in "
-                    f"workspace {workspace!r}: {_NEEDS[action].value} on the workspace is "
+                    f"workspace {workspace!r}: {NEEDS[action].value} on the workspace is "
                     "needed"
                 )
         self._inner.check(identity, action, resource, id_)
