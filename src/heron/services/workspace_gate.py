@@ -4,6 +4,7 @@ does not exist for it, and (with --auth) a grant on a workspace reaches the obje
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from heron.entities.security import Privilege, SecurableType
@@ -30,6 +31,7 @@ _LISTED_BY_READ = frozenset({"run", "model_version", "dataset"})
 # reach another workspace's `fraud`).
 _BY_NAME = frozenset({"registered_model", "prompt", "model_version", "model_alias"})
 _CACHE_LIMIT = 100_000
+_HOME_S = 5.0
 
 
 class WorkspaceGate:
@@ -46,7 +48,8 @@ class WorkspaceGate:
         self._store = store
         self._owners = owners
         self._may = may
-        self._homes: dict[str, str | None] = {}  # an experiment's workspace
+        self._homes: dict[str, tuple[str, float]] = {}  # an experiment's workspace, until
+        self._runs: dict[str, str] = {}  # a run's experiment
         self._lock = threading.Lock()
 
     def clear_cache(self) -> None:
@@ -125,7 +128,7 @@ class WorkspaceGate:
         if resource == "experiment":
             experiment_id = id_
         elif resource == "run":
-            experiment_id = self._owners.experiment_of_run(id_)
+            experiment_id = self._experiment_of_run(id_)
         elif resource == "artifact":
             experiment_id = self._owners.experiment_of_location(id_)
         if experiment_id is None:
@@ -138,13 +141,28 @@ class WorkspaceGate:
             raise NotFound(f"No {what}={id_} exists in workspace {workspace!r}")
 
     def _home(self, experiment_id: str) -> str | None:
-        if experiment_id in self._homes:
-            return self._homes[experiment_id]
+        now = time.monotonic()
+        cached = self._homes.get(experiment_id)
+        if cached is not None and cached[1] > now:
+            return cached[0]
         home = self._store.workspace_of_experiment(experiment_id)
         if home is None:
             return None  # no such experiment yet: not remembered
         with self._lock:
             if len(self._homes) >= _CACHE_LIMIT:
                 self._homes.clear()
-            self._homes[experiment_id] = home
+            # Believed a few seconds only: deleting a workspace with mode=SET_DEFAULT moves
+            # its experiments, and another server process must see that soon.
+            self._homes[experiment_id] = (home, now + _HOME_S)
         return home
+
+    def _experiment_of_run(self, run_id: str) -> str | None:
+        found = self._runs.get(run_id)
+        if found is None:
+            found = self._owners.experiment_of_run(run_id)
+            if found is not None:  # a run's experiment never changes
+                with self._lock:
+                    if len(self._runs) >= _CACHE_LIMIT:
+                        self._runs.clear()
+                    self._runs[run_id] = found
+        return found
