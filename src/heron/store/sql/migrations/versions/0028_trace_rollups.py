@@ -13,6 +13,8 @@ Create Date: 2026-12-06 11:30:00.000000
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -90,7 +92,7 @@ def _postgresql_triggers() -> list[str]:
     return made
 
 
-def _keyed(name: str, *columns: sa.Column[object]) -> None:
+def _keyed(name: str, *columns: sa.Column[Any]) -> None:
     op.create_table(
         name,
         sa.Column("experiment_id", sa.Integer(), nullable=False),
