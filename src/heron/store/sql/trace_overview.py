@@ -45,6 +45,10 @@ from heron.store.sql.trace_analytics_sql import (
     json_agg,
     json_array,
 )
+from heron.store.sql.trace_overview_few import few_traces
+from heron.store.sql.trace_overview_few import scores as few_scores
+from heron.store.sql.trace_overview_few import tools as few_tools
+from heron.store.sql.trace_overview_few import trace_figures as few_figures
 from heron.store.sql.trace_rollups import HOUR_MS, Plan, ensure, marked
 from heron.store.sql.trace_rollups import plan as rollup_plan
 from heron.store.sql.trace_rollups import read as read_rollups
@@ -86,13 +90,23 @@ def overview(
     """The three parts (traces, scores, tool calls) run at once, each in a read transaction
     of its own: on two cores the page waits for the slowest, not for the three in turn.
     Whole hours that have ended come from the hourly rollups (built first where missing)
-    when the filter is none or one app version; the rest from the raw rows."""
+    when the filter is none or one app version; the rest from the raw rows. A filter that
+    leaves at most FEW traces is read through them (trace_overview_few.py). `rollups=False`
+    reads everything raw (the reference the tests hold the others to)."""
     conditions = [condition(c) for c in window.filter]
     experiment_id = int(window.experiment_id)
     version = _version_of(window.filter) if rollups else _RAW
     cut = rollup_plan(buckets, int(time.time() * 1000)) if version is not _RAW else None
     if cut is not None:
         ensure(database, experiment_id, cut.hours)
+    elif conditions and rollups:
+        with database.read() as conn:
+            few = few_traces(conn, experiment_id, conditions, buckets)
+            if few is not None:
+                filled, totals = few_figures(few)
+                return _overview(
+                    window, filled, totals, few_scores(conn, few), few_tools(conn, few)
+                )
 
     def read(part: Callable[[Connection, _Source], T]) -> T:
         with database.read() as conn:
@@ -107,14 +121,24 @@ def overview(
         scores = pool.submit(read, _scores)
         tools = pool.submit(read, _tools)
         filled, totals = read(lambda conn, source: _traces_of(conn, source, buckets))
-        return Overview(
-            start_ms=window.start_ms,
-            end_ms=window.end_ms,
-            buckets=filled,
-            totals=dataclasses.replace(totals, start_ms=window.start_ms, end_ms=window.end_ms),
-            scores=scores.result(),
-            tools=tools.result(),
-        )
+        return _overview(window, filled, totals, scores.result(), tools.result())
+
+
+def _overview(
+    window: Window,
+    filled: list[TraceBucket],
+    totals: TraceBucket,
+    scores: list[Score],
+    tools: list[Tool],
+) -> Overview:
+    return Overview(
+        start_ms=window.start_ms,
+        end_ms=window.end_ms,
+        buckets=filled,
+        totals=dataclasses.replace(totals, start_ms=window.start_ms, end_ms=window.end_ms),
+        scores=scores,
+        tools=tools,
+    )
 
 
 def _version_of(clauses: Sequence[TraceClause]) -> Any:
