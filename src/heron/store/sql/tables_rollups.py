@@ -74,3 +74,5 @@ trace_rollup_tools = Table(
     Column("durations", Text, nullable=False),
     Index("ix_trace_rollup_tools_hour", "experiment_id", "hour_ms"),
 )
+
+ROLLUP_TABLES = (trace_rollup_hours, trace_rollups, trace_rollup_scores, trace_rollup_tools)
