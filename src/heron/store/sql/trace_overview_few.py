@@ -27,7 +27,7 @@ from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.tables import assessments, spans, traces
 from heron.store.sql.trace_analytics_sql import Frequencies
 
-FEW = 20_000  # at most this many traces (in the window and the day before) take this path
+FEW = 5_000  # at most this many traces (in the window and the day before) take this path
 _DAY_MS = 86_400_000
 _T = traces.c
 _TRACES = (_T.trace_id, _T.request_time, _T.state, _T.execution_duration, _T.input_tokens,
