@@ -254,7 +254,7 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     "traces.session_id": traces_derived.MAX_INDEXED,
     "traces.model_id": traces_derived.MAX_INDEXED,
     "traces.user_id": traces_derived.MAX_INDEXED,
-    # the overview's hourly rollups (0028): copies of the columns they add up
+    # the overview's hourly rollups (0025): copies of the columns they add up
     "trace_rollup_hours.experiment_id": ids.MAX_EXPERIMENT_ID,
     "trace_rollups.experiment_id": ids.MAX_EXPERIMENT_ID,
     "trace_rollups.model_id": traces_derived.MAX_INDEXED,

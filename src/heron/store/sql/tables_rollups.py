@@ -1,4 +1,4 @@
-"""The GenAI overview's hourly rollups (migration 0028): what the overview adds up for each
+"""The GenAI overview's hourly rollups (migration 0025): what the overview adds up for each
 experiment, hour (ms since the epoch, on the hour) and app version, and which hours are
 marked true to the raw rows. Triggers on traces, spans and assessments (the migration's) drop
 an hour's mark when a row in it changes; rows of an unmarked hour are never read."""

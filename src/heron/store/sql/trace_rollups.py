@@ -41,7 +41,7 @@ from heron.store.sql.tables_rollups import (
 from heron.store.sql.trace_analytics_sql import errors_of
 
 HOUR_MS = 3_600_000
-LOCK = 728_001  # migration 0028's advisory lock key
+LOCK = 728_001  # migration 0025's advisory lock key
 BUILD_HOURS = 48  # hours built in one write transaction (a first build of a month: 15 of them)
 _HOUR: ColumnElement[int] = literal_column(str(HOUR_MS))
 _NS: ColumnElement[int] = literal_column("1000000")

@@ -6,7 +6,7 @@ trace deletion, retention, experiment deletion's cascades), in the writer's tran
 overview builds marked hours again when it reads them. No rows are filled in here: the first
 overview of each hour builds it.
 
-Revision ID: 0028
+Revision ID: 0025
 Revises: 0024
 Create Date: 2026-12-06 11:30:00.000000
 """
@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0028"
+revision = "0025"
 down_revision = "0024"
 branch_labels = None
 depends_on = None
