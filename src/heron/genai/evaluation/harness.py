@@ -77,6 +77,9 @@ def evaluate(
         1.0
     """
     checked = _check_scorers(scorers)
+    pin = getattr(data, "pinned", None)
+    if callable(pin):  # an evaluation dataset: the records of one version, named in the run
+        data = pin()
     rows = rows_of(data)
     app = _check_app(predict_fn, rows)
     workers = _workers(max_workers)
@@ -205,6 +208,10 @@ def _log_dataset(client: Any, run_id: str, data: Any) -> None:
     to_input = getattr(data, "to_dataset_input", None)
     if callable(to_input):
         client.backend.runs.log_inputs(run_id, [to_input()])
+    version = getattr(data, "version", None)
+    if isinstance(version, int) and version > 0:
+        client.set_tag(run_id, reserved.EVAL_DATASET_ID, data.dataset_id)
+        client.set_tag(run_id, reserved.EVAL_DATASET_VERSION, str(version))
 
 
 def _log_metrics(client: Any, run_id: str, metrics: dict[str, float], model_id: str | None) -> None:

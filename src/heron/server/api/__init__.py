@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from heron.server.api import (
+    dataset_versions,
     deployment_jobs,
     inference,
     judge_cache,
@@ -27,6 +28,7 @@ def routes(api: Endpoints, services: Services) -> list[BaseRoute]:
         *namespaces.routes(api, services.namespaces),
         *traces.routes(api, services.traces),
         *judge_cache.routes(api, services.judge_cache),
+        *dataset_versions.routes(api, services.datasets),
         *scorers.routes(api, services.scorers),
         *inference.routes(api, services.inference, services.drift),
         *deployment_jobs.job_routes(api, services.deployment_jobs),
