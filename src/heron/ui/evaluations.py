@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
@@ -18,6 +16,7 @@ from heron.entities.trace import TraceInfo
 from heron.errors import InvalidParameter
 from heron.services.access import requires
 from heron.services.build import Services
+from heron.ui.datasets import dataset_use, experiment_datasets, shown
 from heron.ui.rendering import PageResult, Renderer
 
 GENAI_EVALUATE = "genai_evaluate"  # the mlflow.runType tag of an evaluation run
@@ -44,13 +43,6 @@ class Pair:
     base: EvalRow | None
     other: EvalRow | None
     changed: tuple[str, ...]  # the scorers whose values differ
-
-
-def shown(value: Any) -> str:
-    """A score or expectation as text: JSON for anything but a string."""
-    if isinstance(value, str):
-        return value
-    return orjson.dumps(value).decode()
 
 
 def row_of(info: TraceInfo) -> EvalRow:
@@ -147,6 +139,8 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
             "metric_of": lambda run, key: next(
                 (m.value for m in run.data.metrics if m.key == key), None
             ),
+            "datasets": experiment_datasets(services, experiment.experiment_id),
+            "dataset_use": dataset_use,
             "nav": "experiments",
             "tab": "evaluations",
         }
@@ -183,6 +177,8 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
             "experiment": experiment,
             "base": base,
             "other": other,
+            "base_data": dataset_use(base),
+            "other_data": dataset_use(other),
             "pairs": pairs,
             "changed": sum(1 for p in pairs if p.changed),
             "scorers": sorted({n for p in pairs for r in (p.base, p.other) if r for n in r.scores}),

@@ -13,6 +13,7 @@ from heron.services.build import Services
 from heron.ui import (
     agent_versions,
     compare,
+    datasets,
     deployment_jobs,
     endpoints,
     evaluations,
@@ -55,6 +56,7 @@ def routes(services: Services) -> list[BaseRoute]:
         *endpoints.routes(renderer, services),
         *review.routes(renderer, services),
         *evaluations.routes(renderer, services),
+        *datasets.routes(renderer, services),
     ]
     # An experiment's tabs show the pages that exist.
     paths = frozenset(r.path for r in pages if isinstance(r, Route))
