@@ -8,7 +8,7 @@ import pytest
 import heron
 import heron.genai as genai
 from heron.entities.assessment import AssessmentSource, AssessmentSourceType
-from heron.genai.agreement import kappa, wilson
+from heron.services.judge_agreement import kappa, wilson
 
 JUDGE = AssessmentSource(source_type=AssessmentSourceType.LLM_JUDGE, source_id="openai:/judge")
 

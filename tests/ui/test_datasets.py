@@ -87,3 +87,50 @@ def test_dataset_versions_in_the_ui(
     bad = page.goto(f"{demo.url}/datasets/{versioned.dataset_id}?version=9")
     assert bad is not None
     assert bad.status == 400
+
+
+def test_thresholds_pass_or_fail_on_the_comparison(
+    page: Any, demo: Demo, versioned: Versioned, screenshot: Any
+) -> None:
+    compare = (
+        f"{demo.url}/experiments/{versioned.experiment_id}/evaluations/compare"
+        f"?base={versioned.old_run}&other={versioned.new_run}"
+    )
+    page.goto(compare)
+    form = page.locator("#threshold-form")
+    page.locator("#threshold-form-box summary").click()
+    form.locator("select[name='metric']").select_option("exact_match/mean")
+    form.locator("input[name='threshold']").fill("0.9")
+    form.get_by_role("button", name="Save threshold").click()
+    row = page.locator("#metric-compare tr[data-metric='exact_match/mean']")
+    expect(row.locator(".threshold")).to_have_text("≥ 0.9")
+    expect(row.locator(".verdict")).to_have_text("pass")  # 1.0 on both versions
+    expect(page.locator("#threshold-summary")).to_have_text(
+        "Thresholds: 1 of 1 passed (other against base)."
+    )
+
+    # a minimum change from the base: the score did not move, so it fails, saying why
+    page.locator("#threshold-form-box summary").click()
+    form.locator("input[name='threshold']").fill("0.9")
+    form.locator("input[name='min_absolute_change']").fill("0.05")
+    form.get_by_role("button", name="Save threshold").click()
+    expect(row.locator(".threshold")).to_have_text("≥ 0.9 change +0.05")
+    expect(row.locator(".verdict")).to_contain_text("fail")
+    expect(row.locator(".reason")).to_contain_text("less than the 0.05 asked for")
+    screenshot(page, "evaluation-thresholds")
+
+    page.locator("#threshold-form-box summary").click()
+    form.locator("input[name='threshold']").fill("lots")
+    form.get_by_role("button", name="Save threshold").click()
+    expect(page.locator("#flash")).to_contain_text("'lots' is not a number")
+    expect(row.locator(".threshold")).to_have_text("≥ 0.9 change +0.05")  # nothing changed
+
+    import heron
+    from heron.genai import check_thresholds
+
+    with sdk_tracking(demo.url):
+        [result] = check_thresholds(versioned.new_run, baseline_run_id=versioned.old_run)
+        assert (result.metric, result.passed) == ("exact_match/mean", False)
+        heron.genai.set_threshold("exact_match/mean", None, versioned.experiment_id)
+    page.goto(compare)
+    expect(page.locator("#threshold-summary")).to_have_count(0)
