@@ -33,10 +33,11 @@ def routes(
     api: Endpoints, agreement: JudgeAgreementService, thresholds: EvaluationThresholds
 ) -> list[PolicyRoute]:
     def judge_agreement(f: Fields) -> Json:
+        given = f.int64("max_traces")
         found = agreement.experiment_agreement(
             f.required_string("experiment_id"),
             judge=f.string("judge") or None,
-            max_traces=f.int64("max_traces") or MAX_TRACES,
+            max_traces=MAX_TRACES if given is None else given,
         )
         return {"judges": [agreement_json(a) for a in found]}
 
