@@ -25,6 +25,7 @@ from heron.ui import (
     overview,
     prompts,
     review,
+    review_forms,
     runs,
     sessions,
     trace_compare,
@@ -55,6 +56,7 @@ def routes(services: Services) -> list[BaseRoute]:
         *agent_versions.routes(renderer, services),
         *endpoints.routes(renderer, services),
         *review.routes(renderer, services),
+        *review_forms.routes(renderer, services),
         *evaluations.routes(renderer, services),
         *datasets.routes(renderer, services),
     ]
