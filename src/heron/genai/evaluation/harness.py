@@ -127,8 +127,12 @@ def _run_rows(
     writer = EvalWriter(create, threads=min(4, workers))
     results: list[RowResult | None] = [None] * len(rows)
 
+    # a row's scorers after its first run beside it (see score_row)
+    extra = workers * max(0, len(turn_scorers) - 1)
+    scoring = ThreadPoolExecutor(extra, thread_name_prefix="heron-score") if extra else None
+
     def one(row: EvalRow) -> RowResult:
-        return context.copy().run(evaluate_row, row, app, turn_scorers, writer, run_id)
+        return context.copy().run(evaluate_row, row, app, turn_scorers, writer, run_id, scoring)
 
     try:
         with (
@@ -140,6 +144,8 @@ def _run_rows(
                 results[futures[future]] = future.result()
                 advance()
     finally:
+        if scoring is not None:
+            scoring.shutdown()
         written = writer.close()
     done = [r for r in results if r is not None]
     session_scorers = [s for s in scorers if s.session_level]
