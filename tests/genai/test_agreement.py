@@ -10,6 +10,15 @@ import heron.genai as genai
 from heron.entities.assessment import AssessmentSource, AssessmentSourceType
 from heron.services.judge_agreement import kappa, wilson
 
+# (judge, alice, bob) per trace: the judge errs on trace 2 (a false positive) and trace 5 (a miss)
+LABELS = [
+    ("yes", True, True),
+    ("yes", True, None),
+    ("yes", False, False),
+    ("no", False, True),
+    ("no", False, None),
+    ("no", True, True),
+]
 JUDGE = AssessmentSource(source_type=AssessmentSourceType.LLM_JUDGE, source_id="openai:/judge")
 
 
@@ -28,16 +37,7 @@ def test_agreement_of_a_judge_with_reviewers(local: str) -> None:
         app(i)
     heron.flush_trace_async_logging()
     traces = sorted(heron.search_traces(max_results=10), key=lambda t: t.root_span.inputs["i"])
-    # (judge, alice, bob): the judge errs on trace 2 (a false positive) and trace 5 (a miss)
-    labels = [
-        ("yes", True, True),
-        ("yes", True, None),
-        ("yes", False, False),
-        ("no", False, True),
-        ("no", False, None),
-        ("no", True, True),
-    ]
-    for trace, (verdict, alice, bob) in zip(traces, labels, strict=True):
+    for trace, (verdict, alice, bob) in zip(traces, LABELS, strict=True):
         tid = trace.info.trace_id
         heron.log_feedback(trace_id=tid, name="correct", value=verdict, source=JUDGE)
         heron.log_feedback(trace_id=tid, name="correct", value=alice, source=_human("alice"))

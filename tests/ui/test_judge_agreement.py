@@ -8,17 +8,8 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import expect
+from tests.genai.test_agreement import LABELS  # the same six traces, worked out by hand
 from tests.ui.conftest import Demo, sdk_tracking
-
-# (judge, alice, bob) per trace: the judge errs on trace 2 (a false positive) and trace 5 (a miss)
-LABELS = [
-    ("yes", True, True),
-    ("yes", True, None),
-    ("yes", False, False),
-    ("no", False, True),
-    ("no", False, None),
-    ("no", True, True),
-]
 
 
 @pytest.fixture(scope="module")

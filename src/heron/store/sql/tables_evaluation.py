@@ -4,6 +4,8 @@ records (migration 0027)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -18,6 +20,22 @@ from sqlalchemy import (
 )
 
 from heron.store.sql.tables import metadata
+
+
+def _record_content() -> list[Column[Any]]:
+    """What a record holds, in the records table and in each state kept of it."""
+    return [
+        Column("inputs", Text, nullable=False),  # JSON
+        Column("outputs", Text, nullable=True),  # JSON
+        Column("expectations", Text, nullable=True),  # JSON object
+        Column("tags", Text, nullable=True),  # JSON object
+        Column("source", Text, nullable=True),  # JSON object
+        Column("created_time", BigInteger, nullable=False),
+        Column("last_update_time", BigInteger, nullable=False),
+        Column("created_by", Text, nullable=True),
+        Column("last_updated_by", Text, nullable=True),
+    ]
+
 
 evaluation_datasets = Table(
     "evaluation_datasets",
@@ -66,15 +84,7 @@ evaluation_dataset_records = Table(
         nullable=False,
     ),
     Column("input_hash", String(64), nullable=False),
-    Column("inputs", Text, nullable=False),  # JSON
-    Column("outputs", Text, nullable=True),  # JSON
-    Column("expectations", Text, nullable=True),  # JSON object
-    Column("tags", Text, nullable=True),  # JSON object
-    Column("source", Text, nullable=True),  # JSON object
-    Column("created_time", BigInteger, nullable=False),
-    Column("last_update_time", BigInteger, nullable=False),
-    Column("created_by", Text, nullable=True),
-    Column("last_updated_by", Text, nullable=True),
+    *_record_content(),
     UniqueConstraint("dataset_id", "input_hash", name="uq_evaluation_dataset_records_inputs"),
     Index("ix_evaluation_dataset_records_page", "dataset_id", "created_time", "dataset_record_id"),
 )
@@ -113,15 +123,7 @@ evaluation_dataset_record_versions = Table(
         ForeignKey("evaluation_datasets.dataset_id", ondelete="CASCADE"),
         nullable=False,
     ),
-    Column("inputs", Text, nullable=False),  # JSON
-    Column("outputs", Text, nullable=True),  # JSON
-    Column("expectations", Text, nullable=True),  # JSON object
-    Column("tags", Text, nullable=True),  # JSON object
-    Column("source", Text, nullable=True),  # JSON object
-    Column("created_time", BigInteger, nullable=False),
-    Column("last_update_time", BigInteger, nullable=False),
-    Column("created_by", Text, nullable=True),
-    Column("last_updated_by", Text, nullable=True),
+    *_record_content(),
     Index(
         "ix_evaluation_dataset_record_versions_page",
         "dataset_id",
