@@ -139,3 +139,30 @@ def test_a_dataset_from_before_versions_is_version_1(database_uri: str, tmp_path
         assert len(list(datasets.get_records("d-old", version=2))) == 3
     finally:
         stores.close()
+
+
+def test_changes_at_once_make_versions_one_after_the_other(
+    datasets: DatasetService, exp: str, database_uri: str, tmp_path: Path
+) -> None:
+    """Two servers on one database (two stores, each its own writer) change records at
+    once: each change is its own version."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from heron.store.sql import open_sql_stores
+
+    ds = datasets.create_dataset("busy", experiment_ids=[exp])
+    other = open_sql_stores(database_uri, default_artifact_root=str(tmp_path))
+    try:
+        servers = [datasets, DatasetService(other.datasets, other.experiments, AllowAll())]
+
+        def add(i: int) -> tuple[int, int]:
+            return servers[i % 2].upsert_records(ds.dataset_id, [{"inputs": {"q": f"q{i}"}}])
+
+        with ThreadPoolExecutor(8) as pool:
+            assert list(pool.map(add, range(16))) == [(1, 0)] * 16
+    finally:
+        other.close()
+    versions = list(datasets.list_versions(ds.dataset_id))
+    assert [v.version for v in versions] == list(range(16, 0, -1))
+    assert [v.num_records for v in versions] == list(range(16, 0, -1))
+    assert len(list(datasets.get_records(ds.dataset_id, version=16))) == 16

@@ -247,8 +247,12 @@ class SqlDatasetStore:
         self._db.write(write)
         return self.get_dataset(dataset_id)
 
-    def _exists(self, conn: Connection, dataset_id: str) -> Any:
-        row = conn.execute(select(datasets).where(datasets.c.dataset_id == dataset_id)).first()
+    def _exists(self, conn: Connection, dataset_id: str, *, lock: bool = False) -> Any:
+        """The dataset's row (NotFound without one). With `lock`, held until the transaction
+        ends (PostgreSQL; SQLite writes one at a time): two changes of records at once make
+        two versions one after the other, not the same version twice."""
+        query = select(datasets).where(datasets.c.dataset_id == dataset_id)
+        row = conn.execute(query.with_for_update() if lock else query).first()
         if row is None:
             raise NotFound(f"Evaluation dataset {dataset_id!r} does not exist")
         return row
@@ -262,7 +266,7 @@ class SqlDatasetStore:
         new version of the dataset (and its digest changes); otherwise nothing is written."""
 
         def write(conn: Connection) -> tuple[int, int]:
-            dataset = self._exists(conn, dataset_id)
+            dataset = self._exists(conn, dataset_id, lock=True)
             stamp = version_time(dataset, now)
             hashed = {input_hash(i["inputs"]): i for i in items}  # the last of equal inputs wins
             existing = {
@@ -352,7 +356,7 @@ class SqlDatasetStore:
         """Deleting records is a new version of the dataset (when any was there)."""
 
         def write(conn: Connection) -> int:
-            dataset = self._exists(conn, dataset_id)
+            dataset = self._exists(conn, dataset_id, lock=True)
             found = list(
                 conn.execute(
                     select(records.c.dataset_record_id).where(
