@@ -262,6 +262,15 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     "traces.session_id": traces_derived.MAX_INDEXED,
     "traces.model_id": traces_derived.MAX_INDEXED,
     "traces.user_id": traces_derived.MAX_INDEXED,
+    # the overview's hourly rollups (0025): copies of the columns they add up
+    "trace_rollup_hours.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "trace_rollups.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "trace_rollups.model_id": traces_derived.MAX_INDEXED,
+    "trace_rollup_scores.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "trace_rollup_scores.model_id": traces_derived.MAX_INDEXED,
+    "trace_rollup_scores.name": traces.MAX_ASSESSMENT_NAME,
+    "trace_rollup_tools.experiment_id": ids.MAX_EXPERIMENT_ID,
+    "trace_rollup_tools.model_id": traces_derived.MAX_INDEXED,
     # security: principals are named (principals.check_name), Heron numbers them
     "principals.principal_id": MADE,
     "principals.kind": PrincipalKind,

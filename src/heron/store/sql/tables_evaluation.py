@@ -1,6 +1,6 @@
 """The tables of GenAI evaluation: evaluation datasets, their experiments and records, and the
 judge cache (on the same metadata as `tables`; migration 0012), and the versions of a dataset's
-records (migration 0027)."""
+records (migration 0026)."""
 
 from __future__ import annotations
 

@@ -3,8 +3,8 @@ digest, who, when, how many records), and every state a record had is kept with 
 it belongs to, so the records of any version can be read again. A dataset with records gets
 its present records as version 1 here.
 
-Revision ID: 0027
-Revises: 0024
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-12-06 11:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0027"
-down_revision = "0024"
+revision = "0026"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
