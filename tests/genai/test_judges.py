@@ -165,7 +165,8 @@ def test_make_judge_fills_in_the_row(local: str, judge: JudgeServer) -> None:
 
     assert [r.feedbacks[0].value for r in result.rows] == ["rude", "polite", "polite"]
     assert result.metrics["score/mean"] == pytest.approx(3.0)
-    prompt = judge.requests[0]["messages"][1]["content"]
+    prompts = [r["messages"][1]["content"] for r in judge.requests]
+    prompt = next(p for p in prompts if "polite?" in p)  # a row's judges run at once: any order
     assert '"question":"What is' in prompt
     assert "expected_facts" in prompt
 
