@@ -20,9 +20,11 @@ from heron.services.drift import DriftService
 from heron.services.experiments import ExperimentService
 from heron.services.gc import GarbageCollector
 from heron.services.inference import InferenceService
+from heron.services.judge_agreement import JudgeAgreementService
 from heron.services.judge_cache import JudgeCacheService
 from heron.services.label_schemas import LabelSchemaService
 from heron.services.logged_models import LoggedModelService
+from heron.services.metric_thresholds import EvaluationThresholds
 from heron.services.registry import RegistryService
 from heron.services.registry_namespaces import NamespaceService
 from heron.services.registry_webhooks import WebhookDispatcher, WebhookService
@@ -61,6 +63,8 @@ class Services:
     judge_cache: JudgeCacheService
     scorers: ScorerService
     label_schemas: LabelSchemaService
+    judge_agreement: JudgeAgreementService
+    thresholds: EvaluationThresholds
     review_queues: ReviewQueueService
     drift: DriftService
     deployment_jobs: DeploymentJobService
@@ -126,20 +130,22 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         modules=settings.job_task_modules, commands=settings.job_task_commands
     )
     schemas = LabelSchemaService(stores.label_schemas, stores.experiments, authorizer)
+    experiments = ExperimentService(stores.experiments, authorizer, artifact_roots=roots)
+    traces = TraceService(
+        stores.traces,
+        stores.assessments,
+        authorizer,
+        max_payload_bytes=settings.trace_max_payload_bytes,
+    )
     return Services(
         workspaces=WorkspaceService(stores.workspaces, authorizer),
-        experiments=ExperimentService(stores.experiments, authorizer, artifact_roots=roots),
+        experiments=experiments,
         runs=runs,
         logged_models=LoggedModelService(stores.logged_models, stores.experiments, authorizer),
         registry=registry,
         namespaces=NamespaceService(stores.namespaces, authorizer),
         webhooks=WebhookService(stores.webhooks, dispatcher, authorizer),
-        traces=TraceService(
-            stores.traces,
-            stores.assessments,
-            authorizer,
-            max_payload_bytes=settings.trace_max_payload_bytes,
-        ),
+        traces=traces,
         trace_links=TraceLinkService(stores.trace_links, stores.traces, stores.runs, authorizer),
         trace_analytics=TraceAnalyticsService(stores.trace_analytics, authorizer),
         artifacts=ArtifactService(authorizer, destination=destination, wrap=wrap),
@@ -150,6 +156,8 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         judge_cache=JudgeCacheService(stores.judge_cache, authorizer),
         scorers=ScorerService(stores.scorers, stores.experiments, authorizer),
         label_schemas=schemas,
+        judge_agreement=JudgeAgreementService(traces),
+        thresholds=EvaluationThresholds(experiments, runs),
         review_queues=ReviewQueueService(
             stores.review_queues, schemas, stores.experiments, stores.traces, authorizer
         ),
