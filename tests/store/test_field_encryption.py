@@ -57,11 +57,15 @@ def test_rotation_then_a_retired_key_fails_closed(key_file: Path) -> None:
         _cipher(key_file).decrypt(old)
 
 
-def test_sensitive_keys_are_matched_whole(key_file: Path) -> None:
-    cipher = _cipher(key_file, sensitive_keys=[r".*password.*", r"api_key"])
+def test_sensitive_keys_are_globs_matched_whole_ignoring_case(key_file: Path) -> None:
+    cipher = _cipher(key_file, sensitive_keys=["*password*", "api_key", "secret.*"])
     assert cipher.is_sensitive("db_password")
+    assert cipher.is_sensitive("DB_PASSWORD")
     assert cipher.is_sensitive("api_key")
+    assert cipher.is_sensitive("secret.token")
     assert not cipher.is_sensitive("my_api_key_name")
+    assert not cipher.is_sensitive("secrets")
+    assert not cipher.is_sensitive("mlflow.password")  # Heron's own keys are never sealed
 
 
 def test_webhook_secrets_are_ciphertext_in_the_database(database_uri: str, key_file: Path) -> None:

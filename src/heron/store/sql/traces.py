@@ -15,8 +15,10 @@ from heron.entities.assessment import Assessment
 from heron.entities.trace import Span, SpanStatusCode, Trace, TraceInfo, TraceState
 from heron.errors import InvalidParameter, NotFound
 from heron.store import ids
+from heron.store.crypto.fields import Sealer
 from heron.store.sql.database import Database, fetch, run, run_many
 from heron.store.sql.json_sql import bound_list, in_bound_list
+from heron.store.sql.sealed_values import opened_pairs, sealed_pairs
 from heron.store.sql.search_sql import bindable
 from heron.store.sql.tables import (
     assessments,
@@ -37,6 +39,12 @@ from heron.store.sql.traces_rows import (
     pairs_of,
     span_from_row,
     span_row,
+)
+from heron.store.sql.traces_sealed import (
+    opened_info_row,
+    opened_span_row,
+    refuse_sealed_clauses,
+    sealed_span_row,
 )
 from heron.store.sql.traces_search import trace_search
 from heron.store.traces import TraceQuery
@@ -130,8 +138,13 @@ def _not_found(trace_id: str) -> NotFound:
 
 
 class SqlTraceStore:
-    def __init__(self, database: Database) -> None:
+    """Traces in SQL. With field encryption on, `sealer` seals the previews, the spans'
+    inputs and outputs, and tags of sensitive keys (refusing the searches that would read
+    them)."""
+
+    def __init__(self, database: Database, sealer: Sealer | None = None) -> None:
         self._db = database
+        self._sealer = sealer or Sealer(None)
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -143,8 +156,8 @@ class SqlTraceStore:
             "request_time": info.request_time,
             "execution_duration": info.execution_duration,
             "state": info.state.value,
-            "request_preview": info.request_preview,
-            "response_preview": info.response_preview,
+            "request_preview": self._sealer.seal_optional(info.request_preview),
+            "response_preview": self._sealer.seal_optional(info.response_preview),
         }
         new_row = {
             **values, "input_tokens": None, "output_tokens": None, "total_tokens": None,
@@ -164,7 +177,7 @@ class SqlTraceStore:
                 )
             changes.update(metadata_columns(info.trace_metadata))
             conn.execute(update(traces).where(traces.c.trace_id == info.trace_id).values(changes))
-            _upsert_pairs(conn, "trace_tags", info.trace_id, info.tags)
+            _upsert_pairs(conn, "trace_tags", info.trace_id, sealed_pairs(self._sealer, info.tags))
             _upsert_pairs(conn, "trace_metadata", info.trace_id, info.trace_metadata)
             run(conn, _SYNC_ASSESSMENTS, {"ids": bound_list([info.trace_id])})
 
@@ -191,7 +204,7 @@ class SqlTraceStore:
         for tid, group in by_trace.items():
             root = next((s for s in group if s.parent_span_id is None), None)
             if root is not None:
-                root_updates.append(_from_root(root))
+                root_updates.append(_from_root(root, self._sealer))
                 names[tid] = root.name
                 usage = _token_sum(group)
                 if usage is not None:
@@ -200,11 +213,13 @@ class SqlTraceStore:
                 if cost is not None:
                     costs.append({"tid": tid, **cost})
         exp = ids.experiment_key(experiment_id)
-        rows = [span_row(s, exp) for s in spans_]
+        rows = [sealed_span_row(self._sealer, span_row(s, exp)) for s in spans_]
         name_rows = [
             {"trace_id": t, "key": reserved.TRACE_NAME, "value": n} for t, n in names.items()
         ]
-        tag_rows = _pair_rows(tags)
+        tag_rows = _pair_rows(
+            {tid: sealed_pairs(self._sealer, pairs) for tid, pairs in (tags or {}).items()}
+        )
         metadata_rows = _pair_rows(metadata)
 
         def write(conn: Connection) -> int:
@@ -236,7 +251,7 @@ class SqlTraceStore:
     def set_trace_tag(self, trace_id: str, key: str, value: str) -> None:
         def write(conn: Connection) -> None:
             _require(conn, trace_id)
-            _upsert_pairs(conn, "trace_tags", trace_id, {key: value})
+            _upsert_pairs(conn, "trace_tags", trace_id, sealed_pairs(self._sealer, {key: value}))
 
         self._db.write(write)
 
@@ -299,7 +314,7 @@ class SqlTraceStore:
             rows = fetch(conn, _INFOS, {"ids": bound_list([trace_id])})
             if not rows:
                 raise _not_found(trace_id)
-            return load_infos(conn, rows)[0]
+            return load_infos(conn, rows, self._sealer)[0]
 
     def experiment_of(self, trace_id: str) -> str:
         with self._db.read() as conn:
@@ -312,19 +327,30 @@ class SqlTraceStore:
         if not trace_ids:
             return []
         with self._db.read() as conn:
-            infos = load_infos(conn, fetch(conn, _INFOS, {"ids": bound_list(trace_ids)}))
-            found = _with_spans(conn, infos) if with_spans else [Trace(info=i) for i in infos]
+            infos = load_infos(
+                conn, fetch(conn, _INFOS, {"ids": bound_list(trace_ids)}), self._sealer
+            )
+            found = (
+                _with_spans(conn, infos, self._sealer)
+                if with_spans
+                else [Trace(info=i) for i in infos]
+            )
         by_id = {t.info.trace_id: t for t in found}
         return [by_id[t] for t in dict.fromkeys(trace_ids) if t in by_id]
 
     def search_traces(self, query: TraceQuery) -> Page[Trace]:
+        refuse_sealed_clauses(self._sealer, query.filter)
         statement = trace_search(query)
         with self._db.read() as conn:
             rows = conn.execute(statement.select).all()
             page_rows = rows[: query.max_results]
-            infos = load_infos(conn, [tuple(row[: len(TRACE_COLUMNS)]) for row in page_rows])
+            infos = load_infos(
+                conn, [tuple(row[: len(TRACE_COLUMNS)]) for row in page_rows], self._sealer
+            )
             found = (
-                _with_spans(conn, infos) if query.include_spans else [Trace(info=i) for i in infos]
+                _with_spans(conn, infos, self._sealer)
+                if query.include_spans
+                else [Trace(info=i) for i in infos]
             )
         token = None
         if len(rows) > query.max_results:
@@ -332,23 +358,27 @@ class SqlTraceStore:
         return Page(found, token)
 
 
-def _with_spans(conn: Connection, infos: Sequence[TraceInfo]) -> list[Trace]:
+def _with_spans(conn: Connection, infos: Sequence[TraceInfo], sealer: Sealer) -> list[Trace]:
     """The traces of `infos` with their spans, all read in one query."""
     by_trace: dict[str, list[Span]] = {i.trace_id: [] for i in infos}
     if by_trace:
         for row in fetch(conn, SPANS_OF, {"ids": bound_list(by_trace)}):
-            by_trace[row[0]].append(span_from_row(row))
+            by_trace[row[0]].append(span_from_row(opened_span_row(sealer, row)))
     return [Trace(info=i, spans=by_trace[i.trace_id]) for i in infos]
 
 
-def load_infos(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[TraceInfo]:
-    """Trace infos with their tags, metadata and assessments in a constant number of queries."""
+def load_infos(conn: Connection, rows: Sequence[Sequence[Any]], sealer: Sealer) -> list[TraceInfo]:
+    """Trace infos with their tags, metadata and assessments in a constant number of queries;
+    sealed previews and tags opened."""
     if not rows:
         return []
     ids = {"ids": bound_list(row[0] for row in rows)}
     dialect = conn.dialect.name
     loads = orjson.loads
-    tags = {tid: loads(pairs) for tid, pairs in fetch(conn, pairs_of(dialect, trace_tags), ids)}
+    tags = {
+        tid: opened_pairs(sealer, loads(pairs), "trace tag")
+        for tid, pairs in fetch(conn, pairs_of(dialect, trace_tags), ids)
+    }
     metadata = {
         tid: loads(pairs) for tid, pairs in fetch(conn, pairs_of(dialect, trace_metadata), ids)
     }
@@ -356,7 +386,12 @@ def load_infos(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[TraceInf
     for row in fetch(conn, ASSESSMENTS_OF, ids):
         found[row[1]].append(assessment_from_row(row))
     return [
-        info_from_row(row, tags.get(row[0], {}), metadata.get(row[0], {}), found.get(row[0], ()))
+        info_from_row(
+            opened_info_row(sealer, row),
+            tags.get(row[0], {}),
+            metadata.get(row[0], {}),
+            found.get(row[0], ()),
+        )
         for row in rows
     ]
 
@@ -488,7 +523,7 @@ def _preview(value: Any) -> str | None:
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 3] + "..."
 
 
-def _from_root(root: Span) -> dict[str, Any]:
+def _from_root(root: Span, sealer: Sealer) -> dict[str, Any]:
     state = TraceState.ERROR if root.status == SpanStatusCode.ERROR else TraceState.OK
     end = root.end_time_ns
     return {
@@ -497,8 +532,8 @@ def _from_root(root: Span) -> dict[str, Any]:
         "state": state.value if end is not None else TraceState.IN_PROGRESS.value,
         "request_time": root.start_time_ns // 1_000_000,
         "execution_duration": None if end is None else (end - root.start_time_ns) // 1_000_000,
-        "request_preview": _preview(root.inputs),
-        "response_preview": _preview(root.outputs),
+        "request_preview": sealer.seal_optional(_preview(root.inputs)),
+        "response_preview": sealer.seal_optional(_preview(root.outputs)),
     }
 
 
