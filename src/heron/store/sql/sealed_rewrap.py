@@ -3,6 +3,7 @@ primary wrapped is sealed again under the primary, a batch at a time, while serv
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,14 +52,12 @@ def rewrap_fields(database: Database, cipher: FieldCipher) -> int:
                 rows = conn.execute(stale).all()
             if not rows:
                 break
-            moved += database.write(
-                lambda conn, rows=rows: _reseal(conn, cipher, table, name, rows)
-            )
+            moved += database.write(functools.partial(_reseal, cipher, table, name, rows))
     return moved
 
 
 def _reseal(
-    conn: Connection, cipher: FieldCipher, table: Table, name: str, rows: Sequence[Any]
+    cipher: FieldCipher, table: Table, name: str, rows: Sequence[Any], conn: Connection
 ) -> int:
     """Each row's value sealed again, unless it changed since it was read (then the next
     batch reads it again)."""
