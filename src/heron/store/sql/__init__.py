@@ -61,7 +61,7 @@ class SqlSecurityStores:
             SqlGrantStore(database),
             SqlRoleStore(database),
             SqlSecurityState(database),
-            SqlAuditStore(database),
+            SqlAuditStore(database, sealer),
             SqlOwnerStore(database),
         )
 

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Table, and_, select, update
 
 from heron.store.crypto.fields import PREFIX, FieldCipher
 from heron.store.sql.database import Database
-from heron.store.sql.security_tables import access_tokens
+from heron.store.sql.security_tables import access_tokens, audit_log
 from heron.store.sql.tables import params, spans, tags, trace_tags, traces, webhooks
 
 # Every column field encryption writes sealed values to, and the rows of it read at once
@@ -26,6 +26,8 @@ SEALED_COLUMNS: tuple[tuple[Table, str, int], ...] = (
     (spans, "outputs", 20),
     (webhooks, "secret", 500),
     (access_tokens, "name", 500),
+    (audit_log, "before", 500),
+    (audit_log, "after", 500),
 )
 
 
