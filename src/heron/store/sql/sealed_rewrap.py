@@ -12,7 +12,15 @@ from sqlalchemy import Connection, Table, and_, select, update
 from heron.store.crypto.fields import PREFIX, FieldCipher
 from heron.store.sql.database import Database
 from heron.store.sql.security_tables import access_tokens, audit_log
-from heron.store.sql.tables import params, spans, tags, trace_tags, traces, webhooks
+from heron.store.sql.tables import (
+    params,
+    spans,
+    tags,
+    trace_metadata,
+    trace_tags,
+    traces,
+    webhooks,
+)
 
 # Every column field encryption writes sealed values to, and the rows of it read at once
 # (span inputs and outputs may be a megabyte each).
@@ -20,6 +28,7 @@ SEALED_COLUMNS: tuple[tuple[Table, str, int], ...] = (
     (params, "value", 500),
     (tags, "value", 500),
     (trace_tags, "value", 500),
+    (trace_metadata, "value", 500),
     (traces, "request_preview", 500),
     (traces, "response_preview", 500),
     (spans, "inputs", 20),

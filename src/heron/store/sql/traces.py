@@ -44,6 +44,7 @@ from heron.store.sql.traces_sealed import (
     opened_info_row,
     opened_span_row,
     refuse_sealed_clauses,
+    sealed_metadata,
     sealed_span_row,
 )
 from heron.store.sql.traces_search import trace_search
@@ -178,7 +179,12 @@ class SqlTraceStore:
             changes.update(metadata_columns(info.trace_metadata))
             conn.execute(update(traces).where(traces.c.trace_id == info.trace_id).values(changes))
             _upsert_pairs(conn, "trace_tags", info.trace_id, sealed_pairs(self._sealer, info.tags))
-            _upsert_pairs(conn, "trace_metadata", info.trace_id, info.trace_metadata)
+            _upsert_pairs(
+                conn,
+                "trace_metadata",
+                info.trace_id,
+                sealed_metadata(self._sealer, info.trace_metadata),
+            )
             run(conn, _SYNC_ASSESSMENTS, {"ids": bound_list([info.trace_id])})
 
         self._db.write(write)
@@ -220,7 +226,9 @@ class SqlTraceStore:
         tag_rows = _pair_rows(
             {tid: sealed_pairs(self._sealer, pairs) for tid, pairs in (tags or {}).items()}
         )
-        metadata_rows = _pair_rows(metadata)
+        metadata_rows = _pair_rows(
+            {tid: sealed_metadata(self._sealer, pairs) for tid, pairs in (metadata or {}).items()}
+        )
 
         def write(conn: Connection) -> int:
             location = _experiment_location(conn, experiment_id)
@@ -380,7 +388,8 @@ def load_infos(conn: Connection, rows: Sequence[Sequence[Any]], sealer: Sealer) 
         for tid, pairs in fetch(conn, pairs_of(dialect, trace_tags), ids)
     }
     metadata = {
-        tid: loads(pairs) for tid, pairs in fetch(conn, pairs_of(dialect, trace_metadata), ids)
+        tid: opened_pairs(sealer, loads(pairs), "trace metadata")
+        for tid, pairs in fetch(conn, pairs_of(dialect, trace_metadata), ids)
     }
     found: dict[str, list[Assessment]] = defaultdict(list)
     for row in fetch(conn, ASSESSMENTS_OF, ids):

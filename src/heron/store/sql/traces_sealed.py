@@ -1,17 +1,21 @@
-"""What field encryption seals of a trace: its request and response previews and its spans'
-inputs and outputs (tags of sensitive keys go through sealed_values); the rows sealed and
-opened, and the trace searches refused because they would read sealed content."""
+"""What field encryption seals of a trace: its request and response previews, the copies of
+them MLflow's client puts in its metadata, and its spans' inputs and outputs (tags of
+sensitive keys go through sealed_values); the rows sealed and opened, and the trace searches
+refused because they would read sealed content."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from heron.entities import reserved
 from heron.errors import InvalidParameter
 from heron.search.traces import TraceClause
 from heron.store.crypto.fields import PREFIX, Sealer
 from heron.store.sql.sealed_values import refuse_sealed_keys
 
+SEALED_METADATA = (reserved.TRACE_INPUTS, reserved.TRACE_OUTPUTS)
+_PRESENCE = ("IS NULL", "IS NOT NULL")
 # Positions in the rows of traces_rows.TRACE_COLUMNS and SPAN_COLUMNS.
 _PREVIEWS = (6, 7)
 _SPAN_CONTENT = (11, 12)
@@ -22,6 +26,13 @@ def sealed_span_row(sealer: Sealer, row: dict[str, Any]) -> dict[str, Any]:
         row["inputs"] = sealer.seal_optional(row["inputs"])
         row["outputs"] = sealer.seal_optional(row["outputs"])
     return row
+
+
+def sealed_metadata(sealer: Sealer, pairs: Mapping[str, str]) -> Mapping[str, str]:
+    """A trace's metadata with the request and response copies sealed."""
+    if not sealer.on or not any(k in pairs for k in SEALED_METADATA):
+        return pairs
+    return {k: sealer.seal(v) if k in SEALED_METADATA else v for k, v in pairs.items()}
 
 
 def _opened(
@@ -65,6 +76,11 @@ def refuse_sealed_clauses(sealer: Sealer, clauses: Iterable[TraceClause]) -> Non
         return
     clauses = list(clauses)
     for c in clauses:
+        if c.field == "metadata" and c.key in SEALED_METADATA and c.op not in _PRESENCE:
+            raise InvalidParameter(
+                f"Cannot filter on the value of metadata {c.key!r}: it holds the trace's "
+                "request or response, encrypted in the database (field encryption is on)"
+            )
         if c.field == "span_content":
             raise InvalidParameter(
                 "Cannot filter on span.content: spans' inputs and outputs are encrypted in the "
