@@ -86,6 +86,7 @@ class Worker:
                 settings.backend_store_uri,
                 artifacts_destination=settings.artifacts_destination,
                 encryption_key=settings.encryption_key,
+                sensitive_keys=settings.sensitive_keys,
             )
         except BaseException:
             self.services.close()

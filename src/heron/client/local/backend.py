@@ -51,9 +51,12 @@ class LocalBackend:
         *,
         artifacts_destination: str | None = None,
         encryption_key: str | None = None,
+        sensitive_keys: tuple[str, ...] | None = None,
     ) -> None:
         database_uri = sql_uri(uri)
         encryption_key = encryption_key or os.environ.get(ENCRYPTION_KEY_ENV) or None
+        if sensitive_keys is None:
+            sensitive_keys = sensitive_key_patterns(os.environ.get(SENSITIVE_KEYS_ENV))
         try:
             stores = open_sql_stores(
                 database_uri,
@@ -61,7 +64,7 @@ class LocalBackend:
                 fields=field_cipher(
                     encryption_key,
                     cache_s=DEFAULT_CACHE_S,
-                    sensitive_keys=sensitive_key_patterns(os.environ.get(SENSITIVE_KEYS_ENV)),
+                    sensitive_keys=sensitive_keys,
                 ),
             )
         except SQLAlchemyError as exc:
@@ -74,6 +77,7 @@ class LocalBackend:
             or _artifacts_destination(uri, database_uri),
             webhook_allowed_hosts=webhook_allowed_hosts(),
             encryption_key=encryption_key,
+            sensitive_keys=sensitive_keys,
         )
         self._services: Services = build_services(stores, AllowAll(), settings)
         self._services.start()  # works off queued deliveries, when hosts are allowed
