@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from heron.cli.main import main
 from heron.client.http.traces import otlp_body
 from heron.entities.trace import Span, SpanStatusCode
+from heron.services.validation import MAX_PARAM_VALUE, MAX_RUN_TAG_VALUE
 from heron.settings import Settings
 from heron.store.crypto.fields import PREFIX
 from heron.store.crypto.keys import create_key_file, retire_key, rotate_key_file
@@ -271,3 +272,22 @@ def test_rotation_rewrap_and_rows_written_in_clear(
     values = [v for (v,) in raw(database_uri, "SELECT value FROM params WHERE key = 'db_password'")]
     assert sorted(v.startswith(f"{PREFIX}{second}:") for v in values) == [False, True, True]
     assert SECRET in values  # rewrap leaves the row written in clear as it was
+
+
+def test_the_limits_users_see_stay_mlflows_on_the_plaintext(
+    serve_settings: Any, database_uri: str, tmp_path: Path, key_file: Path
+) -> None:
+    with server(serve_settings, database_uri, tmp_path, key_file) as http:
+        run_id = _run(http)
+        longest = {"run_id": run_id, "key": "db_password", "value": "é" * MAX_PARAM_VALUE}
+        assert http.post(f"{API}/runs/log-parameter", json=longest).status_code == 200
+        assert _data(http, run_id)[0]["db_password"] == "é" * MAX_PARAM_VALUE
+        tag = {"run_id": run_id, "key": "secret.t", "value": "x" * MAX_RUN_TAG_VALUE}
+        assert http.post(f"{API}/runs/set-tag", json=tag).status_code == 200
+        over = {**longest, "key": "api_password", "value": "x" * (MAX_PARAM_VALUE + 1)}
+        refused = http.post(f"{API}/runs/log-parameter", json=over)
+        assert refused.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+        assert str(MAX_PARAM_VALUE) in refused.json()["message"]
+    (stored,) = raw(database_uri, "SELECT value FROM params WHERE key = 'db_password'")[0]
+    assert stored.startswith(PREFIX)
+    assert len(stored) > MAX_PARAM_VALUE * 2  # the ciphertext of 12,000 bytes, held whole
