@@ -14,6 +14,7 @@ import binascii
 import fnmatch
 import secrets
 import threading
+import time
 from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
@@ -24,6 +25,7 @@ from heron.store.crypto.envelope import DataKey, DataKeys, open_key_provider
 
 PREFIX = "heron-enc:1:"
 _NONCE = 12
+_OPENERS_MAX = 1000
 
 
 # Heron's own keys (mlflow.runName, mlflow.user, ...) are read by Heron itself: never sealed.
@@ -37,21 +39,27 @@ class FieldCipher:
     def __init__(self, keys: DataKeys, *, sensitive_keys: Sequence[str] = ()) -> None:
         self.keys = keys
         self._data_key: DataKey | None = None
+        self._sealer: AESGCM | None = None
+        # "heron-enc:1:<key id>:<wrapped>" -> (key generation, expiry, cipher, associated
+        # data): a run's or a page's values share a data key, so it is unwrapped once, and
+        # dropped as the data keys' cache drops it (a revoked key stops opening at once).
+        self._openers: dict[str, tuple[int, float, AESGCM, bytes]] = {}
         self._lock = threading.Lock()
         self.sensitive_keys = tuple(sensitive_keys)
         self._sensitive = [p.lower() for p in sensitive_keys]
 
-    def _current(self) -> DataKey:
+    def _current(self) -> tuple[DataKey, AESGCM]:
         primary = self.keys.provider.primary_key_id()
         with self._lock:
-            if self._data_key is None or self._data_key.key_id != primary:
+            if self._data_key is None or self._sealer is None or self._data_key.key_id != primary:
                 self._data_key = self.keys.new()  # a rotation: new values use the new key
-            return self._data_key
+                self._sealer = AESGCM(self._data_key.key)
+            return self._data_key, self._sealer
 
     def encrypt(self, text: str) -> str:
-        key = self._current()
+        key, aead = self._current()
         nonce = secrets.token_bytes(_NONCE)
-        sealed = AESGCM(key.key).encrypt(nonce, text.encode(), key.key_id.encode())
+        sealed = aead.encrypt(nonce, text.encode(), key.key_id.encode())
         wrapped = base64.b64encode(key.wrapped).decode()
         return f"{PREFIX}{key.key_id}:{wrapped}:{base64.b64encode(nonce + sealed).decode()}"
 
@@ -69,15 +77,33 @@ class FieldCipher:
         if not stored.startswith(PREFIX):
             return stored
         try:
-            key_id, wrapped, sealed = stored[len(PREFIX) :].rsplit(":", 2)
-            raw = base64.b64decode(sealed, validate=True)
-            data_key = self.keys.unwrap(key_id, base64.b64decode(wrapped, validate=True))
-            plain = AESGCM(data_key).decrypt(raw[:_NONCE], raw[_NONCE:], key_id.encode())
+            head, sealed = stored.rsplit(":", 1)
+            aead, aad = self._opener(head)
+            raw = binascii.a2b_base64(sealed, strict_mode=True)
+            plain = aead.decrypt(raw[:_NONCE], raw[_NONCE:], aad)
         except (ValueError, binascii.Error, InvalidTag):
             raise DataLoss(
                 f"{what} failed its integrity check: it was altered in the database"
             ) from None
         return plain.decode()
+
+    def _opener(self, head: str) -> tuple[AESGCM, bytes]:
+        """The cipher of the data key a value's head names (raises ValueError when the head
+        is malformed, KeyUnavailable when its key is gone)."""
+        generation = self.keys.provider.generation()
+        now = time.monotonic()
+        hit = self._openers.get(head)
+        if hit is not None and hit[0] == generation and hit[1] > now:
+            return hit[2], hit[3]
+        key_id, wrapped = head[len(PREFIX) :].split(":")
+        data_key = self.keys.unwrap(key_id, base64.b64decode(wrapped, validate=True))
+        opener = (generation, now + self.keys.cache_s, AESGCM(data_key), key_id.encode())
+        if self.keys.cache_s > 0:
+            with self._lock:
+                if len(self._openers) >= _OPENERS_MAX:
+                    self._openers.clear()
+                self._openers[head] = opener
+        return opener[2], opener[3]
 
     def encrypt_optional(self, text: str | None) -> str | None:
         return None if text is None else self.encrypt(text)

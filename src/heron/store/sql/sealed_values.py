@@ -4,11 +4,12 @@ sealed value."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 import orjson
 
-from heron.errors import InvalidParameter
+from heron.errors import HeronError, InvalidParameter
 from heron.store.crypto.fields import PREFIX, Sealer
 
 # Presence needs no value: `params.x IS NULL` still answers on a sealed key.
@@ -24,15 +25,30 @@ def sealed_pairs(sealer: Sealer, pairs: Mapping[str, str]) -> dict[str, str]:
 
 def opened_json(sealer: Sealer, text: str, kind: str) -> str:
     """A JSON array of {"key", "value"} pairs with sealed values opened (the text itself when
-    none is sealed: one substring search, so reads with nothing sealed cost nothing more)."""
+    none is sealed: one substring search, so reads with nothing sealed cost nothing more).
+    Each sealed value is replaced in the text where it stands: no decoding of the pairs."""
     if PREFIX not in text:
         return text
-    pairs = orjson.loads(text)
-    for pair in pairs:
+    try:
+        return _SEALED_VALUE.sub(
+            lambda m: m.group(1) + orjson.dumps(sealer.open(m.group(2), kind)).decode(), text
+        )
+    except HeronError:
+        _open_pairs_one_by_one(sealer, text, kind)  # raises again, naming the key
+        raise
+
+
+# A sealed value in a pair as SQLite's json_object or PostgreSQL's json_build_object writes
+# it ("value":"..." or "value" : "..."). Base64, key ids and colons hold no quote or
+# backslash, so an escaped quote in a plaintext value never starts or ends a match.
+_SEALED_VALUE = re.compile(r'("value"\s*:\s*)"(' + re.escape(PREFIX) + r'[^"\\]*)"')
+
+
+def _open_pairs_one_by_one(sealer: Sealer, text: str, kind: str) -> None:
+    for pair in orjson.loads(text):
         value = pair["value"]
         if isinstance(value, str) and value.startswith(PREFIX):
-            pair["value"] = sealer.open(value, f"The value of {kind} {pair['key']!r}")
-    return orjson.dumps(pairs).decode()
+            sealer.open(value, f"The value of {kind} {pair['key']!r}")
 
 
 def refuse_sealed_keys(sealer: Sealer, clauses: Iterable[tuple[str, str, str | None]]) -> None:
