@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,19 @@ def test_a_sealed_value_without_a_key_is_refused(database_uri: str, key_file: Pa
 def test_sensitive_keys_need_a_key() -> None:
     with pytest.raises(InvalidParameter, match="--encryption-key"):
         field_cipher(None, cache_s=0, sensitive_keys=["*password*"])
+
+
+def test_values_opened_lately_are_refused_once_their_key_is_retired(key_file: Path) -> None:
+    cipher = FieldCipher(DataKeys(open_key_provider(str(key_file)), cache_s=60))
+    first = open_key_provider(str(key_file)).primary_key_id()
+    stored = cipher.encrypt("kept for a minute")
+    assert cipher.decrypt(stored) == "kept for a minute"
+    assert cipher.decrypt(stored) == "kept for a minute"  # from what it opened lately
+    flipped = stored[:-6] + ("A" if stored[-6] != "A" else "B") + stored[-5:]
+    with pytest.raises(DataLoss):  # another text: opened afresh, and refused
+        cipher.decrypt(flipped)
+    rotate_key_file(key_file)
+    retire_key(key_file, first)
+    time.sleep(1.1)  # the key file is looked at once a second
+    with pytest.raises(KeyUnavailable, match=first):
+        cipher.decrypt(stored)

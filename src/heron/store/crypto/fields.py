@@ -26,6 +26,8 @@ from heron.store.crypto.envelope import DataKey, DataKeys, open_key_provider
 PREFIX = "heron-enc:1:"
 _NONCE = 12
 _OPENERS_MAX = 1000
+_OPENED_MAX = 20_000
+_OPENED_CHARS = 1024
 
 
 # Heron's own keys (mlflow.runName, mlflow.user, ...) are read by Heron itself: never sealed.
@@ -44,6 +46,10 @@ class FieldCipher:
         # data): a run's or a page's values share a data key, so it is unwrapped once, and
         # dropped as the data keys' cache drops it (a revoked key stops opening at once).
         self._openers: dict[str, tuple[int, float, AESGCM, bytes]] = {}
+        # Small values opened lately (a page of runs read again and again), by their sealed
+        # text: a value altered in the database is another text, so it is opened (and
+        # refused) afresh; entries lapse with their data key's.
+        self._opened: dict[str, tuple[int, float, str]] = {}
         self._lock = threading.Lock()
         self.sensitive_keys = tuple(sensitive_keys)
         self._sensitive = [p.lower() for p in sensitive_keys]
@@ -76,6 +82,10 @@ class FieldCipher:
         """
         if not stored.startswith(PREFIX):
             return stored
+        generation, now = self.keys.provider.generation(), time.monotonic()
+        hit = self._opened.get(stored)
+        if hit is not None and hit[0] == generation and hit[1] > now:
+            return hit[2]
         try:
             head, sealed = stored.rsplit(":", 1)
             aead, aad = self._opener(head)
@@ -85,7 +95,12 @@ class FieldCipher:
             raise DataLoss(
                 f"{what} failed its integrity check: it was altered in the database"
             ) from None
-        return plain.decode()
+        text = plain.decode()
+        if self.keys.cache_s > 0 and len(stored) <= _OPENED_CHARS:
+            if len(self._opened) >= _OPENED_MAX:
+                self._opened.clear()
+            self._opened[stored] = (generation, now + self.keys.cache_s, text)
+        return text
 
     def _opener(self, head: str) -> tuple[AESGCM, bytes]:
         """The cipher of the data key a value's head names (raises ValueError when the head
