@@ -26,8 +26,8 @@ from heron.store.crypto.envelope import DataKey, DataKeys, open_key_provider
 PREFIX = "heron-enc:1:"
 _NONCE = 12
 _OPENERS_MAX = 1000
-_OPENED_MAX = 20_000
-_OPENED_CHARS = 1024
+_OPENED_MAX = 10_000
+_OPENED_CHARS = 4096
 
 
 # Heron's own keys (mlflow.runName, mlflow.user, ...) are read by Heron itself: never sealed.
@@ -46,9 +46,10 @@ class FieldCipher:
         # data): a run's or a page's values share a data key, so it is unwrapped once, and
         # dropped as the data keys' cache drops it (a revoked key stops opening at once).
         self._openers: dict[str, tuple[int, float, AESGCM, bytes]] = {}
-        # Small values opened lately (a page of runs read again and again), by their sealed
-        # text: a value altered in the database is another text, so it is opened (and
-        # refused) afresh; entries lapse with their data key's.
+        # Small values (and a run's params or tags as JSON) opened lately, by their sealed
+        # text: a page of runs read again is not decrypted again. A value altered in the
+        # database is another text, so it is opened (and refused) afresh; entries lapse as
+        # the data keys' cache does, and at once when keys may have been revoked.
         self._opened: dict[str, tuple[int, float, str]] = {}
         self._lock = threading.Lock()
         self.sensitive_keys = tuple(sensitive_keys)
@@ -82,10 +83,10 @@ class FieldCipher:
         """
         if not stored.startswith(PREFIX):
             return stored
-        generation, now = self.keys.provider.generation(), time.monotonic()
-        hit = self._opened.get(stored)
-        if hit is not None and hit[0] == generation and hit[1] > now:
-            return hit[2]
+        generation = self.generation()
+        hit = self.recalled(stored)
+        if hit is not None:
+            return hit
         try:
             head, sealed = stored.rsplit(":", 1)
             aead, aad = self._opener(head)
@@ -96,11 +97,27 @@ class FieldCipher:
                 f"{what} failed its integrity check: it was altered in the database"
             ) from None
         text = plain.decode()
-        if self.keys.cache_s > 0 and len(stored) <= _OPENED_CHARS:
+        self.remember(stored, text, generation)
+        return text
+
+    def generation(self) -> int:
+        """Changes when keys may have been revoked: what was opened before is opened again."""
+        return self.keys.provider.generation()
+
+    def recalled(self, sealed: str) -> str | None:
+        """The text `remember` kept for `sealed`, while its keys' cache would keep them."""
+        hit = self._opened.get(sealed)
+        if hit is None or hit[0] != self.generation() or hit[1] <= time.monotonic():
+            return None
+        return hit[2]
+
+    def remember(self, sealed: str, text: str, generation: int) -> None:
+        """Keeps `text`, opened from `sealed` (a value, or a text holding sealed values) at
+        key generation `generation`, for as long as data keys are kept."""
+        if self.keys.cache_s > 0 and len(sealed) <= _OPENED_CHARS:
             if len(self._opened) >= _OPENED_MAX:
                 self._opened.clear()
-            self._opened[stored] = (generation, now + self.keys.cache_s, text)
-        return text
+            self._opened[sealed] = (generation, time.monotonic() + self.keys.cache_s, text)
 
     def _opener(self, head: str) -> tuple[AESGCM, bytes]:
         """The cipher of the data key a value's head names (raises ValueError when the head

@@ -29,13 +29,22 @@ def opened_json(sealer: Sealer, text: str, kind: str) -> str:
     Each sealed value is replaced in the text where it stands: no decoding of the pairs."""
     if PREFIX not in text:
         return text
+    cipher = sealer.cipher
+    if cipher is not None:
+        hit = cipher.recalled(text)
+        if hit is not None:
+            return hit
+        generation = cipher.generation()
     try:
-        return _SEALED_VALUE.sub(
+        opened = _SEALED_VALUE.sub(
             lambda m: m.group(1) + orjson.dumps(sealer.open(m.group(2), kind)).decode(), text
         )
     except HeronError:
         _open_pairs_one_by_one(sealer, text, kind)  # raises again, naming the key
         raise
+    if cipher is not None:
+        cipher.remember(text, opened, generation)
+    return opened
 
 
 # A sealed value in a pair as SQLite's json_object or PostgreSQL's json_build_object writes
