@@ -82,6 +82,9 @@ class Settings:
     # these programs. None by default: a job definition cannot run arbitrary code.
     job_task_modules: tuple[str, ...] = ()
     job_task_commands: tuple[str, ...] = ()
+    # The first job worker also scores new traces with the scorers started in their
+    # experiments, a pass this often (seconds; 0: none, run `heron scorers monitor` instead).
+    scorer_monitor_s: float = 30.0
 
     @property
     def exposed_without_auth(self) -> bool:

@@ -5,6 +5,9 @@ started with a sample rate and a filter, one pass of the worker scoring the trac
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -91,3 +94,47 @@ def test_started_scorers_score_the_new_traces_they_pick(
     assert score_new_traces(since_ms=0) == {"safety": 0, "short": 0}  # nothing twice
     stop_scorer("safety")
     assert set(score_new_traces(since_ms=0)) == {"short"}
+
+
+def test_the_job_worker_scores_new_traces_with_no_monitor_command(local: str) -> None:
+    """`heron worker` (the one `heron server` starts) runs the started scorers' passes: scores
+    appear on production traces while nobody runs `heron scorers monitor`."""
+    heron.set_experiment("production")
+    register_scorer(short)
+    start_scorer("short", 1.0)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "heron.cli", "worker", "--monitor-interval", "0.5",
+         "--backend-store-uri", f"sqlite:///{local}/heron.db",
+         "--artifacts-destination", f"{local}/artifacts"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+
+        @heron.trace
+        def app(question: str) -> str:
+            return f"A to {question}"
+
+        questions = [f"q{i}" if i % 2 else f"question {i}" for i in range(5)]
+        for question in questions:
+            app(question)
+        heron.flush_trace_async_logging()
+
+        def scored() -> list[bool]:
+            traces = heron.search_traces(max_results=10)
+            found = [
+                a.value
+                for t in traces
+                for a in t.info.assessments
+                if a.metadata.get(SCORER_NAME) == "short"
+            ]
+            return found if len(found) == 5 else []
+
+        deadline = time.monotonic() + 60
+        while not (values := scored()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert sorted(values) == sorted(len(f"A to {q}") < 12 for q in questions)  # 2 short
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=30)[0].decode()
+    assert worker.returncode == 0, output
+    assert "Traceback" not in output

@@ -1,7 +1,8 @@
 """Deployment jobs on real serving endpoints: `heron server --serve-endpoints` with its replicas
 and the job worker it starts by default (SQLite and PostgreSQL). Under steady load, a good
 version is rolled out in canary steps, checked and kept; a slow one is rolled back by the
-post-deploy check, and no request fails either way."""
+post-deploy check, and no request fails either way; one whose answers fail (5xx) is rolled back
+by the check's error-rate limit."""
 
 from __future__ import annotations
 
@@ -32,11 +33,21 @@ class Slow(PythonModel):
 
 heron.models.set_model(Slow())
 """
+BROKEN = """
+import heron.models
+from heron.pyfunc import PythonModel
+
+class Broken(PythonModel):
+    def predict(self, context, model_input, params=None):
+        return [object()] * len(model_input)  # an answer that cannot be written as JSON: 500
+
+heron.models.set_model(Broken())
+"""
 JOB = """
 tasks:
   - {name: deploy, type: deploy, endpoint: ENDPOINT, canary: [50, 100], step_interval: 2}
   - {name: watch, type: post_deploy_check, window: 10, poll: 1, max_latency_ms: 300,
-     min_requests: 5}
+     max_error_rate: 0.05, min_requests: 5}
 """
 
 
@@ -78,13 +89,14 @@ def _run(http: httpx.Client, version: str) -> dict[str, Any] | None:
     return runs[0] if runs and runs[0]["state"] in ("SUCCEEDED", "FAILED") else None
 
 
-def _slow_version(url: str, tmp_path: Path) -> None:
+def _code_version(url: str, tmp_path: Path, source: str) -> None:
+    """A new version of "iris": the pyfunc model whose code is `source`."""
     import heron
     import heron.pyfunc
     from heron.models.uri import close_clients
 
-    code = tmp_path / "slow_model.py"
-    code.write_text(textwrap.dedent(SLOW))
+    code = tmp_path / f"model_{uuid.uuid4().hex[:8]}.py"
+    code.write_text(textwrap.dedent(source))
     heron.set_tracking_uri(url)
     try:
         with heron.start_run():
@@ -113,10 +125,14 @@ def test_canary_rollout_is_kept_when_good_and_rolled_back_when_slow(
         with Load(f"{server.url}/serving-endpoints/{endpoint}/invocations") as load:
             register_iris(server.url, "iris", fits=1)  # version 2: as good as version 1
             kept = wait_until(lambda: _run(http, "2"), 300, "the rollout of version 2")
-            _slow_version(server.url, tmp_path)  # version 3: too slow
+            _code_version(server.url, tmp_path, SLOW)  # version 3: too slow
             rolled = wait_until(lambda: _run(http, "3"), 300, "the check of version 3")
             wait_until(lambda: _served(http, endpoint) == {"2"}, 240, "version 2 back")
         assert load.failures() == []
+        with Load(f"{server.url}/serving-endpoints/{endpoint}/invocations") as broken_load:
+            _code_version(server.url, tmp_path, BROKEN)  # version 4: answers 500
+            broken = wait_until(lambda: _run(http, "4"), 300, "the check of version 4")
+            wait_until(lambda: _served(http, endpoint) == {"2"}, 240, "version 2 back again")
         assert kept["state"] == "SUCCEEDED", kept["failure_reason"]
         deploy = kept["tasks"][0]
         assert deploy["detail"]["steps_done"] == [50, 100]
@@ -130,3 +146,10 @@ def test_canary_rollout_is_kept_when_good_and_rolled_back_when_slow(
         activity = _ok(http.get(f"{HERON}/model-versions/activity",
                                 params={"name": "iris", "version": "3"}))["events"]  # fmt: skip
         assert "rolled_back" in [e["kind"] for e in activity]
+
+        assert broken["state"] == "FAILED"
+        assert broken["current_task"] == "watch"
+        assert "error rate" in broken["failure_reason"], broken["failure_reason"]
+        failed = {a[1] for a in broken_load.failures()}
+        assert failed == {"4"}  # only the broken version's answers failed, and only 5xx
+        assert {a[0] for a in broken_load.failures()} == {500}

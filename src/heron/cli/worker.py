@@ -1,5 +1,6 @@
-"""`heron worker`: runs deployment job tasks from the database's queue; and the supervisor
-`heron server` uses to keep its own worker processes running."""
+"""`heron worker`: runs deployment job tasks from the database's queue and the started
+scorers' passes over new traces; and the supervisor `heron server` uses to keep its own
+worker processes running."""
 
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ from heron.cli.options import (
 )
 from heron.settings import Settings, sensitive_key_patterns
 
-# The settings of a worker `heron server` started (JSON of its own Settings).
+# The settings of a worker `heron server` started (JSON of its own Settings), and its number.
 WORKER_SETTINGS_ENV = "HERON_WORKER_SETTINGS"
+WORKER_INDEX_ENV = "HERON_WORKER_INDEX"
 _RESTART_S = 2.0  # a worker that died is started again after this long
 _STOP_S = 15.0  # a worker asked to stop gives its task back; then it is killed
 
@@ -56,6 +58,10 @@ def settings_from_env(text: str) -> Settings:
               help="A module whose functions custom tasks may call (repeatable).")  # fmt: skip
 @click.option("--task-command", "task_commands", multiple=True, metavar="PROGRAM",
               help="A program custom tasks may run (repeatable).")  # fmt: skip
+@click.option("--monitor-interval", "monitor_s", type=click.FloatRange(min=0), default=30.0,
+              show_default=True,
+              help="Seconds between passes of the started scorers over new traces (0: none; "
+              "with several workers, let one do it).")  # fmt: skip
 def worker(
     backend_store_uri: str | None,
     artifacts_destination: str | None,
@@ -65,8 +71,10 @@ def worker(
     lease_s: float,
     task_modules: tuple[str, ...],
     task_commands: tuple[str, ...],
+    monitor_s: float,
 ) -> None:
-    """Runs deployment job tasks (evaluate, approve, deploy, checks, custom) until stopped.
+    """Runs deployment job tasks (evaluate, approve, deploy, checks, custom) until stopped,
+    and scores new traces with the scorers started in their experiments.
 
     Start several, on this machine or others against the same PostgreSQL database: each task
     is claimed by one worker at a time, and one that dies leaves its task to another when its
@@ -76,6 +84,8 @@ def worker(
     given = os.environ.get(WORKER_SETTINGS_ENV)
     if given and backend_store_uri is None:
         settings = settings_from_env(given)
+        first = os.environ.get(WORKER_INDEX_ENV, "0") == "0"
+        monitor_s = settings.scorer_monitor_s if first else 0.0
     else:
         settings = Settings.for_home(
             backend_store_uri=backend_store_uri,
@@ -89,7 +99,7 @@ def worker(
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    running = Worker(settings, threads=threads)
+    running = Worker(settings, threads=threads, monitor_s=monitor_s)
     running.start()
     if not given:
         console.print(f"Heron worker on {masked(settings.backend_store_uri)} (pid {os.getpid()})")
@@ -117,7 +127,7 @@ class WorkerProcesses:
 
     def start(self) -> None:
         with self._lock:
-            self._procs = [self._spawn() for _ in range(self._count)]
+            self._procs = [self._spawn(i) for i in range(self._count)]
         self._thread.start()
 
     def stop(self) -> None:
@@ -134,15 +144,16 @@ class WorkerProcesses:
                 proc.kill()
                 proc.wait()
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen([sys.executable, "-m", "heron.cli", "worker"], env=self._env)
+    def _spawn(self, index: int) -> subprocess.Popen[bytes]:
+        env = {**self._env, WORKER_INDEX_ENV: str(index)}
+        return subprocess.Popen([sys.executable, "-m", "heron.cli", "worker"], env=env)
 
     def _watch(self) -> None:
         while not self._stop.wait(_RESTART_S):
             with self._lock:
                 for i, proc in enumerate(self._procs):
                     if proc.poll() is not None and not self._stop.is_set():
-                        self._procs[i] = self._spawn()
+                        self._procs[i] = self._spawn(i)
 
 
 @contextlib.contextmanager

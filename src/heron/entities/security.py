@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ IMPLIED: dict[Privilege, frozenset[Privilege]] = {
 }
 
 
+@functools.cache  # every permission check asks it, twice or more
 def closure(privilege: Privilege) -> frozenset[Privilege]:
     """The privilege and everything it implies."""
     seen = {privilege}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import textwrap
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -119,16 +120,25 @@ def stop_scorer(name: str, experiment_id: str | None = None) -> OnlineScoringCon
     return start_scorer(name, 0.0, experiment_id=experiment_id)
 
 
-def score_new_traces(since_ms: int, max_traces: int = 500) -> dict[str, int]:
+def score_new_traces(
+    since_ms: int,
+    max_traces: int = 500,
+    *,
+    client: Any = None,
+    stop: threading.Event | None = None,
+) -> dict[str, int]:
     """One pass of the monitoring worker: every started scorer scores the traces of its
     experiment since `since_ms` that its sample rate picks and its filter matches, unless it
-    scored them already. Returns how many each scored."""
-    client = tracking_client()
+    scored them already. Returns how many each scored. `client`: the tracking client's by
+    default; `stop`: the pass ends between two traces once it is set."""
+    client = client or tracking_client()
     done: dict[str, int] = {}
     for config in client.backend.scorers.active_configs():
+        if stop is not None and stop.is_set():
+            break
         version = client.backend.scorers.scorer_by_id(config.scorer_id)
         scorer = deserialize(version.serialized_scorer)
-        done[version.name] = _score(client, config, version, scorer, since_ms, max_traces)
+        done[version.name] = _score(client, config, version, scorer, since_ms, max_traces, stop)
     return done
 
 
@@ -139,12 +149,15 @@ def _score(
     scorer: Scorer,
     since_ms: int,
     max_traces: int,
+    stop: threading.Event | None,
 ) -> int:
     window = f"timestamp_ms >= {since_ms}"
     where = f"{config.filter_string} AND {window}" if config.filter_string else window
     page = client.search_traces([config.experiment_id], filter_string=where, max_results=max_traces)
     count = 0
     for trace in page:
+        if stop is not None and stop.is_set():
+            break
         if not picked(trace.info.trace_id, version.name, config.sample_rate):
             continue
         if any(a.metadata.get(SCORER_NAME) == version.name for a in trace.info.assessments):

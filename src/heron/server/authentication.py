@@ -11,7 +11,7 @@ import base64
 import binascii
 import ipaddress
 import re
-import uuid
+import secrets
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -129,7 +129,7 @@ class AuthenticationMiddleware:
             await self.app(scope, receive, send)
             return
         given = header(scope, b"x-request-id") or ""
-        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request_id = given if _REQUEST_ID.fullmatch(given) else secrets.token_hex(16)
         scope.setdefault("state", {})["request_id"] = request_id
         with request_scope(client_address(scope, self.trusted_proxies), request_id):
             await self._authenticated(scope, receive, send)

@@ -37,6 +37,20 @@ from heron.errors import HeronError
 T = TypeVar("T")
 
 _MAX_GROUP = 256
+_AFTER_COMMIT = "heron_after_commit"
+
+
+def after_commit(conn: Connection, fn: Callable[[], None]) -> None:
+    """Runs `fn` once the write on `conn` has committed (never after a rollback of the whole
+    transaction; a write rolled back alone inside a group still runs it, so `fn` must do no
+    harm when nothing changed)."""
+    conn.info.setdefault(_AFTER_COMMIT, []).append(fn)
+
+
+def _run_after_commit(conn: Connection, committed: bool) -> None:
+    for fn in conn.info.pop(_AFTER_COMMIT, ()):
+        if committed:
+            fn()
 
 
 def engine_url(uri: str) -> str:
@@ -101,32 +115,37 @@ class Database:
                 break
         if self._write_conn is None:
             self._write_conn = self.engine.connect().execution_options(heron_write=True)
+        conn = self._write_conn
+        committed = False
         try:
             if len(group) == 1:
-                self._commit_one(self._write_conn, *group[0])
+                committed = self._commit_one(conn, *group[0])
             else:
-                self._commit_group(self._write_conn, group)
+                committed = self._commit_group(conn, group)
         except Exception as exc:  # the connection itself failed: fail the rest, reconnect
             for _, future in group:
                 if not future.done():
                     future.set_exception(exc)
-            self._write_conn.invalidate()
+            conn.invalidate()
             self._write_conn = None
+        finally:
+            _run_after_commit(conn, committed)
 
     @staticmethod
-    def _commit_one(conn: Connection, fn: Callable[[Connection], Any], future: Future[Any]) -> None:
+    def _commit_one(conn: Connection, fn: Callable[[Connection], Any], future: Future[Any]) -> bool:
         try:
             with conn.begin():
                 value = fn(conn)
         except HeronError as exc:
             future.set_exception(exc)
-            return
+            return False
         future.set_result(value)
+        return True
 
     @staticmethod
     def _commit_group(
         conn: Connection, group: list[tuple[Callable[[Connection], Any], Future[Any]]]
-    ) -> None:
+    ) -> bool:
         results: list[tuple[Future[Any], Any, Exception | None]] = []
         with conn.begin():
             for fn, future in group:
@@ -144,6 +163,7 @@ class Database:
                 future.set_exception(error)
             else:
                 future.set_result(value)
+        return True
 
     def dispose(self) -> None:
         with self._leader:
