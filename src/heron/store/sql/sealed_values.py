@@ -13,7 +13,7 @@ from heron.errors import HeronError, InvalidParameter
 from heron.store.crypto.fields import PREFIX, Sealer
 
 # Presence needs no value: `params.x IS NULL` still answers on a sealed key.
-_PRESENCE = ("IS NULL", "IS NOT NULL")
+PRESENCE_OPS = ("IS NULL", "IS NOT NULL")
 
 
 def sealed_pairs(sealer: Sealer, pairs: Mapping[str, str]) -> dict[str, str]:
@@ -70,7 +70,7 @@ def refuse_sealed_keys(sealer: Sealer, clauses: Iterable[tuple[str, str, str | N
     if not sealer.on:
         return
     for entity, key, op in clauses:
-        if entity in ("param", "tag") and op not in _PRESENCE and sealer.is_sensitive(key):
+        if entity in ("param", "tag") and op not in PRESENCE_OPS and sealer.is_sensitive(key):
             doing = "order by" if op is None else "filter on"
             raise InvalidParameter(
                 f"Cannot {doing} the value of {entity} {key!r}: its values are encrypted in the "

@@ -12,10 +12,9 @@ from heron.entities import reserved
 from heron.errors import InvalidParameter
 from heron.search.traces import TraceClause
 from heron.store.crypto.fields import PREFIX, Sealer
-from heron.store.sql.sealed_values import refuse_sealed_keys
+from heron.store.sql.sealed_values import PRESENCE_OPS, refuse_sealed_keys
 
 SEALED_METADATA = (reserved.TRACE_INPUTS, reserved.TRACE_OUTPUTS)
-_PRESENCE = ("IS NULL", "IS NOT NULL")
 # Positions in the rows of traces_rows.TRACE_COLUMNS and SPAN_COLUMNS.
 _PREVIEWS = (6, 7)
 _SPAN_CONTENT = (11, 12)
@@ -76,7 +75,7 @@ def refuse_sealed_clauses(sealer: Sealer, clauses: Iterable[TraceClause]) -> Non
         return
     clauses = list(clauses)
     for c in clauses:
-        if c.field == "metadata" and c.key in SEALED_METADATA and c.op not in _PRESENCE:
+        if c.field == "metadata" and c.key in SEALED_METADATA and c.op not in PRESENCE_OPS:
             raise InvalidParameter(
                 f"Cannot filter on the value of metadata {c.key!r}: it holds the trace's "
                 "request or response, encrypted in the database (field encryption is on)"
