@@ -35,6 +35,7 @@ after each step.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import os
@@ -53,6 +54,8 @@ from genai_mlflow import fill_and_measure_mlflow
 sys.path.insert(0, str(ROOT))
 from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS  # the tests' browser settings
 
+MINUTE = 60_000
+HOUR = 3_600_000
 DAY = 86_400_000
 CHUNK = 100_000  # traces generated at a time (memory stays flat)
 VIEWS = {
@@ -63,6 +66,11 @@ VIEWS = {
     "overview, last 30 days (every trace)": "overview?range=30d",
     "overview, last 7 days, one user": "overview?user=user-1",
     "overview, last 7 days, one app version (the newest)": "overview?version={version}",
+    "overview, last 30 days, one app version (the newest)": "overview?range=30d&version={version}",
+    "overview, last 7 days, one session": "overview?session={session}",
+    "overview, last 7 days, staging (10 %)": "overview?env=staging",
+    "overview, last 7 days, tag team=search (every trace)": "overview?tag=team%3Dsearch",
+    "overview, last 7 days, span type TOOL (2 in 3)": "overview?span_type=TOOL",
     "sessions, last 7 days": "sessions",
     "one session (five turns)": "sessions/{session}",
     "versions, last 7 days": "versions",
@@ -127,30 +135,72 @@ def start_server(uri: str, directory: Path) -> tuple[str, int]:
     return url, proc.pid
 
 
-def in_process(uri: str, experiment_id: str, repeats: int) -> dict[str, float]:
-    """The overview service alone for each window: median ms over the repeats."""
-    from heron.services import AllowAll
-    from heron.services.trace_analytics import TraceAnalyticsService
+# (window, grain, filter) the store's overview is timed for, with rollups and raw
+STORE_CASES = {
+    "30 days by 6 hours": (30 * DAY, 6 * HOUR, ""),
+    "7 days by hour (the default)": (7 * DAY, HOUR, ""),
+    "7 days by day": (7 * DAY, DAY, ""),
+    "30 days by hour": (30 * DAY, HOUR, ""),
+    "24 hours by 15 minutes": (DAY, 15 * MINUTE, ""),
+    "7 days, one app version": (7 * DAY, HOUR, "metadata.`mlflow.modelId` = '{version}'"),
+    "30 days, one app version": (30 * DAY, 6 * HOUR, "metadata.`mlflow.modelId` = '{version}'"),
+    "7 days, one user": (7 * DAY, HOUR, "metadata.`mlflow.trace.user` = 'user-1'"),
+    "30 days, one user": (30 * DAY, 6 * HOUR, "metadata.`mlflow.trace.user` = 'user-1'"),
+    "7 days, one session": (7 * DAY, HOUR, "metadata.`mlflow.trace.session` = '{session}'"),
+    "7 days, staging": (7 * DAY, HOUR, "metadata.`mlflow.source.type` = 'staging'"),
+    "7 days, tag team=search": (7 * DAY, HOUR, "tags.team = 'search'"),
+    "7 days, span type TOOL": (7 * DAY, HOUR, "span.type = 'TOOL'"),
+}
+
+
+def in_process(uri: str, facts: dict[str, Any], repeats: int) -> dict[str, Any]:
+    """The store's overview alone for each case, with the hourly rollups (built first, timed
+    apart) and from the raw rows: median CPU and wall ms of this process."""
+    from heron.search.traces import parse_trace_filter
+    from heron.services.trace_analytics import buckets
     from heron.store.sql import open_sql_stores
-    from heron.ui.genai_query import RANGES, GenAIQuery
+    from heron.store.sql.trace_overview import overview
+    from heron.store.trace_analytics import Window
 
     stores = open_sql_stores(uri, default_artifact_root="mlflow-artifacts:")
-    service = TraceAnalyticsService(stores.trace_analytics, AllowAll())
-    found = {}
+    now = int(time.time() * 1000)
+    names = {"version": facts["versions"][-1], "session": _session(facts)}
+    found: dict[str, Any] = {}
     try:
-        for name in RANGES:
-            query = GenAIQuery(range=name)
-            start, end = query.window()
-            grain = query.grain_ms(start, end)
-            times = []
-            for _ in range(repeats):
-                began = time.perf_counter()
-                service.overview(experiment_id, start_ms=start, end_ms=end, grain_ms=grain)
-                times.append((time.perf_counter() - began) * 1000)
-            found[f"overview service, range={name}"] = statistics.median(times)
+        for case, (span, grain, text) in STORE_CASES.items():
+            window = Window(
+                experiment_id=facts["experiment_id"],
+                start_ms=now - span,
+                end_ms=now + 1,
+                filter=parse_trace_filter(text.format(**names)),
+            )
+            cut = buckets(window.start_ms, window.end_ms, grain)
+            for mode in ("rollups", "raw"):
+                run = functools.partial(
+                    overview, stores.database, window, cut, rollups=mode == "rollups"
+                )
+                if mode == "rollups" and not found:  # the first run builds the missing hours
+                    found["rollups built (first overview), cpu/wall ms"] = _timed(run)
+                times = [_timed(run) for _ in range(repeats)]
+                found[f"{case}, {mode}"] = {
+                    "cpu_ms": statistics.median(t[0] for t in times),
+                    "wall_ms": statistics.median(t[1] for t in times),
+                }
+            print(case, found[f"{case}, rollups"], found[f"{case}, raw"], flush=True)
     finally:
         stores.close()
-    return found
+    return found  # fmt: skip
+
+
+def _timed(fn: Any) -> tuple[float, float]:
+    cpu, wall = time.process_time(), time.perf_counter()
+    fn()
+    return (time.process_time() - cpu) * 1000, (time.perf_counter() - wall) * 1000
+
+
+def _session(facts: dict[str, Any]) -> str:
+    """The newest session (five turns, in the last minutes of the traffic)."""
+    return f"session-{(facts['traces'] - 1) // 5:07d}"
 
 
 def cpu_ms(pgid: int) -> float:
@@ -249,7 +299,7 @@ def run(args: argparse.Namespace, directory: Path) -> None:
         "repeats": args.repeats, "cpu_share_before": cpu_share(),
         "load_average_before": os.getloadavg(),
     }  # fmt: skip
-    report["service_ms"] = in_process(uri, facts["experiment_id"], args.repeats)
+    report["store_overview"] = in_process(uri, facts, args.repeats)
     _write(args.out, report)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -275,7 +325,7 @@ def _heron_views(
         experiment_id = facts["experiment_id"]
         paths = {
             name: f"experiments/{experiment_id}/"
-            + path.format(version=facts["versions"][-1], session="session-0000001")
+            + path.format(version=facts["versions"][-1], session=_session(facts))
             for name, path in VIEWS.items()
         }
         return measure(browser, url, pgid, paths, repeats)

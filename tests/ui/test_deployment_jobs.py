@@ -1,6 +1,6 @@
 """In real Chromium, with --auth and a real worker: a model version's page shows its deployment
 job as a timeline; a user without PROMOTE cannot approve there; one with it approves with a
-comment, and the version is deployed to its alias."""
+comment, and the version is deployed to its alias; the job is run again from the page."""
 
 from __future__ import annotations
 
@@ -106,3 +106,15 @@ def test_a_version_is_approved_on_its_page_by_a_user_who_may(page: Any, server: 
         )
         assert page.inner_text("#job-run-state") == "SUCCEEDED"
         assert "@champion" in page.inner_text("#version-title")
+
+        page.click("#start-job")  # PROMOTE alone may not start a run: EDIT is needed
+        assert "EDIT on registered model 'fraud' is needed" in page.inner_text("#flash")
+        grant(server, "alice", "EDIT", "registered_model", "fraud")
+        page.goto(version_page)
+        page.click("#start-job")  # the job again (say its definition changed): a new run
+        page.wait_for_url(f"{version_page}#deployment-job")
+        assert _wait(admin, "APPROVAL") == "APPROVAL"
+        runs = ok(admin.get(f"{HERON}/deployment-job-runs/search",
+                            params={"name": "fraud", "version": "1"}))["runs"]  # fmt: skip
+        assert len(runs) == 2
+        assert runs[0]["started_by"] == "alice"

@@ -1,6 +1,6 @@
 """A model version's deployment job on its page: the latest run as a timeline of its tasks
 (state, times, metrics, who approved, why it failed, logs), and the forms that approve or
-reject it, cancel it, or retry it from the task that stopped it."""
+reject it, cancel it, retry it from the task that stopped it, or start the job (again)."""
 
 from __future__ import annotations
 
@@ -50,10 +50,15 @@ def routes(renderer: Renderer, runs: JobRunService) -> list[BaseRoute]:
         runs.retry_run(_run_of(request, form, runs))
         return _back(request)
 
+    def start(request: Request, form: Form) -> str:
+        runs.start_run(request.path_params["name"], request.path_params["version"])
+        return _back(request)
+
     promote = requires("promote", "registered_model", "name")
     update = requires("update", "registered_model", "name")
     return [
         renderer.post(f"{PATH}/decide", decide, promote),
         renderer.post(f"{PATH}/cancel", cancel, update),
         renderer.post(f"{PATH}/retry", retry, update),
+        renderer.post(f"{PATH}/start", start, update),
     ]

@@ -14,6 +14,7 @@ from heron.errors import InvalidParameter, NotFound
 from heron.store import ids
 from heron.store.sql.database import Database
 from heron.store.sql.tables import experiments, logged_models, run_model_outputs, runs
+from heron.store.sql.tables_rollups import ROLLUP_TABLES
 
 _DELETED = LifecycleStage.DELETED.value
 
@@ -103,7 +104,13 @@ class SqlPurgeStore:
         }[item.kind]
         value: Any = int(item.id) if item.kind is DeletedKind.EXPERIMENT else item.id
 
-        self._db.write(lambda conn: conn.execute(delete(table).where(key == value)))
+        def write(conn: Connection) -> None:
+            conn.execute(delete(table).where(key == value))
+            if item.kind is DeletedKind.EXPERIMENT:  # its traces' triggers dropped the marks
+                for rollup in ROLLUP_TABLES:
+                    conn.execute(delete(rollup).where(rollup.c.experiment_id == value))
+
+        self._db.write(write)
 
 
 def _deleted_since(stage: Any, deleted_time: Any, before: int | None, chosen: Any) -> Any:

@@ -2,8 +2,8 @@
 (heron-enc:1:..., a few hundred characters for a name of 256), which varchar(256) cannot hold.
 The limit users see stays 256 characters, checked on input (principals.MAX_NAME).
 
-Revision ID: 0026
-Revises: 0024
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-06 11:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026"
-down_revision = "0024"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 

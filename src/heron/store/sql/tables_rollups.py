@@ -1,0 +1,78 @@
+"""The GenAI overview's hourly rollups (migration 0025): what the overview adds up for each
+experiment, hour (ms since the epoch, on the hour) and app version, and which hours are
+marked true to the raw rows. Triggers on traces, spans and assessments (the migration's) drop
+an hour's mark when a row in it changes; rows of an unmarked hour are never read."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+from heron.store.sql.tables import metadata
+
+# The hours whose rollup rows below match the raw rows; absent: read the raw rows.
+trace_rollup_hours = Table(
+    "trace_rollup_hours",
+    metadata,
+    Column("experiment_id", Integer, nullable=False),
+    Column("hour_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("experiment_id", "hour_ms", name="pk_trace_rollup_hours"),
+)
+
+# Traces that started in the hour, by app version (NULL: none): counts, sums, and the
+# durations' frequency table (JSON [[ms, ...], [count, ...]]), exact as the raw rows are.
+trace_rollups = Table(
+    "trace_rollups",
+    metadata,
+    Column("experiment_id", Integer, nullable=False),
+    Column("hour_ms", BigInteger, nullable=False),
+    Column("model_id", String(250), nullable=True),
+    Column("traces", BigInteger, nullable=False),
+    Column("errors", BigInteger, nullable=False),
+    Column("input_tokens", BigInteger, nullable=False),
+    Column("output_tokens", BigInteger, nullable=False),
+    Column("total_tokens", BigInteger, nullable=False),
+    Column("cost", Float(precision=53), nullable=False),
+    Column("durations", Text, nullable=False),
+    Index("ix_trace_rollups_hour", "experiment_id", "hour_ms"),
+)
+
+# Valid feedback of traces that started in the hour, by app version and name: how many values
+# read as numbers, and their sum.
+trace_rollup_scores = Table(
+    "trace_rollup_scores",
+    metadata,
+    Column("experiment_id", Integer, nullable=False),
+    Column("hour_ms", BigInteger, nullable=False),
+    Column("model_id", String(250), nullable=True),
+    Column("name", String(250), nullable=False),
+    Column("n", BigInteger, nullable=False),
+    Column("total", Float(precision=53), nullable=False),
+    Index("ix_trace_rollup_scores_hour", "experiment_id", "hour_ms"),
+)
+
+# TOOL spans that started in the hour, by their trace's app version and the span's name:
+# calls, errors and the durations' frequency table (whole ms, as the raw query reads them).
+trace_rollup_tools = Table(
+    "trace_rollup_tools",
+    metadata,
+    Column("experiment_id", Integer, nullable=False),
+    Column("hour_ms", BigInteger, nullable=False),
+    Column("model_id", String(250), nullable=True),
+    Column("name", Text, nullable=False),
+    Column("calls", BigInteger, nullable=False),
+    Column("errors", BigInteger, nullable=False),
+    Column("durations", Text, nullable=False),
+    Index("ix_trace_rollup_tools_hour", "experiment_id", "hour_ms"),
+)
+
+ROLLUP_TABLES = (trace_rollup_hours, trace_rollups, trace_rollup_scores, trace_rollup_tools)
