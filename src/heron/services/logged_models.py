@@ -17,6 +17,7 @@ from heron.search.logged_models import (
 )
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, authorize
+from heron.services.changes import changed, changed_field, changed_fields
 from heron.services.names import generated_name
 from heron.store import ids
 from heron.store.experiments import ExperimentStore
@@ -70,7 +71,7 @@ class LoggedModelService:
             v.check_run_reference("source_run_id", source_run_id)
         if model_type:
             v.check_length("model_type", v.check_string("model_type", model_type), MAX_MODEL_TYPE)
-        return self._store.create_logged_model(
+        made = self._store.create_logged_model(
             experiment_id=experiment_id,
             name=name,
             source_run_id=source_run_id or None,
@@ -78,6 +79,8 @@ class LoggedModelService:
             tags=_checked_tags(tags or {}),
             params=_checked_params(params or {}),
         )
+        changed("logged_model", made.model_id, after=_audited(made))
+        return made
 
     def get_logged_model(self, model_id: str, *, allow_deleted: bool = False) -> LoggedModel:
         """Raises NotFound (also for a deleted model unless `allow_deleted`)."""
@@ -88,29 +91,37 @@ class LoggedModelService:
     def finalize_logged_model(self, model_id: str, status: LoggedModelStatus | str) -> LoggedModel:
         """Sets the final status: READY, or UPLOAD_FAILED when its files could not be uploaded."""
         final = _final_status(status)
-        self._model_for("update", model_id)
-        return self._store.finalize_logged_model(model_id, final)
+        before = self._model_for("update", model_id)
+        done = self._store.finalize_logged_model(model_id, final)
+        changed_field("logged_model", model_id, "status", before.status.value, final.value)
+        return done
 
     def set_logged_model_tags(self, model_id: str, tags: Mapping[str, str]) -> None:
         checked = _checked_tags(tags)
-        self._model_for("update", model_id)
+        before = self._model_for("update", model_id)
         if checked:
             self._store.set_logged_model_tags(model_id, checked)
+            changed_fields("logged_model", model_id, _prefixed("tags", before.tags, checked),
+                           _prefixed("tags", checked, checked))  # fmt: skip
 
     def delete_logged_model_tag(self, model_id: str, key: str) -> None:
         v.check_string("key", key)
-        self._model_for("update", model_id)
+        before = self._model_for("update", model_id)
         self._store.delete_logged_model_tag(model_id, key)
+        changed_field("logged_model", model_id, f"tags.{key}", before.tags.get(key), None)
 
     def log_logged_model_params(self, model_id: str, params: Mapping[str, str]) -> None:
         checked = _checked_params(params)
-        self._model_for("update", model_id)
+        before = self._model_for("update", model_id)
         if checked:
             self._store.log_logged_model_params(model_id, checked)
+            changed_fields("logged_model", model_id, _prefixed("params", before.params, checked),
+                           _prefixed("params", checked, checked))  # fmt: skip
 
     def delete_logged_model(self, model_id: str) -> None:
-        self._model_for("delete", model_id)
+        before = self._model_for("delete", model_id)
         self._store.delete_logged_model(model_id)
+        changed("logged_model", model_id, before=_audited(before), after=None)
 
     def search_logged_models(
         self,
@@ -152,6 +163,20 @@ class LoggedModelService:
             page_token=page_token or None,
         )
         return self._store.search_logged_models(query)
+
+
+def _audited(model: LoggedModel) -> dict[str, Any]:
+    """What the audit log keeps of a model made or deleted."""
+    return {
+        "name": model.name, "experiment_id": model.experiment_id,
+        "status": model.status.value, "model_type": model.model_type,
+        "source_run_id": model.source_run_id,
+    }  # fmt: skip
+
+
+def _prefixed(kind: str, values: Mapping[str, str], keys: Mapping[str, str]) -> dict[str, Any]:
+    """`values` of the `keys` given, as `kind.key` fields (None where there was none)."""
+    return {f"{kind}.{k}": values.get(k) for k in keys}
 
 
 def check_model_id(model_id: object) -> str:

@@ -1,6 +1,7 @@
 """The audit log names the object each change touched, with its fields before and after:
 experiments, runs, registered models and their versions, webhooks, serving endpoints,
-deployment jobs and workspaces, changed through a real `--auth` server (never a secret)."""
+deployment jobs, workspaces and logged models, changed through a real `--auth` server (never
+a secret)."""
 
 from __future__ import annotations
 
@@ -177,3 +178,31 @@ def test_workspace_changes_carry_their_fields(tmp_path: Path, serve_settings: An
     assert entries[1] == ({"description": "one", "default_artifact_root": None},
                           {"description": "two", "default_artifact_root": None})  # fmt: skip
     assert entries[2][1] is None
+
+
+def test_logged_model_changes_carry_their_fields_before_and_after(
+    auth_server: AuthServer,
+) -> None:
+    with auth_server.admin() as admin:
+        experiment_id = _ok(admin.post(f"{API}/experiments/create", json={"name": "lm"}))[
+            "experiment_id"
+        ]
+        made = _ok(admin.post(f"{API}/logged-models",
+                              json={"experiment_id": experiment_id, "name": "agent"}))  # fmt: skip
+        model_id = made["model"]["info"]["model_id"]
+        path = f"{API}/logged-models/{model_id}"
+        _ok(admin.patch(path, json={"model_id": model_id, "status": "LOGGED_MODEL_READY"}))
+        for value in ("v1", "v2"):
+            _ok(admin.patch(f"{path}/tags", json={"tags": [{"key": "stage", "value": value}]}))
+        assert admin.delete(f"{path}/tags/stage").status_code == 200
+        assert admin.delete(path).status_code == 200
+        changes = [(b, a) for object_id, b, a in _changes(admin, "logged_model")
+                   if object_id == model_id]  # fmt: skip
+    created = next(a for b, a in changes if b is None)
+    assert (created["name"], created["experiment_id"]) == ("agent", experiment_id)
+    assert ({"status": "PENDING"}, {"status": "READY"}) in changes
+    assert ({"tags.stage": None}, {"tags.stage": "v1"}) in changes
+    assert ({"tags.stage": "v1"}, {"tags.stage": "v2"}) in changes
+    assert ({"tags.stage": "v2"}, {"tags.stage": None}) in changes
+    deleted = next(b for b, a in changes if a is None)
+    assert deleted["name"] == "agent"
