@@ -2,7 +2,7 @@
 latency percentiles, tokens and cost (one index range of ix_traces_overview per bucket), the
 feedback scores by name (ix_assessments_scores) and the tool calls by name (ix_spans_tools);
 whole hours that have ended come from the hourly rollups (trace_rollups.py) instead, exact as
-the raw rows, when the filter is none or one app version.
+the raw rows, when the filter is none or `=` on an app version, environment or span type.
 
 A trace filter (the search grammar's clauses) narrows all three: scores and tool calls then
 count only those of the traces that pass it."""
@@ -49,7 +49,7 @@ from heron.store.sql.trace_overview_few import few_traces
 from heron.store.sql.trace_overview_few import scores as few_scores
 from heron.store.sql.trace_overview_few import tools as few_tools
 from heron.store.sql.trace_overview_few import trace_figures as few_figures
-from heron.store.sql.trace_rollups import HOUR_MS, Plan, ensure, marked
+from heron.store.sql.trace_rollups import HOUR_MS, Key, Plan, ensure, marked
 from heron.store.sql.trace_rollups import plan as rollup_plan
 from heron.store.sql.trace_rollups import read as read_rollups
 from heron.store.sql.traces_search import condition
@@ -62,14 +62,14 @@ T = TypeVar("T")
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Source:
     """What one part reads: raw `pieces` (each owned by bucket `owners[k]`), and the marked
-    rollup `hours` (hour -> bucket) of `version` (None: every version)."""
+    rollup `hours` (hour -> bucket) of the rows `version` selects."""
 
     experiment_id: int
     conditions: list[Any]
     pieces: list[tuple[int, int]]
     owners: list[int]
     hours: dict[int, int]
-    version: str | None
+    version: Key
     bounds: Sequence[tuple[int, int]]  # the buckets
 
     @property
@@ -90,12 +90,13 @@ def overview(
     """The three parts (traces, scores, tool calls) run at once, each in a read transaction
     of its own: on two cores the page waits for the slowest, not for the three in turn.
     Whole hours that have ended come from the hourly rollups (built first where missing)
-    when the filter is none or one app version; the rest from the raw rows. A filter that
+    when the filter is none or `=` on an app version, an environment or a span type (or on
+    two or three of them); the rest from the raw rows. A filter that
     leaves at most FEW traces is read through them (trace_overview_few.py). `rollups=False`
     reads everything raw (the reference the tests hold the others to)."""
     conditions = [condition(c) for c in window.filter]
     experiment_id = int(window.experiment_id)
-    version = _version_of(window.filter) if rollups else _RAW
+    version = _key_of(window.filter) if rollups else _RAW
     cut = rollup_plan(buckets, int(time.time() * 1000)) if version is not _RAW else None
     if cut is not None:
         ensure(database, experiment_id, cut.hours)
@@ -112,7 +113,7 @@ def overview(
         with database.read() as conn:
             if cut is None:
                 source = _Source(experiment_id, conditions, list(buckets),
-                                 list(range(len(buckets))), {}, None, buckets)  # fmt: skip
+                                 list(range(len(buckets))), {}, Key(), buckets)  # fmt: skip
             else:
                 source = _source(conn, experiment_id, conditions, cut, version, buckets)
             return part(conn, source)
@@ -141,18 +142,24 @@ def _overview(
     )
 
 
-def _version_of(clauses: Sequence[TraceClause]) -> Any:
-    """None for no filter, the app version for a filter by one version, else _RAW."""
-    if not clauses:
-        return None
-    versions = {
-        c.value
-        for c in clauses
-        if c.field == "metadata" and c.key == reserved.TRACE_MODEL_ID and c.op == "="
-    }
-    if len(versions) != 1 or len(clauses) != 1 or not isinstance(next(iter(versions)), str):
-        return _RAW
-    return next(iter(versions))
+# the filter clauses (field, key) the rollups are keyed by, and the Key field each fills
+_KEYED = {
+    ("metadata", reserved.TRACE_MODEL_ID): "model_id",
+    ("metadata", reserved.SOURCE_TYPE): "environment",
+    ("span", "type"): "span_type",
+}
+
+
+def _key_of(clauses: Sequence[TraceClause]) -> Any:
+    """The rollup rows a filter reads: none, or `=` on one app version, one environment and
+    one span type (any of the three, each at most once); else _RAW."""
+    found: dict[str, str] = {}
+    for c in clauses:
+        field = _KEYED.get((c.field, c.key))
+        if field is None or field in found or c.op != "=" or not isinstance(c.value, str):
+            return _RAW
+        found[field] = c.value
+    return Key(**found)
 
 
 def _source(
@@ -183,7 +190,7 @@ def trace_figures(
 ) -> tuple[list[TraceBucket], TraceBucket]:
     """Each bucket's figures and the window's, from the raw rows."""
     source = _Source(experiment_id, conditions, list(buckets), list(range(len(buckets))), {},
-                     None, buckets)  # fmt: skip
+                     Key(), buckets)  # fmt: skip
     return _traces_of(conn, source, buckets)
 
 
