@@ -1,8 +1,9 @@
 """The overview's hourly rollups on SQLite and PostgreSQL stay true to the raw rows: after a
 trace arrives late into an old hour, an assessment is overridden, changed or deleted, a trace
 changes app version or environment, a span of a new type arrives later, traces are deleted
-(one by one, by retention) and an experiment is purged; by environment and span type too; and a window's partial edge hours, read raw, add up with the whole ones. Each
-overview is held to the same overview read from the raw rows alone."""
+(one by one, by retention) and an experiment is purged; by environment and span type too;
+and a window's partial edge hours, read raw, add up with the whole ones. Each overview is
+held to the same overview read from the raw rows alone."""
 
 from __future__ import annotations
 
