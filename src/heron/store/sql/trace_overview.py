@@ -17,12 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, exists, func, literal_column, select
+from sqlalchemy import ColumnElement, Connection, literal_column
 
 from heron.entities import reserved
-from heron.entities.assessment import AssessmentKind
 from heron.entities.trace_analytics import (
-    TOOL_SPAN_TYPE,
     Latency,
     Overview,
     Score,
@@ -33,22 +31,17 @@ from heron.entities.trace_analytics import (
 )
 from heron.search.traces import TraceClause
 from heron.store.sql.database import Database
-from heron.store.sql.tables import assessments, spans, traces
 from heron.store.sql.tables_rollups import trace_rollup_scores, trace_rollup_tools, trace_rollups
 from heron.store.sql.trace_analytics_sql import (
     Frequencies,
     bucket_list,
-    bucket_rows,
-    errors_of,
-    frequencies,
     frequency_of,
-    json_agg,
-    json_array,
 )
 from heron.store.sql.trace_overview_few import few_traces
 from heron.store.sql.trace_overview_few import scores as few_scores
 from heron.store.sql.trace_overview_few import tools as few_tools
 from heron.store.sql.trace_overview_few import trace_figures as few_figures
+from heron.store.sql.trace_overview_raw import raw_scores, raw_tools, trace_buckets
 from heron.store.sql.trace_rollups import HOUR_MS, Key, Plan, ensure, marked
 from heron.store.sql.trace_rollups import plan as rollup_plan
 from heron.store.sql.trace_rollups import read as read_rollups
@@ -209,7 +202,9 @@ def _traces_of(
         tables[i].add(values, counts)
 
     if source.pieces:
-        query = _trace_buckets(conn.dialect.name, source.experiment_id, source.conditions)
+        query = trace_buckets(
+            conn.dialect.name, source.experiment_id, source.conditions, source.pieces
+        )
         for k, stats, frequency in conn.execute(query, {"buckets": bucket_list(source.pieces)}):
             found = frequency_of(frequency)
             add(source.owners[k], orjson.loads(stats), list(found.counts),
@@ -233,37 +228,6 @@ def _traces_of(
         cost=sum(b.cost for b in filled),
     )
     return filled, totals
-
-
-def _trace_buckets(dialect: str, experiment_id: int, conditions: list[Any]) -> Any:
-    """Each bucket's counts, tokens and cost, and its durations' frequency table: two
-    correlated subqueries, each one range of ix_traces_overview."""
-    bk = bucket_rows(dialect)
-    t = traces.c
-    in_bucket = [
-        t.experiment_id == experiment_id,
-        t.request_time >= bk.c.lo,
-        t.request_time < bk.c.hi,
-        *conditions,
-    ]
-    stats = (
-        select(
-            json_array(
-                dialect,
-                func.count(),
-                errors_of(t.state),
-                func.coalesce(func.sum(t.input_tokens), 0),
-                func.coalesce(func.sum(t.output_tokens), 0),
-                func.coalesce(func.sum(t.total_tokens), 0),
-                func.coalesce(func.sum(t.total_cost), 0),
-            )
-        )
-        .where(*in_bucket)
-        .correlate(bk)
-        .scalar_subquery()
-    )
-    durations = select(t.execution_duration.label("d")).where(*in_bucket).correlate(bk).subquery()
-    return select(bk.c.i, stats, frequencies(dialect, durations)).order_by(bk.c.i)
 
 
 def _bucket(bounds: tuple[int, int], stats: Sequence[Any], latency: Latency) -> TraceBucket:
@@ -292,7 +256,9 @@ def _scores(conn: Connection, source: _Source) -> list[Score]:
         point[1] += total
 
     if source.pieces:
-        query = _raw_scores(conn.dialect.name, source.experiment_id, source.conditions)
+        query = raw_scores(
+            conn.dialect.name, source.experiment_id, source.conditions, source.pieces
+        )
         for k, text in conn.execute(query, {"buckets": bucket_list(source.pieces)}):
             names, counts, totals = orjson.loads(text) if text else ([], [], [])
             for name, count, total in zip(names or (), counts or (), totals or (), strict=True):
@@ -317,30 +283,6 @@ def _score(name: str, by_bucket: dict[int, list[float]], source: _Source) -> Sco
     return Score(name=name, count=count, mean=total / count if count else None, points=series)
 
 
-def _raw_scores(dialect: str, experiment_id: int, conditions: list[Any]) -> Any:
-    bk = bucket_rows(dialect)
-    a = assessments.c
-    source = assessments.join(traces, traces.c.trace_id == a.trace_id) if conditions else None
-    by_name = (
-        select(a.name, func.count(a.score).label("n"), func.sum(a.score).label("total"))
-        .where(
-            a.experiment_id == experiment_id,
-            a.trace_time >= bk.c.lo,
-            a.trace_time < bk.c.hi,
-            a.kind == literal_column(f"'{AssessmentKind.FEEDBACK.value}'"),
-            a.valid.is_(True),
-            *conditions,
-        )
-        .group_by(a.name)
-        .correlate(bk)
-    )
-    if source is not None:
-        by_name = by_name.select_from(source)
-    grouped = by_name.subquery()
-    arrays = [json_agg(dialect, c) for c in grouped.c]
-    return select(bk.c.i, select(json_array(dialect, *arrays)).scalar_subquery())
-
-
 def _tools(conn: Connection, source: _Source) -> list[Tool]:
     """Each bucket's TOOL spans by name and duration (whole ms): calls, errors and the
     frequency tables of their latency; raw, one range of ix_spans_tools per piece; then the
@@ -348,7 +290,7 @@ def _tools(conn: Connection, source: _Source) -> list[Tool]:
     calls: dict[str, dict[int, list[int]]] = defaultdict(dict)  # name -> bucket -> [calls, errors]
     latency: dict[str, Frequencies] = defaultdict(Frequencies)  # name -> ms -> calls
     if source.pieces:
-        query = _raw_tools(conn.dialect.name, source.experiment_id, source.conditions)
+        query = raw_tools(conn.dialect.name, source.experiment_id, source.conditions, source.pieces)
         for k, text in conn.execute(query, {"buckets": bucket_list(source.pieces)}):
             names, values, counts, errors = orjson.loads(text) if text else (None,) * 4
             for name, value, count, failed in zip(
@@ -386,26 +328,3 @@ def _add_calls(by_bucket: dict[int, list[int]], i: int, count: int, failed: int)
     point = by_bucket.setdefault(i, [0, 0])
     point[0] += count
     point[1] += failed
-
-
-def _raw_tools(dialect: str, experiment_id: int, conditions: list[Any]) -> Any:
-    bk = bucket_rows(dialect)
-    s = spans.c
-    in_bucket = [
-        s.experiment_id == experiment_id,
-        s.span_type == literal_column(f"'{TOOL_SPAN_TYPE}'"),  # the partial index's own words
-        s.start_time_ns >= bk.c.lo * _NS,
-        s.start_time_ns < bk.c.hi * _NS,
-    ]
-    if conditions:
-        in_bucket.append(exists().where(traces.c.trace_id == s.trace_id, *conditions))
-    d = (s.end_time_ns - s.start_time_ns).self_group().op("/")(_NS)
-    grouped = (
-        select(s.name, d.label("d"), func.count().label("c"), errors_of(s.status).label("e"))
-        .where(*in_bucket)
-        .group_by(s.name, d)
-        .correlate(bk)
-        .subquery()
-    )
-    arrays = [json_agg(dialect, c) for c in grouped.c]
-    return select(bk.c.i, select(json_array(dialect, *arrays)).scalar_subquery())

@@ -1,0 +1,153 @@
+"""The overview's queries over the raw rows, one per part (traces, scores, tool calls), each
+row of the result one bucket (bound as {"buckets": bucket_list(...)}).
+
+A trace filter is evaluated once per trace a statement reads, not once per row it counts:
+the ids of the traces that pass it are one uncorrelated IN subquery (SQLite builds it once
+into an ephemeral index, PostgreSQL into a hashed subplan), which the buckets' index ranges
+of traces, assessments and TOOL spans are then checked against."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
+
+from heron.entities.assessment import AssessmentKind
+from heron.entities.trace_analytics import TOOL_SPAN_TYPE
+from heron.store.sql.tables import assessments, spans, traces
+from heron.store.sql.trace_analytics_sql import (
+    bucket_rows,
+    errors_of,
+    frequencies,
+    json_agg,
+    json_array,
+)
+
+_NS: ColumnElement[int] = literal_column("1000000")  # ns in a ms
+
+
+def spans_of(pieces: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The pieces ([lo, hi) ms) as the fewest ranges that cover them."""
+    ranges: list[list[int]] = []
+    for lo, hi in sorted(pieces):
+        if ranges and lo <= ranges[-1][1]:
+            ranges[-1][1] = max(ranges[-1][1], hi)
+        else:
+            ranges.append([lo, hi])
+    return [(lo, hi) for lo, hi in ranges]
+
+
+def _in(column: Any, ranges: Sequence[tuple[int, int]], factor: int = 1) -> Any:
+    return or_(*(and_(column >= lo * factor, column < hi * factor) for lo, hi in ranges))
+
+
+def matching(experiment_id: int, conditions: list[Any], pieces: Sequence[tuple[int, int]]) -> Any:
+    """The ids of the traces started within the pieces that pass the filter."""
+    t = traces.c
+    where = [t.experiment_id == experiment_id, _in(t.request_time, spans_of(pieces))]
+    return select(t.trace_id).where(*where, *conditions).correlate(None)
+
+
+def _tooled(experiment_id: int, conditions: list[Any], pieces: Sequence[tuple[int, int]]) -> Any:
+    """The ids of the traces passing the filter with a TOOL span started within the pieces
+    (the trace may have started before them)."""
+    s = spans.alias("tool").c
+    tools = select(s.trace_id).where(
+        s.experiment_id == experiment_id,
+        s.span_type == literal_column(f"'{TOOL_SPAN_TYPE}'"),
+        _in(s.start_time_ns, spans_of(pieces), 1_000_000),
+    )
+    found = traces.c.trace_id.in_(tools)
+    return select(traces.c.trace_id).where(found, *conditions).correlate(None)
+
+
+def floor(experiment_id: int, conditions: list[Any], start_ms: int, end_ms: int) -> Any:
+    """How many traces of the window pass the filter: the least any raw read must do."""
+    t = traces.c
+    return select(func.count()).where(
+        t.experiment_id == experiment_id, t.request_time >= start_ms, t.request_time < end_ms,
+        *conditions,
+    )  # fmt: skip
+
+
+def trace_buckets(
+    dialect: str, experiment_id: int, conditions: list[Any], pieces: Sequence[tuple[int, int]]
+) -> Any:
+    """Each bucket's counts, tokens and cost, and its durations' frequency table: two
+    correlated subqueries, each one range of ix_traces_overview."""
+    bk = bucket_rows(dialect)
+    o = traces.alias("o")
+    t = o.c
+    in_bucket = [t.experiment_id == experiment_id, t.request_time >= bk.c.lo,
+                 t.request_time < bk.c.hi]  # fmt: skip
+    if conditions:
+        in_bucket.append(t.trace_id.in_(matching(experiment_id, conditions, pieces)))
+    stats = (
+        select(
+            json_array(
+                dialect,
+                func.count(),
+                errors_of(t.state),
+                func.coalesce(func.sum(t.input_tokens), 0),
+                func.coalesce(func.sum(t.output_tokens), 0),
+                func.coalesce(func.sum(t.total_tokens), 0),
+                func.coalesce(func.sum(t.total_cost), 0),
+            )
+        )
+        .where(*in_bucket)
+        .correlate(bk)
+        .scalar_subquery()
+    )
+    durations = select(t.execution_duration.label("d")).where(*in_bucket).correlate(bk).subquery()
+    return select(bk.c.i, stats, frequencies(dialect, durations)).order_by(bk.c.i)
+
+
+def raw_scores(
+    dialect: str, experiment_id: int, conditions: list[Any], pieces: Sequence[tuple[int, int]]
+) -> Any:
+    bk = bucket_rows(dialect)
+    a = assessments.c
+    where = [
+        a.experiment_id == experiment_id,
+        a.trace_time >= bk.c.lo,
+        a.trace_time < bk.c.hi,
+        a.kind == literal_column(f"'{AssessmentKind.FEEDBACK.value}'"),
+        a.valid.is_(True),
+    ]
+    if conditions:
+        where.append(a.trace_id.in_(matching(experiment_id, conditions, pieces)))
+    by_name = (
+        select(a.name, func.count(a.score).label("n"), func.sum(a.score).label("total"))
+        .where(*where)
+        .group_by(a.name)
+        .correlate(bk)
+    )
+    grouped = by_name.subquery()
+    arrays = [json_agg(dialect, c) for c in grouped.c]
+    return select(bk.c.i, select(json_array(dialect, *arrays)).scalar_subquery())
+
+
+def raw_tools(
+    dialect: str, experiment_id: int, conditions: list[Any], pieces: Sequence[tuple[int, int]]
+) -> Any:
+    bk = bucket_rows(dialect)
+    s = spans.c
+    in_bucket = [
+        s.experiment_id == experiment_id,
+        s.span_type == literal_column(f"'{TOOL_SPAN_TYPE}'"),  # the partial index's own words
+        s.start_time_ns >= bk.c.lo * _NS,
+        s.start_time_ns < bk.c.hi * _NS,
+    ]
+    if conditions:
+        in_bucket.append(s.trace_id.in_(_tooled(experiment_id, conditions, pieces)))
+    d = (s.end_time_ns - s.start_time_ns).self_group().op("/")(_NS)
+    grouped = (
+        select(s.name, d.label("d"), func.count().label("c"), errors_of(s.status).label("e"))
+        .where(*in_bucket)
+        .group_by(s.name, d)
+        .correlate(bk)
+        .subquery()
+    )
+    arrays = [json_agg(dialect, c) for c in grouped.c]
+    return select(bk.c.i, select(json_array(dialect, *arrays)).scalar_subquery())
