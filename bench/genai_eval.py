@@ -112,7 +112,7 @@ def run_heron(rows: int, model: str, home: str) -> dict[str, Any]:
     def app(question: str) -> str:
         return f"The answer to {question} is {len(question)}."
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = genai.evaluate(
         data(rows),
         predict_fn=app,
@@ -124,9 +124,33 @@ def run_heron(rows: int, model: str, home: str) -> dict[str, Any]:
     return {
         "side": "heron",
         "seconds": seconds,
+        # the evaluation's own CPU (all its threads; the judge server is another process)
+        "cpu_s": time.process_time() - cpu,
+        "load_average": os.getloadavg()[0],
         "metrics": dict(result.metrics),
         "stored_assessments": result.written.assessments,
     }
+
+
+def bare_calls(url: str, model: str, calls: int, concurrency: int = 16) -> dict[str, Any]:
+    """The same number of judge calls made bare (httpx, `concurrency` threads, no evaluation
+    around them): what the judge server and this machine allow now, the floor as measured."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    body = {"model": model, "messages": [{"role": "user", "content": "Is it correct? yes"}]}
+    with httpx.Client(limits=httpx.Limits(max_connections=concurrency)) as client:
+
+        def one(_: int) -> None:
+            client.post(f"{url}/chat/completions", json=body, timeout=60).raise_for_status()
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(one, range(calls)))
+        seconds = time.perf_counter() - start
+    return {"side": "bare_calls", "calls": calls, "seconds": seconds,
+            "load_average": os.getloadavg()[0]}  # fmt: skip
 
 
 def run_mlflow(rows: int, model: str, judge_url: str, workdir: str) -> dict[str, Any]:
@@ -172,11 +196,12 @@ def dataset_load(records: int, tracking_uri: str) -> dict[str, Any]:
             for i in range(records)
         ]
     )
-    times = []
+    times, cpus = [], []
     for _ in range(3):
-        start = time.perf_counter()
-        rows = rows_of(genai.datasets.get_dataset(ds.dataset_id))
+        start, cpu = time.perf_counter(), time.process_time()
+        rows = rows_of(genai.datasets.get_dataset(ds.dataset_id).pinned())  # as evaluate reads
         times.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)  # this process's (not the server's)
         assert len(rows) == records
     heron.set_tracking_uri(None)
     return {
@@ -184,6 +209,8 @@ def dataset_load(records: int, tracking_uri: str) -> dict[str, Any]:
         "records": records,
         "where": tracking_uri.split(":")[0],
         "seconds": min(times),
+        "cpu_s": min(cpus),
+        "load_average": os.getloadavg()[0],
     }
 
 
@@ -256,8 +283,14 @@ def compare(rows: int, delay_ms: int, url: str, with_mlflow: bool) -> None:
     os.environ.update(HERON_JUDGE_BASE_URL=url, HERON_JUDGE_MODEL=model, HERON_JUDGE_API_KEY="x")
     floor = rows * JUDGES * delay_ms / 1000 / 16
     with tempfile.TemporaryDirectory() as tmp:
+        bare = bare_calls(url, model, rows * JUDGES)
+        print(json.dumps(bare))
         heron_side = run_heron(rows, model, str(Path(tmp) / "heron"))
-        heron_side.update(floor_s=floor, ratio_to_floor=heron_side["seconds"] / max(floor, 1e-9))
+        heron_side.update(
+            floor_s=floor,
+            ratio_to_floor=heron_side["seconds"] / max(floor, 1e-9),
+            ratio_to_bare_calls=heron_side["seconds"] / bare["seconds"],
+        )
         print(json.dumps(heron_side))
         if with_mlflow:
             mlflow_side = run_mlflow(rows, model, url, tmp)

@@ -13,7 +13,8 @@ from starlette.middleware import Middleware
 from heron import ui
 from heron.errors import HeronError
 from heron.server import errors, policies, routes, wire
-from heron.server.security_layer import hardening, security_layer
+from heron.server.mlflow.workspaces import WorkspaceMiddleware
+from heron.server.security_layer import hardening, security_layer, workspace_gate
 from heron.server.wire import Endpoints
 from heron.services import Authorizer
 from heron.services.build import build_services
@@ -35,7 +36,10 @@ def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Star
     try:
         api = Endpoints(settings.max_request_bytes, inline=stores.answers_at_once)
         security = security_layer(settings, stores.security, api)
-        services = build_services(stores, security.authorizer(authorizer), settings)
+        gate = workspace_gate(
+            settings, stores.workspaces, stores.security.owners, security.services
+        )
+        services = build_services(stores, security.authorizer(authorizer, gate), settings)
     except BaseException:
         stores.close()
         raise
@@ -76,6 +80,11 @@ def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Star
             Middleware(errors.UnexpectedErrors),
             Middleware(wire.RefuseNul),
             *security.middleware,
+            *(
+                [Middleware(WorkspaceMiddleware, service=services.workspaces)]
+                if settings.enable_workspaces
+                else []
+            ),
         ],
         exception_handlers={HeronError: errors.heron_error, HTTPException: errors.http_error},
         lifespan=lifespan,

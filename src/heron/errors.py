@@ -45,6 +45,13 @@ class InvalidState(HeronError):
     code = "INVALID_STATE"
 
 
+class Conflict(HeronError):
+    """The request is sound but the object's state refuses it (a workspace that still holds
+    experiments): 409, where MLflow answers INVALID_STATE with a 500."""
+
+    code = "RESOURCE_CONFLICT"
+
+
 class NotImplementedByServer(HeronError):
     code = "NOT_IMPLEMENTED"
 
@@ -76,6 +83,7 @@ _BY_CODE: dict[str, type[HeronError]] = {
         Unauthenticated,
         RequestLimitExceeded,
         InvalidState,
+        Conflict,
         NotImplementedByServer,
         TemporarilyUnavailable,
         DataLoss,

@@ -41,6 +41,9 @@ class Settings:
     # What a signed-in user may do where no grant says otherwise: None (no access, the
     # default), or a privilege such as "READ" granted to everyone on everything.
     default_privilege: str | None = None
+    # MLflow's workspaces (`--enable-workspaces`): each request works in the workspace its
+    # X-MLFLOW-WORKSPACE header names (`default` without one). Off: no scoping at all.
+    enable_workspaces: bool = False
     max_failed_logins: int = 5  # then the user is locked out for lockout_s
     lockout_s: int = 900
     # Proxies (addresses or networks) whose X-Forwarded-For names the real client.

@@ -52,7 +52,9 @@ class ConfiguredServer(ServerProcess):
 
 def test_server_options_come_from_a_config_file(tmp_path: Path) -> None:
     config = tmp_path / "heron.yaml"
-    config.write_text(yaml.safe_dump({"auth": True, "max-request-bytes": 4096}))
+    config.write_text(
+        yaml.safe_dump({"auth": True, "max-request-bytes": 4096, "enable-workspaces": True})
+    )
     data = tmp_path / "server"
     data.mkdir()
     server = ConfiguredServer(data_dir=data)
@@ -61,6 +63,8 @@ def test_server_options_come_from_a_config_file(tmp_path: Path) -> None:
         server.start()
         with httpx.Client(base_url=server.url) as client:
             assert client.get("/api/2.0/mlflow/experiments/search").status_code == 401
+            info = client.get("/api/3.0/mlflow/server-info").json()
+            assert info["workspaces_enabled"] is True
     finally:
         server.stop()
     assert "auth:          on" in server.log_path.read_text()

@@ -36,6 +36,8 @@ class JudgeServer:
         self.statuses: Counter[str] = Counter()
         self._seen: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
+        self._in_flight = 0
+        self.peak_in_flight = 0  # the most `slow-` requests it held at once
         self.app = Starlette(routes=[Route("/v1/chat/completions", self.chat, methods=["POST"])])
 
     def calls(self, model: str | None = None) -> int:
@@ -52,7 +54,12 @@ class JudgeServer:
             seen = self._seen[(model, first_prompt)]
         status, answer = self._answer(model, body["messages"], first_prompt, seen)
         if model.startswith("slow-"):
+            with self._lock:
+                self._in_flight += 1
+                self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
             await asyncio.sleep(int(model.removeprefix("slow-")) / 1000)
+            with self._lock:
+                self._in_flight -= 1
         with self._lock:
             self.statuses[f"{model}:{status}"] += 1
         if status != 200:

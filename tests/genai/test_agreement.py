@@ -8,8 +8,17 @@ import pytest
 import heron
 import heron.genai as genai
 from heron.entities.assessment import AssessmentSource, AssessmentSourceType
-from heron.genai.agreement import kappa, wilson
+from heron.services.judge_agreement import kappa, wilson
 
+# (judge, alice, bob) per trace: the judge errs on trace 2 (a false positive) and trace 5 (a miss)
+LABELS = [
+    ("yes", True, True),
+    ("yes", True, None),
+    ("yes", False, False),
+    ("no", False, True),
+    ("no", False, None),
+    ("no", True, True),
+]
 JUDGE = AssessmentSource(source_type=AssessmentSourceType.LLM_JUDGE, source_id="openai:/judge")
 
 
@@ -28,16 +37,7 @@ def test_agreement_of_a_judge_with_reviewers(local: str) -> None:
         app(i)
     heron.flush_trace_async_logging()
     traces = sorted(heron.search_traces(max_results=10), key=lambda t: t.root_span.inputs["i"])
-    # (judge, alice, bob): the judge errs on trace 2 (a false positive) and trace 5 (a miss)
-    labels = [
-        ("yes", True, True),
-        ("yes", True, None),
-        ("yes", False, False),
-        ("no", False, True),
-        ("no", False, None),
-        ("no", True, True),
-    ]
-    for trace, (verdict, alice, bob) in zip(traces, labels, strict=True):
+    for trace, (verdict, alice, bob) in zip(traces, LABELS, strict=True):
         tid = trace.info.trace_id
         heron.log_feedback(trace_id=tid, name="correct", value=verdict, source=JUDGE)
         heron.log_feedback(trace_id=tid, name="correct", value=alice, source=_human("alice"))
@@ -48,23 +48,17 @@ def test_agreement_of_a_judge_with_reviewers(local: str) -> None:
 
     assert report.n == 6
     assert report.accuracy == pytest.approx(4 / 6)
-    assert report.kappa == pytest.approx(
-        kappa(
-            [
-                (True, True),
-                (True, True),
-                (False, True),
-                (False, False),
-                (False, False),
-                (True, False),
-            ]
-        )
-    )
+    # pairs (human, judge): 4 of 6 agree; each says pass half the time, so chance is 0.5
+    assert report.kappa == pytest.approx((4 / 6 - 0.5) / 0.5)
     assert report.true_positive_rate.value == pytest.approx(2 / 3)
     assert report.false_positive_rate.value == pytest.approx(1 / 3)
     assert report.true_positive_rate.low < 2 / 3 < report.true_positive_rate.high
     assert report.human_pairs == 4
     assert report.human_accuracy == pytest.approx(3 / 4)
+    # alice passes 2 of 4, bob 3 of 4: chance 0.5 * 0.75 + 0.5 * 0.25 = 0.5
+    assert report.human_kappa == pytest.approx((3 / 4 - 0.5) / 0.5)
+    assert report.true_positive_rate.low == pytest.approx(0.20766, abs=1e-4)  # Wilson, by hand
+    assert report.true_positive_rate.high == pytest.approx(0.93851, abs=1e-4)
 
 
 def test_kappa_and_intervals() -> None:

@@ -37,7 +37,8 @@ def test_the_evaluation_benchmark_runs_at_a_tiny_scale(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     lines = [json.loads(x) for x in done.stdout.splitlines() if x.startswith("{")]
     sides = [line["side"] for line in lines]
-    assert sides == ["dataset_load", "dataset_load", "heron"]
+    assert sides == ["dataset_load", "dataset_load", "bare_calls", "heron"]
+    assert lines[2]["calls"] == 6 * 2  # the same judge calls, made bare
     heron = lines[-1]
     assert heron["metrics"] == {
         "short/mean": 1.0,

@@ -165,7 +165,8 @@ def test_make_judge_fills_in_the_row(local: str, judge: JudgeServer) -> None:
 
     assert [r.feedbacks[0].value for r in result.rows] == ["rude", "polite", "polite"]
     assert result.metrics["score/mean"] == pytest.approx(3.0)
-    prompt = judge.requests[0]["messages"][1]["content"]
+    prompts = [r["messages"][1]["content"] for r in judge.requests]
+    prompt = next(p for p in prompts if "polite?" in p)  # a row's judges run at once: any order
     assert '"question":"What is' in prompt
     assert "expected_facts" in prompt
 
@@ -243,3 +244,20 @@ def test_the_budget_stops_judge_calls(
     assert result.errors() == {"safety": 3}
     message = result.rows[-1].feedbacks[0].error.error_message  # type: ignore[union-attr]
     assert "budget" in (message or "")
+
+
+def test_a_rows_judges_wait_on_their_endpoint_together(local: str, judge: JudgeServer) -> None:
+    # one row at a time: the two judges of a row are still in flight at once, and their
+    # verdicts keep the scorers' order
+    heron.set_experiment("together")
+    result = genai.evaluate(
+        [{"inputs": {"question": f"q{i}"}, "expectations": {"expected_facts": ["x"]}}
+         for i in range(2)],
+        predict_fn=lambda question: f"{question}: x",
+        scorers=[Correctness(model="slow-300"), RelevanceToQuery(model="slow-300")],
+        max_workers=1, progress=False,
+    )  # fmt: skip
+    assert judge.peak_in_flight == 2
+    assert [[f.name for f in row.feedbacks] for row in result.rows] == [
+        ["correctness", "relevance_to_query"]
+    ] * 2

@@ -3,6 +3,7 @@ merge records (deduplicated by inputs), read them back, tags, search, experiment
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -64,3 +65,41 @@ print(json.dumps({
     }
     assert result["gone"] is True
     assert result["experiments"] == ["1"]
+
+
+def test_each_mlflow_merge_is_a_heron_version(live_server: str, run_mlflow: RunMlflow) -> None:
+    import hashlib
+
+    import httpx
+
+    result = run_mlflow(
+        """
+import json
+import mlflow
+from mlflow.genai.datasets import create_dataset, get_dataset
+
+experiment_id = mlflow.set_experiment("eval-versions").experiment_id
+ds = create_dataset(name="versioned", experiment_id=experiment_id)
+ds.merge_records([{"inputs": {"question": "a"}, "expectations": {"score": 1}}])
+first = get_dataset(dataset_id=ds.dataset_id)
+ds.merge_records([{"inputs": {"question": "b"}}])
+second = get_dataset(dataset_id=ds.dataset_id)
+print(json.dumps({"id": ds.dataset_id, "digests": [first.digest, second.digest],
+                  "time": second.last_update_time, "schema": second.schema,
+                  "profile": second.profile}))
+""",
+        MLFLOW_TRACKING_URI=live_server,
+    )
+    # MLflow's own digest, as its client reads it: SHA-256 of name:last_update_time, 8 digits
+    expected = hashlib.sha256(f"versioned:{result['time']}".encode()).hexdigest()[:8]
+    assert result["digests"][1] == expected != result["digests"][0]
+    assert json.loads(result["schema"])["inputs"] == {"question": "string"}
+    assert json.loads(result["schema"])["expectations"] == {"score": "integer"}
+    assert json.loads(result["profile"]) == {"num_records": 2}
+    versions = httpx.get(
+        f"{live_server}/api/2.0/heron/datasets/{result['id']}/versions", timeout=30
+    ).json()["versions"]
+    assert [(v["version"], v["digest"]) for v in versions] == [
+        (2, result["digests"][1]),
+        (1, result["digests"][0]),
+    ]

@@ -71,6 +71,10 @@ def security_options(func: F) -> F:
                      help="A YAML file of option values (e.g. `auth: true`)."),
         click.option("--auth/--no-auth", default=False, show_default=True,
                      help="Require every request to authenticate; permissions from grants."),
+        click.option("--enable-workspaces/--no-enable-workspaces", default=False,
+                     show_default=True,
+                     help="Workspaces (X-MLFLOW-WORKSPACE): tenants that hold their own "
+                     "experiments and models."),
         click.option("--default-privilege", type=click.Choice(PRIVILEGES), default=None,
                      help="What signed-in users may do where no grant says (default: nothing)."),
         click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",

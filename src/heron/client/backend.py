@@ -29,6 +29,7 @@ from heron.entities.assessment import Assessment
 from heron.entities.deployment_jobs import DeploymentJob, DeploymentJobVersion, JobRun
 from heron.entities.evaluation import (
     DatasetRecord,
+    DatasetVersion,
     EvaluationDataset,
     OnlineScoringConfig,
     ScorerVersion,
@@ -314,6 +315,21 @@ class DatasetApi(Protocol):
     ) -> Page[DatasetRecord]: ...
 
     def delete_records(self, dataset_id: str, record_ids: Sequence[str]) -> int: ...
+
+    def list_versions(
+        self, dataset_id: str, *, max_results: int = 1000, page_token: str | None = None
+    ) -> Page[DatasetVersion]: ...
+
+    def get_version(self, dataset_id: str, version: int) -> DatasetVersion: ...
+
+    def get_version_records(
+        self,
+        dataset_id: str,
+        version: int,
+        *,
+        max_results: int = 1000,
+        page_token: str | None = None,
+    ) -> Page[DatasetRecord]: ...
 
 
 class ScorerApi(Protocol):

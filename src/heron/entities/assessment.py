@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,3 +53,19 @@ class Assessment:
     last_update_time: int = 0  # ms since epoch
     overrides: str | None = None
     valid: bool = True
+
+
+def feedback_number(value: Any) -> float | None:
+    """A feedback value as a number for the run's aggregates: bools as 0/1, "yes"/"no" as
+    1/0 (the judges' verdicts), numbers as they are; anything else is not aggregated."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        verdict = value.strip().lower()
+        if verdict in ("yes", "pass", "true"):
+            return 1.0
+        if verdict in ("no", "fail", "false"):
+            return 0.0
+    return None

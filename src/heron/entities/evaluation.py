@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,8 +27,9 @@ class CachedVerdict:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EvaluationDataset:
-    """A named set of records to evaluate apps on, linked to experiments. Its `digest`
-    changes with every change of its records: an evaluation run names the digest it used."""
+    """A named set of records to evaluate apps on, linked to experiments. Each change of its
+    records makes a new `version` with its own `digest`: an evaluation run names the version
+    and digest it used, and the records of every version can be read again."""
 
     dataset_id: str  # "d-" + 32 hex digits
     name: str
@@ -40,6 +42,28 @@ class EvaluationDataset:
     created_by: str | None = None
     last_updated_by: str | None = None
     experiment_ids: Sequence[str] = ()
+    version: int = 0  # the newest version of its records; 0 before any record
+
+
+def dataset_digest(name: str, last_update_time: int) -> str:
+    """MLflow's digest of a dataset: the first 8 hex digits of SHA-256 of `name:time`."""
+    return hashlib.sha256(f"{name}:{last_update_time}".encode()).hexdigest()[:8]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DatasetVersion:
+    """One version of a dataset's records: what the change that made it did (records
+    inserted, updated, deleted) and how many records the dataset then had."""
+
+    dataset_id: str
+    version: int  # 1, 2, ...
+    digest: str
+    created_time: int  # ms since epoch
+    num_records: int
+    inserted_count: int = 0
+    updated_count: int = 0
+    deleted_count: int = 0
+    created_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -36,3 +36,4 @@ class Experiment:
     creation_time: int  # ms since epoch
     last_update_time: int  # ms since epoch
     tags: Mapping[str, str] = field(default_factory=dict)
+    workspace: str | None = None  # set when workspaces are enabled

@@ -41,6 +41,8 @@ TRACE_ARTIFACT_LOCATION = "mlflow.artifactLocation"
 TRACE_SPANS_LOCATION = "mlflow.trace.spansLocation"
 TRACE_REQUEST_ID = "mlflow.traceRequestId"  # a span attribute in MLflow 2's traces
 EVAL_RECORD_KEY = "heron.eval.recordKey"  # pairs an evaluation's row with the same row of another
+EVAL_DATASET_ID = "heron.eval.datasetId"  # a run tag: the evaluation dataset evaluated
+EVAL_DATASET_VERSION = "heron.eval.datasetVersion"  # a run tag: the version of its records
 
 # Assessments: metadata
 ASSESSMENT_JUDGE_COST = "mlflow.assessment.judgeCost"

@@ -2,7 +2,6 @@
 registry (`register_prompt`, `load_prompt`, `search_prompts`, aliases)."""
 
 from heron.genai import datasets, judges, scorers
-from heron.genai.agreement import Agreement, judge_agreement
 from heron.genai.evaluation.harness import evaluate
 from heron.genai.evaluation.results import EvaluationResult
 from heron.genai.feedback import Feedback
@@ -17,6 +16,8 @@ from heron.genai.prompts import (
     set_prompt_alias,
 )
 from heron.genai.scoring import Scorer, scorer
+from heron.genai.thresholds import check_thresholds, get_thresholds, set_threshold
+from heron.services.judge_agreement import Agreement, judge_agreement
 
 __all__ = [
     "Agreement",
@@ -25,9 +26,11 @@ __all__ = [
     "Prompt",
     "PromptVersion",
     "Scorer",
+    "check_thresholds",
     "datasets",
     "delete_prompt_alias",
     "evaluate",
+    "get_thresholds",
     "judge_agreement",
     "judges",
     "load_prompt",
@@ -37,4 +40,5 @@ __all__ = [
     "scorers",
     "search_prompts",
     "set_prompt_alias",
+    "set_threshold",
 ]

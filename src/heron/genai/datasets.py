@@ -4,7 +4,9 @@ read them back, search, tag, delete; pass one to `heron.genai.evaluate`.
 
     ds = heron.genai.datasets.create_dataset("questions")
     ds.merge_records([{"inputs": {"q": "2+2?"}, "expectations": {"expected_response": "4"}}])
-    heron.genai.evaluate(ds, predict_fn=app, scorers=[...])
+    heron.genai.evaluate(ds, predict_fn=app, scorers=[...])          # its newest version
+    ds.versions()                                                    # every change of records
+    heron.genai.evaluate(ds.at_version(1), predict_fn=app, scorers=[...])
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from heron.client.fluent.state import active_experiment_id, tracking_client
 from heron.entities import DatasetInput, Page, reserved
 from heron.entities.assessment import AssessmentKind
 from heron.entities.dataset import Dataset, InputTag
-from heron.entities.evaluation import DatasetRecord
+from heron.entities.evaluation import DatasetRecord, DatasetVersion
 from heron.entities.evaluation import EvaluationDataset as DatasetEntity
 from heron.entities.trace import Trace
 from heron.errors import InvalidParameter
-from heron.services.datasets import MAX_RECORDS_PAGE
+from heron.services.datasets import MAX_RECORDS_PAGE, MAX_RECORDS_PER_CALL
 
-_UPSERT_BATCH = 1000
+_UPSERT_BATCH = MAX_RECORDS_PER_CALL  # one call, one version, for up to 10,000 records
 SOURCE_TYPE = "heron_evaluation_dataset"
 
 
@@ -36,10 +38,12 @@ def _api() -> Any:
 
 
 class EvaluationDataset:
-    """A dataset stored on the tracking server (or the local database)."""
+    """A dataset stored on the tracking server (or the local database): its present records,
+    or, pinned to a version (`at_version`), the records it had then."""
 
-    def __init__(self, entity: DatasetEntity) -> None:
+    def __init__(self, entity: DatasetEntity, pinned: DatasetVersion | None = None) -> None:
         self._entity = entity
+        self._pinned = pinned
 
     @property
     def dataset_id(self) -> str:
@@ -51,7 +55,44 @@ class EvaluationDataset:
 
     @property
     def digest(self) -> str:
-        return self._entity.digest
+        """The digest of the pinned version, else the dataset's present one."""
+        return self._pinned.digest if self._pinned is not None else self._entity.digest
+
+    @property
+    def version(self) -> int:
+        """The pinned version, else the newest (0 while the dataset has no records)."""
+        if self._pinned is not None:
+            return self._pinned.version
+        newest = self.versions(max_results=1)
+        return newest[0].version if newest else 0
+
+    def versions(self, max_results: int = 1000) -> list[DatasetVersion]:
+        """The versions of the records, newest first: each change of records (added,
+        updated or deleted) made one."""
+        out: list[DatasetVersion] = []
+        token: str | None = None
+        while len(out) < max_results:
+            page: Page[DatasetVersion] = _api().list_versions(
+                self.dataset_id, max_results=min(1000, max_results - len(out)), page_token=token
+            )
+            out += page.items
+            token = page.next_page_token
+            if not token:
+                break
+        return out
+
+    def at_version(self, version: int) -> EvaluationDataset:
+        """The dataset pinned to `version`: its records and digest are that version's, and an
+        evaluation of it says so. Raises NotFound for a version the dataset never had."""
+        return EvaluationDataset(self._entity, _api().get_version(self.dataset_id, version))
+
+    def pinned(self) -> EvaluationDataset:
+        """Pinned to the version it is at now (the newest unless pinned already): what
+        `evaluate` reads, so the records scored and the version logged agree."""
+        if self._pinned is not None:
+            return self
+        newest = self.versions(max_results=1)
+        return EvaluationDataset(self._entity, newest[0]) if newest else self
 
     @property
     def tags(self) -> Mapping[str, str]:
@@ -68,6 +109,11 @@ class EvaluationDataset:
         """Adds records: a list of dicts (`inputs`, `expectations`, `tags`), a DataFrame with
         those columns, a list of traces, or a path to a .json, .jsonl or .csv file. A record
         whose inputs are already in the dataset merges into that one. Returns self, updated."""
+        if self._pinned is not None:
+            raise InvalidParameter(
+                f"Version {self._pinned.version} of dataset {self.name!r} is fixed: add records "
+                "to the dataset itself (get_dataset), which makes a new version"
+            )
         items = records_of(records)
         for start in range(0, len(items), _UPSERT_BATCH):
             _api().upsert_records(self.dataset_id, items[start : start + _UPSERT_BATCH])
@@ -75,11 +121,19 @@ class EvaluationDataset:
         return self
 
     def records(self) -> list[DatasetRecord]:
+        """The present records, or the pinned version's."""
         out: list[DatasetRecord] = []
         token: str | None = None
         while True:
-            page: Page[DatasetRecord] = _api().get_records(
-                self.dataset_id, max_results=MAX_RECORDS_PAGE, page_token=token
+            page: Page[DatasetRecord] = (
+                _api().get_records(self.dataset_id, max_results=MAX_RECORDS_PAGE, page_token=token)
+                if self._pinned is None
+                else _api().get_version_records(
+                    self.dataset_id,
+                    self._pinned.version,
+                    max_results=MAX_RECORDS_PAGE,
+                    page_token=token,
+                )
             )
             out += page.items
             token = page.next_page_token
@@ -112,14 +166,21 @@ class EvaluationDataset:
         return pd.DataFrame(rows, columns=columns)
 
     def delete_records(self, record_ids: Sequence[str]) -> int:
-        return int(_api().delete_records(self.dataset_id, list(record_ids)))
+        """Deletes records (a new version when any was there); returns how many."""
+        count = int(_api().delete_records(self.dataset_id, list(record_ids)))
+        self._entity = _api().get_dataset(self.dataset_id)
+        return count
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         self._entity = _api().set_dataset_tags(self.dataset_id, tags)
 
     def to_dataset_input(self) -> DatasetInput:
-        """The dataset as a run's input: its name and the digest of this version."""
-        source = json.dumps({"dataset_id": self.dataset_id})
+        """The dataset as a run's input: its name and the digest of this version (the
+        version's number is in the source, beside the dataset's id)."""
+        where: dict[str, Any] = {"dataset_id": self.dataset_id}
+        if self._pinned is not None:
+            where["version"] = self._pinned.version
+        source = json.dumps(where)
         dataset = Dataset(
             name=self.name, digest=self.digest, source_type=SOURCE_TYPE, source=source
         )
@@ -139,9 +200,10 @@ def create_dataset(
     return EvaluationDataset(entity)
 
 
-def get_dataset(dataset_id: str) -> EvaluationDataset:
-    """Raises NotFound."""
-    return EvaluationDataset(_api().get_dataset(dataset_id))
+def get_dataset(dataset_id: str, version: int | None = None) -> EvaluationDataset:
+    """The dataset, or pinned to `version` when given. Raises NotFound."""
+    dataset = EvaluationDataset(_api().get_dataset(dataset_id))
+    return dataset if version is None else dataset.at_version(version)
 
 
 def search_datasets(

@@ -81,19 +81,3 @@ def _check_value(value: Any, name: str) -> None:
             f"Scorer {name!r} returned a {type(value).__name__}: return a bool, a number, a "
             "string, a list or dict of them, a Feedback, or a list of Feedback"
         )
-
-
-def numeric(value: Any) -> float | None:
-    """A feedback value as a number for the run's aggregates: bools as 0/1, "yes"/"no" as
-    1/0 (the judges' verdicts), numbers as they are; anything else is not aggregated."""
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int | float):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, str):
-        verdict = value.strip().lower()
-        if verdict in ("yes", "pass", "true"):
-            return 1.0
-        if verdict in ("no", "fail", "false"):
-            return 0.0
-    return None

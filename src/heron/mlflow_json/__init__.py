@@ -56,6 +56,8 @@ def experiment(e: Experiment) -> Json:
     }
     if e.tags:
         body["tags"] = key_values(e.tags)
+    if e.workspace is not None:
+        body["workspace"] = e.workspace
     return body
 
 

@@ -15,6 +15,7 @@ from heron.server.mlflow import (
     scorers,
     trace_links,
     ui_files,
+    workspaces,
 )
 from heron.server.mlflow import traces as mlflow_traces
 from heron.server.wire import Endpoints
@@ -36,7 +37,11 @@ def routes(services: Services, settings: Settings) -> list[BaseRoute]:
         *otlp.routes(services.traces, max_request_bytes=api.max_request_bytes, inline=api.inline),
         *heron_api.routes(api, services),
         *serving_endpoints.routes(api, services.endpoints),
-        *system.routes(multipart_uploads=services.artifacts.multipart_uploads),
+        *workspaces.routes(api, services.workspaces, enabled=settings.enable_workspaces),
+        *system.routes(
+            multipart_uploads=services.artifacts.multipart_uploads,
+            workspaces=settings.enable_workspaces,
+        ),
     ]
 
 

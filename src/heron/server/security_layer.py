@@ -4,6 +4,7 @@ before. The UI's login, token and SSO pages come from `heron.ui.security`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from starlette.middleware import Middleware
@@ -26,8 +27,10 @@ from heron.services.security.oidc import Issuers
 from heron.services.security.oidc_login import OidcLogin, OidcSettings
 from heron.services.security.scopes import ScopedAuthorizer
 from heron.services.security.workloads import WorkloadExchange
+from heron.services.workspace_gate import WorkspaceGate
 from heron.settings import Settings
-from heron.store.security import SecurityStores
+from heron.store.security import OwnerStore, SecurityStores
+from heron.store.workspaces import WorkspaceStore
 
 
 def hardening(settings: Settings) -> Middleware:
@@ -58,13 +61,17 @@ class SecurityLayer:
     routes: list[BaseRoute] = field(default_factory=list)
     oidc: OidcLogin | None = None
 
-    def authorizer(self, inner: Authorizer | None) -> Authorizer:
+    def authorizer(
+        self, inner: Authorizer | None, wrap: Callable[[Authorizer], Authorizer] | None = None
+    ) -> Authorizer:
         """What the routes and services ask: with --auth, authenticated callers only, each
         doing what its grants allow (or what `inner` says, when given); without, `inner`
-        (default: everyone may do everything)."""
+        (default: everyone may do everything). `wrap` (the workspace gate) goes around the
+        deciding authorizer, inside the checks of who is calling and of a token's scopes."""
+        wrap = wrap or (lambda deciding: deciding)
         if self.services is None:
-            return inner or AllowAll()
-        return AuthenticatedAuthorizer(inner or self.services.authorizer)
+            return wrap(inner or AllowAll())
+        return AuthenticatedAuthorizer(wrap(inner or self.services.authorizer))
 
     def close(self) -> None:
         if self.services is not None:
@@ -121,3 +128,21 @@ def _oidc(
         config, issuers, stores.principals, stores.groups, services.authenticator,
         lambda: stores.state.secret("token_key"),
     )  # fmt: skip
+
+
+def workspace_gate(
+    settings: Settings,
+    workspaces: WorkspaceStore,
+    owners: OwnerStore,
+    services: SecurityServices | None,
+) -> Callable[[Authorizer], Authorizer] | None:
+    """With --enable-workspaces: what wraps the deciding authorizer so that objects of other
+    workspaces do not exist for a request, and grants on a workspace reach what is in it."""
+    if not settings.enable_workspaces:
+        return None
+    may = None if services is None else services.grants.may
+
+    def wrap(deciding: Authorizer) -> Authorizer:
+        return WorkspaceGate(deciding, workspaces, owners, may)
+
+    return wrap

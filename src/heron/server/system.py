@@ -35,9 +35,14 @@ async def version(request: Request) -> Response:
     return PlainTextResponse(MLFLOW_WIRE_VERSION)
 
 
-def routes(*, multipart_uploads: bool = False) -> list[BaseRoute]:
-    """`multipart_uploads`: the artifact store takes presigned multipart uploads (S3)."""
-    info = {**SERVER_INFO, "multipart_uploads_enabled": multipart_uploads}
+def routes(*, multipart_uploads: bool = False, workspaces: bool = False) -> list[BaseRoute]:
+    """`multipart_uploads`: the artifact store takes presigned multipart uploads (S3);
+    `workspaces`: the server runs with --enable-workspaces."""
+    info = {
+        **SERVER_INFO,
+        "multipart_uploads_enabled": multipart_uploads,
+        "workspaces_enabled": workspaces,
+    }
 
     async def server_info(request: Request) -> Response:
         return json_response(info)

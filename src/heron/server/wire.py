@@ -382,6 +382,8 @@ async def read_fields(scope: Scope, receive: Receive, limit: int) -> Fields:
 
 
 def json_response(content: Json, status_code: int = 200) -> Response:
+    if status_code == 204:  # No Content: no body at all
+        return Response(status_code=204)
     body = orjson.dumps(content) if content else _EMPTY
     return Response(body, status_code=status_code, media_type="application/json")
 
@@ -427,12 +429,19 @@ class PathEndpoint:
     every body is read as JSON, whatever its Content-Type)."""
 
     def __init__(
-        self, handler: Handler, limit: int, *, inline: bool, strict_content_type: bool = True
+        self,
+        handler: Handler,
+        limit: int,
+        *,
+        inline: bool,
+        strict_content_type: bool = True,
+        status: int = 200,
     ) -> None:
         self.handler = handler
         self.limit = limit
         self.inline = inline
         self.strict_content_type = strict_content_type
+        self.status = status
         self.__name__ = handler.__name__
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -444,7 +453,7 @@ class PathEndpoint:
             result = self.handler(fields)
         else:
             result = await run_in_threadpool(self.handler, fields)
-        await json_response(result)(scope, receive, send)
+        await json_response(result, self.status)(scope, receive, send)
 
     async def _fields(self, scope: Scope, receive: Receive) -> Fields:
         path_params: dict[str, Any] = scope.get("path_params", {})
@@ -453,6 +462,8 @@ class PathEndpoint:
             return Fields({**query, **path_params}, query)
         if scope["method"] in ("PATCH", "DELETE") or not self.strict_content_type:
             data = parse_json_object(await read_body(scope, receive, self.limit))
+            if scope["method"] == "DELETE":  # MLflow's client puts options in the query
+                data = {**QueryParams(scope["query_string"]), **data}
         else:
             data = dict((await read_fields(scope, receive, self.limit)).data)
         return Fields({**data, **path_params})
@@ -483,13 +494,16 @@ class Endpoints:
         policy: Policy,
         *,
         strict_content_type: bool = True,
+        status: int = 200,
     ) -> PolicyRoute:
-        """A route whose path parameters (`/logged-models/{model_id}`) are read as fields."""
+        """A route whose path parameters (`/logged-models/{model_id}`) are read as fields;
+        `status`: what a success answers (201 Created, 204 No Content)."""
         endpoint = PathEndpoint(
             handler,
             self.max_request_bytes,
             inline=self.inline,
             strict_content_type=strict_content_type,
+            status=status,
         )
         return PolicyRoute(path, endpoint, methods=[method], name=handler.__name__, policy=policy)
 

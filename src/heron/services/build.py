@@ -20,9 +20,11 @@ from heron.services.drift import DriftService
 from heron.services.experiments import ExperimentService
 from heron.services.gc import GarbageCollector
 from heron.services.inference import InferenceService
+from heron.services.judge_agreement import JudgeAgreementService
 from heron.services.judge_cache import JudgeCacheService
 from heron.services.label_schemas import LabelSchemaService
 from heron.services.logged_models import LoggedModelService
+from heron.services.metric_thresholds import EvaluationThresholds
 from heron.services.registry import RegistryService
 from heron.services.registry_namespaces import NamespaceService
 from heron.services.registry_webhooks import WebhookDispatcher, WebhookService
@@ -33,6 +35,7 @@ from heron.services.serving_endpoints import EndpointService
 from heron.services.trace_analytics import TraceAnalyticsService
 from heron.services.trace_links import TraceLinkService
 from heron.services.traces import TraceService
+from heron.services.workspaces import WorkspaceService
 from heron.settings import Settings
 from heron.store.artifacts.encrypted import encryption
 from heron.store.artifacts.locations import ArtifactLocations
@@ -60,10 +63,13 @@ class Services:
     judge_cache: JudgeCacheService
     scorers: ScorerService
     label_schemas: LabelSchemaService
+    judge_agreement: JudgeAgreementService
+    thresholds: EvaluationThresholds
     review_queues: ReviewQueueService
     drift: DriftService
     deployment_jobs: DeploymentJobService
     job_runs: JobRunService
+    workspaces: WorkspaceService
     # Runs deployment job tasks; only `heron worker` starts it (with its executors).
     deployment_runner: DeploymentRunner
     gc: GarbageCollector
@@ -124,19 +130,22 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         modules=settings.job_task_modules, commands=settings.job_task_commands
     )
     schemas = LabelSchemaService(stores.label_schemas, stores.experiments, authorizer)
+    experiments = ExperimentService(stores.experiments, authorizer, artifact_roots=roots)
+    traces = TraceService(
+        stores.traces,
+        stores.assessments,
+        authorizer,
+        max_payload_bytes=settings.trace_max_payload_bytes,
+    )
     return Services(
-        experiments=ExperimentService(stores.experiments, authorizer, artifact_roots=roots),
+        workspaces=WorkspaceService(stores.workspaces, authorizer),
+        experiments=experiments,
         runs=runs,
         logged_models=LoggedModelService(stores.logged_models, stores.experiments, authorizer),
         registry=registry,
         namespaces=NamespaceService(stores.namespaces, authorizer),
         webhooks=WebhookService(stores.webhooks, dispatcher, authorizer),
-        traces=TraceService(
-            stores.traces,
-            stores.assessments,
-            authorizer,
-            max_payload_bytes=settings.trace_max_payload_bytes,
-        ),
+        traces=traces,
         trace_links=TraceLinkService(stores.trace_links, stores.traces, stores.runs, authorizer),
         trace_analytics=TraceAnalyticsService(stores.trace_analytics, authorizer),
         artifacts=ArtifactService(authorizer, destination=destination, wrap=wrap),
@@ -147,6 +156,8 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         judge_cache=JudgeCacheService(stores.judge_cache, authorizer),
         scorers=ScorerService(stores.scorers, stores.experiments, authorizer),
         label_schemas=schemas,
+        judge_agreement=JudgeAgreementService(traces),
+        thresholds=EvaluationThresholds(experiments, runs),
         review_queues=ReviewQueueService(
             stores.review_queues, schemas, stores.experiments, stores.traces, authorizer
         ),

@@ -52,6 +52,17 @@ def changed_field(resource: ResourceType, id_: str, name: str, before: Any, afte
     changed(resource, id_, before={name: before}, after={name: after})
 
 
+def changed_fields(
+    resource: ResourceType, id_: str, before: Mapping[str, Any], after: Mapping[str, Any]
+) -> None:
+    """Notes the fields that differ between two views of `resource` `id_` (nothing when
+    none does)."""
+    keys = [k for k in {**before, **after} if before.get(k) != after.get(k)]
+    if keys:
+        changed(resource, id_, before={k: before.get(k) for k in keys},
+                after={k: after.get(k) for k in keys})  # fmt: skip
+
+
 @contextlib.contextmanager
 def noted_changes() -> Iterator[list[Change]]:
     """The changes noted inside the block (and in the worker threads it hands work to)."""

@@ -3,14 +3,18 @@ their limits) and who may touch them, for the server's routes and the SDK in pro
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from heron.clock import now_ms
 from heron.entities import Page
-from heron.entities.evaluation import DatasetRecord, EvaluationDataset
+from heron.entities.evaluation import (
+    DatasetRecord,
+    DatasetVersion,
+    EvaluationDataset,
+    dataset_digest,
+)
 from heron.errors import InvalidParameter
 from heron.search.datasets import parse_dataset_filter, parse_dataset_order_by
 from heron.services.access import Authorizer, authorize, current_identity, listing
@@ -25,6 +29,7 @@ MAX_RECORDS_PER_CALL = 10_000
 DEFAULT_RECORDS_PAGE = 1000  # MLflow's default page of records
 MAX_RECORDS_PAGE = 10_000  # Heron's SDK reads a 10,000-record dataset in one request
 MAX_SEARCH = 1000
+MAX_VERSION = 2**31 - 1  # evaluation_datasets.version and the versions' columns are 32-bit
 SOURCE_TYPES = ("TRACE", "HUMAN", "DOCUMENT", "CODE")
 
 
@@ -52,7 +57,7 @@ class DatasetService:
         now = now_ms()
         dataset = EvaluationDataset(
             dataset_id="d-" + uuid.uuid4().hex, name=name,
-            digest=hashlib.sha256(f"{name}:{now}".encode()).hexdigest()[:16],
+            digest=dataset_digest(name, now),
             created_time=now, last_update_time=now, tags=_tags(tags),
             created_by=identity.name, last_updated_by=identity.name,
             experiment_ids=[str(e) for e in experiment_ids], profile='{"num_records": 0}',
@@ -141,21 +146,62 @@ class DatasetService:
         *,
         max_results: int = DEFAULT_RECORDS_PAGE,
         page_token: str | None = None,
+        version: int | None = None,
     ) -> Page[DatasetRecord]:
+        """The present records, or those of `version` (raises NotFound for a version the
+        dataset never had)."""
         authorize(self._authorizer, "read", "dataset", _id(dataset_id))
         if not 1 <= max_results <= MAX_RECORDS_PAGE:
             raise InvalidParameter(f"max_results must be between 1 and {MAX_RECORDS_PAGE}")
-        return self._store.get_records(dataset_id, max_results, page_token)
+        if version is not None:
+            _version(version)
+        return self._store.get_records(dataset_id, max_results, page_token, version=version)
+
+    def get_version_records(
+        self,
+        dataset_id: str,
+        version: int,
+        *,
+        max_results: int = DEFAULT_RECORDS_PAGE,
+        page_token: str | None = None,
+    ) -> Page[DatasetRecord]:
+        """The records the dataset had at `version`."""
+        return self.get_records(
+            dataset_id, max_results=max_results, page_token=page_token, version=version
+        )
 
     def delete_records(self, dataset_id: str, record_ids: Sequence[str]) -> int:
-        authorize(self._authorizer, "update", "dataset", _id(dataset_id))
-        return self._store.delete_records(dataset_id, [str(r) for r in record_ids])
+        """Deleting records that were there makes a new version of the dataset."""
+        identity = authorize(self._authorizer, "update", "dataset", _id(dataset_id))
+        return self._store.delete_records(
+            dataset_id, [str(r) for r in record_ids], user=identity.name, now=now_ms()
+        )
+
+    def list_versions(
+        self, dataset_id: str, *, max_results: int = MAX_SEARCH, page_token: str | None = None
+    ) -> Page[DatasetVersion]:
+        """The versions of the dataset's records, newest first."""
+        authorize(self._authorizer, "read", "dataset", _id(dataset_id))
+        if not 1 <= max_results <= MAX_SEARCH:
+            raise InvalidParameter(f"max_results must be between 1 and {MAX_SEARCH}")
+        return self._store.list_versions(dataset_id, max_results, page_token)
+
+    def get_version(self, dataset_id: str, version: int) -> DatasetVersion:
+        """Raises NotFound for a version the dataset never had."""
+        authorize(self._authorizer, "read", "dataset", _id(dataset_id))
+        return self._store.get_version(dataset_id, _version(version))
 
 
 def _id(dataset_id: str) -> str:
     if not isinstance(dataset_id, str) or not dataset_id or len(dataset_id) > MAX_DATASET_ID:
         raise InvalidParameter(f"Invalid dataset id {dataset_id!r}")
     return dataset_id
+
+
+def _version(version: Any) -> int:
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION:
+        raise InvalidParameter(f"A dataset version is a number from 1, not {version!r}")
+    return version
 
 
 def _tags(tags: Mapping[str, Any] | None) -> dict[str, str]:

@@ -12,6 +12,7 @@ from heron.entities.deployment_jobs import DeploymentJob, DeploymentJobVersion
 from heron.errors import InvalidParameter, NotFound
 from heron.services import validation as v
 from heron.services.access import Authorizer, authorize
+from heron.services.changes import changed, changed_fields, noting
 from heron.services.deployment_job_specs import CustomTaskPolicy, read_definition
 from heron.store.deployment_jobs import DeploymentJobStore
 
@@ -51,13 +52,15 @@ class DeploymentJobService:
         check_job_name(name)
         actor = authorize(self._authorizer, "create", "deployment_job", name).name
         checked = read_definition(definition, self._custom)
-        return self._store.create_job(
+        made = self._store.create_job(
             name,
             checked.tasks,
             checked.source,
             description=_description(description, checked.description),
             actor=actor,
         )
+        changed("deployment_job", made.job_id, after=_audited(made))
+        return made
 
     def update_job(
         self, job_id: str, definition: object, *, description: str | None = None
@@ -66,13 +69,17 @@ class DeploymentJobService:
         job_id = _job_id(job_id)
         actor = authorize(self._authorizer, "update", "deployment_job", job_id).name
         checked = read_definition(definition, self._custom)
-        return self._store.update_job(
+        before = self._store.get_job(job_id) if noting() else None
+        updated = self._store.update_job(
             job_id,
             checked.tasks,
             checked.source,
             description=_description(description, checked.description),
             actor=actor,
         )
+        if before is not None:
+            changed_fields("deployment_job", job_id, _audited(before), _audited(updated))
+        return updated
 
     def get_job(self, job_id: str) -> DeploymentJob:
         job_id = _job_id(job_id)
@@ -100,12 +107,26 @@ class DeploymentJobService:
     def delete_job(self, job_id: str) -> None:
         job_id = _job_id(job_id)
         authorize(self._authorizer, "delete", "deployment_job", job_id)
+        before = self._store.get_job(job_id) if noting() else None
         self._store.delete_job(job_id)
+        if before is not None:
+            changed("deployment_job", job_id, before=_audited(before))
 
     def attached_job(self, model_name: str) -> DeploymentJob | None:
         """The job a registered model's new versions run, if any."""
         authorize(self._authorizer, "read", "registered_model", model_name)
         return self._store.attached_job(model_name)
+
+
+def _audited(job: DeploymentJob) -> dict[str, object]:
+    """A job's fields for the audit log: its version, tasks (as its author wrote them) and
+    description."""
+    return {
+        "name": job.name,
+        "version": job.version,
+        "source": job.source,
+        "description": job.description,
+    }
 
 
 def _job_id(job_id: object) -> str:

@@ -38,6 +38,7 @@ from heron.errors import InvalidParameter
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, authorize
 from heron.services.background import PollingWorkers
+from heron.services.changes import changed, changed_fields, noting
 from heron.store.registry import QueuedDelivery, WebhookStore, delivery_body
 
 EVENTS: dict[str, tuple[str, ...]] = {
@@ -259,7 +260,9 @@ class WebhookService:
             creation_timestamp=now,
             last_updated_timestamp=now,
         )
-        return self._store.create_webhook(webhook)
+        made = self._store.create_webhook(webhook)
+        changed("webhook", made.webhook_id, after=_audited(made))
+        return made
 
     def get_webhook(self, webhook_id: str) -> Webhook:
         self._check("read")
@@ -296,11 +299,19 @@ class WebhookService:
             status=current.status if status is None else _status(status),
             last_updated_timestamp=now_ms(),
         )
-        return self._store.update_webhook(changed)
+        updated = self._store.update_webhook(changed)
+        after = _audited(updated)
+        if updated.secret is not None and updated.secret != current.secret:
+            after["secret_replaced"] = True
+        changed_fields("webhook", webhook_id, _audited(current), after)
+        return updated
 
     def delete_webhook(self, webhook_id: str) -> None:
         self._check("delete")
+        before = self._store.get_webhook(webhook_id) if noting() else None
         self._store.delete_webhook(webhook_id)
+        if before is not None:
+            changed("webhook", webhook_id, before=_audited(before))
 
     def test_webhook(self, webhook_id: str, event: WebhookEvent | None = None) -> WebhookTestResult:
         """Sends one example delivery now (no retries) and says how the receiver answered."""
@@ -321,6 +332,15 @@ class WebhookService:
         self._check("read")
         self._store.get_webhook(webhook_id)
         return self._store.list_deliveries(webhook_id)
+
+
+def _audited(w: Webhook) -> dict[str, Any]:
+    """A webhook's fields for the audit log: whether it has a secret, never the secret."""
+    return {
+        "name": w.name, "url": w.url, "status": str(w.status), "description": w.description,
+        "events": [f"{e.entity}.{e.action}" for e in w.events],
+        "has_secret": w.secret is not None,
+    }  # fmt: skip
 
 
 def _name(name: object) -> str:

@@ -12,7 +12,8 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from heron.entities.serving import (
     EndpointConfig,
@@ -24,6 +25,7 @@ from heron.entities.serving import (
 )
 from heron.errors import InvalidParameter, NotFound
 from heron.services.access import Authorizer, authorize, created, listing
+from heron.services.changes import changed, changed_fields, noting
 from heron.services.registry import RegistryService
 from heron.services.serving_state import (
     HEARTBEAT_TIMEOUT_MS,
@@ -114,6 +116,7 @@ class EndpointService:
         )
         self._endpoints.create_endpoint(endpoint)
         created(self._authorizer, "serving_endpoint", name)
+        changed("serving_endpoint", name, after={**_audited(config), "tags": dict(endpoint.tags)})
         return self._status(endpoint)
 
     def get_endpoint(self, name: str) -> EndpointStatus:
@@ -141,7 +144,10 @@ class EndpointService:
     def delete_endpoint(self, name: str) -> None:
         check_endpoint_name(name)
         authorize(self._authorizer, "delete", "serving_endpoint", name)
+        before = self._endpoints.get_endpoint(name) if noting() else None
         self._endpoints.delete_endpoint(name)
+        if before is not None:
+            changed("serving_endpoint", name, before=_audited(before.config))
         self._authorizer.removed("serving_endpoint", name)
         with self._lock:
             self._targets.pop(name, None)
@@ -189,13 +195,25 @@ class EndpointService:
         authorize(self._authorizer, "update", "serving_endpoint", name)
         for key in remove:
             _check_tag_key(key)
-        return self._endpoints.update_tags(name, _checked_tags(add), remove, now_ms())
+        before = dict(self._endpoints.get_endpoint(name).tags) if noting() else {}
+        after = self._endpoints.update_tags(name, _checked_tags(add), remove, now_ms())
+        if noting():
+            changed_fields(
+                "serving_endpoint", name,
+                {f"tags.{k}": v for k, v in before.items()},
+                {f"tags.{k}": v for k, v in after.items()},
+            )  # fmt: skip
+        return after
 
     def set_inference_table(self, name: str, config: InferenceTableConfig) -> InferenceTableConfig:
         check_endpoint_name(name)
         authorize(self._authorizer, "update", "serving_endpoint", name)
         config = _checked_table(config)
+        before = self._endpoints.get_endpoint(name).inference_table if noting() else None
         self._endpoints.set_inference_table(name, config, now_ms())
+        if before is not None:
+            changed_fields("serving_endpoint", name, {"inference_table": asdict(before)},
+                           {"inference_table": asdict(config)})  # fmt: skip
         with self._lock:
             self._targets.pop(name, None)
         return config
@@ -264,6 +282,7 @@ class EndpointService:
         updated = self._endpoints.add_config(
             current.name, config, expected_version=version, now=config.creation_timestamp
         )
+        changed_fields("serving_endpoint", current.name, _audited(current.config), _audited(config))
         with self._lock:
             self._targets.pop(current.name, None)
         return self._status(updated)
@@ -429,3 +448,20 @@ def _checked_table(config: InferenceTableConfig) -> InferenceTableConfig:
         if value is not None:
             check_length(what, check_text(what, value), 255)
     return config
+
+
+def _audited(config: EndpointConfig) -> dict[str, Any]:
+    """A configuration's fields for the audit log: what each entity serves, and the traffic."""
+    return {
+        "config_version": config.config_version,
+        "served_entities": {
+            e.name: {
+                "model": e.entity_name,
+                "version": e.entity_version,
+                "alias": e.entity_alias,
+            }
+            for e in config.served_entities
+        },
+        "routes": {r.served_entity_name: r.traffic_percentage for r in config.routes},
+        "shadow_routes": {r.served_entity_name: r.traffic_percentage for r in config.shadow_routes},
+    }

@@ -10,6 +10,7 @@ from heron.entities import Page
 from heron.entities.evaluation import (
     CachedVerdict,
     DatasetRecord,
+    DatasetVersion,
     EvaluationDataset,
     OnlineScoringConfig,
     ScorerVersion,
@@ -56,10 +57,27 @@ class DatasetStore(Protocol):
     ) -> tuple[int, int]: ...
 
     def get_records(
-        self, dataset_id: str, max_results: int, page_token: str | None
-    ) -> Page[DatasetRecord]: ...
+        self,
+        dataset_id: str,
+        max_results: int,
+        page_token: str | None,
+        *,
+        version: int | None = None,
+    ) -> Page[DatasetRecord]:
+        """The present records, or those of `version` (NotFound when it never was)."""
+        ...
 
-    def delete_records(self, dataset_id: str, record_ids: Sequence[str]) -> int: ...
+    def delete_records(
+        self, dataset_id: str, record_ids: Sequence[str], *, user: str | None = None, now: int = 0
+    ) -> int: ...
+
+    def list_versions(
+        self, dataset_id: str, max_results: int, page_token: str | None
+    ) -> Page[DatasetVersion]:
+        """Newest first."""
+        ...
+
+    def get_version(self, dataset_id: str, version: int) -> DatasetVersion: ...  # NotFound
 
 
 class JudgeCacheStore(Protocol):

@@ -21,6 +21,7 @@ from heron.store.runs import RunStore
 from heron.store.serving import EndpointStore, InferenceStore, ReplicaStore
 from heron.store.trace_analytics import TraceAnalyticsStore
 from heron.store.traces import AssessmentStore, TraceLinkStore, TraceStore
+from heron.store.workspaces import WorkspaceStore
 
 
 class Stores(Protocol):
@@ -105,3 +106,6 @@ class Stores(Protocol):
         ...
 
     def close(self) -> None: ...
+
+    @property
+    def workspaces(self) -> WorkspaceStore: ...

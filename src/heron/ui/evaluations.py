@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
@@ -18,7 +16,10 @@ from heron.entities.trace import TraceInfo
 from heron.errors import InvalidParameter
 from heron.services.access import requires
 from heron.services.build import Services
-from heron.ui.rendering import PageResult, Renderer
+from heron.services.metric_thresholds import MetricThreshold, threshold_of
+from heron.ui import rendering
+from heron.ui.datasets import dataset_use, experiment_datasets, shown
+from heron.ui.rendering import Form, PageResult, Renderer, safe_next
 
 GENAI_EVALUATE = "genai_evaluate"  # the mlflow.runType tag of an evaluation run
 MAX_RUNS = 200
@@ -44,13 +45,6 @@ class Pair:
     base: EvalRow | None
     other: EvalRow | None
     changed: tuple[str, ...]  # the scorers whose values differ
-
-
-def shown(value: Any) -> str:
-    """A score or expectation as text: JSON for anything but a string."""
-    if isinstance(value, str):
-        return value
-    return orjson.dumps(value).decode()
 
 
 def row_of(info: TraceInfo) -> EvalRow:
@@ -147,6 +141,8 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
             "metric_of": lambda run, key: next(
                 (m.value for m in run.data.metrics if m.key == key), None
             ),
+            "datasets": experiment_datasets(services, experiment.experiment_id),
+            "dataset_use": dataset_use,
             "nav": "experiments",
             "tab": "evaluations",
         }
@@ -179,14 +175,23 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
         base, other = services.runs.get_run(base_id), services.runs.get_run(other_id)
         experiment = services.experiments.get_experiment(base.info.experiment_id)
         pairs = pair(rows(base), rows(other))
+        kept = services.thresholds.thresholds_of(experiment.experiment_id)
+        checked = {r.metric: r for r in services.thresholds.check(other_id, base_id)}
         return "evaluation_compare.html", {
+            "thresholds": kept,
+            "checked": checked,
+            "back": str(request.url.path) + "?" + str(request.url.query),
             "experiment": experiment,
             "base": base,
             "other": other,
+            "base_data": dataset_use(base),
+            "other_data": dataset_use(other),
             "pairs": pairs,
             "changed": sum(1 for p in pairs if p.changed),
             "scorers": sorted({n for p in pairs for r in (p.base, p.other) if r for n in r.scores}),
-            "metric_keys": sorted({m.key for r in (base, other) for m in r.data.metrics}),
+            "metric_keys": sorted(
+                {m.key for r in (base, other) for m in r.data.metrics} | set(kept)
+            ),
             "metric_of": lambda run, key: next(
                 (m.value for m in run.data.metrics if m.key == key), None
             ),
@@ -194,8 +199,23 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
             "tab": "evaluations",
         }
 
+    def set_threshold(request: Request, form: Form) -> str:
+        """Sets (or removes) one metric's threshold on the experiment; back to the page."""
+        experiment_id = request.path_params["experiment_id"]
+        metric = rendering.field(form, "metric").strip()
+        remove = rendering.field(form, "action") == "remove"
+        services.thresholds.set_threshold(
+            experiment_id, metric, None if remove else threshold_given(metric, form)
+        )
+        return safe_next(rendering.field(form, "next"))
+
     reads = requires("read", "experiment", "experiment_id")
     return [
+        renderer.post(
+            "/ui/experiments/{experiment_id}/thresholds",
+            set_threshold,
+            requires("update", "experiment", "experiment_id"),
+        ),
         renderer.get("/experiments/{experiment_id}/evaluations", evaluations_tab, reads),
         renderer.get(
             "/experiments/{experiment_id}/evaluations/compare",
@@ -208,3 +228,20 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
             requires("read", "run", "run_id"),
         ),
     ]
+
+
+def threshold_given(metric: str, form: Form) -> MetricThreshold:
+    """The threshold the form asks for. Raises InvalidParameter (a field that is not a
+    number, or none given), naming the metric."""
+    numbers: dict[str, float] = {}
+    for key in ("threshold", "min_absolute_change", "min_relative_change"):
+        text = rendering.field(form, key).strip()
+        if text:
+            try:
+                numbers[key] = float(text)
+            except ValueError:
+                raise InvalidParameter(
+                    f"{key} of {metric!r}: {text[:40]!r} is not a number"
+                ) from None
+    better = rendering.field(form, "direction") != "lower"
+    return threshold_of(metric, {**numbers, "greater_is_better": better})

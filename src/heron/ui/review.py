@@ -32,6 +32,7 @@ from heron.ui.rendering import Form, PageResult, Renderer, field
 
 MAX_ITEMS_SHOWN = 1000  # the queue's traces listed beside the one under review
 MAX_COMMENT = 5000
+AGREEMENT_TRACES = 2000  # the newest traces the Review tab measures judges on
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,10 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
             "experiment": experiment,
             "queues": [(q, queues.progress(q)) for q in found],
             "schemas": services.label_schemas.schemas_of(experiment.experiment_id),
+            "agreements": services.judge_agreement.experiment_agreement(
+                experiment.experiment_id, max_traces=AGREEMENT_TRACES
+            ),
+            "agreement_traces": AGREEMENT_TRACES,
             "kind_of": kind_of,
             "nav": "experiments",
             "tab": "review",

@@ -13,6 +13,7 @@ from heron.services.build import Services
 from heron.ui import (
     agent_versions,
     compare,
+    datasets,
     deployment_jobs,
     endpoints,
     evaluations,
@@ -24,10 +25,12 @@ from heron.ui import (
     overview,
     prompts,
     review,
+    review_forms,
     runs,
     sessions,
     trace_compare,
     trace_pages,
+    workspaces,
 )
 from heron.ui.rendering import Renderer, environment
 from heron.web.routes import PolicyMount
@@ -54,7 +57,10 @@ def routes(services: Services) -> list[BaseRoute]:
         *agent_versions.routes(renderer, services),
         *endpoints.routes(renderer, services),
         *review.routes(renderer, services),
+        *review_forms.routes(renderer, services),
         *evaluations.routes(renderer, services),
+        *workspaces.routes(renderer, services.workspaces),
+        *datasets.routes(renderer, services),
     ]
     # An experiment's tabs show the pages that exist.
     paths = frozenset(r.path for r in pages if isinstance(r, Route))

@@ -1,14 +1,15 @@
 """The audit log names the object each change touched, with its fields before and after:
-experiments, runs, registered models and their versions, changed through a real `--auth`
-server."""
+experiments, runs, registered models and their versions, webhooks, serving endpoints,
+deployment jobs and workspaces, changed through a real `--auth` server (never a secret)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.server.security.conftest import AuthServer
+from tests.server.security.conftest import AuthServer, serve_with_auth
 
 API = "/api/2.0/mlflow"
 
@@ -82,3 +83,97 @@ def test_registry_changes_carry_their_fields_before_and_after(auth_server: AuthS
     assert ("n", {"name": "m"}, {"name": "n"}) in models
     assert ("m/2", {"current_stage": "None"}, {"current_stage": "Production"}) in versions
     assert [object_id for object_id, before, _ in versions if before is None] == ["m/1", "m/2"]
+
+
+def test_webhook_changes_carry_their_fields_but_never_the_secret(
+    tmp_path: Path, serve_settings: Any
+) -> None:
+    hooks = "/api/2.0/mlflow/webhooks"
+    allowed = ("hooks.example",)
+    with (
+        serve_with_auth(tmp_path, serve_settings, webhook_allowed_hosts=allowed) as s,
+        s.admin() as admin,
+    ):
+        made = _ok(admin.post(hooks, json={
+            "name": "notify", "url": "https://hooks.example/in", "secret": "s3cret-one",
+            "events": [{"entity": "REGISTERED_MODEL", "action": "CREATED"}],
+        }))["webhook"]  # fmt: skip
+        webhook_id = made["webhook_id"]
+        _ok(admin.patch(f"{hooks}/{webhook_id}",
+                        json={"status": "DISABLED", "secret": "s3cret-two"}))  # fmt: skip
+        _ok(admin.delete(f"{hooks}/{webhook_id}"))
+        entries = _changes(admin, "webhook")
+        raw = admin.get("/api/2.0/heron/audit/list").text
+    mine = [(b, a) for object_id, b, a in entries if object_id == webhook_id]
+    assert mine[0][0] is None
+    assert mine[0][1]["has_secret"] is True
+    assert mine[0][1]["url"] == "https://hooks.example/in"
+    assert mine[1] == (
+        {"status": "ACTIVE", "secret_replaced": None},
+        {"status": "DISABLED", "secret_replaced": True},
+    )
+    assert mine[2][1] is None
+    assert mine[2][0]["name"] == "notify"
+    assert "s3cret" not in raw
+
+
+def test_endpoint_and_deployment_job_changes_carry_their_fields(
+    auth_server: AuthServer,
+) -> None:
+    endpoints = "/api/2.0/serving-endpoints"
+    with auth_server.admin() as admin:
+        experiment = _ok(admin.post(f"{API}/experiments/create", json={"name": "e"}))
+        run = _ok(admin.post(f"{API}/runs/create", json=experiment))["run"]["info"]["run_id"]
+        _ok(admin.post(f"{API}/registered-models/create", json={"name": "m"}))
+        for _ in range(2):
+            _ok(admin.post(f"{API}/model-versions/create",
+                           json={"name": "m", "source": f"runs:/{run}/model"}))  # fmt: skip
+        served = {"served_entities": [{"entity_name": "m", "entity_version": "1"}]}
+        _ok(admin.post(endpoints, json={"name": "ep", "config": served}))
+        served["served_entities"][0]["entity_version"] = "2"
+        _ok(admin.put(f"{endpoints}/ep/config", json=served))
+        _ok(admin.patch(f"{endpoints}/ep/tags",
+                        json={"add_tags": [{"key": "team", "value": "risk"}]}))  # fmt: skip
+        job = _ok(admin.post("/api/2.0/heron/deployment-jobs/create", json={
+            "name": "release", "definition": "tasks: [{name: approve, type: approve}]",
+        }))["job"]  # fmt: skip
+        _ok(admin.post("/api/2.0/heron/deployment-jobs/update", json={
+            "job_id": job["job_id"], "definition": "tasks: [{name: ok, type: approve}]",
+            "description": "renamed task",
+        }))  # fmt: skip
+        _ok(admin.post("/api/2.0/heron/deployment-jobs/delete", json={"job_id": job["job_id"]}))
+        of_endpoint = [(b, a) for object_id, b, a in _changes(admin, "serving_endpoint")
+                       if object_id == "ep"]  # fmt: skip
+        of_job = [(b, a) for object_id, b, a in _changes(admin, "deployment_job")
+                  if object_id == job["job_id"]]  # fmt: skip
+    made = next(a for b, a in of_endpoint if b is None and a and "routes" in a)
+    assert made["served_entities"]["m-1"]["version"] == "1"
+    assert made["routes"] == {"m-1": 100}
+    config_change = next(c for c in of_endpoint if c[0] and "config_version" in c[0])
+    assert (config_change[0]["config_version"], config_change[1]["config_version"]) == (1, 2)
+    assert ({"tags.team": None}, {"tags.team": "risk"}) in of_endpoint
+    assert of_job[0][0] is None
+    assert of_job[0][1]["name"] == "release"
+    assert of_job[1][0]["version"] == 1
+    assert of_job[1][1]["version"] == 2
+    assert of_job[1][1]["description"] == "renamed task"
+    assert of_job[2][1] is None
+    assert of_job[2][0]["name"] == "release"
+
+
+def test_workspace_changes_carry_their_fields(tmp_path: Path, serve_settings: Any) -> None:
+    spaces = "/api/3.0/mlflow/workspaces"
+    with (
+        serve_with_auth(tmp_path, serve_settings, enable_workspaces=True) as s,
+        s.admin() as admin,
+    ):
+        assert admin.post(spaces, json={"name": "team-a", "description": "one"}).is_success
+        _ok(admin.patch(f"{spaces}/team-a", json={"description": "two"}))
+        assert admin.delete(f"{spaces}/team-a").status_code == 204
+        found = _changes(admin, "workspace")
+    # Beside its owner's grant (an entry of its own, on the same object):
+    entries = [(b, a) for i, b, a in found if i == "team-a" and "privilege" not in (a or b)]
+    assert entries[0] == (None, {"description": "one", "default_artifact_root": None})
+    assert entries[1] == ({"description": "one", "default_artifact_root": None},
+                          {"description": "two", "default_artifact_root": None})  # fmt: skip
+    assert entries[2][1] is None

@@ -1,9 +1,9 @@
 """Two users and a group walk every route of the app (each method, HEAD beside GET; the
 other's ids in the path, the query and the body, snake_case and camelCase) against a real
 `--auth` server on SQLite and on PostgreSQL. Neither reads, changes or lists the other's
-private experiments, runs, models, artifacts, traces or logged models, though both belong to
-a group with a grant on a shared experiment; and any answer that succeeded without an
-authorization decision fails the walk."""
+private experiments, runs, models, artifacts, traces, logged models or workspace, though both
+belong to a group with a grant on a shared experiment; and any answer that succeeded without
+an authorization decision fails the walk."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def walked(tmp_path: Path, serve_app: Any, database_uri: str) -> Iterator[tuple[
     make_admin(database_uri)
     settings = Settings(
         backend_store_uri=database_uri, artifacts_destination=str(tmp_path / "artifacts"),
-        auth=True,
+        auth=True, enable_workspaces=True,
     )  # fmt: skip
     recorder = Recorder(create_app(settings))
     with serve_app(recorder) as url:
@@ -71,6 +71,19 @@ def _setup(url: str) -> dict[str, Owner]:
             "securable_type": "experiment", "securable_id": shared.json()["experiment_id"],
         })  # fmt: skip
         assert granted.status_code == 200, granted.text
+    with httpx.Client(base_url=url, auth=ADMIN, timeout=60) as admin:
+        for name, owner in owners.items():  # a workspace each, theirs to manage
+            owner.ids["workspace"] = f"{name}-ws"
+            made = admin.post(
+                "/api/3.0/mlflow/workspaces",
+                json={"name": f"{name}-ws", "description": owner.marker},
+            )
+            assert made.status_code == 201, made.text
+            granted = admin.post("/api/2.0/heron/grants/grant", json={
+                "principal": name, "privilege": "MANAGE", "securable_type": "workspace",
+                "securable_id": f"{name}-ws",
+            })  # fmt: skip
+            assert granted.status_code == 200, granted.text
     return owners
 
 

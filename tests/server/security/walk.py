@@ -159,9 +159,10 @@ def snapshot(admin: httpx.Client, owner: Owner) -> dict[str, Any]:
         "scorers": (f"{API3}/scorers/list", {"experiment_id": ids["experiment"]}),
         "endpoint": (f"/api/2.0/serving-endpoints/{ids['endpoint']}", {}),
         "grants": ("/api/2.0/heron/grants/list", {}),
+        "workspace": (f"{API3}/workspaces/{ids['workspace']}", {}),
     }
     found = {what: _ok(admin.get(path, params=params)) for what, (path, params) in reads.items()}
-    mine = {ids["experiment"], ids["model"], ids["prompt"], ids["endpoint"]}
+    mine = {ids["experiment"], ids["model"], ids["prompt"], ids["endpoint"], ids["workspace"]}
     found["grants"] = [g for g in found["grants"].get("grants", []) if g["securable_id"] in mine]
     content = admin.get(f"/api/2.0/mlflow-artifacts/artifacts/{ids['artifact']}/model/secret.txt")
     found["file"] = content.content.decode()
@@ -197,6 +198,8 @@ def fields(owner: Owner, walker: str, *, own_name: bool = False) -> dict[str, An
         "source": f"mlflow-artifacts:/{ids['artifact']}/model",
         "dataset_id": ids["dataset"],
         "endpoint_name": ids["endpoint"],
+        "workspace_name": ids["workspace"],
+        "workspace": ids["workspace"],
         "token_id": ids["token"],
         "username": walker if own_name else owner.name,
         "principal": walker,
@@ -287,6 +290,7 @@ def _fill(template: str, owner: Owner) -> str:
         "session_id": "s",
         "webhook_id": "w",
         "action": "create",
+        "workspace_name": ids["workspace"],
     }
 
     def one(match: re.Match[str]) -> str:

@@ -38,6 +38,7 @@ from heron.services import (
     registry_webhooks,
     review_queues,
     scorers,
+    workspaces,
 )
 from heron.services import serving_endpoints as serving
 from heron.services import trace_checks as traces
@@ -61,6 +62,7 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     "experiments.experiment_id": ids.MAX_EXPERIMENT_ID,
     "experiments.name": v.MAX_EXPERIMENT_NAME,
     "experiments.lifecycle_stage": LifecycleStage,
+    "experiments.workspace": workspaces.MAX_NAME,
     "experiment_tags.experiment_id": ids.MAX_EXPERIMENT_ID,
     "experiment_tags.key": v.MAX_ENTITY_KEY,
     "runs.run_uuid": RUN_ID,
@@ -114,6 +116,7 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     "registered_models.user_id": v.MAX_USER_ID,
     "registered_models.last_version": ids.MAX_MODEL_VERSION,
     "registered_models.deployment_job_id": registry.MAX_JOB_ID,
+    "registered_models.workspace": workspaces.MAX_NAME,
     "registered_model_tags.registered_model_id": MADE,
     "registered_model_tags.key": v.MAX_ENTITY_KEY,
     "model_versions.registered_model_id": MADE,
@@ -203,6 +206,14 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     "evaluation_dataset_records.dataset_record_id": MADE,
     "evaluation_dataset_records.dataset_id": datasets.MAX_DATASET_ID,
     "evaluation_dataset_records.input_hash": MADE,
+    "evaluation_datasets.version": datasets.MAX_VERSION,
+    "evaluation_dataset_versions.dataset_id": datasets.MAX_DATASET_ID,
+    "evaluation_dataset_versions.version": datasets.MAX_VERSION,
+    "evaluation_dataset_versions.digest": MADE,
+    "evaluation_dataset_record_versions.dataset_record_id": MADE,
+    "evaluation_dataset_record_versions.dataset_id": datasets.MAX_DATASET_ID,
+    "evaluation_dataset_record_versions.first_version": datasets.MAX_VERSION,
+    "evaluation_dataset_record_versions.last_version": datasets.MAX_VERSION,
     "judge_cache.cache_key": judge_cache.KEY_LENGTH,
     "judge_cache.scorer_digest": judge_cache.KEY_LENGTH,
     "judge_cache.model": judge_cache.MAX_MODEL,
@@ -300,7 +311,7 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     "role_assignments.assignment_id": MADE,
     "role_assignments.role_id": MADE,
     "role_assignments.principal_id": MADE,
-    "workspaces.name": UNWRITTEN,
+    "workspaces.name": workspaces.MAX_NAME,
     # browser sessions, the security state's named counters, and the audit log (cut to fit)
     "sessions.session_hash": MADE,
     "sessions.principal_id": MADE,

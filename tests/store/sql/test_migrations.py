@@ -47,7 +47,7 @@ def test_migration_files_are_all_in_the_package() -> None:
 
 
 @contextmanager
-def _old_database(database_uri: str, revision: str, runs: int) -> Iterator[Connection]:
+def old_database(database_uri: str, revision: str, runs: int) -> Iterator[Connection]:
     """A database at `revision` with experiment 7 and runs r0..r{runs-1} in it: the caller
     adds rows as that revision's schema had them, in the same transaction."""
     from alembic import command
@@ -86,7 +86,7 @@ def test_upgrade_to_0004_gives_existing_latest_metrics_their_experiment(
     from heron.store.runs import RunQuery
     from heron.store.sql import open_sql_stores
 
-    with _old_database(database_uri, "0003", runs=3) as conn:
+    with old_database(database_uri, "0003", runs=3) as conn:
         for i, value in enumerate([0.2, 0.9, 0.5]):
             conn.execute(
                 text(
@@ -117,7 +117,7 @@ def test_upgrade_to_0007_writes_existing_latest_values_as_json(
 
     values = {"tenth": (0.1, False), "max": (1.7976931348623157e308, False),
               "inf": (math.inf, False), "nan": (0.0, True)}  # fmt: skip
-    with _old_database(database_uri, "0006", runs=1) as conn:
+    with old_database(database_uri, "0006", runs=1) as conn:
         for key, (value, nan) in values.items():
             conn.execute(
                 text(
@@ -152,7 +152,7 @@ def test_upgrade_to_0015_fills_in_what_the_genai_views_aggregate(
 
     hour = 3_600_000
     cost = '{"input_cost": 0.25, "output_cost": 0.5, "total_cost": 0.75}'
-    with _old_database(database_uri, "0007", runs=0) as conn:
+    with old_database(database_uri, "0007", runs=0) as conn:
         for i, (duration, state) in enumerate([(100, "OK"), (300, "ERROR"), (200, "OK")]):
             conn.execute(
                 text(
@@ -219,7 +219,7 @@ def test_upgrade_to_0022_keeps_each_traces_user_in_its_column(
     from heron.store.sql import open_sql_stores
 
     hour = 3_600_000
-    with _old_database(database_uri, "0021", runs=0) as conn:
+    with old_database(database_uri, "0021", runs=0) as conn:
         for i, user in enumerate(["ana", "bo", "ana", "x" * 300]):
             conn.execute(
                 text(

@@ -14,6 +14,7 @@ from heron.entities import Page
 from heron.entities.evaluation import (
     CachedVerdict,
     DatasetRecord,
+    DatasetVersion,
     EvaluationDataset,
     OnlineScoringConfig,
     ScorerVersion,
@@ -53,6 +54,20 @@ def record_in(r: Json) -> DatasetRecord:
         last_update_time=int(r.get("last_update_time", 0)),
         created_by=r.get("created_by"),
         last_updated_by=r.get("last_updated_by"),
+    )
+
+
+def version_in(v: Json) -> DatasetVersion:
+    return DatasetVersion(
+        dataset_id=v["dataset_id"],
+        version=int(v["version"]),
+        digest=v.get("digest", ""),
+        created_time=int(v.get("created_time", 0)),
+        created_by=v.get("created_by"),
+        num_records=int(v.get("num_records", 0)),
+        inserted_count=int(v.get("inserted_count", 0)),
+        updated_count=int(v.get("updated_count", 0)),
+        deleted_count=int(v.get("deleted_count", 0)),
     )
 
 
@@ -141,6 +156,31 @@ class HttpDatasets:
         body = {"dataset_record_ids": list(record_ids)}
         path = f"{V3}/{quote(dataset_id, safe='')}/records"
         return int(self._t.send_json("DELETE", path, body).get("deleted_count", 0))
+
+    def list_versions(
+        self, dataset_id: str, *, max_results: int = 1000, page_token: str | None = None
+    ) -> Page[DatasetVersion]:
+        path = f"{HERON_API}/datasets/{quote(dataset_id, safe='')}/versions"
+        answer = self._t.get(path, {"max_results": max_results, "page_token": page_token})
+        items = [version_in(v) for v in answer.get("versions", [])]
+        return Page(items, answer.get("next_page_token"))
+
+    def get_version(self, dataset_id: str, version: int) -> DatasetVersion:
+        path = f"{HERON_API}/datasets/{quote(dataset_id, safe='')}/versions/{int(version)}"
+        return version_in(self._t.get(path, {})["version"])
+
+    def get_version_records(
+        self,
+        dataset_id: str,
+        version: int,
+        *,
+        max_results: int = 1000,
+        page_token: str | None = None,
+    ) -> Page[DatasetRecord]:
+        path = f"{HERON_API}/datasets/{quote(dataset_id, safe='')}/versions/{int(version)}/records"
+        answer = self._t.get(path, {"max_results": max_results, "page_token": page_token})
+        items = [record_in(r) for r in answer.get("records", [])]
+        return Page(items, answer.get("next_page_token"))
 
 
 class HttpJudgeCache:

@@ -77,6 +77,9 @@ def evaluate(
         1.0
     """
     checked = _check_scorers(scorers)
+    pin = getattr(data, "pinned", None)
+    if callable(pin):  # an evaluation dataset: the records of one version, named in the run
+        data = pin()
     rows = rows_of(data)
     app = _check_app(predict_fn, rows)
     workers = _workers(max_workers)
@@ -124,8 +127,12 @@ def _run_rows(
     writer = EvalWriter(create, threads=min(4, workers))
     results: list[RowResult | None] = [None] * len(rows)
 
+    # a row's scorers after its first run beside it (see score_row)
+    extra = workers * max(0, len(turn_scorers) - 1)
+    scoring = ThreadPoolExecutor(extra, thread_name_prefix="heron-score") if extra else None
+
     def one(row: EvalRow) -> RowResult:
-        return context.copy().run(evaluate_row, row, app, turn_scorers, writer, run_id)
+        return context.copy().run(evaluate_row, row, app, turn_scorers, writer, run_id, scoring)
 
     try:
         with (
@@ -137,6 +144,8 @@ def _run_rows(
                 results[futures[future]] = future.result()
                 advance()
     finally:
+        if scoring is not None:
+            scoring.shutdown()
         written = writer.close()
     done = [r for r in results if r is not None]
     session_scorers = [s for s in scorers if s.session_level]
@@ -205,6 +214,10 @@ def _log_dataset(client: Any, run_id: str, data: Any) -> None:
     to_input = getattr(data, "to_dataset_input", None)
     if callable(to_input):
         client.backend.runs.log_inputs(run_id, [to_input()])
+    version = getattr(data, "version", None)
+    if isinstance(version, int) and version > 0:
+        client.set_tag(run_id, reserved.EVAL_DATASET_ID, data.dataset_id)
+        client.set_tag(run_id, reserved.EVAL_DATASET_VERSION, str(version))
 
 
 def _log_metrics(client: Any, run_id: str, metrics: dict[str, float], model_id: str | None) -> None:

@@ -9,9 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from heron.entities.assessment import feedback_number as numeric
 from heron.entities.trace import Trace
 from heron.genai.evaluation.writer import Written
-from heron.genai.feedback import Feedback, numeric
+from heron.genai.feedback import Feedback
 from heron.genai.scoring import Aggregation, Scorer
 
 

@@ -4,8 +4,10 @@ row, and hand the trace and its scores to the writer."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Any
 
@@ -49,7 +51,12 @@ async def _awaited(result: Any) -> Any:
 
 
 def evaluate_row(
-    row: EvalRow, app: App | None, scorers: Sequence[Scorer], writer: EvalWriter, run_id: str
+    row: EvalRow,
+    app: App | None,
+    scorers: Sequence[Scorer],
+    writer: EvalWriter,
+    run_id: str,
+    pool: Executor | None = None,
 ) -> RowResult:
     error: str | None = None
     kept: KeptTrace | None = None
@@ -74,7 +81,7 @@ def evaluate_row(
         spans = kept.pending.heron_spans() if kept is not None else []
         trace = trace_of(spans, kept.experiment_id) if kept is not None else None
     scored = Row(inputs=row.inputs, outputs=outputs, expectations=row.expectations, trace=trace)
-    feedbacks = [fb for s in scorers for fb in with_digest(s, s.run(scored))]
+    feedbacks = score_row(scored, scorers, pool)
     if trace is not None:
         assessments = _expectations(row, trace) + feedback_assessments(feedbacks, trace, run_id)
         writer.submit(kept, spans, assessments)
@@ -83,6 +90,18 @@ def evaluate_row(
         inputs=row.inputs, outputs=outputs, expectations=row.expectations,
         feedbacks=feedbacks, error=error, trace=trace,
     )  # fmt: skip
+
+
+def score_row(row: Row, scorers: Sequence[Scorer], pool: Executor | None) -> list[Feedback]:
+    """Every scorer's feedback on the row, in the scorers' order. With a pool, the scorers
+    after the first run there at the same time as it: a row's judges wait on their endpoint
+    together, and the endpoint's limiter, not the rows' threads, sets the pace."""
+    if pool is None or len(scorers) < 2:
+        return [fb for s in scorers for fb in with_digest(s, s.run(row))]
+    later = [pool.submit(contextvars.copy_context().run, s.run, row) for s in scorers[1:]]
+    first = scorers[0].run(row)
+    found = [first, *(f.result() for f in later)]
+    return [fb for s, fbs in zip(scorers, found, strict=True) for fb in with_digest(s, fbs)]
 
 
 def with_digest(scorer: Scorer, feedbacks: list[Feedback]) -> list[Feedback]:

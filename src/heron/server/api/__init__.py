@@ -5,7 +5,9 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from heron.server.api import (
+    dataset_versions,
     deployment_jobs,
+    evaluations,
     inference,
     judge_cache,
     namespaces,
@@ -27,6 +29,8 @@ def routes(api: Endpoints, services: Services) -> list[BaseRoute]:
         *namespaces.routes(api, services.namespaces),
         *traces.routes(api, services.traces),
         *judge_cache.routes(api, services.judge_cache),
+        *dataset_versions.routes(api, services.datasets),
+        *evaluations.routes(api, services.judge_agreement, services.thresholds),
         *scorers.routes(api, services.scorers),
         *inference.routes(api, services.inference, services.drift),
         *deployment_jobs.job_routes(api, services.deployment_jobs),

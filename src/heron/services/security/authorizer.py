@@ -83,6 +83,7 @@ class GrantAuthorizer:
             "serving_endpoint": self._endpoint,
             "webhook": self._server_wide,
             "deployment_job": self._deployment_job,
+            "workspace": self._workspace,
         }
 
     def clear_cache(self) -> None:
@@ -116,6 +117,7 @@ class GrantAuthorizer:
             "prompt": (SecurableType.PROMPT, Privilege.BROWSE),
             "serving_endpoint": (SecurableType.SERVING_ENDPOINT, Privilege.BROWSE),
             "namespace": (SecurableType.CATALOG, Privilege.BROWSE),
+            "workspace": (SecurableType.WORKSPACE, Privilege.BROWSE),
         }.get(resource, (None, Privilege.BROWSE))
         if kind is None:
             raise PermissionDenied(f"{identity.name!r} may not list {_named(resource)}s")
@@ -298,6 +300,21 @@ class GrantAuthorizer:
         included), so it is the server's managers' (attaching one is EDIT on the model)."""
         if action != "read":
             self._server_wide(identity, action, job_id)
+
+    def _workspace(self, identity: Identity, action: Action, name: str) -> None:
+        """Making a workspace is the server's managers'; seeing one needs BROWSE on it (the
+        default workspace is everyone's); changing or deleting one, MANAGE on it."""
+        if action == "create" or not name:
+            if action == "read":
+                return  # a list: filtered by `visible`
+            self._server_wide(identity, action, name)
+            return
+        if action == "read" and name == "default":
+            return
+        need = Privilege.BROWSE if action == "read" else Privilege.MANAGE
+        self._require(
+            identity, need, (SecurableType.WORKSPACE, name), what=f"{action} workspace {name!r}"
+        )
 
     def _server_wide(self, identity: Identity, action: Action, id_: str) -> None:
         """What concerns the whole server (webhooks, catalogs, replicas): MANAGE on it."""

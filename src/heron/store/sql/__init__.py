@@ -37,6 +37,7 @@ from heron.store.sql.trace_analytics import SqlTraceAnalyticsStore
 from heron.store.sql.trace_links import SqlTraceLinkStore
 from heron.store.sql.traces import SqlTraceStore
 from heron.store.sql.traces_assessments import SqlAssessmentStore
+from heron.store.sql.workspaces import SqlWorkspaceStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,7 @@ class SqlStores:
     deployment_jobs: SqlDeploymentJobStore
     job_runs: SqlJobRunStore
     job_tasks: SqlJobTaskQueue
+    workspaces: SqlWorkspaceStore
 
     @property
     def answers_at_once(self) -> bool:
@@ -150,6 +152,7 @@ def open_sql_stores(
         deployment_jobs=SqlDeploymentJobStore(database),
         job_runs=SqlJobRunStore(database),
         job_tasks=SqlJobTaskQueue(database),
+        workspaces=SqlWorkspaceStore(database),
     )
 
 

@@ -16,11 +16,20 @@ import orjson
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from heron.entities import Page
-from heron.entities.evaluation import DatasetRecord, EvaluationDataset
+from heron.entities.evaluation import DatasetRecord, DatasetVersion, EvaluationDataset
 from heron.errors import InvalidParameter, NotFound
 from heron.search.grammar import Comparison, OrderKey
 from heron.store.ids import experiment_key_or_none
 from heron.store.sql.database import Database
+from heron.store.sql.dataset_versions import (
+    get_version,
+    list_versions,
+    merged_schema,
+    record_version,
+    state_columns,
+    states_at,
+    version_time,
+)
 from heron.store.sql.tables_evaluation import (
     evaluation_dataset_experiments as links,
 )
@@ -60,6 +69,7 @@ def _dataset(row: Any, experiment_ids: Sequence[str]) -> EvaluationDataset:
         created_by=row.created_by,
         last_updated_by=row.last_updated_by,
         experiment_ids=list(experiment_ids),
+        version=row.version,
     )
 
 
@@ -237,8 +247,12 @@ class SqlDatasetStore:
         self._db.write(write)
         return self.get_dataset(dataset_id)
 
-    def _exists(self, conn: Connection, dataset_id: str) -> Any:
-        row = conn.execute(select(datasets).where(datasets.c.dataset_id == dataset_id)).first()
+    def _exists(self, conn: Connection, dataset_id: str, *, lock: bool = False) -> Any:
+        """The dataset's row (NotFound without one). With `lock`, held until the transaction
+        ends (PostgreSQL; SQLite writes one at a time): two changes of records at once make
+        two versions one after the other, not the same version twice."""
+        query = select(datasets).where(datasets.c.dataset_id == dataset_id)
+        row = conn.execute(query.with_for_update() if lock else query).first()
         if row is None:
             raise NotFound(f"Evaluation dataset {dataset_id!r} does not exist")
         return row
@@ -248,10 +262,12 @@ class SqlDatasetStore:
     ) -> tuple[int, int]:
         """(inserted, updated). A record whose inputs are already there merges into that one:
         its expectations and tags are added to (a key given again is replaced), its outputs
-        and source replaced when given."""
+        and source replaced when given. When a record changed, the records' new states are a
+        new version of the dataset (and its digest changes); otherwise nothing is written."""
 
         def write(conn: Connection) -> tuple[int, int]:
-            dataset = self._exists(conn, dataset_id)
+            dataset = self._exists(conn, dataset_id, lock=True)
+            stamp = version_time(dataset, now)
             hashed = {input_hash(i["inputs"]): i for i in items}  # the last of equal inputs wins
             existing = {
                 r.input_hash: r
@@ -262,52 +278,70 @@ class SqlDatasetStore:
                 )
             }
             new = [
-                _new_row(dataset_id, h, i, user, now)
+                _new_row(dataset_id, h, i, user, stamp)
                 for h, i in hashed.items()
                 if h not in existing
             ]
+            changed = _changed(existing, hashed, user, stamp)
+            if not new and not changed:
+                return 0, len(existing)
             if new:
                 conn.execute(insert(records), new)
-            for h, row in existing.items():
+            for state in changed:
                 conn.execute(
                     update(records)
-                    .where(records.c.dataset_record_id == row.dataset_record_id)
-                    .values(**_merged(row, hashed[h], user, now))
+                    .where(records.c.dataset_record_id == state["dataset_record_id"])
+                    .values(**{k: state[k] for k in _MERGED})
                 )
-            count = conn.execute(
-                select(func.count()).select_from(records).where(records.c.dataset_id == dataset_id)
-            ).scalar_one()
-            digest = hashlib.sha256(f"{dataset.name}:{now}:{count}".encode()).hexdigest()[:16]
             conn.execute(
                 update(datasets)
                 .where(datasets.c.dataset_id == dataset_id)
-                .values(
-                    last_update_time=now,
-                    last_updated_by=user or dataset.last_updated_by,
-                    digest=digest,
-                    profile=_json({"num_records": count}),
-                )
+                .values(dataset_schema=merged_schema(dataset.dataset_schema, list(hashed.values())))
             )
+            record_version(
+                conn, dataset, written=[*new, *changed],
+                replaced=[c["dataset_record_id"] for c in changed],
+                counts=(len(new), len(changed), 0), num_records=self._count(conn, dataset_id),
+                user=user, now=stamp,
+            )  # fmt: skip
             return len(new), len(existing)
 
         return self._db.write(write)
 
+    def _count(self, conn: Connection, dataset_id: str) -> int:
+        return int(
+            conn.execute(
+                select(func.count()).select_from(records).where(records.c.dataset_id == dataset_id)
+            ).scalar_one()
+        )
+
     def get_records(
-        self, dataset_id: str, max_results: int, page_token: str | None
+        self,
+        dataset_id: str,
+        max_results: int,
+        page_token: str | None,
+        *,
+        version: int | None = None,
     ) -> Page[DatasetRecord]:
-        """One page of records, oldest first (keyset paging on time and id)."""
-        query = select(*_RECORD_COLUMNS).where(records.c.dataset_id == dataset_id)
+        """One page of records, oldest first (keyset paging on time and id): the present
+        ones, or those of `version`."""
+        columns = _RECORD_COLUMNS if version is None else state_columns()
+        created, record_id_column = columns[7], columns[0]
+        query = select(*columns).where(
+            records.c.dataset_id == dataset_id
+            if version is None
+            else states_at(dataset_id, version)
+        )
         if page_token:
             time, record_id = _keyset(page_token)
             query = query.where(
-                or_(
-                    records.c.created_time > time,
-                    and_(records.c.created_time == time, records.c.dataset_record_id > record_id),
-                )
+                or_(created > time, and_(created == time, record_id_column > record_id))
             )
-        query = query.order_by(records.c.created_time, records.c.dataset_record_id)
+        query = query.order_by(created, record_id_column)
         with self._db.read() as conn:
             self._exists(conn, dataset_id)
+            if version is not None:
+                get_version(conn, dataset_id, version)  # raises NotFound
             rows = [tuple(r) for r in conn.execute(query.limit(max_results + 1))]
         page = [_record(r) for r in rows[:max_results]]
         token = None
@@ -316,19 +350,44 @@ class SqlDatasetStore:
             token = base64.urlsafe_b64encode(f"{last[7]}:{last[0]}".encode()).decode()
         return Page(page, token)
 
-    def delete_records(self, dataset_id: str, record_ids: Sequence[str]) -> int:
+    def delete_records(
+        self, dataset_id: str, record_ids: Sequence[str], *, user: str | None = None, now: int = 0
+    ) -> int:
+        """Deleting records is a new version of the dataset (when any was there)."""
+
         def write(conn: Connection) -> int:
-            self._exists(conn, dataset_id)
-            return int(
+            dataset = self._exists(conn, dataset_id, lock=True)
+            found = list(
                 conn.execute(
-                    delete(records).where(
+                    select(records.c.dataset_record_id).where(
                         records.c.dataset_id == dataset_id,
                         records.c.dataset_record_id.in_(list(record_ids)),
                     )
-                ).rowcount
+                ).scalars()
             )
+            if not found:
+                return 0
+            conn.execute(delete(records).where(records.c.dataset_record_id.in_(found)))
+            record_version(
+                conn, dataset, written=[], replaced=found, counts=(0, 0, len(found)),
+                num_records=self._count(conn, dataset_id), user=user,
+                now=version_time(dataset, now),
+            )  # fmt: skip
+            return len(found)
 
         return self._db.write(write)
+
+    def list_versions(
+        self, dataset_id: str, max_results: int, page_token: str | None
+    ) -> Page[DatasetVersion]:
+        with self._db.read() as conn:
+            self._exists(conn, dataset_id)
+            return list_versions(conn, dataset_id, max_results, page_token)
+
+    def get_version(self, dataset_id: str, version: int) -> DatasetVersion:
+        with self._db.read() as conn:
+            self._exists(conn, dataset_id)
+            return get_version(conn, dataset_id, version)
 
 
 def _keyset(token: str) -> tuple[int, str]:
@@ -358,18 +417,29 @@ def _new_row(
     }
 
 
-def _merged(row: Any, item: Mapping[str, Any], user: str | None, now: int) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "last_update_time": now,
-        "last_updated_by": user or row.last_updated_by,
-    }
-    for column in ("expectations", "tags"):
-        if item.get(column):
-            values[column] = _json({**(_load(getattr(row, column)) or {}), **item[column]})
-    for column in ("outputs", "source"):
-        if item.get(column) is not None:
-            values[column] = _json(item[column])
-    return values
+_MERGED = ("expectations", "tags", "outputs", "source", "last_update_time", "last_updated_by")
+
+
+def _changed(
+    existing: Mapping[str, Any], hashed: Mapping[str, Mapping[str, Any]], user: str | None, now: int
+) -> list[dict[str, Any]]:
+    """The new states (whole rows) of the records the items change; records they leave as
+    they are, not listed."""
+    out = []
+    for h, row in existing.items():
+        state = dict(row._mapping)
+        item = hashed[h]
+        for column in ("expectations", "tags"):
+            if item.get(column):
+                state[column] = _json({**(_load(getattr(row, column)) or {}), **item[column]})
+        for column in ("outputs", "source"):
+            if item.get(column) is not None:
+                state[column] = _json(item[column])
+        if any(state[c] != getattr(row, c) for c in ("expectations", "tags", "outputs", "source")):
+            state["last_update_time"] = now
+            state["last_updated_by"] = user or row.last_updated_by
+            out.append(state)
+    return out
 
 
 def _matches(row: Any, c: Comparison) -> bool:

@@ -18,6 +18,8 @@ from heron.store.sql import tracking_search
 from heron.store.sql.database import Database, insert_for
 from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.tables import experiment_tags, experiments, runs
+from heron.store.sql.workspaces import in_workspace
+from heron.store.workspaces import current_workspace, new_object_workspace
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -70,6 +72,7 @@ class SqlExperimentStore:
                         insert(experiments)
                         .values(
                             name=name,
+                            workspace=new_object_workspace(),
                             artifact_location=artifact_location or "",
                             lifecycle_stage=LifecycleStage.ACTIVE.value,
                             creation_time=now,
@@ -96,14 +99,20 @@ class SqlExperimentStore:
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         with self._db.read() as conn:
-            found = _load(conn, experiments.c.experiment_id == ids.experiment_key(experiment_id))
+            found = _load(
+                conn,
+                (experiments.c.experiment_id == ids.experiment_key(experiment_id))
+                & in_workspace(experiments.c.workspace),
+            )
         if not found:
             raise NotFound(f"No Experiment with id={experiment_id} exists")
         return found[0]
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         with self._db.read() as conn:
-            found = _load(conn, experiments.c.name == name)
+            found = _load(
+                conn, (experiments.c.name == name) & in_workspace(experiments.c.workspace)
+            )
         return found[0] if found else None
 
     def search_experiments(self, query: ExperimentQuery) -> Page[Experiment]:
@@ -236,4 +245,5 @@ def _experiment(row: Any, tags: Mapping[str, str]) -> Experiment:
         creation_time=row.creation_time,
         last_update_time=row.last_update_time,
         tags=dict(tags),
+        workspace=row.workspace if current_workspace() is not None else None,
     )

@@ -8,7 +8,7 @@ from sqlalchemy import inspect, text
 
 from heron.store.sql.database import Database
 
-HEAD_REVISION = "0025"  # the newest file in migrations/versions; a test keeps them in step
+HEAD_REVISION = "0027"  # the newest file in migrations/versions; a test keeps them in step
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -26,9 +26,21 @@ def upgrade(database: Database) -> None:
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with database.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+    with database.engine.connect() as conn:
+        # SQLite changes a table's constraints by rebuilding it, and dropping the old copy
+        # with foreign keys on would delete its children's rows (ON DELETE CASCADE): they are
+        # off while migrating (the pragma is ignored inside a transaction, so set here).
+        sqlite = conn.dialect.name == "sqlite"
+        raw = conn.connection.dbapi_connection  # the driver's: SQLAlchemy's would BEGIN
+        if sqlite and raw is not None:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+        finally:
+            if sqlite and raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 def upgrade_if_needed(database: Database) -> None:

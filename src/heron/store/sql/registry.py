@@ -22,12 +22,14 @@ from heron.store.sql.registry_rows import (
     load_models,
     model_not_found,
     model_row_id,
+    named,
     record_event,
     require_version,
     rm,
     upsert,
 )
 from heron.store.sql.tables import registered_model_aliases, registered_model_tags
+from heron.store.workspaces import new_object_workspace
 
 aliases = registered_model_aliases
 
@@ -55,6 +57,7 @@ class SqlRegisteredModelStore:
                         insert(rm)
                         .values(
                             name=name,
+                            workspace=new_object_workspace(),
                             creation_timestamp=now,
                             last_updated_timestamp=now,
                             user_id=actor,
@@ -134,7 +137,7 @@ class SqlRegisteredModelStore:
     def delete_registered_model(self, name: str) -> None:
         def remove(conn: Connection) -> None:
             # Foreign keys cascade to versions, tags, aliases and activity.
-            if conn.execute(delete(rm).where(rm.c.name == name)).rowcount == 0:
+            if conn.execute(delete(rm).where(named(name))).rowcount == 0:
                 raise model_not_found(name)
 
         self._db.write(remove)
@@ -211,7 +214,7 @@ class SqlRegisteredModelStore:
 
 
 def _load(conn: Connection, name: str) -> RegisteredModel:
-    rows = conn.execute(select(rm).where(rm.c.name == name)).all()
+    rows = conn.execute(select(rm).where(named(name))).all()
     if not rows:
         raise model_not_found(name)
     return load_models(conn, rows)[0]

@@ -19,6 +19,7 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.sql.elements import ColumnElement
 
 from heron.clock import now_ms
 from heron.entities.registry import (
@@ -40,6 +41,7 @@ from heron.store.sql.tables import (
     registered_model_tags,
     registered_models,
 )
+from heron.store.sql.workspaces import in_workspace
 
 rm = registered_models
 mv = model_versions
@@ -53,11 +55,14 @@ def version_not_found(name: str, version: int | str) -> NotFound:
     return NotFound(f"Model Version (name={name}, version={version}) not found")
 
 
+def named(name: str) -> ColumnElement[bool]:
+    """The registered model called `name` in the request's workspace."""
+    return (rm.c.name == name) & in_workspace(rm.c.workspace)
+
+
 def model_row_id(conn: Connection, name: str) -> int:
     """The surrogate id of the model called `name`. Raises NotFound."""
-    found = conn.execute(
-        select(rm.c.registered_model_id).where(rm.c.name == name)
-    ).scalar_one_or_none()
+    found = conn.execute(select(rm.c.registered_model_id).where(named(name))).scalar_one_or_none()
     if found is None:
         raise model_not_found(name)
     return int(found)

@@ -35,6 +35,7 @@ from heron.store.sql.registry_rows import mv, rm, version_select
 from heron.store.sql.search_sql import bindable, bound_to, operator
 from heron.store.sql.tables import model_version_tags, registered_model_tags
 from heron.store.sql.visibility import visible
+from heron.store.sql.workspaces import in_workspace
 
 _MAX_TOKEN_CHARS = 4096
 
@@ -56,6 +57,7 @@ class Keyset:
 
 def registered_models(query: RegistryQuery) -> Keyset:
     conditions = [_model_condition(c) for c in _without_prompt_clause(query)]
+    conditions.append(in_workspace(rm.c.workspace))
     if not query.include_prompts:
         conditions.append(_NOT_A_PROMPT_MODEL)
     shown = visible(rm.c.name, query.visible)
@@ -74,6 +76,7 @@ def registered_models(query: RegistryQuery) -> Keyset:
 
 def model_versions(query: RegistryQuery) -> Keyset:
     conditions = [_version_condition(c) for c in _without_prompt_clause(query)]
+    conditions.append(in_workspace(rm.c.workspace))
     if not query.include_prompts:
         conditions.append(_NOT_A_PROMPT_VERSION)
     shown = visible(rm.c.name, query.visible)

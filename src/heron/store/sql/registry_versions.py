@@ -35,6 +35,7 @@ from heron.store.sql.registry_rows import (
     model_not_found,
     model_row_id,
     mv,
+    named,
     record_event,
     require_version,
     rm,
@@ -63,7 +64,7 @@ class SqlModelVersionStore:
             now = now_ms()
             bumped = conn.execute(
                 update(rm)
-                .where(rm.c.name == name)
+                .where(named(name))
                 .values(last_version=rm.c.last_version + 1, last_updated_timestamp=now)
                 .returning(rm.c.registered_model_id, rm.c.last_version)
             ).first()
@@ -326,7 +327,7 @@ def _archive_others(
 
 
 def _load(conn: Connection, name: str, number: int) -> ModelVersion:
-    rows = conn.execute(version_select().where(rm.c.name == name, mv.c.version == number)).all()
+    rows = conn.execute(version_select().where(named(name), mv.c.version == number)).all()
     if not rows:
         model_row_id(conn, name)  # NotFound for the model first, as MLflow says
         raise version_not_found(name, number)

@@ -32,7 +32,10 @@ experiments = Table(
     Column("lifecycle_stage", String(32), nullable=False),
     Column("creation_time", BigInteger, nullable=False),
     Column("last_update_time", BigInteger, nullable=False),
-    UniqueConstraint("name", name="uq_experiments_name"),
+    # The workspace it belongs to (`workspaces.name`; names are unique within one).
+    Column("workspace", String(63), nullable=False, server_default="default"),
+    UniqueConstraint("workspace", "name", name="uq_experiments_workspace_name"),
+    Index("ix_experiments_workspace", "workspace"),
 )
 
 experiment_tags = Table(
@@ -305,8 +308,10 @@ registered_models = Table(
     # The deployment job new versions run (`deployment_jobs.job_id`; checked by the store, not
     # a foreign key: SQLite adds a column with one only by rebuilding the table).
     Column("deployment_job_id", String(36), nullable=True),
-    UniqueConstraint("name", name="uq_registered_models_name"),
+    Column("workspace", String(63), nullable=False, server_default="default"),
+    UniqueConstraint("workspace", "name", name="uq_registered_models_workspace_name"),
     Index("ix_registered_models_last_updated", "last_updated_timestamp"),
+    Index("ix_registered_models_workspace", "workspace"),
 )
 
 registered_model_tags = Table(

@@ -52,6 +52,7 @@ from heron.store.sql.search_sql import (
     select_page,
 )
 from heron.store.sql.visibility import visible
+from heron.store.sql.workspaces import in_workspace
 
 _RUN_COLUMNS = {
     "run_id": "run_uuid",
@@ -153,6 +154,7 @@ def experiment_search(query: ExperimentQuery) -> SearchStatement:
         keys.append(SortKey(column, order.ascending, False, order.key != "name"))
     conditions = [
         experiments.c.lifecycle_stage.in_(lifecycle_stages(query.view_type)),
+        in_workspace(experiments.c.workspace),
         *(_experiment_condition(c) for c in query.filter),
     ]
     shown = visible(experiments.c.experiment_id, query.visible, key=experiment_key_or_none)

@@ -1,7 +1,8 @@
 """How far a judge agrees with people: on traces that both an LLM judge and human reviewers
 assessed under the same name, the judge's accuracy against the humans, Cohen's kappa, its
 true and false positive rates with 95% confidence intervals, and the agreement between two
-humans on the same traces, the ceiling no judge can be expected to pass."""
+humans on the same traces, the ceiling no judge can be expected to pass. Pure Python (the
+server computes it too); `JudgeAgreementService` reads an experiment's traces for it."""
 
 from __future__ import annotations
 
@@ -10,10 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from heron.entities.assessment import Assessment, AssessmentKind, AssessmentSourceType
-from heron.entities.trace import Trace
+from heron.entities.assessment import (
+    Assessment,
+    AssessmentKind,
+    AssessmentSourceType,
+    feedback_number,
+)
+from heron.entities.trace import Trace, TraceInfo
 from heron.errors import InvalidParameter
-from heron.genai.feedback import numeric
+from heron.services.traces import TraceService
+
+MAX_TRACES = 10_000  # an experiment's newest traces read for its agreement figures
+_PAGE = 500
 
 Z95 = 1.959964
 
@@ -42,7 +51,7 @@ class Agreement:
 
 
 def _passed(assessment: Assessment) -> bool | None:
-    number = numeric(assessment.value)
+    number = feedback_number(assessment.value)
     return None if number is None else number >= 0.5
 
 
@@ -75,7 +84,9 @@ def kappa(pairs: Sequence[tuple[bool, bool]]) -> float | None:
     return (observed - chance) / (1 - chance)
 
 
-def judge_agreement(traces: Sequence[Trace], judge: str, human: str | None = None) -> Agreement:
+def judge_agreement(
+    traces: Sequence[Trace | TraceInfo], judge: str, human: str | None = None
+) -> Agreement:
     """The agreement of the judge's feedback named `judge` with people's feedback named
     `human` (the same name by default) on `traces`. Values are read as pass/fail: yes/true/
     pass and numbers of 0.5 or more pass. With several reviewers on a trace, the earliest
@@ -87,9 +98,10 @@ def judge_agreement(traces: Sequence[Trace], judge: str, human: str | None = Non
     pairs: list[tuple[bool, bool]] = []  # (human, judge)
     humans: list[tuple[bool, bool]] = []
     for trace in traces:
+        info = trace.info if isinstance(trace, Trace) else trace
         valid = [
             a
-            for a in trace.info.assessments
+            for a in info.assessments
             if a.valid and a.error is None and a.kind is AssessmentKind.FEEDBACK
         ]
         judged = [
@@ -139,3 +151,53 @@ def _labels(found: Sequence[Assessment]) -> list[bool]:
 
 def _first_time(found: Sequence[Assessment], reviewer: str) -> Any:
     return min(a.create_time for a in found if a.source.source_id == reviewer)
+
+
+def judged_names(traces: Sequence[Trace | TraceInfo]) -> list[str]:
+    """The names of feedback both an LLM judge and a person gave on some trace: the judges
+    whose agreement can be measured."""
+    judged: set[str] = set()
+    labelled: set[str] = set()
+    for trace in traces:
+        info = trace.info if isinstance(trace, Trace) else trace
+        for a in info.assessments:
+            if a.valid and a.error is None and a.kind is AssessmentKind.FEEDBACK:
+                if a.source.source_type is AssessmentSourceType.LLM_JUDGE:
+                    judged.add(a.name)
+                elif a.source.source_type is AssessmentSourceType.HUMAN:
+                    labelled.add(a.name)
+    return sorted(judged & labelled)
+
+
+class JudgeAgreementService:
+    """The agreement of an experiment's judges with its reviewers, over its newest traces."""
+
+    def __init__(self, traces: TraceService) -> None:
+        self._traces = traces
+
+    def experiment_agreement(
+        self, experiment_id: str, *, judge: str | None = None, max_traces: int = MAX_TRACES
+    ) -> list[Agreement]:
+        """One Agreement per judge (or for `judge` alone), on the experiment's newest
+        `max_traces` traces. Raises InvalidParameter, NotFound, PermissionDenied."""
+        if isinstance(max_traces, bool) or not 1 <= max_traces <= MAX_TRACES:
+            raise InvalidParameter(f"max_traces must be between 1 and {MAX_TRACES}")
+        infos = self._read(experiment_id, max_traces)
+        names = [judge] if judge else judged_names(infos)
+        return [judge_agreement(infos, name) for name in names]
+
+    def _read(self, experiment_id: str, max_traces: int) -> list[TraceInfo]:
+        found: list[TraceInfo] = []
+        token: str | None = None
+        while len(found) < max_traces:
+            page = self._traces.search_traces(
+                [experiment_id],
+                max_results=min(_PAGE, max_traces - len(found)),
+                page_token=token,
+                order_by=["timestamp_ms DESC"],
+            )
+            found.extend(page)
+            token = page.next_page_token
+            if not token:
+                break
+        return found

@@ -1,0 +1,154 @@
+"""MLflow REST: /api/3.0/mlflow/workspaces (list, create, get, update, delete), and the
+middleware that runs each request in the workspace its X-MLFLOW-WORKSPACE header names."""
+
+from __future__ import annotations
+
+import time
+from http.cookies import CookieError, SimpleCookie
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from heron.entities.workspace import DEFAULT_WORKSPACE, Workspace
+from heron.errors import InvalidParameter
+from heron.server.wire import Endpoints, Fields, Json
+from heron.services.access import requires
+from heron.services.workspaces import MAX_NAME, UI_COOKIE, WorkspaceService
+from heron.store.sql.workspaces import not_found
+from heron.store.workspaces import workspace_scope
+
+HEADER = b"x-mlflow-workspace"
+PREFIXES = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
+# How long a workspace seen to exist is believed to (a deleted one may be named that long).
+KNOWN_S = 5.0
+
+
+def workspace_json(w: Workspace) -> Json:
+    body: Json = {"name": w.name}
+    if w.description is not None:
+        body["description"] = w.description
+    if w.default_artifact_root is not None:
+        body["default_artifact_root"] = w.default_artifact_root
+    return body
+
+
+def routes(api: Endpoints, service: WorkspaceService, *, enabled: bool) -> list[BaseRoute]:
+    def on() -> None:
+        # Off, MLflow answers 503, which its client retries for minutes; a plain-text 404
+        # is what the client reads at once as "this server does not expose workspace APIs".
+        if not enabled:
+            raise HTTPException(
+                404,
+                "Workspaces are disabled on this server: start it with "
+                "`heron server --enable-workspaces`",
+            )
+
+    def list_workspaces(f: Fields) -> Json:
+        on()
+        return {"workspaces": [workspace_json(w) for w in service.list_workspaces()]}
+
+    def create(f: Fields) -> Json:
+        on()
+        name = f.required_string("name")
+        if name == DEFAULT_WORKSPACE:
+            raise InvalidParameter(
+                f"The {DEFAULT_WORKSPACE!r} workspace is reserved and cannot be created"
+            )
+        made = service.create_workspace(
+            name,
+            description=f.string("description"),
+            default_artifact_root=f.string("default_artifact_root"),
+        )
+        return {"workspace": workspace_json(made)}
+
+    def get(f: Fields) -> Json:
+        on()
+        return {
+            "workspace": workspace_json(service.get_workspace(f.required_string("workspace_name")))
+        }
+
+    def update(f: Fields) -> Json:
+        on()
+        changed = service.update_workspace(
+            f.required_string("workspace_name"),
+            description=f.string("description"),
+            default_artifact_root=f.string("default_artifact_root"),
+        )
+        return {"workspace": workspace_json(changed)}
+
+    def delete(f: Fields) -> Json:
+        on()
+        service.delete_workspace(
+            f.required_string("workspace_name"), f.string("mode") or "RESTRICT"
+        )
+        return {}
+
+    one = "/workspaces/{workspace_name}"
+    found: list[BaseRoute] = []
+    for prefix in PREFIXES:
+        found += [
+            api.route("GET", prefix + "/workspaces", list_workspaces,
+                      requires("read", "workspace")),
+            # MLflow compat: its client expects 201 for a new workspace, 204 for a deletion.
+            api.with_path("POST", prefix + "/workspaces", create,
+                          requires("create", "workspace"), status=201),
+            api.with_path("GET", prefix + one, get,
+                          requires("read", "workspace", "workspace_name")),
+            api.with_path("PATCH", prefix + one, update,
+                          requires("update", "workspace", "workspace_name")),
+            api.with_path("DELETE", prefix + one, delete,
+                          requires("delete", "workspace", "workspace_name"), status=204),
+        ]  # fmt: skip
+    return found
+
+
+def _named(headers: list[tuple[bytes, bytes]]) -> tuple[str, bool]:
+    """The header's workspace; else the UI's choice (its cookie); else `default`. True when
+    the header named it."""
+    chosen = None
+    for key, value in headers:
+        if key == HEADER:
+            return value.decode("latin-1").strip() or DEFAULT_WORKSPACE, True
+        if key == b"cookie" and chosen is None:
+            try:
+                chosen = SimpleCookie(value.decode("latin-1")).get(UI_COOKIE)
+            except CookieError:
+                chosen = None
+    return (chosen.value if chosen is not None and chosen.value else DEFAULT_WORKSPACE), False
+
+
+class WorkspaceMiddleware:
+    """With workspaces enabled: each HTTP request runs in the workspace its
+    X-MLFLOW-WORKSPACE header names (`default` without one); an unknown one is refused with
+    RESOURCE_DOES_NOT_EXIST before the route reads anything."""
+
+    def __init__(self, app: ASGIApp, service: WorkspaceService) -> None:
+        self.app = app
+        self._service = service
+        self._known: dict[str, float] = {}  # a workspace seen to exist, until when
+
+    async def _exists(self, name: str) -> bool:
+        now = time.monotonic()
+        if self._known.get(name, 0.0) > now:
+            return True
+        if len(name) > MAX_NAME or not await run_in_threadpool(self._service.exists, name):
+            return False
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[name] = now + KNOWN_S
+        return True
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        name, named = _named(scope["headers"])
+        if name != DEFAULT_WORKSPACE and not await self._exists(name):
+            if named:
+                raise not_found(name[:80])
+            name = DEFAULT_WORKSPACE  # the UI's choice, deleted since
+        scope.setdefault("state", {})["workspace"] = name  # the UI shows it
+        with workspace_scope(name):
+            await self.app(scope, receive, send)
