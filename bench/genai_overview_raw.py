@@ -5,9 +5,11 @@ floor (issue #23), on a database bench/genai_overview.py filled.
         [--out bench-results/genai_overview_raw.json]
 
 For each filter of CASES over the last 7 days by hour: the store's overview with
-`rollups=False` (every part read raw, the filter evaluated once per trace each statement
-reads) and the floor, the one SQL statement that only counts the traces of the window that
-pass the filter (trace_overview_raw.floor). Median CPU ms of this process and wall ms; on
+`rollups=False` (every part read raw, the filter in each statement: the reference), the
+store's overview as a page reads it (a tag past 5,000 traces: the passing ids read once,
+then the parts by those ids; an environment or span type: the rollups) and the floor, the
+one SQL statement that only counts the traces of the window that pass the filter
+(trace_overview_raw.floor). Median CPU ms of this process and wall ms; on
 PostgreSQL the database works in its own processes, so read the wall time there.
 """
 
@@ -69,10 +71,14 @@ def measure(uri: str, experiment_id: str, repeats: int) -> dict[str, Any]:
             def raw(window: Window = window, cut: Any = cut) -> None:
                 overview(stores.database, window, cut, rollups=False)
 
+            def store(window: Window = window, cut: Any = cut) -> None:
+                overview(stores.database, window, cut)
+
             found[f"{case}, floor"] = _median([_timed(count) for _ in range(repeats)])
             found[f"{case}, raw"] = _median([_timed(raw) for _ in range(repeats)])
+            found[f"{case}, store"] = _median([_timed(store) for _ in range(repeats)])
             print(case, found[f"{case}, traces"], found[f"{case}, floor"],
-                  found[f"{case}, raw"], flush=True)  # fmt: skip
+                  found[f"{case}, raw"], found[f"{case}, store"], flush=True)  # fmt: skip
     finally:
         stores.close()
     return found

@@ -262,3 +262,20 @@ def test_deleted_traces_leave_the_environment_and_span_type_rows(
     found = same(stores, exp, flt=f"{STAGING} AND {TOOL}")
     assert (found.buckets[0].traces, found.totals.traces) == (0, 2)
     assert same(stores, exp, flt="span.type = 'AGENT'").totals.traces == 7
+
+
+def test_a_filter_leaving_many_traces_reads_their_ids_once_true_to_the_raw_rows(
+    stores: Any, traces: Any, exp: str
+) -> None:
+    fill_kinds(traces, exp)
+    early = log_trace(traces, exp, at_ms=T0 - 30 * MINUTE, duration_ms=10, tags={"team": "a"})
+    add_span(traces, exp, early, "TOOL", T0 + 5 * MINUTE)  # a tool call in the window
+    for flt in ("tags.team = 'a'", "trace.status = 'OK'", f"{STAGING} AND trace.status = 'OK'"):
+        window = Window(experiment_id=exp, start_ms=T0, end_ms=T0 + 4 * HOUR,
+                        filter=parse_trace_filter(flt))  # fmt: skip
+        for grain in (HOUR, 15 * MINUTE):
+            bounds = cut(T0, T0 + 4 * HOUR, grain)
+            many = overview(stores.database, window, bounds, few=0)  # past the few-traces path
+            assert many == overview(stores.database, window, bounds, rollups=False)
+            if flt.startswith("tags"):  # only the earlier trace, by its tool call
+                assert (many.totals.traces, [t.calls for t in many.tools]) == (0, [1])

@@ -37,11 +37,11 @@ from heron.store.sql.trace_analytics_sql import (
     bucket_list,
     frequency_of,
 )
-from heron.store.sql.trace_overview_few import few_traces
+from heron.store.sql.trace_overview_few import FEW, few_traces
 from heron.store.sql.trace_overview_few import scores as few_scores
 from heron.store.sql.trace_overview_few import tools as few_tools
 from heron.store.sql.trace_overview_few import trace_figures as few_figures
-from heron.store.sql.trace_overview_raw import raw_scores, raw_tools, trace_buckets
+from heron.store.sql.trace_overview_raw import passing, raw_scores, raw_tools, trace_buckets
 from heron.store.sql.trace_rollups import HOUR_MS, Key, Plan, ensure, marked
 from heron.store.sql.trace_rollups import plan as rollup_plan
 from heron.store.sql.trace_rollups import read as read_rollups
@@ -64,6 +64,7 @@ class _Source:
     hours: dict[int, int]
     version: Key
     bounds: Sequence[tuple[int, int]]  # the buckets
+    among: Sequence[str] | None = None  # the ids passing the filter, when read first
 
     @property
     def count(self) -> int:
@@ -79,34 +80,38 @@ def overview(
     buckets: Sequence[tuple[int, int]],
     *,
     rollups: bool = True,
+    few: int = FEW,
 ) -> Overview:
     """The three parts (traces, scores, tool calls) run at once, each in a read transaction
     of its own: on two cores the page waits for the slowest, not for the three in turn.
     Whole hours that have ended come from the hourly rollups (built first where missing)
     when the filter is none or `=` on an app version, an environment or a span type (or on
     two or three of them); the rest from the raw rows. A filter that
-    leaves at most FEW traces is read through them (trace_overview_few.py). `rollups=False`
-    reads everything raw (the reference the tests hold the others to)."""
+    leaves at most `few` traces is read through them (trace_overview_few.py); past that, the
+    ids passing it are read once and the three parts read the raw rows of those ids.
+    `rollups=False` reads everything raw, the filter in each statement (the reference the
+    tests hold the others to)."""
     conditions = [condition(c) for c in window.filter]
     experiment_id = int(window.experiment_id)
     version = _key_of(window.filter) if rollups else _RAW
     cut = rollup_plan(buckets, int(time.time() * 1000)) if version is not _RAW else None
     if cut is not None:
         ensure(database, experiment_id, cut.hours)
-    elif conditions and rollups:
+    among = None
+    if cut is None and conditions and rollups:
         with database.read() as conn:
-            few = few_traces(conn, experiment_id, conditions, buckets)
-            if few is not None:
-                filled, totals = few_figures(few)
-                return _overview(
-                    window, filled, totals, few_scores(conn, few), few_tools(conn, few)
-                )
+            read_few = few_traces(conn, experiment_id, conditions, buckets, few)
+            if read_few is not None:
+                filled, totals = few_figures(read_few)
+                return _overview(window, filled, totals, few_scores(conn, read_few),
+                                 few_tools(conn, read_few))  # fmt: skip
+            among = passing(conn, experiment_id, conditions, buckets[0][0], buckets[-1][1])
 
     def read(part: Callable[[Connection, _Source], T]) -> T:
         with database.read() as conn:
             if cut is None:
                 source = _Source(experiment_id, conditions, list(buckets),
-                                 list(range(len(buckets))), {}, Key(), buckets)  # fmt: skip
+                                 list(range(len(buckets))), {}, Key(), buckets, among)  # fmt: skip
             else:
                 source = _source(conn, experiment_id, conditions, cut, version, buckets)
             return part(conn, source)
@@ -203,7 +208,11 @@ def _traces_of(
 
     if source.pieces:
         query = trace_buckets(
-            conn.dialect.name, source.experiment_id, source.conditions, source.pieces
+            conn.dialect.name,
+            source.experiment_id,
+            source.conditions,
+            source.pieces,
+            source.among,
         )
         for k, stats, frequency in conn.execute(query, {"buckets": bucket_list(source.pieces)}):
             found = frequency_of(frequency)
@@ -257,7 +266,11 @@ def _scores(conn: Connection, source: _Source) -> list[Score]:
 
     if source.pieces:
         query = raw_scores(
-            conn.dialect.name, source.experiment_id, source.conditions, source.pieces
+            conn.dialect.name,
+            source.experiment_id,
+            source.conditions,
+            source.pieces,
+            source.among,
         )
         for k, text in conn.execute(query, {"buckets": bucket_list(source.pieces)}):
             names, counts, totals = orjson.loads(text) if text else ([], [], [])
@@ -290,7 +303,13 @@ def _tools(conn: Connection, source: _Source) -> list[Tool]:
     calls: dict[str, dict[int, list[int]]] = defaultdict(dict)  # name -> bucket -> [calls, errors]
     latency: dict[str, Frequencies] = defaultdict(Frequencies)  # name -> ms -> calls
     if source.pieces:
-        query = raw_tools(conn.dialect.name, source.experiment_id, source.conditions, source.pieces)
+        query = raw_tools(
+            conn.dialect.name,
+            source.experiment_id,
+            source.conditions,
+            source.pieces,
+            source.among,
+        )
         for k, text in conn.execute(query, {"buckets": bucket_list(source.pieces)}):
             names, values, counts, errors = orjson.loads(text) if text else (None,) * 4
             for name, value, count, failed in zip(

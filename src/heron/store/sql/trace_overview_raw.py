@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, func, literal_column, or_, select
 
 from heron.entities.assessment import AssessmentKind
 from heron.entities.trace_analytics import TOOL_SPAN_TYPE
+from heron.store.sql.json_sql import in_values
 from heron.store.sql.tables import assessments, spans, traces
 from heron.store.sql.trace_analytics_sql import (
     bucket_rows,
@@ -62,6 +63,29 @@ def _tooled(experiment_id: int, conditions: list[Any], pieces: Sequence[tuple[in
     return select(traces.c.trace_id).where(found, *conditions).correlate(None)
 
 
+def passing(
+    conn: Connection, experiment_id: int, conditions: list[Any], start_ms: int, end_ms: int
+) -> list[str]:
+    """The ids of the traces passing the filter that the window's parts read: those started
+    in the window, and earlier ones with a TOOL span started in it. The filter is evaluated
+    once for each of them, here only."""
+    t = traces.c
+    started = select(t.trace_id).where(
+        t.experiment_id == experiment_id, t.request_time >= start_ms, t.request_time < end_ms,
+        *conditions,
+    )  # fmt: skip
+    s = spans.alias("tool").c
+    tools = select(s.trace_id).where(
+        s.experiment_id == experiment_id,
+        s.span_type == literal_column(f"'{TOOL_SPAN_TYPE}'"),
+        s.start_time_ns >= start_ms * 1_000_000,
+        s.start_time_ns < end_ms * 1_000_000,
+    )
+    earlier = select(t.trace_id).where(t.trace_id.in_(tools), t.request_time < start_ms,
+                                       *conditions)  # fmt: skip
+    return [row[0] for query in (started, earlier) for row in conn.execute(query)]
+
+
 def floor(experiment_id: int, conditions: list[Any], start_ms: int, end_ms: int) -> Any:
     """How many traces of the window pass the filter: the least any raw read must do."""
     t = traces.c
@@ -72,7 +96,11 @@ def floor(experiment_id: int, conditions: list[Any], start_ms: int, end_ms: int)
 
 
 def trace_buckets(
-    dialect: str, experiment_id: int, conditions: list[Any], pieces: Sequence[tuple[int, int]]
+    dialect: str,
+    experiment_id: int,
+    conditions: list[Any],
+    pieces: Sequence[tuple[int, int]],
+    among: Sequence[str] | None = None,
 ) -> Any:
     """Each bucket's counts, tokens and cost, and its durations' frequency table: two
     correlated subqueries, each one range of ix_traces_overview."""
@@ -81,7 +109,9 @@ def trace_buckets(
     t = o.c
     in_bucket = [t.experiment_id == experiment_id, t.request_time >= bk.c.lo,
                  t.request_time < bk.c.hi]  # fmt: skip
-    if conditions:
+    if among is not None:
+        in_bucket.append(in_values(t.trace_id, among))
+    elif conditions:
         in_bucket.append(t.trace_id.in_(matching(experiment_id, conditions, pieces)))
     stats = (
         select(
@@ -104,7 +134,11 @@ def trace_buckets(
 
 
 def raw_scores(
-    dialect: str, experiment_id: int, conditions: list[Any], pieces: Sequence[tuple[int, int]]
+    dialect: str,
+    experiment_id: int,
+    conditions: list[Any],
+    pieces: Sequence[tuple[int, int]],
+    among: Sequence[str] | None = None,
 ) -> Any:
     bk = bucket_rows(dialect)
     a = assessments.c
@@ -115,7 +149,9 @@ def raw_scores(
         a.kind == literal_column(f"'{AssessmentKind.FEEDBACK.value}'"),
         a.valid.is_(True),
     ]
-    if conditions:
+    if among is not None:
+        where.append(in_values(a.trace_id, among))
+    elif conditions:
         where.append(a.trace_id.in_(matching(experiment_id, conditions, pieces)))
     by_name = (
         select(a.name, func.count(a.score).label("n"), func.sum(a.score).label("total"))
@@ -129,7 +165,11 @@ def raw_scores(
 
 
 def raw_tools(
-    dialect: str, experiment_id: int, conditions: list[Any], pieces: Sequence[tuple[int, int]]
+    dialect: str,
+    experiment_id: int,
+    conditions: list[Any],
+    pieces: Sequence[tuple[int, int]],
+    among: Sequence[str] | None = None,
 ) -> Any:
     bk = bucket_rows(dialect)
     s = spans.c
@@ -139,7 +179,9 @@ def raw_tools(
         s.start_time_ns >= bk.c.lo * _NS,
         s.start_time_ns < bk.c.hi * _NS,
     ]
-    if conditions:
+    if among is not None:
+        in_bucket.append(in_values(s.trace_id, among))
+    elif conditions:
         in_bucket.append(s.trace_id.in_(_tooled(experiment_id, conditions, pieces)))
     d = (s.end_time_ns - s.start_time_ns).self_group().op("/")(_NS)
     grouped = (
