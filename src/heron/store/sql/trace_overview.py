@@ -88,7 +88,8 @@ def overview(
     when the filter is none or `=` on an app version, an environment or a span type (or on
     two or three of them); the rest from the raw rows. A filter that
     leaves at most `few` traces is read through them (trace_overview_few.py); past that, the
-    ids passing it are read once and the three parts read the raw rows of those ids.
+    ids passing it are read once and the three parts read the raw rows of those ids (tool
+    calls: of traces started at most a day before the window, as for few traces).
     `rollups=False` reads everything raw, the filter in each statement (the reference the
     tests hold the others to)."""
     conditions = [condition(c) for c in window.filter]

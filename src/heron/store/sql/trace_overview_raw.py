@@ -26,6 +26,7 @@ from heron.store.sql.trace_analytics_sql import (
 )
 
 _NS: ColumnElement[int] = literal_column("1000000")  # ns in a ms
+_DAY_MS = 86_400_000
 
 
 def spans_of(pieces: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -67,23 +68,14 @@ def passing(
     conn: Connection, experiment_id: int, conditions: list[Any], start_ms: int, end_ms: int
 ) -> list[str]:
     """The ids of the traces passing the filter that the window's parts read: those started
-    in the window, and earlier ones with a TOOL span started in it. The filter is evaluated
-    once for each of them, here only."""
+    in the window or in the day before it (whose tool calls may fall in it: the few-traces
+    path's rule). The filter is evaluated once for each of them, here only."""
     t = traces.c
-    started = select(t.trace_id).where(
-        t.experiment_id == experiment_id, t.request_time >= start_ms, t.request_time < end_ms,
-        *conditions,
+    query = select(t.trace_id).where(
+        t.experiment_id == experiment_id, t.request_time >= start_ms - _DAY_MS,
+        t.request_time < end_ms, *conditions,
     )  # fmt: skip
-    s = spans.alias("tool").c
-    tools = select(s.trace_id).where(
-        s.experiment_id == experiment_id,
-        s.span_type == literal_column(f"'{TOOL_SPAN_TYPE}'"),
-        s.start_time_ns >= start_ms * 1_000_000,
-        s.start_time_ns < end_ms * 1_000_000,
-    )
-    earlier = select(t.trace_id).where(t.trace_id.in_(tools), t.request_time < start_ms,
-                                       *conditions)  # fmt: skip
-    return [row[0] for query in (started, earlier) for row in conn.execute(query)]
+    return list(conn.execute(query).scalars())
 
 
 def floor(experiment_id: int, conditions: list[Any], start_ms: int, end_ms: int) -> Any:
