@@ -212,7 +212,6 @@ def _traces_of(
             conn.dialect.name,
             source.experiment_id,
             source.conditions,
-            source.pieces,
             source.among,
         )
         for k, stats, frequency in conn.execute(query, {"buckets": bucket_list(source.pieces)}):
@@ -270,7 +269,6 @@ def _scores(conn: Connection, source: _Source) -> list[Score]:
             conn.dialect.name,
             source.experiment_id,
             source.conditions,
-            source.pieces,
             source.among,
         )
         for k, text in conn.execute(query, {"buckets": bucket_list(source.pieces)}):
@@ -308,7 +306,6 @@ def _tools(conn: Connection, source: _Source) -> list[Tool]:
             conn.dialect.name,
             source.experiment_id,
             source.conditions,
-            source.pieces,
             source.among,
         )
         for k, text in conn.execute(query, {"buckets": bucket_list(source.pieces)}):

@@ -1,17 +1,14 @@
 """The overview's queries over the raw rows, one per part (traces, scores, tool calls), each
-row of the result one bucket (bound as {"buckets": bucket_list(...)}).
-
-A trace filter is evaluated once per trace a statement reads, not once per row it counts:
-the ids of the traces that pass it are one uncorrelated IN subquery (SQLite builds it once
-into an ephemeral index, PostgreSQL into a hashed subplan), which the buckets' index ranges
-of traces, assessments and TOOL spans are then checked against."""
+row of the result one bucket (bound as {"buckets": bucket_list(...)}), through the indexes
+of each bucket's range; a trace filter either in each statement (row by row: for few rows,
+and as the reference) or as the ids passing it, read once first (`passing`) and bound."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Connection, exists, func, literal_column, select
 
 from heron.entities.assessment import AssessmentKind
 from heron.entities.trace_analytics import TOOL_SPAN_TYPE
@@ -27,41 +24,6 @@ from heron.store.sql.trace_analytics_sql import (
 
 _NS: ColumnElement[int] = literal_column("1000000")  # ns in a ms
 _DAY_MS = 86_400_000
-
-
-def spans_of(pieces: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The pieces ([lo, hi) ms) as the fewest ranges that cover them."""
-    ranges: list[list[int]] = []
-    for lo, hi in sorted(pieces):
-        if ranges and lo <= ranges[-1][1]:
-            ranges[-1][1] = max(ranges[-1][1], hi)
-        else:
-            ranges.append([lo, hi])
-    return [(lo, hi) for lo, hi in ranges]
-
-
-def _in(column: Any, ranges: Sequence[tuple[int, int]], factor: int = 1) -> Any:
-    return or_(*(and_(column >= lo * factor, column < hi * factor) for lo, hi in ranges))
-
-
-def matching(experiment_id: int, conditions: list[Any], pieces: Sequence[tuple[int, int]]) -> Any:
-    """The ids of the traces started within the pieces that pass the filter."""
-    t = traces.c
-    where = [t.experiment_id == experiment_id, _in(t.request_time, spans_of(pieces))]
-    return select(t.trace_id).where(*where, *conditions).correlate(None)
-
-
-def _tooled(experiment_id: int, conditions: list[Any], pieces: Sequence[tuple[int, int]]) -> Any:
-    """The ids of the traces passing the filter with a TOOL span started within the pieces
-    (the trace may have started before them)."""
-    s = spans.alias("tool").c
-    tools = select(s.trace_id).where(
-        s.experiment_id == experiment_id,
-        s.span_type == literal_column(f"'{TOOL_SPAN_TYPE}'"),
-        _in(s.start_time_ns, spans_of(pieces), 1_000_000),
-    )
-    found = traces.c.trace_id.in_(tools)
-    return select(traces.c.trace_id).where(found, *conditions).correlate(None)
 
 
 def passing(
@@ -91,20 +53,15 @@ def trace_buckets(
     dialect: str,
     experiment_id: int,
     conditions: list[Any],
-    pieces: Sequence[tuple[int, int]],
     among: Sequence[str] | None = None,
 ) -> Any:
     """Each bucket's counts, tokens and cost, and its durations' frequency table: two
     correlated subqueries, each one range of ix_traces_overview."""
     bk = bucket_rows(dialect)
-    o = traces.alias("o")
-    t = o.c
+    t = traces.c
     in_bucket = [t.experiment_id == experiment_id, t.request_time >= bk.c.lo,
                  t.request_time < bk.c.hi]  # fmt: skip
-    if among is not None:
-        in_bucket.append(in_values(t.trace_id, among))
-    elif conditions:
-        in_bucket.append(t.trace_id.in_(matching(experiment_id, conditions, pieces)))
+    in_bucket += [in_values(t.trace_id, among)] if among is not None else conditions
     stats = (
         select(
             json_array(
@@ -129,7 +86,6 @@ def raw_scores(
     dialect: str,
     experiment_id: int,
     conditions: list[Any],
-    pieces: Sequence[tuple[int, int]],
     among: Sequence[str] | None = None,
 ) -> Any:
     bk = bucket_rows(dialect)
@@ -141,16 +97,20 @@ def raw_scores(
         a.kind == literal_column(f"'{AssessmentKind.FEEDBACK.value}'"),
         a.valid.is_(True),
     ]
+    joined = None
     if among is not None:
         where.append(in_values(a.trace_id, among))
     elif conditions:
-        where.append(a.trace_id.in_(matching(experiment_id, conditions, pieces)))
+        where += conditions
+        joined = assessments.join(traces, traces.c.trace_id == a.trace_id)
     by_name = (
         select(a.name, func.count(a.score).label("n"), func.sum(a.score).label("total"))
         .where(*where)
         .group_by(a.name)
         .correlate(bk)
     )
+    if joined is not None:
+        by_name = by_name.select_from(joined)
     grouped = by_name.subquery()
     arrays = [json_agg(dialect, c) for c in grouped.c]
     return select(bk.c.i, select(json_array(dialect, *arrays)).scalar_subquery())
@@ -160,7 +120,6 @@ def raw_tools(
     dialect: str,
     experiment_id: int,
     conditions: list[Any],
-    pieces: Sequence[tuple[int, int]],
     among: Sequence[str] | None = None,
 ) -> Any:
     bk = bucket_rows(dialect)
@@ -174,7 +133,7 @@ def raw_tools(
     if among is not None:
         in_bucket.append(in_values(s.trace_id, among))
     elif conditions:
-        in_bucket.append(s.trace_id.in_(_tooled(experiment_id, conditions, pieces)))
+        in_bucket.append(exists().where(traces.c.trace_id == s.trace_id, *conditions))
     d = (s.end_time_ns - s.start_time_ns).self_group().op("/")(_NS)
     grouped = (
         select(s.name, d.label("d"), func.count().label("c"), errors_of(s.status).label("e"))
