@@ -31,7 +31,11 @@ def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Star
         settings.backend_store_uri,
         default_artifact_root=settings.default_artifact_root,
         sqlite_synchronous=settings.sqlite_synchronous,
-        fields=field_cipher(settings.encryption_key, cache_s=settings.key_cache_s),
+        fields=field_cipher(
+            settings.encryption_key,
+            cache_s=settings.key_cache_s,
+            sensitive_keys=settings.sensitive_keys,
+        ),
     )
     try:
         api = Endpoints(settings.max_request_bytes, inline=stores.answers_at_once)

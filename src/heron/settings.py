@@ -10,6 +10,11 @@ DEFAULT_HOME = "heron-data"
 PROXIED_ARTIFACT_ROOT = "mlflow-artifacts:"
 
 
+def sensitive_key_patterns(text: str | None) -> tuple[str, ...]:
+    """The patterns of a --sensitive-keys (or $HERON_SENSITIVE_KEYS) value: comma-separated."""
+    return tuple(p.strip() for p in (text or "").split(",") if p.strip())
+
+
 def heron_home() -> Path:
     """The data directory: `$HERON_HOME`, else `./heron-data`."""
     return Path(os.environ.get("HERON_HOME") or DEFAULT_HOME).resolve()
@@ -33,6 +38,10 @@ class Settings:
     # The customer-managed key that encrypts artifacts at rest: a key file (a path or
     # file:///path) or aws-kms://<key id, ARN or alias/...>. None: artifacts are stored as is.
     encryption_key: str | None = None
+    # Params and tags (of runs and traces) whose keys match one of these glob patterns
+    # (ignoring case, e.g. "*password*", "secret.*") are stored encrypted with that key;
+    # with a key, trace inputs and outputs and tokens' names are always (docs/encryption.md).
+    sensitive_keys: tuple[str, ...] = ()
     # How long an unwrapped data key is reused: a KMS key revoked stops working within it.
     key_cache_s: float = 60.0
     # Authentication (`--auth`): every request must prove who it comes from, and what it may

@@ -76,6 +76,7 @@ def test_status_shows_encryption_backups_and_replication(tmp_path: Path) -> None
     )  # fmt: skip
     assert shown.exit_code == 0, shown.output
     assert f"wrapped by {key_id}" in shown.output
+    assert "fields:      trace inputs and outputs" in shown.output
     assert "backups:     1 in" in shown.output
     assert "replication:" in shown.output
     assert "lag" in shown.output

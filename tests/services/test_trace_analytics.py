@@ -1,12 +1,13 @@
 """TraceAnalyticsService on SQLite and PostgreSQL: the overview's buckets, percentiles, tokens,
-cost, scores and tool calls; filters; sessions and their pages; app versions. Every figure is
-checked against what the test logged, computed here in Python."""
+cost, scores and tool calls; filters; sessions and their pages; app versions; with field
+encryption on. Every figure is checked against what the test logged, computed here in Python."""
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,9 @@ from heron.errors import InvalidParameter
 from heron.services import AllowAll
 from heron.services.trace_analytics import TraceAnalyticsService, buckets
 from heron.services.traces import TraceService
+from heron.store.crypto.fields import field_cipher
+from heron.store.crypto.keys import create_key_file
+from heron.store.sql import open_sql_stores
 
 HOUR = 3_600_000
 T0 = 1_780_000_000_000 // HOUR * HOUR  # ms, on an hour
@@ -365,3 +369,34 @@ def test_scores_follow_a_version_named_after_the_feedback(
     (version,) = analytics.versions(exp, ["m-late"], start_ms=T0, end_ms=T0 + HOUR)
     assert version.traces == 1
     assert version.scores == {"relevance": (1, 4.0)}
+
+
+def test_sealed_first_requests_open_and_sealed_content_filters_are_refused(
+    database_uri: str, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "keys.json"
+    create_key_file(key_file)
+    sealed = open_sql_stores(
+        database_uri,
+        default_artifact_root="mlflow-artifacts:",
+        fields=field_cipher(str(key_file), cache_s=0),
+    )
+    service = TraceService(sealed.traces, sealed.assessments, AllowAll(), prune_interval_s=None)
+    views = TraceAnalyticsService(sealed.trace_analytics, AllowAll())
+    try:
+        exp = str(sealed.experiments.create_experiment("sealed", artifact_location=None, tags={}))
+        log_trace(service, exp, at_ms=T0, duration_ms=1, metadata={SESSION: "s1"})
+        (session,) = views.sessions(exp, start_ms=T0, end_ms=T0 + HOUR).items
+        assert session.first_request == '{"q":"hi"}'
+        with pytest.raises(InvalidParameter, match=r"span\.content"):
+            views.sessions(
+                exp, start_ms=T0, end_ms=T0 + HOUR, filter_string="span.content LIKE '%hi%'"
+            )
+        with pytest.raises(InvalidParameter, match=r"span\.content"):
+            views.overview(
+                exp, start_ms=T0, end_ms=T0 + HOUR, grain_ms=HOUR,
+                filter_string="span.content LIKE '%hi%'",
+            )  # fmt: skip
+    finally:
+        service.close()
+        sealed.close()

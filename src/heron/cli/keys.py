@@ -8,14 +8,17 @@ import click
 
 from heron.cli.options import (
     artifacts_destination_option,
+    backend_store_option,
     console,
     encryption_key_option,
+    masked,
 )
 
 
 @click.group()
 def keys() -> None:
-    """The key that encrypts artifacts at rest: a key file, or a KMS key (aws-kms://...)."""
+    """The key that encrypts artifacts and sensitive database fields at rest: a key file, or
+    a KMS key (aws-kms://...)."""
 
 
 @keys.command("create")
@@ -55,24 +58,35 @@ def retire(path: Path, key_id: str) -> None:
 
 
 @keys.command("rewrap")
+@backend_store_option
 @artifacts_destination_option
 @encryption_key_option
-def rewrap(artifacts_destination: str | None, encryption_key: str | None) -> None:
+def rewrap(
+    backend_store_uri: str | None, artifacts_destination: str | None, encryption_key: str | None
+) -> None:
     """Wraps the data key of every artifact again with the current primary key, while the
-    server keeps serving (contents are copied as they are, not decrypted). Files written
-    before encryption was turned on are left as they are."""
+    server keeps serving (contents are copied as they are, not decrypted), and seals every
+    encrypted database field again under the primary key. Files and fields written before
+    encryption was turned on are left as they are (and keep reading)."""
     from heron.settings import Settings
+
+    if not encryption_key:
+        raise click.UsageError("Give the key: --encryption-key or $HERON_ENCRYPTION_KEY")
+    settings = Settings.for_home(
+        artifacts_destination=artifacts_destination, backend_store_uri=backend_store_uri
+    )
+    _rewrap_artifacts(settings.artifacts_destination, encryption_key)
+    _rewrap_fields(settings.backend_store_uri, encryption_key)
+
+
+def _rewrap_artifacts(destination: str, encryption_key: str) -> None:
     from heron.store.artifacts import open_artifact_repository
     from heron.store.artifacts.encrypted import EncryptedArtifactRepository
     from heron.store.artifacts.walk import walk_files
     from heron.store.crypto.envelope import DataKeys, open_key_provider
 
-    if not encryption_key:
-        raise click.UsageError("Give the key: --encryption-key or $HERON_ENCRYPTION_KEY")
-    settings = Settings.for_home(artifacts_destination=artifacts_destination)
     repository = EncryptedArtifactRepository(
-        open_artifact_repository(settings.artifacts_destination),
-        DataKeys(open_key_provider(encryption_key)),
+        open_artifact_repository(destination), DataKeys(open_key_provider(encryption_key))
     )
     moved = kept = 0
     for info in walk_files(repository):
@@ -84,3 +98,26 @@ def rewrap(artifacts_destination: str | None, encryption_key: str | None) -> Non
         f"Re-wrapped {moved} files with key {repository.keys.provider.primary_key_id()}; "
         f"{kept} were already wrapped by it (or are not encrypted)"
     )
+
+
+def _rewrap_fields(backend_store_uri: str, encryption_key: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    from heron.store.crypto.fields import field_cipher
+    from heron.store.sql.database import Database
+    from heron.store.sql.migrate import upgrade_if_needed
+    from heron.store.sql.sealed_rewrap import rewrap_fields
+
+    url = make_url(backend_store_uri)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        console.print(f"No database at {masked(backend_store_uri)}: no fields to re-seal")
+        return
+    cipher = field_cipher(encryption_key, cache_s=60.0)
+    assert cipher is not None  # noqa: S101 - a key was given
+    database = Database(backend_store_uri)
+    try:
+        upgrade_if_needed(database)
+        moved = rewrap_fields(database, cipher)
+    finally:
+        database.dispose()
+    console.print(f"Re-sealed {moved} database fields with key {cipher.primary_key_id()}")

@@ -98,3 +98,15 @@ def encryption_key_option(func: F) -> F:
         help="Encrypt artifacts at rest with this customer-managed key: a key file "
         "(`heron keys create`) or aws-kms://<key id, ARN or alias>. Env: HERON_ENCRYPTION_KEY.",
     )(func)
+
+
+def sensitive_keys_option(func: F) -> F:
+    return click.option(
+        "--sensitive-keys",
+        default=None,
+        envvar="HERON_SENSITIVE_KEYS",
+        metavar="PATTERN,...",
+        help="Store the values of params and tags whose keys match these glob patterns "
+        "encrypted (comma-separated, ignoring case, e.g. '*password*,secret.*'); needs "
+        "--encryption-key. Env: HERON_SENSITIVE_KEYS.",
+    )(func)

@@ -24,6 +24,7 @@ from heron.cli.options import (
     default_artifact_root_option,
     encryption_key_option,
     masked,
+    sensitive_keys_option,
 )
 from heron.cli.server_security import (
     bootstrap_admin,
@@ -34,7 +35,7 @@ from heron.cli.server_security import (
 )
 from heron.cli.worker import job_workers as job_workers_running
 from heron.cli.worker import settings_from_env, settings_to_env
-from heron.settings import Settings
+from heron.settings import Settings, sensitive_key_patterns
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -137,6 +138,7 @@ def _prepare_directories(settings: Settings) -> None:
 @artifacts_destination_option
 @default_artifact_root_option
 @encryption_key_option
+@sensitive_keys_option
 @click.option(
     "--serve-artifacts/--no-serve-artifacts",
     default=True,
@@ -191,6 +193,7 @@ def server(
     artifacts_destination: str | None,
     default_artifact_root: str | None,
     encryption_key: str | None,
+    sensitive_keys: str | None,
     serve_artifacts: bool,
     sqlite_synchronous: str,
     webhook_allowed_hosts: tuple[str, ...],
@@ -205,6 +208,8 @@ def server(
     import uvicorn
 
     tls = tls_options(security)
+    if sensitive_keys and not encryption_key:
+        raise click.UsageError("--sensitive-keys needs --encryption-key: they are encrypted")
     settings = build_settings(
         backend_store_uri=backend_store_uri,
         artifacts_destination=artifacts_destination,
@@ -217,6 +222,7 @@ def server(
         job_workers=job_workers,
         job_task_modules=job_task_modules,
         job_task_commands=job_task_commands,
+        sensitive_keys=sensitive_key_patterns(sensitive_keys),
         **{k: tuple(v) if isinstance(v, list | tuple) else v for k, v in security.items()},
     )
     _prepare_directories(settings)
@@ -240,6 +246,8 @@ def server(
     warn_if_open(settings)
     if settings.encryption_key:
         console.print(f"  encryption:    AES-256-GCM, key {settings.encryption_key}")
+        sealed = ", ".join(settings.sensitive_keys) or "none"
+        console.print(f"  sealed keys:   params and tags matching {sealed}")
     if serve_endpoints or job_workers:
         # uvicorn re-raises the SIGTERM it stopped on once it is done: leave through the
         # blocks' `finally` (which stop the workers) instead of dying of the signal there.
@@ -280,10 +288,17 @@ def _endpoint_replicas(settings: Settings, replicas: int) -> Iterator[None]:
     from heron.services import AllowAll
     from heron.services.build import build_services
     from heron.serving.supervisor import Supervisor
+    from heron.store.crypto.fields import field_cipher
     from heron.store.sql import open_sql_stores
 
     stores = open_sql_stores(
-        settings.backend_store_uri, default_artifact_root=settings.default_artifact_root
+        settings.backend_store_uri,
+        default_artifact_root=settings.default_artifact_root,
+        fields=field_cipher(
+            settings.encryption_key,
+            cache_s=settings.key_cache_s,
+            sensitive_keys=settings.sensitive_keys,
+        ),
     )
     services = build_services(stores, AllowAll(), settings)
     supervisor = Supervisor(services.endpoints, settings, replicas=replicas, drift=services.drift)

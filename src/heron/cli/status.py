@@ -3,6 +3,8 @@ database, encryption, backups and replication lag at a glance)."""
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from heron.cli.gc import parse_duration_ms
@@ -70,7 +72,7 @@ def status(
     from heron.clock import now_ms
     from heron.services.backup_manifest import list_backups
     from heron.services.replication import read_state
-    from heron.settings import Settings
+    from heron.settings import Settings, sensitive_key_patterns
     from heron.store.artifacts import open_artifact_repository
     from heron.store.crypto.envelope import open_key_provider
     from heron.store.sql import Database
@@ -90,6 +92,11 @@ def status(
     if encryption_key:
         primary = open_key_provider(encryption_key).primary_key_id()
         console.print(f"encryption:  on, AES-256-GCM; new data keys wrapped by {primary}")
+        patterns = ", ".join(sensitive_key_patterns(os.environ.get("HERON_SENSITIVE_KEYS")))
+        console.print(
+            "fields:      trace inputs and outputs, token names and webhook secrets sealed in "
+            f"the database; params and tags matching: {patterns or 'none ($HERON_SENSITIVE_KEYS)'}"
+        )
     else:
         console.print("encryption:  off (--encryption-key or $HERON_ENCRYPTION_KEY turns it on)")
     if backups:

@@ -23,8 +23,9 @@ from heron.cli.options import (
     console,
     encryption_key_option,
     masked,
+    sensitive_keys_option,
 )
-from heron.settings import Settings
+from heron.settings import Settings, sensitive_key_patterns
 
 # The settings of a worker `heron server` started (JSON of its own Settings), and its number.
 WORKER_SETTINGS_ENV = "HERON_WORKER_SETTINGS"
@@ -48,6 +49,7 @@ def settings_from_env(text: str) -> Settings:
 @backend_store_option
 @artifacts_destination_option
 @encryption_key_option
+@sensitive_keys_option
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="Tasks this process works on at once.")  # fmt: skip
 @click.option("--lease", "lease_s", type=click.FloatRange(min=1), default=30.0, show_default=True,
@@ -64,6 +66,7 @@ def worker(
     backend_store_uri: str | None,
     artifacts_destination: str | None,
     encryption_key: str | None,
+    sensitive_keys: str | None,
     threads: int,
     lease_s: float,
     task_modules: tuple[str, ...],
@@ -88,6 +91,7 @@ def worker(
             backend_store_uri=backend_store_uri,
             artifacts_destination=artifacts_destination,
             encryption_key=encryption_key,
+            sensitive_keys=sensitive_key_patterns(sensitive_keys),
             job_lease_s=lease_s,
             job_task_modules=task_modules,
             job_task_commands=task_commands,

@@ -53,6 +53,9 @@ ASSESSMENT_SCORER_DIGEST = "mlflow.assessment.scorerDigest"
 
 # Spans: attributes
 SPAN_TYPE = "mlflow.spanType"
+# MLflow's client copies a trace's request and response into these metadata (cut short).
+TRACE_INPUTS = "mlflow.traceInputs"
+TRACE_OUTPUTS = "mlflow.traceOutputs"
 SPAN_INPUTS = "mlflow.spanInputs"
 SPAN_OUTPUTS = "mlflow.spanOutputs"
 CHAT_TOKEN_USAGE = "mlflow.chat.tokenUsage"  # noqa: S105 (not a secret): summed into the trace's

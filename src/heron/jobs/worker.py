@@ -84,7 +84,11 @@ class Worker:
             settings.backend_store_uri,
             default_artifact_root=settings.default_artifact_root,
             sqlite_synchronous=settings.sqlite_synchronous,
-            fields=field_cipher(settings.encryption_key, cache_s=settings.key_cache_s),
+            fields=field_cipher(
+                settings.encryption_key,
+                cache_s=settings.key_cache_s,
+                sensitive_keys=settings.sensitive_keys,
+            ),
         )
         self.services = build_services(stores, AllowAll(), settings)
         try:
@@ -92,6 +96,7 @@ class Worker:
                 settings.backend_store_uri,
                 artifacts_destination=settings.artifacts_destination,
                 encryption_key=settings.encryption_key,
+                sensitive_keys=settings.sensitive_keys,
             )
         except BaseException:
             self.services.close()

@@ -289,7 +289,6 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     # access tokens: Heron makes the id and hash; the name is checked, the scopes are known
     "access_tokens.token_id": MADE,
     "access_tokens.principal_id": MADE,
-    "access_tokens.name": principals.MAX_NAME,
     "access_tokens.secret_hash": MADE,
     "access_tokens.scopes": (" ".join(tokens.SCOPES),),  # token_service.check_scopes
     # grants: the securable id is checked, the caller's name cut to a principal's

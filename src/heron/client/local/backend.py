@@ -28,13 +28,14 @@ from heron.services.runs import RunService
 from heron.services.scorers import ScorerService
 from heron.services.serving_endpoints import EndpointService
 from heron.services.traces import TraceService
-from heron.settings import PROXIED_ARTIFACT_ROOT, Settings
+from heron.settings import PROXIED_ARTIFACT_ROOT, Settings, sensitive_key_patterns
 from heron.store.crypto.envelope import DEFAULT_CACHE_S
 from heron.store.crypto.fields import field_cipher
 from heron.store.sql import open_sql_stores
 
 WEBHOOK_HOSTS_ENV = "HERON_WEBHOOK_ALLOWED_HOSTS"
 ENCRYPTION_KEY_ENV = "HERON_ENCRYPTION_KEY"  # as `heron server` reads it
+SENSITIVE_KEYS_ENV = "HERON_SENSITIVE_KEYS"
 
 
 class LocalBackend:
@@ -50,14 +51,21 @@ class LocalBackend:
         *,
         artifacts_destination: str | None = None,
         encryption_key: str | None = None,
+        sensitive_keys: tuple[str, ...] | None = None,
     ) -> None:
         database_uri = sql_uri(uri)
         encryption_key = encryption_key or os.environ.get(ENCRYPTION_KEY_ENV) or None
+        if sensitive_keys is None:
+            sensitive_keys = sensitive_key_patterns(os.environ.get(SENSITIVE_KEYS_ENV))
         try:
             stores = open_sql_stores(
                 database_uri,
                 default_artifact_root=PROXIED_ARTIFACT_ROOT,
-                fields=field_cipher(encryption_key, cache_s=DEFAULT_CACHE_S),
+                fields=field_cipher(
+                    encryption_key,
+                    cache_s=DEFAULT_CACHE_S,
+                    sensitive_keys=sensitive_keys,
+                ),
             )
         except SQLAlchemyError as exc:
             lines = str(exc).strip().splitlines() or [type(exc).__name__]
@@ -69,6 +77,7 @@ class LocalBackend:
             or _artifacts_destination(uri, database_uri),
             webhook_allowed_hosts=webhook_allowed_hosts(),
             encryption_key=encryption_key,
+            sensitive_keys=sensitive_keys,
         )
         self._services: Services = build_services(stores, AllowAll(), settings)
         self._services.start()  # works off queued deliveries, when hosts are allowed

@@ -54,6 +54,11 @@ class DataKeys:
         self._generation = provider.generation()
         self._lock = threading.Lock()
 
+    @property
+    def cache_s(self) -> float:
+        """How long an unwrapped data key is reused (0: never)."""
+        return self._cache_s
+
     def new(self) -> DataKey:
         key = secrets.token_bytes(32)
         key_id, wrapped = self.provider.wrap(key)

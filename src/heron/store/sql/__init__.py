@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from heron.store.crypto.fields import FieldCipher
+from heron.store.crypto.fields import FieldCipher, Sealer
 from heron.store.sql.database import Database
 from heron.store.sql.datasets import SqlDatasetStore
 from heron.store.sql.experiments import SqlExperimentStore
@@ -53,16 +53,16 @@ class SqlSecurityStores:
     owners: SqlOwnerStore
 
     @classmethod
-    def on(cls, database: Database) -> SqlSecurityStores:
+    def on(cls, database: Database, sealer: Sealer | None = None) -> SqlSecurityStores:
         return cls(
             SqlPrincipalStore(database),
             SqlGroupStore(database),
-            SqlTokenStore(database),
+            SqlTokenStore(database, sealer),
             SqlSessionStore(database),
             SqlGrantStore(database),
             SqlRoleStore(database),
             SqlSecurityState(database),
-            SqlAuditStore(database),
+            SqlAuditStore(database, sealer),
             SqlOwnerStore(database),
         )
 
@@ -119,8 +119,10 @@ def open_sql_stores(
     """Connects, brings the schema up to date and returns the stores. A database without the
     Default experiment `0` gets it, unless `create_default_experiment` is False (`heron gc`,
     which may just have purged it, leaves it out). With `fields`, sensitive fields are stored
-    encrypted (webhook secrets)."""
+    encrypted (docs/encryption.md): webhook secrets, tokens' names, trace previews and span
+    inputs and outputs, params and tags of sensitive keys."""
     database = Database(uri, sqlite_synchronous=sqlite_synchronous)
+    sealer = Sealer(fields)
     upgrade_if_needed(database)
     experiments = SqlExperimentStore(database, default_artifact_root=default_artifact_root)
     if create_default_experiment:
@@ -128,17 +130,17 @@ def open_sql_stores(
     return SqlStores(
         database=database,
         experiments=experiments,
-        runs=SqlRunStore(database),
+        runs=SqlRunStore(database, sealer),
         logged_models=SqlLoggedModelStore(database),
         registered_models=SqlRegisteredModelStore(database),
         model_versions=SqlModelVersionStore(database),
         model_sources=SqlModelSourceStore(database),
         namespaces=SqlNamespaceStore(database),
-        webhooks=SqlWebhookStore(database, fields),
-        traces=SqlTraceStore(database),
+        webhooks=SqlWebhookStore(database, sealer),
+        traces=SqlTraceStore(database, sealer),
         assessments=SqlAssessmentStore(database),
         trace_links=SqlTraceLinkStore(database),
-        trace_analytics=SqlTraceAnalyticsStore(database),
+        trace_analytics=SqlTraceAnalyticsStore(database, sealer),
         purge=SqlPurgeStore(database),
         endpoints=SqlEndpointStore(database),
         replicas=SqlReplicaStore(database),
@@ -148,7 +150,7 @@ def open_sql_stores(
         scorers=SqlScorerStore(database),
         label_schemas=SqlLabelSchemaStore(database),
         review_queues=SqlReviewQueueStore(database),
-        security=SqlSecurityStores.on(database),
+        security=SqlSecurityStores.on(database, sealer),
         deployment_jobs=SqlDeploymentJobStore(database),
         job_runs=SqlJobRunStore(database),
         job_tasks=SqlJobTaskQueue(database),

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from heron.entities import Page
 from heron.entities.registry import Webhook, WebhookDelivery, WebhookStatus
 from heron.errors import InvalidParameter, NotFound
-from heron.store.crypto.fields import FieldCipher, is_encrypted
+from heron.store.crypto.fields import Sealer
 from heron.store.registry import QueuedDelivery
 from heron.store.sql import registry_queue
 from heron.store.sql.database import Database
@@ -22,22 +22,22 @@ _DELIVERY_LOG = 1000  # attempts kept per listing
 
 
 class SqlWebhookStore:
-    """Webhooks and their delivery queue. With `fields`, secrets are stored encrypted."""
+    """Webhooks and their delivery queue. With field encryption on, secrets are stored
+    encrypted."""
 
-    def __init__(self, database: Database, fields: FieldCipher | None = None) -> None:
+    def __init__(self, database: Database, sealer: Sealer | None = None) -> None:
         self._db = database
-        self._fields = fields
+        self._sealer = sealer or Sealer(None)
 
     def _sealed(self, webhook: Webhook) -> dict[str, Any]:
         values = _row(webhook)
-        if self._fields is not None:
-            values["secret"] = self._fields.encrypt_optional(webhook.secret)
+        values["secret"] = self._sealer.seal_optional(webhook.secret)
         return values
 
     def _opened(self, webhook: Webhook) -> Webhook:
-        if self._fields is None or not is_encrypted(webhook.secret):
-            return webhook
-        return dataclasses.replace(webhook, secret=self._fields.decrypt_optional(webhook.secret))
+        what = f"The secret of webhook {webhook.webhook_id!r}"
+        secret = self._sealer.open_optional(webhook.secret, what)
+        return webhook if secret == webhook.secret else dataclasses.replace(webhook, secret=secret)
 
     def create_webhook(self, webhook: Webhook) -> Webhook:
         def create(conn: Connection) -> Webhook:

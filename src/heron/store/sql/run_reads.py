@@ -43,8 +43,10 @@ from heron.entities import (
     reserved,
 )
 from heron.errors import InvalidParameter
+from heron.store.crypto.fields import Sealer
 from heron.store.sql.database import fetch
 from heron.store.sql.json_sql import bound_list, in_bound_list, json_array_agg, json_array_of
+from heron.store.sql.sealed_values import opened_json
 from heron.store.sql.search_sql import bindable
 from heron.store.sql.tables import (
     datasets,
@@ -106,17 +108,24 @@ _STATUSES = {s.value: s for s in RunStatus}
 _STAGES = {s.value: s for s in LifecycleStage}
 
 
-def load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
+def load_runs(conn: Connection, rows: Sequence[Any], sealer: Sealer) -> list[Run]:
     """Runs with their data and inputs in a constant number of queries. Params, tags and
     latest metrics come as one JSON text per run, built by the database: the server sends
-    them on without an object per value (JsonKeyValues, JsonMetrics)."""
+    them on without an object per value (JsonKeyValues, JsonMetrics); sealed values are
+    opened in them."""
     ids = [row[0] for row in rows]
     if not ids:
         return []
     dialect = conn.dialect.name
     bound = {"ids": bound_list(ids)}
-    run_params = dict(fetch(conn, _pairs_of(dialect, params), bound))
-    run_tags = dict(fetch(conn, _pairs_of(dialect, tags), bound))
+    run_params = {
+        run_id: opened_json(sealer, text, "param")
+        for run_id, text in fetch(conn, _pairs_of(dialect, params), bound)
+    }
+    run_tags = {
+        run_id: opened_json(sealer, text, "tag")
+        for run_id, text in fetch(conn, _pairs_of(dialect, tags), bound)
+    }
     run_metrics = dict(fetch(conn, _latest_metrics_of(dialect), bound))
     inputs = _inputs_of(conn, bound)
     model_inputs, model_outputs = _models_of(conn, bound)

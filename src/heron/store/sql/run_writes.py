@@ -30,8 +30,10 @@ from heron.entities import (
     reserved,
 )
 from heron.errors import InvalidParameter, NotFound
+from heron.store.crypto.fields import Sealer
 from heron.store.sql.database import fetch, insert_rows, run, run_many
 from heron.store.sql.json_sql import bound_list, in_bound_list
+from heron.store.sql.sealed_values import sealed_pairs
 from heron.store.sql.tables import (
     datasets,
     experiments,
@@ -71,10 +73,12 @@ def require_active(conn: Connection, run_id: str) -> int:
     return int(experiment_id)
 
 
-def insert_params(conn: Connection, run_id: str, new: Sequence[Param]) -> None:
+def insert_params(conn: Connection, run_id: str, new: Sequence[Param], sealer: Sealer) -> None:
+    """Params of sensitive keys are stored sealed (and compared opened)."""
     wanted = {p.key: p.value for p in new}
     existing = fetch(conn, _PARAMS_WITH_KEYS, {"run_id": run_id, "keys": bound_list(wanted)})
-    for key, value in existing:
+    for key, stored in existing:
+        value = sealer.open(stored, f"The value of param {key!r}")
         if wanted[key] != value:
             raise InvalidParameter(
                 f"Changing param values is not allowed. Param with key={key!r} was already "
@@ -82,19 +86,23 @@ def insert_params(conn: Connection, run_id: str, new: Sequence[Param]) -> None:
                 f"value {wanted[key]!r}."
             )
     logged = {key for key, _ in existing}
+    fresh = sealed_pairs(sealer, {k: v for k, v in wanted.items() if k not in logged})
     run_many(
         conn,
         hot_statements(conn.dialect.name).insert_param,
-        [{"run_uuid": run_id, "key": k, "value": v} for k, v in wanted.items() if k not in logged],
+        [{"run_uuid": run_id, "key": k, "value": v} for k, v in fresh.items()],
     )
 
 
-def upsert_tags(conn: Connection, run_id: str, new: Sequence[RunTag]) -> None:
+def upsert_tags(conn: Connection, run_id: str, new: Sequence[RunTag], sealer: Sealer) -> None:
     latest = {t.key: t.value for t in new}  # the last value of a key in one batch wins
     run_many(
         conn,
         hot_statements(conn.dialect.name).upsert_tag,
-        [{"run_uuid": run_id, "key": k, "value": v} for k, v in latest.items()],
+        [
+            {"run_uuid": run_id, "key": k, "value": v}
+            for k, v in sealed_pairs(sealer, latest).items()
+        ],
     )
     if reserved.RUN_NAME in latest:
         run(conn, _RENAME_RUN, {"run_id": run_id, "name": latest[reserved.RUN_NAME]})

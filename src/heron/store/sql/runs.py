@@ -33,10 +33,12 @@ from heron.entities import (
 )
 from heron.errors import InvalidParameter, NotFound
 from heron.store import ids
+from heron.store.crypto.fields import Sealer
 from heron.store.runs import MetricWithRunId, RunQuery
 from heron.store.sql import logged_models, run_reads, run_writes, tracking_search
 from heron.store.sql.database import Database, fetch, insert_for, run, run_many
 from heron.store.sql.json_sql import bound_list
+from heron.store.sql.sealed_values import refuse_sealed_keys, sealed_pairs
 from heron.store.sql.tables import (
     run_input_tags,
     run_inputs,
@@ -48,8 +50,11 @@ from heron.store.sql.tables import (
 
 
 class SqlRunStore:
-    def __init__(self, database: Database) -> None:
+    """Runs in SQL; params and tags of sensitive keys are sealed by `sealer`."""
+
+    def __init__(self, database: Database, sealer: Sealer | None = None) -> None:
         self._db = database
+        self._sealer = sealer or Sealer(None)
 
     # -- runs -------------------------------------------------------------------------------
 
@@ -109,7 +114,10 @@ class SqlRunStore:
             run_many(
                 conn,
                 run_writes.hot_statements(conn.dialect.name).upsert_tag,
-                [{"run_uuid": run_id, "key": k, "value": v} for k, v in tags.items()],
+                [
+                    {"run_uuid": run_id, "key": k, "value": v}
+                    for k, v in sealed_pairs(self._sealer, tags).items()
+                ],
             )
             return Run(info=info, data=RunData(tags=dict(tags)))
 
@@ -120,7 +128,7 @@ class SqlRunStore:
             rows = fetch(conn, run_reads.RUN_BY_ID, {"run_id": run_id})
             if not rows:
                 raise NotFound(f"Run with id={run_id} not found")
-            return run_reads.load_runs(conn, rows)[0]
+            return run_reads.load_runs(conn, rows, self._sealer)[0]
 
     def update_run(
         self,
@@ -140,7 +148,7 @@ class SqlRunStore:
             if run_name is not None:
                 values["name"] = run_name
                 run_writes.upsert_tags(
-                    conn, run_id, [RunTag(key=reserved.RUN_NAME, value=run_name)]
+                    conn, run_id, [RunTag(key=reserved.RUN_NAME, value=run_name)], self._sealer
                 )
             if values:
                 conn.execute(update(runs).where(runs.c.run_uuid == run_id).values(**values))
@@ -176,9 +184,9 @@ class SqlRunStore:
         def log(conn: Connection) -> None:
             experiment_id = run_writes.require_active(conn, run_id)
             if params:
-                run_writes.insert_params(conn, run_id, params)
+                run_writes.insert_params(conn, run_id, params, self._sealer)
             if tags:
-                run_writes.upsert_tags(conn, run_id, tags)
+                run_writes.upsert_tags(conn, run_id, tags, self._sealer)
             if metrics:
                 run_writes.insert_metrics(conn, run_id, experiment_id, metrics)
             if model_metrics:
@@ -316,11 +324,18 @@ class SqlRunStore:
         ]
 
     def search_runs(self, query: RunQuery) -> Page[Run]:
+        refuse_sealed_keys(
+            self._sealer,
+            [
+                *((c.entity, c.key, c.op) for c in query.filter),
+                *((o.entity, o.key, None) for o in query.order_by),
+            ],
+        )
         statement = tracking_search.run_search(query)
         with self._db.read() as conn:
             rows = statement.rows(conn, query.max_results)
             page_rows = rows[: query.max_results]
-            found = run_reads.load_runs(conn, page_rows)
+            found = run_reads.load_runs(conn, page_rows, self._sealer)
         token = None
         if len(rows) > query.max_results:
             token = statement.next_token(rows[query.max_results - 1])

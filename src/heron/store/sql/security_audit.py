@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from heron.entities.security import AuditEntry, audit_hash
+from heron.store.crypto.fields import Sealer
 from heron.store.security import AuditQuery
 from heron.store.sql.database import Database, insert_for
 from heron.store.sql.security_tables import audit_log, security_state
@@ -18,17 +19,29 @@ _A = audit_log.c
 _S = security_state.c
 
 
-def entry_of(row: Any) -> AuditEntry:
+# The entries whose before and after name a token: sealed with field encryption on, as the
+# token's own name is.
+_SEALED_OBJECTS = ("token",)
+
+
+def entry_of(row: Any, sealer: Sealer) -> AuditEntry:
+    before, after = row.before, row.after
+    if row.object_type in _SEALED_OBJECTS:
+        what = f"The audit entry {row.seq}"
+        before, after = sealer.open_optional(before, what), sealer.open_optional(after, what)
     return AuditEntry(
         seq=int(row.seq), time=int(row.time), principal=row.principal, address=row.address,
         request_id=row.request_id, action=row.action, object_type=row.object_type,
-        object_id=row.object_id, allowed=bool(row.allowed), before=row.before, after=row.after,
+        object_id=row.object_id, allowed=bool(row.allowed), before=before, after=after,
         count=int(row.count), prev_hash=row.prev_hash, hash=row.hash,
     )  # fmt: skip
 
 
-def append_entries(conn: Connection, entries: Sequence[AuditEntry]) -> list[AuditEntry]:
-    """Chains `entries` to the log in the caller's transaction (one writer at a time)."""
+def append_entries(
+    conn: Connection, entries: Sequence[AuditEntry], sealer: Sealer | None = None
+) -> list[AuditEntry]:
+    """Chains `entries` to the log in the caller's transaction (one writer at a time); the
+    hash covers the plaintext, what names a token is stored sealed by `sealer`."""
     head_row = insert_for(conn, security_state).values(name=_HEAD, number=0, text="")
     conn.execute(head_row.on_conflict_do_nothing(index_elements=["name"]))
     # FOR UPDATE: on PostgreSQL, concurrent appenders (other server processes) queue here, so
@@ -44,19 +57,30 @@ def append_entries(conn: Connection, entries: Sequence[AuditEntry]) -> list[Audi
         chained = dataclasses.replace(chained, hash=audit_hash(prev, chained))
         written.append(chained)
         prev = chained.hash
-    conn.execute(insert(audit_log), [dataclasses.asdict(e) for e in written])
+    conn.execute(insert(audit_log), [_stored(e, sealer) for e in written])
     conn.execute(update(security_state).where(_S.name == _HEAD).values(number=seq, text=prev))
     return written
 
 
+def _stored(entry: AuditEntry, sealer: Sealer | None) -> dict[str, Any]:
+    row = dataclasses.asdict(entry)
+    if sealer is not None and entry.object_type in _SEALED_OBJECTS:
+        row["before"], row["after"] = (
+            sealer.seal_optional(entry.before),
+            sealer.seal_optional(entry.after),
+        )
+    return row
+
+
 class SqlAuditStore:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, sealer: Sealer | None = None) -> None:
         self._db = database
+        self._sealer = sealer or Sealer(None)
 
     def append(self, entries: Sequence[AuditEntry]) -> list[AuditEntry]:
         if not entries:
             return []
-        return self._db.write(lambda conn: append_entries(conn, entries))
+        return self._db.write(lambda conn: append_entries(conn, entries, self._sealer))
 
     def entries(self, query: AuditQuery) -> list[AuditEntry]:
         stmt = select(audit_log).where(_A.seq > query.after_seq)
@@ -72,7 +96,7 @@ class SqlAuditStore:
             stmt = stmt.where(_A.time >= query.since)
         stmt = stmt.order_by(_A.seq).limit(query.max_results)
         with self._db.read() as conn:
-            return [entry_of(row) for row in conn.execute(stmt)]
+            return [entry_of(row, self._sealer) for row in conn.execute(stmt)]
 
     def head(self) -> tuple[int, str]:
         """The last entry's sequence number and hash, as the chain's head row records them."""

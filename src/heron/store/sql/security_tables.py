@@ -67,7 +67,8 @@ access_tokens = Table(
         ForeignKey("principals.principal_id", ondelete="CASCADE"),
         nullable=False,
     ),
-    Column("name", String(MAX_NAME), nullable=False),
+    # Text: sealed with field encryption on (0028); users' names are at most MAX_NAME.
+    Column("name", Text, nullable=False),
     Column("secret_hash", String(64), nullable=False),
     Column("scopes", String(MAX_NAME), nullable=False),  # space-separated
     Column("created_time", BigInteger, nullable=False),

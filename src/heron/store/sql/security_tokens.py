@@ -8,6 +8,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from heron.entities.security import AccessToken, Session
 from heron.errors import NotFound
+from heron.store.crypto.fields import Sealer
 from heron.store.sql.database import Database, fetch
 from heron.store.sql.security_state import bump_epoch
 from heron.store.sql.security_tables import access_tokens, sessions
@@ -19,11 +20,11 @@ _BY_ID = select(
 )  # fmt: skip
 
 
-def token_of(row: Any) -> AccessToken:
+def token_of(row: Any, sealer: Sealer) -> AccessToken:
     return AccessToken(
         token_id=row[0],
         principal_id=int(row[1]),
-        name=row[2],
+        name=sealer.open(row[2], f"The name of token {row[0]!r}"),
         scopes=tuple(row[3].split()),
         created_time=int(row[4]),
         expires_time=row[5],
@@ -34,12 +35,16 @@ def token_of(row: Any) -> AccessToken:
 
 
 class SqlTokenStore:
-    def __init__(self, database: Database) -> None:
+    """Access tokens (their secrets hashed); with field encryption on, their names sealed."""
+
+    def __init__(self, database: Database, sealer: Sealer | None = None) -> None:
         self._db = database
+        self._sealer = sealer or Sealer(None)
 
     def create_token(self, token: AccessToken) -> None:
+        name = self._sealer.seal(token.name)
         values = {
-            "token_id": token.token_id, "principal_id": token.principal_id, "name": token.name,
+            "token_id": token.token_id, "principal_id": token.principal_id, "name": name,
             "secret_hash": token.secret_hash, "scopes": " ".join(token.scopes),
             "created_time": token.created_time, "expires_time": token.expires_time,
             "revoked_time": None, "last_used_time": None,
@@ -49,12 +54,12 @@ class SqlTokenStore:
     def get_token(self, token_id: str) -> AccessToken | None:
         with self._db.read() as conn:
             row = conn.execute(_BY_ID.where(_T.token_id == token_id)).first()
-        return None if row is None else token_of(row)
+        return None if row is None else token_of(row, self._sealer)
 
     def list_tokens(self, principal_id: int) -> list[AccessToken]:
         stmt = _BY_ID.where(_T.principal_id == principal_id).order_by(_T.created_time, _T.token_id)
         with self._db.read() as conn:
-            return [token_of(row) for row in conn.execute(stmt)]
+            return [token_of(row, self._sealer) for row in conn.execute(stmt)]
 
     def _change(self, token_id: str, **values: Any) -> None:
         def change(conn: Connection) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, and_, func, or_, select
 from heron.entities import Page, reserved
 from heron.entities.trace_analytics import SessionSummary
 from heron.errors import InvalidParameter
+from heron.store.crypto.fields import Sealer
 from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.search_sql import bindable
 from heron.store.sql.tables import trace_metadata, traces
@@ -24,7 +25,7 @@ from heron.store.trace_analytics import SessionQuery
 _MAX_TOKEN_CHARS = 2000
 
 
-def sessions(conn: Connection, query: SessionQuery) -> Page[SessionSummary]:
+def sessions(conn: Connection, query: SessionQuery, sealer: Sealer) -> Page[SessionSummary]:
     window = query.window
     t = traces.c
     last = func.max(t.request_time)
@@ -57,7 +58,7 @@ def sessions(conn: Connection, query: SessionQuery) -> Page[SessionSummary]:
         )
     rows = conn.execute(statement).all()
     page = rows[: query.max_results]
-    firsts = _first_turns(conn, int(window.experiment_id), [row[0] for row in page])
+    firsts = _first_turns(conn, int(window.experiment_id), [row[0] for row in page], sealer)
     found = [
         SessionSummary(
             session_id=sid, turns=turns, first_ms=first, last_ms=latest, errors=int(errors),
@@ -72,7 +73,7 @@ def sessions(conn: Connection, query: SessionQuery) -> Page[SessionSummary]:
 
 
 def _first_turns(
-    conn: Connection, experiment_id: int, session_ids: Sequence[str]
+    conn: Connection, experiment_id: int, session_ids: Sequence[str], sealer: Sealer
 ) -> dict[str, dict[str, Any]]:
     """Each session's first request preview and user (its first trace's)."""
     if not session_ids:
@@ -95,7 +96,12 @@ def _first_turns(
         ).all()
     )
     return {
-        sid: {"first_request": preview, "user": users.get(trace_id)}
+        sid: {
+            "first_request": sealer.open_optional(
+                preview, f"The request preview of trace {trace_id!r}"
+            ),
+            "user": users.get(trace_id),
+        }
         for sid, (trace_id, preview) in firsts.items()
     }
 

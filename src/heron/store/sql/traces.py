@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, bindparam, delete, exists, literal_column, select, update
 
 from heron.entities import LifecycleStage, Page, reserved
-from heron.entities.assessment import Assessment
-from heron.entities.trace import Span, SpanStatusCode, Trace, TraceInfo, TraceState
+from heron.entities.trace import Span, Trace, TraceInfo
 from heron.errors import InvalidParameter, NotFound
 from heron.store import ids
+from heron.store.crypto.fields import Sealer
 from heron.store.sql.database import Database, fetch, run, run_many
 from heron.store.sql.json_sql import bound_list, in_bound_list
-from heron.store.sql.search_sql import bindable
+from heron.store.sql.sealed_values import sealed_pairs
 from heron.store.sql.tables import (
     assessments,
     experiment_tags,
@@ -28,20 +27,21 @@ from heron.store.sql.tables import (
     traces,
 )
 from heron.store.sql.traces_derived import COST_FIELDS, metadata_columns, span_costs
+from heron.store.sql.traces_root import NO_DERIVED, placeholder_row, root_update, token_sum
 from heron.store.sql.traces_rows import (
-    ASSESSMENTS_OF,
-    SPANS_OF,
     TRACE_COLUMNS,
-    assessment_from_row,
-    info_from_row,
-    pairs_of,
-    span_from_row,
+    load_infos,
     span_row,
+    with_their_spans,
+)
+from heron.store.sql.traces_sealed import (
+    refuse_sealed_clauses,
+    sealed_metadata,
+    sealed_span_row,
 )
 from heron.store.sql.traces_search import trace_search
 from heron.store.traces import TraceQuery
 
-PREVIEW_CHARS = 1000
 _EXPERIMENT = select(experiments.c.artifact_location, experiments.c.lifecycle_stage).where(
     experiments.c.experiment_id == bindparam("experiment_id")
 )
@@ -92,7 +92,6 @@ _SYNC_ASSESSMENTS = (
         model_id=select(traces.c.model_id).where(_OF_TRACE).scalar_subquery(),
     )
 )
-_NO_DERIVED = {"session_id": None, "model_id": None, "user_id": None, **dict.fromkeys(COST_FIELDS)}
 _SET_CLIENT_REQUEST_ID = (
     update(traces)
     .where(traces.c.trace_id == bindparam("tid"))
@@ -130,8 +129,13 @@ def _not_found(trace_id: str) -> NotFound:
 
 
 class SqlTraceStore:
-    def __init__(self, database: Database) -> None:
+    """Traces in SQL. With field encryption on, `sealer` seals the previews, the spans'
+    inputs and outputs, and tags of sensitive keys (refusing the searches that would read
+    them)."""
+
+    def __init__(self, database: Database, sealer: Sealer | None = None) -> None:
         self._db = database
+        self._sealer = sealer or Sealer(None)
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -143,12 +147,12 @@ class SqlTraceStore:
             "request_time": info.request_time,
             "execution_duration": info.execution_duration,
             "state": info.state.value,
-            "request_preview": info.request_preview,
-            "response_preview": info.response_preview,
+            "request_preview": self._sealer.seal_optional(info.request_preview),
+            "response_preview": self._sealer.seal_optional(info.response_preview),
         }
         new_row = {
             **values, "input_tokens": None, "output_tokens": None, "total_tokens": None,
-            **_NO_DERIVED,
+            **NO_DERIVED,
         }  # fmt: skip
         usage = info.token_usage
 
@@ -164,8 +168,13 @@ class SqlTraceStore:
                 )
             changes.update(metadata_columns(info.trace_metadata))
             conn.execute(update(traces).where(traces.c.trace_id == info.trace_id).values(changes))
-            _upsert_pairs(conn, "trace_tags", info.trace_id, info.tags)
-            _upsert_pairs(conn, "trace_metadata", info.trace_id, info.trace_metadata)
+            _upsert_pairs(conn, "trace_tags", info.trace_id, sealed_pairs(self._sealer, info.tags))
+            _upsert_pairs(
+                conn,
+                "trace_metadata",
+                info.trace_id,
+                sealed_metadata(self._sealer, info.trace_metadata),
+            )
             run(conn, _SYNC_ASSESSMENTS, {"ids": bound_list([info.trace_id])})
 
         self._db.write(write)
@@ -183,7 +192,7 @@ class SqlTraceStore:
         by_trace: dict[str, list[Span]] = defaultdict(list)
         for span in spans_:
             by_trace[span.trace_id].append(span)
-        new_rows = [_placeholder(tid, experiment_id, group) for tid, group in by_trace.items()]
+        new_rows = [placeholder_row(tid, experiment_id, group) for tid, group in by_trace.items()]
         root_updates = []
         names: dict[str, str] = {}
         tokens = []
@@ -191,21 +200,25 @@ class SqlTraceStore:
         for tid, group in by_trace.items():
             root = next((s for s in group if s.parent_span_id is None), None)
             if root is not None:
-                root_updates.append(_from_root(root))
+                root_updates.append(root_update(root, self._sealer))
                 names[tid] = root.name
-                usage = _token_sum(group)
+                usage = token_sum(group)
                 if usage is not None:
                     tokens.append({"tid": tid, **usage})
                 cost = span_costs(group)
                 if cost is not None:
                     costs.append({"tid": tid, **cost})
         exp = ids.experiment_key(experiment_id)
-        rows = [span_row(s, exp) for s in spans_]
+        rows = [sealed_span_row(self._sealer, span_row(s, exp)) for s in spans_]
         name_rows = [
             {"trace_id": t, "key": reserved.TRACE_NAME, "value": n} for t, n in names.items()
         ]
-        tag_rows = _pair_rows(tags)
-        metadata_rows = _pair_rows(metadata)
+        tag_rows = _pair_rows(
+            {tid: sealed_pairs(self._sealer, pairs) for tid, pairs in (tags or {}).items()}
+        )
+        metadata_rows = _pair_rows(
+            {tid: sealed_metadata(self._sealer, pairs) for tid, pairs in (metadata or {}).items()}
+        )
 
         def write(conn: Connection) -> int:
             location = _experiment_location(conn, experiment_id)
@@ -236,7 +249,7 @@ class SqlTraceStore:
     def set_trace_tag(self, trace_id: str, key: str, value: str) -> None:
         def write(conn: Connection) -> None:
             _require(conn, trace_id)
-            _upsert_pairs(conn, "trace_tags", trace_id, {key: value})
+            _upsert_pairs(conn, "trace_tags", trace_id, sealed_pairs(self._sealer, {key: value}))
 
         self._db.write(write)
 
@@ -299,7 +312,7 @@ class SqlTraceStore:
             rows = fetch(conn, _INFOS, {"ids": bound_list([trace_id])})
             if not rows:
                 raise _not_found(trace_id)
-            return load_infos(conn, rows)[0]
+            return load_infos(conn, rows, self._sealer)[0]
 
     def experiment_of(self, trace_id: str) -> str:
         with self._db.read() as conn:
@@ -312,53 +325,35 @@ class SqlTraceStore:
         if not trace_ids:
             return []
         with self._db.read() as conn:
-            infos = load_infos(conn, fetch(conn, _INFOS, {"ids": bound_list(trace_ids)}))
-            found = _with_spans(conn, infos) if with_spans else [Trace(info=i) for i in infos]
+            infos = load_infos(
+                conn, fetch(conn, _INFOS, {"ids": bound_list(trace_ids)}), self._sealer
+            )
+            found = (
+                with_their_spans(conn, infos, self._sealer)
+                if with_spans
+                else [Trace(info=i) for i in infos]
+            )
         by_id = {t.info.trace_id: t for t in found}
         return [by_id[t] for t in dict.fromkeys(trace_ids) if t in by_id]
 
     def search_traces(self, query: TraceQuery) -> Page[Trace]:
+        refuse_sealed_clauses(self._sealer, query.filter)
         statement = trace_search(query)
         with self._db.read() as conn:
             rows = conn.execute(statement.select).all()
             page_rows = rows[: query.max_results]
-            infos = load_infos(conn, [tuple(row[: len(TRACE_COLUMNS)]) for row in page_rows])
+            infos = load_infos(
+                conn, [tuple(row[: len(TRACE_COLUMNS)]) for row in page_rows], self._sealer
+            )
             found = (
-                _with_spans(conn, infos) if query.include_spans else [Trace(info=i) for i in infos]
+                with_their_spans(conn, infos, self._sealer)
+                if query.include_spans
+                else [Trace(info=i) for i in infos]
             )
         token = None
         if len(rows) > query.max_results:
             token = statement.next_token(rows[query.max_results - 1])
         return Page(found, token)
-
-
-def _with_spans(conn: Connection, infos: Sequence[TraceInfo]) -> list[Trace]:
-    """The traces of `infos` with their spans, all read in one query."""
-    by_trace: dict[str, list[Span]] = {i.trace_id: [] for i in infos}
-    if by_trace:
-        for row in fetch(conn, SPANS_OF, {"ids": bound_list(by_trace)}):
-            by_trace[row[0]].append(span_from_row(row))
-    return [Trace(info=i, spans=by_trace[i.trace_id]) for i in infos]
-
-
-def load_infos(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[TraceInfo]:
-    """Trace infos with their tags, metadata and assessments in a constant number of queries."""
-    if not rows:
-        return []
-    ids = {"ids": bound_list(row[0] for row in rows)}
-    dialect = conn.dialect.name
-    loads = orjson.loads
-    tags = {tid: loads(pairs) for tid, pairs in fetch(conn, pairs_of(dialect, trace_tags), ids)}
-    metadata = {
-        tid: loads(pairs) for tid, pairs in fetch(conn, pairs_of(dialect, trace_metadata), ids)
-    }
-    found: dict[str, list[Assessment]] = defaultdict(list)
-    for row in fetch(conn, ASSESSMENTS_OF, ids):
-        found[row[1]].append(assessment_from_row(row))
-    return [
-        info_from_row(row, tags.get(row[0], {}), metadata.get(row[0], {}), found.get(row[0], ()))
-        for row in rows
-    ]
 
 
 def _experiment_location(conn: Connection, experiment_id: str) -> str:
@@ -458,69 +453,3 @@ def _pair_rows(by_trace: Mapping[str, Mapping[str, str]] | None) -> list[dict[st
 def _require(conn: Connection, trace_id: str) -> None:
     if not fetch(conn, _EXISTING, {"ids": bound_list([trace_id])}):
         raise _not_found(trace_id)
-
-
-def _placeholder(trace_id: str, experiment_id: str, group: Iterable[Span]) -> dict[str, Any]:
-    """The row of a trace whose spans arrive before its info."""
-    start = min(s.start_time_ns for s in group)
-    return {
-        "trace_id": trace_id,
-        "experiment_id": ids.experiment_key(experiment_id),
-        "client_request_id": None,
-        "request_time": start // 1_000_000,
-        "execution_duration": None,
-        "state": TraceState.IN_PROGRESS.value,
-        "request_preview": None,
-        "response_preview": None,
-        "input_tokens": None,
-        "output_tokens": None,
-        "total_tokens": None,
-        **_NO_DERIVED,
-    }
-
-
-def _preview(value: Any) -> str | None:
-    if value is None:
-        return None
-    from heron.store.sql.traces_rows import dumps
-
-    text = value if isinstance(value, str) else dumps(value)
-    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 3] + "..."
-
-
-def _from_root(root: Span) -> dict[str, Any]:
-    state = TraceState.ERROR if root.status == SpanStatusCode.ERROR else TraceState.OK
-    end = root.end_time_ns
-    return {
-        "tid": root.trace_id,
-        "in_progress": TraceState.IN_PROGRESS.value,
-        "state": state.value if end is not None else TraceState.IN_PROGRESS.value,
-        "request_time": root.start_time_ns // 1_000_000,
-        "execution_duration": None if end is None else (end - root.start_time_ns) // 1_000_000,
-        "request_preview": _preview(root.inputs),
-        "response_preview": _preview(root.outputs),
-    }
-
-
-def _token_sum(group: Iterable[Span]) -> dict[str, int] | None:
-    """The spans' token counts summed for their trace's columns, or None when there are none.
-
-    A span's usage with a count that is not a non-negative integer is skipped, and totals past
-    64 bits are left unset: the spans keep their attributes as sent either way."""
-    totals = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
-    seen = False
-    for span in group:
-        usage = span.attributes.get(reserved.CHAT_TOKEN_USAGE)
-        if not isinstance(usage, Mapping):
-            continue
-        counts = {k: usage.get(k) for k in totals}
-        if not all(n is None or (type(n) is int and n >= 0) for n in counts.values()):
-            continue
-        seen = True
-        inputs, outputs = counts["input_tokens"] or 0, counts["output_tokens"] or 0
-        totals["input_tokens"] += inputs
-        totals["output_tokens"] += outputs
-        totals["total_tokens"] += counts["total_tokens"] or inputs + outputs
-    if not seen or not all(map(bindable, totals.values())):
-        return None
-    return totals

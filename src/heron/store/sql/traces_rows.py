@@ -1,14 +1,17 @@
-"""Rows of the trace tables to entities and back: spans, infos and assessments."""
+"""Rows of the trace tables to entities and back: spans, infos and assessments (sealed
+fields opened on the way)."""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 from sqlalchemy import (
+    Connection,
     Select,
     Table,
     select,
@@ -26,12 +29,17 @@ from heron.entities.trace import (
     SpanEvent,
     SpanStatusCode,
     TokenUsage,
+    Trace,
     TraceInfo,
     TraceState,
 )
-from heron.store.sql.json_sql import in_bound_list, json_object_agg
-from heron.store.sql.tables import assessments, spans, traces
+from heron.store.crypto.fields import Sealer
+from heron.store.sql.database import fetch
+from heron.store.sql.json_sql import bound_list, in_bound_list, json_object_agg
+from heron.store.sql.sealed_values import opened_pairs
+from heron.store.sql.tables import assessments, spans, trace_metadata, trace_tags, traces
 from heron.store.sql.traces_derived import score_of
+from heron.store.sql.traces_sealed import opened_info_row, opened_span_row
 
 # Enum members by value: a dict lookup, where calling the enum costs microseconds a row.
 _STATUS = {s.value: s for s in SpanStatusCode}
@@ -218,3 +226,42 @@ def assessment_from_row(row: Sequence[Any]) -> Assessment:
         overrides=overrides,
         valid=bool(valid),
     )
+
+
+def with_their_spans(conn: Connection, infos: Sequence[TraceInfo], sealer: Sealer) -> list[Trace]:
+    """The traces of `infos` with their spans, all read in one query."""
+    by_trace: dict[str, list[Span]] = {i.trace_id: [] for i in infos}
+    if by_trace:
+        for row in fetch(conn, SPANS_OF, {"ids": bound_list(by_trace)}):
+            by_trace[row[0]].append(span_from_row(opened_span_row(sealer, row)))
+    return [Trace(info=i, spans=by_trace[i.trace_id]) for i in infos]
+
+
+def load_infos(conn: Connection, rows: Sequence[Sequence[Any]], sealer: Sealer) -> list[TraceInfo]:
+    """Trace infos with their tags, metadata and assessments in a constant number of queries;
+    sealed previews and tags opened."""
+    if not rows:
+        return []
+    ids = {"ids": bound_list(row[0] for row in rows)}
+    dialect = conn.dialect.name
+    loads = orjson.loads
+    tags = {
+        tid: opened_pairs(sealer, loads(pairs), "trace tag")
+        for tid, pairs in fetch(conn, pairs_of(dialect, trace_tags), ids)
+    }
+    metadata = {
+        tid: opened_pairs(sealer, loads(pairs), "trace metadata")
+        for tid, pairs in fetch(conn, pairs_of(dialect, trace_metadata), ids)
+    }
+    found: dict[str, list[Assessment]] = defaultdict(list)
+    for row in fetch(conn, ASSESSMENTS_OF, ids):
+        found[row[1]].append(assessment_from_row(row))
+    return [
+        info_from_row(
+            opened_info_row(sealer, row),
+            tags.get(row[0], {}),
+            metadata.get(row[0], {}),
+            found.get(row[0], ()),
+        )
+        for row in rows
+    ]

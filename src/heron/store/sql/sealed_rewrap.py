@@ -1,0 +1,83 @@
+"""`heron keys rewrap` in the database: every sealed field whose data key another key than the
+primary wrapped is sealed again under the primary, a batch at a time, while servers serve."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, select, update
+
+from heron.store.crypto.fields import PREFIX, FieldCipher
+from heron.store.sql.database import Database
+from heron.store.sql.security_tables import access_tokens, audit_log
+from heron.store.sql.tables import (
+    params,
+    spans,
+    tags,
+    trace_metadata,
+    trace_tags,
+    traces,
+    webhooks,
+)
+
+# Every column field encryption writes sealed values to, and the rows of it read at once
+# (span inputs and outputs may be a megabyte each).
+SEALED_COLUMNS: tuple[tuple[Table, str, int], ...] = (
+    (params, "value", 500),
+    (tags, "value", 500),
+    (trace_tags, "value", 500),
+    (trace_metadata, "value", 500),
+    (traces, "request_preview", 500),
+    (traces, "response_preview", 500),
+    (spans, "inputs", 20),
+    (spans, "outputs", 20),
+    (webhooks, "secret", 500),
+    (access_tokens, "name", 500),
+    (audit_log, "before", 500),
+    (audit_log, "after", 500),
+)
+
+
+def rewrap_fields(database: Database, cipher: FieldCipher) -> int:
+    """Seals again, under a data key the primary key wraps, every sealed value another key
+    wrapped; returns how many. Values written in clear are left as they are.
+
+    Raises:
+        KeyUnavailable: a value's key is gone (retired before its values were rewrapped).
+        DataLoss: a value was altered.
+    """
+    current = f"{PREFIX}{cipher.primary_key_id()}:"
+    moved = 0
+    for table, name, batch in SEALED_COLUMNS:
+        column = table.c[name]
+        keys = list(table.primary_key.columns)
+        stale = (
+            select(*keys, column)
+            .where(column.startswith(PREFIX), ~column.startswith(current, autoescape=True))
+            .limit(batch)
+        )
+        while True:
+            with database.read() as conn:
+                rows = conn.execute(stale).all()
+            if not rows:
+                break
+            moved += database.write(functools.partial(_reseal, cipher, table, name, rows))
+    return moved
+
+
+def _reseal(
+    cipher: FieldCipher, table: Table, name: str, rows: Sequence[Any], conn: Connection
+) -> int:
+    """Each row's value sealed again, unless it changed since it was read (then the next
+    batch reads it again)."""
+    keys = list(table.primary_key.columns)
+    column = table.c[name]
+    done = 0
+    for row in rows:
+        *ids, old = row
+        fresh = cipher.encrypt(cipher.decrypt(old, f"A value of {table.name}.{name}"))
+        match = and_(*(k == v for k, v in zip(keys, ids, strict=True)), column == old)
+        done += conn.execute(update(table).where(match).values({name: fresh})).rowcount
+    return done

@@ -1,0 +1,95 @@
+"""MLflow 3.17.2's client against a Heron server with field encryption on: it logs a sensitive
+param and tag and a trace, reads them back in clear, and is refused a search on the sealed
+param; the database holds none of it in clear (read with sqlite3 directly)."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from heron.settings import Settings
+from heron.store.crypto.fields import PREFIX
+from heron.store.crypto.keys import create_key_file
+
+pytestmark = pytest.mark.slow
+RunMlflow = Callable[..., Any]
+
+SECRET = "hunter2-" + "not-a-real-secret"
+MLFLOW_SIDE = f"""
+import json
+import mlflow
+from mlflow.exceptions import MlflowException
+
+mlflow.set_experiment("sealed")
+with mlflow.start_run() as run:
+    mlflow.log_params({{"db_password": {SECRET!r}, "lr": "0.1"}})
+    mlflow.set_tag("secret.token", {SECRET!r})
+
+@mlflow.trace
+def answer(question):
+    return "the diagnosis is confidential"
+
+answer("what is the patient's diagnosis?")
+mlflow.flush_trace_async_logging()
+trace_id = mlflow.get_last_active_trace_id()
+read = mlflow.get_run(run.info.run_id).data
+trace = mlflow.get_trace(trace_id)
+try:
+    mlflow.search_runs(filter_string="params.db_password = 'x'")
+    refused = None
+except MlflowException as exc:
+    refused = [exc.error_code, str(exc)]
+print(json.dumps({{
+    "params": read.params, "tags": {{"secret.token": read.tags.get("secret.token")}},
+    "inputs": trace.data.spans[0].inputs, "outputs": trace.data.spans[0].outputs,
+    "request_preview": trace.info.request_preview,
+    "found": mlflow.search_runs(filter_string="params.lr = '0.1'", output_format="list")[0]
+        .info.run_id == run.info.run_id,
+    "refused": refused,
+}}))
+"""
+
+
+def test_mlflow_client_logs_and_reads_sealed_fields(
+    serve_settings: Any, tmp_path: Path, run_mlflow: RunMlflow
+) -> None:
+    key_file = tmp_path / "keys.json"
+    create_key_file(key_file)
+    db = tmp_path / "heron.db"
+    settings = Settings(
+        backend_store_uri=f"sqlite:///{db}",
+        artifacts_destination=str(tmp_path / "artifacts"),
+        encryption_key=str(key_file),
+        sensitive_keys=("*password*", "secret.*"),
+    )
+    with serve_settings(settings) as url:
+        seen = run_mlflow(MLFLOW_SIDE, MLFLOW_TRACKING_URI=url)
+    assert seen["params"] == {"db_password": SECRET, "lr": "0.1"}
+    assert seen["tags"] == {"secret.token": SECRET}
+    assert seen["inputs"] == {"question": "what is the patient's diagnosis?"}
+    assert seen["outputs"] == "the diagnosis is confidential"
+    assert "diagnosis" in seen["request_preview"]
+    assert seen["found"] is True
+    code, message = seen["refused"]
+    assert code == "INVALID_PARAMETER_VALUE"
+    assert "param 'db_password'" in message
+    assert "encrypted" in message
+
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        rows = [
+            *conn.execute("SELECT value FROM params WHERE key = 'db_password'"),
+            *conn.execute("SELECT value FROM tags WHERE key = 'secret.token'"),
+            *conn.execute("SELECT request_preview, response_preview FROM traces"),
+            *conn.execute("SELECT inputs, outputs FROM spans"),
+        ]
+        everything = " ".join(str(v) for row in rows for v in row)
+        dumped = "\n".join(conn.iterdump())
+    assert all(str(v).startswith(PREFIX) for row in rows for v in row)
+    assert SECRET not in dumped  # nowhere in the database: not in metadata or tags either
+    assert "diagnosis" not in dumped
+    assert everything
