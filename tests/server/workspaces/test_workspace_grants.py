@@ -112,3 +112,18 @@ def test_a_grant_on_a_model_does_not_reach_its_namesake_in_a_workspace(
     with as_user(server, "bob") as bob:  # no grant on team-a
         listed = bob.get(f"{API}/registered-models/search", headers=IN_A)
         assert listed.json().get("registered_models", []) == []
+
+
+def test_a_caller_without_credentials_cannot_probe_workspace_names(server: AuthServer) -> None:
+    with httpx.Client(base_url=server.url) as anonymous:
+        answers = [
+            anonymous.get("/api/3.0/mlflow/server-info", headers={"X-MLFLOW-WORKSPACE": name})
+            for name in ("team-a", "no-such-team")
+        ]
+        assert [a.status_code for a in answers] == [200, 200]
+        assert answers[0].json() == answers[1].json()
+        refused = [
+            anonymous.get(WS, headers={"X-MLFLOW-WORKSPACE": name}).status_code
+            for name in ("team-a", "no-such-team")
+        ]
+        assert refused == [401, 401]

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from heron.entities.workspace import DEFAULT_WORKSPACE, Workspace
 from heron.errors import InvalidParameter
+from heron.server.authentication import PUBLIC_PATHS, PUBLIC_PREFIXES
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import requires
 from heron.services.workspaces import MAX_NAME, UI_COOKIE, WorkspaceService
@@ -122,7 +123,9 @@ def _named(headers: list[tuple[bytes, bytes]]) -> tuple[str, bool]:
 class WorkspaceMiddleware:
     """With workspaces enabled: each HTTP request runs in the workspace its
     X-MLFLOW-WORKSPACE header names (`default` without one); an unknown one is refused with
-    RESOURCE_DOES_NOT_EXIST before the route reads anything."""
+    RESOURCE_DOES_NOT_EXIST before the route reads anything. The paths served without
+    credentials (health, login, server-info...) read nothing of a workspace and run in
+    `default` unchecked, so a caller who has not signed in cannot probe which names exist."""
 
     def __init__(self, app: ASGIApp, service: WorkspaceService) -> None:
         self.app = app
@@ -143,6 +146,11 @@ class WorkspaceMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+            with workspace_scope(DEFAULT_WORKSPACE):
+                await self.app(scope, receive, send)
             return
         name, named = _named(scope["headers"])
         if name != DEFAULT_WORKSPACE and not await self._exists(name):
