@@ -1,8 +1,9 @@
 """The overview's hourly rollups on SQLite and PostgreSQL stay true to the raw rows: after a
 trace arrives late into an old hour, an assessment is overridden, changed or deleted, a trace
-changes app version, traces are deleted (one by one, by retention) and an experiment is
-purged; and a window's partial edge hours, read raw, add up with the whole ones. Each
-overview is held to the same overview read from the raw rows alone."""
+changes app version or environment, a span of a new type arrives later, traces are deleted
+(one by one, by retention) and an experiment is purged; by environment and span type too;
+and a window's partial edge hours, read raw, add up with the whole ones. Each overview is
+held to the same overview read from the raw rows alone."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ import pytest
 from sqlalchemy import func, select
 from tests.services.test_trace_analytics import HOUR, MODEL, T0, feedback, log_trace
 
-from heron.entities import LifecycleStage
+from heron.entities import LifecycleStage, reserved
 from heron.entities.deleted import DeletedKind
+from heron.entities.trace import Span, SpanStatusCode
 from heron.search.traces import parse_trace_filter
 from heron.services import AllowAll
 from heron.services.trace_analytics import buckets as cut
@@ -166,3 +168,114 @@ def test_deleted_traces_leave_the_rollups_by_every_path(stores: Any, traces: Any
             select(func.count()).where(trace_rollups.c.experiment_id == int(exp))
         ).scalar()
     assert (marks(stores, exp), left) == ([], 0)
+
+
+ENV = reserved.SOURCE_TYPE
+STAGING = f"metadata.`{ENV}` = 'staging'"
+TOOL = "span.type = 'TOOL'"
+RETRIEVER = "span.type = 'RETRIEVER'"
+
+
+def fill_kinds(traces: TraceService, exp: str, hours: Sequence[int] = (0, 1, 2, 3)) -> list[str]:
+    """Per hour: a staging trace with tools, a prod one with tools, one with neither."""
+    made = []
+    for hour in hours:
+        for k, env in enumerate(("staging", "prod", None)):
+            tid = log_trace(
+                traces, exp, at_ms=T0 + hour * HOUR + k * 7 * MINUTE, duration_ms=100 + 37 * k,
+                error=k == 1, tokens=(10 + k, 5), cost=0.5,
+                tools=[("search", 20 + k, k == 1)] if env else [],
+                metadata={MODEL: f"m-{k % 2}", **({ENV: env} if env else {})},
+            )  # fmt: skip
+            feedback(traces, tid, "helpful", k % 2 == 0)
+            made.append(tid)
+    return made
+
+
+def add_span(traces: TraceService, exp: str, tid: str, kind: str, at_ms: int) -> None:
+    root = next(s for s in traces.get_trace(tid).spans if s.parent_span_id is None)
+    start = at_ms * 1_000_000
+    traces.log_spans(exp, [
+        Span(trace_id=tid, span_id=uuid.uuid4().hex[:16], parent_span_id=root.span_id,
+             name=kind.lower(), span_type=kind, status=SpanStatusCode.OK, start_time_ns=start,
+             end_time_ns=start + 3_000_000)
+    ])  # fmt: skip
+
+
+def test_environment_and_span_type_filters_read_rollups_true_to_the_raw_rows(
+    stores: Any, traces: Any, exp: str
+) -> None:
+    fill_kinds(traces, exp)
+    staging = same(stores, exp, flt=STAGING)
+    assert marks(stores, exp) == [0, 1, 2, 3]  # read from the rollups
+    assert (staging.totals.traces, [t.calls for t in staging.tools]) == (4, [4])
+    assert same(stores, exp, flt=TOOL).totals.traces == 8
+    assert same(stores, exp, flt=RETRIEVER).totals.traces == 0
+    both_ = same(stores, exp, flt=f"{STAGING} AND {TOOL} AND metadata.`{MODEL}` = 'm-0'")
+    assert (both_.totals.traces, both_.scores[0].count) == (4, 4)
+    assert same(stores, exp, flt=f"{TOOL} AND metadata.`{MODEL}` = 'm-1'").totals.errors == 4
+
+
+def test_a_trace_changing_environment_moves_its_rows_and_tools(
+    stores: Any, traces: Any, exp: str
+) -> None:
+    made = fill_kinds(traces, exp)
+    same(stores, exp, flt=STAGING)
+    root = next(s for s in traces.get_trace(made[1]).spans if s.parent_span_id is None)
+    attributes = {**root.attributes, "heron.traceMetadata": {MODEL: "m-1", ENV: "staging"}}
+    traces.log_spans(exp, [dataclasses.replace(root, attributes=attributes)])
+    assert 0 not in marks(stores, exp)
+    moved = same(stores, exp, flt=STAGING)
+    assert (moved.totals.traces, sum(t.calls for t in moved.tools)) == (5, 5)
+    assert same(stores, exp, flt=f"metadata.`{ENV}` = 'prod'").totals.traces == 3
+
+
+def test_a_span_of_a_new_type_moves_its_trace_and_its_tools_in_other_hours(
+    stores: Any, traces: Any, exp: str
+) -> None:
+    made = fill_kinds(traces, exp)
+    late = log_trace(traces, exp, at_ms=T0 + 59 * MINUTE, duration_ms=50, metadata={ENV: "prod"})
+    add_span(traces, exp, late, "TOOL", T0 + HOUR + 5 * MINUTE)  # its tool call, in hour 1
+    same(stores, exp, flt=RETRIEVER)
+    same(stores, exp, flt=TOOL)
+    assert marks(stores, exp) == [0, 1, 2, 3]
+    add_span(traces, exp, late, "RETRIEVER", T0 + 2 * HOUR + 5 * MINUTE)
+    assert marks(stores, exp) == [2, 3]  # its own hour and its tool call's
+    found = same(stores, exp, flt=RETRIEVER)
+    assert (found.totals.traces, [(t.name, t.calls) for t in found.tools]) == (1, [("tool", 1)])
+    add_span(traces, exp, made[2], "TOOL", T0 + 3 * HOUR)  # a first tool in a trace without
+    assert same(stores, exp, flt=TOOL).totals.traces == 10
+    add_span(traces, exp, made[5], "CHAT_MODEL", T0 + HOUR + 30 * MINUTE)  # a type it holds
+    assert same(stores, exp, flt="span.type = 'CHAT_MODEL'").totals.traces == 13
+
+
+def test_deleted_traces_leave_the_environment_and_span_type_rows(
+    stores: Any, traces: Any, exp: str
+) -> None:
+    made = fill_kinds(traces, exp)
+    same(stores, exp, flt=STAGING)
+    same(stores, exp, flt=TOOL)
+    traces.delete_traces(exp, trace_ids=[made[3], made[8]])  # staging in hour 1, none in 2
+    assert same(stores, exp, flt=STAGING).totals.traces == 3
+    assert same(stores, exp, flt=TOOL).totals.traces == 7
+    traces.delete_traces(exp, max_timestamp_millis=T0 + HOUR - 1)  # as retention does
+    found = same(stores, exp, flt=f"{STAGING} AND {TOOL}")
+    assert (found.buckets[0].traces, found.totals.traces) == (0, 2)
+    assert same(stores, exp, flt="span.type = 'AGENT'").totals.traces == 7
+
+
+def test_a_filter_leaving_many_traces_reads_their_ids_once_true_to_the_raw_rows(
+    stores: Any, traces: Any, exp: str
+) -> None:
+    fill_kinds(traces, exp)
+    early = log_trace(traces, exp, at_ms=T0 - 30 * MINUTE, duration_ms=10, tags={"team": "a"})
+    add_span(traces, exp, early, "TOOL", T0 + 5 * MINUTE)  # a tool call in the window
+    for flt in ("tags.team = 'a'", "trace.status = 'OK'", f"{STAGING} AND trace.status = 'OK'"):
+        window = Window(experiment_id=exp, start_ms=T0, end_ms=T0 + 4 * HOUR,
+                        filter=parse_trace_filter(flt))  # fmt: skip
+        for grain in (HOUR, 15 * MINUTE):
+            bounds = cut(T0, T0 + 4 * HOUR, grain)
+            many = overview(stores.database, window, bounds, few=0)  # past the few-traces path
+            assert many == overview(stores.database, window, bounds, rollups=False)
+            if flt.startswith("tags"):  # only the earlier trace, by its tool call
+                assert (many.totals.traces, [t.calls for t in many.tools]) == (0, [1])

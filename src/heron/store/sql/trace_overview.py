@@ -2,7 +2,7 @@
 latency percentiles, tokens and cost (one index range of ix_traces_overview per bucket), the
 feedback scores by name (ix_assessments_scores) and the tool calls by name (ix_spans_tools);
 whole hours that have ended come from the hourly rollups (trace_rollups.py) instead, exact as
-the raw rows, when the filter is none or one app version.
+the raw rows, when the filter is none or `=` on an app version, environment or span type.
 
 A trace filter (the search grammar's clauses) narrows all three: scores and tool calls then
 count only those of the traces that pass it."""
@@ -17,12 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, exists, func, literal_column, select
+from sqlalchemy import ColumnElement, Connection, literal_column
 
 from heron.entities import reserved
-from heron.entities.assessment import AssessmentKind
 from heron.entities.trace_analytics import (
-    TOOL_SPAN_TYPE,
     Latency,
     Overview,
     Score,
@@ -33,23 +31,18 @@ from heron.entities.trace_analytics import (
 )
 from heron.search.traces import TraceClause
 from heron.store.sql.database import Database
-from heron.store.sql.tables import assessments, spans, traces
 from heron.store.sql.tables_rollups import trace_rollup_scores, trace_rollup_tools, trace_rollups
 from heron.store.sql.trace_analytics_sql import (
     Frequencies,
     bucket_list,
-    bucket_rows,
-    errors_of,
-    frequencies,
     frequency_of,
-    json_agg,
-    json_array,
 )
-from heron.store.sql.trace_overview_few import few_traces
+from heron.store.sql.trace_overview_few import FEW, few_traces
 from heron.store.sql.trace_overview_few import scores as few_scores
 from heron.store.sql.trace_overview_few import tools as few_tools
 from heron.store.sql.trace_overview_few import trace_figures as few_figures
-from heron.store.sql.trace_rollups import HOUR_MS, Plan, ensure, marked
+from heron.store.sql.trace_overview_raw import passing, raw_scores, raw_tools, trace_buckets
+from heron.store.sql.trace_rollups import HOUR_MS, Key, Plan, ensure, marked
 from heron.store.sql.trace_rollups import plan as rollup_plan
 from heron.store.sql.trace_rollups import read as read_rollups
 from heron.store.sql.traces_search import condition
@@ -62,15 +55,16 @@ T = TypeVar("T")
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Source:
     """What one part reads: raw `pieces` (each owned by bucket `owners[k]`), and the marked
-    rollup `hours` (hour -> bucket) of `version` (None: every version)."""
+    rollup `hours` (hour -> bucket) of the rows `version` selects."""
 
     experiment_id: int
     conditions: list[Any]
     pieces: list[tuple[int, int]]
     owners: list[int]
     hours: dict[int, int]
-    version: str | None
+    version: Key
     bounds: Sequence[tuple[int, int]]  # the buckets
+    among: Sequence[str] | None = None  # the ids passing the filter, when read first
 
     @property
     def count(self) -> int:
@@ -86,33 +80,39 @@ def overview(
     buckets: Sequence[tuple[int, int]],
     *,
     rollups: bool = True,
+    few: int = FEW,
 ) -> Overview:
     """The three parts (traces, scores, tool calls) run at once, each in a read transaction
     of its own: on two cores the page waits for the slowest, not for the three in turn.
     Whole hours that have ended come from the hourly rollups (built first where missing)
-    when the filter is none or one app version; the rest from the raw rows. A filter that
-    leaves at most FEW traces is read through them (trace_overview_few.py). `rollups=False`
-    reads everything raw (the reference the tests hold the others to)."""
+    when the filter is none or `=` on an app version, an environment or a span type (or on
+    two or three of them); the rest from the raw rows. A filter that
+    leaves at most `few` traces is read through them (trace_overview_few.py); past that, the
+    ids passing it are read once and the three parts read the raw rows of those ids (tool
+    calls: of traces started at most a day before the window, as for few traces).
+    `rollups=False` reads everything raw, the filter in each statement (the reference the
+    tests hold the others to)."""
     conditions = [condition(c) for c in window.filter]
     experiment_id = int(window.experiment_id)
-    version = _version_of(window.filter) if rollups else _RAW
+    version = _key_of(window.filter) if rollups else _RAW
     cut = rollup_plan(buckets, int(time.time() * 1000)) if version is not _RAW else None
     if cut is not None:
         ensure(database, experiment_id, cut.hours)
-    elif conditions and rollups:
+    among = None
+    if cut is None and conditions and rollups:
         with database.read() as conn:
-            few = few_traces(conn, experiment_id, conditions, buckets)
-            if few is not None:
-                filled, totals = few_figures(few)
-                return _overview(
-                    window, filled, totals, few_scores(conn, few), few_tools(conn, few)
-                )
+            read_few = few_traces(conn, experiment_id, conditions, buckets, few)
+            if read_few is not None:
+                filled, totals = few_figures(read_few)
+                return _overview(window, filled, totals, few_scores(conn, read_few),
+                                 few_tools(conn, read_few))  # fmt: skip
+            among = passing(conn, experiment_id, conditions, buckets[0][0], buckets[-1][1])
 
     def read(part: Callable[[Connection, _Source], T]) -> T:
         with database.read() as conn:
             if cut is None:
                 source = _Source(experiment_id, conditions, list(buckets),
-                                 list(range(len(buckets))), {}, None, buckets)  # fmt: skip
+                                 list(range(len(buckets))), {}, Key(), buckets, among)  # fmt: skip
             else:
                 source = _source(conn, experiment_id, conditions, cut, version, buckets)
             return part(conn, source)
@@ -141,18 +141,24 @@ def _overview(
     )
 
 
-def _version_of(clauses: Sequence[TraceClause]) -> Any:
-    """None for no filter, the app version for a filter by one version, else _RAW."""
-    if not clauses:
-        return None
-    versions = {
-        c.value
-        for c in clauses
-        if c.field == "metadata" and c.key == reserved.TRACE_MODEL_ID and c.op == "="
-    }
-    if len(versions) != 1 or len(clauses) != 1 or not isinstance(next(iter(versions)), str):
-        return _RAW
-    return next(iter(versions))
+# the filter clauses (field, key) the rollups are keyed by, and the Key field each fills
+_KEYED = {
+    ("metadata", reserved.TRACE_MODEL_ID): "model_id",
+    ("metadata", reserved.SOURCE_TYPE): "environment",
+    ("span", "type"): "span_type",
+}
+
+
+def _key_of(clauses: Sequence[TraceClause]) -> Any:
+    """The rollup rows a filter reads: none, or `=` on one app version, one environment and
+    one span type (any of the three, each at most once); else _RAW."""
+    found: dict[str, str] = {}
+    for c in clauses:
+        field = _KEYED.get((c.field, c.key))
+        if field is None or field in found or c.op != "=" or not isinstance(c.value, str):
+            return _RAW
+        found[field] = c.value
+    return Key(**found)
 
 
 def _source(
@@ -183,7 +189,7 @@ def trace_figures(
 ) -> tuple[list[TraceBucket], TraceBucket]:
     """Each bucket's figures and the window's, from the raw rows."""
     source = _Source(experiment_id, conditions, list(buckets), list(range(len(buckets))), {},
-                     None, buckets)  # fmt: skip
+                     Key(), buckets)  # fmt: skip
     return _traces_of(conn, source, buckets)
 
 
@@ -202,7 +208,12 @@ def _traces_of(
         tables[i].add(values, counts)
 
     if source.pieces:
-        query = _trace_buckets(conn.dialect.name, source.experiment_id, source.conditions)
+        query = trace_buckets(
+            conn.dialect.name,
+            source.experiment_id,
+            source.conditions,
+            source.among,
+        )
         for k, stats, frequency in conn.execute(query, {"buckets": bucket_list(source.pieces)}):
             found = frequency_of(frequency)
             add(source.owners[k], orjson.loads(stats), list(found.counts),
@@ -226,37 +237,6 @@ def _traces_of(
         cost=sum(b.cost for b in filled),
     )
     return filled, totals
-
-
-def _trace_buckets(dialect: str, experiment_id: int, conditions: list[Any]) -> Any:
-    """Each bucket's counts, tokens and cost, and its durations' frequency table: two
-    correlated subqueries, each one range of ix_traces_overview."""
-    bk = bucket_rows(dialect)
-    t = traces.c
-    in_bucket = [
-        t.experiment_id == experiment_id,
-        t.request_time >= bk.c.lo,
-        t.request_time < bk.c.hi,
-        *conditions,
-    ]
-    stats = (
-        select(
-            json_array(
-                dialect,
-                func.count(),
-                errors_of(t.state),
-                func.coalesce(func.sum(t.input_tokens), 0),
-                func.coalesce(func.sum(t.output_tokens), 0),
-                func.coalesce(func.sum(t.total_tokens), 0),
-                func.coalesce(func.sum(t.total_cost), 0),
-            )
-        )
-        .where(*in_bucket)
-        .correlate(bk)
-        .scalar_subquery()
-    )
-    durations = select(t.execution_duration.label("d")).where(*in_bucket).correlate(bk).subquery()
-    return select(bk.c.i, stats, frequencies(dialect, durations)).order_by(bk.c.i)
 
 
 def _bucket(bounds: tuple[int, int], stats: Sequence[Any], latency: Latency) -> TraceBucket:
@@ -285,7 +265,12 @@ def _scores(conn: Connection, source: _Source) -> list[Score]:
         point[1] += total
 
     if source.pieces:
-        query = _raw_scores(conn.dialect.name, source.experiment_id, source.conditions)
+        query = raw_scores(
+            conn.dialect.name,
+            source.experiment_id,
+            source.conditions,
+            source.among,
+        )
         for k, text in conn.execute(query, {"buckets": bucket_list(source.pieces)}):
             names, counts, totals = orjson.loads(text) if text else ([], [], [])
             for name, count, total in zip(names or (), counts or (), totals or (), strict=True):
@@ -310,30 +295,6 @@ def _score(name: str, by_bucket: dict[int, list[float]], source: _Source) -> Sco
     return Score(name=name, count=count, mean=total / count if count else None, points=series)
 
 
-def _raw_scores(dialect: str, experiment_id: int, conditions: list[Any]) -> Any:
-    bk = bucket_rows(dialect)
-    a = assessments.c
-    source = assessments.join(traces, traces.c.trace_id == a.trace_id) if conditions else None
-    by_name = (
-        select(a.name, func.count(a.score).label("n"), func.sum(a.score).label("total"))
-        .where(
-            a.experiment_id == experiment_id,
-            a.trace_time >= bk.c.lo,
-            a.trace_time < bk.c.hi,
-            a.kind == literal_column(f"'{AssessmentKind.FEEDBACK.value}'"),
-            a.valid.is_(True),
-            *conditions,
-        )
-        .group_by(a.name)
-        .correlate(bk)
-    )
-    if source is not None:
-        by_name = by_name.select_from(source)
-    grouped = by_name.subquery()
-    arrays = [json_agg(dialect, c) for c in grouped.c]
-    return select(bk.c.i, select(json_array(dialect, *arrays)).scalar_subquery())
-
-
 def _tools(conn: Connection, source: _Source) -> list[Tool]:
     """Each bucket's TOOL spans by name and duration (whole ms): calls, errors and the
     frequency tables of their latency; raw, one range of ix_spans_tools per piece; then the
@@ -341,7 +302,12 @@ def _tools(conn: Connection, source: _Source) -> list[Tool]:
     calls: dict[str, dict[int, list[int]]] = defaultdict(dict)  # name -> bucket -> [calls, errors]
     latency: dict[str, Frequencies] = defaultdict(Frequencies)  # name -> ms -> calls
     if source.pieces:
-        query = _raw_tools(conn.dialect.name, source.experiment_id, source.conditions)
+        query = raw_tools(
+            conn.dialect.name,
+            source.experiment_id,
+            source.conditions,
+            source.among,
+        )
         for k, text in conn.execute(query, {"buckets": bucket_list(source.pieces)}):
             names, values, counts, errors = orjson.loads(text) if text else (None,) * 4
             for name, value, count, failed in zip(
@@ -379,26 +345,3 @@ def _add_calls(by_bucket: dict[int, list[int]], i: int, count: int, failed: int)
     point = by_bucket.setdefault(i, [0, 0])
     point[0] += count
     point[1] += failed
-
-
-def _raw_tools(dialect: str, experiment_id: int, conditions: list[Any]) -> Any:
-    bk = bucket_rows(dialect)
-    s = spans.c
-    in_bucket = [
-        s.experiment_id == experiment_id,
-        s.span_type == literal_column(f"'{TOOL_SPAN_TYPE}'"),  # the partial index's own words
-        s.start_time_ns >= bk.c.lo * _NS,
-        s.start_time_ns < bk.c.hi * _NS,
-    ]
-    if conditions:
-        in_bucket.append(exists().where(traces.c.trace_id == s.trace_id, *conditions))
-    d = (s.end_time_ns - s.start_time_ns).self_group().op("/")(_NS)
-    grouped = (
-        select(s.name, d.label("d"), func.count().label("c"), errors_of(s.status).label("e"))
-        .where(*in_bucket)
-        .group_by(s.name, d)
-        .correlate(bk)
-        .subquery()
-    )
-    arrays = [json_agg(dialect, c) for c in grouped.c]
-    return select(bk.c.i, select(json_array(dialect, *arrays)).scalar_subquery())

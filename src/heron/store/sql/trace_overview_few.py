@@ -63,9 +63,13 @@ class Few:
 
 
 def few_traces(
-    conn: Connection, experiment_id: int, conditions: list[Any], buckets: Sequence[tuple[int, int]]
+    conn: Connection,
+    experiment_id: int,
+    conditions: list[Any],
+    buckets: Sequence[tuple[int, int]],
+    few: int = FEW,
 ) -> Few | None:
-    """The filtered traces of the window (and of the day before it), or None past FEW."""
+    """The filtered traces of the window (and of the day before it), or None past `few`."""
     query = (
         select(*_TRACES)
         .where(
@@ -74,10 +78,10 @@ def few_traces(
             _T.request_time < buckets[-1][1],
             *conditions,
         )
-        .limit(FEW + 1)
+        .limit(few + 1)
     )
     rows = conn.execute(query).all()
-    return Few(rows, buckets) if len(rows) <= FEW else None
+    return Few(rows, buckets) if len(rows) <= few else None
 
 
 def trace_figures(few: Few) -> tuple[list[TraceBucket], TraceBucket]:

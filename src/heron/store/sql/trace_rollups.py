@@ -11,34 +11,26 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    and_,
     delete,
-    func,
     literal_column,
-    or_,
     select,
     text,
 )
 
-from heron.entities.assessment import AssessmentKind
-from heron.entities.trace_analytics import TOOL_SPAN_TYPE
 from heron.store.sql.database import Database, insert_for
-from heron.store.sql.tables import assessments, spans, traces
 from heron.store.sql.tables_rollups import (
     trace_rollup_hours,
     trace_rollup_scores,
     trace_rollup_tools,
     trace_rollups,
 )
-from heron.store.sql.trace_analytics_sql import errors_of
+from heron.store.sql.trace_rollups_build import EVERY, score_rows, tool_rows, trace_rows
 
 HOUR_MS = 3_600_000
 LOCK = 728_001  # migration 0025's advisory lock key
@@ -112,9 +104,9 @@ def build(conn: Connection, experiment_id: int, hours: Sequence[int]) -> None:
             delete(table).where(table.c.experiment_id == experiment_id, table.c.hour_ms.in_(hours))
         )
     rows = (
-        (trace_rollups, _trace_rows(conn, experiment_id, hours)),
-        (trace_rollup_scores, _score_rows(conn, experiment_id, hours)),
-        (trace_rollup_tools, _tool_rows(conn, experiment_id, hours)),
+        (trace_rollups, trace_rows(conn, experiment_id, hours)),
+        (trace_rollup_scores, score_rows(conn, experiment_id, hours)),
+        (trace_rollup_tools, tool_rows(conn, experiment_id, hours)),
     )
     for table, found in rows:
         if found:
@@ -123,114 +115,35 @@ def build(conn: Connection, experiment_id: int, hours: Sequence[int]) -> None:
     conn.execute(insert_for(conn, trace_rollup_hours).on_conflict_do_nothing(), marks)
 
 
-def _within(column: Any, hours: Sequence[int], scale: Any = None) -> Any:
-    """`column` (ms, or ns with scale) in any of the hours, as few ranges as they make."""
-    ranges: list[list[int]] = []
-    for hour in hours:
-        if ranges and ranges[-1][1] == hour:
-            ranges[-1][1] = hour + HOUR_MS
-        else:
-            ranges.append([hour, hour + HOUR_MS])
-    factor = 1 if scale is None else 1_000_000
-    return or_(*(and_(column >= lo * factor, column < hi * factor) for lo, hi in ranges))
+@dataclasses.dataclass(frozen=True, slots=True)
+class Key:
+    """The rollup rows a filter reads: of one app version, environment and span type, each
+    None for any (span type: every trace)."""
 
-
-def _frequency(table: dict[int, int]) -> str:
-    return orjson.dumps([list(table), list(table.values())]).decode()
-
-
-def _trace_rows(conn: Connection, experiment_id: int, hours: Sequence[int]) -> list[Any]:
-    t = traces.c
-    hour = (t.request_time // _HOUR * _HOUR).label("h")
-    query = (
-        select(
-            hour, t.model_id, t.execution_duration, func.count(), errors_of(t.state),
-            func.coalesce(func.sum(t.input_tokens), 0), func.coalesce(func.sum(t.output_tokens), 0),
-            func.coalesce(func.sum(t.total_tokens), 0), func.coalesce(func.sum(t.total_cost), 0),
-        )
-        .where(t.experiment_id == experiment_id, _within(t.request_time, hours))
-        .group_by(hour, t.model_id, t.execution_duration)
-    )  # fmt: skip
-    sums: dict[tuple[int, str | None], list[Any]] = {}
-    durations: dict[tuple[int, str | None], dict[int, int]] = defaultdict(dict)
-    for h, model_id, d, *figures in conn.execute(query):
-        key = (int(h), model_id)
-        total = sums.setdefault(key, [0, 0, 0, 0, 0, 0.0])
-        for k, value in enumerate(figures):
-            total[k] += value
-        if d is not None:
-            durations[key][int(d)] = int(figures[0])
-    names = ("traces", "errors", "input_tokens", "output_tokens", "total_tokens", "cost")
-    return [
-        {"experiment_id": experiment_id, "hour_ms": h, "model_id": m,
-         **dict(zip(names, total, strict=True)), "durations": _frequency(durations[(h, m)])}
-        for (h, m), total in sums.items()
-    ]  # fmt: skip
-
-
-def _score_rows(conn: Connection, experiment_id: int, hours: Sequence[int]) -> list[Any]:
-    a = assessments.c
-    hour = (a.trace_time // _HOUR * _HOUR).label("h")
-    query = (
-        select(hour, a.model_id, a.name, func.count(a.score), func.sum(a.score))
-        .where(
-            a.experiment_id == experiment_id,
-            _within(a.trace_time, hours),
-            a.kind == literal_column(f"'{AssessmentKind.FEEDBACK.value}'"),
-            a.valid.is_(True),
-        )
-        .group_by(hour, a.model_id, a.name)
-    )
-    return [
-        {"experiment_id": experiment_id, "hour_ms": int(h), "model_id": m, "name": name,
-         "n": n, "total": total or 0.0}
-        for h, m, name, n, total in conn.execute(query)
-    ]  # fmt: skip
-
-
-def _tool_rows(conn: Connection, experiment_id: int, hours: Sequence[int]) -> list[Any]:
-    s, t = spans.c, traces.c
-    hour = (s.start_time_ns // _NS // _HOUR * _HOUR).label("h")
-    d = (s.end_time_ns - s.start_time_ns).self_group().op("/")(_NS).label("d")
-    query = (
-        select(hour, t.model_id, s.name, d, func.count(), errors_of(s.status))
-        .select_from(spans.outerjoin(traces, t.trace_id == s.trace_id))
-        .where(
-            s.experiment_id == experiment_id,
-            s.span_type == literal_column(f"'{TOOL_SPAN_TYPE}'"),
-            _within(s.start_time_ns, hours, scale=True),
-        )
-        .group_by(hour, t.model_id, s.name, d)
-    )
-    sums: dict[tuple[int, str | None, str], list[int]] = {}
-    durations: dict[tuple[int, str | None, str], dict[int, int]] = defaultdict(dict)
-    for h, model_id, name, ms, calls, errors in conn.execute(query):
-        key = (int(h), model_id, name)
-        total = sums.setdefault(key, [0, 0])
-        total[0] += calls
-        total[1] += errors
-        if ms is not None:
-            durations[key][int(ms)] = int(calls)
-    return [
-        {"experiment_id": experiment_id, "hour_ms": h, "model_id": m, "name": name,
-         "calls": calls, "errors": errors, "durations": _frequency(durations[(h, m, name)])}
-        for (h, m, name), (calls, errors) in sums.items()
-    ]  # fmt: skip
+    model_id: str | None = None
+    environment: str | None = None
+    span_type: str | None = None
 
 
 def read(
-    conn: Connection, table: Any, experiment_id: int, hours: Iterable[int], model_id: str | None
+    conn: Connection, table: Any, experiment_id: int, hours: Iterable[int], key: Key
 ) -> list[Any]:
     """The rollup rows of `table` for `hours` (marked ones: a build replaces an hour's rows
-    in one transaction), optionally of one app version, each with its hour first."""
+    in one transaction) that `key` selects, each with its hour first."""
     wanted = set(hours)
     if not wanted:
         return []
     c = table.c
-    columns = [col for col in c if col.name not in ("experiment_id", "model_id")]
+    keys = ("experiment_id", "model_id", "environment", "span_type")
+    columns = [col for col in c if col.name not in keys]
     query = select(*columns).where(
-        c.experiment_id == experiment_id, c.hour_ms >= min(wanted), c.hour_ms <= max(wanted)
+        c.experiment_id == experiment_id,
+        c.hour_ms >= min(wanted),
+        c.hour_ms <= max(wanted),
+        c.span_type == (EVERY if key.span_type is None else key.span_type),
     )
-    if model_id is not None:
-        query = query.where(c.model_id == model_id)
+    if key.model_id is not None:
+        query = query.where(c.model_id == key.model_id)
+    if key.environment is not None:
+        query = query.where(c.environment == key.environment)
     return [row for row in conn.execute(query) if row[0] in wanted]

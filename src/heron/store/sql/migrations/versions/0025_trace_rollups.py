@@ -1,8 +1,10 @@
-"""The GenAI overview's hourly rollups: per experiment, hour and app version, the traces'
-counts, tokens, cost and durations, the feedback by name and the tool calls by name, with the
-hours they are true for (tables_rollups.py). Triggers drop an hour's mark whenever a trace, a
-TOOL span or an assessment in it is written or deleted (by any path: ingest, assessments,
-trace deletion, retention, experiment deletion's cascades), in the writer's transaction; the
+"""The GenAI overview's hourly rollups: per experiment, hour, app version, environment and
+span type, the traces' counts, tokens, cost and durations, the feedback by name and the tool
+calls by name, with the hours they are true for (tables_rollups.py). Triggers drop an hour's
+mark whenever a trace, a TOOL span or an assessment in it is written or deleted, and a
+trace's hours when its environment or the span types it holds change (by any path: ingest,
+assessments, trace deletion, retention, experiment deletion's cascades), in the writer's
+transaction; the
 overview builds marked hours again when it reads them. No rows are filled in here: the first
 overview of each hour builds it.
 
@@ -25,12 +27,16 @@ depends_on = None
 
 HOUR_MS = 3_600_000
 LOCK = 728_001  # the advisory lock's first key (PostgreSQL): builders and writers of rollups
+ENVIRONMENT = "mlflow.source.type"  # the metadata the overview's environment filter reads
 
 _STALE = "DELETE FROM trace_rollup_hours WHERE experiment_id = {e} AND hour_ms = ({t}) / {h} * {h}"
-_TOOL_HOURS = (
-    "DELETE FROM trace_rollup_hours WHERE experiment_id = NEW.experiment_id AND hour_ms IN "
-    "(SELECT s.start_time_ns / 1000000 / {h} * {h} FROM spans AS s "
-    "WHERE s.trace_id = NEW.trace_id AND s.span_type = 'TOOL')"
+# A trace's own hour and the hours of its TOOL spans: all its rollup rows (SQLite).
+_TRACE_HOURS = (
+    "DELETE FROM trace_rollup_hours WHERE (experiment_id, hour_ms) IN "
+    "(SELECT t.experiment_id, t.request_time / {h} * {h} FROM traces AS t "
+    "WHERE t.trace_id = {r}.trace_id UNION ALL "
+    "SELECT s.experiment_id, s.start_time_ns / 1000000 / {h} * {h} FROM spans AS s "
+    "WHERE s.trace_id = {r}.trace_id AND s.span_type = 'TOOL')"
 )
 # table -> (its experiment column, its time in ms, the rows that count)
 _SOURCES = {
@@ -38,24 +44,53 @@ _SOURCES = {
     "spans": ("experiment_id", "{r}.start_time_ns / 1000000", "{r}.span_type = 'TOOL'"),
     "assessments": ("experiment_id", "{r}.trace_time", None),
 }
+# When a row changes the keys of its trace's rollup rows (its environment, the span types it
+# holds), by event: the span that is the first of its type in its trace (the lowest id: a
+# statement's rows are all visible to PostgreSQL's row triggers), the last one deleted.
+_FIRST = (
+    "NOT EXISTS (SELECT 1 FROM spans AS o WHERE o.trace_id = {r}.trace_id "
+    "AND o.span_type = {r}.span_type AND o.span_id < {r}.span_id)"
+)
+_LAST = (
+    "NOT EXISTS (SELECT 1 FROM spans AS o WHERE o.trace_id = {r}.trace_id "
+    "AND o.span_type = {r}.span_type)"
+)
+_MOVED = "(OLD.span_type <> NEW.span_type OR OLD.trace_id <> NEW.trace_id)"
+_KEYS = {
+    "spans": {"INSERT": _FIRST.format(r="NEW"), "DELETE": _LAST.format(r="OLD"),
+              "UPDATE": _MOVED},
+    "trace_metadata": {e: " OR ".join(f"{r}.key = '{ENVIRONMENT}'" for r in rows)
+                       for e, rows in (("INSERT", ["NEW"]), ("DELETE", ["OLD"]),
+                                       ("UPDATE", ["OLD", "NEW"]))},
+}  # fmt: skip
+_ROWS = {"INSERT": ("NEW",), "DELETE": ("OLD",), "UPDATE": ("OLD", "NEW")}
 
 
 def _sqlite_triggers() -> list[str]:
     made = []
     for table, (exp, at, when) in _SOURCES.items():
-        for event, rows in (("INSERT", ("NEW",)), ("DELETE", ("OLD",)), ("UPDATE", ("OLD", "NEW"))):
+        for event, rows in _ROWS.items():
             body = [_STALE.format(e=f"{r}.{exp}", t=at.format(r=r), h=HOUR_MS) for r in rows]
-            if table == "traces" and event == "UPDATE":
-                body.append(_TOOL_HOURS.format(h=HOUR_MS))  # a new app version moves its tools
+            if table == "traces" and event == "UPDATE":  # a new app version moves its tools
+                body.append(_TRACE_HOURS.format(h=HOUR_MS, r="NEW"))
             condition = " OR ".join(when.format(r=r) for r in rows) if when else None
-            made.append(
-                f"CREATE TRIGGER trg_rollup_{table}_{event.lower()} AFTER {event} ON {table} "
-                + (f"WHEN {condition} " if condition else "")
-                + "BEGIN "
-                + "; ".join(body)
-                + "; END"
-            )
+            made.append(_sqlite_trigger(f"{table}_{event.lower()}", table, event, condition, body))
+    for table, events in _KEYS.items():
+        for event, condition in events.items():
+            body = [_TRACE_HOURS.format(h=HOUR_MS, r=r) for r in _ROWS[event]]
+            made.append(_sqlite_trigger(f"keys_{table}_{event.lower()}", table, event,
+                                        condition, body))  # fmt: skip
     return made
+
+
+def _sqlite_trigger(name: str, table: str, event: str, when: str | None, body: list[str]) -> str:
+    return (
+        f"CREATE TRIGGER trg_rollup_{name} AFTER {event} ON {table} "
+        + (f"WHEN {when} " if when else "")
+        + "BEGIN "
+        + "; ".join(body)
+        + "; END"
+    )
 
 
 def _postgresql_triggers() -> list[str]:
@@ -64,22 +99,31 @@ def _postgresql_triggers() -> list[str]:
         "BEGIN IF exp IS NULL OR at_ms IS NULL THEN RETURN; END IF; "
         f"PERFORM pg_advisory_xact_lock_shared({LOCK}, exp); "
         + _STALE.format(e="exp", t="at_ms", h=HOUR_MS)
-        + "; END $$ LANGUAGE plpgsql"
+        + "; END $$ LANGUAGE plpgsql",
+        "CREATE FUNCTION heron_rollup_trace(tid varchar) RETURNS void AS $$ BEGIN "
+        "PERFORM heron_rollup_stale(t.experiment_id, t.request_time) FROM traces AS t "
+        "WHERE t.trace_id = tid; "
+        "PERFORM heron_rollup_stale(s.experiment_id, s.start_time_ns / 1000000) FROM spans AS s "
+        "WHERE s.trace_id = tid AND s.span_type = 'TOOL'; END $$ LANGUAGE plpgsql",
     ]
-    for table, (exp, at, when) in _SOURCES.items():
+    for table in (*_SOURCES, "trace_metadata"):
         steps = []
-        for op_name, r in (("INSERT", "OLD"), ("DELETE", "NEW")):  # skip the row that is not
-            check = f" AND {when.format(r=r)}" if when else ""
-            steps.append(
-                f"IF TG_OP <> '{op_name}'{check} THEN "
-                f"PERFORM heron_rollup_stale({r}.{exp}, ({at.format(r=r)})::bigint); END IF;"
-            )
+        if table in _SOURCES:
+            exp, at, when = _SOURCES[table]
+            for op_name, r in (("INSERT", "OLD"), ("DELETE", "NEW")):  # skip the row that is not
+                check = f" AND {when.format(r=r)}" if when else ""
+                steps.append(
+                    f"IF TG_OP <> '{op_name}'{check} THEN "
+                    f"PERFORM heron_rollup_stale({r}.{exp}, ({at.format(r=r)})::bigint); END IF;"
+                )
         if table == "traces":
             steps.append(
                 "IF TG_OP = 'UPDATE' AND NEW.model_id IS DISTINCT FROM OLD.model_id THEN "
-                "PERFORM heron_rollup_stale(NEW.experiment_id, s.start_time_ns / 1000000) "
-                "FROM spans AS s WHERE s.trace_id = NEW.trace_id AND s.span_type = 'TOOL'; END IF;"
+                "PERFORM heron_rollup_trace(NEW.trace_id); END IF;"
             )
+        for event, condition in _KEYS.get(table, {}).items():
+            calls = " ".join(f"PERFORM heron_rollup_trace({r}.trace_id);" for r in _ROWS[event])
+            steps.append(f"IF TG_OP = '{event}' AND ({condition}) THEN {calls} END IF;")
         made.append(
             f"CREATE FUNCTION heron_rollup_{table}() RETURNS trigger AS $$ BEGIN "
             + " ".join(steps)
@@ -98,6 +142,8 @@ def _keyed(name: str, *columns: sa.Column[Any]) -> None:
         sa.Column("experiment_id", sa.Integer(), nullable=False),
         sa.Column("hour_ms", sa.BigInteger(), nullable=False),
         sa.Column("model_id", sa.String(length=250), nullable=True),
+        sa.Column("environment", sa.Text(), nullable=True),
+        sa.Column("span_type", sa.String(length=100), nullable=False),
         *columns,
     )
     op.create_index(f"ix_{name}_hour", name, ["experiment_id", "hour_ms"])
@@ -137,14 +183,18 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        for table in _SOURCES:
+        for table in (*_SOURCES, "trace_metadata"):
             op.execute(f"DROP TRIGGER trg_rollup_{table} ON {table}")
             op.execute(f"DROP FUNCTION heron_rollup_{table}()")
+        op.execute("DROP FUNCTION heron_rollup_trace(varchar)")
         op.execute("DROP FUNCTION heron_rollup_stale(integer, bigint)")
     else:
         for table in _SOURCES:
-            for event in ("insert", "delete", "update"):
-                op.execute(f"DROP TRIGGER trg_rollup_{table}_{event}")
+            for event in _ROWS:
+                op.execute(f"DROP TRIGGER trg_rollup_{table}_{event.lower()}")
+        for table, events in _KEYS.items():
+            for event in events:
+                op.execute(f"DROP TRIGGER trg_rollup_keys_{table}_{event.lower()}")
     for name in ("trace_rollup_tools", "trace_rollup_scores", "trace_rollups"):
         op.drop_index(f"ix_{name}_hour", table_name=name)
         op.drop_table(name)

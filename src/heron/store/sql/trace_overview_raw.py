@@ -1,0 +1,146 @@
+"""The overview's queries over the raw rows, one per part (traces, scores, tool calls), each
+row of the result one bucket (bound as {"buckets": bucket_list(...)}), through the indexes
+of each bucket's range; a trace filter either in each statement (row by row: for few rows,
+and as the reference) or as the ids passing it, read once first (`passing`) and bound."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, exists, func, literal_column, select
+
+from heron.entities.assessment import AssessmentKind
+from heron.entities.trace_analytics import TOOL_SPAN_TYPE
+from heron.store.sql.json_sql import in_values
+from heron.store.sql.tables import assessments, spans, traces
+from heron.store.sql.trace_analytics_sql import (
+    bucket_rows,
+    errors_of,
+    frequencies,
+    json_agg,
+    json_array,
+)
+
+_NS: ColumnElement[int] = literal_column("1000000")  # ns in a ms
+_DAY_MS = 86_400_000
+
+
+def passing(
+    conn: Connection, experiment_id: int, conditions: list[Any], start_ms: int, end_ms: int
+) -> list[str]:
+    """The ids of the traces passing the filter that the window's parts read: those started
+    in the window or in the day before it (whose tool calls may fall in it: the few-traces
+    path's rule). The filter is evaluated once for each of them, here only."""
+    t = traces.c
+    query = select(t.trace_id).where(
+        t.experiment_id == experiment_id, t.request_time >= start_ms - _DAY_MS,
+        t.request_time < end_ms, *conditions,
+    )  # fmt: skip
+    return list(conn.execute(query).scalars())
+
+
+def floor(experiment_id: int, conditions: list[Any], start_ms: int, end_ms: int) -> Any:
+    """How many traces of the window pass the filter: the least any raw read must do."""
+    t = traces.c
+    return select(func.count()).where(
+        t.experiment_id == experiment_id, t.request_time >= start_ms, t.request_time < end_ms,
+        *conditions,
+    )  # fmt: skip
+
+
+def trace_buckets(
+    dialect: str,
+    experiment_id: int,
+    conditions: list[Any],
+    among: Sequence[str] | None = None,
+) -> Any:
+    """Each bucket's counts, tokens and cost, and its durations' frequency table: two
+    correlated subqueries, each one range of ix_traces_overview."""
+    bk = bucket_rows(dialect)
+    t = traces.c
+    in_bucket = [t.experiment_id == experiment_id, t.request_time >= bk.c.lo,
+                 t.request_time < bk.c.hi]  # fmt: skip
+    in_bucket += [in_values(t.trace_id, among)] if among is not None else conditions
+    stats = (
+        select(
+            json_array(
+                dialect,
+                func.count(),
+                errors_of(t.state),
+                func.coalesce(func.sum(t.input_tokens), 0),
+                func.coalesce(func.sum(t.output_tokens), 0),
+                func.coalesce(func.sum(t.total_tokens), 0),
+                func.coalesce(func.sum(t.total_cost), 0),
+            )
+        )
+        .where(*in_bucket)
+        .correlate(bk)
+        .scalar_subquery()
+    )
+    durations = select(t.execution_duration.label("d")).where(*in_bucket).correlate(bk).subquery()
+    return select(bk.c.i, stats, frequencies(dialect, durations)).order_by(bk.c.i)
+
+
+def raw_scores(
+    dialect: str,
+    experiment_id: int,
+    conditions: list[Any],
+    among: Sequence[str] | None = None,
+) -> Any:
+    bk = bucket_rows(dialect)
+    a = assessments.c
+    where = [
+        a.experiment_id == experiment_id,
+        a.trace_time >= bk.c.lo,
+        a.trace_time < bk.c.hi,
+        a.kind == literal_column(f"'{AssessmentKind.FEEDBACK.value}'"),
+        a.valid.is_(True),
+    ]
+    joined = None
+    if among is not None:
+        where.append(in_values(a.trace_id, among))
+    elif conditions:
+        where += conditions
+        joined = assessments.join(traces, traces.c.trace_id == a.trace_id)
+    by_name = (
+        select(a.name, func.count(a.score).label("n"), func.sum(a.score).label("total"))
+        .where(*where)
+        .group_by(a.name)
+        .correlate(bk)
+    )
+    if joined is not None:
+        by_name = by_name.select_from(joined)
+    grouped = by_name.subquery()
+    arrays = [json_agg(dialect, c) for c in grouped.c]
+    return select(bk.c.i, select(json_array(dialect, *arrays)).scalar_subquery())
+
+
+def raw_tools(
+    dialect: str,
+    experiment_id: int,
+    conditions: list[Any],
+    among: Sequence[str] | None = None,
+) -> Any:
+    bk = bucket_rows(dialect)
+    s = spans.c
+    in_bucket = [
+        s.experiment_id == experiment_id,
+        s.span_type == literal_column(f"'{TOOL_SPAN_TYPE}'"),  # the partial index's own words
+        s.start_time_ns >= bk.c.lo * _NS,
+        s.start_time_ns < bk.c.hi * _NS,
+    ]
+    if among is not None:
+        in_bucket.append(in_values(s.trace_id, among))
+    elif conditions:
+        in_bucket.append(exists().where(traces.c.trace_id == s.trace_id, *conditions))
+    d = (s.end_time_ns - s.start_time_ns).self_group().op("/")(_NS)
+    grouped = (
+        select(s.name, d.label("d"), func.count().label("c"), errors_of(s.status).label("e"))
+        .where(*in_bucket)
+        .group_by(s.name, d)
+        .correlate(bk)
+        .subquery()
+    )
+    arrays = [json_agg(dialect, c) for c in grouped.c]
+    return select(bk.c.i, select(json_array(dialect, *arrays)).scalar_subquery())
