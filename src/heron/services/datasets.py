@@ -18,6 +18,7 @@ from heron.entities.evaluation import (
 from heron.errors import InvalidParameter
 from heron.search.datasets import parse_dataset_filter, parse_dataset_order_by
 from heron.services.access import Authorizer, authorize, current_identity, listing
+from heron.services.changes import changed, changed_fields
 from heron.store import ids
 from heron.store.evaluation import DatasetStore
 from heron.store.experiments import ExperimentStore
@@ -62,7 +63,9 @@ class DatasetService:
             created_by=identity.name, last_updated_by=identity.name,
             experiment_ids=[str(e) for e in experiment_ids], profile='{"num_records": 0}',
         )  # fmt: skip
-        return self._store.create_dataset(dataset)
+        made = self._store.create_dataset(dataset)
+        changed("dataset", made.dataset_id, after=_audited(made))
+        return made
 
     def _experiment(self, experiment_id: str, action: str) -> None:
         text = ids.experiment_id(experiment_id)  # raises for ids no row can have
@@ -96,18 +99,23 @@ class DatasetService:
 
     def delete_dataset(self, dataset_id: str) -> None:
         authorize(self._authorizer, "delete", "dataset", _id(dataset_id))
+        before = self._store.get_dataset(dataset_id)
         self._store.delete_dataset(dataset_id)
+        changed("dataset", dataset_id, before=_audited(before), after=None)
 
     def set_dataset_tags(self, dataset_id: str, tags: Mapping[str, Any]) -> EvaluationDataset:
         """Merges `tags` into the dataset's (a None value removes the tag)."""
         identity = authorize(self._authorizer, "update", "dataset", _id(dataset_id))
-        merged = {**self._store.get_dataset(dataset_id).tags}
+        before = self._store.get_dataset(dataset_id).tags
+        merged = {**before}
         for key, value in (tags or {}).items():
             if value is None:
                 merged.pop(str(key), None)
         merged.update(_tags({k: v for k, v in (tags or {}).items() if v is not None}))
-        return self._store.update_dataset(dataset_id, tags=merged, updated_by=identity.name,
+        done = self._store.update_dataset(dataset_id, tags=merged, updated_by=identity.name,
                                           now=now_ms())  # fmt: skip
+        changed_fields("dataset", dataset_id, _tag_fields(before), _tag_fields(merged))
+        return done
 
     def delete_dataset_tag(self, dataset_id: str, key: str) -> None:
         self.set_dataset_tags(dataset_id, {key: None})
@@ -118,10 +126,14 @@ class DatasetService:
         identity = authorize(self._authorizer, "update", "dataset", _id(dataset_id))
         for experiment_id in [*add, *remove]:
             self._experiment(experiment_id, "update")
-        return self._store.update_dataset(
+        before = self._store.get_dataset(dataset_id).experiment_ids
+        done = self._store.update_dataset(
             dataset_id, add_experiments=[str(e) for e in add],
             remove_experiments=[str(e) for e in remove], updated_by=identity.name, now=now_ms(),
         )  # fmt: skip
+        changed_fields("dataset", dataset_id, {"experiment_ids": sorted(before)},
+                       {"experiment_ids": sorted(done.experiment_ids)})  # fmt: skip
+        return done
 
     def upsert_records(
         self, dataset_id: str, items: Sequence[Mapping[str, Any]]
@@ -190,6 +202,16 @@ class DatasetService:
         """Raises NotFound for a version the dataset never had."""
         authorize(self._authorizer, "read", "dataset", _id(dataset_id))
         return self._store.get_version(dataset_id, _version(version))
+
+
+def _audited(dataset: EvaluationDataset) -> dict[str, Any]:
+    """What the audit log keeps of a dataset made or deleted (not its records)."""
+    return {"name": dataset.name, "experiment_ids": sorted(dataset.experiment_ids),
+            **_tag_fields(dataset.tags)}  # fmt: skip
+
+
+def _tag_fields(tags: Mapping[str, str]) -> dict[str, str]:
+    return {f"tags.{k}": v for k, v in tags.items()}
 
 
 def _id(dataset_id: str) -> str:

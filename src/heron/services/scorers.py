@@ -5,6 +5,7 @@ score (register, then start with a rate, update, stop with rate 0)."""
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import orjson
 
@@ -13,6 +14,7 @@ from heron.entities.evaluation import OnlineScoringConfig, ScorerVersion
 from heron.errors import InvalidParameter
 from heron.search.traces import parse_trace_filter
 from heron.services.access import Authorizer, authorize, listing
+from heron.services.changes import changed_field, changed_fields
 from heron.store import ids
 from heron.store.evaluation import ScorerStore
 from heron.store.experiments import ExperimentStore
@@ -59,7 +61,10 @@ class ScorerService:
             parsed = None
         if not isinstance(parsed, dict):
             raise InvalidParameter("serialized_scorer must be a JSON object (MLflow's form)")
-        return self._store.register_scorer(found, name, serialized, now_ms())
+        made = self._store.register_scorer(found, name, serialized, now_ms())
+        before = made.version - 1 or None
+        changed_field("experiment", found, f"scorers.{name}.version", before, made.version)
+        return made
 
     def list_scorers(self, experiment_ids: list[str]) -> list[ScorerVersion]:
         return self._store.list_scorers([self._experiment(e, "read") for e in experiment_ids])
@@ -76,6 +81,8 @@ class ScorerService:
     def delete_scorer(self, experiment_id: str, name: str, version: int | None = None) -> None:
         found = self._experiment(experiment_id, "update")
         self._store.delete_scorer(found, _name(name), _version(version))
+        gone = "every version" if version is None else f"version {version}"
+        changed_field("experiment", found, f"scorers.{name}", gone, None)
 
     def set_online_config(
         self, experiment_id: str, name: str, sample_rate: float, filter_string: str | None = None
@@ -86,9 +93,17 @@ class ScorerService:
             raise InvalidParameter(f"sample_rate is between 0 and 1, not {sample_rate!r}")
         parse_trace_filter(filter_string)  # raises InvalidParameter, saying where
         scorer = self._store.get_scorer(found, _name(name), None)
-        return self._store.upsert_config(
+        before = next(iter(self._store.get_configs([scorer.scorer_id])), None)
+        config = self._store.upsert_config(
             scorer, float(sample_rate), filter_string or None, now_ms()
         )
+        changed_fields(
+            "experiment", found,
+            _sampling(name, before.sample_rate if before else None,
+                      before.filter_string if before else None),
+            _sampling(name, config.sample_rate, config.filter_string),
+        )  # fmt: skip
+        return config
 
     def online_configs(self, scorer_ids: list[str]) -> list[OnlineScoringConfig]:
         """The configurations of these scorers that the caller may read."""
@@ -122,3 +137,7 @@ def _version(version: int | None) -> int | None:
     if version is not None and not 1 <= version <= INT32_MAX:
         raise InvalidParameter(f"A scorer version is a positive integer, not {version}")
     return version
+
+
+def _sampling(name: str, rate: float | None, filter_string: str | None) -> dict[str, Any]:
+    return {f"scorers.{name}.sample_rate": rate, f"scorers.{name}.filter_string": filter_string}

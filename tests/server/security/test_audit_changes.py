@@ -1,7 +1,7 @@
 """The audit log names the object each change touched, with its fields before and after:
 experiments, runs, registered models and their versions, webhooks, serving endpoints,
-deployment jobs, workspaces and logged models, changed through a real `--auth` server (never
-a secret)."""
+deployment jobs, workspaces, logged models, datasets and scorers, changed through a real
+`--auth` server (never a secret)."""
 
 from __future__ import annotations
 
@@ -206,3 +206,38 @@ def test_logged_model_changes_carry_their_fields_before_and_after(
     assert ({"tags.stage": "v2"}, {"tags.stage": None}) in changes
     deleted = next(b for b, a in changes if a is None)
     assert deleted["name"] == "agent"
+
+
+def test_dataset_and_scorer_changes_carry_their_fields_before_and_after(
+    auth_server: AuthServer,
+) -> None:
+    v3 = "/api/3.0/mlflow"
+    with auth_server.admin() as admin:
+        experiment_id = _ok(admin.post(f"{API}/experiments/create", json={"name": "evals"}))[
+            "experiment_id"
+        ]
+        golden = {"name": "golden", "experiment_ids": [experiment_id]}
+        made = _ok(admin.post(f"{v3}/datasets/create", json=golden))
+        dataset_id = made["dataset"]["dataset_id"]
+        tags = json.dumps({"owner": "ann"})
+        _ok(admin.patch(f"{v3}/datasets/{dataset_id}/tags", json={"tags": tags}))
+        assert admin.delete(f"{v3}/datasets/{dataset_id}").status_code == 200
+        scorer = {"experiment_id": experiment_id, "name": "brief",
+                  "serialized_scorer": json.dumps({"name": "brief"})}  # fmt: skip
+        _ok(admin.post(f"{v3}/scorers/register", json=scorer))
+        _ok(admin.post(f"{v3}/scorers/register", json=scorer))
+        start = {"experiment_id": experiment_id, "name": "brief", "sample_rate": 0.5}
+        _ok(admin.put(f"{v3}/scorers/online-config", json=start))
+        gone = admin.request("DELETE", f"{v3}/scorers/delete",
+                             json={"experiment_id": experiment_id, "name": "brief"})  # fmt: skip
+        assert gone.status_code == 200, gone.text
+        datasets = [(b, a) for i, b, a in _changes(admin, "dataset") if i == dataset_id]
+        experiment = [(b, a) for i, b, a in _changes(admin, "experiment") if i == experiment_id]
+    assert (None, {"name": "golden", "experiment_ids": [experiment_id]}) in datasets
+    assert ({"tags.owner": None}, {"tags.owner": "ann"}) in datasets
+    assert ({"name": "golden", "experiment_ids": [experiment_id], "tags.owner": "ann"},
+            None) in datasets  # fmt: skip
+    assert ({"scorers.brief.version": None}, {"scorers.brief.version": 1}) in experiment
+    assert ({"scorers.brief.version": 1}, {"scorers.brief.version": 2}) in experiment
+    assert ({"scorers.brief.sample_rate": None}, {"scorers.brief.sample_rate": 0.5}) in experiment
+    assert ({"scorers.brief": "every version"}, {"scorers.brief": None}) in experiment
