@@ -20,6 +20,19 @@ from sqlalchemy import (
 
 from heron.store.sql.tables import metadata
 
+
+def _dimensions() -> list[Column[object]]:
+    """What every rollup row is kept by: its experiment, hour, app version, environment and
+    span type (see trace_rollups)."""
+    return [
+        Column("experiment_id", Integer, nullable=False),
+        Column("hour_ms", BigInteger, nullable=False),
+        Column("model_id", String(250), nullable=True),
+        Column("environment", Text, nullable=True),
+        Column("span_type", String(100), nullable=False),
+    ]
+
+
 # The hours whose rollup rows below match the raw rows; absent: read the raw rows.
 trace_rollup_hours = Table(
     "trace_rollup_hours",
@@ -36,11 +49,7 @@ trace_rollup_hours = Table(
 trace_rollups = Table(
     "trace_rollups",
     metadata,
-    Column("experiment_id", Integer, nullable=False),
-    Column("hour_ms", BigInteger, nullable=False),
-    Column("model_id", String(250), nullable=True),
-    Column("environment", Text, nullable=True),
-    Column("span_type", String(100), nullable=False),
+    *_dimensions(),
     Column("traces", BigInteger, nullable=False),
     Column("errors", BigInteger, nullable=False),
     Column("input_tokens", BigInteger, nullable=False),
@@ -57,11 +66,7 @@ trace_rollups = Table(
 trace_rollup_scores = Table(
     "trace_rollup_scores",
     metadata,
-    Column("experiment_id", Integer, nullable=False),
-    Column("hour_ms", BigInteger, nullable=False),
-    Column("model_id", String(250), nullable=True),
-    Column("environment", Text, nullable=True),
-    Column("span_type", String(100), nullable=False),
+    *_dimensions(),
     Column("name", String(250), nullable=False),
     Column("n", BigInteger, nullable=False),
     Column("total", Float(precision=53), nullable=False),
@@ -74,11 +79,7 @@ trace_rollup_scores = Table(
 trace_rollup_tools = Table(
     "trace_rollup_tools",
     metadata,
-    Column("experiment_id", Integer, nullable=False),
-    Column("hour_ms", BigInteger, nullable=False),
-    Column("model_id", String(250), nullable=True),
-    Column("environment", Text, nullable=True),
-    Column("span_type", String(100), nullable=False),
+    *_dimensions(),
     Column("name", Text, nullable=False),
     Column("calls", BigInteger, nullable=False),
     Column("errors", BigInteger, nullable=False),
