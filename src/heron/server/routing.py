@@ -64,6 +64,11 @@ class PathTable(BaseRoute):
         raise NoMatchFound(name, path_params)
 
 
+# MLflow's REST prefixes, each also served under /ajax-api as MLflow's UI calls it.
+MLFLOW_V2 = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
+MLFLOW_V3 = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
+
+
 def under_prefixes(prefixes: Sequence[str], routes: Sequence[PolicyRoute]) -> list[BaseRoute]:
     """`routes` served under each prefix: fixed paths in one PathTable, the rest as routes of
     their own (not a Mount: a Mount would take every path under the prefix, so a fixed path

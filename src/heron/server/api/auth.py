@@ -10,16 +10,14 @@ from heron.entities.security import Principal
 from heron.errors import InvalidParameter
 from heron.server.api import auth_roles
 from heron.server.api.auth_roles import role_json
-from heron.server.routing import under_prefixes
+from heron.server.routing import MLFLOW_V2, MLFLOW_V3, under_prefixes
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import requires
 from heron.services.security.bundle import SecurityServices
 from heron.services.security.mlflow_permissions import as_mlflow, check_permission
 from heron.web.routes import PolicyRoute
 
-V2 = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
 _update_user = requires("update", "principal", "username")
-V3 = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
 
 
 def user_json(user: Principal) -> Json:
@@ -147,4 +145,4 @@ def _target(f: Fields) -> tuple[str, str, str]:
 def routes(api: Endpoints, security: SecurityServices) -> list[BaseRoute]:
     v2 = user_routes(api, security)
     v3 = [*permission_routes(api, security), *auth_roles.routes(api, security)]
-    return [*under_prefixes(V2, v2), *under_prefixes(V3, v3)]
+    return [*under_prefixes(MLFLOW_V2, v2), *under_prefixes(MLFLOW_V3, v3)]

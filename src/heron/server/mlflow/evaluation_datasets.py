@@ -11,12 +11,11 @@ from starlette.routing import BaseRoute
 
 from heron.entities.evaluation import DatasetRecord, EvaluationDataset
 from heron.errors import InvalidParameter
-from heron.server.routing import under_prefixes
+from heron.server.routing import MLFLOW_V3, under_prefixes
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import requires
 from heron.services.datasets import DEFAULT_RECORDS_PAGE, DatasetService
 
-V3 = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
 DATASET = "/datasets/{dataset_id}"
 
 
@@ -171,4 +170,4 @@ def routes(api: Endpoints, service: DatasetService) -> list[BaseRoute]:
         api.with_path("POST", f"{DATASET}/add-experiments", add_experiments, updates),
         api.with_path("POST", f"{DATASET}/remove-experiments", remove_experiments, updates),
     ]
-    return under_prefixes(V3, shared)
+    return under_prefixes(MLFLOW_V3, shared)

@@ -16,12 +16,11 @@ from heron.entities.review import (
     LabelSchemaType,
 )
 from heron.errors import InvalidParameter
-from heron.server.routing import under_prefixes
+from heron.server.routing import MLFLOW_V3, under_prefixes
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import requires
 from heron.services.label_schemas import LabelSchemaService
 
-V3 = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
 SCHEMA_TYPES = {"LABEL_SCHEMA_TYPE_UNSPECIFIED": 0, "FEEDBACK": 1, "EXPECTATION": 2}
 _TYPE_OF = {1: LabelSchemaType.FEEDBACK, 2: LabelSchemaType.EXPECTATION}
 _NUMBER_OF = {t: n for n, t in _TYPE_OF.items()}
@@ -143,7 +142,7 @@ def routes(api: Endpoints, service: LabelSchemaService) -> list[BaseRoute]:
     reads = requires("read", "experiment", "experiment_id")
     updates = requires("update", "experiment", "experiment_id")
     return under_prefixes(
-        V3,
+        MLFLOW_V3,
         [
             api.post("/label-schemas/create", create, updates),
             api.get("/label-schemas/get", get, requires("read", "experiment")),

@@ -14,12 +14,11 @@ from heron.entities.review import (
     ReviewStatus,
 )
 from heron.errors import InvalidParameter
-from heron.server.routing import under_prefixes
+from heron.server.routing import MLFLOW_V3, under_prefixes
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import requires
 from heron.services.review_queues import ReviewQueueService
 
-V3 = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
 QUEUE_TYPES = {"REVIEW_QUEUE_TYPE_UNSPECIFIED": 0, "USER": 1, "CUSTOM": 2}
 ITEM_TYPES = {"REVIEW_ITEM_TYPE_UNSPECIFIED": 0, "TRACE": 1}
 STATUSES = {"REVIEW_STATUS_UNSPECIFIED": 0, "PENDING": 1, "COMPLETE": 2, "DECLINED": 3}
@@ -171,7 +170,7 @@ def routes(api: Endpoints, service: ReviewQueueService) -> list[BaseRoute]:
     changes = requires("update", "experiment")
     in_experiment = requires("update", "experiment", "experiment_id")
     return under_prefixes(
-        V3,
+        MLFLOW_V3,
         [
             api.post("/review-queues/create", create, in_experiment),
             api.post("/review-queues/get-or-create-user", user_queue, in_experiment),

@@ -7,12 +7,10 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from heron.entities.evaluation import OnlineScoringConfig, ScorerVersion
-from heron.server.routing import under_prefixes
+from heron.server.routing import MLFLOW_V3, under_prefixes
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import requires
 from heron.services.scorers import ScorerService
-
-V3 = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
 
 
 def scorer_json(s: ScorerVersion) -> Json:
@@ -109,4 +107,4 @@ def routes(api: Endpoints, service: ScorerService) -> list[BaseRoute]:
         api.route("PUT", "/scorers/online-config", online_config, updates),
         api.get("/scorers/online-configs", online_configs, requires("read", "experiment")),
     ]
-    return under_prefixes(V3, shared)
+    return under_prefixes(MLFLOW_V3, shared)

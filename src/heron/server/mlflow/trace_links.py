@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from heron.server.routing import under_prefixes
+from heron.server.routing import MLFLOW_V2, under_prefixes
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import requires
 from heron.services.trace_links import TraceLinkService
-
-V2 = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
 
 
 def routes(api: Endpoints, service: TraceLinkService) -> list[BaseRoute]:
@@ -33,4 +31,4 @@ def routes(api: Endpoints, service: TraceLinkService) -> list[BaseRoute]:
             "/traces/link-prompts", link_prompts_to_trace, requires("update", "trace", "trace_id")
         ),
     ]
-    return under_prefixes(V2, linked)
+    return under_prefixes(MLFLOW_V2, linked)

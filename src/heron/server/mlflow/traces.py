@@ -16,13 +16,11 @@ from heron.errors import InvalidParameter
 from heron.mlflow_json import assessments as aj
 from heron.mlflow_json import traces as tj
 from heron.mlflow_json.proto import parse_field_mask
-from heron.server.routing import under_prefixes
+from heron.server.routing import MLFLOW_V2, MLFLOW_V3, under_prefixes
 from heron.server.wire import Endpoints, Fields, Json, missing
 from heron.services.access import requires
 from heron.services.traces import DEFAULT_SEARCH_TRACES, TraceService
 
-V3 = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
-V2 = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
 _UPDATE_MASK_FIELDS = {
     "assessment_name": "name",
     "feedback": "value",
@@ -208,7 +206,7 @@ def routes(api: Endpoints, service: TraceService) -> list[BaseRoute]:
         api.with_path("PATCH", legacy + "/tags", set_trace_tag, legacy_updates),
         api.with_path("DELETE", legacy + "/tags", delete_trace_tag, legacy_updates),
     ]
-    return [*under_prefixes(V3, v3), *under_prefixes(V2, v2)]
+    return [*under_prefixes(MLFLOW_V3, v3), *under_prefixes(MLFLOW_V2, v2)]
 
 
 def _changes(data: dict[str, Any], paths: list[str]) -> dict[str, Any]:

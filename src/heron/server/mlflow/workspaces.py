@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from heron.entities.workspace import DEFAULT_WORKSPACE, Workspace
 from heron.errors import InvalidParameter
 from heron.server.authentication import PUBLIC_PATHS, PUBLIC_PREFIXES
+from heron.server.routing import MLFLOW_V3
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import requires
 from heron.services.workspaces import MAX_NAME, UI_COOKIE, WorkspaceService
@@ -21,7 +22,6 @@ from heron.store.sql.workspaces import not_found
 from heron.store.workspaces import workspace_scope
 
 HEADER = b"x-mlflow-workspace"
-PREFIXES = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
 # How long a workspace seen to exist is believed to (a deleted one may be named that long).
 KNOWN_S = 5.0
 
@@ -88,7 +88,7 @@ def routes(api: Endpoints, service: WorkspaceService, *, enabled: bool) -> list[
 
     one = "/workspaces/{workspace_name}"
     found: list[BaseRoute] = []
-    for prefix in PREFIXES:
+    for prefix in MLFLOW_V3:
         found += [
             api.route("GET", prefix + "/workspaces", list_workspaces,
                       requires("read", "workspace")),
