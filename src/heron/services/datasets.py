@@ -18,7 +18,7 @@ from heron.entities.evaluation import (
 from heron.errors import InvalidParameter
 from heron.search.datasets import parse_dataset_filter, parse_dataset_order_by
 from heron.services.access import Authorizer, authorize, current_identity, listing
-from heron.services.changes import changed, changed_fields
+from heron.services.changes import changed, changed_fields, noting
 from heron.store import ids
 from heron.store.evaluation import DatasetStore
 from heron.store.experiments import ExperimentStore
@@ -99,9 +99,10 @@ class DatasetService:
 
     def delete_dataset(self, dataset_id: str) -> None:
         authorize(self._authorizer, "delete", "dataset", _id(dataset_id))
-        before = self._store.get_dataset(dataset_id)
+        before = self._store.get_dataset(dataset_id) if noting() else None
         self._store.delete_dataset(dataset_id)
-        changed("dataset", dataset_id, before=_audited(before), after=None)
+        if before is not None:
+            changed("dataset", dataset_id, before=_audited(before), after=None)
 
     def set_dataset_tags(self, dataset_id: str, tags: Mapping[str, Any]) -> EvaluationDataset:
         """Merges `tags` into the dataset's (a None value removes the tag)."""
@@ -126,7 +127,7 @@ class DatasetService:
         identity = authorize(self._authorizer, "update", "dataset", _id(dataset_id))
         for experiment_id in [*add, *remove]:
             self._experiment(experiment_id, "update")
-        before = self._store.get_dataset(dataset_id).experiment_ids
+        before = self._store.get_dataset(dataset_id).experiment_ids if noting() else []
         done = self._store.update_dataset(
             dataset_id, add_experiments=[str(e) for e in add],
             remove_experiments=[str(e) for e in remove], updated_by=identity.name, now=now_ms(),

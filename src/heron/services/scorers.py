@@ -14,7 +14,7 @@ from heron.entities.evaluation import OnlineScoringConfig, ScorerVersion
 from heron.errors import InvalidParameter
 from heron.search.traces import parse_trace_filter
 from heron.services.access import Authorizer, authorize, listing
-from heron.services.changes import changed_field, changed_fields
+from heron.services.changes import changed_field, changed_fields, noting
 from heron.store import ids
 from heron.store.evaluation import ScorerStore
 from heron.store.experiments import ExperimentStore
@@ -93,7 +93,7 @@ class ScorerService:
             raise InvalidParameter(f"sample_rate is between 0 and 1, not {sample_rate!r}")
         parse_trace_filter(filter_string)  # raises InvalidParameter, saying where
         scorer = self._store.get_scorer(found, _name(name), None)
-        before = next(iter(self._store.get_configs([scorer.scorer_id])), None)
+        before = next(iter(self._store.get_configs([scorer.scorer_id])), None) if noting() else None
         config = self._store.upsert_config(
             scorer, float(sample_rate), filter_string or None, now_ms()
         )
