@@ -26,10 +26,8 @@ _INSIDE = frozenset(
      "prompt", "model_version", "model_alias"}
 )  # fmt: skip
 _LISTED_BY_READ = frozenset({"run", "model_version", "dataset"})
-# Granted by name, and names repeat across workspaces: in a workspace other than `default`
-# these are governed by the grants on the workspace alone (a grant on model `fraud` must not
-# reach another workspace's `fraud`).
-_BY_NAME = frozenset({"registered_model", "prompt", "model_version", "model_alias"})
+# Made by name (the name is the id they are checked with).
+_NAMED = frozenset({"registered_model", "prompt"})
 _CACHE_LIMIT = 100_000
 _HOME_S = 5.0
 
@@ -38,8 +36,8 @@ class WorkspaceGate:
     """Wraps the services' authorizer when workspaces are enabled. `may` (None without
     --auth) answers from the grants: a caller needs BROWSE on a workspace other than
     `default` to reach anything in it, EDIT on it to make something there, and a privilege
-    held on the workspace holds on everything in it. There, registered models and prompts
-    follow the workspace's grants only (theirs are kept by name)."""
+    held on the workspace holds on everything in it, beside the grants on each object (a
+    model's or prompt's are kept for the model of that workspace: see decisions.model_key)."""
 
     def __init__(
         self, inner: Authorizer, store: WorkspaceStore, owners: OwnerStore, may: May | None
@@ -70,8 +68,10 @@ class WorkspaceGate:
             self._require_member(identity, workspace)
             if self._holds(identity, NEEDS[action], workspace):
                 return  # a token's scopes were checked outside (ScopedAuthorizer)
-            if workspace != DEFAULT_WORKSPACE and (
-                (action == "create" and not id_) or resource in _BY_NAME
+            if (
+                workspace != DEFAULT_WORKSPACE
+                and action == "create"
+                and (not id_ or resource in _NAMED)
             ):
                 raise PermissionDenied(
                     f"{identity.name!r} may not {action} a {resource.replace('_', ' ')} in "
@@ -92,7 +92,7 @@ class WorkspaceGate:
         need = Privilege.READ if resource in _LISTED_BY_READ else Privilege.BROWSE
         if self._holds(identity, need, workspace):  # all of it, but what is denied
             return Visibility(hidden=inner.hidden, hidden_prefixes=inner.hidden_prefixes)
-        return NOTHING if workspace != DEFAULT_WORKSPACE and resource in _BY_NAME else inner
+        return inner
 
     def created(self, identity: Identity, resource: ResourceType, id_: str) -> None:
         self._inner.created(identity, resource, id_)

@@ -112,5 +112,7 @@ class WorkspaceService:
             )
         before = self._store.get_workspace(name)
         self._store.delete_workspace(name, to_default=mode == "SET_DEFAULT")
+        if mode == "SET_DEFAULT":  # the grants on its models follow them
+            self._authorizer.renamed("workspace", name, DEFAULT_WORKSPACE)
         self._authorizer.removed("workspace", name)
         changed("workspace", name, before=_fields(before))

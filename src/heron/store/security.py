@@ -130,6 +130,18 @@ class GrantStore(Protocol):
         """Removes every grant on an object that is gone for good."""
         ...
 
+    def move_prefixed_grants(
+        self, securable_types: Sequence[SecurableType], prefix: str, new_prefix: str
+    ) -> None:
+        """The grants on every object whose id starts with `prefix` follow it to the same id
+        under `new_prefix` (a workspace's models moved to another); what was granted on those
+        new ids before gives way."""
+        ...
+
+    def drop_prefixed_grants(self, securable_types: Sequence[SecurableType], prefix: str) -> None:
+        """Removes every grant on the objects whose id starts with `prefix` (non-empty)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DatasetOwners:
@@ -148,7 +160,9 @@ class OwnerStore(Protocol):
         ...
 
     def dataset_owners(self, dataset_id: str) -> DatasetOwners | None: ...
-    def is_prompt(self, name: str) -> bool: ...
+    def is_prompt(self, name: str) -> bool:
+        """Whether model `name` of the request's workspace holds a prompt."""
+        ...
 
 
 class RoleStore(Protocol):

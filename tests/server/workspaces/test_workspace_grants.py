@@ -106,7 +106,10 @@ def test_a_grant_on_a_model_does_not_reach_its_namesake_in_a_workspace(
         assert carol.patch(f"{API}/registered-models/update", json=update).is_success
         refused = carol.patch(f"{API}/registered-models/update", json=update, headers=IN_A)
         assert refused.status_code == 403
-        assert "EDIT on the workspace is needed" in refused.json()["message"]
+        assert (
+            "EDIT on registered model 'fraud' of workspace 'team-a' is needed"
+            in (refused.json()["message"])
+        )
         read = carol.get(f"{API}/registered-models/get", params={"name": "fraud"}, headers=IN_A)
         assert read.json()["registered_model"].get("description") is None
     with as_user(server, "bob") as bob:  # no grant on team-a

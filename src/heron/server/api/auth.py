@@ -7,6 +7,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from heron.entities.security import Principal
+from heron.entities.workspace import DEFAULT_WORKSPACE
 from heron.errors import InvalidParameter
 from heron.server.api import auth_roles
 from heron.server.api.auth_roles import role_json
@@ -14,6 +15,7 @@ from heron.server.routing import MLFLOW_V2, MLFLOW_V3, under_prefixes
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import requires
 from heron.services.security.bundle import SecurityServices
+from heron.services.security.decisions import MODEL_TYPES, model_of_key
 from heron.services.security.mlflow_permissions import as_mlflow, check_permission
 from heron.web.routes import PolicyRoute
 
@@ -88,14 +90,17 @@ def permission_routes(api: Endpoints, security: SecurityServices) -> list[Policy
 
     def rows(username: str) -> Json:
         user, grants = perms.direct(username)
-        by_securable: dict[tuple[str, str], list[object]] = {}
+        by_securable: dict[tuple[str, str, str], list[object]] = {}
         for g in grants:
-            by_securable.setdefault((g.securable_type.value, g.securable_id), []).append(g)
+            workspace, pattern = DEFAULT_WORKSPACE, g.securable_id
+            if g.securable_type in MODEL_TYPES and pattern != "*":  # kept per workspace
+                workspace, pattern = model_of_key(pattern)
+            by_securable.setdefault((workspace, g.securable_type.value, pattern), []).append(g)
         direct = [
-            {"role_id": 0, "role_name": f"__user_{user.principal_id}__", "workspace": "default",
+            {"role_id": 0, "role_name": f"__user_{user.principal_id}__", "workspace": workspace,
              "resource_type": kind, "resource_pattern": pattern,
              "permission": as_mlflow(held)}  # type: ignore[arg-type]
-            for (kind, pattern), held in by_securable.items()
+            for (workspace, kind, pattern), held in by_securable.items()
         ]  # fmt: skip
         for a in perms.roles.assignments(principal_id=user.principal_id):
             role = perms.roles.get_role(a.role_id)

@@ -8,6 +8,7 @@ from heron.errors import InvalidParameter
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import PUBLIC, requires
 from heron.services.security.bundle import SecurityServices
+from heron.services.security.decisions import MODEL_TYPES, model_of_key
 from heron.services.security.grant_service import check_privilege, check_securable
 from heron.services.security.workloads import WorkloadExchange
 from heron.store.security import AuditQuery
@@ -23,10 +24,15 @@ def token_json(t: AccessToken) -> Json:
 
 
 def grant_json(g: Grant) -> Json:
+    """A grant; one on a registered model or prompt names the model and its workspace."""
+    securable_id, workspace = g.securable_id, None
+    if g.securable_type in MODEL_TYPES and g.securable_id != "*":  # `*`: every workspace's
+        workspace, securable_id = model_of_key(g.securable_id)
     return {
         "grant_id": g.grant_id, "principal": g.principal_name,
         "principal_type": g.principal_kind.value, "privilege": g.privilege.value,
-        "securable_type": g.securable_type.value, "securable_id": g.securable_id,
+        "securable_type": g.securable_type.value, "securable_id": securable_id,
+        **({} if workspace is None else {"workspace": workspace}),
         "deny": g.deny, "aliases": None if g.aliases is None else list(g.aliases),
         "created_time": g.created_time, "created_by": g.created_by,
     }  # fmt: skip

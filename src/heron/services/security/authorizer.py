@@ -28,14 +28,22 @@ import threading
 from collections.abc import Callable
 
 from heron.entities.security import Privilege, SecurableType
+from heron.entities.workspace import DEFAULT_WORKSPACE
 from heron.errors import PermissionDenied
 from heron.services.access import Action, Identity, Policy, ResourceType
 from heron.services.security import decisions
 from heron.services.security.audit import AuditTrail
-from heron.services.security.decisions import METASTORE, Securable
+from heron.services.security.decisions import (
+    METASTORE,
+    Securable,
+    model_key,
+    model_of_key,
+    workspace_prefix,
+)
 from heron.services.security.grant_service import GrantService
 from heron.store.security import GrantStore, NewGrant, OwnerStore
 from heron.store.visibility import EVERYTHING, Visibility
+from heron.store.workspaces import current_workspace
 
 NEEDS: dict[str, Privilege] = {
     "read": Privilege.READ,
@@ -53,7 +61,7 @@ _OWNED: dict[str, SecurableType] = {
     "serving_endpoint": SecurableType.SERVING_ENDPOINT,
     "workspace": SecurableType.WORKSPACE,
 }
-_MODELS = (SecurableType.REGISTERED_MODEL, SecurableType.PROMPT)
+_MODELS = decisions.MODEL_TYPES
 # Decided by the security services themselves (admins, or one's own user and tokens).
 _SELF_GOVERNED = ("principal", "token", "grant", "audit")
 _CACHE_LIMIT = 100_000
@@ -125,7 +133,8 @@ class GrantAuthorizer:
         if kind in _MODELS:
             around |= {SecurableType.SCHEMA, SecurableType.CATALOG}
         held = self._grants.grants_of(identity, sorted({kind, *around}))
-        return decisions.visibility(held, kind, need)
+        found = decisions.visibility(held, kind, need)
+        return _in_workspace(found) if kind in _MODELS else found
 
     def created(self, identity: Identity, resource: ResourceType, id_: str) -> None:
         securable = _securable(resource, id_)
@@ -144,11 +153,23 @@ class GrantAuthorizer:
         )  # fmt: skip
 
     def renamed(self, resource: ResourceType, id_: str, new_id: str) -> None:
+        """A model or prompt renamed in the request's workspace; or a workspace's models
+        moved to workspace `new_id` (`default`, when it is deleted with mode=SET_DEFAULT)."""
         if resource in ("registered_model", "prompt"):
-            self._store.move_grants(_MODELS, id_, new_id)
+            workspace = current_workspace()
+            self._store.move_grants(
+                _MODELS, model_key(id_, workspace), model_key(new_id, workspace)
+            )
+            self.clear_cache()
+        elif resource == "workspace":
+            self._store.move_prefixed_grants(
+                _MODELS, workspace_prefix(id_), workspace_prefix(new_id)
+            )
             self.clear_cache()
 
     def removed(self, resource: ResourceType, id_: str) -> None:
+        if resource == "workspace":  # what was granted on its models, left by the models
+            self._store.drop_prefixed_grants(_MODELS, workspace_prefix(id_))
         securable = _securable(resource, id_)
         if securable is not None:
             kinds = _MODELS if securable[0] in _MODELS else (securable[0],)
@@ -167,10 +188,9 @@ class GrantAuthorizer:
         what: str = "",
     ) -> None:
         if not self._grants.may(identity, need, securable, alias=alias):
-            kind, name = securable
             raise PermissionDenied(
                 f"{identity.name!r} may not {what or 'do that'}: {need.value} on "
-                f"{kind.value.replace('_', ' ')} {name!r} is needed"
+                f"{decisions.described(securable)} is needed"
             )
 
     def _experiment(self, identity: Identity, action: Action, experiment_id: str) -> None:
@@ -257,14 +277,16 @@ class GrantAuthorizer:
         )  # fmt: skip
 
     def _model_securable(self, name: str) -> Securable:
-        prompt = self._prompts.get(name)
+        """The model or prompt `name` of the request's workspace."""
+        key = model_key(name, current_workspace())
+        prompt = self._prompts.get(key)
         if prompt is None:
-            prompt = self._owners.is_prompt(name)
+            prompt = self._owners.is_prompt(name)  # in the request's workspace
             with self._lock:
                 if len(self._prompts) >= _CACHE_LIMIT:
                     self._prompts.clear()
-                self._prompts[name] = prompt
-        return (SecurableType.PROMPT if prompt else SecurableType.REGISTERED_MODEL, name)
+                self._prompts[key] = prompt
+        return (SecurableType.PROMPT if prompt else SecurableType.REGISTERED_MODEL, key)
 
     def _namespace(self, identity: Identity, action: Action, name: str) -> None:
         if not name:
@@ -326,7 +348,23 @@ def _securable(resource: ResourceType, id_: str) -> Securable | None:
         kind = SecurableType.SCHEMA if "." in id_ else SecurableType.CATALOG
         return kind, id_
     owned = _OWNED.get(resource)
-    return None if owned is None or not id_ else (owned, id_)
+    if owned is None or not id_:
+        return None
+    return owned, model_key(id_, current_workspace()) if owned in _MODELS else id_
+
+
+def _in_workspace(found: Visibility) -> Visibility:
+    """Models' visibility by name within the request's workspace, from one by grant key: the
+    keys of other workspaces' models are left out."""
+    here = current_workspace() or DEFAULT_WORKSPACE
+
+    def names(keys: frozenset[str]) -> frozenset[str]:
+        return frozenset(name for workspace, name in map(model_of_key, keys) if workspace == here)
+
+    return Visibility(
+        ids=None if found.ids is None else names(found.ids), prefixes=found.prefixes,
+        hidden=names(found.hidden), hidden_prefixes=found.hidden_prefixes,
+    )  # fmt: skip
 
 
 def _named(resource: str) -> str:

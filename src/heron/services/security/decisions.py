@@ -10,10 +10,46 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from heron.entities.security import Grant, Privilege, SecurableType, closure
+from heron.entities.workspace import DEFAULT_WORKSPACE
 from heron.store.visibility import NOTHING, Visibility
 
 Securable = tuple[SecurableType, str]
 METASTORE: Securable = (SecurableType.METASTORE, "*")
+# Registered models and prompts are named per workspace: their grants are kept under
+# `<workspace>/<name>` outside `default` (model names cannot hold a '/'), under the bare name
+# in `default` (as before workspaces), and `*` means every model of the server.
+_IN = "/"
+MODEL_TYPES = (SecurableType.REGISTERED_MODEL, SecurableType.PROMPT)  # kept by model_key
+
+
+def model_key(name: str, workspace: str | None) -> str:
+    """Where the grants of model (or prompt) `name` of `workspace` are kept."""
+    if name == "*" or workspace is None or workspace == DEFAULT_WORKSPACE:
+        return name
+    return f"{workspace}{_IN}{name}"
+
+
+def model_of_key(key: str) -> tuple[str, str]:
+    """The workspace and name a model's grant key stands for (`model_key` reversed)."""
+    workspace, _, name = key.rpartition(_IN)
+    return workspace or DEFAULT_WORKSPACE, name
+
+
+def described(securable: Securable) -> str:
+    """A securable as messages name it: `registered model 'm' of workspace 'team-a'`."""
+    kind, key = securable
+    what = kind.value.replace("_", " ")
+    if kind not in MODEL_TYPES or key == "*":
+        return f"{what} {key!r}"
+    workspace, name = model_of_key(key)
+    return f"{what} {name!r}" + (
+        "" if workspace == DEFAULT_WORKSPACE else f" of workspace {workspace!r}"
+    )
+
+
+def workspace_prefix(workspace: str) -> str:
+    """The start of the keys of every model and prompt of `workspace` ("" for `default`)."""
+    return "" if workspace == DEFAULT_WORKSPACE else f"{workspace}{_IN}"
 
 
 def allows(grants: Iterable[Grant], need: Privilege, *, alias: str | None = None) -> bool:
@@ -42,13 +78,15 @@ def effective(grants: Iterable[Grant]) -> frozenset[Privilege]:
     return frozenset(found)
 
 
-def model_chain(name: str) -> list[Securable]:
-    """A registered model's securables, nearest first: the model, its schema and catalog when
-    its name is `catalog.schema.model`, each type's `*`, then the whole server."""
+def model_chain(key: str) -> list[Securable]:
+    """A registered model's securables, nearest first: the model (by its key), its schema and
+    catalog when its name is `catalog.schema.model`, each type's `*`, its workspace when not
+    `default`, then the whole server."""
     chain: list[Securable] = [
-        (SecurableType.REGISTERED_MODEL, name),
+        (SecurableType.REGISTERED_MODEL, key),
         (SecurableType.REGISTERED_MODEL, "*"),
     ]
+    workspace, name = model_of_key(key)
     parts = name.split(".")
     if len(parts) == 3 and all(parts):
         chain += [
@@ -57,6 +95,8 @@ def model_chain(name: str) -> list[Securable]:
             (SecurableType.CATALOG, parts[0]),
             (SecurableType.CATALOG, "*"),
         ]
+    if workspace != DEFAULT_WORKSPACE:
+        chain += [(SecurableType.WORKSPACE, workspace), (SecurableType.WORKSPACE, "*")]
     return [*chain, METASTORE]
 
 
@@ -78,7 +118,7 @@ def chain(securable_type: SecurableType, securable_id: str) -> list[Securable]:
     return [(securable_type, securable_id), (securable_type, "*"), METASTORE]
 
 
-_NESTED = (SecurableType.REGISTERED_MODEL, SecurableType.PROMPT)
+_NESTED = MODEL_TYPES
 
 
 def wide_securables(kind: SecurableType) -> set[Securable]:

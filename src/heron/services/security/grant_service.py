@@ -20,12 +20,15 @@ from heron.services.security.decisions import Securable
 from heron.services.security.principals import MAX_NAME
 from heron.services.security.scopes import require_scope
 from heron.store.security import GrantStore, NewGrant, PrincipalStore
+from heron.store.workspaces import current_workspace
 
 _CACHE_LIMIT = 50_000
 MAX_SECURABLE_ID = 512  # grants.securable_id and role_permissions.resource_pattern
 
 
 def check_securable(securable_type: object, securable_id: object) -> Securable:
+    """A securable named in a request; a registered model or prompt is the one of the
+    request's workspace (its `X-MLFLOW-WORKSPACE` header)."""
     try:
         kind = SecurableType(str(securable_type))
     except ValueError:
@@ -35,7 +38,20 @@ def check_securable(securable_type: object, securable_id: object) -> Securable:
         raise InvalidParameter(
             f"securable_id must be an id or name of 1-{MAX_SECURABLE_ID} characters, or *"
         )
-    return kind, securable_id
+    return in_request_workspace(kind, securable_id)
+
+
+def in_request_workspace(kind: SecurableType, name: str) -> Securable:
+    """`(kind, name)` as its grants are kept: a model's or prompt's name is qualified by the
+    request's workspace (decisions.model_key)."""
+    if kind not in decisions.MODEL_TYPES or name == "*":
+        return kind, name
+    if "/" in name or ":" in name:
+        raise InvalidParameter(
+            f"{name!r} is not a {kind.value.replace('_', ' ')} name (names cannot contain '/' "
+            "or ':'): name the model alone, and its workspace in the X-MLFLOW-WORKSPACE header"
+        )
+    return kind, decisions.model_key(name, current_workspace())
 
 
 def check_privilege(privilege: object) -> Privilege:
@@ -138,11 +154,11 @@ class GrantService:
         if privilege == Privilege.OWNER and Privilege.OWNER not in held:
             raise PermissionDenied("Only an admin or the owner may hand over ownership")
         if Privilege.MANAGE not in held:
-            raise PermissionDenied(f"MANAGE on {securable[0].value} {securable[1]!r} is needed")
+            raise PermissionDenied(f"MANAGE on {decisions.described(securable)} is needed")
         if not deny and privilege not in held:
             raise PermissionDenied(
                 f"You cannot grant {privilege.value}: you do not hold it on "
-                f"{securable[0].value} {securable[1]!r}"
+                f"{decisions.described(securable)}"
             )
 
     def grant(
@@ -195,10 +211,9 @@ class GrantService:
         if principal is not None and principal.principal_id == identity.principal_id:
             decide(identity, "read", "grant", identity.name, allowed=True, refusal="")
         elif securable is not None:
-            kind, name = securable
-            decide(identity, "read", "grant", name,
+            decide(identity, "read", "grant", securable[1],
                    allowed=Privilege.MANAGE in self.privileges(identity, securable),
-                   refusal=f"MANAGE on {kind.value} {name!r} is needed")  # fmt: skip
+                   refusal=f"MANAGE on {decisions.described(securable)} is needed")  # fmt: skip
         else:
             decide(identity, "read", "grant", "", allowed=identity.is_admin,
                    refusal="Only an admin may list every grant")  # fmt: skip

@@ -15,7 +15,11 @@ from heron.services.access import Identity, current_identity
 from heron.services.security import decisions
 from heron.services.security.audit import AuditTrail
 from heron.services.security.decisions import Securable
-from heron.services.security.grant_service import MAX_SECURABLE_ID, GrantService
+from heron.services.security.grant_service import (
+    MAX_SECURABLE_ID,
+    GrantService,
+    in_request_workspace,
+)
 from heron.services.security.principals import check_name, require_admin, require_self_or_admin
 from heron.store.security import GroupStore, PrincipalStore, RoleStore
 
@@ -56,7 +60,7 @@ def securable_of(resource_type: object, resource_id: object) -> Securable:
         raise InvalidParameter(
             f"resource_id must be an id or name of 1-{MAX_SECURABLE_ID} characters, or *"
         )
-    return kind, resource_id
+    return in_request_workspace(kind, resource_id)
 
 
 def permission_name(privileges: frozenset[Privilege], denied: bool) -> str:
@@ -97,15 +101,19 @@ class RoleGrants:
         held = self._roles.assignments(principal_id=identity.principal_id)
         found: list[Grant] = []
         for assignment in held:
-            for rp in self._roles.get_role(assignment.role_id).permissions:
+            role = self._roles.get_role(assignment.role_id)
+            for rp in role.permissions:
                 kind = RESOURCE_TYPES.get(rp.resource_type)
                 if kind is None:
                     continue
+                key = rp.resource_pattern
+                if kind in decisions.MODEL_TYPES:
+                    key = decisions.model_key(key, role.workspace)  # the role's workspace's
                 found += [
                     Grant(
                         grant_id=0, principal_id=identity.principal_id,
                         principal_name=identity.name, principal_kind=PrincipalKind.USER,
-                        privilege=p, securable_type=kind, securable_id=rp.resource_pattern,
+                        privilege=p, securable_type=kind, securable_id=key,
                         deny=rp.permission == "DENY",
                     )
                     for p in AS_GRANTS[rp.permission]

@@ -137,12 +137,47 @@ class SqlGrantStore:
     def drop_grants(self, securable_types: Sequence[SecurableType], securable_id: str) -> None:
         self._change(delete(grants).where(_on(securable_types, securable_id)))
 
+    def move_prefixed_grants(
+        self, securable_types: Sequence[SecurableType], prefix: str, new_prefix: str
+    ) -> None:
+        kinds = [t.value for t in securable_types]
+        under = _G.securable_type.in_(kinds) & _G.securable_id.startswith(prefix, autoescape=True)
+
+        def move(conn: Connection) -> None:
+            ids = sorted({row[0] for row in conn.execute(select(_G.securable_id).where(under))})
+            moved = {old: new_prefix + old[len(prefix) :] for old in ids}
+            if not moved:
+                return
+            for chunk in _chunks(sorted(moved.values())):
+                conn.execute(delete(grants).where(_G.securable_type.in_(kinds)
+                                                  & _G.securable_id.in_(chunk)))  # fmt: skip
+            for old, new in moved.items():
+                conn.execute(update(grants).where(_on(securable_types, old))
+                             .values(securable_id=new))  # fmt: skip
+            bump_epoch(conn)
+
+        self._db.write(move)
+
+    def drop_prefixed_grants(self, securable_types: Sequence[SecurableType], prefix: str) -> None:
+        if not prefix:
+            raise ValueError("drop_prefixed_grants needs a prefix")
+        self._change(
+            delete(grants).where(
+                _G.securable_type.in_([t.value for t in securable_types])
+                & _G.securable_id.startswith(prefix, autoescape=True)
+            )
+        )
+
     def _change(self, *statements: Any) -> None:
         def change(conn: Connection) -> None:
             if sum(conn.execute(stmt).rowcount for stmt in statements):
                 bump_epoch(conn)
 
         self._db.write(change)
+
+
+def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 def _on(securable_types: Sequence[SecurableType], securable_id: str) -> Any:

@@ -13,6 +13,7 @@ from heron.store.sql.database import Database, fetch
 from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.tables import experiments, registered_model_tags, registered_models, runs
 from heron.store.sql.tables_evaluation import evaluation_dataset_experiments, evaluation_datasets
+from heron.store.workspaces import current_workspace
 
 _RUN = select(runs.c.experiment_id).where(runs.c.run_uuid == bindparam("run"))
 _NUMBERED = select(experiments.c.experiment_id, experiments.c.artifact_location).where(
@@ -38,6 +39,7 @@ _PROMPT = (
         registered_model_tags.c.key == reserved.IS_PROMPT,
     )
 )
+_PROMPT_IN = _PROMPT.where(registered_models.c.workspace == bindparam("workspace"))
 
 
 class SqlOwnerStore:
@@ -73,8 +75,12 @@ class SqlOwnerStore:
         )
 
     def is_prompt(self, name: str) -> bool:
+        workspace = current_workspace()
         with self._db.read() as conn:
-            rows = fetch(conn, _PROMPT, {"name": name})
+            if workspace is None:
+                rows = fetch(conn, _PROMPT, {"name": name})
+            else:
+                rows = fetch(conn, _PROMPT_IN, {"name": name, "workspace": workspace})
         return bool(rows) and str(rows[0][0]).lower() == "true"
 
 
