@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.server.security.conftest import ADMIN, create_user, serve_with_auth
 
 from heron.settings import Settings
 
@@ -85,3 +86,67 @@ print(json.dumps({"made": made.name, "seen": seen, "other": other, "listed": lis
     with httpx.Client(base_url=server) as http:
         info = http.get("/api/3.0/mlflow/server-info").json()
     assert info["workspaces_enabled"] is True
+
+
+@pytest.fixture
+def auth_server(tmp_path: Path, serve_settings: Any) -> Iterator[str]:
+    """--auth and --enable-workspaces, with a local directory as the server's artifact root;
+    bob may enter team-a and team-b (BROWSE on each), nothing more."""
+    root = tmp_path / "root"
+    with serve_with_auth(tmp_path, serve_settings, enable_workspaces=True,
+                         default_artifact_root=str(root)) as running:  # fmt: skip
+        create_user(running, "bob", "bob-password")
+        with running.admin() as admin:
+            for team in ("team-a", "team-b"):
+                made = admin.post("/api/3.0/mlflow/workspaces", json={
+                    "name": team, "default_artifact_root": f"{root}/{team}"})  # fmt: skip
+                assert made.status_code == 201, made.text
+                granted = admin.post("/api/2.0/heron/grants/grant", json={
+                    "principal": "bob", "privilege": "BROWSE", "securable_type": "workspace",
+                    "securable_id": team})  # fmt: skip
+                assert granted.status_code == 200, granted.text
+        yield running.url
+
+
+def test_mlflow_grants_and_artifacts_follow_the_workspace(
+    auth_server: str, run_mlflow: RunMlflow, tmp_path: Path
+) -> None:
+    result = run_mlflow(
+        """
+import json, os, mlflow
+from mlflow import MlflowClient
+from mlflow.server import get_app_client
+
+admin = get_app_client("basic-auth", tracking_uri=URI)
+for team in ("team-a", "team-b"):
+    mlflow.set_workspace(team)
+    MlflowClient().create_registered_model("m", description=team)
+mlflow.set_workspace("team-a")
+admin.grant_user_permission("bob", "registered_model", "m", "READ")
+mlflow.set_experiment("churn")
+with mlflow.start_run() as run:
+    mlflow.log_text("in team-a", "where.txt")
+location = mlflow.get_experiment_by_name("churn").artifact_location
+
+os.environ["MLFLOW_TRACKING_USERNAME"], os.environ["MLFLOW_TRACKING_PASSWORD"] = (
+    "bob", "bob-password")
+seen = {}
+for team in ("team-a", "team-b"):
+    mlflow.set_workspace(team)
+    try:
+        seen[team] = MlflowClient().get_registered_model("m").description
+    except mlflow.exceptions.MlflowException as e:
+        seen[team] = e.error_code
+print(json.dumps({"seen": seen, "location": location, "run": run.info.run_id}))
+""".replace("URI", repr(auth_server)),
+        MLFLOW_TRACKING_URI=auth_server,
+        MLFLOW_TRACKING_USERNAME=ADMIN[0],
+        MLFLOW_TRACKING_PASSWORD=ADMIN[1],
+        MLFLOW_HTTP_REQUEST_MAX_RETRIES="0",
+    )
+    assert result["seen"] == {"team-a": "team-a", "team-b": "PERMISSION_DENIED"}
+    root = tmp_path / "root" / "team-a"
+    assert result["location"].startswith(f"{root}/")
+    written = list(root.rglob("where.txt"))
+    assert [p.read_text() for p in written] == ["in team-a"]
+    assert result["run"] in str(written[0])

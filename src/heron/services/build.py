@@ -130,7 +130,11 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         modules=settings.job_task_modules, commands=settings.job_task_commands
     )
     schemas = LabelSchemaService(stores.label_schemas, stores.experiments, authorizer)
-    experiments = ExperimentService(stores.experiments, authorizer, artifact_roots=roots)
+    workspaces = WorkspaceService(stores.workspaces, authorizer, artifact_roots=roots)
+    experiments = ExperimentService(
+        stores.experiments, authorizer, artifact_roots=roots,
+        workspace_root=workspaces.default_root,
+    )  # fmt: skip
     traces = TraceService(
         stores.traces,
         stores.assessments,
@@ -138,7 +142,7 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         max_payload_bytes=settings.trace_max_payload_bytes,
     )
     return Services(
-        workspaces=WorkspaceService(stores.workspaces, authorizer),
+        workspaces=workspaces,
         experiments=experiments,
         runs=runs,
         logged_models=LoggedModelService(stores.logged_models, stores.experiments, authorizer),

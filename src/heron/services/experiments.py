@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from heron import search
 from heron.entities import Experiment, LifecycleStage, Page, ViewType
-from heron.errors import InvalidParameter, NotFound
+from heron.errors import NotFound
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, authorize, created, listing
 from heron.services.changes import changed, changed_field, noting
@@ -21,10 +21,12 @@ class ExperimentService:
         authorizer: Authorizer,
         *,
         artifact_roots: Sequence[str],
+        workspace_root: Callable[[], str | None] = lambda: None,
     ) -> None:
         self._store = store
         self._authorizer = authorizer
         self._artifact_roots = tuple(r.rstrip("/") for r in artifact_roots)
+        self._workspace_root = workspace_root  # the request's workspace's, if it has one
 
     def _check(self, action: Action, experiment_id: str) -> None:
         authorize(self._authorizer, action, "experiment", experiment_id)
@@ -46,12 +48,15 @@ class ExperimentService:
                 v.check_string("value", value),
                 v.MAX_EXPERIMENT_TAG_VALUE,
             )
+        root = None
         if artifact_location:
             artifact_location = self._confined_location(artifact_location)
             # A place of one's choosing must be one's own to write: never inside another's.
             authorize(self._authorizer, "update", "artifact", artifact_location)
+        else:
+            root = self._root_of_workspace()
         experiment_id = self._store.create_experiment(
-            name, artifact_location=artifact_location or None, tags=tags
+            name, artifact_location=artifact_location or None, tags=tags, artifact_root=root
         )
         created(self._authorizer, "experiment", experiment_id)
         made = self._before(experiment_id)
@@ -65,17 +70,22 @@ class ExperimentService:
 
     def _confined_location(self, location: str) -> str:
         """Artifact locations are the server's to assign: only inside a configured root."""
-        location = v.check_location("artifact_location", location).rstrip("/")
-        if ".." in location.split("/"):
-            raise InvalidParameter(f"artifact_location {location!r} must not contain '..'")
-        for root in self._artifact_roots:
-            if location == root or location.startswith(root + "/"):
-                return location
-        roots = ", ".join(self._artifact_roots) or "(none)"
-        raise InvalidParameter(
-            f"artifact_location {location!r} is outside the artifact roots this server allows "
-            f"({roots}). Leave it out to let the server assign one."
-        )
+        return v.confined_location(
+            "artifact_location", location, self._artifact_roots,
+            "Leave it out to let the server assign one.",
+        )  # fmt: skip
+
+    def _root_of_workspace(self) -> str | None:
+        """The request's workspace's default_artifact_root, still inside the server's roots
+        (checked again: the server may have been restarted with other roots since)."""
+        root = self._workspace_root()
+        if not root:
+            return None
+        return v.confined_location(
+            "The workspace's default_artifact_root", root, self._artifact_roots,
+            "An admin must change the workspace's default_artifact_root (PATCH "
+            "/api/3.0/mlflow/workspaces/<name>) or allow that root.",
+        )  # fmt: skip
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         experiment_id = ids.experiment_id(experiment_id)

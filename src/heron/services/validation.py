@@ -6,6 +6,7 @@ import math
 import posixpath
 import re
 import urllib.parse
+from collections.abc import Sequence
 
 from heron.errors import InvalidParameter
 
@@ -181,3 +182,19 @@ def check_max_results(value: int, limit: int = MAX_SEARCH_RESULTS) -> int:
     if value > limit:
         raise InvalidParameter(f"max_results must be at most {limit}, got {value}")
     return value
+
+
+def confined_location(what: str, location: str, roots: Sequence[str], hint: str) -> str:
+    """An artifact location a caller chose (an experiment's, a workspace's root): inside one
+    of the artifact roots this server allows (`roots`, without a trailing /), never through
+    '..'. `hint` ends the refusal with what to do instead."""
+    location = check_location(what, location).rstrip("/")
+    if ".." in location.split("/"):
+        raise InvalidParameter(f"{what} {location!r} must not contain '..'")
+    for root in roots:
+        if location == root or location.startswith(root + "/"):
+            return location
+    allowed = ", ".join(roots) or "(none)"
+    raise InvalidParameter(
+        f"{what} {location!r} is outside the artifact roots this server allows ({allowed}). " + hint
+    )

@@ -4,13 +4,14 @@ registered models), made, read, changed and deleted as their grants allow."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from heron.entities.workspace import DEFAULT_WORKSPACE, Workspace
-from heron.errors import InvalidParameter
+from heron.errors import InvalidParameter, NotFound
 from heron.services import validation as v
 from heron.services.access import Authorizer, authorize, created, listing
 from heron.services.changes import changed
-from heron.store.workspaces import WorkspaceStore
+from heron.store.workspaces import WorkspaceStore, current_workspace
 
 MAX_NAME = 63  # workspaces.name, experiments.workspace, registered_models.workspace
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
@@ -46,17 +47,40 @@ def _fields(workspace: Workspace) -> dict[str, str | None]:
 
 
 class WorkspaceService:
-    def __init__(self, store: WorkspaceStore, authorizer: Authorizer) -> None:
+    def __init__(
+        self, store: WorkspaceStore, authorizer: Authorizer, *, artifact_roots: Sequence[str]
+    ) -> None:
         self._store = store
         self._authorizer = authorizer
+        self._artifact_roots = tuple(r.rstrip("/") for r in artifact_roots)
+
+    def _check_root(self, root: str | None) -> str | None:
+        """A workspace's default_artifact_root: inside the artifact roots the server allows,
+        as an experiment's own artifact_location must be."""
+        if not root:
+            return root
+        return v.confined_location(
+            "default_artifact_root", root, self._artifact_roots,
+            "Choose a location under one of them, such as <root>/<workspace name>.",
+        )  # fmt: skip
+
+    def default_root(self) -> str | None:
+        """The default_artifact_root of the request's workspace (None when it has none, or
+        workspaces are off): where its new experiments keep their artifacts."""
+        name = current_workspace()
+        if name is None:
+            return None
+        try:
+            return self._store.get_workspace(name).default_artifact_root
+        except NotFound:
+            return None
 
     def create_workspace(
         self, name: str, *, description: str | None, default_artifact_root: str | None
     ) -> Workspace:
         check_name(name)
         authorize(self._authorizer, "create", "workspace", name)
-        if default_artifact_root:
-            v.check_location("default_artifact_root", default_artifact_root)
+        default_artifact_root = self._check_root(default_artifact_root)
         made = self._store.create_workspace(
             Workspace(
                 name=name, description=description, default_artifact_root=default_artifact_root
@@ -88,8 +112,7 @@ class WorkspaceService:
         self, name: str, *, description: str | None, default_artifact_root: str | None
     ) -> Workspace:
         authorize(self._authorizer, "update", "workspace", name)
-        if default_artifact_root:
-            v.check_location("default_artifact_root", default_artifact_root)
+        default_artifact_root = self._check_root(default_artifact_root)
         before = self._store.get_workspace(name)
         after = self._store.update_workspace(
             name, description=description, default_artifact_root=default_artifact_root

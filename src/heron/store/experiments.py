@@ -23,9 +23,15 @@ class ExperimentQuery:
 
 class ExperimentStore(Protocol):
     def create_experiment(
-        self, name: str, *, artifact_location: str | None, tags: Mapping[str, str]
+        self,
+        name: str,
+        *,
+        artifact_location: str | None,
+        tags: Mapping[str, str],
+        artifact_root: str | None = None,
     ) -> str:
-        """Returns the new id. `artifact_location=None` means `<default root>/<id>`.
+        """Returns the new id. `artifact_location=None` means `<artifact_root>/<id>`, by
+        default under the server's default root.
 
         Raises AlreadyExists when the name is taken (deleted experiments keep their name)."""
         ...

@@ -62,8 +62,15 @@ class SqlExperimentStore:
         self._db.write(create)
 
     def create_experiment(
-        self, name: str, *, artifact_location: str | None, tags: Mapping[str, str]
+        self,
+        name: str,
+        *,
+        artifact_location: str | None,
+        tags: Mapping[str, str],
+        artifact_root: str | None = None,
     ) -> str:
+        root = (artifact_root or self._root).rstrip("/")
+
         def create(conn: Connection) -> str:
             now = now_ms()
             try:
@@ -86,7 +93,7 @@ class SqlExperimentStore:
                 conn.execute(
                     update(experiments)
                     .where(experiments.c.experiment_id == new_id)
-                    .values(artifact_location=f"{self._root}/{new_id}")
+                    .values(artifact_location=f"{root}/{new_id}")
                 )
             if tags:
                 conn.execute(
