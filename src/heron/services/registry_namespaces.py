@@ -12,6 +12,7 @@ from heron.entities.registry import Catalog, Schema
 from heron.errors import InvalidParameter
 from heron.services import validation as v
 from heron.services.access import Action, Authorizer, authorize, created, listing
+from heron.services.changes import changed, noting
 from heron.store.registry import NamespaceStore
 
 DEFAULT_CATALOG = "main"
@@ -57,6 +58,7 @@ class NamespaceService:
         owner = self._check("create", name)
         catalog = self._store.create_catalog(name, comment=_comment(comment), owner=owner)
         created(self._authorizer, "namespace", name)
+        changed("namespace", name, after=_fields(catalog))
         return catalog
 
     def get_catalog(self, name: str) -> Catalog:
@@ -74,8 +76,10 @@ class NamespaceService:
         if name == DEFAULT_CATALOG:
             raise InvalidParameter(f"The default catalog {name!r} cannot be deleted")
         self._check("delete", name)
+        before = _fields(self._store.get_catalog(name)) if noting() else None
         self._store.delete_catalog(name)
         self._authorizer.removed("namespace", name)
+        changed("namespace", name, before=before)
 
     def create_schema(self, catalog_name: str, name: str, comment: str | None = None) -> Schema:
         check_part("catalog", catalog_name)
@@ -85,6 +89,7 @@ class NamespaceService:
             catalog_name, name, comment=_comment(comment), owner=owner
         )
         created(self._authorizer, "namespace", f"{catalog_name}.{name}")
+        changed("namespace", f"{catalog_name}.{name}", after=_fields(schema))
         return schema
 
     def get_schema(self, catalog_name: str, name: str) -> Schema:
@@ -104,8 +109,16 @@ class NamespaceService:
         if (catalog_name, name) == (DEFAULT_CATALOG, DEFAULT_SCHEMA):
             raise InvalidParameter("The default schema main.default cannot be deleted")
         self._check("delete", f"{catalog_name}.{name}")
+        before = _fields(self._store.get_schema(catalog_name, name)) if noting() else None
         self._store.delete_schema(catalog_name, name)
         self._authorizer.removed("namespace", f"{catalog_name}.{name}")
+        changed("namespace", f"{catalog_name}.{name}", before=before)
+
+
+def _fields(namespace: Catalog | Schema) -> dict[str, str | None]:
+    """What the audit log keeps of a catalog or schema."""
+    kind = "catalog" if isinstance(namespace, Catalog) else "schema"
+    return {"kind": kind, "comment": namespace.comment, "owner": namespace.owner}
 
 
 def _comment(comment: str | None) -> str | None:

@@ -241,3 +241,20 @@ def test_dataset_and_scorer_changes_carry_their_fields_before_and_after(
     assert ({"scorers.brief.version": 1}, {"scorers.brief.version": 2}) in experiment
     assert ({"scorers.brief.sample_rate": None}, {"scorers.brief.sample_rate": 0.5}) in experiment
     assert ({"scorers.brief": "every version"}, {"scorers.brief": None}) in experiment
+
+
+def test_namespace_changes_carry_their_fields(auth_server: AuthServer) -> None:
+    heron = "/api/2.0/heron"
+    with auth_server.admin() as admin:
+        _ok(admin.post(f"{heron}/catalogs/create", json={"name": "ml", "comment": "models"}))
+        schema_made = {"catalog_name": "ml", "name": "fraud", "comment": "team"}
+        _ok(admin.post(f"{heron}/schemas/create", json=schema_made))
+        _ok(admin.request("DELETE", f"{heron}/schemas/delete", json={"full_name": "ml.fraud"}))
+        _ok(admin.request("DELETE", f"{heron}/catalogs/delete", json={"name": "ml"}))
+        found = _changes(admin, "namespace")
+    catalog = {"kind": "catalog", "comment": "models", "owner": "root"}
+    schema = {"kind": "schema", "comment": "team", "owner": "root"}
+    assert [(i, b, a) for i, b, a in found] == [
+        ("ml", None, catalog), ("ml.fraud", None, schema),
+        ("ml.fraud", schema, None), ("ml", catalog, None),
+    ]  # fmt: skip
