@@ -1,7 +1,7 @@
 """The audit log names the object each change touched, with its fields before and after:
 experiments, runs, registered models and their versions, webhooks, serving endpoints,
-deployment jobs, workspaces, logged models, datasets and scorers, changed through a real
-`--auth` server (never a secret)."""
+deployment jobs, workspaces, namespaces, logged models, datasets and scorers, changed through
+a real `--auth` server (never a secret)."""
 
 from __future__ import annotations
 
