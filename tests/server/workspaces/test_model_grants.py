@@ -186,3 +186,28 @@ def test_a_model_grant_names_a_model_not_a_workspace(server: AuthServer) -> None
         assert "X-MLFLOW-WORKSPACE" in refused.json()["message"]
     with as_user(server, "bob") as bob:
         assert read(bob, "m", "team-b") == 403
+
+
+def test_a_role_reaches_the_models_of_its_own_workspace(server: AuthServer) -> None:
+    roles = "/api/3.0/mlflow/roles"
+    with server.admin() as admin:
+        admin.post(f"{API}/registered-models/create", json={"name": "m"},
+                   headers=within("team-a"))  # fmt: skip
+        made = admin.post(f"{roles}/create", json={"name": "readers", "workspace": "team-b"})
+        assert made.status_code == 200, made.text
+        role_id = made.json()["role"]["id"]
+        for pattern in ("*", "solo"):
+            added = admin.post(f"{roles}/permissions/add", json={
+                "role_id": role_id, "resource_type": "registered_model",
+                "resource_pattern": pattern, "permission": "READ"})  # fmt: skip
+            assert added.status_code == 200, added.text
+        assigned = admin.post(f"{roles}/assign", json={"username": "bob", "role_id": role_id})
+        assert assigned.status_code == 200, assigned.text
+        for workspace in ("default", "team-a"):
+            admin.post(f"{API}/registered-models/create", json={"name": "solo"},
+                       headers=within(workspace))  # fmt: skip
+    with as_user(server, "bob") as bob:
+        assert read(bob, "m", "team-b") == 200
+        assert [read(bob, "m", w) for w in ("default", "team-a")] == [403, 403]
+        assert [read(bob, "solo", w) for w in ("default", "team-a")] == [403, 403]
+        assert searched(bob, "default") == []

@@ -42,7 +42,7 @@ from heron.services.security.decisions import (
 )
 from heron.services.security.grant_service import GrantService
 from heron.store.security import GrantStore, NewGrant, OwnerStore
-from heron.store.visibility import EVERYTHING, Visibility
+from heron.store.visibility import EVERYTHING, NOTHING, Visibility
 from heron.store.workspaces import current_workspace
 
 NEEDS: dict[str, Privilege] = {
@@ -361,9 +361,13 @@ def _in_workspace(found: Visibility) -> Visibility:
     def names(keys: frozenset[str]) -> frozenset[str]:
         return frozenset(name for workspace, name in map(model_of_key, keys) if workspace == here)
 
+    hidden = names(found.hidden)
+    if "*" in hidden:  # denied every model of the workspace
+        return NOTHING
+    ids = None if found.ids is None else names(found.ids)
     return Visibility(
-        ids=None if found.ids is None else names(found.ids), prefixes=found.prefixes,
-        hidden=names(found.hidden), hidden_prefixes=found.hidden_prefixes,
+        ids=None if ids is not None and "*" in ids else ids, prefixes=found.prefixes,
+        hidden=hidden, hidden_prefixes=found.hidden_prefixes,
     )  # fmt: skip
 
 

@@ -17,7 +17,8 @@ Securable = tuple[SecurableType, str]
 METASTORE: Securable = (SecurableType.METASTORE, "*")
 # Registered models and prompts are named per workspace: their grants are kept under
 # `<workspace>/<name>` outside `default` (model names cannot hold a '/'), under the bare name
-# in `default` (as before workspaces), and `*` means every model of the server.
+# in `default` (as before workspaces), and `*` means every model of the server. An MLflow
+# role belongs to a workspace: its `*` is kept as `<workspace>/*`, that workspace's models.
 _IN = "/"
 MODEL_TYPES = (SecurableType.REGISTERED_MODEL, SecurableType.PROMPT)  # kept by model_key
 
@@ -27,6 +28,11 @@ def model_key(name: str, workspace: str | None) -> str:
     if name == "*" or workspace is None or workspace == DEFAULT_WORKSPACE:
         return name
     return f"{workspace}{_IN}{name}"
+
+
+def every_model_key(workspace: str) -> str:
+    """The key of every model of `workspace` (`default` too): a role's `*`."""
+    return f"{workspace}{_IN}*"
 
 
 def model_of_key(key: str) -> tuple[str, str]:
@@ -82,11 +88,12 @@ def model_chain(key: str) -> list[Securable]:
     """A registered model's securables, nearest first: the model (by its key), its schema and
     catalog when its name is `catalog.schema.model`, each type's `*`, its workspace when not
     `default`, then the whole server."""
+    workspace, name = model_of_key(key)
     chain: list[Securable] = [
         (SecurableType.REGISTERED_MODEL, key),
+        (SecurableType.REGISTERED_MODEL, every_model_key(workspace)),
         (SecurableType.REGISTERED_MODEL, "*"),
     ]
-    workspace, name = model_of_key(key)
     parts = name.split(".")
     if len(parts) == 3 and all(parts):
         chain += [
@@ -105,7 +112,8 @@ def chain(securable_type: SecurableType, securable_id: str) -> list[Securable]:
     if securable_type in (SecurableType.REGISTERED_MODEL, SecurableType.PROMPT):
         found = model_chain(securable_id)
         if securable_type == SecurableType.PROMPT:
-            found[:2] = [(SecurableType.PROMPT, securable_id), (SecurableType.PROMPT, "*")]
+            model = SecurableType.REGISTERED_MODEL
+            found = [(SecurableType.PROMPT if t == model else t, i) for t, i in found]
         return found
     if securable_type == SecurableType.SCHEMA:
         catalog = securable_id.split(".", 1)[0]

@@ -107,8 +107,12 @@ class RoleGrants:
                 if kind is None:
                     continue
                 key = rp.resource_pattern
-                if kind in decisions.MODEL_TYPES:
-                    key = decisions.model_key(key, role.workspace)  # the role's workspace's
+                if kind in decisions.MODEL_TYPES:  # the role's workspace's models
+                    key = (
+                        decisions.every_model_key(role.workspace)
+                        if key == "*"
+                        else decisions.model_key(key, role.workspace)
+                    )
                 found += [
                     Grant(
                         grant_id=0, principal_id=identity.principal_id,
