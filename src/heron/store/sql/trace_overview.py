@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, literal_column
+from sqlalchemy import ColumnElement, Connection, Table, literal_column
 
 from heron.entities import reserved
 from heron.entities.trace_analytics import (
@@ -41,7 +41,7 @@ from heron.store.sql.trace_overview_few import FEW, few_traces
 from heron.store.sql.trace_overview_few import scores as few_scores
 from heron.store.sql.trace_overview_few import tools as few_tools
 from heron.store.sql.trace_overview_few import trace_figures as few_figures
-from heron.store.sql.trace_overview_raw import passing, raw_scores, raw_tools, trace_buckets
+from heron.store.sql.trace_overview_raw import passing_table, raw_scores, raw_tools, trace_buckets
 from heron.store.sql.trace_rollups import HOUR_MS, Key, Plan, ensure, marked
 from heron.store.sql.trace_rollups import plan as rollup_plan
 from heron.store.sql.trace_rollups import read as read_rollups
@@ -64,7 +64,7 @@ class _Source:
     hours: dict[int, int]
     version: Key
     bounds: Sequence[tuple[int, int]]  # the buckets
-    among: Sequence[str] | None = None  # the ids passing the filter, when read first
+    among: Table | None = None  # the traces passing the filter, when read first
 
     @property
     def count(self) -> int:
@@ -88,8 +88,9 @@ def overview(
     when the filter is none or `=` on an app version, an environment or a span type (or on
     two or three of them); the rest from the raw rows. A filter that
     leaves at most `few` traces is read through them (trace_overview_few.py); past that, the
-    ids passing it are read once and the three parts read the raw rows of those ids (tool
-    calls: of traces started at most a day before the window, as for few traces).
+    ids passing it are read once into a temporary table, and the three parts, in turn on
+    that one connection, match their index ranges against it (tool calls: of traces started
+    at most a day before the window, as for few traces).
     `rollups=False` reads everything raw, the filter in each statement (the reference the
     tests hold the others to)."""
     conditions = [condition(c) for c in window.filter]
@@ -98,7 +99,6 @@ def overview(
     cut = rollup_plan(buckets, int(time.time() * 1000)) if version is not _RAW else None
     if cut is not None:
         ensure(database, experiment_id, cut.hours)
-    among = None
     if cut is None and conditions and rollups:
         with database.read() as conn:
             read_few = few_traces(conn, experiment_id, conditions, buckets, few)
@@ -106,13 +106,19 @@ def overview(
                 filled, totals = few_figures(read_few)
                 return _overview(window, filled, totals, few_scores(conn, read_few),
                                  few_tools(conn, read_few))  # fmt: skip
-            among = passing(conn, experiment_id, conditions, buckets[0][0], buckets[-1][1])
+            with passing_table(conn, experiment_id, conditions, buckets[0][0],
+                               buckets[-1][1]) as among:  # fmt: skip
+                source = _Source(experiment_id, conditions, list(buckets),
+                                 list(range(len(buckets))), {}, Key(), buckets, among)  # fmt: skip
+                filled, totals = _traces_of(conn, source, buckets)
+                return _overview(window, filled, totals, _scores(conn, source),
+                                 _tools(conn, source))  # fmt: skip
 
     def read(part: Callable[[Connection, _Source], T]) -> T:
         with database.read() as conn:
             if cut is None:
                 source = _Source(experiment_id, conditions, list(buckets),
-                                 list(range(len(buckets))), {}, Key(), buckets, among)  # fmt: skip
+                                 list(range(len(buckets))), {}, Key(), buckets)  # fmt: skip
             else:
                 source = _source(conn, experiment_id, conditions, cut, version, buckets)
             return part(conn, source)
