@@ -31,13 +31,14 @@ _INDEXES = {
 
 def _recreate(with_trace_id: bool) -> None:
     for name, (table, columns) in _INDEXES.items():
-        where = {"sqlite_where": sa.text(_TOOL), "postgresql_where": sa.text(_TOOL)}
+        where = sa.text(_TOOL) if table == "spans" else None
         op.drop_index(name, table_name=table)
         op.create_index(
             name,
             table,
             [*columns, "trace_id"] if with_trace_id else columns,
-            **(where if table == "spans" else {}),
+            sqlite_where=where,
+            postgresql_where=where,
         )
 
 
