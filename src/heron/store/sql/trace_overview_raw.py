@@ -36,7 +36,7 @@ from heron.store.sql.trace_analytics_sql import (
 )
 
 _NS: ColumnElement[int] = literal_column("1000000")  # ns in a ms
-_DAY_MS = 86_400_000
+DAY_MS = 86_400_000  # a filter's traces started this long before a window are read too
 _PASSING = Table(
     "heron_passing",
     MetaData(),
@@ -51,18 +51,16 @@ def passing_table(
     conn: Connection, experiment_id: int, conditions: list[Any], start_ms: int, end_ms: int
 ) -> Iterator[Table]:
     """A temporary table (of this connection, in its transaction) of the ids of the traces
-    passing the filter that the window's parts read: those started in the window or in the
-    day before it (whose tool calls may fall in it: the few-traces path's rule). The filter
-    is evaluated once for each of them, here only; the parts then match their index ranges'
-    trace ids against the table's key. Dropped after use (on an error, the read
-    transaction's rollback drops it)."""
+    started in [start_ms, end_ms) that pass the filter: the filter is evaluated once for
+    each of them, here only; the parts then match their index ranges' trace ids against the
+    table's key. Dropped after use (on an error, the read transaction's rollback drops it)."""
     t = traces.c
     _PASSING.create(conn)
     conn.execute(
         insert(_PASSING).from_select(
             ["trace_id"],
             select(t.trace_id).where(
-                t.experiment_id == experiment_id, t.request_time >= start_ms - _DAY_MS,
+                t.experiment_id == experiment_id, t.request_time >= start_ms,
                 t.request_time < end_ms, *conditions,
             ),
         )

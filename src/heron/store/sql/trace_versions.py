@@ -18,7 +18,6 @@ from heron.entities.trace_analytics import (
     linked_prompts,
 )
 from heron.store.sql.tables import assessments, trace_tags, traces
-from heron.store.sql.trace_analytics_sql import bucket_list
 from heron.store.sql.trace_overview import trace_figures
 from heron.store.sql.traces_search import condition
 from heron.store.trace_analytics import Window
@@ -39,12 +38,11 @@ def versions(
     t = traces.c
     conditions = [condition(c) for c in window.filter]
     experiment_id = int(window.experiment_id)
-    params = {"buckets": bucket_list(buckets)}
     scores = _scores(conn, window, conditions)
     found = []
     for model_id in [*dict.fromkeys(model_ids), None]:
         version = t.model_id == model_id if model_id else t.model_id.is_(None)
-        _, totals = trace_figures(conn, experiment_id, [*conditions, version], buckets, params)
+        _, totals = trace_figures(conn, experiment_id, [*conditions, version], buckets)
         if model_id is None and not totals.traces:
             continue
         which = [
