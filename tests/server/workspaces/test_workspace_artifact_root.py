@@ -4,30 +4,16 @@ is refused."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from heron.settings import Settings
-
 API = "/api/2.0/mlflow"
 WS = "/api/3.0/mlflow/workspaces"
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 IN_A = {"X-MLFLOW-WORKSPACE": "team-a"}
-
-
-@pytest.fixture
-def server(tmp_path: Path, serve_settings: Any, database_uri: str) -> Iterator[httpx.Client]:
-    settings = Settings(
-        backend_store_uri=database_uri,
-        artifacts_destination=str(tmp_path / "artifacts"),
-        enable_workspaces=True,
-    )  # the default root: mlflow-artifacts: (proxied to artifacts_destination)
-    with serve_settings(settings) as url, httpx.Client(base_url=url, timeout=30) as client:
-        yield client
 
 
 def experiment(client: httpx.Client, name: str, headers: dict[str, str], **body: str) -> Any:

@@ -3,7 +3,6 @@ workspace holds its own experiments and models, named as in no other; the header
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +17,6 @@ WS = "/api/3.0/mlflow/workspaces"
 
 def header(name: str) -> dict[str, str]:
     return {"X-MLFLOW-WORKSPACE": name}
-
-
-@pytest.fixture
-def server(tmp_path: Path, serve_settings: Any, database_uri: str) -> Iterator[httpx.Client]:
-    settings = Settings(
-        backend_store_uri=database_uri,
-        artifacts_destination=str(tmp_path / "artifacts"),
-        enable_workspaces=True,
-    )
-    with serve_settings(settings) as url, httpx.Client(base_url=url, timeout=30) as client:
-        yield client
 
 
 def make_workspace(client: httpx.Client, name: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 from heron.entities.security import Grant, PrincipalKind, Privilege, SecurableType
 from heron.errors import PermissionDenied
 from heron.services.access import Identity, identity_scope
-from heron.services.security.decisions import allows, chain
+from heron.services.security.decisions import allows, chain, model_key, model_of_key
 from heron.store.security import AuditQuery
 
 MODEL = (SecurableType.REGISTERED_MODEL, "main.fraud.detector")
@@ -26,7 +26,27 @@ def _grant(privilege: Privilege, on: tuple[SecurableType, str], *, deny: bool = 
 
 
 def test_a_models_chain_runs_up_to_its_catalog() -> None:
-    assert chain(*MODEL)[::2] == [MODEL, SCHEMA, CATALOG, (SecurableType.METASTORE, "*")]
+    every = [(kind, "*") for kind in (SecurableType.SCHEMA, SecurableType.CATALOG)]
+    assert chain(*MODEL) == [
+        MODEL, (SecurableType.REGISTERED_MODEL, "default/*"),  # a role of `default`: its `*`
+        (SecurableType.REGISTERED_MODEL, "*"), SCHEMA, every[0], CATALOG, every[1],
+        (SecurableType.METASTORE, "*"),
+    ]  # fmt: skip
+
+
+def test_a_workspace_models_chain_runs_through_its_workspace() -> None:
+    key = model_key("main.fraud.detector", "team-a")
+    assert key == "team-a/main.fraud.detector"
+    assert model_of_key(key) == ("team-a", "main.fraud.detector")
+    found = chain(SecurableType.PROMPT, key)
+    assert found[:3] == [(SecurableType.PROMPT, key), (SecurableType.PROMPT, "team-a/*"),
+                         (SecurableType.PROMPT, "*")]  # fmt: skip
+    assert SCHEMA in found
+    assert CATALOG in found
+    assert found[-3:] == [(SecurableType.WORKSPACE, "team-a"), (SecurableType.WORKSPACE, "*"),
+                          (SecurableType.METASTORE, "*")]  # fmt: skip
+    assert model_key("detector", "default") == model_key("detector", None) == "detector"
+    assert model_key("*", "team-a") == "*"  # a grant's `*`: every model of the server
 
 
 @pytest.mark.parametrize(
