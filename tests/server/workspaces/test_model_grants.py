@@ -211,3 +211,20 @@ def test_a_role_reaches_the_models_of_its_own_workspace(server: AuthServer) -> N
         assert [read(bob, "m", w) for w in ("default", "team-a")] == [403, 403]
         assert [read(bob, "solo", w) for w in ("default", "team-a")] == [403, 403]
         assert searched(bob, "default") == []
+
+
+def test_a_deny_on_a_model_wins_over_a_grant_on_its_workspace(server: AuthServer) -> None:
+    with server.admin() as admin:
+        admin.post(f"{API}/registered-models/create", json={"name": "open"},
+                   headers=within("team-b"))  # fmt: skip
+        grant(admin, "bob", "EDIT", "workspace", "team-b")
+        denied = admin.post(GRANT, json={
+            "principal": "bob", "privilege": "BROWSE", "securable_type": "registered_model",
+            "securable_id": "m", "deny": True}, headers=within("team-b"))  # fmt: skip
+        assert denied.status_code == 200, denied.text
+    with as_user(server, "bob") as bob:
+        assert [read(bob, name, "team-b") for name in ("m", "open")] == [403, 200]
+        assert searched(bob, "team-b") == ["open"]
+        update = {"name": "open", "description": "edited"}
+        assert bob.patch(f"{API}/registered-models/update", json=update,
+                         headers=within("team-b")).status_code == 200  # fmt: skip
