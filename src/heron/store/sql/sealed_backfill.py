@@ -13,12 +13,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Connection,
     Table,
     and_,
     bindparam,
     func,
+    or_,
     select,
     true,
     tuple_,
@@ -29,18 +31,27 @@ from sqlalchemy.sql.elements import ColumnElement
 from heron.store.crypto.fields import PREFIX, FieldCipher
 from heron.store.sql.database import Database, run
 from heron.store.sql.sealed_rewrap import SEALED_COLUMNS
+from heron.store.sql.security_audit import KEYED_FIELDS, holds_sensitive_value
 from heron.store.sql.security_tables import audit_log
-from heron.store.sql.tables import trace_metadata
+from heron.store.sql.tables import model_version_events, trace_metadata
 from heron.store.sql.traces_sealed import SEALED_METADATA
 
 # The key/value tables whose values are sealed when their key matches --sensitive-keys.
-_BY_KEY = frozenset({"params", "tags", "trace_tags"})
-# Tables whose rows are sealed only when they are of these kinds.
-_ONLY: dict[str, Callable[[], ColumnElement[bool]]] = {
-    "trace_metadata": lambda: trace_metadata.c.key.in_(SEALED_METADATA),
-    "audit_log": lambda: audit_log.c.object_type == "token",
-}
+_BY_KEY = frozenset(
+    {
+        "params",
+        "tags",
+        "trace_tags",
+        "experiment_tags",
+        "logged_model_params",
+        "logged_model_tags",
+        "registered_model_tags",
+        "model_version_tags",
+    }
+)
 _KEYS_AT_ONCE = 500  # sensitive keys named in one IN list
+# A scope: the rows of a field's table it picks, and a test each value must pass besides.
+Pick = Callable[[str], bool] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +61,8 @@ class Field:
     table: Table
     column: str
     batch: int  # rows read (and sealed) in one transaction
+    # The value to write, given the sealing function and the value read (default: sealed).
+    rewrite: Callable[[Callable[[str], str], str], str] | None = None
 
     @property
     def name(self) -> str:
@@ -60,18 +73,46 @@ class Field:
         return self.table.name in _BY_KEY
 
 
-FIELDS = tuple(Field(table, column, batch) for table, column, batch in SEALED_COLUMNS)
+def _tag_set_detail(change: Callable[[str], str], detail: str) -> str:
+    """A version's `tag_set` activity entry with the tag's value sealed (as the store writes
+    it for a sensitive key)."""
+    fields = orjson.loads(detail)
+    return orjson.dumps({**fields, "value": change(fields["value"])}).decode()
+
+
+def _tag_set_of_sensitive_key(is_sensitive: Callable[[str], bool], detail: str) -> bool:
+    fields = orjson.loads(detail)
+    return (
+        isinstance(fields, dict)
+        and isinstance(fields.get("key"), str)
+        and isinstance(fields.get("value"), str)
+        and is_sensitive(fields["key"])
+    )
+
+
+FIELDS = (
+    *(Field(table, column, batch) for table, column, batch in SEALED_COLUMNS),
+    Field(model_version_events, "detail", 500, rewrite=_tag_set_detail),
+)
 
 
 def clear_counts(database: Database, cipher: FieldCipher) -> dict[str, int]:
     """How many values of each field the settings of `cipher` seal are still in clear."""
     counts = {}
-    with database.read() as conn:
-        for field in FIELDS:
+    for field in FIELDS:
+        with database.read() as conn:
+            scopes = list(_clear_scopes(conn, field, cipher))
             counts[field.name] = sum(
                 int(conn.execute(select(func.count()).where(where)).scalar_one())
-                for where in _clear_scopes(conn, field, cipher)
+                for where, pick in scopes
+                if pick is None
             )
+        for where, pick in scopes:
+            if pick is not None:
+                counts[field.name] += sum(
+                    sum(1 for row in rows if pick(row[-1]))
+                    for rows in _batches(database, field, where)
+                )
     return counts
 
 
@@ -99,9 +140,11 @@ def sweep(
     for field in FIELDS:
         with database.read() as conn:
             scopes = list(_clear_scopes(conn, field, cipher))
-        for where in scopes:
-            for rows in _batches(database, field, where):
-                total += database.write(functools.partial(_write, field, rows, change))
+        for where, pick in scopes:
+            for read in _batches(database, field, where):
+                rows = read if pick is None else [row for row in read if pick(row[-1])]
+                if rows:
+                    total += database.write(functools.partial(_write, field, rows, change))
                 if on_batch is not None:
                     on_batch(field.name, total)
     return total
@@ -109,25 +152,34 @@ def sweep(
 
 def _clear_scopes(
     conn: Connection, field: Field, cipher: FieldCipher
-) -> Iterator[ColumnElement[bool]]:
-    """The conditions on `field`'s table that together pick its values in clear that must be
-    sealed (none when no key of a key/value table is sensitive)."""
+) -> Iterator[tuple[ColumnElement[bool], Pick]]:
+    """The conditions on `field`'s table (each with a test of the value, or None) that
+    together pick its values in clear that must be sealed."""
     column = field.table.c[field.column]
     clear = and_(column.is_not(None), ~column.startswith(PREFIX, autoescape=True))
-    only = _ONLY.get(field.table.name)
-    if only is not None:
-        clear = and_(clear, only())
-    if not field.by_key:
-        yield clear
-        return
-    key = field.table.c.key
-    sensitive = sorted(
-        k
-        for k in conn.execute(select(key).where(clear).distinct()).scalars()
-        if cipher.is_sensitive(k)
-    )
-    for start in range(0, len(sensitive), _KEYS_AT_ONCE):
-        yield and_(clear, key.in_(sensitive[start : start + _KEYS_AT_ONCE]))
+    if field.table is model_version_events:
+        tag_set = and_(model_version_events.c.kind == "tag_set", ~column.contains(PREFIX))
+        pick = functools.partial(_tag_set_of_sensitive_key, cipher.is_sensitive)
+        yield and_(column.is_not(None), tag_set), pick
+    elif field.table is trace_metadata:
+        yield and_(clear, trace_metadata.c.key.in_(SEALED_METADATA)), None
+    elif field.table is audit_log:
+        token = audit_log.c.object_type == "token"
+        yield and_(clear, token), None
+        keyed = or_(*(column.contains(f'"{f}', autoescape=True) for f in KEYED_FIELDS))
+        pick = functools.partial(holds_sensitive_value, cipher.is_sensitive)
+        yield and_(clear, ~token, keyed), pick
+    elif not field.by_key:
+        yield clear, None
+    else:
+        key = field.table.c.key
+        sensitive = sorted(
+            k
+            for k in conn.execute(select(key).where(clear).distinct()).scalars()
+            if cipher.is_sensitive(k)
+        )
+        for start in range(0, len(sensitive), _KEYS_AT_ONCE):
+            yield and_(clear, key.in_(sensitive[start : start + _KEYS_AT_ONCE])), None
 
 
 def _batches(database: Database, field: Field, where: ColumnElement[bool]) -> Iterator[list[Any]]:
@@ -174,5 +226,6 @@ def _write(
     done = 0
     for *ids, old in rows:
         params = {f"k{i}": v for i, v in enumerate(ids)}
-        done += run(conn, stmt, {**params, "old": old, "new": change(old)})
+        new = change(old) if field.rewrite is None else field.rewrite(change, old)
+        done += run(conn, stmt, {**params, "old": old, "new": new})
     return done
