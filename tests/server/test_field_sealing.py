@@ -6,6 +6,7 @@ counts what is left in clear."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -41,6 +42,7 @@ TOKEN_NAME = "deploy key of the " + "payments team"
 HOOK_SECRET = "signing-" + "secret-of-the-hook"
 PLAINTEXTS = (SECRET, "diagnosis", TOKEN_NAME, HOOK_SECRET)
 PATTERNS = "*password*,secret.*"
+TAGGED = f'{{"tags.db_password": "{SECRET}"}}'  # an audit entry of a sensitive tag set
 TOKEN_ID = "t" + "1"  # built so no scanner takes it for a password
 
 
@@ -83,7 +85,11 @@ def _fill_through_the_stores(uri: str) -> None:
             seq=0, time=1, principal="ann", address="127.0.0.1", request_id="r", allowed=True,
             action="create_token", object_type="token", object_id=TOKEN_ID, after=after,
         )  # fmt: skip
-        stores.security.audit.append([entry])
+        tagged = dataclasses.replace(
+            entry, action="set_tag", object_type="experiment", object_id="1", after=TAGGED
+        )
+        other = dataclasses.replace(tagged, after='{"tags.team": "red"}')
+        stores.security.audit.append([entry, tagged, other])
     finally:
         stores.close()
 
@@ -101,7 +107,7 @@ def _stores_read(uri: str, key: Path) -> tuple[Any, ...]:
         return (
             stores.webhooks.get_webhook("w1").secret,
             stores.security.tokens.get_token(TOKEN_ID).name,
-            stores.security.audit.entries(AuditQuery())[0].after,
+            [e.after for e in stores.security.audit.entries(AuditQuery())],
         )
     finally:
         stores.close()
@@ -127,14 +133,14 @@ def test_seal_seals_what_was_written_in_clear_and_everything_reads_the_same(
     flags = ["--backend-store-uri", database_uri, "--encryption-key", str(key_file)]
 
     status = heron("status", *flags, "--sensitive-keys", PATTERNS)
-    assert "in clear:    10 values the settings seal" in status.output  # listed below
+    assert "in clear:    11 values the settings seal" in status.output  # listed below
     for field in ("params.value 1", "tags.value 1", "trace_tags.value 1", "spans.inputs 1",
                   "traces.request_preview 1", "webhooks.secret 1", "access_tokens.name 1",
-                  "audit_log.after 1"):  # fmt: skip
+                  "audit_log.after 2"):  # fmt: skip
         assert field in status.output
 
     sealed = heron("keys", "seal", *flags, "--sensitive-keys", PATTERNS)
-    assert "Sealed 10 database values" in sealed.output
+    assert "Sealed 11 database values" in sealed.output
 
     everything = dump(database_uri)
     for text in (*PLAINTEXTS, QUESTION, ANSWER):
@@ -143,7 +149,9 @@ def test_seal_seals_what_was_written_in_clear_and_everything_reads_the_same(
     with server(serve_settings, database_uri, tmp_path, key_file) as http:
         assert _read_everything(http, run_id, trace_id) == before
     assert _stores_read(database_uri, key_file) == stored_before
-    assert stored_before == (HOOK_SECRET, TOKEN_NAME, f'{{"owner": "ann", "name": "{TOKEN_NAME}"}}')
+    token_entry = f'{{"owner": "ann", "name": "{TOKEN_NAME}"}}'
+    entries = [token_entry, TAGGED, '{"tags.team": "red"}']
+    assert stored_before == (HOOK_SECRET, TOKEN_NAME, entries)
 
     again = heron("keys", "seal", *flags, "--sensitive-keys", PATTERNS)
     assert "Sealed 0 database values" in again.output

@@ -184,3 +184,32 @@ def test_values_opened_lately_are_refused_once_their_key_is_retired(key_file: Pa
     time.sleep(1.1)  # the key file is looked at once a second
     with pytest.raises(KeyUnavailable, match=first):
         cipher.decrypt(stored)
+
+
+def test_audit_entries_holding_a_sensitive_value_are_sealed(
+    database_uri: str, key_file: Path
+) -> None:
+    stores = open_sql_stores(
+        database_uri,
+        default_artifact_root="mlflow-artifacts:",
+        fields=field_cipher(str(key_file), cache_s=0, sensitive_keys=["*password*"]),
+    )
+    sensitive = json.dumps({"tags.db_password": SECRET})
+    other = json.dumps({"tags.team": "red", "name": "db_password"})
+    try:
+        entry = AuditEntry(
+            seq=0, time=1, principal="ann", address="127.0.0.1", request_id="r", allowed=True,
+            action="set_tag", object_type="experiment", object_id="1", before=None,
+            after=sensitive,
+        )  # fmt: skip
+        written = stores.security.audit.append([entry, dataclasses.replace(entry, after=other)])
+        with stores.database.read() as conn:
+            stored = [row[0] for row in conn.execute(select(audit_log.c.after))]
+        assert stored[0].startswith(PREFIX)
+        assert stored[1] == other  # no sensitive key's value in it: kept as it is
+        read = stores.security.audit.entries(AuditQuery())
+        assert read == written
+        assert [e.after for e in read] == [sensitive, other]
+        assert all(audit_hash(e.prev_hash, dataclasses.replace(e, hash="")) == e.hash for e in read)
+    finally:
+        stores.close()
