@@ -55,20 +55,26 @@ print(json.dumps({{
 """
 
 
-def test_mlflow_client_logs_and_reads_sealed_fields(
-    serve_settings: Any, tmp_path: Path, run_mlflow: RunMlflow
-) -> None:
+def _run_sealed(serve_settings: Any, tmp_path: Path, run_mlflow: RunMlflow, code: str) -> Any:
+    """Runs `code` in MLflow's client against a server with field encryption on, whose
+    database is `tmp_path / "heron.db"`."""
     key_file = tmp_path / "keys.json"
     create_key_file(key_file)
-    db = tmp_path / "heron.db"
     settings = Settings(
-        backend_store_uri=f"sqlite:///{db}",
+        backend_store_uri=f"sqlite:///{tmp_path / 'heron.db'}",
         artifacts_destination=str(tmp_path / "artifacts"),
         encryption_key=str(key_file),
         sensitive_keys=("*password*", "secret.*"),
     )
     with serve_settings(settings) as url:
-        seen = run_mlflow(MLFLOW_SIDE, MLFLOW_TRACKING_URI=url)
+        return run_mlflow(code, MLFLOW_TRACKING_URI=url)
+
+
+def test_mlflow_client_logs_and_reads_sealed_fields(
+    serve_settings: Any, tmp_path: Path, run_mlflow: RunMlflow
+) -> None:
+    db = tmp_path / "heron.db"
+    seen = _run_sealed(serve_settings, tmp_path, run_mlflow, MLFLOW_SIDE)
     assert seen["params"] == {"db_password": SECRET, "lr": "0.1"}
     assert seen["tags"] == {"secret.token": SECRET}
     assert seen["inputs"] == {"question": "what is the patient's diagnosis?"}
@@ -129,17 +135,8 @@ print(json.dumps({{
 def test_mlflow_client_sets_and_reads_sealed_experiment_and_model_tags(
     serve_settings: Any, tmp_path: Path, run_mlflow: RunMlflow
 ) -> None:
-    key_file = tmp_path / "keys.json"
-    create_key_file(key_file)
     db = tmp_path / "heron.db"
-    settings = Settings(
-        backend_store_uri=f"sqlite:///{db}",
-        artifacts_destination=str(tmp_path / "artifacts"),
-        encryption_key=str(key_file),
-        sensitive_keys=("*password*", "secret.*"),
-    )
-    with serve_settings(settings) as url:
-        seen = run_mlflow(TAGS_SIDE, MLFLOW_TRACKING_URI=url)
+    seen = _run_sealed(serve_settings, tmp_path, run_mlflow, TAGS_SIDE)
     assert seen["experiment"]["db_password"] == SECRET
     assert seen["experiment"]["team"] == "red"
     assert seen["model"] == {"secret.owner": SECRET}

@@ -157,6 +157,9 @@ def _clear_scopes(
     together pick its values in clear that must be sealed."""
     column = field.table.c[field.column]
     clear = and_(column.is_not(None), ~column.startswith(PREFIX, autoescape=True))
+    keyed_only = field.by_key or field.table is model_version_events
+    if keyed_only and not cipher.sensitive_keys:
+        return  # no pattern: no value of these is sealed
     if field.table is model_version_events:
         tag_set = and_(model_version_events.c.kind == "tag_set", ~column.contains(PREFIX))
         pick = functools.partial(_tag_set_of_sensitive_key, cipher.is_sensitive)
@@ -166,6 +169,8 @@ def _clear_scopes(
     elif field.table is audit_log:
         token = audit_log.c.object_type == "token"
         yield and_(clear, token), None
+        if not cipher.sensitive_keys:
+            return
         keyed = or_(*(column.contains(f'"{f}', autoescape=True) for f in KEYED_FIELDS))
         pick = functools.partial(holds_sensitive_value, cipher.is_sensitive)
         yield and_(clear, ~token, keyed), pick
