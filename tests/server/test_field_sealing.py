@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from tests.server.test_field_encryption import (
     ANSWER,
     API,
@@ -30,6 +31,7 @@ from tests.server.test_field_encryption import (
     server,
 )
 
+from heron.cli.main import main
 from heron.entities import Param, RunTag
 from heron.entities.registry import Webhook, WebhookEvent, WebhookStatus
 from heron.entities.security import AccessToken, AuditEntry, PrincipalKind
@@ -215,3 +217,42 @@ def test_a_seal_killed_midway_is_completed_by_the_next_run(
         assert params == {f"p{i}_password": f"{SECRET}-{i}" for i in range(500)}
     finally:
         stores.close()
+
+
+def test_seal_follows_the_patterns_it_is_given(database_uri: str, key_file: Path) -> None:
+    _fill_through_the_stores(database_uri)
+    stores = open_sql_stores(database_uri, default_artifact_root="mlflow-artifacts:")
+    try:
+        run_id = stores.runs.create_run(
+            experiment_id="0", user_id="u", run_name="r", start_time=1, tags={}
+        ).info.run_id
+        params = [Param(key="db_password", value=SECRET)]
+        stores.runs.log_batch(run_id, metrics=[], params=params, tags=[])
+    finally:
+        stores.close()
+    flags = ["--backend-store-uri", database_uri, "--encryption-key", str(key_file)]
+    # Without patterns: the always-sealed fields (the webhook secret, the token's name and its
+    # audit entry), not the param, nor the audit entry of a tag.
+    assert "Sealed 3 database values" in heron("keys", "seal", *flags).output
+    assert raw(database_uri, "SELECT value FROM params") == [(SECRET,)]
+    status = heron("status", *flags, "--sensitive-keys", PATTERNS)
+    assert "in clear:    2 values the settings seal (params.value 1, audit_log.after 1)" in (
+        status.output
+    )
+    assert (
+        "Sealed 2 database values"
+        in heron("keys", "seal", *flags, "--sensitive-keys", PATTERNS).output
+    )
+    assert SECRET not in dump(database_uri)
+
+
+def test_seal_without_a_key_or_a_database(tmp_path: Path, key_file: Path) -> None:
+    missing = f"sqlite:///{tmp_path}/none.db"
+    result = CliRunner().invoke(
+        main, ["keys", "seal", "--backend-store-uri", missing], env={"HERON_ENCRYPTION_KEY": None}
+    )
+    assert result.exit_code == 2
+    assert "--encryption-key" in result.output
+    told = heron("keys", "seal", "--backend-store-uri", missing, "--encryption-key", str(key_file))
+    assert "No database at" in told.output
+    assert not (tmp_path / "none.db").exists()
