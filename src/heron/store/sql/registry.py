@@ -83,7 +83,7 @@ class SqlRegisteredModelStore:
                     ],
                 )
             data = {"name": name, "tags": dict(tags), "description": description}
-            queue_event(conn, "REGISTERED_MODEL", "CREATED", data)
+            queue_event(conn, "REGISTERED_MODEL", "CREATED", data, self._sealer)
             return _load(conn, name, self._sealer)
 
         return self._db.write(create)
@@ -179,7 +179,7 @@ class SqlRegisteredModelStore:
         def set_alias(conn: Connection) -> None:
             model_id = require_version(conn, name, number)
             data = {"name": name, "alias": alias, "version": str(number)}
-            queue_event(conn, "MODEL_VERSION_ALIAS", "CREATED", data)
+            queue_event(conn, "MODEL_VERSION_ALIAS", "CREATED", data, self._sealer)
             before = conn.execute(
                 select(aliases.c.version).where(
                     aliases.c.registered_model_id == model_id, aliases.c.alias == alias
@@ -207,7 +207,9 @@ class SqlRegisteredModelStore:
                 raise NotFound(f"Registered model alias {alias} not found.")
             conn.execute(delete(aliases).where(*where))
             record_event(conn, model_id, version, "alias_deleted", {"alias": alias}, actor)
-            queue_event(conn, "MODEL_VERSION_ALIAS", "DELETED", {"name": name, "alias": alias})
+            queue_event(
+                conn, "MODEL_VERSION_ALIAS", "DELETED", {"name": name, "alias": alias}, self._sealer
+            )
             _touch(conn, model_id)
 
         self._db.write(delete_alias)

@@ -118,7 +118,7 @@ class SqlModelVersionStore:
                 "tags": dict(version.tags or {}),
                 "description": version.description,
             }
-            queue_event(conn, "MODEL_VERSION", "CREATED", data)
+            queue_event(conn, "MODEL_VERSION", "CREATED", data, self._sealer)
             # A model with a deployment job runs it for each new version, starting with it.
             start_for_new_version(conn, model_id, name, number, actor)
             return _load(conn, name, number, self._sealer)
@@ -196,7 +196,7 @@ class SqlModelVersionStore:
             detail = {"from": before, "to": stage.value}
             record_event(conn, model_id, number, "stage_changed", detail, actor)
             data = {"name": name, "version": str(number), "stage": stage.value}
-            queue_event(conn, "MODEL_VERSION", "UPDATED", data)
+            queue_event(conn, "MODEL_VERSION", "UPDATED", data, self._sealer)
             return _load(conn, name, number, self._sealer)
 
         return self._db.write(transition)
@@ -235,7 +235,7 @@ class SqlModelVersionStore:
             touch_version(conn, model_id, number)
             record_event(conn, model_id, number, "tag_set", {"key": key, "value": sealed}, actor)
             data = {"name": name, "version": str(number), "key": key, "value": value}
-            queue_event(conn, "MODEL_VERSION_TAG", "SET", data)
+            queue_event(conn, "MODEL_VERSION_TAG", "SET", data, self._sealer)
 
         self._db.write(set_tag)
 
@@ -257,7 +257,7 @@ class SqlModelVersionStore:
             touch_version(conn, model_id, number)
             record_event(conn, model_id, number, "tag_deleted", {"key": key}, actor)
             data = {"name": name, "version": str(number), "key": key}
-            queue_event(conn, "MODEL_VERSION_TAG", "DELETED", data)
+            queue_event(conn, "MODEL_VERSION_TAG", "DELETED", data, self._sealer)
 
         self._db.write(delete_tag)
 

@@ -26,6 +26,7 @@ from heron.store.sql.tables import (
     trace_metadata,
     trace_tags,
     traces,
+    webhook_queue,
     webhooks,
 )
 
@@ -46,6 +47,7 @@ SEALED_COLUMNS: tuple[tuple[Table, str, int], ...] = (
     (spans, "inputs", 20),
     (spans, "outputs", 20),
     (webhooks, "secret", 500),
+    (webhook_queue, "body", 100),
     (access_tokens, "name", 500),
     (audit_log, "before", 500),
     (audit_log, "after", 500),
