@@ -549,6 +549,7 @@ traces = Table(
         "output_tokens",
         "total_tokens",
         "total_cost",
+        "trace_id",  # matched against a filter's traces (0029)
     ),
     Index(
         "ix_traces_session",
@@ -651,6 +652,7 @@ spans = Table(
         "status",
         "end_time_ns",
         "span_type",  # implied by the WHERE, but SQLite covers only with the column itself
+        "trace_id",
         sqlite_where=text("span_type = 'TOOL'"),
         postgresql_where=text("span_type = 'TOOL'"),
     ),
@@ -693,5 +695,6 @@ assessments = Table(
         "name",
         "score",
         "model_id",
+        "trace_id",
     ),
 )

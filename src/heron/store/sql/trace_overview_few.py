@@ -8,27 +8,19 @@ out here)."""
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, literal_column, select
 
 from heron.entities.assessment import AssessmentKind
-from heron.entities.trace_analytics import (
-    TOOL_SPAN_TYPE,
-    Score,
-    ScorePoint,
-    Tool,
-    ToolPoint,
-    TraceBucket,
-)
+from heron.entities.trace_analytics import TOOL_SPAN_TYPE
 from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.tables import assessments, spans, traces
-from heron.store.sql.trace_analytics_sql import Frequencies
+from heron.store.sql.trace_overview_raw import DAY_MS
+from heron.store.sql.trace_overview_sums import ScoreSums, ToolSums, TraceSums
 
 FEW = 5_000  # at most this many traces (in the window and the day before) take this path
-_DAY_MS = 86_400_000
 _T = traces.c
 _TRACES = (_T.trace_id, _T.request_time, _T.state, _T.execution_duration, _T.input_tokens,
            _T.output_tokens, _T.total_tokens, _T.total_cost)  # fmt: skip
@@ -74,7 +66,7 @@ def few_traces(
         select(*_TRACES)
         .where(
             _T.experiment_id == experiment_id,
-            _T.request_time >= buckets[0][0] - _DAY_MS,
+            _T.request_time >= buckets[0][0] - DAY_MS,
             _T.request_time < buckets[-1][1],
             *conditions,
         )
@@ -84,88 +76,34 @@ def few_traces(
     return Few(rows, buckets) if len(rows) <= few else None
 
 
-def trace_figures(few: Few) -> tuple[list[TraceBucket], TraceBucket]:
-    sums: list[list[Any]] = [[0, 0, 0, 0, 0, 0.0] for _ in few.buckets]
-    tables = [Frequencies() for _ in few.buckets]
+def trace_figures(few: Few) -> TraceSums:
+    sums = TraceSums(len(few.buckets))
     for _, at, state, duration, *tokens, cost in few.rows:
         i = few.bucket(at)
-        if i is None:
-            continue
-        figures = (1, state == "ERROR", *(t or 0 for t in tokens), cost or 0.0)
-        for k, value in enumerate(figures):
-            sums[i][k] += value
-        if duration is not None:
-            tables[i].add((duration,), (1,))
-    filled = []
-    window = Frequencies()
-    for (start, end), (n, errors, input_, output, total, cost), table in zip(
-        few.buckets, sums, tables, strict=True
-    ):
-        window.add(list(table.counts), list(table.counts.values()))
-        filled.append(
-            TraceBucket(start_ms=start, end_ms=end, traces=n, errors=errors,
-                        latency=table.latency(), input_tokens=input_, output_tokens=output,
-                        total_tokens=total, cost=cost)
-        )  # fmt: skip
-    totals = TraceBucket(
-        start_ms=0, end_ms=0, traces=sum(b.traces for b in filled),
-        errors=sum(b.errors for b in filled), latency=window.latency(),
-        input_tokens=sum(b.input_tokens for b in filled),
-        output_tokens=sum(b.output_tokens for b in filled),
-        total_tokens=sum(b.total_tokens for b in filled), cost=sum(b.cost for b in filled),
-    )  # fmt: skip
-    return filled, totals
+        if i is not None:
+            known = duration is not None
+            sums.add(i, (1, state == "ERROR", *tokens, cost), (duration,) * known, (1,) * known)
+    return sums
 
 
-def scores(conn: Connection, few: Few) -> list[Score]:
+def scores(conn: Connection, few: Few) -> ScoreSums:
     """Valid feedback of the window's filtered traces, by name and bucket."""
-    sums: dict[str, dict[int, list[float]]] = defaultdict(dict)
+    sums = ScoreSums()
     for at, name, score in conn.execute(_SCORES, {"ids": bound_list(few.in_window())}):
         i = few.bucket(at)
-        if i is None:
-            continue
-        point = sums[name].setdefault(i, [0, 0.0])
-        if score is not None:
-            point[0] += 1
-            point[1] += score
-    found = []
-    for name in sorted(sums):
-        series = [
-            ScorePoint(start_ms=few.buckets[i][0], end_ms=few.buckets[i][1], count=int(n),
-                       mean=total / n if n else None)
-            for i, (n, total) in sorted(sums[name].items())
-        ]  # fmt: skip
-        count = sum(p.count for p in series)
-        total = sum(t for n, t in sums[name].values())
-        found.append(
-            Score(name=name, count=count, mean=total / count if count else None, points=series)
-        )
-    return found
+        if i is not None:
+            sums.add(name, i, score is not None, score)
+    return sums
 
 
-def tools(conn: Connection, few: Few) -> list[Tool]:
+def tools(conn: Connection, few: Few) -> ToolSums:
     """TOOL spans of the filtered traces that started in the window, by name and bucket."""
-    calls: dict[str, dict[int, list[int]]] = defaultdict(dict)
-    latency: dict[str, Frequencies] = defaultdict(Frequencies)
+    sums = ToolSums()
     trace_ids = [row[0] for row in few.rows]
     for start, end, name, status in conn.execute(_TOOLS, {"ids": bound_list(trace_ids)}):
         i = few.bucket(start // 1_000_000)
-        if i is None:
-            continue
-        point = calls[name].setdefault(i, [0, 0])
-        point[0] += 1
-        point[1] += status == "ERROR"
-        if end is not None:
-            latency[name].add(((end - start) // 1_000_000,), (1,))
-    found = []
-    for name, by_bucket in calls.items():
-        points = [
-            ToolPoint(start_ms=few.buckets[i][0], end_ms=few.buckets[i][1], calls=n, errors=e)
-            for i, (n, e) in sorted(by_bucket.items())
-        ]
-        found.append(
-            Tool(name=name, calls=sum(p.calls for p in points),
-                 errors=sum(p.errors for p in points), latency=latency[name].latency(),
-                 points=points)
-        )  # fmt: skip
-    return sorted(found, key=lambda t: (-t.calls, t.name))
+        if i is not None:
+            known = end is not None
+            sums.add(name, i, 1, status == "ERROR", ((end - start) // 1_000_000,) * known,
+                     (1,) * known)  # fmt: skip
+    return sums

@@ -1,18 +1,31 @@
 """The overview's queries over the raw rows, one per part (traces, scores, tool calls), each
 row of the result one bucket (bound as {"buckets": bucket_list(...)}), through the indexes
 of each bucket's range; a trace filter either in each statement (row by row: for few rows,
-and as the reference) or as the ids passing it, read once first (`passing`) and bound."""
+and as the reference) or as the traces passing it, read once into a temporary table
+(`passing_table`) that each index range is matched against."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, exists, func, literal_column, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+)
 
 from heron.entities.assessment import AssessmentKind
 from heron.entities.trace_analytics import TOOL_SPAN_TYPE
-from heron.store.sql.json_sql import in_values
 from heron.store.sql.tables import assessments, spans, traces
 from heron.store.sql.trace_analytics_sql import (
     bucket_rows,
@@ -23,21 +36,41 @@ from heron.store.sql.trace_analytics_sql import (
 )
 
 _NS: ColumnElement[int] = literal_column("1000000")  # ns in a ms
-_DAY_MS = 86_400_000
+DAY_MS = 86_400_000  # a filter's traces started this long before a window are read too
+_PASSING = Table(
+    "heron_passing",
+    MetaData(),
+    Column("trace_id", String(50), primary_key=True),
+    prefixes=["TEMPORARY"],
+    sqlite_with_rowid=False,
+)
 
 
-def passing(
+@contextmanager
+def passing_table(
     conn: Connection, experiment_id: int, conditions: list[Any], start_ms: int, end_ms: int
-) -> list[str]:
-    """The ids of the traces passing the filter that the window's parts read: those started
-    in the window or in the day before it (whose tool calls may fall in it: the few-traces
-    path's rule). The filter is evaluated once for each of them, here only."""
+) -> Iterator[Table]:
+    """A temporary table (of this connection, in its transaction) of the ids of the traces
+    started in [start_ms, end_ms) that pass the filter: the filter is evaluated once for
+    each of them, here only; the parts then match their index ranges' trace ids against the
+    table's key. Dropped after use (on an error, the read transaction's rollback drops it)."""
     t = traces.c
-    query = select(t.trace_id).where(
-        t.experiment_id == experiment_id, t.request_time >= start_ms - _DAY_MS,
-        t.request_time < end_ms, *conditions,
+    _PASSING.create(conn)
+    conn.execute(
+        insert(_PASSING).from_select(
+            ["trace_id"],
+            select(t.trace_id).where(
+                t.experiment_id == experiment_id, t.request_time >= start_ms,
+                t.request_time < end_ms, *conditions,
+            ),
+        )
     )  # fmt: skip
-    return list(conn.execute(query).scalars())
+    yield _PASSING
+    _PASSING.drop(conn)
+
+
+def _among(column: ColumnElement[Any], among: Table) -> ColumnElement[bool]:
+    return column.in_(select(among.c.trace_id))
 
 
 def floor(experiment_id: int, conditions: list[Any], start_ms: int, end_ms: int) -> Any:
@@ -53,7 +86,7 @@ def trace_buckets(
     dialect: str,
     experiment_id: int,
     conditions: list[Any],
-    among: Sequence[str] | None = None,
+    among: Table | None = None,
 ) -> Any:
     """Each bucket's counts, tokens and cost, and its durations' frequency table: two
     correlated subqueries, each one range of ix_traces_overview."""
@@ -61,7 +94,7 @@ def trace_buckets(
     t = traces.c
     in_bucket = [t.experiment_id == experiment_id, t.request_time >= bk.c.lo,
                  t.request_time < bk.c.hi]  # fmt: skip
-    in_bucket += [in_values(t.trace_id, among)] if among is not None else conditions
+    in_bucket += [_among(t.trace_id, among)] if among is not None else conditions
     stats = (
         select(
             json_array(
@@ -86,7 +119,7 @@ def raw_scores(
     dialect: str,
     experiment_id: int,
     conditions: list[Any],
-    among: Sequence[str] | None = None,
+    among: Table | None = None,
 ) -> Any:
     bk = bucket_rows(dialect)
     a = assessments.c
@@ -99,7 +132,7 @@ def raw_scores(
     ]
     joined = None
     if among is not None:
-        where.append(in_values(a.trace_id, among))
+        where.append(_among(a.trace_id, among))
     elif conditions:
         where += conditions
         joined = assessments.join(traces, traces.c.trace_id == a.trace_id)
@@ -120,7 +153,7 @@ def raw_tools(
     dialect: str,
     experiment_id: int,
     conditions: list[Any],
-    among: Sequence[str] | None = None,
+    among: Table | None = None,
 ) -> Any:
     bk = bucket_rows(dialect)
     s = spans.c
@@ -131,7 +164,7 @@ def raw_tools(
         s.start_time_ns < bk.c.hi * _NS,
     ]
     if among is not None:
-        in_bucket.append(in_values(s.trace_id, among))
+        in_bucket.append(_among(s.trace_id, among))
     elif conditions:
         in_bucket.append(exists().where(traces.c.trace_id == s.trace_id, *conditions))
     d = (s.end_time_ns - s.start_time_ns).self_group().op("/")(_NS)
