@@ -55,20 +55,26 @@ print(json.dumps({{
 """
 
 
-def test_mlflow_client_logs_and_reads_sealed_fields(
-    serve_settings: Any, tmp_path: Path, run_mlflow: RunMlflow
-) -> None:
+def _run_sealed(serve_settings: Any, tmp_path: Path, run_mlflow: RunMlflow, code: str) -> Any:
+    """Runs `code` in MLflow's client against a server with field encryption on, whose
+    database is `tmp_path / "heron.db"`."""
     key_file = tmp_path / "keys.json"
     create_key_file(key_file)
-    db = tmp_path / "heron.db"
     settings = Settings(
-        backend_store_uri=f"sqlite:///{db}",
+        backend_store_uri=f"sqlite:///{tmp_path / 'heron.db'}",
         artifacts_destination=str(tmp_path / "artifacts"),
         encryption_key=str(key_file),
         sensitive_keys=("*password*", "secret.*"),
     )
     with serve_settings(settings) as url:
-        seen = run_mlflow(MLFLOW_SIDE, MLFLOW_TRACKING_URI=url)
+        return run_mlflow(code, MLFLOW_TRACKING_URI=url)
+
+
+def test_mlflow_client_logs_and_reads_sealed_fields(
+    serve_settings: Any, tmp_path: Path, run_mlflow: RunMlflow
+) -> None:
+    db = tmp_path / "heron.db"
+    seen = _run_sealed(serve_settings, tmp_path, run_mlflow, MLFLOW_SIDE)
     assert seen["params"] == {"db_password": SECRET, "lr": "0.1"}
     assert seen["tags"] == {"secret.token": SECRET}
     assert seen["inputs"] == {"question": "what is the patient's diagnosis?"}
@@ -93,3 +99,60 @@ def test_mlflow_client_logs_and_reads_sealed_fields(
     assert SECRET not in dumped  # nowhere in the database: not in metadata or tags either
     assert "diagnosis" not in dumped
     assert everything
+
+
+TAGS_SIDE = f"""
+import json
+import mlflow
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+client = MlflowClient()
+experiment_id = mlflow.set_experiment("tagged").experiment_id
+mlflow.set_experiment_tag("db_password", {SECRET!r})
+client.set_experiment_tag(experiment_id, "team", "red")
+client.create_registered_model("fraud")
+client.set_registered_model_tag("fraud", "secret.owner", {SECRET!r})
+refused = {{}}
+for name, search in (
+    ("experiments", lambda: client.search_experiments(filter_string="tags.db_password = 'x'")),
+    ("models", lambda: client.search_registered_models(filter_string="tags.`secret.owner` = 'x'")),
+):
+    try:
+        search()
+        refused[name] = None
+    except MlflowException as exc:
+        refused[name] = [exc.error_code, str(exc)]
+print(json.dumps({{
+    "experiment": client.get_experiment(experiment_id).tags,
+    "model": client.get_registered_model("fraud").tags,
+    "found": [e.name for e in client.search_experiments(filter_string="tags.team = 'red'")],
+    "refused": refused,
+}}))
+"""
+
+
+def test_mlflow_client_sets_and_reads_sealed_experiment_and_model_tags(
+    serve_settings: Any, tmp_path: Path, run_mlflow: RunMlflow
+) -> None:
+    db = tmp_path / "heron.db"
+    seen = _run_sealed(serve_settings, tmp_path, run_mlflow, TAGS_SIDE)
+    assert seen["experiment"]["db_password"] == SECRET
+    assert seen["experiment"]["team"] == "red"
+    assert seen["model"] == {"secret.owner": SECRET}
+    assert seen["found"] == ["tagged"]
+    for name, field in (("experiments", "tag 'db_password'"), ("models", "tag 'secret.owner'")):
+        code, message = seen["refused"][name]
+        assert code == "INVALID_PARAMETER_VALUE"
+        assert field in message
+        assert "encrypted" in message
+
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        stored = [
+            *conn.execute("SELECT value FROM experiment_tags WHERE key = 'db_password'"),
+            *conn.execute("SELECT value FROM registered_model_tags WHERE key = 'secret.owner'"),
+        ]
+        dumped = "\n".join(conn.iterdump())
+    assert len(stored) == 2
+    assert all(value.startswith(PREFIX) for (value,) in stored)
+    assert SECRET not in dumped

@@ -22,7 +22,7 @@ from heron.store.crypto.keys import create_key_file, retire_key, rotate_key_file
 from heron.store.security import AuditQuery
 from heron.store.sql import open_sql_stores
 from heron.store.sql.security_tables import access_tokens, audit_log
-from heron.store.sql.tables import webhooks
+from heron.store.sql.tables import webhook_queue, webhooks
 
 TOKEN_ID = "t" + "1"  # built, as SECRET is, so no scanner takes it for a password
 SECRET = "signing-" + "secret"  # a test value, built so no scanner mistakes it for a real one
@@ -184,3 +184,59 @@ def test_values_opened_lately_are_refused_once_their_key_is_retired(key_file: Pa
     time.sleep(1.1)  # the key file is looked at once a second
     with pytest.raises(KeyUnavailable, match=first):
         cipher.decrypt(stored)
+
+
+def test_audit_entries_holding_a_sensitive_value_are_sealed(
+    database_uri: str, key_file: Path
+) -> None:
+    stores = open_sql_stores(
+        database_uri,
+        default_artifact_root="mlflow-artifacts:",
+        fields=field_cipher(str(key_file), cache_s=0, sensitive_keys=["*password*"]),
+    )
+    sensitive = json.dumps({"tags.db_password": SECRET})
+    other = json.dumps({"tags.team": "red", "name": "db_password"})
+    try:
+        entry = AuditEntry(
+            seq=0, time=1, principal="ann", address="127.0.0.1", request_id="r", allowed=True,
+            action="set_tag", object_type="experiment", object_id="1", before=None,
+            after=sensitive,
+        )  # fmt: skip
+        written = stores.security.audit.append([entry, dataclasses.replace(entry, after=other)])
+        with stores.database.read() as conn:
+            stored = [row[0] for row in conn.execute(select(audit_log.c.after))]
+        assert stored[0].startswith(PREFIX)
+        assert stored[1] == other  # no sensitive key's value in it: kept as it is
+        read = stores.security.audit.entries(AuditQuery())
+        assert read == written
+        assert [e.after for e in read] == [sensitive, other]
+        assert all(audit_hash(e.prev_hash, dataclasses.replace(e, hash="")) == e.hash for e in read)
+    finally:
+        stores.close()
+
+
+def test_a_webhook_delivery_waits_in_the_queue_sealed(database_uri: str, key_file: Path) -> None:
+    stores = open_sql_stores(
+        database_uri,
+        default_artifact_root="mlflow-artifacts:",
+        fields=field_cipher(str(key_file), cache_s=0, sensitive_keys=["secret.*"]),
+    )
+    try:
+        hook = Webhook(
+            webhook_id="w1", name="notify", url="https://example.invalid/hook",
+            events=[WebhookEvent("REGISTERED_MODEL", "CREATED")], status=WebhookStatus.ACTIVE,
+            creation_timestamp=1, last_updated_timestamp=1, secret=None,
+        )  # fmt: skip
+        stores.webhooks.create_webhook(hook)
+        stores.registered_models.create_registered_model(
+            "fraud", tags={"secret.owner": SECRET}, description=None, actor=None
+        )
+        with stores.database.read() as conn:
+            stored = conn.execute(select(webhook_queue.c.body)).scalar_one()
+        assert stored.startswith(PREFIX)
+        assert SECRET not in stored
+        claimed = stores.webhooks.claim_delivery(int(time.time() * 1000) + 1000, 60_000)
+        assert claimed is not None
+        assert json.loads(claimed.body)["data"]["tags"] == {"secret.owner": SECRET}
+    finally:
+        stores.close()

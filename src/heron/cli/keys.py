@@ -1,8 +1,11 @@
-"""`heron keys create|rotate|retire|rewrap`: the customer-managed key of encryption at rest."""
+"""`heron keys create|rotate|retire|rewrap|seal`: the customer-managed key of encryption at rest."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,7 +15,11 @@ from heron.cli.options import (
     console,
     encryption_key_option,
     masked,
+    sensitive_keys_option,
 )
+
+if TYPE_CHECKING:
+    from heron.store.sql.database import Database
 
 
 @click.group()
@@ -101,23 +108,88 @@ def _rewrap_artifacts(destination: str, encryption_key: str) -> None:
 
 
 def _rewrap_fields(backend_store_uri: str, encryption_key: str) -> None:
-    from sqlalchemy.engine import make_url
-
     from heron.store.crypto.fields import field_cipher
-    from heron.store.sql.database import Database
-    from heron.store.sql.migrate import upgrade_if_needed
     from heron.store.sql.sealed_rewrap import rewrap_fields
 
-    url = make_url(backend_store_uri)
-    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+    database = _database(backend_store_uri)
+    if database is None:
         console.print(f"No database at {masked(backend_store_uri)}: no fields to re-seal")
         return
     cipher = field_cipher(encryption_key, cache_s=60.0)
     assert cipher is not None  # noqa: S101 - a key was given
-    database = Database(backend_store_uri)
     try:
-        upgrade_if_needed(database)
         moved = rewrap_fields(database, cipher)
     finally:
         database.dispose()
     console.print(f"Re-sealed {moved} database fields with key {cipher.primary_key_id()}")
+
+
+def _database(backend_store_uri: str) -> Database | None:
+    """The database, its schema brought up to date; None when a SQLite file is not there."""
+    from sqlalchemy.engine import make_url
+
+    from heron.store.sql.database import Database
+    from heron.store.sql.migrate import upgrade_if_needed
+
+    url = make_url(backend_store_uri)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        return None
+    database = Database(backend_store_uri)
+    try:
+        upgrade_if_needed(database)
+    except BaseException:
+        database.dispose()
+        raise
+    return database
+
+
+@keys.command("seal")
+@backend_store_option
+@encryption_key_option
+@sensitive_keys_option
+def seal(
+    backend_store_uri: str | None, encryption_key: str | None, sensitive_keys: str | None
+) -> None:
+    """Seals the database values that the settings seal but that were written in clear
+    (before encryption was on, or before their key matched a --sensitive-keys pattern):
+    trace previews and the copies in their metadata, spans' inputs and outputs, tokens' names
+    and their audit entries, webhook secrets, and the values of params and tags whose keys
+    match. A batch at a time, while servers serve; safe to stop (or kill) and run again:
+    what is sealed already is left as it is. Give it the server's --sensitive-keys."""
+    from heron.settings import Settings, sensitive_key_patterns
+    from heron.store.crypto.fields import field_cipher
+    from heron.store.sql.sealed_backfill import seal_clear
+
+    if not encryption_key:
+        raise click.UsageError("Give the key: --encryption-key or $HERON_ENCRYPTION_KEY")
+    uri = Settings.for_home(backend_store_uri=backend_store_uri).backend_store_uri
+    cipher = field_cipher(
+        encryption_key, cache_s=60.0, sensitive_keys=sensitive_key_patterns(sensitive_keys)
+    )
+    assert cipher is not None  # noqa: S101 - a key was given
+    database = _database(uri)
+    if database is None:
+        console.print(f"No database at {masked(uri)}: nothing to seal")
+        return
+    try:
+        sealed = seal_clear(database, cipher, on_batch=_progress())
+    finally:
+        database.dispose()
+    console.print(
+        f"Sealed {sealed} database values with key {cipher.primary_key_id()} "
+        f"({masked(uri)}); none is left in clear"
+    )
+
+
+def _progress() -> Callable[[str, int], None]:
+    """Prints the field being sealed and the count so far, at most every second."""
+    last_field, last_time = "", 0.0
+
+    def show(field: str, sealed: int) -> None:
+        nonlocal last_field, last_time
+        now = time.monotonic()
+        if field != last_field or now - last_time >= 1.0:
+            last_field, last_time = field, now
+            console.print(f"  {field}: {sealed} sealed so far")
+
+    return show

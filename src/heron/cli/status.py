@@ -3,8 +3,6 @@ database, encryption, backups and replication lag at a glance)."""
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from heron.cli.gc import parse_duration_ms
@@ -15,6 +13,7 @@ from heron.cli.options import (
     encryption_key_option,
     format_time,
     masked,
+    sensitive_keys_option,
 )
 
 REPLICA_ENV = "HERON_ARTIFACT_REPLICA"
@@ -58,12 +57,14 @@ def replicate(
 @backend_store_option
 @artifacts_destination_option
 @encryption_key_option
+@sensitive_keys_option
 @click.option("--backups", envvar=BACKUPS_ENV, metavar="DEST", help="Where backups go.")
 @click.option("--replica", envvar=REPLICA_ENV, metavar="DEST", help="The artifact replica.")
 def status(
     backend_store_uri: str | None,
     artifacts_destination: str | None,
     encryption_key: str | None,
+    sensitive_keys: str | None,
     backups: str | None,
     replica: str | None,
 ) -> None:
@@ -74,29 +75,35 @@ def status(
     from heron.services.replication import read_state
     from heron.settings import Settings, sensitive_key_patterns
     from heron.store.artifacts import open_artifact_repository
-    from heron.store.crypto.envelope import open_key_provider
+    from heron.store.crypto.fields import field_cipher
     from heron.store.sql import Database
     from heron.store.sql.migrate import current_revision
+    from heron.store.sql.sealed_backfill import clear_counts
 
     settings = Settings.for_home(
         backend_store_uri=backend_store_uri, artifacts_destination=artifacts_destination
     )
     now = now_ms()
+    patterns = sensitive_key_patterns(sensitive_keys)
+    cipher = field_cipher(encryption_key, cache_s=60.0, sensitive_keys=patterns)
     database = Database(sql_uri(settings.backend_store_uri))
     try:
         revision = current_revision(database)
+        in_clear = clear_counts(database, cipher) if cipher is not None and revision else None
     finally:
         database.dispose()
     console.print(f"database:    {masked(settings.backend_store_uri)} (schema {revision})")
     console.print(f"artifacts:   {masked(settings.artifacts_destination)}")
-    if encryption_key:
-        primary = open_key_provider(encryption_key).primary_key_id()
-        console.print(f"encryption:  on, AES-256-GCM; new data keys wrapped by {primary}")
-        patterns = ", ".join(sensitive_key_patterns(os.environ.get("HERON_SENSITIVE_KEYS")))
+    if cipher is not None:
+        console.print(
+            f"encryption:  on, AES-256-GCM; new data keys wrapped by {cipher.primary_key_id()}"
+        )
         console.print(
             "fields:      trace inputs and outputs, token names and webhook secrets sealed in "
-            f"the database; params and tags matching: {patterns or 'none ($HERON_SENSITIVE_KEYS)'}"
+            "the database; values of params and tags matching: "
+            f"{', '.join(patterns) or 'none (--sensitive-keys or $HERON_SENSITIVE_KEYS)'}"
         )
+        console.print(f"in clear:    {_in_clear(in_clear)}")
     else:
         console.print("encryption:  off (--encryption-key or $HERON_ENCRYPTION_KEY turns it on)")
     if backups:
@@ -122,3 +129,14 @@ def status(
             )
     else:
         console.print(f"replication: not shown (--replica DEST or ${REPLICA_ENV})")
+
+
+def _in_clear(counts: dict[str, int] | None) -> str:
+    """How many values the settings seal are still in clear, and where."""
+    if counts is None:
+        return "no database yet"
+    total = sum(counts.values())
+    if not total:
+        return "none: every value the settings seal is sealed"
+    where = ", ".join(f"{name} {n}" for name, n in counts.items() if n)
+    return f"{total} values the settings seal ({where}): run `heron keys seal` to seal them"

@@ -120,20 +120,23 @@ def open_sql_stores(
     Default experiment `0` gets it, unless `create_default_experiment` is False (`heron gc`,
     which may just have purged it, leaves it out). With `fields`, sensitive fields are stored
     encrypted (docs/encryption.md): webhook secrets, tokens' names, trace previews and span
-    inputs and outputs, params and tags of sensitive keys."""
+    inputs and outputs, params and tags of sensitive keys (of runs, traces, experiments, logged
+    models, registered models and model versions)."""
     database = Database(uri, sqlite_synchronous=sqlite_synchronous)
     sealer = Sealer(fields)
     upgrade_if_needed(database)
-    experiments = SqlExperimentStore(database, default_artifact_root=default_artifact_root)
+    experiments = SqlExperimentStore(
+        database, default_artifact_root=default_artifact_root, sealer=sealer
+    )
     if create_default_experiment:
         experiments.ensure_default_experiment()
     return SqlStores(
         database=database,
         experiments=experiments,
         runs=SqlRunStore(database, sealer),
-        logged_models=SqlLoggedModelStore(database),
-        registered_models=SqlRegisteredModelStore(database),
-        model_versions=SqlModelVersionStore(database),
+        logged_models=SqlLoggedModelStore(database, sealer),
+        registered_models=SqlRegisteredModelStore(database, sealer),
+        model_versions=SqlModelVersionStore(database, sealer),
         model_sources=SqlModelSourceStore(database),
         namespaces=SqlNamespaceStore(database),
         webhooks=SqlWebhookStore(database, sealer),

@@ -1,4 +1,4 @@
-"""SqlExperimentStore: experiments and their tags in SQL."""
+"""SqlExperimentStore: experiments and their tags in SQL (tags of sensitive keys sealed)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from heron.clock import now_ms
 from heron.entities import Experiment, LifecycleStage, Page
 from heron.errors import AlreadyExists, NotFound
 from heron.store import ids
+from heron.store.crypto.fields import Sealer
 from heron.store.experiments import ExperimentQuery
 from heron.store.sql import tracking_search
 from heron.store.sql.database import Database, insert_for
 from heron.store.sql.json_sql import bound_list, in_bound_list
+from heron.store.sql.sealed_values import opened_pairs, refuse_sealed_keys, sealed_pairs
 from heron.store.sql.tables import experiment_tags, experiments, runs
 from heron.store.sql.workspaces import in_workspace
 from heron.store.workspaces import current_workspace, new_object_workspace
@@ -26,9 +28,12 @@ DEFAULT_EXPERIMENT_NAME = "Default"
 
 
 class SqlExperimentStore:
-    def __init__(self, database: Database, *, default_artifact_root: str) -> None:
+    def __init__(
+        self, database: Database, *, default_artifact_root: str, sealer: Sealer | None = None
+    ) -> None:
         self._db = database
         self._root = default_artifact_root.rstrip("/")
+        self._sealer = sealer or Sealer(None)
 
     def ensure_default_experiment(self) -> None:
         """Experiment `0` ("Default") exists on every database, as MLflow clients expect."""
@@ -98,7 +103,10 @@ class SqlExperimentStore:
             if tags:
                 conn.execute(
                     insert(experiment_tags),
-                    [{"experiment_id": new_id, "key": k, "value": v} for k, v in tags.items()],
+                    [
+                        {"experiment_id": new_id, "key": k, "value": v}
+                        for k, v in sealed_pairs(self._sealer, tags).items()
+                    ],
                 )
             return str(new_id)
 
@@ -110,6 +118,7 @@ class SqlExperimentStore:
                 conn,
                 (experiments.c.experiment_id == ids.experiment_key(experiment_id))
                 & in_workspace(experiments.c.workspace),
+                self._sealer,
             )
         if not found:
             raise NotFound(f"No Experiment with id={experiment_id} exists")
@@ -118,17 +127,20 @@ class SqlExperimentStore:
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         with self._db.read() as conn:
             found = _load(
-                conn, (experiments.c.name == name) & in_workspace(experiments.c.workspace)
+                conn,
+                (experiments.c.name == name) & in_workspace(experiments.c.workspace),
+                self._sealer,
             )
         return found[0] if found else None
 
     def search_experiments(self, query: ExperimentQuery) -> Page[Experiment]:
+        refuse_sealed_keys(self._sealer, ((c.entity, c.key, c.op) for c in query.filter))
         statement = tracking_search.experiment_search(query)
         with self._db.read() as conn:
             rows = conn.execute(statement.select).all()
             page_rows = rows[: query.max_results]
             ids = [row.experiment_id for row in page_rows]
-            tags = _tags_of(conn, ids)
+            tags = _tags_of(conn, ids, self._sealer)
         token = (
             statement.next_token(rows[query.max_results - 1])
             if len(rows) > query.max_results
@@ -188,7 +200,7 @@ class SqlExperimentStore:
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
         def set_tag(conn: Connection) -> None:
             _require(conn, experiment_id)
-            conn.execute(_upsert(conn, experiment_id, key, value))
+            conn.execute(_upsert(conn, experiment_id, key, self._sealer.seal_value(key, value)))
 
         self._db.write(set_tag)
 
@@ -226,20 +238,22 @@ def _upsert(conn: Connection, experiment_id: str, key: str, value: str) -> Any:
     )
 
 
-def _load(conn: Connection, where: Any) -> list[Experiment]:
+def _load(conn: Connection, where: Any, sealer: Sealer) -> list[Experiment]:
     rows = conn.execute(select(experiments).where(where)).all()
-    tags = _tags_of(conn, [row.experiment_id for row in rows])
+    tags = _tags_of(conn, [row.experiment_id for row in rows], sealer)
     return [_experiment(row, tags[row.experiment_id]) for row in rows]
 
 
 _TAGS_OF = select(experiment_tags).where(in_bound_list(experiment_tags.c.experiment_id))
 
 
-def _tags_of(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, str]]:
+def _tags_of(conn: Connection, ids: Sequence[int], sealer: Sealer) -> dict[int, dict[str, str]]:
     tags: dict[int, dict[str, str]] = defaultdict(dict)
     if ids:
         for row in conn.execute(_TAGS_OF, {"ids": bound_list(ids)}):
             tags[row.experiment_id][row.key] = row.value
+    for pairs in tags.values():
+        opened_pairs(sealer, pairs, "experiment tag")
     return tags
 
 

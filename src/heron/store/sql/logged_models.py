@@ -1,4 +1,5 @@
-"""SqlLoggedModelStore: LoggedModels with their params, tags and metrics in SQL."""
+"""SqlLoggedModelStore: LoggedModels with their params, tags and metrics in SQL (params and
+tags of sensitive keys sealed)."""
 
 from __future__ import annotations
 
@@ -21,10 +22,12 @@ from heron.entities import (
 )
 from heron.errors import InvalidParameter, NotFound
 from heron.store import ids
+from heron.store.crypto.fields import Sealer
 from heron.store.logged_models import LoggedModelQuery
 from heron.store.sql.database import Database, fetch, insert_for, run_many
 from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.logged_model_search import logged_model_search
+from heron.store.sql.sealed_values import opened_pairs, refuse_sealed_keys, sealed_pairs
 from heron.store.sql.tables import (
     experiments,
     logged_model_metrics,
@@ -69,8 +72,9 @@ _METRICS_OF = (
 
 
 class SqlLoggedModelStore:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, sealer: Sealer | None = None) -> None:
         self._db = database
+        self._sealer = sealer or Sealer(None)
 
     def create_logged_model(
         self,
@@ -122,8 +126,8 @@ class SqlLoggedModelStore:
                     source_run_id=source_run_id,
                 )
             )
-            _upsert_tags(conn, model_id, tags)
-            _insert_params(conn, model_id, params)
+            _upsert_tags(conn, model_id, sealed_pairs(self._sealer, tags))
+            _insert_params(conn, model_id, params, self._sealer)
             return model
 
         return self._db.write(create)
@@ -136,7 +140,7 @@ class SqlLoggedModelStore:
             rows = conn.execute(select(*_MODEL_COLUMNS).where(*where)).all()
             if not rows:
                 raise _not_found(model_id)
-            return load_models(conn, rows)[0]
+            return load_models(conn, rows, self._sealer)[0]
 
     def finalize_logged_model(self, model_id: str, status: LoggedModelStatus) -> LoggedModel:
         def finalize(conn: Connection) -> None:
@@ -148,7 +152,7 @@ class SqlLoggedModelStore:
     def set_logged_model_tags(self, model_id: str, tags: Mapping[str, str]) -> None:
         def set_tags(conn: Connection) -> None:
             require_models(conn, [model_id])
-            _upsert_tags(conn, model_id, tags)
+            _upsert_tags(conn, model_id, sealed_pairs(self._sealer, tags))
 
         self._db.write(set_tags)
 
@@ -168,7 +172,7 @@ class SqlLoggedModelStore:
     def log_logged_model_params(self, model_id: str, params: Mapping[str, str]) -> None:
         def log(conn: Connection) -> None:
             require_models(conn, [model_id])
-            _insert_params(conn, model_id, params)
+            _insert_params(conn, model_id, params, self._sealer)
 
         self._db.write(log)
 
@@ -179,11 +183,13 @@ class SqlLoggedModelStore:
         self._db.write(remove)
 
     def search_logged_models(self, query: LoggedModelQuery) -> Page[LoggedModel]:
+        refuse_sealed_keys(self._sealer, ((c.entity, c.key, c.op) for c in query.filter))
         statement = logged_model_search(query)
         with self._db.read() as conn:
             rows = conn.execute(statement.select).all()
             page_rows = rows[: query.max_results]
-            found = load_models(conn, [row[: len(_MODEL_COLUMNS)] for row in page_rows])
+            models = [row[: len(_MODEL_COLUMNS)] for row in page_rows]
+            found = load_models(conn, models, self._sealer)
         token = None
         if len(rows) > query.max_results:
             token = statement.next_token(rows[query.max_results - 1])
@@ -232,12 +238,13 @@ _EXISTING_PARAMS = select(logged_model_params.c.key, logged_model_params.c.value
 )
 
 
-def _insert_params(conn: Connection, model_id: str, params: Mapping[str, str]) -> None:
+def _insert_params(
+    conn: Connection, model_id: str, params: Mapping[str, str], sealer: Sealer
+) -> None:
     if not params:
         return
-    existing = conn.execute(
-        _EXISTING_PARAMS, {"model_id": model_id, "keys": bound_list(params)}
-    ).all()
+    rows = conn.execute(_EXISTING_PARAMS, {"model_id": model_id, "keys": bound_list(params)})
+    existing = opened_pairs(sealer, dict(rows.all()), "logged model param").items()
     for key, value in existing:
         if params[key] != value:
             raise InvalidParameter(
@@ -246,9 +253,8 @@ def _insert_params(conn: Connection, model_id: str, params: Mapping[str, str]) -
                 f"new value {params[key]!r}."
             )
     logged = {key for key, _ in existing}
-    new = [
-        {"model_id": model_id, "key": k, "value": v} for k, v in params.items() if k not in logged
-    ]
+    fresh = sealed_pairs(sealer, {k: v for k, v in params.items() if k not in logged})
+    new = [{"model_id": model_id, "key": k, "value": v} for k, v in fresh.items()]
     if new:
         conn.execute(logged_model_params.insert(), new)
 
@@ -290,9 +296,11 @@ def insert_model_metrics(
     )
 
 
-def load_models(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[LoggedModel]:
-    """Models with their params, tags and metrics in a constant number of queries. `rows` are
-    rows of logged_models' columns, in table order."""
+def load_models(
+    conn: Connection, rows: Sequence[Sequence[Any]], sealer: Sealer
+) -> list[LoggedModel]:
+    """Models with their params, tags and metrics in a constant number of queries (sealed
+    values opened). `rows` are rows of logged_models' columns, in table order."""
     ids = [row[0] for row in rows]
     if not ids:
         return []
@@ -322,6 +330,8 @@ def load_models(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[LoggedM
     registrations: dict[str, list[LoggedModelRegistration]] = defaultdict(list)
     for model_id, name, version in fetch(conn, _REGISTRATIONS_OF, bound):
         registrations[model_id].append(LoggedModelRegistration(name=name, version=str(version)))
+    for pairs in (*params.values(), *tags.values()):
+        opened_pairs(sealer, pairs, "logged model param or tag")
     return [
         _model(row, tags[row[0]], params[row[0]], metrics[row[0]], registrations[row[0]])
         for row in rows

@@ -12,6 +12,7 @@ from heron.clock import now_ms
 from heron.entities import Page
 from heron.entities.registry import ModelVersion, ModelVersionStage, RegisteredModel
 from heron.errors import AlreadyExists, NotFound
+from heron.store.crypto.fields import Sealer
 from heron.store.registry import RegistryQuery
 from heron.store.sql import registry_search
 from heron.store.sql.database import Database
@@ -28,6 +29,7 @@ from heron.store.sql.registry_rows import (
     rm,
     upsert,
 )
+from heron.store.sql.sealed_values import refuse_sealed_keys, sealed_pairs
 from heron.store.sql.tables import registered_model_aliases, registered_model_tags
 from heron.store.workspaces import new_object_workspace
 
@@ -35,8 +37,11 @@ aliases = registered_model_aliases
 
 
 class SqlRegisteredModelStore:
-    def __init__(self, database: Database) -> None:
+    """Registered models in SQL; tags of sensitive keys are sealed by `sealer`."""
+
+    def __init__(self, database: Database, sealer: Sealer | None = None) -> None:
         self._db = database
+        self._sealer = sealer or Sealer(None)
 
     def create_registered_model(
         self,
@@ -74,24 +79,25 @@ class SqlRegisteredModelStore:
                     insert(registered_model_tags),
                     [
                         {"registered_model_id": model_id, "key": k, "value": v}
-                        for k, v in tags.items()
+                        for k, v in sealed_pairs(self._sealer, tags).items()
                     ],
                 )
             data = {"name": name, "tags": dict(tags), "description": description}
-            queue_event(conn, "REGISTERED_MODEL", "CREATED", data)
-            return _load(conn, name)
+            queue_event(conn, "REGISTERED_MODEL", "CREATED", data, self._sealer)
+            return _load(conn, name, self._sealer)
 
         return self._db.write(create)
 
     def get_registered_model(self, name: str) -> RegisteredModel:
         with self._db.read() as conn:
-            return _load(conn, name)
+            return _load(conn, name, self._sealer)
 
     def search_registered_models(self, query: RegistryQuery) -> Page[RegisteredModel]:
+        refuse_sealed_keys(self._sealer, ((c.entity, c.key, c.op) for c in query.filter))
         keyset = registry_search.registered_models(query)
         with self._db.read() as conn:
             rows = conn.execute(keyset.select).all()
-            models = load_models(conn, rows[: query.max_results])
+            models = load_models(conn, rows[: query.max_results], self._sealer)
         more = len(rows) > query.max_results
         return Page(models, keyset.token_after(rows[query.max_results - 1]) if more else None)
 
@@ -107,7 +113,7 @@ class SqlRegisteredModelStore:
                     )
             except IntegrityError:
                 raise AlreadyExists(f"Registered Model (name={new_name}) already exists.") from None
-            return _load(conn, new_name)
+            return _load(conn, new_name, self._sealer)
 
         return self._db.write(rename)
 
@@ -130,7 +136,7 @@ class SqlRegisteredModelStore:
                     require_job(conn, deployment_job_id)
                 values["deployment_job_id"] = deployment_job_id
             conn.execute(update(rm).where(rm.c.registered_model_id == model_id).values(**values))
-            return _load(conn, name)
+            return _load(conn, name, self._sealer)
 
         return self._db.write(change)
 
@@ -146,7 +152,8 @@ class SqlRegisteredModelStore:
         def set_tag(conn: Connection) -> None:
             model_id = model_row_id(conn, name)
             keys = {"registered_model_id": model_id, "key": key}
-            upsert(conn, registered_model_tags, keys, {"value": value})
+            sealed = self._sealer.seal_value(key, value)
+            upsert(conn, registered_model_tags, keys, {"value": sealed})
             _touch(conn, model_id)
 
         self._db.write(set_tag)
@@ -172,7 +179,7 @@ class SqlRegisteredModelStore:
         def set_alias(conn: Connection) -> None:
             model_id = require_version(conn, name, number)
             data = {"name": name, "alias": alias, "version": str(number)}
-            queue_event(conn, "MODEL_VERSION_ALIAS", "CREATED", data)
+            queue_event(conn, "MODEL_VERSION_ALIAS", "CREATED", data, self._sealer)
             before = conn.execute(
                 select(aliases.c.version).where(
                     aliases.c.registered_model_id == model_id, aliases.c.alias == alias
@@ -200,7 +207,9 @@ class SqlRegisteredModelStore:
                 raise NotFound(f"Registered model alias {alias} not found.")
             conn.execute(delete(aliases).where(*where))
             record_event(conn, model_id, version, "alias_deleted", {"alias": alias}, actor)
-            queue_event(conn, "MODEL_VERSION_ALIAS", "DELETED", {"name": name, "alias": alias})
+            queue_event(
+                conn, "MODEL_VERSION_ALIAS", "DELETED", {"name": name, "alias": alias}, self._sealer
+            )
             _touch(conn, model_id)
 
         self._db.write(delete_alias)
@@ -210,14 +219,14 @@ class SqlRegisteredModelStore:
     ) -> list[ModelVersion]:
         with self._db.read() as conn:
             model_id = model_row_id(conn, name)
-            return latest_per_stage(conn, [model_id], stages)
+            return latest_per_stage(conn, [model_id], stages, self._sealer)
 
 
-def _load(conn: Connection, name: str) -> RegisteredModel:
+def _load(conn: Connection, name: str, sealer: Sealer) -> RegisteredModel:
     rows = conn.execute(select(rm).where(named(name))).all()
     if not rows:
         raise model_not_found(name)
-    return load_models(conn, rows)[0]
+    return load_models(conn, rows, sealer)[0]
 
 
 def _touch(conn: Connection, model_id: int) -> None:

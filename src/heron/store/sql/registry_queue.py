@@ -16,6 +16,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from heron.clock import now_ms
 from heron.entities.registry import Webhook, WebhookDelivery, WebhookEvent, WebhookStatus
+from heron.store.crypto.fields import Sealer
 from heron.store.registry import QueuedDelivery, delivery_body
 from heron.store.sql.database import fetch, run
 from heron.store.sql.leases import Claim, LeaseQueue
@@ -46,8 +47,16 @@ leases = LeaseQueue(
 )
 
 
-def queue_event(conn: Connection, entity: str, action: str, data: Mapping[str, Any]) -> None:
-    """Queues the event for every active webhook listening to it, in `conn`'s transaction.
+def queue_event(
+    conn: Connection,
+    entity: str,
+    action: str,
+    data: Mapping[str, Any],
+    sealer: Sealer | None = None,
+) -> None:
+    """Queues the event for every active webhook listening to it, in `conn`'s transaction;
+    with field encryption on (`sealer`), the body waits in the queue sealed (it may hold tags
+    of sensitive keys) and is opened when a dispatcher claims it.
 
     Costs one query on the (small) webhooks table when nobody listens."""
     listening = [
@@ -59,6 +68,8 @@ def queue_event(conn: Connection, entity: str, action: str, data: Mapping[str, A
         return
     now = now_ms()
     body = delivery_body(entity, action, data, now)
+    if sealer is not None:
+        body = sealer.seal(body)
     for webhook_id in listening:
         params = {"webhook_id": webhook_id, "entity": entity, "action": action}
         run(conn, _enqueue, {**params, "delivery_id": str(uuid.uuid4()), "body": body, "now": now})

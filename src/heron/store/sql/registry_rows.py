@@ -31,6 +31,7 @@ from heron.entities.registry import (
     VersionRecord,
 )
 from heron.errors import NotFound
+from heron.store.crypto.fields import PREFIX, Sealer
 from heron.store.sql.database import fetch, insert_for
 from heron.store.sql.json_sql import bound_list, in_bound_list
 from heron.store.sql.tables import (
@@ -171,9 +172,10 @@ def version_select() -> Select[Any]:
     return select(*VERSION_COLUMNS).join(rm, rm.c.registered_model_id == mv.c.registered_model_id)
 
 
-def load_versions(conn: Connection, rows: Sequence[Any]) -> ModelVersionRecords:
-    """Versions from rows of `version_select()` (read by position), with their tags and
-    aliases (two queries for any number), as records: no object per version."""
+def load_versions(conn: Connection, rows: Sequence[Any], sealer: Sealer) -> ModelVersionRecords:
+    """Versions from rows of `version_select()` (read by position), with their tags (sealed
+    values opened) and aliases (two queries for any number), as records: no object per
+    version."""
     if not rows:
         return ModelVersionRecords([])
     keys = [(row[0], row[1]) for row in rows]
@@ -188,6 +190,8 @@ def load_versions(conn: Connection, rows: Sequence[Any]) -> ModelVersionRecords:
     tags: dict[tuple[int, int], dict[str, str]] = {}
     for model_id, number, key, value in tag_rows:
         if (model_id, number) in wanted:
+            if value.startswith(PREFIX):
+                value = sealer.open(value, f"The value of model version tag {key!r}")
             tags.setdefault((model_id, number), {})[key] = value
     aliases: dict[tuple[int, int], tuple[str, ...]] = {}
     for model_id, number, alias in fetch(conn, _ALIASES, {"ids": ids}):
@@ -218,7 +222,7 @@ def load_versions(conn: Connection, rows: Sequence[Any]) -> ModelVersionRecords:
     )
 
 
-def load_models(conn: Connection, rows: Sequence[Any]) -> list[RegisteredModel]:
+def load_models(conn: Connection, rows: Sequence[Any], sealer: Sealer) -> list[RegisteredModel]:
     """Models from `registered_models` rows, with tags, aliases and the latest version of
     each stage (four queries for any number of models)."""
     if not rows:
@@ -227,6 +231,8 @@ def load_models(conn: Connection, rows: Sequence[Any]) -> list[RegisteredModel]:
     bound = {"ids": bound_list(ids)}
     tags: dict[int, dict[str, str]] = defaultdict(dict)
     for model_id, key, value in fetch(conn, _MODEL_TAGS, bound):
+        if value.startswith(PREFIX):
+            value = sealer.open(value, f"The value of registered model tag {key!r}")
         tags[model_id][key] = value
     aliases: dict[int, dict[str, str]] = defaultdict(dict)
     for model_id, number, alias in fetch(conn, _ALIASES, bound):
@@ -234,7 +240,8 @@ def load_models(conn: Connection, rows: Sequence[Any]) -> list[RegisteredModel]:
     # Each model's latest versions stay records (no object per version, as for a page).
     latest: dict[int, list[VersionRecord]] = defaultdict(list)
     latest_rows = _latest_rows(conn, ids, ())
-    for row, record in zip(latest_rows, load_versions(conn, latest_rows).records, strict=True):
+    records = load_versions(conn, latest_rows, sealer).records
+    for row, record in zip(latest_rows, records, strict=True):
         latest[row[0]].append(record)
     return [
         RegisteredModel(
@@ -253,10 +260,13 @@ def load_models(conn: Connection, rows: Sequence[Any]) -> list[RegisteredModel]:
 
 
 def latest_per_stage(
-    conn: Connection, model_ids: Sequence[int], stages: Iterable[ModelVersionStage]
+    conn: Connection,
+    model_ids: Sequence[int],
+    stages: Iterable[ModelVersionStage],
+    sealer: Sealer,
 ) -> list[ModelVersion]:
     """The newest version in each stage of each model, ordered by model then version."""
-    return list(load_versions(conn, _latest_rows(conn, model_ids, stages)))
+    return list(load_versions(conn, _latest_rows(conn, model_ids, stages), sealer))
 
 
 def _latest_rows(

@@ -24,6 +24,7 @@ from heron.entities.registry import (
     ModelVersionStatus,
 )
 from heron.errors import NotFound
+from heron.store.crypto.fields import PREFIX, Sealer
 from heron.store.registry import NewModelVersion, RegistryQuery
 from heron.store.sql import registry_search
 from heron.store.sql.database import Database, plain_rows
@@ -44,6 +45,7 @@ from heron.store.sql.registry_rows import (
     version_not_found,
     version_select,
 )
+from heron.store.sql.sealed_values import refuse_sealed_keys, sealed_pairs
 from heron.store.sql.tables import (
     logged_model_tags,
     logged_models,
@@ -54,8 +56,12 @@ from heron.store.sql.tables import (
 
 
 class SqlModelVersionStore:
-    def __init__(self, database: Database) -> None:
+    """Model versions in SQL; tags of sensitive keys are sealed by `sealer`, in the tag table
+    and in the version's activity log."""
+
+    def __init__(self, database: Database, sealer: Sealer | None = None) -> None:
         self._db = database
+        self._sealer = sealer or Sealer(None)
 
     def create_model_version(
         self, name: str, version: NewModelVersion, *, actor: str | None
@@ -93,7 +99,7 @@ class SqlModelVersionStore:
                     insert(model_version_tags),
                     [
                         {"registered_model_id": model_id, "version": number, "key": k, "value": v}
-                        for k, v in version.tags.items()
+                        for k, v in sealed_pairs(self._sealer, version.tags).items()
                     ],
                 )
             if version.model_id:
@@ -112,16 +118,16 @@ class SqlModelVersionStore:
                 "tags": dict(version.tags or {}),
                 "description": version.description,
             }
-            queue_event(conn, "MODEL_VERSION", "CREATED", data)
+            queue_event(conn, "MODEL_VERSION", "CREATED", data, self._sealer)
             # A model with a deployment job runs it for each new version, starting with it.
             start_for_new_version(conn, model_id, name, number, actor)
-            return _load(conn, name, number)
+            return _load(conn, name, number, self._sealer)
 
         return self._db.write(create)
 
     def get_model_version(self, name: str, version: str) -> ModelVersion:
         with self._db.read() as conn:
-            return _load(conn, name, int(version))
+            return _load(conn, name, int(version), self._sealer)
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         a = registered_model_aliases
@@ -132,13 +138,14 @@ class SqlModelVersionStore:
             ).scalar_one_or_none()
             if number is None:
                 raise NotFound(f"Registered model alias {alias} not found.")
-            return _load(conn, name, number)
+            return _load(conn, name, number, self._sealer)
 
     def search_model_versions(self, query: RegistryQuery) -> Page[ModelVersion]:
+        refuse_sealed_keys(self._sealer, ((c.entity, c.key, c.op) for c in query.filter))
         keyset = registry_search.model_versions(query)
         with self._db.read() as conn:
             rows = plain_rows(conn, keyset.select)
-            versions = load_versions(conn, rows[: query.max_results])
+            versions = load_versions(conn, rows[: query.max_results], self._sealer)
         more = len(rows) > query.max_results
         return Page(versions, keyset.token_after(rows[query.max_results - 1]) if more else None)
 
@@ -156,7 +163,7 @@ class SqlModelVersionStore:
             )
             detail = {"description": description}
             record_event(conn, model_id, number, "description_updated", detail, actor)
-            return _load(conn, name, number)
+            return _load(conn, name, number, self._sealer)
 
         return self._db.write(change)
 
@@ -189,8 +196,8 @@ class SqlModelVersionStore:
             detail = {"from": before, "to": stage.value}
             record_event(conn, model_id, number, "stage_changed", detail, actor)
             data = {"name": name, "version": str(number), "stage": stage.value}
-            queue_event(conn, "MODEL_VERSION", "UPDATED", data)
-            return _load(conn, name, number)
+            queue_event(conn, "MODEL_VERSION", "UPDATED", data, self._sealer)
+            return _load(conn, name, number, self._sealer)
 
         return self._db.write(transition)
 
@@ -223,11 +230,12 @@ class SqlModelVersionStore:
         def set_tag(conn: Connection) -> None:
             model_id = require_version(conn, name, number)
             keys = {"registered_model_id": model_id, "version": number, "key": key}
-            upsert(conn, model_version_tags, keys, {"value": value})
+            sealed = self._sealer.seal_value(key, value)
+            upsert(conn, model_version_tags, keys, {"value": sealed})
             touch_version(conn, model_id, number)
-            record_event(conn, model_id, number, "tag_set", {"key": key, "value": value}, actor)
+            record_event(conn, model_id, number, "tag_set", {"key": key, "value": sealed}, actor)
             data = {"name": name, "version": str(number), "key": key, "value": value}
-            queue_event(conn, "MODEL_VERSION_TAG", "SET", data)
+            queue_event(conn, "MODEL_VERSION_TAG", "SET", data, self._sealer)
 
         self._db.write(set_tag)
 
@@ -249,7 +257,7 @@ class SqlModelVersionStore:
             touch_version(conn, model_id, number)
             record_event(conn, model_id, number, "tag_deleted", {"key": key}, actor)
             data = {"name": name, "version": str(number), "key": key}
-            queue_event(conn, "MODEL_VERSION_TAG", "DELETED", data)
+            queue_event(conn, "MODEL_VERSION_TAG", "DELETED", data, self._sealer)
 
         self._db.write(delete_tag)
 
@@ -267,7 +275,8 @@ class SqlModelVersionStore:
         def add(conn: Connection) -> ModelVersionEvent:
             model_id = require_version(conn, name, number)
             event_id = record_event(conn, model_id, number, kind, detail, actor)
-            return next(e for e in _events(conn, name, model_id, number) if e.event_id == event_id)
+            events = _events(conn, name, model_id, number, self._sealer)
+            return next(e for e in events if e.event_id == event_id)
 
         return self._db.write(add)
 
@@ -275,7 +284,7 @@ class SqlModelVersionStore:
         number = int(version)
         with self._db.read() as conn:
             model_id = require_version(conn, name, number)
-            return _events(conn, name, model_id, number)
+            return _events(conn, name, model_id, number, self._sealer)
 
 
 def _record_registration(conn: Connection, model_id: str, name: str, number: int) -> None:
@@ -326,17 +335,19 @@ def _archive_others(
         record_event(conn, model_id, other, "stage_changed", detail, actor)
 
 
-def _load(conn: Connection, name: str, number: int) -> ModelVersion:
+def _load(conn: Connection, name: str, number: int, sealer: Sealer) -> ModelVersion:
     rows = conn.execute(version_select().where(named(name), mv.c.version == number)).all()
     if not rows:
         model_row_id(conn, name)  # NotFound for the model first, as MLflow says
         raise version_not_found(name, number)
-    found = load_versions(conn, rows)[0]
+    found = load_versions(conn, rows, sealer)[0]
     state = job_state(conn, rows[0][0], number)
     return found if state is None else dataclasses.replace(found, deployment_job_state=state)
 
 
-def _events(conn: Connection, name: str, model_id: int, number: int) -> list[ModelVersionEvent]:
+def _events(
+    conn: Connection, name: str, model_id: int, number: int, sealer: Sealer
+) -> list[ModelVersionEvent]:
     e = model_version_events
     rows = conn.execute(
         select(e)
@@ -351,7 +362,16 @@ def _events(conn: Connection, name: str, model_id: int, number: int) -> list[Mod
             timestamp=row.timestamp,
             user_id=row.user_id,
             kind=row.kind,
-            detail=orjson.loads(row.detail),
+            detail=_opened_detail(sealer, orjson.loads(row.detail)),
         )
         for row in rows
     ]
+
+
+def _opened_detail(sealer: Sealer, detail: Any) -> Any:
+    """An event's detail with the value of a tag of a sensitive key (a `tag_set`) opened."""
+    value = detail.get("value") if isinstance(detail, dict) else None
+    if isinstance(value, str) and value.startswith(PREFIX):
+        what = f"The value of model version tag {detail.get('key')!r} in the activity log"
+        return {**detail, "value": sealer.open(value, what)}
+    return detail

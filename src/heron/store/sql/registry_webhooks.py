@@ -98,7 +98,8 @@ class SqlWebhookStore:
         claimed = self._db.write(lambda conn: registry_queue.claim(conn, now, lease_ms))
         if claimed is None:
             return None
-        return dataclasses.replace(claimed, webhook=self._opened(claimed.webhook))
+        body = self._sealer.open(claimed.body, f"The body of delivery {claimed.delivery_id!r}")
+        return dataclasses.replace(claimed, webhook=self._opened(claimed.webhook), body=body)
 
     def finish_delivery(self, attempt: WebhookDelivery, retry_at: int | None) -> None:
         self._db.write(lambda conn: registry_queue.finish(conn, attempt, retry_at))

@@ -7,18 +7,26 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Table, and_, select, update
 
 from heron.store.crypto.fields import PREFIX, FieldCipher
 from heron.store.sql.database import Database
 from heron.store.sql.security_tables import access_tokens, audit_log
 from heron.store.sql.tables import (
+    experiment_tags,
+    logged_model_params,
+    logged_model_tags,
+    model_version_events,
+    model_version_tags,
     params,
+    registered_model_tags,
     spans,
     tags,
     trace_metadata,
     trace_tags,
     traces,
+    webhook_queue,
     webhooks,
 )
 
@@ -28,12 +36,18 @@ SEALED_COLUMNS: tuple[tuple[Table, str, int], ...] = (
     (params, "value", 500),
     (tags, "value", 500),
     (trace_tags, "value", 500),
+    (experiment_tags, "value", 500),
+    (logged_model_params, "value", 500),
+    (logged_model_tags, "value", 500),
+    (registered_model_tags, "value", 500),
+    (model_version_tags, "value", 500),
     (trace_metadata, "value", 500),
     (traces, "request_preview", 500),
     (traces, "response_preview", 500),
     (spans, "inputs", 20),
     (spans, "outputs", 20),
     (webhooks, "secret", 500),
+    (webhook_queue, "body", 100),
     (access_tokens, "name", 500),
     (audit_log, "before", 500),
     (audit_log, "after", 500),
@@ -64,7 +78,41 @@ def rewrap_fields(database: Database, cipher: FieldCipher) -> int:
             if not rows:
                 break
             moved += database.write(functools.partial(_reseal, cipher, table, name, rows))
-    return moved
+    return moved + _rewrap_activity(database, cipher, current)
+
+
+def _rewrap_activity(database: Database, cipher: FieldCipher, current: str) -> int:
+    """The values of sensitive version tags that model versions' activity logs keep, sealed
+    in their JSON detail, sealed again under the primary key."""
+    e = model_version_events
+    stale = (
+        select(e.c.event_id, e.c.detail)
+        .where(
+            e.c.kind == "tag_set",
+            e.c.detail.contains(PREFIX, autoescape=True),
+            ~e.c.detail.contains(current, autoescape=True),
+        )
+        .limit(500)
+    )
+    moved = 0
+    while True:
+        with database.read() as conn:
+            rows = conn.execute(stale).all()
+        if not rows:
+            return moved
+        moved += database.write(functools.partial(_reseal_details, cipher, rows))
+
+
+def _reseal_details(cipher: FieldCipher, rows: Sequence[Any], conn: Connection) -> int:
+    e = model_version_events
+    done = 0
+    for event_id, old in rows:
+        fields = orjson.loads(old)
+        value = cipher.encrypt(cipher.decrypt(fields["value"], "A version tag in the activity log"))
+        fresh = orjson.dumps({**fields, "value": value}).decode()
+        match = and_(e.c.event_id == event_id, e.c.detail == old)
+        done += conn.execute(update(e).where(match).values(detail=fresh)).rowcount
+    return done
 
 
 def _reseal(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, insert, select, update
 
 from heron.entities.security import AuditEntry, audit_hash
@@ -20,15 +21,15 @@ _S = security_state.c
 
 
 # The entries whose before and after name a token: sealed with field encryption on, as the
-# token's own name is.
+# token's own name is (and so are those holding the value of a param or tag of a sensitive key).
 _SEALED_OBJECTS = ("token",)
+KEYED_FIELDS = ("tags.", "params.")
 
 
 def entry_of(row: Any, sealer: Sealer) -> AuditEntry:
     before, after = row.before, row.after
-    if row.object_type in _SEALED_OBJECTS:
-        what = f"The audit entry {row.seq}"
-        before, after = sealer.open_optional(before, what), sealer.open_optional(after, what)
+    what = f"The audit entry {row.seq}"
+    before, after = sealer.open_optional(before, what), sealer.open_optional(after, what)
     return AuditEntry(
         seq=int(row.seq), time=int(row.time), principal=row.principal, address=row.address,
         request_id=row.request_id, action=row.action, object_type=row.object_type,
@@ -62,9 +63,33 @@ def append_entries(
     return written
 
 
+def sealed_entry(sealer: Sealer, object_type: str, before: str | None, after: str | None) -> bool:
+    """Whether an entry's before and after are sealed: a token's, or one that holds the value
+    of a param or tag whose key is sensitive."""
+    if not sealer.on:
+        return False
+    if object_type in _SEALED_OBJECTS:
+        return True
+    return any(holds_sensitive_value(sealer.is_sensitive, text) for text in (before, after))
+
+
+def holds_sensitive_value(is_sensitive: Callable[[str], bool], text: str | None) -> bool:
+    """Whether the JSON fields of an entry name a param or tag whose key is sensitive
+    (`{"tags.db_password": ...}`)."""
+    if not text or not any(f in text for f in KEYED_FIELDS):
+        return False
+    try:
+        fields = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(fields, dict) and any(
+        name.startswith(KEYED_FIELDS) and is_sensitive(name.split(".", 1)[1]) for name in fields
+    )
+
+
 def _stored(entry: AuditEntry, sealer: Sealer | None) -> dict[str, Any]:
     row = dataclasses.asdict(entry)
-    if sealer is not None and entry.object_type in _SEALED_OBJECTS:
+    if sealer is not None and sealed_entry(sealer, entry.object_type, entry.before, entry.after):
         row["before"], row["after"] = (
             sealer.seal_optional(entry.before),
             sealer.seal_optional(entry.after),

@@ -16,7 +16,7 @@ from heron.store import ids
 from heron.store.crypto.fields import Sealer
 from heron.store.sql.database import Database, fetch, run, run_many
 from heron.store.sql.json_sql import bound_list, in_bound_list
-from heron.store.sql.sealed_values import sealed_pairs
+from heron.store.sql.sealed_values import opened_pairs, sealed_pairs
 from heron.store.sql.tables import (
     assessments,
     experiment_tags,
@@ -305,7 +305,8 @@ class SqlTraceStore:
             experiment_tags.c.key == key
         )
         with self._db.read() as conn:
-            return {str(row[0]): row[1] for row in conn.execute(query)}
+            found = {str(row[0]): row[1] for row in conn.execute(query)}
+        return opened_pairs(self._sealer, found, f"experiment tag {key!r} of experiment")
 
     def get_trace_info(self, trace_id: str) -> TraceInfo:
         with self._db.read() as conn:
