@@ -28,8 +28,9 @@ quality, tool calls) until every one of their data requests was answered.
 
 The databases live in DIR (a temporary directory, or `--reuse DIR`, which keeps them: a
 later run with the same DIR skips the fills). `--postgres URI` fills and serves a PostgreSQL
-database instead (a fresh, empty one). Writes bench-results/genai_overview.json (or `--out`)
-after each step.
+database instead (a fresh, empty one; DIR then keeps what the fill made, and a later run with
+the same DIR and URI serves it again without filling). Writes bench-results/genai_overview.json
+(or `--out`) after each step.
 """
 
 from __future__ import annotations
@@ -286,11 +287,12 @@ def run(args: argparse.Namespace, directory: Path) -> None:
 
     uri = args.postgres or f"sqlite:///{directory}/heron.db"
     state = directory / "bench-state.json"
-    if args.postgres or not state.exists():
+    if not state.exists() or json.loads(state.read_text()).get("postgres") != args.postgres:
         print(f"filling {args.traces:,} traces over {args.days} days", flush=True)
         experiment_id, seconds, now, versions = fill_database(uri, args.traces, args.days)
         facts = {"experiment_id": experiment_id, "fill_s": seconds, "filled_at_ms": now,
-                 "traces": args.traces, "days": args.days, "versions": versions}  # fmt: skip
+                 "traces": args.traces, "days": args.days, "versions": versions,
+                 "postgres": args.postgres}  # fmt: skip
         state.write_text(json.dumps(facts))
     facts = json.loads(state.read_text())
     print(f"filled in {facts['fill_s']:.0f} s; experiment {facts['experiment_id']}", flush=True)
