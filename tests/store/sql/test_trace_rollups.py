@@ -275,8 +275,11 @@ def test_a_filter_leaving_many_traces_reads_their_ids_once_true_to_the_raw_rows(
                         filter=parse_trace_filter(flt))  # fmt: skip
         for grain in (HOUR, 15 * MINUTE):
             bounds = cut(T0, T0 + 4 * HOUR, grain)
+            raw = overview(stores.database, window, bounds, rollups=False)
             many = overview(stores.database, window, bounds, few=0)  # past the few-traces path
-            assert many == overview(stores.database, window, bounds, rollups=False)
+            assert many == raw
+            # the few-traces probe reads up to few + 1 of them (in time order), then gives up
+            assert overview(stores.database, window, bounds, few=2) == raw
             if flt.startswith("tags"):  # only the earlier trace, by its tool call
                 assert (many.totals.traces, [t.calls for t in many.tools]) == (0, [1])
 
