@@ -64,12 +64,12 @@ FLOOR = {
 }
 
 
-def database_cpu_s(stores: Any) -> Callable[[], float]:
+def database_cpu_s(database: Any) -> Callable[[], float]:
     """The CPU seconds used so far by the PostgreSQL cluster's processes (its postmaster's
-    children, living and exited); 0 on SQLite (the work is in this process)."""
-    if stores.database.dialect != "postgresql":
+    children, living and exited); 0 on SQLite (the work is in the caller's process)."""
+    if database.dialect != "postgresql":
         return lambda: 0.0
-    with stores.database.read() as conn:
+    with database.read() as conn:
         backend = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
     postmaster = int(_stat(backend)[1])
 
@@ -123,7 +123,7 @@ def main() -> None:
     lo = -(-(facts["filled_at_ms"] - facts["days"] * DAY) // HOUR) * HOUR
     hi = facts["filled_at_ms"] // HOUR * HOUR
     hours = range(lo, hi, HOUR)
-    database = database_cpu_s(stores)
+    database = database_cpu_s(stores.database)
     found: dict[str, Any] = {"database": stores.database.dialect, "hours": len(hours)}
 
     def read(sql: str) -> None:
