@@ -6,8 +6,9 @@ floor (issue #23), on a database bench/genai_overview.py filled.
 
 For each filter of CASES over the last 7 days by hour: the store's overview with
 `rollups=False` (every part read raw, the filter in each statement: the reference), the
-store's overview as a page reads it (a tag past 5,000 traces: the passing ids read once,
-then the parts by those ids; an environment or span type: the rollups) and the floor, the
+store's overview as a page reads it (a tag past 5,000 traces: the window in two slices at
+once, each with a temporary table of its passing traces that the parts' index ranges are
+matched against; an environment or span type: the rollups) and the floor, the
 one SQL statement that only counts the traces of the window that pass the filter
 (trace_overview_raw.floor). Median CPU ms of this process and wall ms; on
 PostgreSQL the database works in its own processes, so read the wall time there.

@@ -36,5 +36,4 @@ class SqlTraceAnalyticsStore:
         self, window: Window, model_ids: Sequence[str], buckets: Sequence[tuple[int, int]]
     ) -> list[VersionStats]:
         refuse_sealed_clauses(self._sealer, window.filter)
-        with self._db.read() as conn:
-            return versions(conn, window, model_ids, buckets)
+        return versions(self._db, window, model_ids, buckets)

@@ -1,9 +1,10 @@
-"""An experiment's traces by app version (the LoggedModel in `mlflow.modelId`), each read from
-ix_traces_model: volume, errors, latency percentiles, tokens, cost, mean scores and the prompts
-its latest traces linked (`mlflow.linkedPrompts`)."""
+"""An experiment's traces by app version (the LoggedModel in `mlflow.modelId`), each read as
+the overview of that version: volume, errors, latency percentiles, tokens, cost, mean scores
+and the prompts its latest traces linked (`mlflow.linkedPrompts`)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -14,11 +15,14 @@ from heron.entities import reserved
 from heron.entities.assessment import AssessmentKind
 from heron.entities.trace_analytics import (
     PromptRef,
+    TraceBucket,
     VersionStats,
     linked_prompts,
 )
+from heron.search.traces import TraceClause
+from heron.store.sql.database import Database
 from heron.store.sql.tables import assessments, trace_tags, traces
-from heron.store.sql.trace_overview import trace_figures
+from heron.store.sql.trace_overview import overview, trace_figures
 from heron.store.sql.traces_search import condition
 from heron.store.trace_analytics import Window
 
@@ -26,45 +30,60 @@ PROMPT_SAMPLE = 1000  # a version's prompts: those its latest traces in the wind
 
 
 def versions(
-    conn: Connection,
+    database: Database,
     window: Window,
     model_ids: Sequence[str],
     buckets: Sequence[tuple[int, int]],
 ) -> list[VersionStats]:
-    """Each version's figures from its own range of ix_traces_model (the traces without a
-    version: the NULL range), read bucket by bucket as the overview reads them (a bucket's
-    durations are a small sort, the window's a large one); the scores of them all in one read
-    of the window's assessments (ix_assessments_scores)."""
+    """Each version's figures and mean scores as the overview of the window filtered to it
+    reads them (its whole hours from the rollups, which are kept by version); the traces
+    without a version from the NULL range of ix_traces_model, when there are any."""
     t = traces.c
     conditions = [condition(c) for c in window.filter]
     experiment_id = int(window.experiment_id)
-    scores = _scores(conn, window, conditions)
     found = []
-    for model_id in [*dict.fromkeys(model_ids), None]:
-        version = t.model_id == model_id if model_id else t.model_id.is_(None)
-        _, totals = trace_figures(conn, experiment_id, [*conditions, version], buckets)
-        if model_id is None and not totals.traces:
-            continue
-        which = [
-            t.experiment_id == experiment_id,
-            t.request_time >= window.start_ms,
-            t.request_time < window.end_ms,
-            version,
-            *conditions,
-        ]
-        found.append(
-            VersionStats(
-                model_id=model_id,
-                traces=totals.traces,
-                errors=totals.errors,
-                latency=totals.latency,
-                total_tokens=totals.total_tokens,
-                cost=totals.cost,
-                scores=scores.get(model_id, {}),
-                prompts=_prompts(conn, which),
-            )
-        )
+    for model_id in dict.fromkeys(model_ids):
+        clause = TraceClause("metadata", reserved.TRACE_MODEL_ID, "=", model_id)
+        seen = overview(database, dataclasses.replace(window, filter=[*window.filter, clause]),
+                        buckets)  # fmt: skip
+        scores = {s.name: (s.count, s.mean) for s in seen.scores}
+        found.append(_stats(database, window, model_id, seen.totals, scores))
+    with database.read() as conn:
+        unversioned = [*conditions, t.model_id.is_(None)]
+        _, totals = trace_figures(conn, experiment_id, unversioned, buckets)
+        if totals.traces:
+            scores = _scores(conn, window, conditions).get(None, {})
+            found.append(_stats(database, window, None, totals, scores))
     return found
+
+
+def _stats(
+    database: Database,
+    window: Window,
+    model_id: str | None,
+    totals: TraceBucket,
+    scores: dict[str, tuple[int, float | None]],
+) -> VersionStats:
+    t = traces.c
+    which = [
+        t.experiment_id == int(window.experiment_id),
+        t.request_time >= window.start_ms,
+        t.request_time < window.end_ms,
+        t.model_id == model_id if model_id else t.model_id.is_(None),
+        *(condition(c) for c in window.filter),
+    ]
+    with database.read() as conn:
+        prompts = _prompts(conn, which)
+    return VersionStats(
+        model_id=model_id,
+        traces=totals.traces,
+        errors=totals.errors,
+        latency=totals.latency,
+        total_tokens=totals.total_tokens,
+        cost=totals.cost,
+        scores=scores,
+        prompts=prompts,
+    )
 
 
 def _scores(
