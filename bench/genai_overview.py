@@ -16,7 +16,8 @@ in bulk), starts the real `heron server` on it and opens each view in Debian's c
 - charts_drawn: the overview's charts drawn from the numbers in the page (overview.js
   records performance.now() when the last one is drawn), for the overview views,
 - server_cpu: the CPU time the server's processes used for the view (from /proc), steadier
-  than wall time on a machine shared with other work,
+  than wall time on a machine shared with other work; with `--postgres`, database_cpu: the
+  CPU time of the database's processes too (a local cluster),
 
 in ms (times from the start of the navigation), and the page's own count of traces. It also
 times the overview service alone, in process, for each window, and notes the share of a core
@@ -28,8 +29,9 @@ quality, tool calls) until every one of their data requests was answered.
 
 The databases live in DIR (a temporary directory, or `--reuse DIR`, which keeps them: a
 later run with the same DIR skips the fills). `--postgres URI` fills and serves a PostgreSQL
-database instead (a fresh, empty one). Writes bench-results/genai_overview.json (or `--out`)
-after each step.
+database instead (a fresh, empty one; DIR then keeps what the fill made, and a later run with
+the same DIR and URI serves it again without filling). Writes bench-results/genai_overview.json
+(or `--out`) after each step.
 """
 
 from __future__ import annotations
@@ -44,12 +46,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from artifacts import RESULTS, ROOT, free_port, stop_group, wait_healthy
 from genai_data import fill, traffic
 from genai_mlflow import fill_and_measure_mlflow
+from genai_rollups_build import database_cpu_s
 
 sys.path.insert(0, str(ROOT))
 from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS  # the tests' browser settings
@@ -229,7 +233,12 @@ def cpu_share() -> float:
 
 
 def measure(
-    browser: Any, url: str, pgid: int, paths: dict[str, str], repeats: int
+    browser: Any,
+    url: str,
+    pgid: int,
+    paths: dict[str, str],
+    repeats: int,
+    database: Callable[[], float] | None = None,
 ) -> dict[str, Any]:
     """Each view's timings in Chromium, and the server's CPU time for it."""
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in paths}
@@ -237,7 +246,7 @@ def measure(
         for name, path in paths.items():
             context = browser.new_context(viewport={"width": 1400, "height": 900})
             page = context.new_page()
-            before = cpu_ms(pgid)
+            before, db = cpu_ms(pgid), database() if database else 0.0
             page.goto(f"{url}/{path}")
             page.wait_for_function(
                 "() => performance.getEntriesByName('first-contentful-paint').length > 0"
@@ -250,6 +259,8 @@ def measure(
                 )
             found = dict(page.evaluate(TIMINGS))
             found["server_cpu"] = cpu_ms(pgid) - before
+            if database:
+                found["database_cpu"] = (database() - db) * 1000
             runs[name].append(found)
             context.close()
     return {
@@ -286,11 +297,12 @@ def run(args: argparse.Namespace, directory: Path) -> None:
 
     uri = args.postgres or f"sqlite:///{directory}/heron.db"
     state = directory / "bench-state.json"
-    if args.postgres or not state.exists():
+    if not state.exists() or json.loads(state.read_text()).get("postgres") != args.postgres:
         print(f"filling {args.traces:,} traces over {args.days} days", flush=True)
         experiment_id, seconds, now, versions = fill_database(uri, args.traces, args.days)
         facts = {"experiment_id": experiment_id, "fill_s": seconds, "filled_at_ms": now,
-                 "traces": args.traces, "days": args.days, "versions": versions}  # fmt: skip
+                 "traces": args.traces, "days": args.days, "versions": versions,
+                 "postgres": args.postgres}  # fmt: skip
         state.write_text(json.dumps(facts))
     facts = json.loads(state.read_text())
     print(f"filled in {facts['fill_s']:.0f} s; experiment {facts['experiment_id']}", flush=True)
@@ -328,9 +340,22 @@ def _heron_views(
             + path.format(version=facts["versions"][-1], session=_session(facts))
             for name, path in VIEWS.items()
         }
-        return measure(browser, url, pgid, paths, repeats)
+        return measure(browser, url, pgid, paths, repeats, _database_cpu(uri))
     finally:
         stop_group(pgid)
+
+
+def _database_cpu(uri: str) -> Callable[[], float] | None:
+    """The CPU seconds of a local PostgreSQL cluster's processes so far; None on SQLite."""
+    from heron.store.sql import open_sql_stores
+
+    if not uri.startswith("postgresql"):
+        return None
+    stores = open_sql_stores(uri, default_artifact_root="mlflow-artifacts:")
+    try:
+        return database_cpu_s(stores.database)
+    finally:
+        stores.close()
 
 
 def _write(out: Path, report: dict[str, Any]) -> None:

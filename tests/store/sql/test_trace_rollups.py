@@ -275,7 +275,39 @@ def test_a_filter_leaving_many_traces_reads_their_ids_once_true_to_the_raw_rows(
                         filter=parse_trace_filter(flt))  # fmt: skip
         for grain in (HOUR, 15 * MINUTE):
             bounds = cut(T0, T0 + 4 * HOUR, grain)
+            raw = overview(stores.database, window, bounds, rollups=False)
             many = overview(stores.database, window, bounds, few=0)  # past the few-traces path
-            assert many == overview(stores.database, window, bounds, rollups=False)
+            assert many == raw
+            # the few-traces probe reads up to few + 1 of them (in time order), then gives up
+            assert overview(stores.database, window, bounds, few=2) == raw
             if flt.startswith("tags"):  # only the earlier trace, by its tool call
                 assert (many.totals.traces, [t.calls for t in many.tools]) == (0, [1])
+
+
+def test_hours_built_in_two_transactions_read_true_to_the_raw_rows(
+    stores: Any, traces: Any, exp: str
+) -> None:
+    # 50 whole hours: built 48 to a transaction; a trace of hour 47 has a tool call and a
+    # span of a new type in hour 48, which the second transaction builds
+    fill_kinds(traces, exp, hours=(0, 1, 47, 48, 49))
+    edge = log_trace(traces, exp, at_ms=T0 + 47 * HOUR + 59 * MINUTE, duration_ms=90,
+                     metadata={ENV: "staging", MODEL: "m-1"})  # fmt: skip
+    add_span(traces, exp, edge, "TOOL", T0 + 48 * HOUR + MINUTE)
+    add_span(traces, exp, edge, "RETRIEVER", T0 + 48 * HOUR + 2 * MINUTE)
+    feedback(traces, edge, "helpful", True)
+    end = T0 + 50 * HOUR
+    for flt in (
+        "",
+        TOOL,
+        RETRIEVER,
+        STAGING,
+        f"{STAGING} AND {TOOL}",
+        f"metadata.`{MODEL}` = 'm-1'",
+    ):
+        same(stores, exp, end=end, flt=flt)
+    assert marks(stores, exp) == list(range(50))
+    found = same(stores, exp, end=end, flt=RETRIEVER)
+    assert (found.totals.traces, [(t.name, t.calls) for t in found.tools]) == (1, [("tool", 1)])
+    assert found.scores[0].count == 1
+    every = same(stores, exp, end=end)
+    assert (every.totals.traces, sum(t.calls for t in every.tools)) == (16, 11)

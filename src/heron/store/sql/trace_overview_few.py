@@ -70,6 +70,7 @@ def few_traces(
             _T.request_time < buckets[-1][1],
             *conditions,
         )
+        .order_by(_T.request_time)  # the window's index range, not the filter's table
         .limit(few + 1)
     )
     rows = conn.execute(query).all()

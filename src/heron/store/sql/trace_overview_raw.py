@@ -65,6 +65,13 @@ def passing_table(
             ),
         )
     )  # fmt: skip
+    if conn.dialect.name == "postgresql":
+        # For the rest of the read: each bucket probes the table's key for its traces.
+        # PostgreSQL's plan otherwise hashes the whole table again for every bucket (7 days
+        # by hour, a tag on every trace, 1M traces: 4.6-7.2 s a statement against 1.3 s),
+        # and compiles each statement (JIT, about 0.35 s) for no gain.
+        for setting in ("enable_hashjoin", "enable_mergejoin", "jit"):
+            conn.exec_driver_sql(f"SET LOCAL {setting} = off")
     yield _PASSING
     _PASSING.drop(conn)
 

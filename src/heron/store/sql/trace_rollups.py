@@ -30,7 +30,13 @@ from heron.store.sql.tables_rollups import (
     trace_rollup_tools,
     trace_rollups,
 )
-from heron.store.sql.trace_rollups_build import EVERY, score_rows, tool_rows, trace_rows
+from heron.store.sql.trace_rollups_build import (
+    EVERY,
+    score_rows,
+    tool_rows,
+    trace_keys,
+    trace_rows,
+)
 
 HOUR_MS = 3_600_000
 LOCK = 728_001  # migration 0025's advisory lock key
@@ -103,11 +109,12 @@ def build(conn: Connection, experiment_id: int, hours: Sequence[int]) -> None:
         conn.execute(
             delete(table).where(table.c.experiment_id == experiment_id, table.c.hour_ms.in_(hours))
         )
-    rows = (
-        (trace_rollups, trace_rows(conn, experiment_id, hours)),
-        (trace_rollup_scores, score_rows(conn, experiment_id, hours)),
-        (trace_rollup_tools, tool_rows(conn, experiment_id, hours)),
-    )
+    with trace_keys(conn, experiment_id, hours) as keys:
+        rows = (
+            (trace_rollups, trace_rows(conn, experiment_id, hours, keys)),
+            (trace_rollup_scores, score_rows(conn, experiment_id, hours, keys)),
+            (trace_rollup_tools, tool_rows(conn, experiment_id, hours, keys)),
+        )
     for table, found in rows:
         if found:
             conn.execute(table.insert(), found)
