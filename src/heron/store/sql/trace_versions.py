@@ -40,26 +40,24 @@ def versions(
     without a version from the NULL range of ix_traces_model, when there are any."""
     t = traces.c
     conditions = [condition(c) for c in window.filter]
-    experiment_id = int(window.experiment_id)
-    found = []
+    figures: list[tuple[str | None, TraceBucket, dict[str, tuple[int, float | None]]]] = []
     for model_id in dict.fromkeys(model_ids):
         clause = TraceClause("metadata", reserved.TRACE_MODEL_ID, "=", model_id)
         seen = overview(database, dataclasses.replace(window, filter=[*window.filter, clause]),
                         buckets)  # fmt: skip
-        scores = {s.name: (s.count, s.mean) for s in seen.scores}
-        found.append(_stats(database, window, model_id, seen.totals, scores))
+        figures.append((model_id, seen.totals, {s.name: (s.count, s.mean) for s in seen.scores}))
     with database.read() as conn:
         unversioned = [*conditions, t.model_id.is_(None)]
-        _, totals = trace_figures(conn, experiment_id, unversioned, buckets)
+        _, totals = trace_figures(conn, int(window.experiment_id), unversioned, buckets)
         if totals.traces:
-            scores = _scores(conn, window, conditions).get(None, {})
-            found.append(_stats(database, window, None, totals, scores))
-    return found
+            figures.append((None, totals, _scores(conn, window, conditions).get(None, {})))
+        return [_stats(conn, window, conditions, *found) for found in figures]
 
 
 def _stats(
-    database: Database,
+    conn: Connection,
     window: Window,
+    conditions: list[Any],
     model_id: str | None,
     totals: TraceBucket,
     scores: dict[str, tuple[int, float | None]],
@@ -70,10 +68,8 @@ def _stats(
         t.request_time >= window.start_ms,
         t.request_time < window.end_ms,
         t.model_id == model_id if model_id else t.model_id.is_(None),
-        *(condition(c) for c in window.filter),
+        *conditions,
     ]
-    with database.read() as conn:
-        prompts = _prompts(conn, which)
     return VersionStats(
         model_id=model_id,
         traces=totals.traces,
@@ -82,7 +78,7 @@ def _stats(
         total_tokens=totals.total_tokens,
         cost=totals.cost,
         scores=scores,
-        prompts=prompts,
+        prompts=_prompts(conn, which),
     )
 
 

@@ -94,10 +94,11 @@ def trace_search(query: TraceQuery) -> SearchStatement:
     """
     keys: list[SortKey] = []
     seen: set[str] = set()
+    one_session = _one_session(query.filter)
     for order in query.order_by:
         if order.key not in seen:
             seen.add(order.key)
-            keys.append(_sort_key(order, _one_session(query.filter)))
+            keys.append(_sort_key(order, one_session))
     if "timestamp_ms" not in seen:
         keys.append(SortKey(traces.c.request_time, False, False, True))
     conditions = [
