@@ -270,7 +270,7 @@ def test_a_filter_leaving_many_traces_reads_their_ids_once_true_to_the_raw_rows(
     fill_kinds(traces, exp)
     early = log_trace(traces, exp, at_ms=T0 - 30 * MINUTE, duration_ms=10, tags={"team": "a"})
     add_span(traces, exp, early, "TOOL", T0 + 5 * MINUTE)  # a tool call in the window
-    for flt in ("tags.team = 'a'", "trace.status = 'OK'", f"{STAGING} AND trace.status = 'OK'"):
+    for flt in ("tags.team LIKE 'a'", "trace.status = 'OK'", f"{STAGING} AND trace.status = 'OK'"):
         window = Window(experiment_id=exp, start_ms=T0, end_ms=T0 + 4 * HOUR,
                         filter=parse_trace_filter(flt))  # fmt: skip
         for grain in (HOUR, 15 * MINUTE):

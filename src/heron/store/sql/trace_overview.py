@@ -2,7 +2,8 @@
 latency percentiles, tokens and cost (one index range of ix_traces_overview per bucket), the
 feedback scores by name (ix_assessments_scores) and the tool calls by name (ix_spans_tools);
 whole hours that have ended come from the hourly rollups (trace_rollups.py) instead, exact as
-the raw rows, when the filter is none or `=` on an app version, environment or span type.
+the raw rows, when the filter is none or `=` on an app version, environment, span type, tag or
+user.
 
 A trace filter (the search grammar's clauses) narrows all three: scores and tool calls then
 count only those of the traces that pass it."""
@@ -36,9 +37,10 @@ from heron.store.sql.trace_overview_raw import (
     trace_buckets,
 )
 from heron.store.sql.trace_overview_sums import ScoreSums, ToolSums, TraceSums
-from heron.store.sql.trace_rollups import HOUR_MS, Key, Plan, ensure, marked
+from heron.store.sql.trace_rollups import HOUR_MS, Key, Plan, cut_hours, ensure, marked
 from heron.store.sql.trace_rollups import plan as rollup_plan
 from heron.store.sql.trace_rollups import read as read_rollups
+from heron.store.sql.trace_rollups_labels import label_of
 from heron.store.sql.traces_search import condition
 from heron.store.trace_analytics import Window
 
@@ -79,9 +81,10 @@ def overview(
     """The three parts (traces, scores, tool calls) run at once, each in a read transaction
     of its own: on two cores the page waits for the slowest, not for the three in turn.
     Whole hours that have ended come from the hourly rollups (built first where missing)
-    when the filter is none or `=` on an app version, an environment or a span type (or on
-    two or three of them); the rest from the raw rows. A filter that leaves at most `few`
-    traces is read through them (trace_overview_few.py); past that, see _many.
+    when the filter is none or `=` on an app version, an environment, a span type or a
+    label (a tag or the user; or on two to four of them); the rest from the raw rows. A
+    filter that leaves at most `few` traces is read through them (trace_overview_few.py);
+    past that, see _many.
     `rollups=False` reads everything raw, the filter in each statement (the reference the
     tests hold the others to)."""
     conditions = [condition(c) for c in window.filter]
@@ -178,14 +181,18 @@ _KEYED = {
 
 
 def _key_of(clauses: Sequence[TraceClause]) -> Any:
-    """The rollup rows a filter reads: none, or `=` on one app version, one environment and
-    one span type (any of the three, each at most once); else _RAW."""
-    found: dict[str, str] = {}
+    """The rollup rows a filter reads: none, or `=` on one app version, one environment, one
+    span type and one label (a tag or the user; any of the four, each at most once); else
+    _RAW."""
+    found: dict[str, Any] = {}
     for c in clauses:
         field = _KEYED.get((c.field, c.key))
+        label = label_of(c.field, c.key) if field is None else None
+        if label is not None:
+            field = "label"
         if field is None or field in found or c.op != "=" or not isinstance(c.value, str):
             return _RAW
-        found[field] = c.value
+        found[field] = c.value if label is None else (label, c.value)
     return Key(**found)
 
 
@@ -197,8 +204,10 @@ def _source(
     version: Any,
     buckets: Sequence[tuple[int, int]],
 ) -> _Source:
-    """The plan as this transaction sees it: hours not marked (any more) are read raw."""
-    have = marked(conn, experiment_id, cut.hours)
+    """The plan as this transaction sees it: hours not marked (any more), or whose rows leave
+    out the filter's label, are read raw."""
+    have = marked(conn, experiment_id, cut.hours) - cut_hours(conn, experiment_id, cut.hours,
+                                                              version)  # fmt: skip
     pieces, owners = list(cut.pieces), list(cut.piece_buckets)
     for hour, i in cut.hours.items():
         if hour not in have:

@@ -25,6 +25,7 @@ from sqlalchemy import (
 
 from heron.store.sql.database import Database, insert_for
 from heron.store.sql.tables_rollups import (
+    trace_rollup_cuts,
     trace_rollup_hours,
     trace_rollup_scores,
     trace_rollup_tools,
@@ -37,6 +38,7 @@ from heron.store.sql.trace_rollups_build import (
     trace_keys,
     trace_rows,
 )
+from heron.store.sql.trace_rollups_labels import EVERY_TRACE, trace_labels
 
 HOUR_MS = 3_600_000
 LOCK = 728_001  # migration 0025's advisory lock key
@@ -105,16 +107,22 @@ def build(conn: Connection, experiment_id: int, hours: Sequence[int]) -> None:
     hours = sorted(set(hours) - marked(conn, experiment_id, hours))
     if not hours:
         return
-    for table in (trace_rollups, trace_rollup_scores, trace_rollup_tools):
+    for table in (trace_rollups, trace_rollup_scores, trace_rollup_tools, trace_rollup_cuts):
         conn.execute(
             delete(table).where(table.c.experiment_id == experiment_id, table.c.hour_ms.in_(hours))
         )
-    with trace_keys(conn, experiment_id, hours) as keys:
+    with (
+        trace_keys(conn, experiment_id, hours) as keys,
+        trace_labels(conn, hours, keys) as (labels, cuts),
+    ):
+        made = (keys, labels, cuts)
         rows = (
-            (trace_rollups, trace_rows(conn, experiment_id, hours, keys)),
-            (trace_rollup_scores, score_rows(conn, experiment_id, hours, keys)),
-            (trace_rollup_tools, tool_rows(conn, experiment_id, hours, keys)),
-        )
+            (trace_rollups, trace_rows(conn, experiment_id, hours, *made)),
+            (trace_rollup_scores, score_rows(conn, experiment_id, hours, *made)),
+            (trace_rollup_tools, tool_rows(conn, experiment_id, hours, *made)),
+            (trace_rollup_cuts, [{"experiment_id": experiment_id, "hour_ms": hour,
+                                  "label_key": key} for hour, key in cuts]),
+        )  # fmt: skip
     for table, found in rows:
         if found:
             conn.execute(table.insert(), found)
@@ -124,12 +132,28 @@ def build(conn: Connection, experiment_id: int, hours: Sequence[int]) -> None:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Key:
-    """The rollup rows a filter reads: of one app version, environment and span type, each
-    None for any (span type: every trace)."""
+    """The rollup rows a filter reads: of one app version, environment, span type and label
+    (key and value), each None for any (span type and label: every trace)."""
 
     model_id: str | None = None
     environment: str | None = None
     span_type: str | None = None
+    label: tuple[str, str] | None = None
+
+
+def cut_hours(conn: Connection, experiment_id: int, hours: Iterable[int], key: Key) -> set[int]:
+    """The hours whose rows leave out the label `key` reads (trace_rollup_cuts)."""
+    wanted = sorted(hours)
+    if key.label is None or not wanted:
+        return set()
+    c = trace_rollup_cuts.c
+    query = select(c.hour_ms).where(
+        c.experiment_id == experiment_id,
+        c.label_key == key.label[0],
+        c.hour_ms >= wanted[0],
+        c.hour_ms <= wanted[-1],
+    )
+    return {row[0] for row in conn.execute(query)}
 
 
 def read(
@@ -141,13 +165,16 @@ def read(
     if not wanted:
         return []
     c = table.c
-    keys = ("experiment_id", "model_id", "environment", "span_type")
+    keys = ("experiment_id", "model_id", "environment", "span_type", "label_key", "label_value")
     columns = [col for col in c if col.name not in keys]
+    label_key, label_value = key.label or (EVERY_TRACE, "")
     query = select(*columns).where(
         c.experiment_id == experiment_id,
+        c.label_key == label_key,
+        c.label_value == label_value,
+        c.span_type == (EVERY if key.span_type is None else key.span_type),
         c.hour_ms >= min(wanted),
         c.hour_ms <= max(wanted),
-        c.span_type == (EVERY if key.span_type is None else key.span_type),
     )
     if key.model_id is not None:
         query = query.where(c.model_id == key.model_id)
