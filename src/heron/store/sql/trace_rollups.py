@@ -37,8 +37,9 @@ from heron.store.sql.trace_rollups_build import (
     tool_rows,
     trace_keys,
     trace_rows,
+    trace_where,
 )
-from heron.store.sql.trace_rollups_labels import EVERY_TRACE, trace_labels
+from heron.store.sql.trace_rollups_labels import EVERY_TRACE, cut_rows, cut_tags
 
 HOUR_MS = 3_600_000
 LOCK = 728_001  # migration 0025's advisory lock key
@@ -111,18 +112,14 @@ def build(conn: Connection, experiment_id: int, hours: Sequence[int]) -> None:
         conn.execute(
             delete(table).where(table.c.experiment_id == experiment_id, table.c.hour_ms.in_(hours))
         )
-    with (
-        trace_keys(conn, experiment_id, hours) as keys,
-        trace_labels(conn, hours, keys) as (labels, cuts),
-    ):
-        made = (keys, labels, cuts)
+    cut = cut_tags(conn, trace_where(experiment_id, hours))
+    with trace_keys(conn, experiment_id, hours, cut) as keys:
         rows = (
-            (trace_rollups, trace_rows(conn, experiment_id, hours, *made)),
-            (trace_rollup_scores, score_rows(conn, experiment_id, hours, *made)),
-            (trace_rollup_tools, tool_rows(conn, experiment_id, hours, *made)),
-            (trace_rollup_cuts, [{"experiment_id": experiment_id, "hour_ms": hour,
-                                  "label_key": key} for hour, key in cuts]),
-        )  # fmt: skip
+            (trace_rollups, trace_rows(conn, experiment_id, hours, keys)),
+            (trace_rollup_scores, score_rows(conn, experiment_id, hours, keys)),
+            (trace_rollup_tools, tool_rows(conn, experiment_id, hours, keys)),
+            (trace_rollup_cuts, cut_rows(experiment_id, hours, cut)),
+        )
     for table, found in rows:
         if found:
             conn.execute(table.insert(), found)
