@@ -17,6 +17,7 @@ from tests.store.sql.test_trace_rollups import (
     STAGING,
     TOOL,
     add_span,
+    both,
     exp,
     fill_kinds,
     marks,
@@ -65,6 +66,8 @@ def test_tag_filters_read_rollups_true_to_the_raw_rows(stores: Any, traces: Any,
     assert label_hours(stores, exp, "tag.team") == [0, 1, 2, 3]
     assert (team.totals.traces, team.totals.errors) == (8, 4)
     assert [(t.name, t.calls, t.errors) for t in team.tools] == [("lookup", 8, 0)]
+    quarter = both(stores, exp, T0, T0 + 4 * HOUR, 15 * MINUTE, flt=TEAM_A)  # all raw
+    assert quarter[0] == quarter[1]
     assert same(stores, exp, flt=USER).totals.traces == 4
     assert same(stores, exp, flt="tags.team = 'c'").totals.traces == 0
     for flt in (f"{TEAM_A} AND {STAGING}", f"{TEAM_A} AND {TOOL}",

@@ -91,6 +91,8 @@ def overview(
     experiment_id = int(window.experiment_id)
     version = _key_of(window.filter) if rollups else _RAW
     cut = rollup_plan(buckets, int(time.time() * 1000)) if version is not _RAW else None
+    if cut is not None and not cut.hours:  # points under an hour: all raw, as any filter
+        cut = None
     if cut is not None:
         ensure(database, experiment_id, cut.hours)
     if cut is None and conditions and rollups:
