@@ -66,6 +66,11 @@ def test_tag_filters_read_rollups_true_to_the_raw_rows(stores: Any, traces: Any,
     assert label_hours(stores, exp, "tag.team") == [0, 1, 2, 3]
     assert (team.totals.traces, team.totals.errors) == (8, 4)
     assert [(t.name, t.calls, t.errors) for t in team.tools] == [("lookup", 8, 0)]
+    named = same(stores, exp, flt="trace.name = 'agent'")  # the name is a tag: a label too
+    assert (named.totals.traces, label_hours(stores, exp, f"tag.{reserved.TRACE_NAME}")) == (
+        24,
+        [0, 1, 2, 3],
+    )
     quarter = both(stores, exp, T0, T0 + 4 * HOUR, 15 * MINUTE, flt=TEAM_A)  # all raw
     assert quarter[0] == quarter[1]
     assert same(stores, exp, flt=USER).totals.traces == 4

@@ -27,6 +27,8 @@ def label_of(field: str, key: str) -> str | None:
     """The label_key of a filter clause on `field` and `key`, None if the rollups keep none."""
     if field == "tag" and key not in _UNLABELED:
         return _PREFIX + key
+    if field == "attribute" and key == "name":  # the trace's name is its tag (as a search)
+        return _PREFIX + reserved.TRACE_NAME
     return None
 
 
