@@ -277,7 +277,7 @@ GUARDS: dict[str, int | type[enum.Enum] | tuple[str, ...] | str] = {
     "trace_rollup_tools.experiment_id": ids.MAX_EXPERIMENT_ID,
     "trace_rollup_tools.model_id": traces_derived.MAX_INDEXED,
     "trace_rollup_tools.span_type": traces.MAX_SPAN_TYPE,
-    "trace_rollup_cuts.experiment_id": ids.MAX_EXPERIMENT_ID,  # labels (0034)
+    "trace_rollup_cuts.experiment_id": ids.MAX_EXPERIMENT_ID,  # labels (0031)
     # security: principals are named (principals.check_name), Heron numbers them
     "principals.principal_id": MADE,
     "principals.kind": PrincipalKind,

@@ -1,4 +1,4 @@
-"""The GenAI overview's hourly rollups (migrations 0025, 0034): what the overview adds up for
+"""The GenAI overview's hourly rollups (migrations 0025, 0031): what the overview adds up for
 each experiment, hour (ms since the epoch, on the hour), app version, environment, span type
 and label, and which hours are marked true to the raw rows. Triggers on traces, their tags,
 metadata, spans and assessments (the migrations') drop an hour's mark when a row in it

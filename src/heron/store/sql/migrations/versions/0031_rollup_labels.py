@@ -5,8 +5,8 @@ the hours built with it (`trace_rollup_cuts`); the overview reads those hours ra
 Triggers drop the hours of a trace whose tags change. The rollups built before are dropped
 (they hold no label rows): the next overview builds them again.
 
-Revision ID: 0034
-Revises: 0029
+Revision ID: 0031
+Revises: 0030
 Create Date: 2026-12-06 17:00:00.000000
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0034"
-down_revision = "0029"
+revision = "0031"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
