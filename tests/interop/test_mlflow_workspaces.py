@@ -35,7 +35,13 @@ def test_mlflow_workspace_calls_and_scoping(server: str, run_mlflow: RunMlflow) 
         """
 import json, mlflow
 from mlflow import MlflowClient
+from mlflow.entities.workspace import TraceArchivalConfig
 
+try:
+    mlflow.create_workspace("team-z", trace_archival_config=TraceArchivalConfig(retention="30d"))
+    archival = "made"
+except mlflow.exceptions.MlflowException as e:
+    archival = [e.error_code, "does not archive traces" in e.message]
 made = mlflow.create_workspace("team-a", description="team a")
 mlflow.update_workspace("team-a", description="the A team")
 seen = {}
@@ -67,13 +73,14 @@ try:
     refused = None
 except mlflow.exceptions.MlflowException as e:
     refused = e.error_code
-print(json.dumps({"made": made.name, "seen": seen, "other": other, "listed": listed,
-                  "description": got.description, "refused": refused}))
+print(json.dumps({"made": made.name, "archival": archival, "seen": seen, "other": other,
+                  "listed": listed, "description": got.description, "refused": refused}))
 """,
         MLFLOW_TRACKING_URI=server,
         MLFLOW_HTTP_REQUEST_MAX_RETRIES="0",
     )
     assert result["made"] == "team-a"
+    assert result["archival"] == ["INVALID_PARAMETER_VALUE", True]  # never stored and ignored
     assert result["listed"] == ["default", "team-a"]
     assert result["description"] == "the A team"
     a, default = result["seen"]["team-a"], result["seen"]["default"]

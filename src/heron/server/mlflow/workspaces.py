@@ -17,7 +17,12 @@ from heron.server.authentication import PUBLIC_PATHS, PUBLIC_PREFIXES
 from heron.server.routing import MLFLOW_V3
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import requires
-from heron.services.workspaces import MAX_NAME, UI_COOKIE, WorkspaceService
+from heron.services.workspaces import (
+    MAX_NAME,
+    UI_COOKIE,
+    WorkspaceService,
+    refuse_trace_archival,
+)
 from heron.store.sql.workspaces import not_found
 from heron.store.workspaces import workspace_scope
 
@@ -33,6 +38,14 @@ def workspace_json(w: Workspace) -> Json:
     if w.default_artifact_root is not None:
         body["default_artifact_root"] = w.default_artifact_root
     return body
+
+
+def no_trace_archival(f: Fields) -> None:
+    """MLflow's `trace_archival_config` ({location, retention}), refused when it asks for
+    anything (see refuse_trace_archival)."""
+    config = f.message("trace_archival_config")
+    if config is not None:
+        refuse_trace_archival(config.string("location"), config.string("retention"))
 
 
 def routes(api: Endpoints, service: WorkspaceService, *, enabled: bool) -> list[BaseRoute]:
@@ -53,6 +66,7 @@ def routes(api: Endpoints, service: WorkspaceService, *, enabled: bool) -> list[
     def create(f: Fields) -> Json:
         on()
         name = f.required_string("name")
+        no_trace_archival(f)
         if name == DEFAULT_WORKSPACE:
             raise InvalidParameter(
                 f"The {DEFAULT_WORKSPACE!r} workspace is reserved and cannot be created"
@@ -72,6 +86,7 @@ def routes(api: Endpoints, service: WorkspaceService, *, enabled: bool) -> list[
 
     def update(f: Fields) -> Json:
         on()
+        no_trace_archival(f)
         changed = service.update_workspace(
             f.required_string("workspace_name"),
             description=f.string("description"),
