@@ -28,8 +28,9 @@ _INSIDE = frozenset(
 _LISTED_BY_READ = frozenset({"run", "model_version", "dataset"})
 # Made by name (the name is the id they are checked with).
 _NAMED = frozenset({"registered_model", "prompt"})
-# Decided on a chain of grants that holds their workspace (decisions.model_chain).
-_CHAINED = frozenset({"registered_model", "prompt", "model_alias"})
+# Decided on a chain of grants that holds their workspace (decisions.chain): an experiment's
+# (and so its runs' and artifacts'), a model's or prompt's (and its aliases').
+_CHAINED = frozenset({"experiment", "run", "artifact", "registered_model", "prompt", "model_alias"})
 _CACHE_LIMIT = 100_000
 _HOME_S = 5.0
 
@@ -68,8 +69,8 @@ class WorkspaceGate:
             self._require_here(workspace, resource, id_)
         if self._governed(identity) and (id_ or action != "read"):  # a list: `visible`
             self._require_member(identity, workspace)
-            # A model's grants are decided with its workspace's (its chain holds it), so a
-            # DENY on the model wins over a grant on the workspace.
+            # An experiment's or a model's grants are decided with its workspace's (its chain
+            # holds it), so a DENY on the object wins over a grant on the workspace.
             chained = workspace != DEFAULT_WORKSPACE and resource in _CHAINED and action != "create"
             if not chained and self._holds(identity, NEEDS[action], workspace):
                 return  # a token's scopes were checked outside (ScopedAuthorizer)
