@@ -3,7 +3,7 @@ middleware that runs each request in the workspace its X-MLFLOW-WORKSPACE header
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
 
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +17,7 @@ from heron.server.authentication import PUBLIC_PATHS, PUBLIC_PREFIXES
 from heron.server.routing import MLFLOW_V3
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import requires
+from heron.services.change_watch import ChangeWatch
 from heron.services.workspaces import (
     MAX_NAME,
     UI_COOKIE,
@@ -27,8 +28,6 @@ from heron.store.sql.workspaces import not_found
 from heron.store.workspaces import workspace_scope
 
 HEADER = b"x-mlflow-workspace"
-# How long a workspace seen to exist is believed to (a deleted one may be named that long).
-KNOWN_S = 5.0
 
 
 def workspace_json(w: Workspace) -> Json:
@@ -140,22 +139,36 @@ class WorkspaceMiddleware:
     X-MLFLOW-WORKSPACE header names (`default` without one); an unknown one is refused with
     RESOURCE_DOES_NOT_EXIST before the route reads anything. The paths served without
     credentials (health, login, server-info...) read nothing of a workspace and run in
-    `default` unchecked, so a caller who has not signed in cannot probe which names exist."""
+    `default` unchecked, so a caller who has not signed in cannot probe which names exist.
 
-    def __init__(self, app: ASGIApp, service: WorkspaceService) -> None:
+    A workspace seen to exist is remembered until any process deletes a workspace: every
+    other request first asks `changes` (the store's version; see ChangeWatch), so a deletion
+    holds for every worker from its next request on."""
+
+    def __init__(
+        self, app: ASGIApp, service: WorkspaceService, changes: ChangeWatch, *, inline: bool
+    ) -> None:
         self.app = app
         self._service = service
-        self._known: dict[str, float] = {}  # a workspace seen to exist, until when
+        self._changes = changes
+        self._known: set[str] = set()  # workspaces seen to exist
+        changes.register(self._known.clear)
+        self.inline = inline  # the database answers at once: no threadpool hop for the version
+
+    async def _call(self, fn: Callable[[], None]) -> None:
+        if self.inline:
+            fn()
+        else:
+            await run_in_threadpool(fn)
 
     async def _exists(self, name: str) -> bool:
-        now = time.monotonic()
-        if self._known.get(name, 0.0) > now:
+        if name in self._known:
             return True
         if len(name) > MAX_NAME or not await run_in_threadpool(self._service.exists, name):
             return False
         if len(self._known) > 10_000:
             self._known.clear()
-        self._known[name] = now + KNOWN_S
+        self._known.add(name)
         return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -167,6 +180,7 @@ class WorkspaceMiddleware:
             with workspace_scope(DEFAULT_WORKSPACE):
                 await self.app(scope, receive, send)
             return
+        await self._call(self._changes.refresh)
         name, named = _named(scope["headers"])
         if name != DEFAULT_WORKSPACE and not await self._exists(name):
             if named:

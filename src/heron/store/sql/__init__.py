@@ -105,6 +105,7 @@ class SqlStores:
 
     def close(self) -> None:
         self.security.state.close()
+        self.workspaces.close()
         self.database.dispose()
 
 
