@@ -17,7 +17,6 @@ Prints the table and writes it to --json (default bench-results/field_encryption
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import statistics
@@ -28,7 +27,15 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from artifacts import RESULTS, ROOT, free_port, stop_group, wait_healthy
+from artifacts import (
+    RESULTS,
+    ROOT,
+    KeepAlive,
+    free_port,
+    process_cpu_s,
+    stop_group,
+    wait_healthy,
+)
 
 from heron.client.http.traces import otlp_body
 from heron.entities.trace import Span, SpanStatusCode
@@ -56,20 +63,12 @@ class Server:
         )  # fmt: skip
         self.pid = proc.pid
         wait_healthy(f"http://127.0.0.1:{port}")
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.conn = KeepAlive(port)
 
     def call(self, method: str, path: str, body: bytes | None = None, **headers: str) -> bytes:
-        try:
-            self.conn.request(method, path, body=body, headers=headers)
-            answer = self.conn.getresponse()
-        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
-            # uvicorn closes a keep-alive connection idle for 5 s (while the other server ran)
-            self.conn.close()
-            self.conn.request(method, path, body=body, headers=headers)
-            answer = self.conn.getresponse()
-        data = answer.read()
-        if answer.status != 200:
-            raise SystemExit(f"{method} {path} answered {answer.status}: {data[:300]!r}")
+        status, data = self.conn.request(method, path, body, headers)
+        if status != 200:
+            raise SystemExit(f"{method} {path} answered {status}: {data[:300]!r}")
         return data
 
     def post(self, path: str, payload: object) -> dict[str, object]:
@@ -79,8 +78,7 @@ class Server:
         )
 
     def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_s(self.pid)
 
 
 def spans_of(trace_id: str) -> list[Span]:

@@ -20,7 +20,6 @@ Prints the table and writes it to --json (default bench-results/workspace_change
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import statistics
@@ -29,7 +28,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from artifacts import RESULTS, ROOT, free_port, stop_group, wait_healthy
+from artifacts import (
+    RESULTS,
+    ROOT,
+    KeepAlive,
+    free_port,
+    process_cpu_s,
+    stop_group,
+    wait_healthy,
+)
 
 from heron.services.change_watch import ChangeWatch
 from heron.store.sql import open_sql_stores
@@ -55,28 +62,19 @@ class Server:
         )  # fmt: skip
         self.pid = proc.pid
         wait_healthy(f"http://127.0.0.1:{port}")
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.conn = KeepAlive(port)
 
     def call(self, method: str, path: str, body: object = None, **headers: str) -> bytes:
         data = None if body is None else json.dumps(body).encode()
         if data is not None:
             headers["Content-Type"] = "application/json"
-        try:
-            self.conn.request(method, path, body=data, headers=headers)
-            answer = self.conn.getresponse()
-        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
-            # uvicorn closes a keep-alive connection idle for 5 s (while the others ran)
-            self.conn.close()
-            self.conn.request(method, path, body=data, headers=headers)
-            answer = self.conn.getresponse()
-        got = answer.read()
-        if answer.status not in (200, 201):
-            raise SystemExit(f"{method} {path} answered {answer.status}: {got[:300]!r}")
+        status, got = self.conn.request(method, path, data, headers)
+        if status not in (200, 201):
+            raise SystemExit(f"{method} {path} answered {status}: {got[:300]!r}")
         return got
 
     def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_s(self.pid)
 
 
 def fill(server: Server) -> dict[str, str]:
