@@ -57,10 +57,7 @@ def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Star
     )
 
     proxy = routes.invocation_proxy(services, settings)
-    workspaces = Middleware(
-        WorkspaceMiddleware, service=services.workspaces, changes=changes,
-        inline=stores.answers_at_once,
-    )  # fmt: skip
+    workspaces = Middleware(WorkspaceMiddleware, service=services.workspaces, changes=changes)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
