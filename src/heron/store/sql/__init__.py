@@ -141,7 +141,7 @@ def open_sql_stores(
         namespaces=SqlNamespaceStore(database),
         webhooks=SqlWebhookStore(database, sealer),
         traces=SqlTraceStore(database, sealer),
-        assessments=SqlAssessmentStore(database),
+        assessments=SqlAssessmentStore(database, sealer),
         trace_links=SqlTraceLinkStore(database),
         trace_analytics=SqlTraceAnalyticsStore(database, sealer),
         purge=SqlPurgeStore(database),
