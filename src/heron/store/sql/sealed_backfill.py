@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     and_,
     func,
+    null,
     or_,
     select,
 )
@@ -232,7 +233,7 @@ def _update(field: Field) -> Any:
     """`UPDATE ... SET column = :new WHERE <primary key> = :k<i> AND column = :old` (and the
     field's copies cleared), built once (`run` keeps its compiled form by identity)."""
     stmt = compare_and_set(field.table, field.column)
-    return stmt.values(dict.fromkeys(field.clears)) if field.clears else stmt
+    return stmt.values(dict.fromkeys(field.clears, null())) if field.clears else stmt
 
 
 def _write(

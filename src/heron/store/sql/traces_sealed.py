@@ -105,9 +105,8 @@ def refuse_sealed_clauses(sealer: Sealer, clauses: Iterable[TraceClause]) -> Non
         ):
             raise InvalidParameter(
                 f"Cannot filter on the value of span attribute {c.key!r}: its values are "
-                "encrypted in the database (it matches a --sensitive-keys pattern or holds "
-                "a span's inputs or outputs); only `IS NULL` and `IS NOT NULL` can be asked "
-                "of it"
+                "encrypted in the database (it matches a --sensitive-keys pattern, or it "
+                "holds a span's inputs, outputs or messages); filter on other attributes"
             )
         if c.field == "expectation" and c.op not in PRESENCE_OPS:
             raise InvalidParameter(
