@@ -1,0 +1,125 @@
+"""What sealing span attributes, events and assessments costs: a trace of 50 spans logged (and
+read) on a plain server and on one with field encryption on, side by side on this machine.
+
+    .venv/bin/python bench/field_encryption_spans.py [--spans 50] [--requests 100] [--rounds 3]
+
+Two `heron server`s on fresh directories, as bench/field_encryption.py starts them (one plain,
+one with a key file and `--sensitive-keys '*password*,secret.*'`). Each trace has `--spans`
+spans, each with 500-character inputs and outputs and ten attributes; in the "sensitive"
+traces two of them match the patterns and one is a prompt (`gen_ai.prompt`, always sealed),
+and each span has an event with a sensitive attribute. Operations: OTLP ingest of a trace
+without and with sensitive attributes, traces/get of a sensitive trace, and logging a feedback
+with a rationale and an expectation. Each runs `--requests` times on one server then on the
+other, `--rounds` times; medians of wall time and of the server process's CPU time per request.
+
+Prints the table and writes it to --json (default bench-results/field_encryption_spans.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from artifacts import RESULTS, stop_group
+from field_encryption import API, HERON, TEXT, Server, measure, report
+
+from heron.client.http.traces import otlp_body
+from heron.entities.trace import Span, SpanEvent, SpanStatusCode
+
+V3 = "/api/3.0/mlflow"
+
+
+def spans_of(trace_id: str, count: int, sensitive: bool) -> list[Span]:
+    start = time.time_ns()
+    ids = [uuid.uuid4().hex[:16] for _ in range(count)]
+    attributes: dict[str, object] = {f"attr.{i}": f"value {i}" for i in range(7)}
+    attributes["llm.temperature"] = 0.2
+    if sensitive:
+        attributes.update({"db_password": "pw", "secret.route": "r-1", "gen_ai.prompt": TEXT})
+    else:
+        attributes.update({"db_user": "u", "route": "r-1", "prompt_id": TEXT})
+    event_attributes = {"api_password" if sensitive else "api_user": "x", "attempt": 1}
+    event = SpanEvent(name="retry", time_unix_nano=start + 1, attributes=event_attributes)
+    return [
+        Span(
+            trace_id=trace_id, span_id=ids[i], parent_span_id=None if i == 0 else ids[0],
+            name=f"step-{i}", span_type="LLM", status=SpanStatusCode.OK,
+            start_time_ns=start + i, end_time_ns=start + 1_000_000,
+            inputs={"prompt": TEXT}, outputs=TEXT, attributes=attributes,
+            events=[event],
+        )
+        for i in range(count)
+    ]  # fmt: skip
+
+
+def send(server: Server, experiment_id: str, spans: int, sensitive: bool) -> str:
+    trace_id = "tr-" + uuid.uuid4().hex
+    headers = {"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": experiment_id}
+    body = otlp_body(spans_of(trace_id, spans, sensitive))
+    server.call("POST", "/v1/traces", body, **headers)
+    return trace_id
+
+
+def operations(server: Server, spans: int) -> dict[str, Callable[[int], object]]:
+    made = server.post(f"{API}/experiments/create", {"name": f"spans-{uuid.uuid4().hex[:6]}"})
+    exp = str(made["experiment_id"])
+    trace = send(server, exp, spans, True)
+    human = {"source_type": "HUMAN", "source_id": "ann"}
+    feedback = {
+        "assessment_name": "correct", "feedback": {"value": True}, "source": human,
+        "rationale": TEXT,
+    }  # fmt: skip
+    expectation = {
+        "assessment_name": "expected", "expectation": {"value": TEXT}, "source": human,
+    }  # fmt: skip
+    return {
+        f"ingest {spans} spans, no sensitive attr": lambda i: send(server, exp, spans, False),
+        f"ingest {spans} spans, sensitive attrs": lambda i: send(server, exp, spans, True),
+        f"traces/get ({spans} spans, sealed)": lambda i: server.call(
+            "GET", f"{V3}/traces/get?trace_id={trace}"
+        ),
+        "log feedback with rationale": lambda i: server.post(
+            f"{V3}/traces/{trace}/assessments", {"assessment": feedback}
+        ),
+        "log expectation": lambda i: server.post(
+            f"{V3}/traces/{trace}/assessments", {"assessment": expectation}
+        ),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spans", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=RESULTS / "field_encryption_spans.json")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="heron-spans-") as tmp:
+        root = Path(tmp)
+        key_file = root / "keys.json"
+        subprocess.run([HERON, "keys", "create", str(key_file)], check=True, capture_output=True)
+        plain, sealed = Server(root / "plain", None), Server(root / "sealed", key_file)
+        try:
+            servers = {"plain": plain, "sealed": sealed}
+            ops = {kind: operations(s, args.spans) for kind, s in servers.items()}
+            figures: dict[str, dict[str, list[tuple[float, float]]]] = {}
+            for name in ops["plain"]:
+                figures[name] = {"plain": [], "sealed": []}
+                for _ in range(args.rounds):
+                    for kind in ("plain", "sealed"):
+                        figures[name][kind].append(
+                            measure(servers[kind], ops[kind][name], args.requests)
+                        )
+        finally:
+            stop_group(plain.pid)
+            stop_group(sealed.pid)
+    report(figures, args)
+
+
+if __name__ == "__main__":
+    main()
