@@ -149,7 +149,7 @@ def open_sql_stores(
         replicas=SqlReplicaStore(database),
         inference=SqlInferenceStore(database),
         datasets=SqlDatasetStore(database),
-        judge_cache=SqlJudgeCacheStore(database),
+        judge_cache=SqlJudgeCacheStore(database, sealer),
         scorers=SqlScorerStore(database),
         label_schemas=SqlLabelSchemaStore(database),
         review_queues=SqlReviewQueueStore(database),

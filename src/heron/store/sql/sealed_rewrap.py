@@ -31,6 +31,7 @@ from heron.store.sql.tables import (
     webhook_queue,
     webhooks,
 )
+from heron.store.sql.tables_evaluation import judge_cache
 
 # Every column field encryption writes sealed values to, and the rows of it read at once
 # (span inputs and outputs may be a megabyte each).
@@ -50,6 +51,7 @@ SEALED_COLUMNS: tuple[tuple[Table, str, int], ...] = (
     (spans, "outputs", 20),
     (assessments, "rationale", 500),
     (assessments, "value", 500),
+    (judge_cache, "rationale", 500),
     (webhooks, "secret", 500),
     (webhook_queue, "body", 100),
     (access_tokens, "name", 500),
