@@ -8,9 +8,10 @@ one with a key file and `--sensitive-keys '*password*,secret.*'`). Each trace ha
 spans, each with 500-character inputs and outputs and ten attributes; in the "sensitive"
 traces two of them match the patterns and one is a prompt (`gen_ai.prompt`, always sealed),
 and each span has an event with a sensitive attribute. Operations: OTLP ingest of a trace
-without and with sensitive attributes, traces/get of a sensitive trace, and logging a feedback
-with a rationale and an expectation. Each runs `--requests` times on one server then on the
-other, `--rounds` times; medians of wall time and of the server process's CPU time per request.
+without and with sensitive attributes; traces/get of a sensitive trace, read again and again,
+and of traces each read once (their values never opened before); logging a feedback with a
+rationale, and an expectation. Each runs `--requests` times on one server then on the other,
+`--rounds` times; medians of wall time and of the server process's CPU time per request.
 
 Prints the table and writes it to --json (default bench-results/field_encryption_spans.json).
 """
@@ -65,10 +66,12 @@ def send(server: Server, experiment_id: str, spans: int, sensitive: bool) -> str
     return trace_id
 
 
-def operations(server: Server, spans: int) -> dict[str, Callable[[int], object]]:
+def operations(server: Server, spans: int, reads: int) -> dict[str, Callable[[int], object]]:
     made = server.post(f"{API}/experiments/create", {"name": f"spans-{uuid.uuid4().hex[:6]}"})
     exp = str(made["experiment_id"])
     trace = send(server, exp, spans, True)
+    # Traces each read once: their values were never opened (none is in memory).
+    unread = iter([send(server, exp, spans, True) for _ in range(reads)])
     human = {"source_type": "HUMAN", "source_id": "ann"}
     feedback = {
         "assessment_name": "correct", "feedback": {"value": True}, "source": human,
@@ -82,6 +85,9 @@ def operations(server: Server, spans: int) -> dict[str, Callable[[int], object]]
         f"ingest {spans} spans, sensitive attrs": lambda i: send(server, exp, spans, True),
         f"traces/get ({spans} spans, sealed)": lambda i: server.call(
             "GET", f"{V3}/traces/get?trace_id={trace}"
+        ),
+        f"traces/get ({spans} spans), first read": lambda i: server.call(
+            "GET", f"{V3}/traces/get?trace_id={next(unread)}"
         ),
         "log feedback with rationale": lambda i: server.post(
             f"{V3}/traces/{trace}/assessments", {"assessment": feedback}
@@ -106,7 +112,8 @@ def main() -> None:
         plain, sealed = Server(root / "plain", None), Server(root / "sealed", key_file)
         try:
             servers = {"plain": plain, "sealed": sealed}
-            ops = {kind: operations(s, args.spans) for kind, s in servers.items()}
+            reads = (args.requests + 1) * args.rounds
+            ops = {kind: operations(s, args.spans, reads) for kind, s in servers.items()}
             figures: dict[str, dict[str, list[tuple[float, float]]]] = {}
             for name in ops["plain"]:
                 figures[name] = {"plain": [], "sealed": []}
