@@ -20,6 +20,7 @@ from heron.errors import KeyUnavailable
 from heron.store.crypto.fields import PREFIX, field_cipher
 from heron.store.crypto.keys import create_key_file
 from heron.store.sql import SqlStores, open_sql_stores
+from heron.store.sql.sealed_backfill import clear_counts, seal_clear
 from heron.store.sql.tables import spans
 from heron.store.sql.tables_evaluation import judge_cache
 from heron.store.sql.traces_sealed_spans import sealed_attribute_key
@@ -142,3 +143,31 @@ def test_judges_cached_rationales_are_sealed(database_uri: str, key_file: Path) 
     assert (got.rationale, got.value) == (SECRET, "yes")
     assert stored[0].startswith(PREFIX)
     assert stored[1] == '"yes"'  # a verdict's value stays in clear, as feedback values do
+
+
+def test_seal_without_patterns_seals_only_the_always_sealed_attributes(
+    database_uri: str, key_file: Path
+) -> None:
+    plain = _stores(database_uri, None)
+    trace_id = "tr-" + uuid.uuid4().hex
+    try:
+        plain.traces.log_spans("0", [_span(trace_id)])
+    finally:
+        plain.close()
+    cipher = field_cipher(str(key_file), cache_s=0)
+    assert cipher is not None
+    stores = _stores(database_uri, None)
+    try:
+        assert clear_counts(stores.database, cipher)["spans.attributes"] == 1
+        assert clear_counts(stores.database, cipher)["spans.events"] == 0  # no pattern: clear
+        assert seal_clear(stores.database, cipher) >= 1
+        with stores.database.read() as conn:
+            (attributes,) = conn.execute(
+                select(spans.c.attributes).where(spans.c.trace_id == trace_id)
+            ).one()
+    finally:
+        stores.close()
+    stored = attributes if isinstance(attributes, dict) else json.loads(attributes)
+    sealed = {k for k, v in stored.items() if isinstance(v, str) and v.startswith(PREFIX)}
+    assert sealed == {"mlflow.spanInputs", "gen_ai.prompt.0.content"}
+    assert stored["db_password"] == SECRET  # no pattern names it

@@ -199,10 +199,8 @@ def _clear_scopes(
         if cipher.sensitive_keys:
             yield column.is_not(None), pick
         else:  # only the keys always sealed can be in clear: rows naming one
-            yield (
-                or_(*(column.contains(f'"{p.rstrip("*")}') for p in ALWAYS_SEALED_ATTRIBUTES)),
-                pick,
-            )
+            names = (f'"{p.rstrip("*")}' for p in ALWAYS_SEALED_ATTRIBUTES)
+            yield or_(*(column.contains(n, autoescape=True) for n in names)), pick
     elif field.table is assessments and field.column == "value":
         yield and_(clear, assessments.c.kind == AssessmentKind.EXPECTATION.value), None
     elif field.table is trace_metadata:
