@@ -19,15 +19,13 @@ Prints the table and writes it to --json (default bench-results/field_encryption
 from __future__ import annotations
 
 import argparse
-import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from artifacts import RESULTS, stop_group
-from field_encryption import API, HERON, TEXT, Server, measure, report
+from artifacts import RESULTS
+from field_encryption import API, TEXT, Server, report, side_by_side
 
 from heron.client.http.traces import otlp_body
 from heron.entities.trace import Span, SpanEvent, SpanStatusCode
@@ -105,26 +103,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", type=Path, default=RESULTS / "field_encryption_spans.json")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="heron-spans-") as tmp:
-        root = Path(tmp)
-        key_file = root / "keys.json"
-        subprocess.run([HERON, "keys", "create", str(key_file)], check=True, capture_output=True)
-        plain, sealed = Server(root / "plain", None), Server(root / "sealed", key_file)
-        try:
-            servers = {"plain": plain, "sealed": sealed}
-            reads = (args.requests + 1) * args.rounds
-            ops = {kind: operations(s, args.spans, reads) for kind, s in servers.items()}
-            figures: dict[str, dict[str, list[tuple[float, float]]]] = {}
-            for name in ops["plain"]:
-                figures[name] = {"plain": [], "sealed": []}
-                for _ in range(args.rounds):
-                    for kind in ("plain", "sealed"):
-                        figures[name][kind].append(
-                            measure(servers[kind], ops[kind][name], args.requests)
-                        )
-        finally:
-            stop_group(plain.pid)
-            stop_group(sealed.pid)
+    reads = (args.requests + 1) * args.rounds
+    figures = side_by_side(
+        "heron-spans-",
+        lambda server: operations(server, args.spans, reads),
+        args.requests,
+        args.rounds,
+    )
     report(figures, args)
 
 

@@ -14,6 +14,7 @@ import orjson
 from heron.entities import reserved
 from heron.entities.trace import Span
 from heron.store.crypto.fields import PREFIX, Sealer
+from heron.store.sql.sealed_values import opened_text
 
 # Attribute keys sealed whatever the patterns: MLflow's span inputs and outputs (Heron lifts
 # them out of the attributes, but a span may still carry them there) and the OpenTelemetry
@@ -88,24 +89,13 @@ def seal_span_content(sealer: Sealer, span: Span, row: dict[str, Any]) -> dict[s
 def opened_json_values(sealer: Sealer, text: str, what: str) -> str:
     """JSON text with every sealed value replaced by the JSON text it seals (the text itself
     when none is: one substring search); `what` names the owner in errors."""
-    if PREFIX not in text:
-        return text
-    cipher = sealer.cipher
-    if cipher is not None:
-        hit = cipher.recalled(text)
-        if hit is not None:
-            return hit
-        generation = cipher.generation()
 
     def opened(m: re.Match[str]) -> str:
         return f'"{m.group(1)}"{m.group(2)}' + sealer.open(
             m.group(3), f"The attribute {m.group(1)!r} of {what}"
         )
 
-    text_opened = _SEALED.sub(opened, text)
-    if cipher is not None:
-        cipher.remember(text, text_opened, generation)
-    return text_opened
+    return opened_text(sealer, text, lambda text: _SEALED.sub(opened, text))
 
 
 def _opened_dict(sealer: Sealer, attributes: dict[str, Any], what: str) -> dict[str, Any]:
