@@ -37,8 +37,8 @@ def _opened(
     if not (_sealed(first) or _sealed(second)):
         return row
     opened = list(row)
-    opened[at[0]] = sealer.open_optional(first, f"The {what[0]} of {row[0]!r}")
-    opened[at[1]] = sealer.open_optional(second, f"The {what[1]} of {row[0]!r}")
+    opened[at[0]] = sealer.open_optional(first, f"The {what[0]} {row[0]!r}")
+    opened[at[1]] = sealer.open_optional(second, f"The {what[1]} {row[0]!r}")
     return opened
 
 
