@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from heron.entities.assessment import Assessment, AssessmentKind
 from heron.entities.evaluation import CachedVerdict
 from heron.entities.trace import Span, SpanEvent, SpanStatusCode
 from heron.errors import KeyUnavailable
@@ -21,11 +22,12 @@ from heron.store.crypto.fields import PREFIX, field_cipher
 from heron.store.crypto.keys import create_key_file
 from heron.store.sql import SqlStores, open_sql_stores
 from heron.store.sql.sealed_backfill import clear_counts, seal_clear
-from heron.store.sql.tables import spans
+from heron.store.sql.tables import assessments, spans
 from heron.store.sql.tables_evaluation import judge_cache
 from heron.store.sql.traces_sealed_spans import sealed_attribute_key
 
 SECRET = "hunter2-" + "not-a-real-secret"
+EXPECTATION = AssessmentKind.EXPECTATION
 ODD = 'quotes " and \\ backslashes, ünïcode ✓, "key": "heron-enc:1:not-sealed"'
 ATTRIBUTES: dict[str, Any] = {
     "db_password": SECRET,
@@ -171,3 +173,45 @@ def test_seal_without_patterns_seals_only_the_always_sealed_attributes(
     sealed = {k for k, v in stored.items() if isinstance(v, str) and v.startswith(PREFIX)}
     assert sealed == {"mlflow.spanInputs", "gen_ai.prompt.0.content"}
     assert stored["db_password"] == SECRET  # no pattern names it
+
+
+def test_an_expectation_updated_or_overridden_stays_sealed(
+    database_uri: str, key_file: Path
+) -> None:
+    stores = _stores(database_uri, key_file)
+    trace_id = "tr-" + uuid.uuid4().hex
+    try:
+        stores.traces.log_spans("0", [_span(trace_id)])
+        made = stores.assessments.create_assessment(
+            Assessment(
+                assessment_id="", trace_id=trace_id, name="expected", kind=EXPECTATION,
+                value={"facts": [SECRET]}, rationale="first",
+            )
+        )  # fmt: skip
+        stores.assessments.update_assessment(
+            trace_id, made.assessment_id, {"value": [ODD], "rationale": ODD}
+        )
+        newer = stores.assessments.create_assessment(
+            Assessment(
+                assessment_id="", trace_id=trace_id, name="expected", kind=EXPECTATION,
+                value=42, overrides=made.assessment_id,
+            )
+        )  # fmt: skip
+        read = {
+            a.assessment_id: a for a in stores.traces.get_traces([trace_id])[0].info.assessments
+        }
+        with stores.database.read() as conn:
+            rows = conn.execute(
+                select(assessments.c.value, assessments.c.value_text, assessments.c.score,
+                       assessments.c.rationale)
+            ).all()  # fmt: skip
+    finally:
+        stores.close()
+    first, second = read[made.assessment_id], read[newer.assessment_id]
+    assert (first.value, first.rationale, first.valid) == ([ODD], ODD, False)
+    assert (second.value, second.valid) == (42, True)
+    assert len(rows) == 2
+    for value, value_text, score, rationale in rows:
+        assert value.startswith(PREFIX)
+        assert (value_text, score) == (None, None)  # no copy of 42 in clear, nor its score
+        assert rationale is None or rationale.startswith(PREFIX)
