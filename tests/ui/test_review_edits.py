@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 from tests.server.security.conftest import AuthServer, create_user, serve_with_auth
 from tests.server.security.test_grants_enforced import grant
-from tests.ui.conftest import Demo
+from tests.ui.conftest import Demo, sign_in
 
 from heron.client.http.traces import otlp_body
 from heron.entities.trace import Span, SpanStatusCode
@@ -241,14 +241,6 @@ def locked(tmp_path: Path, serve_settings: Any) -> Iterator[AuthServer]:
         yield server
 
 
-def _sign_in(page: Any, url: str, user: str, password: str) -> None:
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/")
-
-
 def test_a_reader_can_neither_see_nor_post_the_changes(page: Any, locked: AuthServer) -> None:
     create_user(locked, "reader", "reader-password")
     with locked.admin() as admin:
@@ -264,7 +256,7 @@ def test_a_reader_can_neither_see_nor_post_the_changes(page: Any, locked: AuthSe
             "schema_ids": [schema_id]}).json()["review_queue"]["queue_id"]  # fmt: skip
     grant(locked, "reader", "READ", "experiment", experiment_id)
 
-    _sign_in(page, locked.url, "reader", "reader-password")
+    sign_in(page, locked.url, "reader", "reader-password")
     page.goto(f"{locked.url}/experiments/{experiment_id}/traces")
     expect(page.locator(f"#traces-table tr[data-trace-id='{trace_id}']")).to_be_visible()
     expect(page.locator("#compare-traces")).to_be_visible()  # reading is theirs
