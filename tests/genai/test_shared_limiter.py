@@ -4,6 +4,9 @@ into the server's bucket and paces itself by what all of them used."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from heron.client import HeronClient
@@ -39,6 +42,31 @@ def test_two_limiters_share_the_minute_and_a_429(live_server: str) -> None:
         worker.merge()
         assert 25 < worker.stats().paused_s <= 30
         assert worker.wait_s(0) > 25
+
+
+OTHER_PROCESS = """
+import sys
+from heron.client import HeronClient
+from heron.genai.judges.limiter import AdaptiveLimiter
+with HeronClient(sys.argv[1]) as client:
+    limiter = AdaptiveLimiter(16, tokens_per_minute=1000)
+    limiter.share(client.backend.judge_limits, sys.argv[2])
+    limiter.succeeded(700, 0.0)
+    limiter.throttled(20.0)  # merged at once
+    limiter.merge()
+"""
+
+
+def test_another_process_uses_the_same_bucket(live_server: str) -> None:
+    endpoint = "http://judge-of-two-processes.invalid/v1"
+    subprocess.run(
+        [sys.executable, "-c", OTHER_PROCESS, live_server, endpoint], check=True, timeout=120
+    )
+    with HeronClient(live_server) as client:
+        here = _limiter(client, endpoint)
+        here.merge()
+        assert here.stats().tokens_last_minute == 700
+        assert 15 < here.stats().paused_s <= 20
 
 
 def test_evaluations_and_monitoring_share_their_clients_bucket(live_server: str) -> None:
