@@ -210,7 +210,9 @@ class AdaptiveLimiter:
             used = self._shared_used(now)
             if used == 0 or used + estimated_tokens <= self.tokens_per_minute:
                 return 0.0
-            return max(0.01, min(self._next_merge, self._shared_until) - now)
+            # until the minute ends, or the next merge tells what the others used since
+            until = self._next_merge if now >= self._shared_until else self._shared_until
+            return max(0.01, min(self._next_merge, until) - now)
         self._expire(now)
         if not self._window or self._window_tokens + estimated_tokens <= self.tokens_per_minute:
             return 0.0
