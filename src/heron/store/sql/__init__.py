@@ -13,6 +13,7 @@ from heron.store.sql.jobs import SqlDeploymentJobStore
 from heron.store.sql.jobs_queue import SqlJobTaskQueue
 from heron.store.sql.jobs_runs import SqlJobRunStore
 from heron.store.sql.judge_cache import SqlJudgeCacheStore
+from heron.store.sql.judge_limits import SqlJudgeLimitStore
 from heron.store.sql.label_schemas import SqlLabelSchemaStore
 from heron.store.sql.logged_models import SqlLoggedModelStore
 from heron.store.sql.migrate import upgrade_if_needed
@@ -90,6 +91,7 @@ class SqlStores:
     inference: SqlInferenceStore
     datasets: SqlDatasetStore
     judge_cache: SqlJudgeCacheStore
+    judge_limits: SqlJudgeLimitStore
     scorers: SqlScorerStore
     label_schemas: SqlLabelSchemaStore
     review_queues: SqlReviewQueueStore
@@ -151,6 +153,7 @@ def open_sql_stores(
         inference=SqlInferenceStore(database),
         datasets=SqlDatasetStore(database),
         judge_cache=SqlJudgeCacheStore(database, sealer),
+        judge_limits=SqlJudgeLimitStore(database),
         scorers=SqlScorerStore(database),
         label_schemas=SqlLabelSchemaStore(database),
         review_queues=SqlReviewQueueStore(database),
