@@ -173,6 +173,32 @@ def start_mlflow(directory: Path) -> tuple[str, int]:
     return f"http://127.0.0.1:{port}", int((directory / "server.pid").read_text())
 
 
+class KeepAlive:
+    """One keep-alive HTTP connection to a server on 127.0.0.1, opened again when uvicorn has
+    closed it (it closes one idle for 5 s, e.g. while another server was measured)."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+    def request(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            answer = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            self.conn.close()
+            self.conn.request(method, path, body=body, headers=headers)
+            answer = self.conn.getresponse()
+        return answer.status, answer.read()
+
+
+def process_cpu_s(pid: int) -> float:
+    """The CPU time (user + system) process `pid` has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop_group(pgid: int) -> None:
     """SIGTERM to a server's process group, then waits until none of it is left."""
     with contextlib.suppress(ProcessLookupError):

@@ -17,7 +17,6 @@ Prints the table and writes it to --json (default bench-results/field_encryption
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import statistics
@@ -28,7 +27,15 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from artifacts import RESULTS, ROOT, free_port, stop_group, wait_healthy
+from artifacts import (
+    RESULTS,
+    ROOT,
+    KeepAlive,
+    free_port,
+    process_cpu_s,
+    stop_group,
+    wait_healthy,
+)
 
 from heron.client.http.traces import otlp_body
 from heron.entities.trace import Span, SpanStatusCode
@@ -56,20 +63,12 @@ class Server:
         )  # fmt: skip
         self.pid = proc.pid
         wait_healthy(f"http://127.0.0.1:{port}")
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.conn = KeepAlive(port)
 
     def call(self, method: str, path: str, body: bytes | None = None, **headers: str) -> bytes:
-        try:
-            self.conn.request(method, path, body=body, headers=headers)
-            answer = self.conn.getresponse()
-        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
-            # uvicorn closes a keep-alive connection idle for 5 s (while the other server ran)
-            self.conn.close()
-            self.conn.request(method, path, body=body, headers=headers)
-            answer = self.conn.getresponse()
-        data = answer.read()
-        if answer.status != 200:
-            raise SystemExit(f"{method} {path} answered {answer.status}: {data[:300]!r}")
+        status, data = self.conn.request(method, path, body, headers)
+        if status != 200:
+            raise SystemExit(f"{method} {path} answered {status}: {data[:300]!r}")
         return data
 
     def post(self, path: str, payload: object) -> dict[str, object]:
@@ -79,8 +78,7 @@ class Server:
         )
 
     def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_s(self.pid)
 
 
 def spans_of(trace_id: str) -> list[Span]:
@@ -174,6 +172,40 @@ def measure(server: Server, op: Callable[[int], object], requests: int) -> tuple
     return wall * 1000 / requests, (server.cpu_s() - cpu) * 1000 / requests
 
 
+Figures = dict[str, dict[str, list[tuple[float, float]]]]
+
+
+def side_by_side(
+    prefix: str,
+    make_operations: Callable[[Server], dict[str, Callable[[int], object]]],
+    requests: int,
+    rounds: int,
+) -> Figures:
+    """Starts a plain and a sealed server on fresh directories, fills each through
+    `make_operations` and runs each operation `requests` times on one then the other,
+    `rounds` times: {operation: {"plain" | "sealed": [(wall ms, CPU ms) a round]}}."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        root = Path(tmp)
+        key_file = root / "keys.json"
+        subprocess.run([HERON, "keys", "create", str(key_file)], check=True, capture_output=True)
+        plain, sealed = Server(root / "plain", None), Server(root / "sealed", key_file)
+        try:
+            servers = {"plain": plain, "sealed": sealed}
+            ops = {kind: make_operations(server) for kind, server in servers.items()}
+            figures: Figures = {}
+            for name in ops["plain"]:
+                figures[name] = {"plain": [], "sealed": []}
+                for _ in range(rounds):
+                    for kind in ("plain", "sealed"):
+                        figures[name][kind].append(
+                            measure(servers[kind], ops[kind][name], requests)
+                        )
+        finally:
+            stop_group(plain.pid)
+            stop_group(sealed.pid)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
@@ -182,32 +214,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", type=Path, default=RESULTS / "field_encryption.json")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="heron-fields-") as tmp:
-        root = Path(tmp)
-        key_file = root / "keys.json"
-        subprocess.run([HERON, "keys", "create", str(key_file)], check=True, capture_output=True)
-        plain, sealed = Server(root / "plain", None), Server(root / "sealed", key_file)
-        try:
-            ops = {n: operations(s, fill(s, args.runs, args.traces)) for n, s in
-                   (("plain", plain), ("sealed", sealed))}  # fmt: skip
-            servers = {"plain": plain, "sealed": sealed}
-            figures: dict[str, dict[str, list[tuple[float, float]]]] = {}
-            for name in ops["plain"]:
-                figures[name] = {"plain": [], "sealed": []}
-                for _ in range(args.rounds):
-                    for kind in ("plain", "sealed"):
-                        figures[name][kind].append(
-                            measure(servers[kind], ops[kind][name], args.requests)
-                        )
-        finally:
-            stop_group(plain.pid)
-            stop_group(sealed.pid)
+    figures = side_by_side(
+        "heron-fields-",
+        lambda server: operations(server, fill(server, args.runs, args.traces)),
+        args.requests,
+        args.rounds,
+    )
     report(figures, args)
 
 
-def report(
-    figures: dict[str, dict[str, list[tuple[float, float]]]], args: argparse.Namespace
-) -> None:
+def report(figures: Figures, args: argparse.Namespace) -> None:
     rows = []
     print(f"{'operation':32} {'plain ms':>9} {'sealed ms':>9} {'ratio':>6}   "
           f"{'plain cpu':>9} {'sealed cpu':>10} {'ratio':>6}")  # fmt: skip

@@ -18,6 +18,7 @@ from heron.server.security_layer import hardening, security_layer, workspace_gat
 from heron.server.wire import Endpoints
 from heron.services import Authorizer
 from heron.services.build import build_services
+from heron.services.change_watch import ChangeWatch
 from heron.settings import Settings
 from heron.store.crypto.fields import field_cipher
 from heron.store.sql import open_sql_stores
@@ -40,8 +41,10 @@ def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Star
     try:
         api = Endpoints(settings.max_request_bytes, inline=stores.answers_at_once)
         security = security_layer(settings, stores.security, api)
+        # Every request asks it whether a workspace was deleted (by any process) since.
+        changes = ChangeWatch(stores.workspaces.version)
         gate = workspace_gate(
-            settings, stores.workspaces, stores.security.owners, security.services
+            settings, stores.workspaces, stores.security.owners, security.services, changes
         )
         services = build_services(stores, security.authorizer(authorizer, gate), settings)
     except BaseException:
@@ -54,6 +57,7 @@ def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Star
     )
 
     proxy = routes.invocation_proxy(services, settings)
+    workspaces = Middleware(WorkspaceMiddleware, service=services.workspaces, changes=changes)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -84,11 +88,7 @@ def create_app(settings: Settings, authorizer: Authorizer | None = None) -> Star
             Middleware(errors.UnexpectedErrors),
             Middleware(wire.RefuseNul),
             *security.middleware,
-            *(
-                [Middleware(WorkspaceMiddleware, service=services.workspaces)]
-                if settings.enable_workspaces
-                else []
-            ),
+            *([workspaces] if settings.enable_workspaces else []),
         ],
         exception_handlers={HeronError: errors.heron_error, HTTPException: errors.http_error},
         lifespan=lifespan,

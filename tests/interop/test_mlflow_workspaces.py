@@ -35,7 +35,13 @@ def test_mlflow_workspace_calls_and_scoping(server: str, run_mlflow: RunMlflow) 
         """
 import json, mlflow
 from mlflow import MlflowClient
+from mlflow.entities.workspace import TraceArchivalConfig
 
+try:
+    mlflow.create_workspace("team-z", trace_archival_config=TraceArchivalConfig(retention="30d"))
+    archival = "made"
+except mlflow.exceptions.MlflowException as e:
+    archival = [e.error_code, "does not archive traces" in e.message]
 made = mlflow.create_workspace("team-a", description="team a")
 mlflow.update_workspace("team-a", description="the A team")
 seen = {}
@@ -67,13 +73,14 @@ try:
     refused = None
 except mlflow.exceptions.MlflowException as e:
     refused = e.error_code
-print(json.dumps({"made": made.name, "seen": seen, "other": other, "listed": listed,
-                  "description": got.description, "refused": refused}))
+print(json.dumps({"made": made.name, "archival": archival, "seen": seen, "other": other,
+                  "listed": listed, "description": got.description, "refused": refused}))
 """,
         MLFLOW_TRACKING_URI=server,
         MLFLOW_HTTP_REQUEST_MAX_RETRIES="0",
     )
     assert result["made"] == "team-a"
+    assert result["archival"] == ["INVALID_PARAMETER_VALUE", True]  # never stored and ignored
     assert result["listed"] == ["default", "team-a"]
     assert result["description"] == "the A team"
     a, default = result["seen"]["team-a"], result["seen"]["default"]
@@ -150,3 +157,45 @@ print(json.dumps({"seen": seen, "location": location, "run": run.info.run_id}))
     written = list(root.rglob("where.txt"))
     assert [p.read_text() for p in written] == ["in team-a"]
     assert result["run"] in str(written[0])
+
+
+def test_mlflow_star_permissions_reach_their_workspace_only(
+    auth_server: str, run_mlflow: RunMlflow
+) -> None:
+    result = run_mlflow(
+        """
+import json, os, mlflow
+from mlflow import MlflowClient
+from mlflow.server import get_app_client
+
+admin = get_app_client("basic-auth", tracking_uri=URI)
+for team in ("team-a", "team-b", "default"):
+    mlflow.set_workspace(team)
+    mlflow.set_experiment("shared")
+    MlflowClient().create_registered_model("m")
+mlflow.set_workspace("team-a")
+admin.grant_user_permission("bob", "experiment", "*", "READ")
+admin.grant_user_permission("bob", "registered_model", "*", "READ")
+
+os.environ["MLFLOW_TRACKING_USERNAME"], os.environ["MLFLOW_TRACKING_PASSWORD"] = (
+    "bob", "bob-password")
+seen = {}
+for team in ("team-a", "team-b", "default"):
+    mlflow.set_workspace(team)
+    found = []
+    for read in (lambda: mlflow.get_experiment_by_name("shared").name,
+                 lambda: MlflowClient().get_registered_model("m").name):
+        try:
+            found.append(read())
+        except mlflow.exceptions.MlflowException as e:
+            found.append(e.error_code)
+    seen[team] = found
+print(json.dumps(seen))
+""".replace("URI", repr(auth_server)),
+        MLFLOW_TRACKING_URI=auth_server,
+        MLFLOW_TRACKING_USERNAME=ADMIN[0],
+        MLFLOW_TRACKING_PASSWORD=ADMIN[1],
+        MLFLOW_HTTP_REQUEST_MAX_RETRIES="0",
+    )
+    denied = ["PERMISSION_DENIED", "PERMISSION_DENIED"]
+    assert result == {"team-a": ["shared", "m"], "team-b": denied, "default": denied}

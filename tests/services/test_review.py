@@ -85,6 +85,26 @@ def test_schema_names_are_unique_per_experiment_and_the_default_is_made_once(
     assert schemas.get_schema(made.schema_id).name == renamed.name == "right"
 
 
+def test_an_answer_of_another_kind_is_refused_before_the_new_input_is_checked(
+    schemas: LabelSchemaService, exp: str
+) -> None:
+    made = schemas.create_schema(exp, "tone", FEEDBACK, InputCategorical(options=("a", "b")))
+    with pytest.raises(InvalidParameter) as refused:
+        schemas.update_schema(made.schema_id, input_=InputNumeric(min_value=5, max_value=1))
+    assert refused.value.message == (
+        "Label schema 'tone' takes a categorical answer, which cannot become numeric (the "
+        "labels given with it would no longer fit): make a new label schema for the other kind"
+    )
+    with pytest.raises(InvalidParameter, match="multi_select"):
+        schemas.update_schema(
+            made.schema_id, input_=InputCategorical(options=("a",), multi_select=True)
+        )
+    with pytest.raises(InvalidParameter, match="options must differ"):
+        schemas.update_schema(made.schema_id, input_=InputCategorical(options=("a", "a")))
+    more = schemas.update_schema(made.schema_id, input_=InputCategorical(options=("a", "b", "c")))
+    assert schemas.get_schema(made.schema_id).input == more.input
+
+
 @pytest.mark.parametrize(
     "given",
     [

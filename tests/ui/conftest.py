@@ -61,6 +61,15 @@ def sdk_tracking(url: str) -> Iterator[None]:
             heron.set_tracking_uri(None)
 
 
+def sign_in(page: Any, url: str, user: str, password: str) -> None:
+    """Signs `user` in on the login page (a server with --auth)."""
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/")
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium. A missing binary is a failure with the fix, never a skip."""

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from tests.server.security.conftest import AuthServer, create_user, serve_with_auth
 from tests.server.security.test_grants_enforced import grant, ok
+from tests.ui.conftest import sign_in
 
 from heron.settings import Settings
 
@@ -40,14 +41,6 @@ def server(tmp_path: Path, serve_settings: Any) -> Iterator[AuthServer]:
             yield running
         finally:
             worker.close()
-
-
-def _sign_in(page: Any, url: str, user: str) -> None:
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", f"{user}-password")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/")
 
 
 def _state(admin: httpx.Client) -> str:
@@ -78,7 +71,7 @@ def test_a_version_is_approved_on_its_page_by_a_user_who_may(page: Any, server: 
         assert _wait(admin, "APPROVAL") == "APPROVAL"
         version_page = f"{server.url}/models/fraud/versions/1"
 
-        _sign_in(page, server.url, "bob")
+        sign_in(page, server.url, "bob", "bob-password")
         page.goto(version_page)
         assert page.inner_text("#job-run-state") == "APPROVAL"
         waiting = page.locator("#job-timeline li[data-task=approve]")
@@ -90,7 +83,7 @@ def test_a_version_is_approved_on_its_page_by_a_user_who_may(page: Any, server: 
         page.goto(f"{server.url}/logout")
         page.context.clear_cookies()
 
-        _sign_in(page, server.url, "alice")
+        sign_in(page, server.url, "alice", "alice-password")
         page.goto(version_page)
         page.fill("#approval-comment", "accuracy holds up")
         page.click("#approve")

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.server.security.conftest import ADMIN, serve_with_auth
+from tests.ui.conftest import sign_in
 
 
 @pytest.fixture
@@ -62,16 +63,8 @@ def test_an_open_server_warns_on_every_page(page: Any, tmp_path: Path, serve_set
             assert "anyone who reaches its port" in page.inner_text("#open-server-banner")
 
 
-def _sign_in(page: Any, url: str, user: str, password: str) -> None:
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/")
-
-
 def test_an_admin_manages_users_and_reads_the_audit_log(page: Any, auth_url: str) -> None:
-    _sign_in(page, auth_url, *ADMIN)
+    sign_in(page, auth_url, *ADMIN)
     page.click("#admin-link")
     page.fill("#new-user-form input[name=username]", "dana")
     page.fill("#new-user-form input[name=password]", "dana-password")
@@ -96,7 +89,7 @@ def test_an_admin_manages_users_and_reads_the_audit_log(page: Any, auth_url: str
 
 
 def test_an_admin_manages_groups_and_grants(page: Any, auth_url: str) -> None:
-    _sign_in(page, auth_url, *ADMIN)
+    sign_in(page, auth_url, *ADMIN)
     page.goto(f"{auth_url}/admin/users")
     page.fill("#new-user-form input[name=username]", "erin")
     page.fill("#new-user-form input[name=password]", "erin-password")

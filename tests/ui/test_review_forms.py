@@ -98,10 +98,10 @@ def test_label_schemas_and_a_queue_made_in_the_ui(
     expect(page.locator("#queue-items li")).to_have_count(2)
     expect(page.locator("fieldset.question")).to_have_count(2)  # helpful and tone asked
 
-    page.locator("#reviewers-box summary").click()
-    expect(page.locator("#reviewers-form input[name='users']")).to_have_value("ann, bob")
-    page.locator("#reviewers-form input[name='users']").fill("ann, carol")
-    page.locator("#reviewers-form button").click()
+    page.locator("#edit-queue-box summary").click()
+    expect(page.locator("#edit-queue-form input[name='users']")).to_have_value("ann, bob")
+    page.locator("#edit-queue-form input[name='users']").fill("ann, carol")
+    page.locator("#edit-queue-form button").click()
     page.goto(f"{demo.url}/experiments/{traced.experiment_id}/review")
     queue = page.locator("#queues-table tbody tr", has_text="release 1.2")
     expect(queue).to_contain_text("ann, carol")

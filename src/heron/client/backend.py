@@ -33,6 +33,7 @@ from heron.entities.evaluation import (
     EvaluationDataset,
     OnlineScoringConfig,
     ScorerVersion,
+    SharedLimits,
 )
 from heron.entities.registry import (
     Catalog,
@@ -48,6 +49,10 @@ from heron.entities.registry import (
 )
 from heron.entities.trace import Span, Trace, TraceInfo
 from heron.store.evaluation import JudgeCacheStore
+
+
+class JudgeLimitApi(Protocol):
+    def merge_limits(self, key: str, tokens: int, pause_ms: int = 0) -> SharedLimits: ...
 
 
 class ExperimentApi(Protocol):
@@ -382,6 +387,9 @@ class Backend(Protocol):
 
     @property
     def judge_cache(self) -> JudgeCacheStore: ...
+
+    @property
+    def judge_limits(self) -> JudgeLimitApi: ...
 
     @property
     def scorers(self) -> ScorerApi: ...

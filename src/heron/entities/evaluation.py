@@ -9,6 +9,17 @@ from typing import Any
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SharedLimits:
+    """A judge endpoint's token bucket as every process on one database sees it: the tokens
+    its callers used in the current minute, how long that minute still runs, and how long
+    they all wait before a new call because an endpoint answered 429 (ms, from the answer)."""
+
+    window_tokens: int
+    window_left_ms: int
+    pause_left_ms: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CachedVerdict:
     """What a judge answered to one prompt, kept so the same question is not paid twice.
     `key` is the SHA-256 of the judge's digest, its model and the prompt."""

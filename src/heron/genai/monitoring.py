@@ -20,6 +20,7 @@ from heron.errors import InvalidParameter
 from heron.genai import scorers as builtin
 from heron.genai.judges.base import Judge
 from heron.genai.judges.custom import InstructionsJudge, make_judge
+from heron.genai.judges.limiter import share_limits
 from heron.genai.sandbox import SandboxedScorer
 from heron.genai.scoring import FunctionScorer, Row, Scorer
 from heron.services.scorers import picked
@@ -132,6 +133,7 @@ def score_new_traces(
     scored them already. Returns how many each scored. `client`: the tracking client's by
     default; `stop`: the pass ends between two traces once it is set."""
     client = client or tracking_client()
+    share_limits(client.backend.judge_limits)  # paced with the other processes' judges
     done: dict[str, int] = {}
     for config in client.backend.scorers.active_configs():
         if stop is not None and stop.is_set():

@@ -21,6 +21,7 @@ from heron.server.hardening import Hardening, default_allowed_hosts
 from heron.server.routing import under_prefixes
 from heron.server.wire import Endpoints
 from heron.services.access import AllowAll, Authorizer, Identity, Policy
+from heron.services.change_watch import ChangeWatch
 from heron.services.security.authentication import LoginPolicy
 from heron.services.security.bundle import SecurityServices, build_security
 from heron.services.security.oidc import Issuers
@@ -135,14 +136,18 @@ def workspace_gate(
     workspaces: WorkspaceStore,
     owners: OwnerStore,
     services: SecurityServices | None,
+    changes: ChangeWatch,
 ) -> Callable[[Authorizer], Authorizer] | None:
     """With --enable-workspaces: what wraps the deciding authorizer so that objects of other
-    workspaces do not exist for a request, and grants on a workspace reach what is in it."""
+    workspaces do not exist for a request, and grants on a workspace reach what is in it; it
+    forgets where experiments are when `changes` sees a workspace deleted."""
     if not settings.enable_workspaces:
         return None
     may = None if services is None else services.grants.may
 
     def wrap(deciding: Authorizer) -> Authorizer:
-        return WorkspaceGate(deciding, workspaces, owners, may)
+        gate = WorkspaceGate(deciding, workspaces, owners, may)
+        changes.register(gate.clear_cache)
+        return gate
 
     return wrap

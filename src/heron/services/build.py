@@ -22,6 +22,7 @@ from heron.services.gc import GarbageCollector
 from heron.services.inference import InferenceService
 from heron.services.judge_agreement import JudgeAgreementService
 from heron.services.judge_cache import JudgeCacheService
+from heron.services.judge_limits import JudgeLimitService
 from heron.services.label_schemas import LabelSchemaService
 from heron.services.logged_models import LoggedModelService
 from heron.services.metric_thresholds import EvaluationThresholds
@@ -61,6 +62,7 @@ class Services:
     inference: InferenceService
     datasets: DatasetService
     judge_cache: JudgeCacheService
+    judge_limits: JudgeLimitService
     scorers: ScorerService
     label_schemas: LabelSchemaService
     judge_agreement: JudgeAgreementService
@@ -158,6 +160,7 @@ def build_services(stores: Stores, authorizer: Authorizer, settings: Settings) -
         drift=DriftService(stores.endpoints, stores.inference, runs, capture_files, authorizer),
         datasets=DatasetService(stores.datasets, stores.experiments, authorizer),
         judge_cache=JudgeCacheService(stores.judge_cache, authorizer),
+        judge_limits=JudgeLimitService(stores.judge_limits, authorizer),
         scorers=ScorerService(stores.scorers, stores.experiments, authorizer),
         label_schemas=schemas,
         judge_agreement=JudgeAgreementService(traces),

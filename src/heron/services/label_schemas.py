@@ -127,18 +127,22 @@ class LabelSchemaService:
         if old.is_default:
             raise InvalidParameter("The experiment's default question cannot be edited")
         if input_ is not None:
-            check_input(input_)
             if type(input_) is not type(old.input):
                 raise InvalidParameter(
-                    "A label schema's input kind cannot change after it is created (it is "
-                    f"{type(old.input).__name__}, not {type(input_).__name__})"
+                    f"Label schema {old.name!r} takes a {input_kind(old.input)} answer, which "
+                    f"cannot become {input_kind(input_)} (the labels given with it would no "
+                    "longer fit): make a new label schema for the other kind"
                 )
             if (
                 isinstance(input_, InputCategorical)
                 and isinstance(old.input, InputCategorical)
                 and input_.multi_select != old.input.multi_select
             ):
-                raise InvalidParameter("A categorical schema's multi_select cannot change")
+                raise InvalidParameter(
+                    f"Label schema {old.name!r}: whether several options may be chosen "
+                    "(multi_select) cannot change: the labels given with it would no longer fit"
+                )
+            check_input(input_)
         new = dataclasses.replace(
             old,
             name=old.name if name is None else _name(name),
@@ -207,6 +211,17 @@ def check_input(value: LabelInput) -> LabelInput:
     elif value.max_length is not None and not 1 <= value.max_length <= 2**31 - 1:
         raise InvalidParameter(f"A text input's max_length is at least 1, not {value.max_length}")
     return value
+
+
+def input_kind(value: LabelInput) -> str:
+    """The kind of answer an input asks for, in words."""
+    if isinstance(value, InputPassFail):
+        return "pass/fail"
+    if isinstance(value, InputCategorical):
+        return "categorical"
+    if isinstance(value, InputNumeric):
+        return "numeric"
+    return "text"
 
 
 def _label(label: str, what: str) -> None:

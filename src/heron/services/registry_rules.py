@@ -34,13 +34,16 @@ PROMPT_SOURCES = frozenset({"dummy-source", "prompt-template"})
 
 def check_model_name(name: object, field: str = "name") -> str:
     """Registered model names: non-empty, at most 256 characters, no '/' or ':' (they would
-    change what a `models:/` URI means), no control characters, not '.' or '..', and not
-    shaped like a LoggedModel id (`models:/m-<32 hex>` names that model)."""
+    change what a `models:/` URI means), not '*' (every model, in grants), no control
+    characters, not '.' or '..', and not shaped like a LoggedModel id (`models:/m-<32 hex>`
+    names that model)."""
     if not isinstance(name, str) or not name.strip():
         raise InvalidParameter(f"Missing value for required parameter '{field}'")
     v.check_length("Registered model name", name, MAX_MODEL_NAME)
     if "/" in name or ":" in name:
         raise InvalidParameter(f"Invalid model name {name!r}. Names cannot contain '/' or ':'.")
+    if name == "*":  # its maker would own every model of the workspace
+        raise InvalidParameter("Invalid model name '*': in grants it stands for every model")
     v.check_plain_name("Model name", name)  # also no %2F, which a later decoding makes a '/'
     if _CONTROL.search(name) or "\\" in name:
         raise InvalidParameter(

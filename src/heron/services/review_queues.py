@@ -19,7 +19,13 @@ from heron.entities.review import (
     ReviewQueueType,
     ReviewStatus,
 )
-from heron.errors import AlreadyExists, InvalidParameter, NotFound
+from heron.errors import (
+    AlreadyExists,
+    InvalidParameter,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
 from heron.services.access import Action, Authorizer, attributed
 from heron.services.experiment_checks import checked_experiment
 from heron.services.label_schemas import LabelSchemaService
@@ -117,6 +123,15 @@ class ReviewQueueService:
                     f"A custom queue is named {name!r}: it cannot be that user's queue"
                 ) from None
             return queue
+
+    def may_change(self, experiment_id: str) -> bool:
+        """Whether the caller may change the experiment's queues and label schemas (update
+        on the experiment, what their API routes need): the UI offers its forms only then."""
+        try:
+            self._experiment(experiment_id, "update")
+        except (PermissionDenied, Unauthenticated):
+            return False
+        return True
 
     def get_queue(self, queue_id: str) -> ReviewQueue:
         return self._queue(queue_id, "read")

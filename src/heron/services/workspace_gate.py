@@ -4,7 +4,6 @@ does not exist for it, and (with --auth) a grant on a workspace reaches the obje
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 from heron.entities.security import Privilege, SecurableType
@@ -28,10 +27,10 @@ _INSIDE = frozenset(
 _LISTED_BY_READ = frozenset({"run", "model_version", "dataset"})
 # Made by name (the name is the id they are checked with).
 _NAMED = frozenset({"registered_model", "prompt"})
-# Decided on a chain of grants that holds their workspace (decisions.model_chain).
-_CHAINED = frozenset({"registered_model", "prompt", "model_alias"})
+# Decided on a chain of grants that holds their workspace (decisions.chain): an experiment's
+# (and so its runs' and artifacts'), a model's or prompt's (and its aliases').
+_CHAINED = frozenset({"experiment", "run", "artifact", "registered_model", "prompt", "model_alias"})
 _CACHE_LIMIT = 100_000
-_HOME_S = 5.0
 
 
 class WorkspaceGate:
@@ -48,7 +47,9 @@ class WorkspaceGate:
         self._store = store
         self._owners = owners
         self._may = may
-        self._homes: dict[str, tuple[str, float]] = {}  # an experiment's workspace, until
+        # An experiment's workspace, until a workspace is deleted (mode=SET_DEFAULT moves its
+        # experiments): clear_cache runs on the next request of every process after that.
+        self._homes: dict[str, str] = {}
         self._runs: dict[str, str] = {}  # a run's experiment
         self._lock = threading.Lock()
 
@@ -68,8 +69,8 @@ class WorkspaceGate:
             self._require_here(workspace, resource, id_)
         if self._governed(identity) and (id_ or action != "read"):  # a list: `visible`
             self._require_member(identity, workspace)
-            # A model's grants are decided with its workspace's (its chain holds it), so a
-            # DENY on the model wins over a grant on the workspace.
+            # An experiment's or a model's grants are decided with its workspace's (its chain
+            # holds it), so a DENY on the object wins over a grant on the workspace.
             chained = workspace != DEFAULT_WORKSPACE and resource in _CHAINED and action != "create"
             if not chained and self._holds(identity, NEEDS[action], workspace):
                 return  # a token's scopes were checked outside (ScopedAuthorizer)
@@ -146,19 +147,16 @@ class WorkspaceGate:
             raise NotFound(f"No {what}={id_} exists in workspace {workspace!r}")
 
     def _home(self, experiment_id: str) -> str | None:
-        now = time.monotonic()
         cached = self._homes.get(experiment_id)
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        if cached is not None:
+            return cached
         home = self._store.workspace_of_experiment(experiment_id)
         if home is None:
             return None  # no such experiment yet: not remembered
         with self._lock:
             if len(self._homes) >= _CACHE_LIMIT:
                 self._homes.clear()
-            # Believed a few seconds only: deleting a workspace with mode=SET_DEFAULT moves
-            # its experiments, and another server process must see that soon.
-            self._homes[experiment_id] = (home, now + _HOME_S)
+            self._homes[experiment_id] = home
         return home
 
     def _experiment_of_run(self, run_id: str) -> str | None:

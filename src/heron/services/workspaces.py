@@ -39,6 +39,20 @@ def check_name(name: str) -> str:
     return name
 
 
+def refuse_trace_archival(location: str | None, retention: str | None) -> None:
+    """MLflow's trace archival settings of a workspace (`trace_archival_config`): Heron keeps
+    every trace's spans in its database and archives none, so a setting would be stored and
+    ignored. An empty value (MLflow's "inherit the server's") is accepted: it asks nothing."""
+    for field, value in (("location", location), ("retention", retention)):
+        if value is not None and value.strip():
+            raise InvalidParameter(
+                f"trace_archival_config.{field} cannot be set: Heron does not archive traces "
+                "(its server-info says trace_archival_enabled: false), so the setting would "
+                "be ignored. Leave trace_archival_config out; to delete old traces, set the "
+                "experiment tag heron.trace.retentionDays and run `heron traces prune`"
+            )
+
+
 def _fields(workspace: Workspace) -> dict[str, str | None]:
     return {
         "description": workspace.description,

@@ -14,6 +14,7 @@ from heron.entities.evaluation import (
     EvaluationDataset,
     OnlineScoringConfig,
     ScorerVersion,
+    SharedLimits,
 )
 from heron.search.grammar import Comparison, OrderKey
 from heron.store.visibility import Visibility
@@ -84,6 +85,12 @@ class JudgeCacheStore(Protocol):
     def get_verdict(self, key: str) -> CachedVerdict | None: ...
 
     def put_verdict(self, verdict: CachedVerdict) -> None: ...
+
+
+class JudgeLimitStore(Protocol):
+    def merge_limits(
+        self, key: str, tokens: int, paused_until_ms: int, now_ms: int, window_ms: int
+    ) -> SharedLimits: ...
 
 
 class ScorerStore(Protocol):

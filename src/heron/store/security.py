@@ -147,6 +147,7 @@ class GrantStore(Protocol):
 class DatasetOwners:
     experiment_ids: tuple[str, ...]
     created_by: str | None
+    workspaces: tuple[str, ...] = ()  # each experiment's, in the order of experiment_ids
 
 
 class OwnerStore(Protocol):

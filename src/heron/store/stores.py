@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from heron.store.deployment_jobs import DeploymentJobStore, JobRunStore, JobTaskQueue
-from heron.store.evaluation import DatasetStore, JudgeCacheStore, ScorerStore
+from heron.store.evaluation import DatasetStore, JudgeCacheStore, JudgeLimitStore, ScorerStore
 from heron.store.experiments import ExperimentStore
 from heron.store.logged_models import LoggedModelStore
 from heron.store.purge import PurgeStore
@@ -80,6 +80,9 @@ class Stores(Protocol):
 
     @property
     def judge_cache(self) -> JudgeCacheStore: ...
+
+    @property
+    def judge_limits(self) -> JudgeLimitStore: ...
 
     @property
     def scorers(self) -> ScorerStore: ...

@@ -5,7 +5,6 @@ the trace reviewed. Answers are HUMAN assessments named for their label schema."
 from __future__ import annotations
 
 import math
-import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +19,6 @@ from heron.entities.review import (
     InputPassFail,
     LabelSchema,
     LabelSchemaType,
-    ReviewQueue,
     ReviewQueueItem,
     ReviewStatus,
 )
@@ -29,6 +27,7 @@ from heron.services.access import current_identity, requires
 from heron.services.build import Services
 from heron.ui import trace_view
 from heron.ui.rendering import Form, PageResult, Renderer, field
+from heron.ui.review_forms import queue_href
 
 MAX_ITEMS_SHOWN = 1000  # the queue's traces listed beside the one under review
 MAX_COMMENT = 5000
@@ -57,6 +56,7 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
             ),
             "agreement_traces": AGREEMENT_TRACES,
             "kind_of": kind_of,
+            "may_change": queues.may_change(experiment.experiment_id),
             "nav": "experiments",
             "tab": "review",
         }
@@ -84,6 +84,7 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
             "progress": queues.progress(queue),
             "pretty": trace_view.pretty,
             "reviewer": reviewer,
+            "may_change": queues.may_change(queue.experiment_id),
             "nav": "experiments",
         }
 
@@ -115,7 +116,7 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
                         rationale=comment,
                     )
                 )
-        return _queue_href(queue)
+        return queue_href(queue.queue_id)
 
     return [
         renderer.get(
@@ -217,7 +218,3 @@ def _answer(schema: LabelSchema, form: Form) -> tuple[LabelSchema, Any, str | No
             f"{schema.name}: the comment is longer than {MAX_COMMENT} characters"
         )
     return schema, value, (comment if schema.enable_comment and comment else None)
-
-
-def _queue_href(queue: ReviewQueue) -> str:
-    return f"/review-queues/{urllib.parse.quote(queue.queue_id, safe='')}"

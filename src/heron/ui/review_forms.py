@@ -1,7 +1,7 @@
 """The forms of human review in the UI: a new label schema (pass/fail, categorical, numeric or
 text, with its instruction) and a new review queue (its reviewers and questions) on the
-Review tab; adding traces to a queue and changing its reviewers on the queue's page. Each
-is guarded by the permission of its API route (update on the experiment)."""
+Review tab; adding traces to a queue by id on the queue's page. Each is guarded by the
+permission of its API route (update on the experiment)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
             instruction=field(form, "instruction").strip() or None,
             enable_comment=field(form, "enable_comment") == "on",
         )
-        return _review_tab(experiment_id)
+        return review_tab_href(experiment_id)
 
     def new_queue(request: Request, form: Form) -> str:
         experiment_id = request.path_params["experiment_id"]
@@ -59,7 +59,7 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
             users=listed(field(form, "users")),
             schema_ids=form.get("schema_ids", []),
         )
-        return _queue(queue.queue_id)
+        return queue_href(queue.queue_id)
 
     def add_traces(request: Request, form: Form) -> str:
         queue_id = request.path_params["queue_id"]
@@ -67,12 +67,7 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
         if not wanted:
             raise InvalidParameter("List the ids of the traces to queue, one a line")
         services.review_queues.add_items(queue_id, wanted)
-        return _queue(queue_id)
-
-    def set_reviewers(request: Request, form: Form) -> str:
-        queue_id = request.path_params["queue_id"]
-        services.review_queues.update_queue(queue_id, users=listed(field(form, "users")))
-        return _queue(queue_id)
+        return queue_href(queue_id)
 
     in_experiment = requires("update", "experiment", "experiment_id")
     on_queue = requires("update", "experiment")  # the service checks the queue's experiment
@@ -80,7 +75,6 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
         renderer.post("/ui/experiments/{experiment_id}/label-schemas", new_schema, in_experiment),
         renderer.post("/ui/experiments/{experiment_id}/review-queues", new_queue, in_experiment),
         renderer.post("/ui/review-queues/{queue_id}/traces", add_traces, on_queue),
-        renderer.post("/ui/review-queues/{queue_id}/reviewers", set_reviewers, on_queue),
     ]
 
 
@@ -122,9 +116,11 @@ def _number(form: Form, name: str) -> float | None:
     return number
 
 
-def _review_tab(experiment_id: str) -> str:
+def review_tab_href(experiment_id: str) -> str:
+    """The address of an experiment's Review tab."""
     return f"/experiments/{urllib.parse.quote(experiment_id, safe='')}/review"
 
 
-def _queue(queue_id: str) -> str:
+def queue_href(queue_id: str) -> str:
+    """The address of a review queue's page."""
     return f"/review-queues/{urllib.parse.quote(queue_id, safe='')}"

@@ -13,12 +13,14 @@ from starlette.routing import BaseRoute
 
 from heron.entities.assessment import Assessment, AssessmentKind, AssessmentSource
 from heron.entities.assessment import AssessmentSourceType as Source
+from heron.entities.review import ReviewQueue
 from heron.errors import InvalidParameter, PermissionDenied
 from heron.services.access import current_identity, requires
 from heron.services.build import Services
 from heron.services.trace_checks import SPAN_ID
 from heron.ui import paging, trace_view, traces
 from heron.ui.rendering import Form, PageResult, Renderer, field
+from heron.ui.trace_compare import MAX_COMPARED
 
 DEFAULT_FEEDBACK_NAME = "user_feedback"
 DEFAULT_EXPECTATION_NAME = "expected_response"
@@ -34,7 +36,10 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
         experiment = services.experiments.get_experiment(request.path_params["experiment_id"])
         filters = traces.TraceFilters.from_query(request.query_params)
         found = traces.load(service, experiment.experiment_id, filters)
+        may_queue = services.review_queues.may_change(experiment.experiment_id)
         return "traces.html", {
+            "may_queue": may_queue,  # add the ticked traces to a review queue
+            "review_queues": _queues(experiment.experiment_id) if may_queue else [],
             "experiment": experiment,
             "filters": filters,
             "found": found,
@@ -47,6 +52,17 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
             "nav": "experiments",
             "tab": "traces",
         }
+
+    def _queues(experiment_id: str) -> list[ReviewQueue]:
+        return list(services.review_queues.list_queues(experiment_id, max_results=1000))
+
+    def compare_selected(request: Request, form: Form) -> str:
+        """The traces ticked in the list, compared (the list is a POST form, for its
+        other action: adding them to a review queue)."""
+        ids = list(dict.fromkeys(i.strip() for i in form.get("ids", []) if i.strip()))
+        if not 2 <= len(ids) <= MAX_COMPARED:
+            raise InvalidParameter(f"Tick 2 to {MAX_COMPARED} traces to compare, not {len(ids)}")
+        return "/traces/compare?" + urllib.parse.urlencode([("ids", i) for i in ids])
 
     def trace_page(request: Request) -> PageResult:
         trace = service.get_trace(request.path_params["trace_id"])
@@ -128,6 +144,11 @@ def routes(renderer: Renderer, services: Services) -> list[BaseRoute]:
         renderer.get(
             "/experiments/{experiment_id}/traces",
             trace_list,
+            requires("read", "experiment", "experiment_id"),
+        ),
+        renderer.post(
+            "/ui/experiments/{experiment_id}/traces/compare",
+            compare_selected,
             requires("read", "experiment", "experiment_id"),
         ),
         renderer.get("/traces/{trace_id}", trace_page, requires("read", "trace", "trace_id")),

@@ -13,8 +13,9 @@ from tests.conftest import PROXIED_ARTIFACT_ROOT
 from heron.services.access import Identity, identity_scope
 from heron.services.security.bundle import build_security
 from heron.store.sql import open_sql_stores
-from heron.store.sql.security_state import RECHECK_S, bump_epoch
+from heron.store.sql.security_state import bump_epoch
 from heron.store.sql.security_tables import security_state
+from heron.store.sql.shared_counters import RECHECK_S
 
 
 @pytest.fixture

@@ -28,9 +28,8 @@ def _grant(privilege: Privilege, on: tuple[SecurableType, str], *, deny: bool = 
 def test_a_models_chain_runs_up_to_its_catalog() -> None:
     every = [(kind, "*") for kind in (SecurableType.SCHEMA, SecurableType.CATALOG)]
     assert chain(*MODEL) == [
-        MODEL, (SecurableType.REGISTERED_MODEL, "default/*"),  # a role of `default`: its `*`
-        (SecurableType.REGISTERED_MODEL, "*"), SCHEMA, every[0], CATALOG, every[1],
-        (SecurableType.METASTORE, "*"),
+        MODEL, (SecurableType.REGISTERED_MODEL, "*"),  # every model of `default`
+        SCHEMA, every[0], CATALOG, every[1], (SecurableType.METASTORE, "*"),
     ]  # fmt: skip
 
 
@@ -39,14 +38,31 @@ def test_a_workspace_models_chain_runs_through_its_workspace() -> None:
     assert key == "team-a/main.fraud.detector"
     assert model_of_key(key) == ("team-a", "main.fraud.detector")
     found = chain(SecurableType.PROMPT, key)
-    assert found[:3] == [(SecurableType.PROMPT, key), (SecurableType.PROMPT, "team-a/*"),
-                         (SecurableType.PROMPT, "*")]  # fmt: skip
+    assert found[:2] == [(SecurableType.PROMPT, key), (SecurableType.PROMPT, "team-a/*")]
+    assert (SecurableType.PROMPT, "*") not in found  # default's every prompt
     assert SCHEMA in found
     assert CATALOG in found
     assert found[-3:] == [(SecurableType.WORKSPACE, "team-a"), (SecurableType.WORKSPACE, "*"),
                           (SecurableType.METASTORE, "*")]  # fmt: skip
     assert model_key("detector", "default") == model_key("detector", None) == "detector"
-    assert model_key("*", "team-a") == "*"  # a grant's `*`: every model of the server
+    assert model_key("*", "team-a") == "team-a/*"  # a grant's `*`: every model of team-a
+    assert model_key("*", "default") == model_key("*", None) == "*"
+
+
+def test_an_experiments_chain_holds_the_star_of_its_workspace() -> None:
+    experiment = (SecurableType.EXPERIMENT, "7")
+    assert chain(*experiment) == [
+        experiment,
+        (SecurableType.EXPERIMENT, "*"),
+        (SecurableType.METASTORE, "*"),
+    ]
+    assert chain(*experiment, workspace="team-a") == [
+        experiment, (SecurableType.EXPERIMENT, "team-a/*"),
+        (SecurableType.WORKSPACE, "team-a"), (SecurableType.WORKSPACE, "*"),
+        (SecurableType.METASTORE, "*"),
+    ]  # fmt: skip
+    every_of_a = (SecurableType.EXPERIMENT, "team-a/*")  # granting on it asks its own chain
+    assert chain(*every_of_a)[1:3] == [every_of_a, (SecurableType.WORKSPACE, "team-a")]
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from heron.client.http.artifacts import HttpArtifacts
 from heron.client.http.datasets import HttpDatasets, HttpJudgeCache, HttpScorers
 from heron.client.http.deployment_jobs import HttpDeploymentJobs, HttpJobRuns
 from heron.client.http.inference import HttpInference, HttpInvocations
+from heron.client.http.judge_limits import HttpJudgeLimits
 from heron.client.http.logged_models import HttpLoggedModels
 from heron.client.http.namespaces import HttpNamespaces
 from heron.client.http.registry import HttpRegistry
@@ -31,6 +32,7 @@ class HttpBackend:
         self._webhooks = HttpWebhooks(self._transport)
         self._datasets = HttpDatasets(self._transport)
         self._judge_cache = HttpJudgeCache(self._transport)
+        self._judge_limits = HttpJudgeLimits(self._transport)
         self._scorers = HttpScorers(self._transport)
         self._deployment_jobs = HttpDeploymentJobs(self._transport)
         self._job_runs = HttpJobRuns(self._transport)
@@ -77,6 +79,10 @@ class HttpBackend:
     @property
     def judge_cache(self) -> HttpJudgeCache:
         return self._judge_cache
+
+    @property
+    def judge_limits(self) -> HttpJudgeLimits:
+        return self._judge_limits
 
     @property
     def scorers(self) -> HttpScorers:

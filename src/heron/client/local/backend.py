@@ -20,6 +20,7 @@ from heron.services.deployment_jobs import DeploymentJobService
 from heron.services.experiments import ExperimentService
 from heron.services.inference import InferenceService
 from heron.services.judge_cache import JudgeCacheService
+from heron.services.judge_limits import JudgeLimitService
 from heron.services.logged_models import LoggedModelService
 from heron.services.registry import RegistryService
 from heron.services.registry_namespaces import NamespaceService
@@ -122,6 +123,10 @@ class LocalBackend:
     @property
     def judge_cache(self) -> JudgeCacheService:
         return self._services.judge_cache
+
+    @property
+    def judge_limits(self) -> JudgeLimitService:
+        return self._services.judge_limits
 
     @property
     def scorers(self) -> ScorerService:

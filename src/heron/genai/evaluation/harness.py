@@ -25,6 +25,7 @@ from heron.genai.evaluation.rows import EvalRow, rows_of
 from heron.genai.evaluation.sessions import score_sessions
 from heron.genai.evaluation.writer import EvalWriter, Written
 from heron.genai.judges.cache import SharedCache, using_cache
+from heron.genai.judges.limiter import share_limits
 from heron.genai.scoring import Scorer
 from heron.genai.usage import Usage, tracking_usage
 
@@ -91,6 +92,7 @@ def evaluate(
         client = state.tracking_client()
         client.set_tag(run_id, reserved.RUN_TYPE, GENAI_EVALUATE)
         _log_dataset(client, run_id, data)
+        share_limits(client.backend.judge_limits)  # the minute's tokens and 429s, with others
         with tracking_usage() as usage, using_cache(SharedCache(client.backend.judge_cache)):
             context = contextvars.copy_context()
             if model_id is not None:

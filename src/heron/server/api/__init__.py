@@ -28,7 +28,7 @@ def routes(api: Endpoints, services: Services) -> list[BaseRoute]:
         *registry.routes(api, services.registry, services.webhooks),
         *namespaces.routes(api, services.namespaces),
         *traces.routes(api, services.traces),
-        *judge_cache.routes(api, services.judge_cache),
+        *judge_cache.routes(api, services.judge_cache, services.judge_limits),
         *dataset_versions.routes(api, services.datasets),
         *evaluations.routes(api, services.judge_agreement, services.thresholds),
         *scorers.routes(api, services.scorers),

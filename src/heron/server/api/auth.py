@@ -15,7 +15,7 @@ from heron.server.routing import MLFLOW_V2, MLFLOW_V3, under_prefixes
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import requires
 from heron.services.security.bundle import SecurityServices
-from heron.services.security.decisions import MODEL_TYPES, model_of_key
+from heron.services.security.decisions import placed
 from heron.services.security.mlflow_permissions import as_mlflow, check_permission
 from heron.web.routes import PolicyRoute
 
@@ -92,10 +92,10 @@ def permission_routes(api: Endpoints, security: SecurityServices) -> list[Policy
         user, grants = perms.direct(username)
         by_securable: dict[tuple[str, str, str], list[object]] = {}
         for g in grants:
-            workspace, pattern = DEFAULT_WORKSPACE, g.securable_id
-            if g.securable_type in MODEL_TYPES and pattern != "*":  # kept per workspace
-                workspace, pattern = model_of_key(pattern)
-            by_securable.setdefault((workspace, g.securable_type.value, pattern), []).append(g)
+            workspace, pattern = placed(g.securable_type, g.securable_id)  # kept per workspace
+            by_securable.setdefault(
+                (workspace or DEFAULT_WORKSPACE, g.securable_type.value, pattern), []
+            ).append(g)
         direct = [
             {"role_id": 0, "role_name": f"__user_{user.principal_id}__", "workspace": workspace,
              "resource_type": kind, "resource_pattern": pattern,

@@ -1,5 +1,6 @@
 """Heron's judge cache over HTTP: /judge-cache/get and /judge-cache/put, so evaluations run
-against this server share the verdicts judges already gave."""
+against this server share the verdicts judges already gave; and /judge-limits/merge, the
+token bucket of each judge endpoint that the processes calling it share."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from heron.entities.evaluation import CachedVerdict
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import requires
 from heron.services.judge_cache import JudgeCacheService
+from heron.services.judge_limits import JudgeLimitService
 from heron.web.routes import PolicyRoute
 
 
@@ -27,7 +29,9 @@ def verdict_json(v: CachedVerdict) -> Json:
     }
 
 
-def routes(api: Endpoints, service: JudgeCacheService) -> list[PolicyRoute]:
+def routes(
+    api: Endpoints, service: JudgeCacheService, limits: JudgeLimitService
+) -> list[PolicyRoute]:
     def get_verdict(f: Fields) -> Json:
         verdict = service.get_verdict(f.required_string("key"))
         return {} if verdict is None else {"verdict": verdict_json(verdict)}
@@ -49,7 +53,18 @@ def routes(api: Endpoints, service: JudgeCacheService) -> list[PolicyRoute]:
         )
         return {}
 
+    def merge_limits(f: Fields) -> Json:
+        merged = limits.merge_limits(
+            f.required_string("key"), f.int64("tokens") or 0, f.int64("pause_ms") or 0
+        )
+        return {
+            "window_tokens": merged.window_tokens,
+            "window_left_ms": merged.window_left_ms,
+            "pause_left_ms": merged.pause_left_ms,
+        }
+
     return [
         api.post("/judge-cache/get", get_verdict, requires("read", "dataset", "key")),
         api.post("/judge-cache/put", put_verdict, requires("create", "dataset", "key")),
+        api.post("/judge-limits/merge", merge_limits, requires("update", "dataset", "key")),
     ]

@@ -8,7 +8,7 @@ from heron.errors import InvalidParameter
 from heron.server.wire import Endpoints, Fields, Json
 from heron.services.access import PUBLIC, requires
 from heron.services.security.bundle import SecurityServices
-from heron.services.security.decisions import MODEL_TYPES, model_of_key
+from heron.services.security.decisions import placed
 from heron.services.security.grant_service import check_privilege, check_securable
 from heron.services.security.workloads import WorkloadExchange
 from heron.store.security import AuditQuery
@@ -24,10 +24,9 @@ def token_json(t: AccessToken) -> Json:
 
 
 def grant_json(g: Grant) -> Json:
-    """A grant; one on a registered model or prompt names the model and its workspace."""
-    securable_id, workspace = g.securable_id, None
-    if g.securable_type in MODEL_TYPES and g.securable_id != "*":  # `*`: every workspace's
-        workspace, securable_id = model_of_key(g.securable_id)
+    """A grant; one on a registered model or prompt, or on `*` of experiments, models or
+    prompts, names its workspace."""
+    workspace, securable_id = placed(g.securable_type, g.securable_id)
     return {
         "grant_id": g.grant_id, "principal": g.principal_name,
         "principal_type": g.principal_kind.value, "privilege": g.privilege.value,

@@ -133,7 +133,7 @@ class GrantAuthorizer:
         if kind in _MODELS:
             around |= {SecurableType.SCHEMA, SecurableType.CATALOG}
         held = self._grants.grants_of(identity, sorted({kind, *around}))
-        found = decisions.visibility(held, kind, need)
+        found = decisions.visibility(held, kind, need, current_workspace())
         return _in_workspace(found) if kind in _MODELS else found
 
     def created(self, identity: Identity, resource: ResourceType, id_: str) -> None:
@@ -162,14 +162,17 @@ class GrantAuthorizer:
             )
             self.clear_cache()
         elif resource == "workspace":
+            # What was granted on all of the workspace's objects ends with it: moved, it
+            # would reach every object of the other workspace.
+            self._store.drop_grants(decisions.IN_WORKSPACES, decisions.every_key(id_))
             self._store.move_prefixed_grants(
                 _MODELS, workspace_prefix(id_), workspace_prefix(new_id)
             )
             self.clear_cache()
 
     def removed(self, resource: ResourceType, id_: str) -> None:
-        if resource == "workspace":  # what was granted on its models, left by the models
-            self._store.drop_prefixed_grants(_MODELS, workspace_prefix(id_))
+        if resource == "workspace":  # what was granted on its models (and its `*`s), left
+            self._store.drop_prefixed_grants(decisions.IN_WORKSPACES, workspace_prefix(id_))
         securable = _securable(resource, id_)
         if securable is not None:
             kinds = _MODELS if securable[0] in _MODELS else (securable[0],)
@@ -246,8 +249,11 @@ class GrantAuthorizer:
         if owners is None or owners.created_by == identity.name:
             return  # no such dataset (the store answers NotFound), or its creator
         need = NEEDS[action]
-        for experiment_id in owners.experiment_ids:
-            if self._grants.may(identity, need, (SecurableType.EXPERIMENT, experiment_id)):
+        for experiment_id, workspace in zip(
+            owners.experiment_ids, owners.workspaces, strict=True
+        ):  # each experiment's grants are those of its own workspace
+            securable = (SecurableType.EXPERIMENT, experiment_id)
+            if self._grants.may(identity, need, securable, workspace=workspace):
                 return
         raise PermissionDenied(
             f"{identity.name!r} may not {action} dataset {dataset_id}: {need.value} on one of "

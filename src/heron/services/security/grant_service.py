@@ -43,15 +43,29 @@ def check_securable(securable_type: object, securable_id: object) -> Securable:
 
 def in_request_workspace(kind: SecurableType, name: str) -> Securable:
     """`(kind, name)` as its grants are kept: a model's or prompt's name is qualified by the
-    request's workspace (decisions.model_key)."""
-    if kind not in decisions.MODEL_TYPES or name == "*":
+    request's workspace (decisions.model_key), and so is `*` of experiments, models and
+    prompts (every one of that workspace); an experiment's id is the server's."""
+    if kind not in decisions.IN_WORKSPACES:
         return kind, name
+    if name == "*":
+        return kind, decisions.every_key(current_workspace())
     if "/" in name or ":" in name:
+        what = kind.value.replace("_", " ")
         raise InvalidParameter(
-            f"{name!r} is not a {kind.value.replace('_', ' ')} name (names cannot contain '/' "
-            "or ':'): name the model alone, and its workspace in the X-MLFLOW-WORKSPACE header"
+            f"{name!r} is not {'an' if what[0] in 'aeiou' else 'a'} {what} "
+            f"{'id' if kind == SecurableType.EXPERIMENT else 'name'} (it cannot contain '/' or "
+            "':'): name it alone, or * for all of the workspace, and the workspace in the "
+            "X-MLFLOW-WORKSPACE header"
         )
+    if kind == SecurableType.EXPERIMENT:
+        return kind, name
     return kind, decisions.model_key(name, current_workspace())
+
+
+def chain_of(securable: Securable, workspace: str | None = None) -> list[Securable]:
+    """The chain of `securable` (decisions.chain); an experiment in `workspace`, else in the
+    request's (the workspace gate refuses an experiment of another before grants are asked)."""
+    return decisions.chain(*securable, workspace=workspace or current_workspace())
 
 
 def check_privilege(privilege: object) -> Privilege:
@@ -132,16 +146,19 @@ class GrantService:
         securable: Securable,
         *,
         alias: str | None = None,
+        workspace: str | None = None,
     ) -> bool:
+        """`workspace`: where an experiment is (default: the request's, where the workspace
+        gate found it)."""
         if identity.is_admin:
             return True
-        grants = self.grants_for(identity, decisions.chain(*securable))
+        grants = self.grants_for(identity, chain_of(securable, workspace))
         return decisions.allows(grants, need, alias=alias)
 
     def privileges(self, identity: Identity, securable: Securable) -> frozenset[Privilege]:
         if identity.is_admin:
             return frozenset(Privilege)
-        return decisions.effective(self.grants_for(identity, decisions.chain(*securable)))
+        return decisions.effective(self.grants_for(identity, chain_of(securable)))
 
     # -- granting --------------------------------------------------------------------------
 

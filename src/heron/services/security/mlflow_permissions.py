@@ -18,6 +18,7 @@ from heron.services.security.decisions import Securable
 from heron.services.security.grant_service import (
     MAX_SECURABLE_ID,
     GrantService,
+    chain_of,
     in_request_workspace,
 )
 from heron.services.security.principals import check_name, require_admin, require_self_or_admin
@@ -108,11 +109,9 @@ class RoleGrants:
                     continue
                 key = rp.resource_pattern
                 if kind in decisions.MODEL_TYPES:  # the role's workspace's models
-                    key = (
-                        decisions.every_model_key(role.workspace)
-                        if key == "*"
-                        else decisions.model_key(key, role.workspace)
-                    )
+                    key = decisions.model_key(key, role.workspace)
+                elif kind == SecurableType.EXPERIMENT and key == "*":  # and experiments
+                    key = decisions.every_key(role.workspace)
                 found += [
                     Grant(
                         grant_id=0, principal_id=identity.principal_id,
@@ -165,7 +164,7 @@ class MlflowPermissions:
         )  # fmt: skip
         if identity.is_admin:
             return "MANAGE"
-        held = self._grants.grants_for(identity, decisions.chain(*securable))
+        held = self._grants.grants_for(identity, chain_of(securable))
         denied = not decisions.allows(held, Privilege.BROWSE) and any(g.deny for g in held)
         return permission_name(decisions.effective(held), denied)
 

@@ -13,6 +13,7 @@ from heron.store.sql.jobs import SqlDeploymentJobStore
 from heron.store.sql.jobs_queue import SqlJobTaskQueue
 from heron.store.sql.jobs_runs import SqlJobRunStore
 from heron.store.sql.judge_cache import SqlJudgeCacheStore
+from heron.store.sql.judge_limits import SqlJudgeLimitStore
 from heron.store.sql.label_schemas import SqlLabelSchemaStore
 from heron.store.sql.logged_models import SqlLoggedModelStore
 from heron.store.sql.migrate import upgrade_if_needed
@@ -90,6 +91,7 @@ class SqlStores:
     inference: SqlInferenceStore
     datasets: SqlDatasetStore
     judge_cache: SqlJudgeCacheStore
+    judge_limits: SqlJudgeLimitStore
     scorers: SqlScorerStore
     label_schemas: SqlLabelSchemaStore
     review_queues: SqlReviewQueueStore
@@ -105,6 +107,7 @@ class SqlStores:
 
     def close(self) -> None:
         self.security.state.close()
+        self.workspaces.close()
         self.database.dispose()
 
 
@@ -141,7 +144,7 @@ def open_sql_stores(
         namespaces=SqlNamespaceStore(database),
         webhooks=SqlWebhookStore(database, sealer),
         traces=SqlTraceStore(database, sealer),
-        assessments=SqlAssessmentStore(database),
+        assessments=SqlAssessmentStore(database, sealer),
         trace_links=SqlTraceLinkStore(database),
         trace_analytics=SqlTraceAnalyticsStore(database, sealer),
         purge=SqlPurgeStore(database),
@@ -149,7 +152,8 @@ def open_sql_stores(
         replicas=SqlReplicaStore(database),
         inference=SqlInferenceStore(database),
         datasets=SqlDatasetStore(database),
-        judge_cache=SqlJudgeCacheStore(database),
+        judge_cache=SqlJudgeCacheStore(database, sealer),
+        judge_limits=SqlJudgeLimitStore(database),
         scorers=SqlScorerStore(database),
         label_schemas=SqlLabelSchemaStore(database),
         review_queues=SqlReviewQueueStore(database),

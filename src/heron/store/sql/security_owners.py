@@ -25,8 +25,13 @@ _LOCATED = select(experiments.c.experiment_id, experiments.c.artifact_location).
 _DATASET = select(evaluation_datasets.c.created_by).where(
     evaluation_datasets.c.dataset_id == bindparam("dataset")
 )
-_DATASET_EXPERIMENTS = select(evaluation_dataset_experiments.c.experiment_id).where(
-    evaluation_dataset_experiments.c.dataset_id == bindparam("dataset")
+_DATASET_EXPERIMENTS = (
+    select(evaluation_dataset_experiments.c.experiment_id, experiments.c.workspace)
+    .join(
+        experiments,
+        experiments.c.experiment_id == evaluation_dataset_experiments.c.experiment_id,
+    )
+    .where(evaluation_dataset_experiments.c.dataset_id == bindparam("dataset"))
 )
 _PROMPT = (
     select(registered_model_tags.c.value)
@@ -71,8 +76,9 @@ class SqlOwnerStore:
                 return None
             linked = fetch(conn, _DATASET_EXPERIMENTS, {"dataset": dataset_id})
         return DatasetOwners(
-            experiment_ids=tuple(str(row[0]) for row in linked), created_by=made[0][0]
-        )
+            experiment_ids=tuple(str(row[0]) for row in linked), created_by=made[0][0],
+            workspaces=tuple(str(row[1]) for row in linked),
+        )  # fmt: skip
 
     def is_prompt(self, name: str) -> bool:
         workspace = current_workspace()

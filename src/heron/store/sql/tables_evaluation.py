@@ -146,3 +146,12 @@ judge_cache = Table(
     Column("create_time", BigInteger, nullable=False),
     Column("hits", BigInteger, nullable=False),
 )
+
+judge_limits = Table(
+    "judge_limits",
+    metadata,
+    Column("endpoint_key", String(64), primary_key=True),  # SHA-256 of the endpoint, in hex
+    Column("window_start_ms", BigInteger, nullable=False),
+    Column("window_tokens", BigInteger, nullable=False),
+    Column("paused_until_ms", BigInteger, nullable=False),
+)

@@ -15,6 +15,7 @@ from heron.errors import AlreadyExists, Conflict, NotFound
 from heron.store import ids
 from heron.store.sql.database import Database
 from heron.store.sql.security_tables import workspaces
+from heron.store.sql.shared_counters import SharedCounter, bump
 from heron.store.sql.tables import experiments, registered_models
 from heron.store.workspaces import current_workspace
 
@@ -33,9 +34,20 @@ def not_found(name: str) -> NotFound:
     )
 
 
+_VERSION = "workspaces"  # a row of security_state
+_SIGNAL = "workspaces-version"  # `<db>-workspaces-version`, beside a SQLite database
+
+
 class SqlWorkspaceStore:
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._version = SharedCounter(database, _VERSION, _SIGNAL)
+
+    def version(self) -> int:
+        return self._version.read()
+
+    def close(self) -> None:
+        self._version.close()
 
     def create_workspace(self, workspace: Workspace) -> Workspace:
         made = Workspace(
@@ -118,6 +130,7 @@ class SqlWorkspaceStore:
                         "with mode=SET_DEFAULT to move them to the default workspace"
                     )
             conn.execute(delete(workspaces).where(workspaces.c.name == name))
+            bump(conn, _VERSION, _SIGNAL)  # every process forgets it on its next request
 
         self._db.write(remove)
 
