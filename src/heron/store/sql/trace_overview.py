@@ -135,7 +135,7 @@ def _many(
     def read(mine: list[int]) -> tuple[TraceSums, ScoreSums, ToolSums]:
         start = buckets[mine[0]][0] - (DAY_MS if mine[0] == 0 else 0)
         end = buckets[mine[-1]][1]
-        with database.read() as conn, passing_table(conn, experiment_id, conditions, start,
+        with database.read() as conn, passing_table(conn, experiment_id, window.filter, start,
                                                     end) as among:  # fmt: skip
             own = _Source(experiment_id, conditions, [buckets[i] for i in mine], mine, {},
                           Key(), buckets, among)  # fmt: skip
