@@ -34,6 +34,7 @@ from heron.store.sql.trace_analytics_sql import (
     frequencies,
     json_agg,
     json_array,
+    without_jit,
 )
 from heron.store.sql.trace_key_values import passing_traces
 
@@ -66,17 +67,15 @@ def passing_table(
     if dialect == "postgresql":
         # The passing traces are a hash join of the window's ids and each clause's index
         # range, read by this connection alone: the two slices already share the cores (a
-        # parallel plan's workers only add CPU), and JIT would compile the statement for
-        # longer than it runs.
-        for setting in ("max_parallel_workers_per_gather", "jit"):
-            conn.exec_driver_sql(f"SET LOCAL {setting} = 0")
+        # parallel plan's workers only add CPU).
+        conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+        without_jit(conn)
     passing = passing_traces(dialect, experiment_id, clauses, start_ms, end_ms)
     conn.execute(insert(_PASSING).from_select(["trace_id"], passing))
     if dialect == "postgresql":
         # For the rest of the read: each bucket probes the table's key for its traces.
         # PostgreSQL's plan otherwise hashes the whole table again for every bucket (7 days
-        # by hour, a tag on every trace, 1M traces: 4.6-7.2 s a statement against 1.3 s),
-        # and compiles each statement (JIT, about 0.35 s) for no gain.
+        # by hour, a tag on every trace, 1M traces: 4.6-7.2 s a statement against 1.3 s).
         for setting in ("enable_hashjoin", "enable_mergejoin"):
             conn.exec_driver_sql(f"SET LOCAL {setting} = off")
     yield _PASSING
