@@ -70,14 +70,16 @@ def passing_table(
         # range, read by this connection alone: the two slices already share the cores (a
         # parallel plan's workers only add CPU).
         conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")  # the hashes in memory
         without_jit(conn)
     passing = passing_traces(dialect, experiment_id, clauses, start_ms, end_ms)
     conn.execute(insert(_PASSING).from_select(["trace_id"], passing))
     if dialect == "postgresql":
-        # The parts join every bucket's range to the table at once (trace_overview_joined.py):
-        # its size known, and room to hash it in memory (115,000 ids: about 10 MB).
+        # The parts hash-join the slice's index ranges to the table (trace_overview_joined.py):
+        # the planner, not knowing the ranges' bounds (bound in a JSON list), would probe the
+        # table's key for each row of them (and read the row: a new table is not vacuumed).
         conn.exec_driver_sql(f"ANALYZE {_PASSING.name}")
-        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+        conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
     yield _PASSING
     _PASSING.drop(conn)
 
