@@ -174,6 +174,40 @@ def measure(server: Server, op: Callable[[int], object], requests: int) -> tuple
     return wall * 1000 / requests, (server.cpu_s() - cpu) * 1000 / requests
 
 
+Figures = dict[str, dict[str, list[tuple[float, float]]]]
+
+
+def side_by_side(
+    prefix: str,
+    make_operations: Callable[[Server], dict[str, Callable[[int], object]]],
+    requests: int,
+    rounds: int,
+) -> Figures:
+    """Starts a plain and a sealed server on fresh directories, fills each through
+    `make_operations` and runs each operation `requests` times on one then the other,
+    `rounds` times: {operation: {"plain" | "sealed": [(wall ms, CPU ms) a round]}}."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        root = Path(tmp)
+        key_file = root / "keys.json"
+        subprocess.run([HERON, "keys", "create", str(key_file)], check=True, capture_output=True)
+        plain, sealed = Server(root / "plain", None), Server(root / "sealed", key_file)
+        try:
+            servers = {"plain": plain, "sealed": sealed}
+            ops = {kind: make_operations(server) for kind, server in servers.items()}
+            figures: Figures = {}
+            for name in ops["plain"]:
+                figures[name] = {"plain": [], "sealed": []}
+                for _ in range(rounds):
+                    for kind in ("plain", "sealed"):
+                        figures[name][kind].append(
+                            measure(servers[kind], ops[kind][name], requests)
+                        )
+        finally:
+            stop_group(plain.pid)
+            stop_group(sealed.pid)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
@@ -182,32 +216,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", type=Path, default=RESULTS / "field_encryption.json")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="heron-fields-") as tmp:
-        root = Path(tmp)
-        key_file = root / "keys.json"
-        subprocess.run([HERON, "keys", "create", str(key_file)], check=True, capture_output=True)
-        plain, sealed = Server(root / "plain", None), Server(root / "sealed", key_file)
-        try:
-            ops = {n: operations(s, fill(s, args.runs, args.traces)) for n, s in
-                   (("plain", plain), ("sealed", sealed))}  # fmt: skip
-            servers = {"plain": plain, "sealed": sealed}
-            figures: dict[str, dict[str, list[tuple[float, float]]]] = {}
-            for name in ops["plain"]:
-                figures[name] = {"plain": [], "sealed": []}
-                for _ in range(args.rounds):
-                    for kind in ("plain", "sealed"):
-                        figures[name][kind].append(
-                            measure(servers[kind], ops[kind][name], args.requests)
-                        )
-        finally:
-            stop_group(plain.pid)
-            stop_group(sealed.pid)
+    figures = side_by_side(
+        "heron-fields-",
+        lambda server: operations(server, fill(server, args.runs, args.traces)),
+        args.requests,
+        args.rounds,
+    )
     report(figures, args)
 
 
-def report(
-    figures: dict[str, dict[str, list[tuple[float, float]]]], args: argparse.Namespace
-) -> None:
+def report(figures: Figures, args: argparse.Namespace) -> None:
     rows = []
     print(f"{'operation':32} {'plain ms':>9} {'sealed ms':>9} {'ratio':>6}   "
           f"{'plain cpu':>9} {'sealed cpu':>10} {'ratio':>6}")  # fmt: skip

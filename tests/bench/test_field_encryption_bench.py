@@ -22,3 +22,16 @@ def test_field_encryption_bench_runs_at_a_tiny_scale(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     assert "runs/search (100 runs)" in done.stdout
     assert (tmp_path / "f.json").exists()
+
+
+@pytest.mark.slow
+def test_field_encryption_spans_bench_runs_at_a_tiny_scale(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "field_encryption_spans.py", "--spans", "3", "--requests", "2",
+         "--rounds", "1", "--json", str(tmp_path / "s.json")],
+        cwd=BENCH, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "ingest 3 spans, sensitive attrs" in done.stdout
+    assert "traces/get (3 spans), first read" in done.stdout
+    assert (tmp_path / "s.json").exists()

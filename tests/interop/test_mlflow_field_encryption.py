@@ -156,3 +156,81 @@ def test_mlflow_client_sets_and_reads_sealed_experiment_and_model_tags(
     assert len(stored) == 2
     assert all(value.startswith(PREFIX) for (value,) in stored)
     assert SECRET not in dumped
+
+
+RATIONALE = "it names the " + "patient outright"
+EXPECTED = "an answer without " + "the patient name"
+SPANS_SIDE = f"""
+import json
+import mlflow
+from mlflow.entities import SpanEvent
+from mlflow.exceptions import MlflowException
+
+mlflow.set_experiment("sealed-spans")
+
+@mlflow.trace
+def answer(question):
+    span = mlflow.get_current_active_span()
+    span.set_attribute("db_password", {SECRET!r})
+    span.set_attribute("model", "gpt-x")
+    span.add_event(SpanEvent("retry", attributes={{"api_password": {SECRET!r}, "attempt": 2}}))
+    return "fine"
+
+answer("what is the patient's diagnosis?")
+mlflow.flush_trace_async_logging()
+trace_id = mlflow.get_last_active_trace_id()
+mlflow.log_feedback(trace_id=trace_id, name="leaks", value=False, rationale={RATIONALE!r})
+mlflow.log_expectation(trace_id=trace_id, name="expected_response", value={EXPECTED!r})
+trace = mlflow.get_trace(trace_id)
+span = trace.data.spans[0]
+refused = {{}}
+for name, where in (
+    ("attribute", "span.attributes.db_password = 'x'"),
+    ("expectation", "expectation.expected_response = 'x'"),
+):
+    try:
+        mlflow.search_traces(filter_string=where, return_type="list")
+        refused[name] = None
+    except MlflowException as exc:
+        refused[name] = [exc.error_code, str(exc)]
+found = mlflow.search_traces(filter_string="span.attributes.model = 'gpt-x'", return_type="list")
+print(json.dumps({{
+    "attributes": {{k: span.get_attribute(k) for k in ("db_password", "model")}},
+    "inputs": span.inputs,
+    "events": [[e.name, e.attributes] for e in span.events],
+    "assessments": {{
+        a.name: [getattr(a, "value", None), a.rationale] for a in trace.info.assessments
+    }},
+    "found": [t.info.trace_id for t in found] == [trace_id],
+    "refused": refused,
+}}))
+"""
+
+
+def test_mlflow_client_logs_and_reads_sealed_span_attributes_and_assessments(
+    serve_settings: Any, tmp_path: Path, run_mlflow: RunMlflow
+) -> None:
+    seen = _run_sealed(serve_settings, tmp_path, run_mlflow, SPANS_SIDE)
+    assert seen["attributes"] == {"db_password": SECRET, "model": "gpt-x"}
+    assert seen["inputs"] == {"question": "what is the patient's diagnosis?"}
+    assert seen["events"] == [["retry", {"api_password": SECRET, "attempt": 2}]]
+    assert seen["assessments"] == {
+        "leaks": [False, RATIONALE],
+        "expected_response": [EXPECTED, None],
+    }
+    assert seen["found"] is True
+    for name, field in (
+        ("attribute", "span attribute 'db_password'"),
+        ("expectation", "expectation 'expected_response'"),
+    ):
+        code, message = seen["refused"][name]
+        assert code == "INVALID_PARAMETER_VALUE"
+        assert field in message
+        assert "encrypted" in message
+
+    with contextlib.closing(sqlite3.connect(tmp_path / "heron.db")) as conn:
+        (attributes,) = conn.execute("SELECT attributes FROM spans").fetchone()
+        dumped = "\n".join(conn.iterdump())
+    assert '"model":"gpt-x"' in attributes.replace(" ", "")
+    for text in (SECRET, RATIONALE, EXPECTED, "diagnosis"):
+        assert text not in dumped

@@ -106,7 +106,7 @@ def sensitive_keys_option(func: F) -> F:
         default=None,
         envvar="HERON_SENSITIVE_KEYS",
         metavar="PATTERN,...",
-        help="Store the values of params and tags whose keys match these glob patterns "
-        "encrypted (comma-separated, ignoring case, e.g. '*password*,secret.*'); needs "
-        "--encryption-key. Env: HERON_SENSITIVE_KEYS.",
+        help="Store the values of params, tags and span attributes whose keys match these glob "
+        "patterns encrypted (comma-separated, ignoring case, e.g. '*password*,secret.*'); "
+        "needs --encryption-key. Env: HERON_SENSITIVE_KEYS.",
     )(func)

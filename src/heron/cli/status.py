@@ -99,8 +99,9 @@ def status(
             f"encryption:  on, AES-256-GCM; new data keys wrapped by {cipher.primary_key_id()}"
         )
         console.print(
-            "fields:      trace inputs and outputs, token names and webhook secrets sealed in "
-            "the database; values of params and tags matching: "
+            "fields:      trace inputs and outputs (and spans' copies of them), assessments' "
+            "rationales and expectations, token names and webhook secrets sealed in the "
+            "database; values of params, tags and span attributes matching: "
             f"{', '.join(patterns) or 'none (--sensitive-keys or $HERON_SENSITIVE_KEYS)'}"
         )
         console.print(f"in clear:    {_in_clear(in_clear)}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import fnmatch
-import secrets
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -28,6 +28,7 @@ _NONCE = 12
 _OPENERS_MAX = 1000
 _OPENED_MAX = 10_000
 _OPENED_CHARS = 4096
+_VERDICTS_MAX = 10_000
 
 
 # Heron's own keys (mlflow.runName, mlflow.user, ...) are read by Heron itself: never sealed.
@@ -42,6 +43,7 @@ class FieldCipher:
         self.keys = keys
         self._data_key: DataKey | None = None
         self._sealer: AESGCM | None = None
+        self._head = ""  # "heron-enc:1:<key id>:<wrapped data key>:" of the data key
         # "heron-enc:1:<key id>:<wrapped>" -> (key generation, expiry, cipher, associated
         # data): a run's or a page's values share a data key, so it is unwrapped once, and
         # dropped as the data keys' cache drops it (a revoked key stops opening at once).
@@ -54,21 +56,23 @@ class FieldCipher:
         self._lock = threading.Lock()
         self.sensitive_keys = tuple(sensitive_keys)
         self._sensitive = [p.lower() for p in sensitive_keys]
+        self._verdicts: dict[str, bool] = {}  # is_sensitive's answers: keys repeat a lot
 
-    def _current(self) -> tuple[DataKey, AESGCM]:
+    def _current(self) -> tuple[DataKey, AESGCM, str]:
         primary = self.keys.provider.primary_key_id()
         with self._lock:
             if self._data_key is None or self._sealer is None or self._data_key.key_id != primary:
                 self._data_key = self.keys.new()  # a rotation: new values use the new key
                 self._sealer = AESGCM(self._data_key.key)
-            return self._data_key, self._sealer
+                wrapped = base64.b64encode(self._data_key.wrapped).decode()
+                self._head = f"{PREFIX}{self._data_key.key_id}:{wrapped}:"
+            return self._data_key, self._sealer, self._head
 
     def encrypt(self, text: str) -> str:
-        key, aead = self._current()
-        nonce = secrets.token_bytes(_NONCE)
+        key, aead, head = self._current()
+        nonce = os.urandom(_NONCE)  # random per value: a data key may outlive a fork
         sealed = aead.encrypt(nonce, text.encode(), key.key_id.encode())
-        wrapped = base64.b64encode(key.wrapped).decode()
-        return f"{PREFIX}{key.key_id}:{wrapped}:{base64.b64encode(nonce + sealed).decode()}"
+        return head + binascii.b2a_base64(nonce + sealed, newline=False).decode()
 
     def primary_key_id(self) -> str:
         return self.keys.provider.primary_key_id()
@@ -147,8 +151,14 @@ class FieldCipher:
         """Whether a param or tag of this key is encrypted."""
         if key.startswith(RESERVED_PREFIX) or not self._sensitive:
             return False
-        folded = key.lower()
-        return any(fnmatch.fnmatchcase(folded, p) for p in self._sensitive)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            folded = key.lower()
+            verdict = any(fnmatch.fnmatchcase(folded, p) for p in self._sensitive)
+            if len(self._verdicts) >= _VERDICTS_MAX:
+                self._verdicts.clear()
+            self._verdicts[key] = verdict
+        return verdict
 
 
 def field_cipher(

@@ -6,13 +6,18 @@ import orjson
 from sqlalchemy import Connection, insert, select, update
 
 from heron.entities.evaluation import CachedVerdict
+from heron.store.crypto.fields import Sealer
 from heron.store.sql.database import Database
 from heron.store.sql.tables_evaluation import judge_cache
 
 
 class SqlJudgeCacheStore:
-    def __init__(self, database: Database) -> None:
+    """Verdicts; with field encryption on, `sealer` seals their rationales (copies of the
+    assessments' rationales, which are sealed)."""
+
+    def __init__(self, database: Database, sealer: Sealer | None = None) -> None:
         self._db = database
+        self._sealer = sealer or Sealer(None)
 
     def get_verdict(self, key: str) -> CachedVerdict | None:
         """The verdict kept under `key`, counting the hit; None when there is none."""
@@ -31,7 +36,9 @@ class SqlJudgeCacheStore:
                 scorer_digest=row.scorer_digest,
                 model=row.model,
                 value=None if row.value is None else orjson.loads(row.value),
-                rationale=row.rationale,
+                rationale=self._sealer.open_optional(
+                    row.rationale, f"The rationale of cached verdict {key!r}"
+                ),
                 input_tokens=row.input_tokens,
                 output_tokens=row.output_tokens,
                 cost_usd=row.cost_usd,
@@ -56,7 +63,7 @@ class SqlJudgeCacheStore:
                     scorer_digest=verdict.scorer_digest,
                     model=verdict.model,
                     value=orjson.dumps(verdict.value).decode(),
-                    rationale=verdict.rationale,
+                    rationale=self._sealer.seal_optional(verdict.rationale),
                     input_tokens=verdict.input_tokens,
                     output_tokens=verdict.output_tokens,
                     cost_usd=verdict.cost_usd,

@@ -18,23 +18,31 @@ from sqlalchemy import (
     Connection,
     Table,
     and_,
-    bindparam,
     func,
+    null,
     or_,
     select,
-    true,
-    tuple_,
-    update,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from heron.entities.assessment import AssessmentKind
 from heron.store.crypto.fields import PREFIX, FieldCipher
 from heron.store.sql.database import Database, run
+from heron.store.sql.sealed_embedded import (
+    EMBEDDED,
+    IsSensitive,
+    as_text,
+    compare_and_set,
+    holds_clear,
+    keyset_batches,
+    sealed_text,
+)
 from heron.store.sql.sealed_rewrap import SEALED_COLUMNS
 from heron.store.sql.security_audit import KEYED_FIELDS, holds_sensitive_value
 from heron.store.sql.security_tables import audit_log
-from heron.store.sql.tables import model_version_events, trace_metadata
+from heron.store.sql.tables import assessments, model_version_events, trace_metadata
 from heron.store.sql.traces_sealed import SEALED_METADATA
+from heron.store.sql.traces_sealed_spans import ALWAYS_SEALED_ATTRIBUTES
 
 # The key/value tables whose values are sealed when their key matches --sensitive-keys.
 _BY_KEY = frozenset(
@@ -49,6 +57,8 @@ _BY_KEY = frozenset(
         "model_version_tags",
     }
 )
+# An expectation's value is sealed with no copy for filters and no score.
+_CLEARS = {("assessments", "value"): ("value_text", "score")}
 _KEYS_AT_ONCE = 500  # sensitive keys named in one IN list
 # A scope: the rows of a field's table it picks, and a test each value must pass besides.
 Pick = Callable[[str], bool] | None
@@ -61,19 +71,25 @@ class Field:
     table: Table
     column: str
     batch: int  # rows read (and sealed) in one transaction
-    # The value to write, given the sealing function and the value read (default: sealed).
-    rewrite: Callable[[Callable[[str], str], str], str] | None = None
+    # The value to write, given the sealing function, the test of sensitive keys and the
+    # value read (default: the value sealed).
+    rewrite: Callable[[Callable[[str], str], IsSensitive, str], str] | None = None
+    clears: tuple[str, ...] = ()  # columns set to NULL with it (copies of the value)
 
     @property
     def name(self) -> str:
         return f"{self.table.name}.{self.column}"
 
     @property
+    def text(self) -> ColumnElement[Any]:
+        return as_text(self.table, self.column)
+
+    @property
     def by_key(self) -> bool:
         return self.table.name in _BY_KEY
 
 
-def _tag_set_detail(change: Callable[[str], str], detail: str) -> str:
+def _tag_set_detail(change: Callable[[str], str], _: IsSensitive, detail: str) -> str:
     """A version's `tag_set` activity entry with the tag's value sealed (as the store writes
     it for a sensitive key)."""
     fields = orjson.loads(detail)
@@ -90,9 +106,20 @@ def _tag_set_of_sensitive_key(is_sensitive: Callable[[str], bool], detail: str) 
     )
 
 
+def _embedded(column: str) -> Callable[[Callable[[str], str], IsSensitive, str], str]:
+    def rewrite(change: Callable[[str], str], is_sensitive: IsSensitive, text: str) -> str:
+        return sealed_text(column, is_sensitive, change, text)
+
+    return rewrite
+
+
 FIELDS = (
-    *(Field(table, column, batch) for table, column, batch in SEALED_COLUMNS),
+    *(
+        Field(table, column, batch, clears=_CLEARS.get((table.name, column), ()))
+        for table, column, batch in SEALED_COLUMNS
+    ),
     Field(model_version_events, "detail", 500, rewrite=_tag_set_detail),
+    *(Field(table, column, batch, rewrite=_embedded(column)) for table, column, batch in EMBEDDED),
 )
 
 
@@ -111,7 +138,9 @@ def clear_counts(database: Database, cipher: FieldCipher) -> dict[str, int]:
             if pick is not None:
                 counts[field.name] += sum(
                     sum(1 for row in rows if pick(row[-1]))
-                    for rows in _batches(database, field, where)
+                    for rows in keyset_batches(
+                        database, field.table, field.text, where, field.batch
+                    )
                 )
     return counts
 
@@ -140,11 +169,12 @@ def sweep(
     for field in FIELDS:
         with database.read() as conn:
             scopes = list(_clear_scopes(conn, field, cipher))
+        write = functools.partial(_write, field, change, cipher.is_sensitive)
         for where, pick in scopes:
-            for read in _batches(database, field, where):
+            for read in keyset_batches(database, field.table, field.text, where, field.batch):
                 rows = read if pick is None else [row for row in read if pick(row[-1])]
                 if rows:
-                    total += database.write(functools.partial(_write, field, rows, change))
+                    total += database.write(functools.partial(write, rows))
                 if on_batch is not None:
                     on_batch(field.name, total)
     return total
@@ -155,7 +185,7 @@ def _clear_scopes(
 ) -> Iterator[tuple[ColumnElement[bool], Pick]]:
     """The conditions on `field`'s table (each with a test of the value, or None) that
     together pick its values in clear that must be sealed."""
-    column = field.table.c[field.column]
+    column = field.text
     clear = and_(column.is_not(None), ~column.startswith(PREFIX, autoescape=True))
     keyed_only = field.by_key or field.table is model_version_events
     if keyed_only and not cipher.sensitive_keys:
@@ -164,6 +194,15 @@ def _clear_scopes(
         tag_set = and_(model_version_events.c.kind == "tag_set", ~column.contains(PREFIX))
         pick = functools.partial(_tag_set_of_sensitive_key, cipher.is_sensitive)
         yield and_(column.is_not(None), tag_set), pick
+    elif field.rewrite is not None:  # JSON holding values of sealed keys
+        pick = functools.partial(holds_clear, field.column, cipher.is_sensitive)
+        if cipher.sensitive_keys:
+            yield column.is_not(None), pick
+        else:  # only the keys always sealed can be in clear: rows naming one
+            names = (f'"{p.rstrip("*")}' for p in ALWAYS_SEALED_ATTRIBUTES)
+            yield or_(*(column.contains(n, autoescape=True) for n in names)), pick
+    elif field.table is assessments and field.column == "value":
+        yield and_(clear, assessments.c.kind == AssessmentKind.EXPECTATION.value), None
     elif field.table is trace_metadata:
         yield and_(clear, trace_metadata.c.key.in_(SEALED_METADATA)), None
     elif field.table is audit_log:
@@ -187,43 +226,20 @@ def _clear_scopes(
             yield and_(clear, key.in_(sensitive[start : start + _KEYS_AT_ONCE])), None
 
 
-def _batches(database: Database, field: Field, where: ColumnElement[bool]) -> Iterator[list[Any]]:
-    """The rows (primary key, then the value) `where` picks, a batch at a time, in primary
-    key order: each batch starts after the last row of the one before."""
-    keys = list(field.table.primary_key.columns)
-    after: ColumnElement[bool] = true()
-    while True:
-        stmt = (
-            select(*keys, field.table.c[field.column])
-            .where(where, after)
-            .order_by(*keys)
-            .limit(field.batch)
-        )
-        with database.read() as conn:
-            rows = [tuple(row) for row in conn.execute(stmt)]
-        if not rows:
-            return
-        yield rows
-        last = rows[-1][:-1]
-        after = tuple_(*keys) > tuple_(*last) if len(keys) > 1 else keys[0] > last[0]
-
-
 @functools.cache
 def _update(field: Field) -> Any:
-    """`UPDATE ... SET column = :new WHERE <primary key> = :k<i> AND column = :old`, built
-    once (`run` keeps its compiled form by identity)."""
-    keys = list(field.table.primary_key.columns)
-    column = field.table.c[field.column]
-    match = [k == bindparam(f"k{i}") for i, k in enumerate(keys)]
-    return (
-        update(field.table)
-        .where(*match, column == bindparam("old"))
-        .values({field.column: bindparam("new")})
-    )
+    """`UPDATE ... SET column = :new WHERE <primary key> = :k<i> AND column = :old` (and the
+    field's copies cleared), built once (`run` keeps its compiled form by identity)."""
+    stmt = compare_and_set(field.table, field.column)
+    return stmt.values(dict.fromkeys(field.clears, null())) if field.clears else stmt
 
 
 def _write(
-    field: Field, rows: Sequence[Any], change: Callable[[str], str], conn: Connection
+    field: Field,
+    change: Callable[[str], str],
+    is_sensitive: IsSensitive,
+    rows: Sequence[Any],
+    conn: Connection,
 ) -> int:
     """Each row's value changed, unless it changed since it was read (a server wrote it: it
     is then as the server's settings want it, or the next run picks it up)."""
@@ -231,6 +247,6 @@ def _write(
     done = 0
     for *ids, old in rows:
         params = {f"k{i}": v for i, v in enumerate(ids)}
-        new = change(old) if field.rewrite is None else field.rewrite(change, old)
+        new = change(old) if field.rewrite is None else field.rewrite(change, is_sensitive, old)
         done += run(conn, stmt, {**params, "old": old, "new": new})
     return done

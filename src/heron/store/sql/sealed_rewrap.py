@@ -12,8 +12,10 @@ from sqlalchemy import Connection, Table, and_, select, update
 
 from heron.store.crypto.fields import PREFIX, FieldCipher
 from heron.store.sql.database import Database
+from heron.store.sql.sealed_embedded import rewrap_embedded
 from heron.store.sql.security_tables import access_tokens, audit_log
 from heron.store.sql.tables import (
+    assessments,
     experiment_tags,
     logged_model_params,
     logged_model_tags,
@@ -29,6 +31,7 @@ from heron.store.sql.tables import (
     webhook_queue,
     webhooks,
 )
+from heron.store.sql.tables_evaluation import judge_cache
 
 # Every column field encryption writes sealed values to, and the rows of it read at once
 # (span inputs and outputs may be a megabyte each).
@@ -46,6 +49,9 @@ SEALED_COLUMNS: tuple[tuple[Table, str, int], ...] = (
     (traces, "response_preview", 500),
     (spans, "inputs", 20),
     (spans, "outputs", 20),
+    (assessments, "rationale", 500),
+    (assessments, "value", 500),
+    (judge_cache, "rationale", 500),
     (webhooks, "secret", 500),
     (webhook_queue, "body", 100),
     (access_tokens, "name", 500),
@@ -78,7 +84,7 @@ def rewrap_fields(database: Database, cipher: FieldCipher) -> int:
             if not rows:
                 break
             moved += database.write(functools.partial(_reseal, cipher, table, name, rows))
-    return moved + _rewrap_activity(database, cipher, current)
+    return moved + _rewrap_activity(database, cipher, current) + rewrap_embedded(database, cipher)
 
 
 def _rewrap_activity(database: Database, cipher: FieldCipher, current: str) -> int:

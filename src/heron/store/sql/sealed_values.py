@@ -5,7 +5,7 @@ sealed value."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import orjson
 
@@ -27,23 +27,34 @@ def opened_json(sealer: Sealer, text: str, kind: str) -> str:
     """A JSON array of {"key", "value"} pairs with sealed values opened (the text itself when
     none is sealed: one substring search, so reads with nothing sealed cost nothing more).
     Each sealed value is replaced in the text where it stands: no decoding of the pairs."""
+
+    def open_all(text: str) -> str:
+        try:
+            return _SEALED_VALUE.sub(
+                lambda m: m.group(1) + orjson.dumps(sealer.open(m.group(2), kind)).decode(), text
+            )
+        except HeronError:
+            _open_pairs_one_by_one(sealer, text, kind)  # raises again, naming the key
+            raise
+
+    return opened_text(sealer, text, open_all)
+
+
+def opened_text(sealer: Sealer, text: str, open_all: Callable[[str], str]) -> str:
+    """`open_all(text)`: a text holding sealed values with them opened, kept by the cipher so
+    the same text read again within the keys' cache time is not opened again; the text
+    itself when it holds none (one substring search)."""
     if PREFIX not in text:
         return text
     cipher = sealer.cipher
-    if cipher is not None:
-        hit = cipher.recalled(text)
-        if hit is not None:
-            return hit
-        generation = cipher.generation()
-    try:
-        opened = _SEALED_VALUE.sub(
-            lambda m: m.group(1) + orjson.dumps(sealer.open(m.group(2), kind)).decode(), text
-        )
-    except HeronError:
-        _open_pairs_one_by_one(sealer, text, kind)  # raises again, naming the key
-        raise
-    if cipher is not None:
-        cipher.remember(text, opened, generation)
+    if cipher is None:
+        return open_all(text)  # refused: no key
+    hit = cipher.recalled(text)
+    if hit is not None:
+        return hit
+    generation = cipher.generation()
+    opened = open_all(text)
+    cipher.remember(text, opened, generation)
     return opened
 
 

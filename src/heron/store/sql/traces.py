@@ -37,8 +37,8 @@ from heron.store.sql.traces_rows import (
 from heron.store.sql.traces_sealed import (
     refuse_sealed_clauses,
     sealed_metadata,
-    sealed_span_row,
 )
+from heron.store.sql.traces_sealed_spans import seal_span_content
 from heron.store.sql.traces_search import trace_search
 from heron.store.traces import TraceQuery
 
@@ -209,7 +209,7 @@ class SqlTraceStore:
                 if cost is not None:
                     costs.append({"tid": tid, **cost})
         exp = ids.experiment_key(experiment_id)
-        rows = [sealed_span_row(self._sealer, span_row(s, exp)) for s in spans_]
+        rows = [seal_span_content(self._sealer, s, span_row(s, exp)) for s in spans_]
         name_rows = [
             {"trace_id": t, "key": reserved.TRACE_NAME, "value": n} for t, n in names.items()
         ]

@@ -39,7 +39,11 @@ from heron.store.sql.json_sql import bound_list, in_bound_list, json_object_agg
 from heron.store.sql.sealed_values import opened_pairs
 from heron.store.sql.tables import assessments, spans, trace_metadata, trace_tags, traces
 from heron.store.sql.traces_derived import score_of
-from heron.store.sql.traces_sealed import opened_info_row, opened_span_row
+from heron.store.sql.traces_sealed import (
+    opened_assessment_row,
+    opened_info_row,
+    opened_span_row,
+)
 
 # Enum members by value: a dict lookup, where calling the enum costs microseconds a row.
 _STATUS = {s.value: s for s in SpanStatusCode}
@@ -206,7 +210,9 @@ def _error_dict(error: AssessmentError) -> dict[str, str]:
     return {k: v for k, v in dataclasses.asdict(error).items() if v is not None}
 
 
-def assessment_from_row(row: Sequence[Any]) -> Assessment:
+def assessment_from_row(row: Sequence[Any], sealer: Sealer) -> Assessment:
+    """An assessment from a row of ASSESSMENT_COLUMNS, its sealed value and rationale opened."""
+    row = opened_assessment_row(sealer, row)
     (assessment_id, trace_id, name, kind, span_id, source_type, source_id, value, _text,
      rationale, error, metadata, created, updated, overrides, valid) = row  # fmt: skip
     error_fields = _loads(error)
@@ -255,7 +261,7 @@ def load_infos(conn: Connection, rows: Sequence[Sequence[Any]], sealer: Sealer) 
     }
     found: dict[str, list[Assessment]] = defaultdict(list)
     for row in fetch(conn, ASSESSMENTS_OF, ids):
-        found[row[1]].append(assessment_from_row(row))
+        found[row[1]].append(assessment_from_row(row, sealer))
     return [
         info_from_row(
             opened_info_row(sealer, row),
