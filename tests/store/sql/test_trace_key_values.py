@@ -6,18 +6,25 @@ at once; and the overview that reads a window through them stays true to the raw
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests.services.test_trace_analytics import HOUR, MODEL, T0, USER, feedback, log_trace
+from tests.services.test_trace_analytics import (  # noqa: F401 - traces: the fixture
+    HOUR,
+    MODEL,
+    T0,
+    USER,
+    feedback,
+    log_trace,
+    traces,
+)
 
 from heron.search.traces import parse_trace_filter
-from heron.services import AllowAll
 from heron.services.trace_analytics import buckets as cut
 from heron.services.traces import TraceService
-from heron.store.sql.tables import SHORT_VALUE, traces
+from heron.store.sql.tables import SHORT_VALUE
+from heron.store.sql.tables import traces as trace_rows
 from heron.store.sql.trace_key_values import passing_traces
 from heron.store.sql.trace_overview import overview
 from heron.store.sql.traces_search import condition
@@ -52,14 +59,7 @@ FILTERS = (
 
 
 @pytest.fixture
-def service(stores: Any) -> Iterator[TraceService]:
-    found = TraceService(stores.traces, stores.assessments, AllowAll(), prune_interval_s=None)
-    yield found
-    found.close()
-
-
-@pytest.fixture
-def exp(stores: Any, service: TraceService) -> str:
+def exp(stores: Any, traces: TraceService) -> str:  # noqa: F811
     made = str(stores.experiments.create_experiment(
         f"key-values-{uuid.uuid4().hex[:6]}", artifact_location=None, tags={}
     ))  # fmt: skip
@@ -69,11 +69,11 @@ def exp(stores: Any, service: TraceService) -> str:
         if k % 3 == 0:
             metadata["note"] = LONG
         tid = log_trace(
-            service, made, at_ms=T0 + k * 10 * MINUTE, duration_ms=100 + 7 * k, error=k % 5 == 0,
+            traces, made, at_ms=T0 + k * 10 * MINUTE, duration_ms=100 + 7 * k, error=k % 5 == 0,
             tokens=(10 + k, 5), cost=0.25, tools=[("search", 20 + k, k % 4 == 1)],
             metadata=metadata, tags={"team": team} if team else {},
         )  # fmt: skip
-        feedback(service, tid, "helpful", k % 2 == 0)
+        feedback(traces, tid, "helpful", k % 2 == 0)
     return made
 
 
@@ -82,7 +82,7 @@ def test_the_index_ranges_pick_the_traces_the_search_conditions_pick(
     stores: Any, exp: str, flt: str
 ) -> None:
     clauses = parse_trace_filter(flt)
-    t = traces.c
+    t = trace_rows.c
     window = (t.experiment_id == int(exp), t.request_time >= T0, t.request_time < T0 + 3 * HOUR)
     searched = select(t.trace_id).where(*window, *(condition(c) for c in clauses))
     passing = passing_traces(stores.database.dialect, int(exp), clauses, T0, T0 + 3 * HOUR)
