@@ -8,7 +8,7 @@ from sqlalchemy import inspect, text
 
 from heron.store.sql.database import Database
 
-HEAD_REVISION = "0031"  # the newest file in migrations/versions; a test keeps them in step
+HEAD_REVISION = "0032"  # the newest file in migrations/versions; a test keeps them in step
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 

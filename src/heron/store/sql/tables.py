@@ -586,6 +586,24 @@ traces = Table(
     ),
 )
 
+SHORT_VALUE = 200  # the longest tag or metadata value ix_*_values holds, in characters
+
+
+def key_value_indexes(table: str) -> list[Index]:
+    """PostgreSQL only (0032): a trace's tags or metadata by key and value, so that a filter's
+    traces are one index range joined to a window's (trace_key_values.py). A B-tree row holds
+    at most about 2,700 bytes: values of up to SHORT_VALUE characters are held with the trace
+    id, the longer ones (rare) are indexed by key and trace id alone."""
+    short = f"length(value) <= {SHORT_VALUE}"
+    long = f"length(value) > {SHORT_VALUE}"
+    return [
+        Index(f"ix_{table}_values", "key", "value", "trace_id",
+              postgresql_where=text(short)).ddl_if(dialect="postgresql"),
+        Index(f"ix_{table}_long_values", "key", "trace_id",
+              postgresql_where=text(long)).ddl_if(dialect="postgresql"),
+    ]  # fmt: skip
+
+
 trace_tags = Table(
     "trace_tags",
     metadata,
@@ -595,6 +613,7 @@ trace_tags = Table(
     Column("key", String(250), nullable=False),
     Column("value", Text, nullable=False),
     PrimaryKeyConstraint("trace_id", "key", name="pk_trace_tags"),
+    *key_value_indexes("trace_tags"),
     sqlite_with_rowid=False,
 )
 
@@ -607,6 +626,7 @@ trace_metadata = Table(
     Column("key", String(250), nullable=False),
     Column("value", Text, nullable=False),
     PrimaryKeyConstraint("trace_id", "key", name="pk_trace_metadata"),
+    *key_value_indexes("trace_metadata"),
     sqlite_with_rowid=False,
 )
 

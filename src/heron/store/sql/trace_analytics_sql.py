@@ -21,6 +21,7 @@ import orjson
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Connection,
     Integer,
     Subquery,
     Text,
@@ -46,6 +47,15 @@ _BUCKETS = {
         "FROM jsonb_array_elements(CAST(:buckets AS JSONB)) WITH ORDINALITY AS b(e, ord)"
     ),
 }
+
+
+def without_jit(conn: Connection) -> None:
+    """PostgreSQL: the rest of this read transaction runs without JIT compilation. The
+    planner prices a statement's correlated read of each bucket once for each of the 100 rows
+    it assumes a JSON list holds, so nearly every GenAI view's statement passes
+    jit_above_cost; compiling one took 150-550 ms where running it took a few (1M traces)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL jit = off")
 
 
 def bucket_rows(dialect: str) -> Subquery:

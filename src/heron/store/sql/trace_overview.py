@@ -24,7 +24,7 @@ from heron.entities.trace_analytics import Overview, TraceBucket
 from heron.search.traces import TraceClause
 from heron.store.sql.database import Database
 from heron.store.sql.tables_rollups import trace_rollup_scores, trace_rollup_tools, trace_rollups
-from heron.store.sql.trace_analytics_sql import bucket_list, frequency_of
+from heron.store.sql.trace_analytics_sql import bucket_list, frequency_of, without_jit
 from heron.store.sql.trace_overview_few import FEW, few_traces
 from heron.store.sql.trace_overview_few import scores as few_scores
 from heron.store.sql.trace_overview_few import tools as few_tools
@@ -97,6 +97,7 @@ def overview(
         ensure(database, experiment_id, cut.hours)
     if cut is None and conditions and rollups:
         with database.read() as conn:
+            without_jit(conn)
             read_few = few_traces(conn, experiment_id, conditions, buckets, few)
             if read_few is not None:
                 return _overview(window, buckets, few_figures(read_few),
@@ -105,6 +106,7 @@ def overview(
 
     def read(part: Callable[[Connection, _Source], T]) -> T:
         with database.read() as conn:
+            without_jit(conn)
             if cut is None:
                 source = _Source(experiment_id, conditions, list(buckets),
                                  list(range(len(buckets))), {}, Key(), buckets)  # fmt: skip
@@ -140,7 +142,7 @@ def _many(
     def read(mine: list[int]) -> tuple[TraceSums, ScoreSums, ToolSums]:
         start = buckets[mine[0]][0] - (DAY_MS if mine[0] == 0 else 0)
         end = buckets[mine[-1]][1]
-        with database.read() as conn, passing_table(conn, experiment_id, conditions, start,
+        with database.read() as conn, passing_table(conn, experiment_id, window.filter, start,
                                                     end) as among:  # fmt: skip
             own = _Source(experiment_id, conditions, [buckets[i] for i in mine], mine, {},
                           Key(), buckets, among)  # fmt: skip

@@ -6,7 +6,7 @@ and as the reference) or as the traces passing it, read once into a temporary ta
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,6 +26,7 @@ from sqlalchemy import (
 
 from heron.entities.assessment import AssessmentKind
 from heron.entities.trace_analytics import TOOL_SPAN_TYPE
+from heron.search.traces import TraceClause
 from heron.store.sql.tables import assessments, spans, traces
 from heron.store.sql.trace_analytics_sql import (
     bucket_rows,
@@ -33,7 +34,10 @@ from heron.store.sql.trace_analytics_sql import (
     frequencies,
     json_agg,
     json_array,
+    without_jit,
 )
+from heron.store.sql.trace_key_values import passing_traces
+from heron.store.sql.trace_overview_joined import joined_scores, joined_tools, joined_traces
 
 _NS: ColumnElement[int] = literal_column("1000000")  # ns in a ms
 DAY_MS = 86_400_000  # a filter's traces started this long before a window are read too
@@ -48,30 +52,34 @@ _PASSING = Table(
 
 @contextmanager
 def passing_table(
-    conn: Connection, experiment_id: int, conditions: list[Any], start_ms: int, end_ms: int
+    conn: Connection,
+    experiment_id: int,
+    clauses: Sequence[TraceClause],
+    start_ms: int,
+    end_ms: int,
 ) -> Iterator[Table]:
     """A temporary table (of this connection, in its transaction) of the ids of the traces
     started in [start_ms, end_ms) that pass the filter: the filter is evaluated once for
-    each of them, here only; the parts then match their index ranges' trace ids against the
+    each of them, here only (on PostgreSQL a tag or metadata clause as its key's index range,
+    trace_key_values.py); the parts then match their index ranges' trace ids against the
     table's key. Dropped after use (on an error, the read transaction's rollback drops it)."""
-    t = traces.c
+    dialect = conn.dialect.name
     _PASSING.create(conn)
-    conn.execute(
-        insert(_PASSING).from_select(
-            ["trace_id"],
-            select(t.trace_id).where(
-                t.experiment_id == experiment_id, t.request_time >= start_ms,
-                t.request_time < end_ms, *conditions,
-            ),
-        )
-    )  # fmt: skip
-    if conn.dialect.name == "postgresql":
-        # For the rest of the read: each bucket probes the table's key for its traces.
-        # PostgreSQL's plan otherwise hashes the whole table again for every bucket (7 days
-        # by hour, a tag on every trace, 1M traces: 4.6-7.2 s a statement against 1.3 s),
-        # and compiles each statement (JIT, about 0.35 s) for no gain.
-        for setting in ("enable_hashjoin", "enable_mergejoin", "jit"):
-            conn.exec_driver_sql(f"SET LOCAL {setting} = off")
+    if dialect == "postgresql":
+        # The passing traces are a hash join of the window's ids and each clause's index
+        # range, read by this connection alone: the two slices already share the cores (a
+        # parallel plan's workers only add CPU).
+        conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")  # the hashes in memory
+        without_jit(conn)
+    passing = passing_traces(dialect, experiment_id, clauses, start_ms, end_ms)
+    conn.execute(insert(_PASSING).from_select(["trace_id"], passing))
+    if dialect == "postgresql":
+        # The parts hash-join the slice's index ranges to the table (trace_overview_joined.py):
+        # the planner, not knowing the ranges' bounds (bound in a JSON list), would probe the
+        # table's key for each row of them (and read the row: a new table is not vacuumed).
+        conn.exec_driver_sql(f"ANALYZE {_PASSING.name}")
+        conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
     yield _PASSING
     _PASSING.drop(conn)
 
@@ -97,6 +105,8 @@ def trace_buckets(
 ) -> Any:
     """Each bucket's counts, tokens and cost, and its durations' frequency table: two
     correlated subqueries, each one range of ix_traces_overview."""
+    if among is not None and dialect == "postgresql":
+        return joined_traces(experiment_id, among)
     bk = bucket_rows(dialect)
     t = traces.c
     in_bucket = [t.experiment_id == experiment_id, t.request_time >= bk.c.lo,
@@ -128,6 +138,8 @@ def raw_scores(
     conditions: list[Any],
     among: Table | None = None,
 ) -> Any:
+    if among is not None and dialect == "postgresql":
+        return joined_scores(experiment_id, among)
     bk = bucket_rows(dialect)
     a = assessments.c
     where = [
@@ -162,6 +174,8 @@ def raw_tools(
     conditions: list[Any],
     among: Table | None = None,
 ) -> Any:
+    if among is not None and dialect == "postgresql":
+        return joined_tools(experiment_id, among)
     bk = bucket_rows(dialect)
     s = spans.c
     in_bucket = [

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     String,
+    Table,
     Text,
     cast,
     exists,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    true,
     type_coerce,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -287,6 +289,24 @@ def _indexable(c: TraceClause) -> bool:
     column holds every value of at most MAX_INDEXED characters."""
     values = c.value if isinstance(c.value, tuple) else (c.value,)
     return c.op in ("=", "IN") and all(isinstance(v, str) and len(v) <= MAX_INDEXED for v in values)
+
+
+def key_value_of(c: TraceClause) -> tuple[Table, str] | None:
+    """The key-value table (trace_tags or trace_metadata) and key of a clause that `condition`
+    reads as one key's row there (`_pair`), None for any other clause."""
+    if c.field == "tag" or (c.field == "attribute" and c.key == "name"):
+        return trace_tags, reserved.TRACE_NAME if c.field == "attribute" else c.key
+    if c.field == "metadata" and not (c.key in _INDEXED_METADATA and _indexable(c)):
+        return trace_metadata, c.key
+    return None
+
+
+def pair_value(table: Table, c: TraceClause) -> ColumnElement[bool]:
+    """The comparison of a key-value clause on the value column of `table` (or an alias of
+    it); true for IS NOT NULL (the key present). Not for IS NULL (the key absent)."""
+    if c.op == "IS NOT NULL":
+        return true()
+    return compare(table.c.value, _as_comparison(c), str)
 
 
 def _pair(table: Any, owner: ColumnElement[bool], key: str, c: TraceClause) -> ColumnElement[bool]:
