@@ -662,3 +662,13 @@ def kms(kms_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "heron-test-secret")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     return boto3.session.Session().client("kms", endpoint_url=kms_endpoint, region_name="us-east-1")
+
+
+@pytest.fixture
+def key_file(tmp_path: Path) -> Path:
+    """A new local key file (field and artifact encryption's customer-managed key)."""
+    from heron.store.crypto.keys import create_key_file
+
+    path = tmp_path / "keys.json"
+    create_key_file(path)
+    return path

@@ -25,7 +25,7 @@ from heron.entities.trace import Span, SpanStatusCode
 from heron.services.validation import MAX_PARAM_VALUE, MAX_RUN_TAG_VALUE
 from heron.settings import Settings
 from heron.store.crypto.fields import PREFIX
-from heron.store.crypto.keys import create_key_file, retire_key, rotate_key_file
+from heron.store.crypto.keys import retire_key, rotate_key_file
 
 API = "/api/2.0/mlflow"
 SECRET = "hunter2-" + "not-a-real-secret"
@@ -60,13 +60,6 @@ def heron(*args: str) -> Any:
     result = CliRunner().invoke(main, list(args), env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     return result
-
-
-@pytest.fixture
-def key_file(tmp_path: Path) -> Path:
-    path = tmp_path / "keys.json"
-    create_key_file(path)
-    return path
 
 
 @contextlib.contextmanager

@@ -23,20 +23,13 @@ from tests.server.test_field_sealing import PATTERNS, dump
 from heron.client.http.traces import otlp_body
 from heron.entities.trace import Span, SpanEvent, SpanStatusCode
 from heron.store.crypto.fields import PREFIX
-from heron.store.crypto.keys import create_key_file, retire_key, rotate_key_file
+from heron.store.crypto.keys import retire_key, rotate_key_file
 
 V3 = "/api/3.0/mlflow"
 PROMPT = "summarise the " + "patient- record"
 RATIONALE = "the answer leaks the " + "patient- name"
 EXPECTED = "a summary without " + "the patient- name"
 PLAINTEXTS = (SECRET, PROMPT, RATIONALE, EXPECTED)
-
-
-@pytest.fixture
-def key_file(tmp_path: Path) -> Path:
-    path = tmp_path / "keys.json"
-    create_key_file(path)
-    return path
 
 
 def _ok(answer: httpx.Response) -> Any:

@@ -15,16 +15,7 @@ import pytest
 from tests.server.test_field_encryption import API, SECRET, heron, server
 from tests.server.test_field_sealing import PATTERNS, dump
 
-from heron.store.crypto.keys import create_key_file
-
 MODEL = "fraud-model"
-
-
-@pytest.fixture
-def key_file(tmp_path: Path) -> Path:
-    path = tmp_path / "keys.json"
-    create_key_file(path)
-    return path
 
 
 def _ok(answer: httpx.Response) -> Any:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from click.testing import CliRunner
 from tests.server.test_field_encryption import (
     ANSWER,
@@ -36,7 +35,6 @@ from heron.entities import Param, RunTag
 from heron.entities.registry import Webhook, WebhookEvent, WebhookStatus
 from heron.entities.security import AccessToken, AuditEntry, PrincipalKind
 from heron.store.crypto.fields import PREFIX, field_cipher
-from heron.store.crypto.keys import create_key_file
 from heron.store.security import AuditQuery
 from heron.store.sql import open_sql_stores
 
@@ -46,13 +44,6 @@ PLAINTEXTS = (SECRET, "diagnosis", TOKEN_NAME, HOOK_SECRET)
 PATTERNS = "*password*,secret.*"
 TAGGED = f'{{"tags.db_password": "{SECRET}"}}'  # an audit entry of a sensitive tag set
 TOKEN_ID = "t" + "1"  # built so no scanner takes it for a password
-
-
-@pytest.fixture
-def key_file(tmp_path: Path) -> Path:
-    path = tmp_path / "keys.json"
-    create_key_file(path)
-    return path
 
 
 def dump(uri: str) -> str:

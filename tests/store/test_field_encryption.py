@@ -18,7 +18,7 @@ from heron.entities.security import AccessToken, AuditEntry, PrincipalKind, audi
 from heron.errors import DataLoss, InvalidParameter, KeyUnavailable
 from heron.store.crypto.envelope import DataKeys, open_key_provider
 from heron.store.crypto.fields import PREFIX, FieldCipher, field_cipher
-from heron.store.crypto.keys import create_key_file, retire_key, rotate_key_file
+from heron.store.crypto.keys import retire_key, rotate_key_file
 from heron.store.security import AuditQuery
 from heron.store.sql import open_sql_stores
 from heron.store.sql.security_tables import access_tokens, audit_log
@@ -26,13 +26,6 @@ from heron.store.sql.tables import webhook_queue, webhooks
 
 TOKEN_ID = "t" + "1"  # built, as SECRET is, so no scanner takes it for a password
 SECRET = "signing-" + "secret"  # a test value, built so no scanner mistakes it for a real one
-
-
-@pytest.fixture
-def key_file(tmp_path: Path) -> Path:
-    path = tmp_path / "keys.json"
-    create_key_file(path)
-    return path
 
 
 def _cipher(key_file: Path, **options: object) -> FieldCipher:

@@ -19,7 +19,6 @@ from heron.entities.evaluation import CachedVerdict
 from heron.entities.trace import Span, SpanEvent, SpanStatusCode
 from heron.errors import KeyUnavailable
 from heron.store.crypto.fields import PREFIX, field_cipher
-from heron.store.crypto.keys import create_key_file
 from heron.store.sql import SqlStores, open_sql_stores
 from heron.store.sql.sealed_backfill import clear_counts, seal_clear
 from heron.store.sql.tables import assessments, spans
@@ -43,13 +42,6 @@ ATTRIBUTES: dict[str, Any] = {
     "model": "gpt-x",
     "plain.odd": ODD,
 }
-
-
-@pytest.fixture
-def key_file(tmp_path: Path) -> Path:
-    path = tmp_path / "keys.json"
-    create_key_file(path)
-    return path
 
 
 def _stores(uri: str, key_file: Path | None) -> SqlStores:

@@ -24,13 +24,6 @@ from heron.store.crypto.kms import AwsKmsKeys
 SIZES = [0, 1, SEGMENT - 1, SEGMENT, SEGMENT + 1, 3 * SEGMENT + 5]
 
 
-@pytest.fixture
-def key_file(tmp_path: Path) -> Path:
-    path = tmp_path / "keys.json"
-    create_key_file(path)
-    return path
-
-
 def _encrypted(inner: Any, key_file: Path) -> EncryptedArtifactRepository:
     return EncryptedArtifactRepository(inner, DataKeys(open_key_provider(str(key_file)), cache_s=0))
 
