@@ -193,6 +193,43 @@ class KeepAlive:
         return answer.status, answer.read()
 
 
+class HeronServer:
+    """`heron server` (the executable `heron`) on `uri` in its own process group (stop it with
+    stop_group(server.pid)), with no job workers, one keep-alive connection to it, and its
+    CPU time. `args` are added to the command line."""
+
+    def __init__(self, heron: str, directory: Path, uri: str, artifacts: Path, *args: str) -> None:
+        directory.mkdir()
+        port = free_port()
+        proc = subprocess.Popen(
+            [
+                heron, "server", "--host", "127.0.0.1", "--port", str(port), "--job-workers", "0",
+                "--backend-store-uri", uri, "--artifacts-destination", str(artifacts), *args,
+            ],
+            stdout=subprocess.DEVNULL, stderr=(directory / "server.log").open("wb"),
+            start_new_session=True,
+        )  # fmt: skip
+        self.pid = proc.pid
+        wait_healthy(f"http://127.0.0.1:{port}")
+        self.conn = KeepAlive(port)
+
+    def call(self, method: str, path: str, body: bytes | None = None, **headers: str) -> bytes:
+        """The answer's body; any status but 200 or 201 ends the bench."""
+        status, data = self.conn.request(method, path, body, headers)
+        if status not in (200, 201):
+            raise SystemExit(f"{method} {path} answered {status}: {data[:300]!r}")
+        return data
+
+    def post(self, path: str, payload: object, **headers: str) -> dict[str, object]:
+        """POSTs `payload` as JSON; the answer's JSON object."""
+        body = json.dumps(payload).encode()
+        answer = self.call("POST", path, body, **headers, **{"Content-Type": "application/json"})
+        return dict(json.loads(answer))
+
+    def cpu_s(self) -> float:
+        return process_cpu_s(self.pid)
+
+
 def process_cpu_s(pid: int) -> float:
     """The CPU time (user + system) process `pid` has used, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

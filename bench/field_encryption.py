@@ -30,11 +30,8 @@ from pathlib import Path
 from artifacts import (
     RESULTS,
     ROOT,
-    KeepAlive,
-    free_port,
-    process_cpu_s,
+    HeronServer,
     stop_group,
-    wait_healthy,
 )
 
 from heron.client.http.traces import otlp_body
@@ -46,39 +43,11 @@ PATTERNS = "*password*,secret.*"
 TEXT = "lorem ipsum dolor sit amet " * 19  # 513 characters
 
 
-class Server:
-    def __init__(self, directory: Path, key_file: Path | None) -> None:
-        directory.mkdir()
-        port = free_port()
-        sealed = ["--encryption-key", str(key_file), "--sensitive-keys", PATTERNS]
-        proc = subprocess.Popen(
-            [
-                HERON, "server", "--host", "127.0.0.1", "--port", str(port), "--job-workers", "0",
-                "--backend-store-uri", f"sqlite:///{directory}/heron.db",
-                "--artifacts-destination", str(directory / "artifacts"),
-                *(sealed if key_file else []),
-            ],
-            stdout=subprocess.DEVNULL, stderr=(directory / "server.log").open("wb"),
-            start_new_session=True,
-        )  # fmt: skip
-        self.pid = proc.pid
-        wait_healthy(f"http://127.0.0.1:{port}")
-        self.conn = KeepAlive(port)
-
-    def call(self, method: str, path: str, body: bytes | None = None, **headers: str) -> bytes:
-        status, data = self.conn.request(method, path, body, headers)
-        if status != 200:
-            raise SystemExit(f"{method} {path} answered {status}: {data[:300]!r}")
-        return data
-
-    def post(self, path: str, payload: object) -> dict[str, object]:
-        body = json.dumps(payload).encode()
-        return dict(
-            json.loads(self.call("POST", path, body, **{"Content-Type": "application/json"}))
-        )
-
-    def cpu_s(self) -> float:
-        return process_cpu_s(self.pid)
+def start(directory: Path, key_file: Path | None) -> HeronServer:
+    """A server on its own SQLite database, sealing with `key_file` if given."""
+    sealed = ["--encryption-key", str(key_file), "--sensitive-keys", PATTERNS]
+    return HeronServer(HERON, directory, f"sqlite:///{directory}/heron.db",
+                       directory / "artifacts", *(sealed if key_file else []))  # fmt: skip
 
 
 def spans_of(trace_id: str) -> list[Span]:
@@ -95,14 +64,14 @@ def spans_of(trace_id: str) -> list[Span]:
     ]  # fmt: skip
 
 
-def send_trace(server: Server, experiment_id: str) -> str:
+def send_trace(server: HeronServer, experiment_id: str) -> str:
     trace_id = "tr-" + uuid.uuid4().hex
     headers = {"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": experiment_id}
     server.call("POST", "/v1/traces", otlp_body(spans_of(trace_id)), **headers)
     return trace_id
 
 
-def fill(server: Server, runs: int, traces: int) -> dict[str, str]:
+def fill(server: HeronServer, runs: int, traces: int) -> dict[str, str]:
     """An experiment with `runs` runs and `traces` traces; the ids the operations use."""
     experiment_id = str(
         server.post(f"{API}/experiments/create", {"name": "bench"})["experiment_id"]
@@ -131,7 +100,7 @@ def fill(server: Server, runs: int, traces: int) -> dict[str, str]:
     }  # fmt: skip
 
 
-def operations(server: Server, ids: dict[str, str]) -> dict[str, Callable[[int], object]]:
+def operations(server: HeronServer, ids: dict[str, str]) -> dict[str, Callable[[int], object]]:
     exp, run, trace = ids["experiment"], ids["run"], ids["trace"]
     writes, written = ids["writes"], ids["written_run"]
     salt = uuid.uuid4().hex[:6]
@@ -162,7 +131,7 @@ def operations(server: Server, ids: dict[str, str]) -> dict[str, Callable[[int],
     }
 
 
-def measure(server: Server, op: Callable[[int], object], requests: int) -> tuple[float, float]:
+def measure(server: HeronServer, op: Callable[[int], object], requests: int) -> tuple[float, float]:
     """(wall ms, server CPU ms) per request."""
     op(-1)  # warm
     cpu, start = server.cpu_s(), time.perf_counter()
@@ -177,7 +146,7 @@ Figures = dict[str, dict[str, list[tuple[float, float]]]]
 
 def side_by_side(
     prefix: str,
-    make_operations: Callable[[Server], dict[str, Callable[[int], object]]],
+    make_operations: Callable[[HeronServer], dict[str, Callable[[int], object]]],
     requests: int,
     rounds: int,
 ) -> Figures:
@@ -188,7 +157,7 @@ def side_by_side(
         root = Path(tmp)
         key_file = root / "keys.json"
         subprocess.run([HERON, "keys", "create", str(key_file)], check=True, capture_output=True)
-        plain, sealed = Server(root / "plain", None), Server(root / "sealed", key_file)
+        plain, sealed = start(root / "plain", None), start(root / "sealed", key_file)
         try:
             servers = {"plain": plain, "sealed": sealed}
             ops = {kind: make_operations(server) for kind, server in servers.items()}

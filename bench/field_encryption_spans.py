@@ -24,8 +24,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from artifacts import RESULTS
-from field_encryption import API, TEXT, Server, report, side_by_side
+from artifacts import RESULTS, HeronServer
+from field_encryption import API, TEXT, report, side_by_side
 
 from heron.client.http.traces import otlp_body
 from heron.entities.trace import Span, SpanEvent, SpanStatusCode
@@ -56,7 +56,7 @@ def spans_of(trace_id: str, count: int, sensitive: bool) -> list[Span]:
     ]  # fmt: skip
 
 
-def send(server: Server, experiment_id: str, spans: int, sensitive: bool) -> str:
+def send(server: HeronServer, experiment_id: str, spans: int, sensitive: bool) -> str:
     trace_id = "tr-" + uuid.uuid4().hex
     headers = {"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": experiment_id}
     body = otlp_body(spans_of(trace_id, spans, sensitive))
@@ -64,7 +64,7 @@ def send(server: Server, experiment_id: str, spans: int, sensitive: bool) -> str
     return trace_id
 
 
-def operations(server: Server, spans: int, reads: int) -> dict[str, Callable[[int], object]]:
+def operations(server: HeronServer, spans: int, reads: int) -> dict[str, Callable[[int], object]]:
     made = server.post(f"{API}/experiments/create", {"name": f"spans-{uuid.uuid4().hex[:6]}"})
     exp = str(made["experiment_id"])
     trace = send(server, exp, spans, True)

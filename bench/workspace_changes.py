@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -31,11 +30,8 @@ from pathlib import Path
 from artifacts import (
     RESULTS,
     ROOT,
-    KeepAlive,
-    free_port,
-    process_cpu_s,
+    HeronServer,
     stop_group,
-    wait_healthy,
 )
 
 from heron.services.change_watch import ChangeWatch
@@ -46,49 +42,18 @@ API = "/api/2.0/mlflow"
 TEAM = {"X-MLFLOW-WORKSPACE": "team-a"}
 
 
-class Server:
-    def __init__(self, heron: str, directory: Path, uri: str, *, workspaces: bool) -> None:
-        directory.mkdir()
-        port = free_port()
-        proc = subprocess.Popen(
-            [
-                heron, "server", "--host", "127.0.0.1", "--port", str(port),
-                "--job-workers", "0", "--backend-store-uri", uri,
-                "--artifacts-destination", str(directory.parent / "artifacts"),
-                *(["--enable-workspaces"] if workspaces else []),
-            ],
-            stdout=subprocess.DEVNULL, stderr=(directory / "server.log").open("wb"),
-            start_new_session=True,
-        )  # fmt: skip
-        self.pid = proc.pid
-        wait_healthy(f"http://127.0.0.1:{port}")
-        self.conn = KeepAlive(port)
-
-    def call(self, method: str, path: str, body: object = None, **headers: str) -> bytes:
-        data = None if body is None else json.dumps(body).encode()
-        if data is not None:
-            headers["Content-Type"] = "application/json"
-        status, got = self.conn.request(method, path, data, headers)
-        if status not in (200, 201):
-            raise SystemExit(f"{method} {path} answered {status}: {got[:300]!r}")
-        return got
-
-    def cpu_s(self) -> float:
-        return process_cpu_s(self.pid)
-
-
-def fill(server: Server) -> dict[str, str]:
+def fill(server: HeronServer) -> dict[str, str]:
     """team-a and an experiment in it and in `default`: the ids each operation reads."""
-    server.call("POST", "/api/3.0/mlflow/workspaces", {"name": "team-a"})
+    server.post("/api/3.0/mlflow/workspaces", {"name": "team-a"})
     ids = {}
     for place, headers in (("team-a", TEAM), ("default", {})):
-        made = server.call("POST", f"{API}/experiments/create", {"name": "bench"}, **headers)
-        ids[place] = str(json.loads(made)["experiment_id"])
+        made = server.post(f"{API}/experiments/create", {"name": "bench"}, **headers)
+        ids[place] = str(made["experiment_id"])
     return ids
 
 
 def measure(
-    server: Server, path: str, headers: dict[str, str], requests: int
+    server: HeronServer, path: str, headers: dict[str, str], requests: int
 ) -> tuple[float, float]:
     """(wall ms, server CPU ms) per request."""
     server.call("GET", path, **headers)  # warm
@@ -127,10 +92,11 @@ def main() -> None:
         kinds = {"off": (HERON, False), "on": (HERON, True)}
         if args.before:
             kinds["before"] = (args.before, True)
-        servers: dict[str, Server] = {}
+        servers: dict[str, HeronServer] = {}
         try:
             for kind, (heron, workspaces) in kinds.items():
-                servers[kind] = Server(heron, root / kind, uri, workspaces=workspaces)
+                flags = ["--enable-workspaces"] if workspaces else []
+                servers[kind] = HeronServer(heron, root / kind, uri, root / "artifacts", *flags)
             ids = fill(servers["on"])
             figures: dict[str, dict[str, list[tuple[float, float]]]] = {}
             for place, headers in (("team-a", TEAM), ("default", {})):
