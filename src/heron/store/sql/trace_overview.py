@@ -191,7 +191,7 @@ def _key_of(clauses: Sequence[TraceClause]) -> Any:
     found: dict[str, Any] = {}
     for c in clauses:
         field = _KEYED.get((c.field, c.key))
-        label = label_of(c.field, c.key) if field is None else None
+        label = label_of(c) if field is None else None
         if label is not None:
             field = "label"
         if field is None or field in found or c.op != "=" or not isinstance(c.value, str):

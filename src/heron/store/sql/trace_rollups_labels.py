@@ -12,8 +12,10 @@ from typing import Any
 from sqlalchemy import Connection, Text, cast, func, or_, select
 
 from heron.entities import reserved
+from heron.search.traces import TraceClause
 from heron.store.sql.tables import trace_tags, traces
 from heron.store.sql.trace_analytics_sql import json_agg
+from heron.store.sql.traces_search import key_value_of
 
 LABEL_VALUES = 50  # an hour's rows keep a tag of at most this many values
 LABEL_LENGTH = 250  # each at most this long (an index holds it)
@@ -23,13 +25,13 @@ _UNLABELED = (reserved.TRACE_ARTIFACT_LOCATION, reserved.TRACE_SPANS_LOCATION)
 _HOUR = 3_600_000
 
 
-def label_of(field: str, key: str) -> str | None:
-    """The label_key of a filter clause on `field` and `key`, None if the rollups keep none."""
-    if field == "tag" and key not in _UNLABELED:
-        return _PREFIX + key
-    if field == "attribute" and key == "name":  # the trace's name is its tag (as a search)
-        return _PREFIX + reserved.TRACE_NAME
-    return None
+def label_of(c: TraceClause) -> str | None:
+    """The label_key of a filter clause on one of the trace's tags (its name is one), None if
+    the rollups keep none."""
+    found = key_value_of(c)
+    if found is None or found[0] is not trace_tags or found[1] in _UNLABELED:
+        return None
+    return _PREFIX + found[1]
 
 
 def labelled(pairs: Sequence[Sequence[str]]) -> list[tuple[str, str]]:

@@ -316,7 +316,7 @@ def _pair(table: Any, owner: ColumnElement[bool], key: str, c: TraceClause) -> C
         return ~has_key
     if c.op == "IS NOT NULL":
         return has_key
-    return has_key.where(compare(table.c.value, _as_comparison(c), str))
+    return has_key.where(pair_value(table, c))
 
 
 def _upper(value: Any, aliases: dict[str, str] | None = None) -> Any:
